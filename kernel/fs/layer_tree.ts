@@ -1,0 +1,63 @@
+/**
+ * The immutable, shareable form of one unpacked image layer. `src/image`
+ * builds it from a layer tarball once per layer digest; `kernel/fs/layerfs`
+ * serves it read-only and the overlay stacks several of them under a private
+ * upper. Nothing may mutate a tree after `freezeLayer` returned it.
+ *
+ * Hard links are two names whose `node` is the same LayerNode object.
+ * Whiteouts (`.wh.NAME`) become nodes of kind 'whiteout' named NAME; an
+ * opaque directory (`.wh..wh..opq`) has `opaque: true`.
+ */
+
+/** One node of a layer tree. */
+export type LayerNode = LayerFile | LayerDir | LayerSymlink | LayerWhiteout;
+
+/** Metadata common to real nodes. */
+export interface LayerMeta {
+  /** Permission bits plus setuid/setgid/sticky (0o7777). */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Modification time, ns since the epoch. */
+  mtimeNs: bigint;
+}
+
+/** A regular file; `data` holds its bytes (or a lazy reader for large layers). */
+export interface LayerFile extends LayerMeta {
+  kind: 'file';
+  size: number;
+  data: Uint8Array | ((offset: number, length: number) => Uint8Array);
+}
+
+/** A directory; `entries` is sorted by name. */
+export interface LayerDir extends LayerMeta {
+  kind: 'dir';
+  entries: Map<string, LayerNode>;
+  /** True if this directory hides everything below it in lower layers. */
+  opaque?: boolean;
+}
+
+/** A symbolic link. */
+export interface LayerSymlink extends LayerMeta {
+  kind: 'symlink';
+  target: string;
+}
+
+/** A whiteout: the name is deleted from lower layers. */
+export interface LayerWhiteout {
+  kind: 'whiteout';
+}
+
+/** A whole layer: its root directory and the digest it was built from. */
+export interface LayerTree {
+  /** Uncompressed layer digest (diff ID) or any stable id. */
+  readonly id: string;
+  readonly root: LayerDir;
+  /** Bytes of file data held by this layer (for accounting). */
+  readonly bytes: number;
+}
+
+/** Make an empty directory node. */
+export function emptyLayerDir(mode = 0o755): LayerDir {
+  return { kind: 'dir', mode, uid: 0, gid: 0, mtimeNs: 0n, entries: new Map() };
+}
