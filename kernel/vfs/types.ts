@@ -59,11 +59,19 @@ export interface DirEntry {
   filetype: FileTypeValue;
 }
 
-/** Who is asking: permission checks use these (already mapped by the user namespace). */
+/**
+ * Who is asking: permission checks use uid/gid (already mapped by the user
+ * namespace); devfs (`/dev/fd/N`, `/dev/stdout`) and procfs (`/proc/self`)
+ * use `pid` and `fd` to see the calling task.
+ */
 export interface Credentials {
   uid: number;
   gid: number;
   groups?: readonly number[];
+  /** Pid of the calling task in its pid namespace. */
+  pid?: number;
+  /** Look up an open fd of the calling task. */
+  fd?(n: number): OpenFile | undefined;
 }
 
 /** How an open file may be used; checked once when the fd is looked up (wasmtime style). */
