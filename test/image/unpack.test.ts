@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, linkSync, chmodSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LayerDir, LayerNode } from '../../kernel/fs/layer_tree.js';
+import { unpackLayer } from '../../src/image/unpack.js';
+import { nodeDecompressors } from '../../src/image/decompress_node.js';
+import { chunks, gzip, makeTar, sha256, zstd } from '../support/oci_fixtures.js';
+import { itWithTools } from '../support/tools.js';
+
+function at(root: LayerDir, path: string): LayerNode | undefined {
+  let n: LayerNode | undefined = root;
+  for (const c of path.split('/').filter(Boolean)) {
+    if (n?.kind !== 'dir') return undefined;
+    n = n.entries.get(c);
+  }
+  return n;
+}
+
+function text(n: LayerNode | undefined): string {
+  if (n?.kind !== 'file') throw new Error(`not a file: ${n?.kind}`);
+  return Buffer.from(n.data as Uint8Array).toString();
+}
+
+describe('unpackLayer', () => {
+  it('builds a tree with files, dirs, symlinks, hard links, modes, owners and mtimes', async () => {
+    const tar = await makeTar([
+      { name: 'bin/', type: 'directory', mode: 0o755 },
+      { name: 'bin/app.wasm', data: 'wasm!', mode: 0o4755, uid: 1000, gid: 100 },
+      { name: 'bin/app2', type: 'link', linkname: 'bin/app.wasm' },
+      { name: 'etc/motd', data: 'hello', pax: { mtime: '1700000000.123456789' } },
+      { name: 'lib', type: 'symlink', linkname: 'usr/lib' },
+    ]);
+    const r = await unpackLayer(chunks(tar, 100));
+    expect(r.diffId).toBe(sha256(tar));
+    expect(r.compression).toBe('none');
+    const app = at(r.tree.root, 'bin/app.wasm');
+    expect(app).toMatchObject({ kind: 'file', mode: 0o4755, uid: 1000, gid: 100, size: 5 });
+    expect(at(r.tree.root, 'bin/app2')).toBe(app);
+    expect(at(r.tree.root, 'etc/motd')).toMatchObject({ mtimeNs: 1700000000123456789n });
+    expect(at(r.tree.root, 'etc')).toMatchObject({ kind: 'dir', mode: 0o755 });
+    expect(at(r.tree.root, 'lib')).toMatchObject({ kind: 'symlink', target: 'usr/lib' });
+    expect(text(at(r.tree.root, 'etc/motd'))).toBe('hello');
+    expect(r.tree.bytes).toBe(10);
+    expect(Object.isFrozen(app)).toBe(true);
+    expect([...r.tree.root.entries.keys()]).toEqual(['bin', 'etc', 'lib']);
+  });
+
+  it('turns .wh. files into whiteouts and .wh..wh..opq into opaque dirs', async () => {
+    const tar = await makeTar([
+      { name: 'a/.wh..wh..opq', data: '' },
+      { name: 'a/keep', data: 'k' },
+      { name: '.wh.gone', data: '' },
+      { name: 'd/.wh.x', data: '' },
+    ]);
+    const { tree } = await unpackLayer(chunks(tar));
+    expect(at(tree.root, 'a')).toMatchObject({ kind: 'dir', opaque: true });
+    expect(at(tree.root, 'gone')).toEqual({ kind: 'whiteout' });
+    expect(at(tree.root, 'd/x')).toEqual({ kind: 'whiteout' });
+    expect(at(tree.root, 'a/.wh..wh..opq')).toBeUndefined();
+  });
+
+  it('reads gzip (zlib and fflate) and verifies the diff ID', async () => {
+    const tar = await makeTar([{ name: 'f', data: 'x'.repeat(100_000) }]);
+    const gz = gzip(tar);
+    for (const decompressors of [undefined, nodeDecompressors]) {
+      const r = await unpackLayer(chunks(gz, 1000), { diffId: sha256(tar), decompressors, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' });
+      expect(r.compression).toBe('gzip');
+      expect(at(r.tree.root, 'f')).toMatchObject({ size: 100_000 });
+      expect(r.compressedBytes).toBe(gz.length);
+    }
+  });
+
+  itWithTools('zstd')('reads zstd', async () => {
+    const tar = await makeTar([{ name: 'z', data: 'zz' }]);
+    const r = await unpackLayer(chunks(zstd(tar), 7), { diffId: sha256(tar) });
+    expect(r.compression).toBe('zstd');
+    expect(text(at(r.tree.root, 'z'))).toBe('zz');
+  });
+
+  it('refuses a diff ID mismatch', async () => {
+    const tar = await makeTar([{ name: 'f', data: 'a' }]);
+    await expect(unpackLayer(chunks(gzip(tar)), { diffId: sha256('other') })).rejects.toMatchObject({ code: 'DIFF_ID_MISMATCH' });
+  });
+
+  it('refuses corrupt gzip and non-tar data', async () => {
+    const gz = gzip(await makeTar([{ name: 'f', data: 'a'.repeat(5000) }]));
+    const cut = gz.subarray(0, gz.length - 20);
+    await expect(unpackLayer(chunks(cut), { decompressors: nodeDecompressors })).rejects.toMatchObject({ code: 'BAD_COMPRESSION' });
+    await expect(unpackLayer(chunks(cut))).rejects.toMatchObject({ code: 'BAD_COMPRESSION' });
+    await expect(unpackLayer(chunks(new TextEncoder().encode('not a tar '.repeat(100))))).rejects.toMatchObject({ code: 'BAD_TAR' });
+  });
+
+  it('handles GNU long names and PAX headers written by GNU tar', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wv-unpack-'));
+    const long = 'd'.repeat(120) + '/' + 'f'.repeat(130);
+    mkdirSync(join(dir, 'd'.repeat(120)));
+    writeFileSync(join(dir, long), 'long');
+    symlinkSync('x'.repeat(150), join(dir, 'sl'));
+    linkSync(join(dir, long), join(dir, 'hl'));
+    chmodSync(join(dir, 'hl'), 0o2750);
+    utimesSync(join(dir, 'hl'), 1_600_000_000.5, 1_600_000_000.5);
+    for (const format of ['gnu', 'pax']) {
+      const tar = new Uint8Array(execFileSync('tar', ['-C', dir, `--format=${format}`, '--sort=name', '-cf', '-', '.']));
+      const { tree } = await unpackLayer(chunks(tar, 512));
+      expect(text(at(tree.root, long))).toBe('long');
+      expect(at(tree.root, 'hl')).toBe(at(tree.root, long));
+      expect(at(tree.root, 'hl')).toMatchObject({ mode: 0o2750 });
+      expect(at(tree.root, 'sl')).toMatchObject({ kind: 'symlink', target: 'x'.repeat(150) });
+      if (format === 'pax') expect(at(tree.root, 'hl')).toMatchObject({ mtimeNs: 1_600_000_000_500_000_000n });
+    }
+  });
+});

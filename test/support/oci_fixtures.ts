@@ -1,0 +1,158 @@
+/**
+ * Test helpers that build layer tarballs and OCI image layouts in memory or
+ * on disk, with full control over tar headers (hostile names, PAX records,
+ * hard links, whiteouts). Shared by the image tests.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { execFileSync } from 'node:child_process';
+import tarStream from 'tar-stream';
+
+/** One tar entry to write. */
+export interface TarEntrySpec {
+  name: string;
+  type?: 'file' | 'directory' | 'symlink' | 'link' | 'character-device' | 'block-device' | 'fifo';
+  data?: string | Uint8Array;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  mtime?: Date;
+  linkname?: string;
+  pax?: Record<string, string>;
+}
+
+/** Build an uncompressed tar from `entries`, in order. */
+export async function makeTar(entries: TarEntrySpec[]): Promise<Uint8Array> {
+  const pack = tarStream.pack();
+  const chunks: Buffer[] = [];
+  pack.on('data', (c: Buffer) => chunks.push(c));
+  const done = new Promise<void>((res, rej) => { pack.on('end', () => res()); pack.on('error', rej); });
+  for (const e of entries) {
+    const type = e.type ?? 'file';
+    const data = typeof e.data === 'string' ? Buffer.from(e.data) : e.data ? Buffer.from(e.data) : undefined;
+    const header = {
+      name: e.name,
+      type,
+      mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644),
+      uid: e.uid ?? 0,
+      gid: e.gid ?? 0,
+      mtime: e.mtime ?? new Date(1_700_000_000_000),
+      linkname: e.linkname,
+      pax: e.pax,
+      size: type === 'file' ? (data?.length ?? 0) : 0,
+    };
+    await new Promise<void>((res, rej) => {
+      if (type === 'file') pack.entry(header, data ?? Buffer.alloc(0), (err) => (err ? rej(err) : res()));
+      else { pack.entry(header, (err) => (err ? rej(err) : res())); }
+    });
+  }
+  pack.finalize();
+  await done;
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+/** gzip `data`. */
+export function gzip(data: Uint8Array, level = 6): Uint8Array {
+  return new Uint8Array(gzipSync(data, { level }));
+}
+
+/** zstd-compress `data` with the `zstd` command (tests needing it use itWithTools('zstd')). */
+export function zstd(data: Uint8Array): Uint8Array {
+  return new Uint8Array(execFileSync('zstd', ['-q', '-c', '-'], { input: data }));
+}
+
+/** `sha256:<hex>` of `data`. */
+export function sha256(data: Uint8Array | string): string {
+  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+}
+
+/** Yield `data` in chunks of `size` bytes, as a network stream would. */
+export async function* chunks(data: Uint8Array, size = 4096): AsyncIterable<Uint8Array> {
+  for (let i = 0; i < data.length; i += size) yield data.subarray(i, Math.min(i + size, data.length));
+}
+
+/** A descriptor as OCI writes it. */
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  annotations?: Record<string, string>;
+  platform?: { os: string; architecture: string };
+}
+
+/** One layer of a fixture image: its tar and how to compress it. */
+export interface FixtureLayer {
+  tar: Uint8Array;
+  compression?: 'none' | 'gzip' | 'zstd';
+}
+
+/** Options of {@link writeOciLayout}. */
+export interface FixtureImage {
+  layers: FixtureLayer[];
+  /** Extra image config fields (`config` = the container config). */
+  config?: Record<string, unknown>;
+  /** Tag written as `org.opencontainers.image.ref.name`. */
+  tag?: string;
+  os?: string;
+  architecture?: string;
+}
+
+/** What {@link writeOciLayout} wrote. */
+export interface WrittenImage {
+  manifest: Descriptor;
+  config: Descriptor;
+  layers: Descriptor[];
+  diffIds: string[];
+}
+
+/** Write `blob` under `dir/blobs/sha256/` and return its descriptor. */
+export function writeBlob(dir: string, mediaType: string, blob: Uint8Array | string): Descriptor {
+  const bytes = typeof blob === 'string' ? Buffer.from(blob) : blob;
+  const digest = sha256(bytes);
+  mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
+  writeFileSync(join(dir, 'blobs', 'sha256', digest.slice(7)), bytes);
+  return { mediaType, digest, size: bytes.length };
+}
+
+/** Write an OCI image layout directory holding one image (tags accumulate if index.json exists is not handled: one image per call). */
+export function writeOciLayout(dir: string, img: FixtureImage): WrittenImage {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  const layers: Descriptor[] = [];
+  const diffIds: string[] = [];
+  for (const l of img.layers) {
+    diffIds.push(sha256(l.tar));
+    const c = l.compression ?? 'gzip';
+    const body = c === 'gzip' ? gzip(l.tar) : c === 'zstd' ? zstd(l.tar) : l.tar;
+    const mt = 'application/vnd.oci.image.layer.v1.tar' + (c === 'none' ? '' : `+${c}`);
+    layers.push(writeBlob(dir, mt, body));
+  }
+  const os = img.os ?? 'wasip1';
+  const architecture = img.architecture ?? 'wasm';
+  const configJson = JSON.stringify({
+    architecture,
+    os,
+    config: {},
+    ...img.config,
+    rootfs: { type: 'layers', diff_ids: diffIds },
+    history: layers.map(() => ({ created_by: 'oci_fixtures' })),
+  });
+  const config = writeBlob(dir, 'application/vnd.oci.image.config.v1+json', configJson);
+  const manifestJson = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config,
+    layers,
+  });
+  const manifest = writeBlob(dir, 'application/vnd.oci.image.manifest.v1+json', manifestJson);
+  const entry: Descriptor = { ...manifest, platform: { os, architecture } };
+  if (img.tag) entry.annotations = { 'org.opencontainers.image.ref.name': img.tag };
+  writeFileSync(join(dir, 'index.json'), JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: [entry],
+  }));
+  return { manifest, config, layers, diffIds };
+}
