@@ -1,0 +1,51 @@
+/**
+ * Small helpers that put bytes into the content store through its ingest
+ * protocol (write, then verified commit), for import and pack.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Ingester } from './content_store.js';
+import { sha256Digest, type Digest } from './digest.js';
+
+/** Store `bytes`; resolves to their digest (present content is not rewritten). */
+export async function putBytes(content: Ingester & { has(d: Digest): Promise<boolean> }, bytes: Uint8Array): Promise<Digest> {
+  const digest = sha256Digest(bytes);
+  if (await content.has(digest)) return digest;
+  const w = await content.writer({ ref: `put-${digest}`, expected: digest, total: bytes.length });
+  try {
+    await w.reset();
+    await w.write(bytes);
+    await w.commit(bytes.length, digest);
+  } catch (err) {
+    await w.close().catch(() => {});
+    throw err;
+  }
+  return digest;
+}
+
+/**
+ * Store a stream. With `expected`, the commit checks it (and its `size`);
+ * without, the content is stored under the digest computed while writing.
+ * Resolves to the digest and size.
+ */
+export async function putStream(
+  content: Ingester,
+  src: AsyncIterable<Uint8Array>,
+  opts: { expected?: Digest; size?: number; ref?: string } = {},
+): Promise<{ digest: Digest; size: number }> {
+  const ref = opts.ref ?? (opts.expected ? `put-${opts.expected}` : `put-${randomBytes(8).toString('hex')}`);
+  const w = await content.writer({ ref, expected: opts.expected, total: opts.size });
+  let size = 0;
+  try {
+    await w.reset();
+    for await (const c of src) {
+      await w.write(c);
+      size += c.length;
+    }
+    const digest = opts.expected ?? w.digest();
+    await w.commit(opts.size ?? size, digest);
+    return { digest, size };
+  } catch (err) {
+    await w.close().catch(() => {});
+    throw err;
+  }
+}

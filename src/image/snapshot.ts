@@ -1,0 +1,301 @@
+/**
+ * Snapshots: unpacked, immutable layer trees keyed by chain ID and shared
+ * by every image and container that stacks the same layers.
+ *
+ * `prepare(layers)` walks an image's layers bottom up. For each chain ID it
+ * uses, in order: the in-memory cache, the on-disk snapshot, or an unpack of
+ * the layer blob from the content store (diff ID verified). A fresh unpack
+ * is written to a private temporary directory and published with one
+ * rename, so a crash or a refused layer leaves no half snapshot; two
+ * processes unpacking the same layer both succeed and one copy stays.
+ * Concurrent `prepare` calls in one process share one unpack per chain ID.
+ *
+ * On disk, under `<root>/snapshots/sha256/<chain hex>/`:
+ * ```
+ * meta.json    chain ID, diff ID, parent, layer digest, sizes, creation time
+ * index.json   the tree (see snapshot_codec.ts)
+ * data         every file's bytes back to back
+ * owners/<h>   one file per owner (e.g. an image manifest digest) holding its name
+ * ```
+ * `retain`/`release` add and remove owners; `prune` removes snapshots with
+ * no owner (and not in a caller-given keep set), for `wasmvisor prune`.
+ */
+import { promises as fsp } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { LayerTree } from '../../kernel/fs/layer_tree.js';
+import { chainIds } from './chain_id.js';
+import type { Provider } from './content_store.js';
+import type { Decompressors } from './decompress.js';
+import { nodeDecompressors } from './decompress_node.js';
+import { digestHex, isDigest, type Digest } from './digest.js';
+import type { Descriptor } from './manifest.js';
+import { WASM_LAYER_TYPES, TAR_LAYER_TYPES } from './media_types.js';
+import { decodeTree, encodeTree, type EncodedTree } from './snapshot_codec.js';
+import { unpackLayer, type UnpackLimits } from './unpack.js';
+import { wasmLayerTree } from './unpack_wasm.js';
+
+/** Stable codes of {@link SnapshotError}. */
+export type SnapshotErrorCode = 'UNSUPPORTED_LAYER' | 'CORRUPT' | 'MISMATCH';
+
+/** A snapshot that cannot be prepared or read (unpack failures are UnpackError). */
+export class SnapshotError extends Error {
+  constructor(readonly code: SnapshotErrorCode, message: string) {
+    super(message);
+    this.name = 'SnapshotError';
+  }
+}
+
+/** One layer of an image, as `prepare` needs it. */
+export interface LayerSource {
+  /** The layer blob in the content store. */
+  descriptor: Descriptor;
+  /** Its diff ID from the config (`rootfs.diff_ids`); for a Wasm module layer, the blob digest. */
+  diffId: Digest;
+}
+
+/** What the store knows about one snapshot on disk. */
+export interface SnapshotInfo {
+  chainId: Digest;
+  diffId: Digest;
+  parent?: Digest;
+  layerDigest: Digest;
+  mediaType: string;
+  /** File bytes held. */
+  bytes: number;
+  createdAt: string;
+  owners: string[];
+}
+
+/** Options of {@link SnapshotStore}. */
+export interface SnapshotStoreOptions {
+  decompressors?: Decompressors;
+  limits?: Partial<UnpackLimits>;
+  devices?: 'refuse' | 'skip';
+  /** Receives unpack warnings. */
+  onWarning?: (message: string) => void;
+  /** Keep snapshots on disk (default true); false = memory only. */
+  persist?: boolean;
+}
+
+/** Options of {@link SnapshotStore.prepare}. */
+export interface PrepareOptions {
+  /** Record this owner on every snapshot of the stack. */
+  owner?: string;
+  /** Called when a layer is unpacked (not when it came from a cache). */
+  onUnpacked?: (chainId: Digest, ms: number) => void;
+}
+
+/** Snapshots under `<root>/snapshots`, plus an in-memory cache shared by the process. */
+export class SnapshotStore {
+  private readonly cache = new Map<Digest, LayerTree>();
+  private readonly inflight = new Map<Digest, Promise<LayerTree>>();
+  /** `<root>/snapshots/sha256`. */
+  readonly dir: string;
+
+  constructor(readonly root: string, private readonly content: Provider, private readonly opts: SnapshotStoreOptions = {}) {
+    this.dir = path.join(root, 'snapshots', 'sha256');
+  }
+
+  /** Directory of one snapshot. */
+  pathOf(chainId: Digest): string {
+    return path.join(this.dir, digestHex(chainId));
+  }
+
+  /** The trees of `layers` (bottom first), unpacking only what no cache has. */
+  async prepare(layers: readonly LayerSource[], opts: PrepareOptions = {}): Promise<LayerTree[]> {
+    const ids = chainIds(layers.map((l) => l.diffId));
+    const trees: LayerTree[] = [];
+    for (let i = 0; i < layers.length; i++) {
+      const chainId = ids[i];
+      let p = this.inflight.get(chainId);
+      if (!p) {
+        const lowers = trees.slice();
+        p = this.load(chainId, layers[i], i > 0 ? ids[i - 1] : undefined, lowers, opts);
+        this.inflight.set(chainId, p);
+        p.finally(() => this.inflight.delete(chainId)).catch(() => {});
+      }
+      trees.push(await p);
+      if (opts.owner) await this.retain(chainId, opts.owner);
+    }
+    return trees;
+  }
+
+  /** The tree of `chainId` from memory or disk, or undefined. */
+  async get(chainId: Digest): Promise<LayerTree | undefined> {
+    return this.cache.get(chainId) ?? (await this.readDisk(chainId));
+  }
+
+  /** True if the snapshot exists in memory or on disk. */
+  async has(chainId: Digest): Promise<boolean> {
+    if (this.cache.has(chainId)) return true;
+    return fsp.access(path.join(this.pathOf(chainId), 'meta.json')).then(() => true, () => false);
+  }
+
+  /** Add `owner` to the snapshot's owners (idempotent). */
+  async retain(chainId: Digest, owner: string): Promise<void> {
+    if (this.opts.persist === false) return;
+    const dir = path.join(this.pathOf(chainId), 'owners');
+    await fsp.mkdir(dir, { recursive: true });
+    await fsp.writeFile(path.join(dir, ownerKey(owner)), owner);
+  }
+
+  /** Remove `owner` from the snapshot's owners (idempotent). */
+  async release(chainId: Digest, owner: string): Promise<void> {
+    await fsp.rm(path.join(this.pathOf(chainId), 'owners', ownerKey(owner)), { force: true });
+  }
+
+  /** Every snapshot on disk. */
+  async list(): Promise<SnapshotInfo[]> {
+    const names = await fsp.readdir(this.dir).catch(() => [] as string[]);
+    const out: SnapshotInfo[] = [];
+    for (const n of names.sort()) {
+      if (!isDigest(`sha256:${n}`)) continue;
+      const info = await this.info(`sha256:${n}`).catch(() => undefined);
+      if (info) out.push(info);
+    }
+    return out;
+  }
+
+  /** Metadata of one snapshot on disk; throws CORRUPT if unreadable. */
+  async info(chainId: Digest): Promise<SnapshotInfo> {
+    const dir = this.pathOf(chainId);
+    try {
+      const meta = JSON.parse(await fsp.readFile(path.join(dir, 'meta.json'), 'utf8')) as Omit<SnapshotInfo, 'owners'>;
+      const keys = await fsp.readdir(path.join(dir, 'owners')).catch(() => [] as string[]);
+      const owners = await Promise.all(keys.map((k) => fsp.readFile(path.join(dir, 'owners', k), 'utf8')));
+      return { ...meta, owners: owners.sort() };
+    } catch {
+      throw new SnapshotError('CORRUPT', `snapshot ${chainId} in ${dir} is unreadable; remove that directory (it is rebuilt from the layer on next use)`);
+    }
+  }
+
+  /** Remove one snapshot from disk and memory. */
+  async remove(chainId: Digest): Promise<void> {
+    this.cache.delete(chainId);
+    const dir = this.pathOf(chainId);
+    const tmp = path.join(this.root, 'snapshots', `.rm-${randomBytes(6).toString('hex')}`);
+    try {
+      await fsp.rename(dir, tmp);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    await fsp.rm(tmp, { recursive: true, force: true });
+  }
+
+  /** Remove every snapshot with no owner and not in `keep`; resolves to the chain IDs removed. */
+  async prune(keep: ReadonlySet<string> = new Set()): Promise<Digest[]> {
+    const removed: Digest[] = [];
+    for (const s of await this.list()) {
+      if (s.owners.length > 0 || keep.has(s.chainId)) continue;
+      await this.remove(s.chainId);
+      removed.push(s.chainId);
+    }
+    // leftovers of crashed unpacks
+    const top = path.join(this.root, 'snapshots');
+    for (const n of await fsp.readdir(top).catch(() => [] as string[])) {
+      if (n.startsWith('.tmp-') || n.startsWith('.rm-')) await fsp.rm(path.join(top, n), { recursive: true, force: true });
+    }
+    return removed;
+  }
+
+  /** Forget the in-memory cache (the disk copies stay). */
+  dropCache(): void {
+    this.cache.clear();
+  }
+
+  private async load(chainId: Digest, layer: LayerSource, parent: Digest | undefined, lowers: LayerTree[], opts: PrepareOptions): Promise<LayerTree> {
+    const cached = this.cache.get(chainId);
+    if (cached) return cached;
+    const disk = await this.readDisk(chainId);
+    if (disk) {
+      this.cache.set(chainId, disk);
+      return disk;
+    }
+    const t0 = Date.now();
+    const tree = await this.unpack(chainId, layer, lowers);
+    if (this.opts.persist !== false) await this.writeDisk(chainId, layer, parent, tree);
+    this.cache.set(chainId, tree);
+    opts.onUnpacked?.(chainId, Date.now() - t0);
+    return tree;
+  }
+
+  private async unpack(chainId: Digest, layer: LayerSource, lowers: LayerTree[]): Promise<LayerTree> {
+    const mt = layer.descriptor.mediaType;
+    if (WASM_LAYER_TYPES.has(mt)) {
+      const bytes = await this.content.readAll(layer.descriptor.digest, this.opts.limits?.maxBytes ?? 1024 * 1024 * 1024);
+      return wasmLayerTree(bytes, layer.descriptor, chainId);
+    }
+    if (!TAR_LAYER_TYPES.has(mt) && !mt.endsWith('.diff.tar')) {
+      throw new SnapshotError('UNSUPPORTED_LAYER', `layer ${layer.descriptor.digest} has media type ${mt}, which is not a tar or Wasm layer; wasmvisor cannot unpack it`);
+    }
+    const r = await unpackLayer(this.content.stream(layer.descriptor.digest), {
+      mediaType: mt,
+      diffId: layer.diffId,
+      decompressors: this.opts.decompressors ?? nodeDecompressors,
+      limits: this.opts.limits,
+      devices: this.opts.devices,
+      lowers,
+      id: chainId,
+    });
+    for (const w of r.warnings) this.opts.onWarning?.(`layer ${layer.descriptor.digest}: ${w}`);
+    return r.tree;
+  }
+
+  private async readDisk(chainId: Digest): Promise<LayerTree | undefined> {
+    const dir = this.pathOf(chainId);
+    let index: EncodedTree;
+    try {
+      index = JSON.parse(await fsp.readFile(path.join(dir, 'index.json'), 'utf8')) as EncodedTree;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw new SnapshotError('CORRUPT', `snapshot ${chainId} in ${dir} has an unreadable index; remove that directory (it is rebuilt from the layer on next use)`);
+    }
+    const data = await fsp.readFile(path.join(dir, 'data'));
+    try {
+      return decodeTree(index, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    } catch (err) {
+      throw new SnapshotError('CORRUPT', `snapshot ${chainId} in ${dir} is damaged (${(err as Error).message}); remove that directory`);
+    }
+  }
+
+  private async writeDisk(chainId: Digest, layer: LayerSource, parent: Digest | undefined, tree: LayerTree): Promise<void> {
+    const top = path.join(this.root, 'snapshots');
+    const tmp = path.join(top, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+    await fsp.mkdir(tmp, { recursive: true });
+    try {
+      const { index, data } = encodeTree(tree);
+      const meta: Omit<SnapshotInfo, 'owners'> = {
+        chainId, diffId: layer.diffId, layerDigest: layer.descriptor.digest,
+        mediaType: layer.descriptor.mediaType, bytes: tree.bytes, createdAt: new Date().toISOString(),
+      };
+      if (parent) meta.parent = parent;
+      await fsp.writeFile(path.join(tmp, 'data'), data);
+      await fsp.writeFile(path.join(tmp, 'index.json'), JSON.stringify(index));
+      await fsp.writeFile(path.join(tmp, 'meta.json'), JSON.stringify(meta, null, 2));
+      await fsp.mkdir(path.join(tmp, 'owners'));
+      await fsp.mkdir(this.dir, { recursive: true });
+      const final = this.pathOf(chainId);
+      // an owners-only directory may exist from a retain() before the first unpack
+      const existing = await fsp.readdir(final).catch(() => undefined);
+      if (existing && !existing.includes('meta.json')) {
+        for (const o of await fsp.readdir(path.join(final, 'owners')).catch(() => [] as string[])) {
+          await fsp.copyFile(path.join(final, 'owners', o), path.join(tmp, 'owners', o));
+        }
+        await fsp.rm(final, { recursive: true, force: true });
+      }
+      await fsp.rename(tmp, final).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+        await fsp.rm(tmp, { recursive: true, force: true }); // another process won the race
+      });
+    } catch (err) {
+      await fsp.rm(tmp, { recursive: true, force: true });
+      throw err;
+    }
+  }
+}
+
+function ownerKey(owner: string): string {
+  return createHash('sha256').update(owner).digest('hex').slice(0, 32);
+}

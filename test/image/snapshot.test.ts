@@ -1,0 +1,140 @@
+import { mkdtempSync, readdirSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { LayerDir, LayerTree } from '../../kernel/fs/layer_tree.js';
+import { chainIds } from '../../src/image/chain_id.js';
+import { putBytes } from '../../src/image/layout_ingest.js';
+import { SnapshotStore, type LayerSource } from '../../src/image/snapshot.js';
+import { decodeTree, encodeTree } from '../../src/image/snapshot_codec.js';
+import { openStore, type Store } from '../../src/image/store_root.js';
+import { unpackLayer } from '../../src/image/unpack.js';
+import { chunks, gzip, makeTar, sha256 } from '../support/oci_fixtures.js';
+
+const GZ = 'application/vnd.oci.image.layer.v1.tar+gzip';
+
+async function layer(store: Store, entries: Parameters<typeof makeTar>[0]): Promise<LayerSource> {
+  const tar = await makeTar(entries);
+  const gz = gzip(tar);
+  const digest = await putBytes(store.content, gz);
+  return { descriptor: { mediaType: GZ, digest, size: gz.length }, diffId: sha256(tar) };
+}
+
+function file(t: LayerTree, name: string): string {
+  const n = t.root.entries.get(name);
+  if (n?.kind !== 'file') throw new Error(`${name} is not a file`);
+  return Buffer.from(n.data as Uint8Array).toString();
+}
+
+describe('chainIds', () => {
+  it('follows the OCI definition', () => {
+    const a = sha256('a');
+    const b = sha256('b');
+    const c = sha256('c');
+    const ids = chainIds([a, b, c]);
+    expect(ids[0]).toBe(a);
+    expect(ids[1]).toBe(sha256(`${a} ${b}`));
+    expect(ids[2]).toBe(sha256(`${ids[1]} ${c}`));
+  });
+});
+
+describe('snapshot codec', () => {
+  it('round-trips a tree, keeping hard links as one node', async () => {
+    const tar = await makeTar([
+      { name: 'd/', type: 'directory', mode: 0o700, uid: 5 },
+      { name: 'd/f', data: 'content', mode: 0o4755, pax: { mtime: '1.000000001' } },
+      { name: 'd/h', type: 'link', linkname: 'd/f' },
+      { name: 's', type: 'symlink', linkname: '../x' },
+      { name: '.wh.gone', data: '' },
+      { name: 'o/.wh..wh..opq', data: '' },
+    ]);
+    const { tree } = await unpackLayer(chunks(tar));
+    const { index, data } = encodeTree(tree);
+    const back = decodeTree(JSON.parse(JSON.stringify(index)), data);
+    expect(back).toEqual(tree);
+    const d = back.root.entries.get('d') as LayerDir;
+    expect(d.entries.get('f')).toBe(d.entries.get('h'));
+  });
+
+  it('refuses an index pointing past the data', () => {
+    expect(() => decodeTree({ version: 1, id: 'x', bytes: 0, nodes: [
+      { k: 'd', m: 0, u: 0, g: 0, t: '0', e: [['f', 1]] },
+      { k: 'f', m: 0, u: 0, g: 0, t: '0', off: 0, size: 10 },
+    ] }, new Uint8Array(4))).toThrow(/past the data/);
+  });
+});
+
+describe('SnapshotStore', () => {
+  let root: string;
+  let store: Store;
+  beforeEach(async () => {
+    root = mkdtempSync(path.join(os.tmpdir(), 'wv-snap-'));
+    store = await openStore(root);
+  });
+
+  it('unpacks once, shares by chain ID across images and reloads from disk', async () => {
+    const base = await layer(store, [{ name: 'base', data: 'B' }, { name: 'shared', data: 'S' }]);
+    const top1 = await layer(store, [{ name: 'one', data: '1' }, { name: 'link', type: 'link', linkname: 'shared' }]);
+    const top2 = await layer(store, [{ name: 'two', data: '2' }]);
+    const snaps = new SnapshotStore(root, store.content);
+    const unpacked: string[] = [];
+    const onUnpacked = (id: string) => unpacked.push(id);
+    const img1 = await snaps.prepare([base, top1], { owner: 'img1', onUnpacked });
+    const img2 = await snaps.prepare([base, top2], { owner: 'img2', onUnpacked });
+    expect(unpacked).toHaveLength(3);
+    expect(img1[0]).toBe(img2[0]); // same object: shared
+    expect(file(img1[1], 'link')).toBe('S');
+    expect(img1[1].root.entries.get('link')).toBe(img1[0].root.entries.get('shared'));
+    // a second process: from disk, no unpack
+    const again = new SnapshotStore(root, store.content);
+    const reload: string[] = [];
+    const img1b = await again.prepare([base, top1], { onUnpacked: (id) => reload.push(id) });
+    expect(reload).toEqual([]);
+    expect(file(img1b[1], 'one')).toBe('1');
+    expect(file(img1b[1], 'link')).toBe('S');
+    const [c0, c1] = chainIds([base.diffId, top1.diffId]);
+    expect(img1b[1].id).toBe(c1);
+    const info = await again.info(c0);
+    expect(info.owners).toEqual(['img1', 'img2']);
+    expect(info.diffId).toBe(base.diffId);
+  });
+
+  it('shares one unpack between concurrent prepares', async () => {
+    const l = await layer(store, [{ name: 'f', data: 'x'.repeat(100000) }]);
+    const snaps = new SnapshotStore(root, store.content);
+    let n = 0;
+    const [a, b] = await Promise.all([
+      snaps.prepare([l], { onUnpacked: () => n++ }),
+      snaps.prepare([l], { onUnpacked: () => n++ }),
+    ]);
+    expect(n).toBe(1);
+    expect(a[0]).toBe(b[0]);
+  });
+
+  it('release and prune drop unowned snapshots only', async () => {
+    const a = await layer(store, [{ name: 'a', data: 'a' }]);
+    const b = await layer(store, [{ name: 'b', data: 'b' }]);
+    const snaps = new SnapshotStore(root, store.content);
+    await snaps.prepare([a], { owner: 'x' });
+    await snaps.prepare([b], { owner: 'y' });
+    await snaps.release(a.diffId, 'x');
+    expect(await snaps.prune()).toEqual([a.diffId]);
+    expect(await snaps.has(a.diffId)).toBe(false);
+    expect(await snaps.has(b.diffId)).toBe(true);
+    await snaps.release(b.diffId, 'y');
+    expect(await snaps.prune(new Set([b.diffId]))).toEqual([]);
+  });
+
+  it('publishes nothing when a layer is refused, and checks the diff ID', async () => {
+    const good = await layer(store, [{ name: 'ok', data: 'ok' }]);
+    const bad = await layer(store, [{ name: '../escape', data: 'x' }]);
+    const snaps = new SnapshotStore(root, store.content);
+    await expect(snaps.prepare([good, bad])).rejects.toMatchObject({ name: 'UnpackError', code: 'PATH_TRAVERSAL' });
+    const wrong = { ...good, diffId: sha256('not it') };
+    await expect(snaps.prepare([wrong])).rejects.toMatchObject({ code: 'DIFF_ID_MISMATCH' });
+    const names = readdirSync(path.join(root, 'snapshots', 'sha256'));
+    expect(names).toEqual([good.diffId.slice(7)]);
+    expect(readdirSync(path.join(root, 'snapshots')).filter((n) => n.startsWith('.'))).toEqual([]);
+    expect(existsSync(path.join(root, 'snapshots', 'sha256', good.diffId.slice(7), 'meta.json'))).toBe(true);
+  });
+});
