@@ -9,6 +9,7 @@ import tarStream from 'tar-stream';
 import type { LayerTree } from '../../kernel/fs/layer_tree.js';
 import { DecompressError, decompressStream, type ByteSource, type Compression, type Decompressors } from './decompress.js';
 import { Digester, type Digest } from './digest.js';
+import { TarFraming } from './tar_framing.js';
 import { LayerTreeBuilder, type TarHeader } from './tar_tree.js';
 import { UnpackError } from './unpack_error.js';
 
@@ -84,6 +85,7 @@ export async function unpackLayer(src: ByteSource, opts: UnpackOptions = {}): Pr
   });
 
   const extract = tarStream.extract();
+  const framing = new TarFraming();
   let stopped = false;
   const feed = (async () => {
     try {
@@ -99,8 +101,15 @@ export async function unpackLayer(src: ByteSource, opts: UnpackOptions = {}): Pr
             `the layer expands more than ${limits.maxRatio}:1 (${compressed} compressed bytes gave ${uncompressed} so far): a decompression bomb? raise the ratio limit if the image is trusted`);
         }
         digester.update(chunk);
+        framing.push(chunk);
         opts.onTarChunk?.(chunk);
         if (!extract.write(chunk)) await drained(extract);
+      }
+      const pad = framing.missingPadding();
+      if (pad !== null && pad > 0 && !stopped) {
+        // the last entry is complete but the padding and end blocks are missing (umoci 0.4 writes such layers)
+        warnings.push('the layer tar ends without its final padding and end-of-archive blocks; accepted as Go\'s tar reader does');
+        if (!extract.write(new Uint8Array(pad + 1024))) await drained(extract);
       }
       (extract as unknown as { end(): void }).end();
     } catch (err) {

@@ -111,4 +111,15 @@ describe('unpackLayer', () => {
       if (format === 'pax') expect(at(tree.root, 'hl')).toMatchObject({ mtimeNs: 1_600_000_000_500_000_000n });
     }
   });
+
+  it('accepts a tar that stops right after the last entry\'s data (umoci 0.4 insert), refuses one cut inside it', async () => {
+    const tar = await makeTar([{ name: 'a', data: 'first' }, { name: 'b', data: 'xy' }]);
+    const cut = tar.subarray(0, 512 * 3 + 2); // header a, data a, header b, two bytes of b
+    const r = await unpackLayer(chunks(cut, 100));
+    expect(text(at(r.tree.root, 'b'))).toBe('xy');
+    expect(r.diffId).toBe(sha256(cut));
+    expect(r.warnings.join()).toMatch(/end-of-archive/);
+    await expect(unpackLayer(chunks(tar.subarray(0, 512 * 3 + 1)))).rejects.toMatchObject({ code: 'BAD_TAR' });
+    await expect(unpackLayer(chunks(tar.subarray(0, 512 * 2 + 100)))).rejects.toMatchObject({ code: 'BAD_TAR' });
+  });
 });
