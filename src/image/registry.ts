@@ -1,0 +1,340 @@
+/**
+ * The registry client (OCI distribution-spec 1.1): authenticated requests
+ * with retries against one {@link Endpoint}, and the read operations the
+ * puller and `inspect docker://` need (manifests, blobs, tags). Uploads are
+ * in push.ts on top of {@link RegistryClient.request}.
+ *
+ * A request goes out with whatever authorization is cached for its host and
+ * scope. A 401 carries a challenge: for `Bearer`, a token is fetched from
+ * the realm (with the user's credentials, if any) for the scope
+ * `repository:NAME:ACTIONS`, cached, and the request is sent again; for
+ * `Basic`, the credentials are sent. A second 401 is a login failure,
+ * reported in one line that names the registry and what to check.
+ * Network errors, 429 and 5xx are retried with exponential backoff.
+ */
+import type { Readable } from 'node:stream';
+import { authFilesToRead, basicAuth, findCredentials, parseChallenges, type Challenge, type Credentials } from './auth.js';
+import { sha256Digest, type Digest } from './digest.js';
+import { MAX_MANIFEST_SIZE } from './manifest.js';
+import { MANIFEST_ACCEPT } from './media_types.js';
+import { type Reference } from './reference.js';
+import { endpointsFor, type Endpoint, type EndpointOptions, type RegistriesConf } from './registry_config.js';
+import { discard, header, httpRequest, readBody, type Body, type HttpResponse } from './registry_http.js';
+
+/** Stable codes of {@link RegistryError}. */
+export type RegistryErrorCode =
+  | 'UNAUTHORIZED'
+  | 'AUTH_REQUIRED'
+  | 'DENIED'
+  | 'NOT_FOUND'
+  | 'UNREACHABLE'
+  | 'TOO_LARGE'
+  | 'DIGEST_MISMATCH'
+  | 'PROTOCOL';
+
+/** A registry failure; `code` is stable and `message` is one line saying what to do. */
+export class RegistryError extends Error {
+  constructor(readonly code: RegistryErrorCode, message: string, readonly status?: number) {
+    super(message);
+    this.name = 'RegistryError';
+  }
+}
+
+/** How the client behaves. */
+export interface RegistryClientOptions {
+  /** Mirrors and insecure registries (see registry_config.ts). */
+  conf?: RegistriesConf;
+  /** `false`: allow plain HTTP and unverified TLS everywhere. */
+  tlsVerify?: boolean;
+  /** Read credentials only from this file. */
+  authFile?: string;
+  /** Use these credentials for every registry (`--creds`). */
+  credentials?: Credentials;
+  /** Attempts per request for retryable failures (default 4). */
+  attempts?: number;
+  /** First backoff delay in ms, doubled each retry (default 200). */
+  backoffMs?: number;
+}
+
+/** What a request needs besides the endpoint. */
+export interface RequestInit {
+  method?: string;
+  /** Path below `/v2/<repository>/`, or an absolute URL (upload locations). */
+  path: string;
+  headers?: Record<string, string>;
+  body?: Body;
+  /** Scope actions: `pull` (default) or `pull,push`. */
+  actions?: string;
+  /** Extra scopes (e.g. `repository:OTHER:pull` for a cross-repository mount). */
+  scopes?: string[];
+  /** Do not retry (a failure on a mirror falls through quickly). */
+  noRetry?: boolean;
+}
+
+/** A manifest or index as a registry served it. */
+export interface FetchedManifest {
+  bytes: Buffer;
+  mediaType: string | undefined;
+  digest: Digest;
+  endpoint: Endpoint;
+}
+
+const RETRY_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+const TLS_ERRORS = /EPROTO|ERR_SSL|wrong version number|ECONNRESET/;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Parse a distribution-spec error body into `CODE: message` for error text. */
+async function errorDetail(res: HttpResponse): Promise<string> {
+  const body = await readBody(res, 64 * 1024).catch(() => undefined);
+  if (!body) return '';
+  try {
+    const errs = (JSON.parse(body.toString('utf8')) as { errors?: { code?: string; message?: string }[] }).errors ?? [];
+    return errs.map((e) => `${e.code ?? ''}${e.message ? `: ${e.message}` : ''}`).join('; ');
+  } catch {
+    return body.toString('utf8').slice(0, 200).replace(/\s+/g, ' ').trim();
+  }
+}
+
+/** A registry client; holds token caches and per-host scheme decisions for its lifetime. */
+export class RegistryClient {
+  private readonly tokens = new Map<string, string>();
+  private readonly challenges = new Map<string, Challenge>();
+  private readonly schemes = new Map<string, 'https' | 'http'>();
+
+  constructor(readonly opts: RegistryClientOptions = {}) {}
+
+  /** The endpoints to try for `ref` (mirrors first, unless `noMirrors`). */
+  endpoints(ref: Reference, opts: Omit<EndpointOptions, 'tlsVerify'> = {}): Endpoint[] {
+    return endpointsFor(ref, this.opts.conf ?? { registries: [] }, { ...opts, tlsVerify: this.opts.tlsVerify });
+  }
+
+  /** Credentials configured for `ep`, if any. */
+  credentialsFor(ep: Endpoint): Credentials | undefined {
+    if (this.opts.credentials) return this.opts.credentials;
+    const host = ep.host === 'registry-1.docker.io' ? 'docker.io' : ep.host;
+    return findCredentials(host, ep.repository, this.opts.authFile ? [this.opts.authFile] : authFilesToRead());
+  }
+
+  /** Base URL of `ep`'s host (`https://host` or `http://host`). */
+  baseUrl(ep: Endpoint): string {
+    return `${this.schemes.get(ep.host) ?? 'https'}://${ep.host}`;
+  }
+
+  /**
+   * Send one request to `ep`, authenticating and retrying as the module
+   * comment describes. Resolves with any response status except 401 and
+   * retryable ones; the caller reads or discards the body.
+   */
+  async request(ep: Endpoint, init: RequestInit): Promise<HttpResponse> {
+    const actions = init.actions ?? 'pull';
+    const scopes = [`repository:${ep.repository}:${actions}`, ...(init.scopes ?? [])];
+    const attempts = init.noRetry ? 1 : this.opts.attempts ?? 4;
+    let authTried = false;
+    let lastErr: unknown;
+    for (let attempt = 0; attempt < attempts; ) {
+      const url = /^https?:\/\//.test(init.path)
+        ? new URL(init.path)
+        : new URL(`${this.baseUrl(ep)}/v2/${init.path === '' ? '' : `${ep.repository}/${init.path}`}`);
+      const headers: Record<string, string> = { ...init.headers };
+      const auth = this.cachedAuth(ep, scopes);
+      if (auth) headers.Authorization = auth;
+      let res: HttpResponse;
+      try {
+        res = await httpRequest({ method: init.method ?? 'GET', url, headers, body: init.body, insecureTls: ep.insecure });
+      } catch (err) {
+        const msg = `${(err as NodeJS.ErrnoException).code ?? ''} ${(err as Error).message}`;
+        if (ep.insecure && url.protocol === 'https:' && !this.schemes.has(ep.host) && TLS_ERRORS.test(msg)) {
+          this.schemes.set(ep.host, 'http'); // the server does not speak TLS: an insecure registry on plain HTTP
+          continue;
+        }
+        lastErr = err;
+        attempt++;
+        if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED' && ep.mirror) break;
+        if (attempt < attempts) await sleep((this.opts.backoffMs ?? 200) * 2 ** (attempt - 1));
+        continue;
+      }
+      if (url.protocol === 'https:' && !this.schemes.has(ep.host)) this.schemes.set(ep.host, 'https');
+      if (res.status === 401) {
+        await discard(res);
+        if (authTried) throw this.loginFailed(ep);
+        authTried = true;
+        await this.authenticate(ep, scopes, header(res, 'www-authenticate'));
+        continue;
+      }
+      if (RETRY_STATUS.has(res.status) && attempt + 1 < attempts) {
+        await discard(res);
+        attempt++;
+        const after = Number(header(res, 'retry-after'));
+        await sleep(Number.isFinite(after) && after > 0 ? Math.min(after, 10) * 1000 : (this.opts.backoffMs ?? 200) * 2 ** (attempt - 1));
+        continue;
+      }
+      return res;
+    }
+    const e = lastErr as NodeJS.ErrnoException | undefined;
+    throw new RegistryError(
+      'UNREACHABLE',
+      `cannot reach registry ${ep.host}: ${e?.code ?? ''} ${e?.message ?? 'too many failures'}`.replace(/\s+/g, ' ').trim() +
+        (ep.insecure ? '' : ' (for a plain-HTTP or self-signed registry, use --tls-verify=false or mark it insecure in registries.conf)'),
+    );
+  }
+
+  private cachedAuth(ep: Endpoint, scopes: string[]): string | undefined {
+    const token = this.tokens.get(`${ep.host} ${scopes.join(' ')}`);
+    if (token) return `Bearer ${token}`;
+    const ch = this.challenges.get(ep.host);
+    if (ch?.scheme === 'basic') {
+      const creds = this.credentialsFor(ep);
+      if (creds) return basicAuth(creds);
+    }
+    return undefined;
+  }
+
+  private loginFailed(ep: Endpoint): RegistryError {
+    const creds = this.credentialsFor(ep);
+    if (!creds) {
+      return new RegistryError('AUTH_REQUIRED', `registry ${ep.host} requires a login to access ${ep.repository}: run wasmvisor login ${ep.host}`, 401);
+    }
+    return new RegistryError(
+      'UNAUTHORIZED',
+      `registry ${ep.host} refused the credentials of user "${creds.username}" for ${ep.repository}: check the username and password (wasmvisor login ${ep.host}) and that the user may access this repository`,
+      401,
+    );
+  }
+
+  /** Answer a 401 challenge: fetch a bearer token, or arm basic auth. */
+  private async authenticate(ep: Endpoint, scopes: string[], wwwAuth: string | undefined): Promise<void> {
+    const challenges = parseChallenges(wwwAuth);
+    const bearer = challenges.find((c) => c.scheme === 'bearer');
+    const basic = challenges.find((c) => c.scheme === 'basic');
+    const creds = this.credentialsFor(ep);
+    if (bearer?.params.realm) {
+      this.challenges.set(ep.host, bearer);
+      this.tokens.set(`${ep.host} ${scopes.join(' ')}`, await this.fetchToken(ep, bearer, scopes, creds));
+      return;
+    }
+    if (basic) {
+      if (!creds) throw this.loginFailed(ep);
+      this.challenges.set(ep.host, basic);
+      return;
+    }
+    throw new RegistryError('PROTOCOL', `registry ${ep.host} answered 401 without a usable WWW-Authenticate challenge (${wwwAuth ?? 'none'})`, 401);
+  }
+
+  /** Get a token from the challenge's realm for `scopes`. */
+  private async fetchToken(ep: Endpoint, ch: Challenge, scopes: string[], creds: Credentials | undefined): Promise<string> {
+    let url: URL;
+    try {
+      url = new URL(ch.params.realm);
+    } catch {
+      throw new RegistryError('PROTOCOL', `registry ${ep.host} names an invalid token realm ${JSON.stringify(ch.params.realm)}`);
+    }
+    if (ch.params.service) url.searchParams.set('service', ch.params.service);
+    for (const s of scopes) url.searchParams.append('scope', s);
+    const headers: Record<string, string> = {};
+    if (creds) headers.Authorization = basicAuth(creds);
+    let res: HttpResponse;
+    try {
+      res = await httpRequest({ method: 'GET', url, headers, insecureTls: ep.insecure });
+    } catch (err) {
+      throw new RegistryError('UNREACHABLE', `cannot reach the token server ${url.host} of registry ${ep.host}: ${(err as Error).message}`);
+    }
+    if (res.status === 401 || res.status === 403) {
+      await discard(res);
+      throw this.loginFailed(ep);
+    }
+    const body = await readBody(res, 1024 * 1024);
+    if (res.status !== 200 || !body) {
+      throw new RegistryError('PROTOCOL', `token server ${url.host} of registry ${ep.host} answered ${res.status}`, res.status);
+    }
+    let token: string | undefined;
+    try {
+      const doc = JSON.parse(body.toString('utf8')) as { token?: string; access_token?: string };
+      token = doc.token ?? doc.access_token;
+    } catch {
+      /* reported below */
+    }
+    if (!token) throw new RegistryError('PROTOCOL', `token server ${url.host} of registry ${ep.host} sent no token`);
+    return token;
+  }
+
+  /** Turn a non-success response into a RegistryError (consumes the body). */
+  async fail(ep: Endpoint, res: HttpResponse, what: string): Promise<never> {
+    const detail = await errorDetail(res);
+    const code: RegistryErrorCode = res.status === 404 ? 'NOT_FOUND' : res.status === 403 ? 'DENIED' : 'PROTOCOL';
+    const advice =
+      code === 'NOT_FOUND' ? 'check the name and tag' : code === 'DENIED' ? 'check that your user may access it' : 'the registry may be misbehaving';
+    throw new RegistryError(code, `${what} on ${ep.host}: ${res.status}${detail ? ` ${detail}` : ''} (${advice})`, res.status);
+  }
+
+  /** `/v2/` probe: resolves if the registry answers and accepts our credentials. */
+  async ping(ep: Endpoint): Promise<void> {
+    const res = await this.request(ep, { path: '' });
+    if (res.status !== 200) await this.fail(ep, res, 'the /v2/ probe');
+    await discard(res);
+  }
+
+  /**
+   * Fetch the manifest or index `object` (tag or digest) of `ref`, trying
+   * each endpoint in turn (mirrors fall through to the next on any failure).
+   * The body is limited to MAX_MANIFEST_SIZE and checked against a requested digest.
+   */
+  async getManifest(ref: Reference, object: string, endpoints = this.endpoints(ref)): Promise<FetchedManifest> {
+    let mirrorErr: unknown;
+    for (const ep of endpoints) {
+      try {
+        return await this.getManifestFrom(ep, ref, object);
+      } catch (err) {
+        if (!ep.mirror) throw err;
+        mirrorErr = err;
+      }
+    }
+    throw mirrorErr;
+  }
+
+  private async getManifestFrom(ep: Endpoint, ref: Reference, object: string): Promise<FetchedManifest> {
+    const res = await this.request(ep, { path: `manifests/${object}`, headers: { Accept: MANIFEST_ACCEPT }, noRetry: ep.mirror });
+    if (res.status !== 200) await this.fail(ep, res, `manifest ${ref.name}:${object}`);
+    const bytes = await readBody(res, MAX_MANIFEST_SIZE);
+    if (!bytes) {
+      throw new RegistryError('TOO_LARGE', `manifest ${ref.name}:${object} on ${ep.host} is over the ${MAX_MANIFEST_SIZE}-byte limit; this is not an image wasmvisor can use`);
+    }
+    const digest = sha256Digest(bytes);
+    const want = object.startsWith('sha256:') ? object : undefined;
+    if (want && digest !== want) {
+      throw new RegistryError('DIGEST_MISMATCH', `manifest ${ref.name}@${want} from ${ep.host} has digest ${digest}; the registry served corrupt data, nothing was stored`);
+    }
+    const served = header(res, 'docker-content-digest');
+    if (!want && served?.startsWith('sha256:') && served !== digest) {
+      throw new RegistryError('DIGEST_MISMATCH', `manifest ${ref.name}:${object} from ${ep.host} hashes to ${digest} but the registry says ${served}; nothing was stored`);
+    }
+    return { bytes, mediaType: header(res, 'content-type')?.split(';')[0].trim(), digest, endpoint: ep };
+  }
+
+  /** Start a blob download from byte `offset`; resolves to the response (200 or 206). */
+  async getBlob(ep: Endpoint, digest: Digest, offset = 0): Promise<HttpResponse> {
+    const headers: Record<string, string> = offset > 0 ? { Range: `bytes=${offset}-` } : {};
+    const res = await this.request(ep, { path: `blobs/${digest}`, headers, noRetry: ep.mirror });
+    if (res.status !== 200 && res.status !== 206) await this.fail(ep, res, `blob ${digest}`);
+    return res;
+  }
+
+  /** True if `ep` has the blob (HEAD). */
+  async hasBlob(ep: Endpoint, digest: Digest, actions = 'pull'): Promise<boolean> {
+    const res = await this.request(ep, { method: 'HEAD', path: `blobs/${digest}`, actions });
+    await discard(res);
+    if (res.status === 200) return true;
+    if (res.status === 404) return false;
+    return this.fail(ep, res, `blob ${digest}`);
+  }
+
+  /** Tags of the repository (first page of `/tags/list`). */
+  async listTags(ep: Endpoint): Promise<string[]> {
+    const res = await this.request(ep, { path: 'tags/list' });
+    if (res.status !== 200) await this.fail(ep, res, `tags of ${ep.repository}`);
+    const body = await readBody(res, 4 * 1024 * 1024);
+    return ((JSON.parse(body?.toString('utf8') ?? '{}') as { tags?: string[] | null }).tags ?? []).slice();
+  }
+}
+
+/** A readable for a body factory (re-exported type helper for push). */
+export type BodyStream = () => Readable;
