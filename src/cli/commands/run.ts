@@ -1,7 +1,109 @@
-/** `wasmvisor run`: placeholder until the kernel lands (issue 2). */
+/**
+ * `wasmvisor run [OPTIONS] FILE.wasm [ARG...]`: run a WASI command in a new
+ * container. Thin: parses podman-style flags and calls `runWasm`. Exit codes:
+ * the workload's own; 125 bad options or runtime error; 126 not WebAssembly
+ * or not runnable (no `_start`); 127 file not found.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { RunWasmError, runWasm, type BindMount } from '../../runtime/run_wasm.js';
+import { CliExit, ExitCode } from '../exit.js';
+
+function collect(v: string, prev: string[]): string[] {
+  return [...prev, v];
+}
+
+/** `-e K=V` or `-e K` (value from the host environment; skipped if unset, as podman does). */
+export function parseEnv(specs: readonly string[], fileLines: readonly string[] = [], hostEnv = process.env): string[] {
+  const out: string[] = [];
+  for (const raw of [...fileLines, ...specs]) {
+    const s = raw.replace(/\r$/, '');
+    if (s.trim() === '' || s.trimStart().startsWith('#')) continue;
+    const eq = s.indexOf('=');
+    if (eq === 0) throw new CliExit(ExitCode.RUNTIME, `invalid environment variable: ${s}`);
+    if (eq > 0) out.push(s);
+    else if (hostEnv[s] !== undefined) out.push(`${s}=${hostEnv[s]}`);
+  }
+  // later definitions of a key win
+  const byKey = new Map<string, string>();
+  for (const kv of out) byKey.set(kv.slice(0, kv.indexOf('=')), kv);
+  return [...byKey.values()];
+}
+
+/** `-v HOST:CTR[:ro|rw]`. */
+export function parseVolume(spec: string): BindMount {
+  const parts = spec.split(':');
+  let ro = false;
+  if (parts.length === 3) {
+    const opts = parts.pop()!.split(',');
+    for (const o of opts) {
+      if (o === 'ro') ro = true;
+      else if (o !== 'rw' && o !== '') throw new CliExit(ExitCode.RUNTIME, `invalid volume option "${o}" in ${spec}`);
+    }
+  }
+  if (parts.length !== 2 || parts[0] === '' || parts[1] === '') {
+    throw new CliExit(ExitCode.RUNTIME, `invalid volume ${spec}: expected HOST-DIR:CONTAINER-DIR[:ro]`);
+  }
+  if (!parts[1]!.startsWith('/')) throw new CliExit(ExitCode.RUNTIME, `invalid volume ${spec}: the container path must be absolute`);
+  return { host: resolve(parts[0]!), container: parts[1]!, readonly: ro };
+}
+
+interface RunFlags {
+  env: string[];
+  envFile: string[];
+  volume: string[];
+  rootfs?: string;
+  workdir?: string;
+  strace?: boolean;
+}
 
 /** Register `run`. */
 export function register(program: Command): void {
-  program.command('run').description('run a WebAssembly module or an image in a new container');
+  program.enablePositionalOptions();
+  program
+    .command('run')
+    .description('run a WebAssembly module or an image in a new container')
+    .argument('<file>', 'WebAssembly module (a WASI command exporting _start)')
+    .argument('[args...]', 'arguments passed to the program')
+    .option('-e, --env <KEY[=VALUE]>', 'set an environment variable (KEY alone copies it from the host)', collect, [])
+    .option('--env-file <file>', 'read KEY=VALUE lines from a file', collect, [])
+    .option('-v, --volume <HOST:CTR[:ro]>', 'bind-mount a host directory', collect, [])
+    .option('--rootfs <dir>', 'use a host directory as the read-only root (writes go to a private in-memory layer)')
+    .option('-w, --workdir <dir>', 'working directory inside the container (sets PWD; see README for limits)')
+    .option('--strace', 'print every system call with its arguments, result and duration on stderr')
+    .passThroughOptions()
+    .addHelpText('after', `
+Exit status: the program's own; 125 if wasmvisor itself failed or an option
+is invalid; 126 if FILE is not a runnable WebAssembly command; 127 if FILE
+does not exist.`)
+    .action(async (file: string, args: string[], flags: RunFlags) => {
+      const fileLines = flags.envFile.flatMap((f) => {
+        try {
+          return readFileSync(f, 'utf8').split('\n');
+        } catch (err) {
+          throw new CliExit(ExitCode.RUNTIME, `cannot read env file ${f}: ${(err as Error).message}`);
+        }
+      });
+      try {
+        const r = await runWasm({
+          file,
+          args,
+          env: parseEnv(flags.env, fileLines),
+          mounts: flags.volume.map(parseVolume),
+          rootfs: flags.rootfs === undefined ? undefined : resolve(flags.rootfs),
+          workdir: flags.workdir,
+          strace: flags.strace === true,
+          stdin: 'inherit',
+        });
+        process.exitCode = r.exitCode;
+      } catch (err) {
+        if (err instanceof RunWasmError) {
+          const code = err.code === 'NOT_FOUND' ? ExitCode.NOT_FOUND
+            : err.code === 'BAD_OPTION' ? ExitCode.RUNTIME : ExitCode.CANNOT_RUN;
+          throw new CliExit(code, err.message);
+        }
+        throw err;
+      }
+    });
 }

@@ -1,0 +1,125 @@
+/**
+ * How one WASI call crosses the guest boundary. A codec turns the raw wasm
+ * arguments (i32 as JS numbers, i64 as bigints) into plain JS values
+ * (`decode`), and writes a handler's result back into guest memory
+ * (`encode`). Handlers never see pointers: an app worker can decode and
+ * encode while a kernel in another worker runs the handler.
+ *
+ * Rules every codec follows:
+ * - Every pointer and length is bounds-checked; a bad one throws E.FAULT.
+ * - Out-pointers are checked in `decode`, before the handler runs, so a call
+ *   with side effects (path_open, fd_read) never half-succeeds and then
+ *   faults. Only side-effect-free calls (args_get, fd_readdir, readlink)
+ *   may fault in `encode`.
+ * - Args fields starting with `_` are ABI-private (pointers kept for
+ *   `encode`); handlers ignore them and strace hides them.
+ * - Input buffers are views into guest memory (no copy) on the inline
+ *   platform; anything that crosses a thread must copy them.
+ */
+import { E } from '../errno.js';
+import { GuestMemory, decodeGuestString } from './memory.js';
+
+/** Raw arguments of an import call. */
+export type RawArgs = ArrayLike<number | bigint>;
+
+/** A wasm value type of an import parameter. */
+export type WasmType = 'i32' | 'i64';
+
+/** Encoder/decoder of one call. */
+export interface Codec<A, R> {
+  /** Parameter names and wasm types, in order (the import's signature). */
+  readonly params: readonly (readonly [string, WasmType])[];
+  /** False for `proc_exit` (returns nothing); others return an errno (i32). */
+  readonly returnsErrno: boolean;
+  decode(mem: GuestMemory, raw: RawArgs): A;
+  encode?(mem: GuestMemory, args: A, result: R): void;
+}
+
+/** Shorthand for building a params list: `sig('fd:i32', 'offset:i64')`. */
+export function sig(...spec: string[]): readonly (readonly [string, WasmType])[] {
+  return spec.map((s) => {
+    const [n, t] = s.split(':');
+    return [n!, t as WasmType] as const;
+  });
+}
+
+/** A u32 argument (wasm passes i32 as a signed JS number). */
+export function u32(x: number | bigint | undefined): number {
+  return Number(x) >>> 0;
+}
+
+/** A u64 argument. */
+export function u64(x: number | bigint | undefined): bigint {
+  return typeof x === 'bigint' ? BigInt.asUintN(64, x) : BigInt(Number(x ?? 0) >>> 0);
+}
+
+/** An s64 argument. */
+export function s64(x: number | bigint | undefined): bigint {
+  return typeof x === 'bigint' ? BigInt.asIntN(64, x) : BigInt(Number(x ?? 0) | 0);
+}
+
+/** One guest iovec: pointer and length, both checked to lie in memory. */
+export interface Iov {
+  ptr: number;
+  len: number;
+}
+
+/** Read and check an iovec array. Returns the iovecs and their total length. */
+export function readIovs(mem: GuestMemory, ptr: number, count: number): { iovs: Iov[]; total: number } {
+  const bytes = count * 8;
+  if (bytes > 0xffff_ffff) throw E.FAULT;
+  mem.check(ptr, bytes);
+  const iovs: Iov[] = new Array(count);
+  let total = 0;
+  for (let i = 0; i < count; i++) {
+    const p = mem.u32(ptr + i * 8);
+    const l = mem.u32(ptr + i * 8 + 4);
+    mem.check(p, l);
+    iovs[i] = { ptr: p, len: l };
+    total += l;
+  }
+  // An iovec total above SSIZE_MAX is EINVAL in POSIX; ours is i32 in the result.
+  if (total > 0x7fff_ffff) throw E.INVAL;
+  return { iovs, total };
+}
+
+/** Gather the bytes of `iovs` into one buffer (a view when there is a single non-empty iovec). */
+export function gather(mem: GuestMemory, iovs: readonly Iov[], total: number): Uint8Array {
+  let single: Iov | undefined;
+  let nonEmpty = 0;
+  for (const v of iovs) if (v.len > 0) { nonEmpty++; single = v; }
+  if (nonEmpty === 0) return new Uint8Array(0);
+  if (nonEmpty === 1) return mem.view(single!.ptr, single!.len);
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const v of iovs) {
+    if (v.len === 0) continue;
+    out.set(mem.view(v.ptr, v.len), off);
+    off += v.len;
+  }
+  return out;
+}
+
+/** Scatter `data` across `iovs` (in order); returns bytes written. */
+export function scatter(mem: GuestMemory, iovs: readonly Iov[], data: Uint8Array): number {
+  let off = 0;
+  for (const v of iovs) {
+    if (off >= data.byteLength) break;
+    const n = Math.min(v.len, data.byteLength - off);
+    mem.write(v.ptr, data.subarray(off, off + n));
+    off += n;
+  }
+  return off;
+}
+
+/** Read a guest string (path or name) of `len` bytes at `ptr`: EFAULT, EILSEQ, EINVAL on NUL. */
+export function readString(mem: GuestMemory, ptr: number, len: number): string {
+  return decodeGuestString(mem.view(ptr, len));
+}
+
+const enc = new TextEncoder();
+
+/** UTF-8 bytes of a string. */
+export function utf8(s: string): Uint8Array {
+  return enc.encode(s);
+}

@@ -1,0 +1,137 @@
+/**
+ * Bounds-checked access to a guest's linear memory. Every pointer and length
+ * a guest passes goes through here; anything out of range throws `E.FAULT`
+ * (never a host RangeError). Views are re-taken after `memory.grow`, which
+ * detaches the old ArrayBuffer.
+ */
+import { E } from '../errno.js';
+
+const U32_MAX = 0xffff_ffff;
+
+/** A guest's linear memory with bounds-checked helpers. */
+export class GuestMemory {
+  private buf: ArrayBuffer | SharedArrayBuffer;
+  private u8: Uint8Array;
+  private dv: DataView;
+
+  constructor(private readonly memory: WebAssembly.Memory) {
+    this.buf = memory.buffer;
+    this.u8 = new Uint8Array(this.buf);
+    this.dv = new DataView(this.buf);
+  }
+
+  /** Refresh views if the memory grew since the last access. */
+  private sync(): void {
+    const b = this.memory.buffer;
+    if (b !== this.buf) {
+      this.buf = b;
+      this.u8 = new Uint8Array(b);
+      this.dv = new DataView(b);
+    }
+  }
+
+  /** Current size in bytes. */
+  get size(): number {
+    this.sync();
+    return this.u8.byteLength;
+  }
+
+  /** Throw EFAULT unless [ptr, ptr+len) lies inside memory. `ptr` and `len` are u32. */
+  check(ptr: number, len: number): void {
+    this.sync();
+    if (ptr < 0 || len < 0 || ptr > U32_MAX || len > U32_MAX || ptr + len > this.u8.byteLength) throw E.FAULT;
+  }
+
+  /** Check that a `len`-byte struct at `ptr` is inside memory and aligned to `align`. */
+  checkAligned(ptr: number, len: number, align: number): void {
+    this.check(ptr, len);
+    if (ptr % align !== 0) throw E.FAULT;
+  }
+
+  /** A view (no copy) of [ptr, ptr+len). Valid until the next memory.grow. */
+  view(ptr: number, len: number): Uint8Array {
+    this.check(ptr, len);
+    return this.u8.subarray(ptr, ptr + len);
+  }
+
+  /** A copy of [ptr, ptr+len). */
+  copy(ptr: number, len: number): Uint8Array {
+    this.check(ptr, len);
+    return this.u8.slice(ptr, ptr + len);
+  }
+
+  /** Copy `data` to `ptr` (bounds-checked). */
+  write(ptr: number, data: Uint8Array): void {
+    this.check(ptr, data.byteLength);
+    this.u8.set(data, ptr);
+  }
+
+  /** Read a u32 (little endian). */
+  u32(ptr: number): number {
+    this.check(ptr, 4);
+    return this.dv.getUint32(ptr, true);
+  }
+
+  /** Read a u16. */
+  u16(ptr: number): number {
+    this.check(ptr, 2);
+    return this.dv.getUint16(ptr, true);
+  }
+
+  /** Read a u8. */
+  u8At(ptr: number): number {
+    this.check(ptr, 1);
+    return this.u8[ptr]!;
+  }
+
+  /** Read a u64. */
+  u64(ptr: number): bigint {
+    this.check(ptr, 8);
+    return this.dv.getBigUint64(ptr, true);
+  }
+
+  /** Write a u8. */
+  setU8(ptr: number, v: number): void {
+    this.check(ptr, 1);
+    this.u8[ptr] = v;
+  }
+
+  /** Write a u16. */
+  setU16(ptr: number, v: number): void {
+    this.check(ptr, 2);
+    this.dv.setUint16(ptr, v, true);
+  }
+
+  /** Write a u32. */
+  setU32(ptr: number, v: number): void {
+    this.check(ptr, 4);
+    this.dv.setUint32(ptr, v >>> 0, true);
+  }
+
+  /** Write a u64. */
+  setU64(ptr: number, v: bigint): void {
+    this.check(ptr, 8);
+    this.dv.setBigUint64(ptr, BigInt.asUintN(64, v), true);
+  }
+
+  /** Fill [ptr, ptr+len) with zeros. */
+  zero(ptr: number, len: number): void {
+    this.check(ptr, len);
+    this.u8.fill(0, ptr, ptr + len);
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Decode a guest path or name: bytes → string. Invalid UTF-8 → EILSEQ; an
+ * embedded NUL → EINVAL (a NUL would silently truncate the name in C).
+ */
+export function decodeGuestString(bytes: Uint8Array): string {
+  if (bytes.indexOf(0) !== -1) throw E.INVAL;
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw E.ILSEQ;
+  }
+}

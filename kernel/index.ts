@@ -1,0 +1,16 @@
+/** Public surface of the kernel (`wasmvisor/kernel`). */
+export { Kernel } from './kernel.js';
+export type { Host, HostFs, HostStat } from './host.js';
+export { E, Errno, ERRNO_NAMES, SysError, isSysError } from './errno.js';
+export { Task, type TaskContext, type TaskOptions } from './task/task.js';
+export { FdTable, FileDescription, type FdEntry } from './task/fd_table.js';
+export { Pipe, PipeReadEnd, PipeWriteEnd } from './task/pipe.js';
+export { ConsoleFile, type ConsoleSink, type ConsoleSource } from './task/console.js';
+export { installPreopen, installStdio, streamRights } from './task/stdio.js';
+export { TaskExit, exitCodeOf, describeStatus, type ExitStatus } from './task/exit.js';
+export { SYSCALLS, SYSCALL_BY_NAME, type SyscallEntry, type Support } from './syscalls/table.js';
+export { Dispatcher, newOutcome, type CallOutcome, type SyscallFilter, type FilterVerdict } from './syscalls/dispatch.js';
+export { buildImports, type ImportContext } from './platform/imports.js';
+export { runInline, invokeInline, ModuleError, TRAP_EXIT_CODE } from './platform/inline.js';
+export { GuestMemory } from './abi/memory.js';
+export { Rights, RIGHTS_ALL, WASI_PREVIEW1_IMPORTS, WASI_MODULE, Signal } from './abi/wasi.js';

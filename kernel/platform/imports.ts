@@ -1,0 +1,92 @@
+/**
+ * Builds the `wasi_snapshot_preview1` import object from the syscall table.
+ * Each import decodes its raw arguments from guest memory (bounds-checked),
+ * hands the plain values to `invoke` (inline: a direct dispatch with
+ * waiting; sentry: a round trip to the kernel worker) and encodes the result.
+ * Shared by every platform: only `invoke` differs.
+ */
+import type { RawArgs } from '../abi/codec.js';
+import { GuestMemory } from '../abi/memory.js';
+import { WASI_MODULE } from '../abi/wasi.js';
+import { E, Errno, SysError } from '../errno.js';
+import type { Host } from '../host.js';
+import { TaskExit } from '../task/exit.js';
+import type { CallOutcome } from '../syscalls/dispatch.js';
+import { SYSCALLS, type SyscallEntry } from '../syscalls/table.js';
+import { formatCall } from './strace.js';
+
+/** What the import object needs from its platform. */
+export interface ImportContext {
+  /** The guest memory, set once the instance exists. */
+  memory: GuestMemory | null;
+  /** Run a decoded call to completion (waiting if it blocks). May throw TaskExit. */
+  invoke(entry: SyscallEntry, args: unknown): CallOutcome;
+  host: Host;
+  /** Pid shown in strace lines. */
+  pid: number;
+  /** When set, each call is traced to it. */
+  strace?: ((line: string) => void) | null;
+}
+
+function errnoOf(err: unknown, host: Host, name: string): number {
+  if (err instanceof SysError) return err.errno;
+  if (err instanceof TaskExit) throw err;
+  host.logBug(`${name}: ABI error`, err);
+  return E.IO.errno;
+}
+
+function makeImport(entry: SyscallEntry, ctx: ImportContext): (...raw: (number | bigint)[]) => number | void {
+  const { codec, name } = entry;
+  const plain = (raw: RawArgs): number => {
+    const mem = ctx.memory;
+    if (mem === null) return Errno.FAULT;
+    let args: unknown;
+    try {
+      args = codec.decode(mem, raw);
+    } catch (err) {
+      return errnoOf(err, ctx.host, name);
+    }
+    const out = ctx.invoke(entry, args);
+    if (out.errno === Errno.SUCCESS && codec.encode) {
+      try {
+        codec.encode(mem, args, out.value);
+      } catch (err) {
+        return errnoOf(err, ctx.host, name);
+      }
+    }
+    return out.errno;
+  };
+  const traced = (raw: RawArgs): number => {
+    const t0 = ctx.host.monotonicNs();
+    const mem = ctx.memory;
+    let args: unknown = raw;
+    let value: unknown;
+    let errno: number;
+    try {
+      if (mem === null) throw E.FAULT;
+      args = codec.decode(mem, raw);
+      const out = ctx.invoke(entry, args);
+      errno = out.errno;
+      value = out.value;
+      if (errno === Errno.SUCCESS && codec.encode) codec.encode(mem, args, value);
+    } catch (err) {
+      if (err instanceof TaskExit) {
+        ctx.strace!(formatCall(ctx.pid, name, args, 0, undefined, ctx.host.monotonicNs() - t0).replace(/ = 0 SUCCESS/, ' = ?'));
+        throw err;
+      }
+      errno = errnoOf(err, ctx.host, name);
+    }
+    ctx.strace!(formatCall(ctx.pid, name, args, errno, value, ctx.host.monotonicNs() - t0));
+    return errno;
+  };
+  const call = (raw: RawArgs): number => (ctx.strace ? traced(raw) : plain(raw));
+  if (!codec.returnsErrno) return (...raw) => { call(raw); };
+  return (...raw) => call(raw);
+}
+
+/** The import object `{ wasi_snapshot_preview1: {...} }` for one task. */
+export function buildImports(ctx: ImportContext): WebAssembly.Imports {
+  const ns: Record<string, (...raw: (number | bigint)[]) => number | void> = {};
+  for (const entry of SYSCALLS) ns[entry.name] = makeImport(entry, ctx);
+  return { [WASI_MODULE]: ns };
+}

@@ -1,0 +1,122 @@
+/**
+ * The inline platform: the kernel and one module in the same thread.
+ * Syscalls are plain calls into the dispatcher. A call that would block is
+ * waited for synchronously: a queue with a `syncPump` (stdin) is pumped,
+ * otherwise the thread sleeps until the deadline (host.sleepSync, no
+ * spinning) and the call is retried. A wait with no pump and no deadline
+ * could never end on one thread (e.g. reading a pipe whose only writer is
+ * the caller) and fails with EDEADLK instead of hanging.
+ */
+import { GuestMemory } from '../abi/memory.js';
+import { E } from '../errno.js';
+import { TaskExit, type ExitStatus } from '../task/exit.js';
+import type { Task } from '../task/task.js';
+import { Dispatcher, newOutcome, type CallOutcome } from '../syscalls/dispatch.js';
+import type { SyscallEntry } from '../syscalls/table.js';
+import type { WouldBlock } from '../vfs/wait.js';
+import { buildImports, type ImportContext } from './imports.js';
+
+/** Exit code given to a task that trapped (as wasmtime: 128 + SIGABRT). */
+export const TRAP_EXIT_CODE = 134;
+
+/** Why a module cannot run at all (the CLI maps these to exit 126). */
+export class ModuleError extends Error {
+  constructor(readonly code: 'NO_START' | 'NO_MEMORY' | 'LINK', message: string) {
+    super(message);
+    this.name = 'ModuleError';
+  }
+}
+
+/** Options of one inline run. */
+export interface InlineOptions {
+  dispatcher?: Dispatcher;
+  /** Trace each call to this sink (`--strace`). */
+  strace?: ((line: string) => void) | null;
+}
+
+/** Wait once for `block`; false if it could never end on this thread. */
+function waitOnce(task: Task, block: WouldBlock): boolean {
+  const host = task.host;
+  let timeout: bigint | null = null;
+  if (block.deadlineNs !== null) {
+    timeout = block.deadlineNs - host.monotonicNs();
+    if (timeout <= 0n) return true;
+  }
+  for (const q of block.queues) {
+    if (q.syncPump) {
+      q.syncPump(timeout);
+      return true;
+    }
+  }
+  if (timeout === null) return false;
+  host.sleepSync(timeout);
+  return true;
+}
+
+/** Run a call to completion on this thread. */
+export function invokeInline(dispatcher: Dispatcher, task: Task, entry: SyscallEntry, args: unknown, out: CallOutcome): CallOutcome {
+  for (;;) {
+    dispatcher.attempt(task, entry, args, out);
+    if (out.block === null) return out;
+    if (!waitOnce(task, out.block)) {
+      out.block = null;
+      out.errno = E.DEADLK.errno;
+      return out;
+    }
+  }
+}
+
+/** True if `err` is a WebAssembly trap (or a stack overflow inside the guest). */
+function isTrap(err: unknown): err is Error {
+  return err instanceof WebAssembly.RuntimeError || (err instanceof RangeError && /call stack/i.test(err.message));
+}
+
+/**
+ * Instantiate `module` for `task`, run `_start` and return the exit status
+ * (also recorded on the task, whose fds are then closed). Throws ModuleError
+ * if the module cannot run (no `_start`, no memory, unresolved imports).
+ */
+export function runInline(task: Task, module: WebAssembly.Module, opts: InlineOptions = {}): ExitStatus {
+  const dispatcher = opts.dispatcher ?? new Dispatcher();
+  const exports = WebAssembly.Module.exports(module);
+  if (!exports.some((e) => e.name === '_start' && e.kind === 'function')) {
+    throw new ModuleError('NO_START', 'the module exports no _start function (not a WASI command; reactors are not supported)');
+  }
+  // On one thread nobody else can send SIGCONT: a stopped task continues at once.
+  task.contQueue.syncPump = () => {
+    if (task.state === 'stopped') task.state = 'running';
+    return true;
+  };
+  const out = newOutcome();
+  const ctx: ImportContext = {
+    memory: null,
+    host: task.host,
+    pid: task.pid,
+    strace: opts.strace ?? null,
+    invoke: (entry, args) => invokeInline(dispatcher, task, entry, args, out),
+  };
+  let instance: WebAssembly.Instance;
+  try {
+    instance = new WebAssembly.Instance(module, buildImports(ctx));
+  } catch (err) {
+    if (err instanceof WebAssembly.LinkError) throw new ModuleError('LINK', `cannot link the module: ${err.message}`);
+    throw err;
+  }
+  const mem = instance.exports.memory;
+  if (!(mem instanceof WebAssembly.Memory)) throw new ModuleError('NO_MEMORY', 'the module exports no memory named "memory"');
+  ctx.memory = new GuestMemory(mem);
+  let status: ExitStatus;
+  try {
+    (instance.exports._start as () => void)();
+    status = { code: 0 };
+  } catch (err) {
+    if (err instanceof TaskExit) status = err.status;
+    else if (isTrap(err)) status = { code: TRAP_EXIT_CODE, reason: `trap: ${err.message}` };
+    else {
+      task.host.logBug('inline platform: unexpected exception from the guest', err);
+      status = { code: TRAP_EXIT_CODE, reason: `internal error: ${err instanceof Error ? err.message : String(err)}` };
+    }
+  }
+  task.exit(status);
+  return task.exitStatus!;
+}

@@ -1,0 +1,69 @@
+/**
+ * Dispatch of one decoded call: filter hook (seccomp later) → handler →
+ * errno. Handlers throw `E.*` SysErrors; a `WouldBlock` is handed back to
+ * the platform, which waits and calls again; a `TaskExit` passes through
+ * (the platform ends the task). Anything else is a kernel bug: it is logged
+ * through the host and the call fails with EIO; the sandbox never crashes.
+ */
+import { E, Errno, SysError } from '../errno.js';
+import { TaskExit } from '../task/exit.js';
+import type { Task } from '../task/task.js';
+import { WouldBlock } from '../vfs/wait.js';
+import type { SyscallEntry } from './table.js';
+
+/** What a filter decides: allow (undefined), deny with an errno, or kill the task with a WASI signal. */
+export type FilterVerdict = undefined | { deny: SysError } | { kill: number };
+
+/** A syscall filter (seccomp-like). Sees the call before its handler. */
+export type SyscallFilter = (task: Task, entry: SyscallEntry, args: unknown) => FilterVerdict;
+
+/** Outcome of one attempt: errno and value, or blocked. Reused per dispatcher to avoid allocation. */
+export interface CallOutcome {
+  errno: number;
+  value: unknown;
+  block: WouldBlock | null;
+}
+
+/** Runs handlers for one kernel. */
+export class Dispatcher {
+  /** Installed filter, if any. */
+  filter: SyscallFilter | null = null;
+
+  /**
+   * Try `entry` once with `args` for `task`. Fills and returns `out`:
+   * errno 0 with `value`, an errno, or `block` set (call again later with
+   * the same `args` object). Throws only `TaskExit`.
+   */
+  attempt(task: Task, entry: SyscallEntry, args: unknown, out: CallOutcome): CallOutcome {
+    out.block = null;
+    out.value = undefined;
+    if (this.filter !== null) {
+      const v = this.filter(task, entry, args);
+      if (v !== undefined) {
+        if ('kill' in v) throw new TaskExit({ code: 0, signal: v.kill, reason: `killed by syscall filter on ${entry.name}` });
+        out.errno = v.deny.errno;
+        return out;
+      }
+    }
+    try {
+      out.value = entry.handler(task, args);
+      out.errno = Errno.SUCCESS;
+    } catch (err) {
+      if (err instanceof SysError) out.errno = err.errno;
+      else if (err instanceof WouldBlock) {
+        out.block = err;
+        out.errno = Errno.AGAIN;
+      } else if (err instanceof TaskExit) throw err;
+      else {
+        task.host.logBug(`${entry.name} failed with an internal error`, err);
+        out.errno = E.IO.errno;
+      }
+    }
+    return out;
+  }
+}
+
+/** A fresh outcome record. */
+export function newOutcome(): CallOutcome {
+  return { errno: 0, value: undefined, block: null };
+}

@@ -1,0 +1,74 @@
+/**
+ * The syscall table, as data (gVisor style): one entry per
+ * `wasi_snapshot_preview1` import with how complete its support is, its ABI
+ * codec (signature, decode, encode) and its handler. Platforms build their
+ * import objects from this table; `--strace` and docs read it.
+ */
+import { fdCodecs } from '../abi/calls_fd.js';
+import { miscCodecs } from '../abi/calls_misc.js';
+import { pathCodecs } from '../abi/calls_path.js';
+import type { Codec } from '../abi/codec.js';
+import { WASI_PREVIEW1_IMPORTS, type WasiCallName } from '../abi/wasi.js';
+import type { SysError } from '../errno.js';
+import type { Task } from '../task/task.js';
+import * as argsEnv from './args_env.js';
+import * as clockRandom from './clock_random.js';
+import * as fdDir from './fd_dir.js';
+import * as fdIo from './fd_io.js';
+import * as fdStat from './fd_stat.js';
+import * as pathOps from './path_ops.js';
+import * as poll from './poll.js';
+import * as proc from './proc.js';
+import * as sock from './sock.js';
+
+/** How complete a call's support is. */
+export type Support =
+  | { readonly level: 'supported' }
+  | { readonly level: 'partial'; readonly note: string }
+  | { readonly level: 'error'; readonly errno: SysError; readonly note: string };
+
+/** A handler: a function of the task and the decoded arguments. */
+export type Handler<A, R> = (task: Task, args: A) => R;
+
+/** One row of the table. */
+export interface SyscallEntry<A = any, R = any> {
+  readonly name: WasiCallName;
+  readonly support: Support;
+  readonly codec: Codec<A, R>;
+  readonly handler: Handler<A, R>;
+  /** Index in the table (for per-call counters and filters). */
+  readonly nr: number;
+}
+
+const supported: Support = { level: 'supported' };
+const partial = (note: string): Support => ({ level: 'partial', note });
+
+const handlers: Record<WasiCallName, Handler<any, any>> = {
+  ...argsEnv, ...clockRandom, ...fdDir, ...fdIo, ...fdStat, ...pathOps, ...poll, ...proc, ...sock,
+};
+const codecs: Record<WasiCallName, Codec<any, any>> = { ...fdCodecs, ...pathCodecs, ...miscCodecs };
+
+const notes: Partial<Record<WasiCallName, Support>> = {
+  fd_advise: partial('advice is validated and otherwise ignored (no page cache)'),
+  fd_fdstat_set_flags: partial('APPEND and NONBLOCK change; asking to change DSYNC, RSYNC or SYNC is ENOTSUP (as Linux F_SETFL ignores them)'),
+  fd_datasync: partial('in-memory files have nothing to flush; hostfs files are fsync()ed'),
+  poll_oneoff: partial('CPU-time clock subscriptions report EINVAL in their event; nbytes is exact for regular files and pipes report readiness only'),
+  proc_raise: partial('default actions only (no handlers in preview1); STOP on the inline platform continues at once, since nothing else could send CONT'),
+  sched_yield: partial('no-op on the inline platform'),
+  sock_accept: partial('no socket files exist yet: ENOTSOCK on other files, EBADF on bad fds'),
+  sock_recv: partial('no socket files exist yet: ENOTSOCK on other files, EBADF on bad fds'),
+  sock_send: partial('no socket files exist yet: ENOTSOCK on other files, EBADF on bad fds'),
+  sock_shutdown: partial('no socket files exist yet: ENOTSOCK on other files, EBADF on bad fds'),
+  clock_time_get: partial('precision is ignored; CPU-time clocks have 1 µs resolution'),
+};
+
+/** The table: one entry per preview1 import, in witx order. */
+export const SYSCALLS: readonly SyscallEntry[] = WASI_PREVIEW1_IMPORTS.map((name, nr) => {
+  const codec = codecs[name];
+  const handler = handlers[name];
+  if (!codec || !handler) throw new Error(`syscall table: ${name} lacks a codec or a handler`);
+  return Object.freeze({ name, nr, codec, handler, support: notes[name] ?? supported });
+});
+
+/** Table lookup by name. */
+export const SYSCALL_BY_NAME: ReadonlyMap<string, SyscallEntry> = new Map(SYSCALLS.map((e) => [e.name, e]));

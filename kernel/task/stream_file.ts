@@ -1,0 +1,96 @@
+/**
+ * Base class for non-seekable kernel files (pipes, consoles, non-sockets):
+ * every operation defaults to the errno Linux gives for a pipe, so a
+ * subclass only overrides what it supports.
+ */
+import { E } from '../errno.js';
+import type { DirEntry, Filestat, FileTypeValue, OpenFile, OpenMode } from '../vfs/types.js';
+import { FileType } from '../vfs/types.js';
+import type { WaitQueue } from '../vfs/wait.js';
+
+/** Identity and times of a stream file. */
+export interface StreamMeta {
+  ino?: bigint;
+  nowNs?: bigint;
+  filetype?: FileTypeValue;
+}
+
+/** A non-seekable file with pipe-like defaults. */
+export abstract class StreamFile implements OpenFile {
+  readonly filetype: FileTypeValue;
+  fdflags = 0;
+  private readonly ino: bigint;
+  private atim: bigint;
+  private mtim: bigint;
+  private ctim: bigint;
+
+  constructor(readonly mode: OpenMode, meta: StreamMeta = {}) {
+    this.filetype = meta.filetype ?? FileType.UNKNOWN;
+    this.ino = meta.ino ?? 0n;
+    this.atim = this.mtim = this.ctim = meta.nowNs ?? 0n;
+  }
+
+  read(_max: number): Uint8Array {
+    throw E.BADF;
+  }
+  pread(_max: number, _offset: bigint): Uint8Array {
+    throw E.SPIPE;
+  }
+  write(_data: Uint8Array): number {
+    throw E.BADF;
+  }
+  pwrite(_data: Uint8Array, _offset: bigint): number {
+    throw E.SPIPE;
+  }
+  seek(_delta: bigint, _whence: number): bigint {
+    throw E.SPIPE;
+  }
+  tell(): bigint {
+    throw E.SPIPE;
+  }
+  stat(): Filestat {
+    return {
+      dev: 0n, ino: this.ino, filetype: this.filetype, nlink: 1n, size: 0n,
+      atim: this.atim, mtim: this.mtim, ctim: this.ctim, mode: 0o600, uid: 0, gid: 0,
+    };
+  }
+  truncate(_size: bigint): void {
+    throw E.INVAL;
+  }
+  setTimes(atim: bigint | 'now' | null, mtim: bigint | 'now' | null): void {
+    // 'now' is resolved by the caller for streams; keep the last explicit value.
+    if (typeof atim === 'bigint') this.atim = atim;
+    if (typeof mtim === 'bigint') this.mtim = mtim;
+  }
+  sync(): void {
+    throw E.INVAL;
+  }
+  readdir(_cookie: bigint): DirEntry[] {
+    throw E.NOTDIR;
+  }
+  allocate(_offset: bigint, _len: bigint): void {
+    throw E.SPIPE;
+  }
+  readable(): boolean {
+    return false;
+  }
+  writable(): boolean {
+    return false;
+  }
+  release(): void {}
+  /** The queue notified when this file becomes readable (`write` false) or writable; for poll_oneoff. */
+  pollQueue(_write: boolean): WaitQueue | undefined {
+    return undefined;
+  }
+  abstract describe(): string;
+}
+
+/**
+ * The wait queue of an open file for poll_oneoff, if it has one. Kernel
+ * stream files (pipes, consoles) expose `pollQueue`; VFS files that block
+ * may implement the same optional method; regular files are always ready.
+ */
+export function pollQueueOf(file: object, write: boolean): WaitQueue | undefined {
+  const f = file as { pollQueue?: (write: boolean) => WaitQueue | undefined };
+  return typeof f.pollQueue === 'function' ? f.pollQueue(write) : undefined;
+}

@@ -1,0 +1,123 @@
+/**
+ * The Node implementation of the kernel's `Host`: clocks from
+ * `process.hrtime`, randomness from WebCrypto, sleeping with `Atomics.wait`
+ * on a private SharedArrayBuffer (no spinning), and the console: stdout and
+ * stderr written with `fs.writeSync`, stdin read with `fs.readSync(0)` when
+ * the guest asks (nothing is read ahead).
+ */
+import { readSync, writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
+import type { Host, HostFs } from '../../kernel/host.js';
+import type { ConsoleSink, ConsoleSource } from '../../kernel/task/console.js';
+
+const origin = process.hrtime.bigint();
+const epochAtOrigin = BigInt(Date.now()) * 1_000_000n;
+
+/** Options of the Node host. */
+export interface NodeHostOptions {
+  hostfs?: HostFs;
+  /** Where kernel bugs are reported (default: stderr). */
+  logBug?: (message: string, err: unknown) => void;
+}
+
+/** Block this thread for `ms` milliseconds without spinning. */
+function sleepMs(cell: Int32Array, ms: number): void {
+  if (ms > 0) Atomics.wait(cell, 0, 0, ms);
+}
+
+/** A `Host` for Node. */
+export function createNodeHost(opts: NodeHostOptions = {}): Host {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  return {
+    realtimeNs: () => epochAtOrigin + (process.hrtime.bigint() - origin),
+    monotonicNs: () => process.hrtime.bigint(),
+    cpuTimeNs: () => {
+      const u = process.cpuUsage();
+      return BigInt(u.user + u.system) * 1000n;
+    },
+    randomFill: (buf) => {
+      crypto.getRandomValues(buf);
+    },
+    sleepSync: (ns) => sleepMs(cell, Number(ns) / 1e6),
+    hostfs: opts.hostfs,
+    logBug: opts.logBug ?? ((message, err) => {
+      const detail = err instanceof Error ? err.stack ?? err.message : String(err);
+      process.stderr.write(`wasmvisor: kernel bug: ${message}: ${detail}\n`);
+    }),
+  };
+}
+
+function isErrno(err: unknown, code: string): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: string }).code === code;
+}
+
+/** A console sink writing to host fd `fd` (1 or 2). EPIPE drops the data; EAGAIN waits and retries. */
+export function nodeConsoleSink(fd: number): ConsoleSink {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  return {
+    isTty: isatty(fd),
+    write(data: Uint8Array): void {
+      let off = 0;
+      while (off < data.byteLength) {
+        try {
+          off += writeSync(fd, data, off, data.byteLength - off);
+        } catch (err) {
+          if (isErrno(err, 'EAGAIN')) sleepMs(cell, 1);
+          else if (isErrno(err, 'EPIPE') || isErrno(err, 'EBADF')) return;
+          else throw err;
+        }
+      }
+    },
+  };
+}
+
+/**
+ * A console source reading host fd `fd` (0). A blocking stdin (the usual
+ * case) blocks the thread in `readSync` whatever the timeout: the inline
+ * platform has no other thread to wait for it. A non-blocking one is polled
+ * every millisecond until the timeout.
+ */
+export function nodeConsoleSource(fd = 0): ConsoleSource {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  let eof = false;
+  return {
+    isTty: isatty(fd),
+    read(max: number, timeoutNs: bigint | null): Uint8Array | null {
+      if (eof) return new Uint8Array(0);
+      const buf = new Uint8Array(Math.max(1, Math.min(max, 65536)));
+      const until = timeoutNs === null ? null : process.hrtime.bigint() + timeoutNs;
+      for (;;) {
+        try {
+          const n = readSync(fd, buf, 0, buf.byteLength, null);
+          if (n === 0) eof = true;
+          return buf.subarray(0, n);
+        } catch (err) {
+          if (isErrno(err, 'EAGAIN')) {
+            if (until !== null && process.hrtime.bigint() >= until) return null;
+            sleepMs(cell, 1);
+          } else if (isErrno(err, 'EOF') || isErrno(err, 'EBADF') || isErrno(err, 'EINVAL')) {
+            eof = true;
+            return new Uint8Array(0);
+          } else throw err;
+        }
+      }
+    },
+  };
+}
+
+/** A sink that keeps what is written (tests, library callers capturing output). */
+export class CaptureSink implements ConsoleSink {
+  readonly isTty = false;
+  private readonly chunks: Uint8Array[] = [];
+  write(data: Uint8Array): void {
+    this.chunks.push(data.slice());
+  }
+  /** Everything written so far. */
+  bytes(): Uint8Array {
+    return Buffer.concat(this.chunks);
+  }
+  /** Everything written so far as UTF-8 text. */
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+}

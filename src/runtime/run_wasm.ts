@@ -1,0 +1,262 @@
+/**
+ * `runWasm`: run one WASI command module in a fresh single-process
+ * container on the inline platform, and return its exit status. The library
+ * entry behind `wasmvisor run FILE.wasm`, also used by tests.
+ *
+ * The container: an empty tmpfs root preopened as `/` on fd 3, with /dev,
+ * /proc and /tmp; `-v` binds (each also preopened under its container path);
+ * an optional host rootfs as a read-only lower; stdio on the host's (or
+ * captured); argv, env and a working directory.
+ *
+ * Working directory: WASI has no chdir and stock wasi-libc starts at `/`
+ * with no way to learn another directory. wasi-libc (and Rust's std, which
+ * uses it) resolves every path by the longest matching preopen name, with
+ * "/" and "." both matching everything, the later preopen winning. So for
+ * `workdir` ≠ "/" we preopen, after "/", every top-level directory under its
+ * own name ("/etc", "/tmp"...) and then the workdir as "." last: absolute
+ * paths under a top-level directory go to it, everything else — relative
+ * paths — to the workdir. Limit: a path naming the root itself ("/", "/x"
+ * for x not a directory present at start) resolves against the workdir,
+ * and getcwd() still says "/". `PWD` is set to the workdir.
+ */
+import { writeSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { TmpFs } from '../../kernel/fs/tmpfs.js';
+import type { Host } from '../../kernel/host.js';
+import { Kernel } from '../../kernel/kernel.js';
+import { ModuleError, runInline } from '../../kernel/platform/inline.js';
+import { ConsoleFile, type ConsoleSink, type ConsoleSource } from '../../kernel/task/console.js';
+import { exitCodeOf, type ExitStatus } from '../../kernel/task/exit.js';
+import { Pipe } from '../../kernel/task/pipe.js';
+import { installPreopen, installStdio } from '../../kernel/task/stdio.js';
+import type { Task } from '../../kernel/task/task.js';
+import { MountNamespace } from '../../kernel/vfs/mount_ns.js';
+import { FileType, OFlags, type Credentials, type OpenFile } from '../../kernel/vfs/types.js';
+import { CaptureSink, createNodeHost, nodeConsoleSink, nodeConsoleSource } from '../host/node_host.js';
+
+/** A `-v HOST:CTR[:ro]` bind. */
+export interface BindMount {
+  host: string;
+  container: string;
+  readonly?: boolean;
+}
+
+/** Where a stdio stream goes or comes from. */
+export type StdioSpec = 'inherit' | 'capture' | 'null' | ConsoleSink;
+/** Where stdin comes from: the host's stdin, nothing (EOF), given bytes, or a source. */
+export type StdinSpec = 'inherit' | 'null' | string | Uint8Array | ConsoleSource;
+
+/** Options of `runWasm`. */
+export interface RunWasmOptions {
+  /** Path of the .wasm file (or give `module`/`bytes`). */
+  file?: string;
+  /** Module bytes, if not read from `file`. */
+  bytes?: Uint8Array;
+  /** A compiled module. */
+  module?: WebAssembly.Module;
+  /** Arguments after argv[0]. */
+  args?: readonly string[];
+  /** argv[0] (default: the file's base name, or "main.wasm"). */
+  argv0?: string;
+  /** Environment as `KEY=VALUE` strings or a record. */
+  env?: readonly string[] | Record<string, string>;
+  /** Bind mounts of host directories. */
+  mounts?: readonly BindMount[];
+  /** Host directory used read-only as the root's lower layer (never modified). */
+  rootfs?: string;
+  /** Working directory in the container (default "/"). */
+  workdir?: string;
+  stdin?: StdinSpec;
+  stdout?: StdioSpec;
+  stderr?: StdioSpec;
+  /** Trace syscalls: true → stderr, or a line sink. */
+  strace?: boolean | ((line: string) => void);
+  /** Host to use (default: a Node host). */
+  host?: Host;
+}
+
+/** What `runWasm` returns. */
+export interface RunWasmResult {
+  /** Shell-style exit code (0..255; 128+n for a signal). */
+  exitCode: number;
+  status: ExitStatus;
+  /** Captured output when `stdout`/`stderr` was 'capture'. */
+  stdout?: string;
+  stderr?: string;
+}
+
+/** Why `runWasm` could not run the module at all. Codes map to podman exit codes (125/126/127). */
+export class RunWasmError extends Error {
+  constructor(readonly code: 'NOT_FOUND' | 'NOT_WASM' | 'CANNOT_RUN' | 'BAD_OPTION', message: string) {
+    super(message);
+    this.name = 'RunWasmError';
+  }
+}
+
+const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
+
+async function loadModule(opts: RunWasmOptions): Promise<WebAssembly.Module> {
+  if (opts.module) return opts.module;
+  let bytes = opts.bytes;
+  const name = opts.file ?? '<bytes>';
+  if (!bytes) {
+    if (!opts.file) throw new RunWasmError('BAD_OPTION', 'runWasm needs `file`, `bytes` or `module`');
+    try {
+      bytes = await readFile(opts.file);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new RunWasmError('NOT_FOUND', `${opts.file}: no such file`);
+      if (code === 'EISDIR') throw new RunWasmError('NOT_WASM', `${opts.file}: is a directory, not a WebAssembly module`);
+      throw new RunWasmError('CANNOT_RUN', `${opts.file}: cannot read: ${(err as Error).message}`);
+    }
+  }
+  if (bytes.byteLength < 8 || WASM_MAGIC.some((b, i) => bytes![i] !== b)) {
+    throw new RunWasmError('NOT_WASM', `${name}: not a WebAssembly module`);
+  }
+  try {
+    return await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+  } catch (err) {
+    throw new RunWasmError('NOT_WASM', `${name}: invalid WebAssembly module: ${(err as Error).message}`);
+  }
+}
+
+function envList(env: RunWasmOptions['env']): string[] {
+  if (!env) return [];
+  if (Array.isArray(env)) return [...env];
+  return Object.entries(env as Record<string, string>).map(([k, v]) => `${k}=${v}`);
+}
+
+function sinkFor(spec: StdioSpec | undefined, fd: 1 | 2): { sink: ConsoleSink; capture?: CaptureSink } {
+  if (spec === undefined || spec === 'inherit') return { sink: nodeConsoleSink(fd) };
+  if (spec === 'capture') {
+    const c = new CaptureSink();
+    return { sink: c, capture: c };
+  }
+  if (spec === 'null') return { sink: { isTty: false, write: () => {} } };
+  return { sink: spec };
+}
+
+function stdinFile(spec: StdinSpec | undefined): { file: OpenFile; tty: boolean } {
+  const pipe = new Pipe();
+  pipe.openHostWriter();
+  if (spec === undefined || spec === 'null') {
+    pipe.hostClose();
+  } else if ((typeof spec === 'string' && spec !== 'inherit') || spec instanceof Uint8Array) {
+    pipe.hostWrite(typeof spec === 'string' ? new TextEncoder().encode(spec) : spec);
+    pipe.hostClose();
+  } else {
+    const src: ConsoleSource = spec === 'inherit' ? nodeConsoleSource(0) : spec;
+    pipe.readQueue.syncPump = (timeoutNs) => {
+      const data = src.read(65536, timeoutNs);
+      if (data === null) return false;
+      if (data.byteLength === 0) pipe.hostClose();
+      else pipe.hostWrite(data);
+      return true;
+    };
+    const tty = src.isTty;
+    return { file: pipe.readEnd({ filetype: tty ? FileType.CHARACTER_DEVICE : FileType.UNKNOWN }), tty };
+  }
+  return { file: pipe.readEnd(), tty: false };
+}
+
+const ROOT: Credentials = { uid: 0, gid: 0 };
+
+function openDir(ns: MountNamespace, path: string): OpenFile {
+  return ns.pathOps.open(ROOT, ns.rootHandle(), path, {
+    oflags: OFlags.DIRECTORY, fdflags: 0, followSymlinks: true, mode: { read: true, write: false },
+  });
+}
+
+/** Build the container's mount namespace. */
+function buildMounts(host: Host, opts: RunWasmOptions): MountNamespace {
+  if (opts.rootfs !== undefined) throw new RunWasmError('BAD_OPTION', '--rootfs is not available yet (waiting on the overlay and hostfs filesystems)');
+  if (opts.mounts && opts.mounts.length > 0) throw new RunWasmError('BAD_OPTION', '-v is not available yet (waiting on hostfs)');
+  const ns = new MountNamespace(new TmpFs(host, { source: 'rootfs' }));
+  ns.mount('/tmp', new TmpFs(host, { mode: 0o1777 }), { mkdirs: true });
+  for (const d of ['/dev', '/proc']) ns.pathOps.mkdir(ROOT, ns.rootHandle(), d, 0o755);
+  return ns;
+}
+
+/** Preopens: "/" on fd 3, the binds under their paths, and for a workdir the scheme described above. */
+function installPreopens(task: Task, ns: MountNamespace, opts: RunWasmOptions, workdir: string): void {
+  installPreopen(task, openDir(ns, '/'), '/');
+  const named = new Set<string>(['/']);
+  for (const m of opts.mounts ?? []) {
+    if (named.has(m.container)) continue;
+    named.add(m.container);
+    installPreopen(task, openDir(ns, m.container), m.container);
+  }
+  if (workdir === '/') return;
+  const root = openDir(ns, '/');
+  try {
+    for (let cookie = 0n; ;) {
+      const batch = root.readdir(cookie, 64);
+      if (batch.length === 0) break;
+      for (const e of batch) {
+        cookie = e.next;
+        if (e.name === '.' || e.name === '..' || e.filetype !== FileType.DIRECTORY) continue;
+        const p = `/${e.name}`;
+        if (named.has(p)) continue;
+        named.add(p);
+        installPreopen(task, openDir(ns, p), p);
+      }
+    }
+  } finally {
+    root.release();
+  }
+  installPreopen(task, openDir(ns, workdir), '.');
+}
+
+function normalizeWorkdir(w: string | undefined): string {
+  if (w === undefined || w === '') return '/';
+  if (!w.startsWith('/')) throw new RunWasmError('BAD_OPTION', `workdir must be an absolute path: ${w}`);
+  const parts = w.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw new RunWasmError('BAD_OPTION', `workdir must not contain "..": ${w}`);
+  return `/${parts.join('/')}`;
+}
+
+/** Run a WASI command module to completion in a fresh container. */
+export async function runWasm(opts: RunWasmOptions): Promise<RunWasmResult> {
+  const module = await loadModule(opts);
+  const host = opts.host ?? createNodeHost();
+  const kernel = new Kernel(host);
+  const workdir = normalizeWorkdir(opts.workdir);
+  const ns = buildMounts(host, opts);
+  if (workdir !== '/') {
+    let cur = '';
+    for (const part of workdir.split('/').filter(Boolean)) {
+      cur += `/${part}`;
+      try {
+        ns.pathOps.mkdir(ROOT, ns.rootHandle(), cur, 0o755);
+      } catch (e) {
+        if ((e as { errnoName?: string }).errnoName !== 'EXIST') throw e;
+      }
+    }
+  }
+  const env = envList(opts.env);
+  if (workdir !== '/' && !env.some((e) => e.startsWith('PWD='))) env.push(`PWD=${workdir}`);
+  const argv0 = opts.argv0 ?? (opts.file ? basename(opts.file) : 'main.wasm');
+  const task = kernel.createTask({ pathOps: ns.pathOps }, { args: [argv0, ...(opts.args ?? [])], env, cwd: workdir });
+  const out = sinkFor(opts.stdout, 1);
+  const err = sinkFor(opts.stderr, 2);
+  const stdin = stdinFile(opts.stdin);
+  installStdio(
+    task,
+    stdin,
+    { file: new ConsoleFile(out.sink, 'stdout'), tty: out.sink.isTty },
+    { file: new ConsoleFile(err.sink, 'stderr'), tty: err.sink.isTty },
+  );
+  installPreopens(task, ns, opts, workdir);
+  const strace = opts.strace === true ? (l: string) => { writeSync(2, `${l}\n`); } : opts.strace || null;
+  let status: ExitStatus;
+  try {
+    status = runInline(task, module, { dispatcher: kernel.dispatcher, strace });
+  } catch (e) {
+    if (e instanceof ModuleError) throw new RunWasmError('CANNOT_RUN', `${opts.file ?? 'module'}: ${e.message}`);
+    throw e;
+  } finally {
+    kernel.reap(task.pid);
+  }
+  return { exitCode: exitCodeOf(status), status, stdout: out.capture?.text(), stderr: err.capture?.text() };
+}

@@ -1,0 +1,63 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runWasm } from '../../src/runtime/run_wasm.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const BIN = join(ROOT, 'bin/wasmvisor.js');
+const HELLO = join(ROOT, 'wasm/hello.wasm');
+
+function cli(args: string[], input?: string) {
+  return spawnSync(process.execPath, [BIN, ...args], { input: input ?? '', encoding: 'utf8', cwd: ROOT });
+}
+
+beforeAll(() => {
+  execFileSync('npx', ['tsc', '-p', '.'], { cwd: ROOT, stdio: 'ignore' });
+}, 120_000);
+
+describe('runWasm', () => {
+  it('runs hello with its arguments and captures stdout', async () => {
+    const r = await runWasm({ file: HELLO, args: ['a', 'b c'], stdout: 'capture', stderr: 'capture' });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe('hello from wasmvisor\narg 1: a\narg 2: b c\n');
+  });
+
+  it('traces calls when asked', async () => {
+    const lines: string[] = [];
+    await runWasm({ file: HELLO, stdout: 'capture', strace: (l) => lines.push(l) });
+    const w = lines.find((l) => l.includes('fd_write('));
+    expect(w).toMatch(/^\[1\] fd_write\(fd=1, data="hello from wasmvisor\\n"\) = 0 SUCCESS → 21 <[\d.]+µs>$/);
+  });
+});
+
+describe('wasmvisor run', () => {
+  it('passes stdout and the exit code through', () => {
+    const r = cli(['run', HELLO, '-x', 'y']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('hello from wasmvisor\narg 1: -x\narg 2: y\n');
+  });
+
+  it('exits 127 for a missing file, naming it', () => {
+    const r = cli(['run', '/nonexistent/x.wasm']);
+    expect(r.status).toBe(127);
+    expect(r.stderr.trim().split('\n')).toEqual(['wasmvisor: /nonexistent/x.wasm: no such file']);
+  });
+
+  it('exits 126 with one line for a file that is not WebAssembly', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wv-run-'));
+    const f = join(dir, 'text.wasm');
+    writeFileSync(f, 'hello, not wasm\n');
+    const r = cli(['run', f]);
+    expect(r.status).toBe(126);
+    expect(r.stderr.trim().split('\n')).toEqual([`wasmvisor: ${f}: not a WebAssembly module`]);
+  });
+
+  it('has --help', () => {
+    const r = cli(['run', '--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('Usage: wasmvisor run');
+    expect(r.stdout).toContain('--strace');
+  });
+});
