@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+// bench/sandbox: the sentry platform against its baselines, medians over several runs.
+//   node bench/sandbox.mjs [--runs N] [--only roundtrip,fdwrite,hello,density]
+// Part 1: syscall round trip through the SAB channel vs a bare SharedArrayBuffer ping-pong.
+// Needs `npm run build` (workers run dist/).
+import { Worker, isMainThread, workerData, parentPort } from 'node:worker_threads';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = (rel) => {
+  const p = join(root, 'dist', rel);
+  if (!existsSync(p)) {
+    console.error(`missing ${p}: run \`npm run build\` first`);
+    process.exit(2);
+  }
+  return pathToFileURL(p).href;
+};
+
+const ROUND_TRIPS = Number(process.env.RT) || 200_000;
+const SPIN = 20_000;
+
+// ---------------------------------------------------------------- workers
+async function workerMain() {
+  const { role } = workerData;
+  if (role === 'pong') {
+    // bare ping-pong, responder: spin-then-park on word 0 (1 = ping, 2 = pong)
+    const a = new Int32Array(workerData.sab);
+    const spin = workerData.spin;
+    for (;;) {
+      let k = 0;
+      while (Atomics.load(a, 0) !== 1 && k < spin) k++;
+      if (Atomics.load(a, 0) !== 1) {
+        Atomics.store(a, 2, 1);
+        while (Atomics.load(a, 0) !== 1) Atomics.wait(a, 0, Atomics.load(a, 0));
+        Atomics.store(a, 2, 0);
+      }
+      if (Atomics.load(a, 1) === -1) return;
+      Atomics.store(a, 0, 2);
+      if (Atomics.load(a, 3) !== 0) Atomics.notify(a, 0);
+    }
+  }
+  if (role === 'ping') {
+    const a = new Int32Array(workerData.sab);
+    const { n, spin } = workerData;
+    let t0 = 0;
+    for (let i = -1000; i < n; i++) {
+      if (i === 0) t0 = performance.now();
+      Atomics.store(a, 0, 1);
+      if (Atomics.load(a, 2) !== 0) Atomics.notify(a, 0);
+      let k = 0;
+      while (Atomics.load(a, 0) !== 2 && k < spin) k++;
+      if (Atomics.load(a, 0) !== 2) {
+        Atomics.store(a, 3, 1);
+        while (Atomics.load(a, 0) !== 2) Atomics.wait(a, 0, 1);
+        Atomics.store(a, 3, 0);
+      }
+    }
+    const t1 = performance.now();
+    Atomics.store(a, 1, -1);
+    Atomics.store(a, 0, 1);
+    Atomics.notify(a, 0);
+    parentPort.postMessage(((t1 - t0) * 1000) / n);
+    return;
+  }
+  if (role === 'server') {
+    const { ChannelServer } = await import(dist('src/host/channel.js'));
+    const server = new ChannelServer(workerData.hub, (_id, _op, arg) => ({ status: 0, value: arg }), { defer: setImmediate });
+    server.attach(0, workerData.channel);
+    server.start();
+    parentPort.on('message', () => { server.stop(); process.exit(0); });
+    return;
+  }
+  if (role === 'client') {
+    const { ChannelClient } = await import(dist('src/host/channel.js'));
+    const c = new ChannelClient(workerData.channel, workerData.hub, 0);
+    const { n } = workerData;
+    for (let i = 0; i < 1000; i++) c.call(1, i);
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) c.call(1, i);
+    const t1 = performance.now();
+    parentPort.postMessage(((t1 - t0) * 1000) / n);
+  }
+}
+
+// ---------------------------------------------------------------- main
+function once(w) {
+  return new Promise((res, rej) => { w.once('message', res); w.once('error', rej); });
+}
+const self = new URL(import.meta.url);
+
+async function pingPong(spin) {
+  const sab = new SharedArrayBuffer(16);
+  const pong = new Worker(self, { workerData: { role: 'pong', sab, spin } });
+  const ping = new Worker(self, { workerData: { role: 'ping', sab, spin, n: ROUND_TRIPS } });
+  const us = await once(ping);
+  await Promise.all([ping.terminate(), pong.terminate()]);
+  return us;
+}
+
+async function channelRoundTrip() {
+  const { createChannelBuffer, createHubBuffer } = await import(dist('src/host/channel.js'));
+  const hub = createHubBuffer(16);
+  const channel = createChannelBuffer();
+  const server = new Worker(self, { workerData: { role: 'server', hub, channel } });
+  const client = new Worker(self, { workerData: { role: 'client', hub, channel, n: ROUND_TRIPS } });
+  const us = await once(client);
+  await Promise.all([client.terminate(), server.terminate()]);
+  return us;
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fmt = (us) => (us < 10 ? us.toFixed(3) : us.toFixed(1));
+
+async function measure(label, fn, runs) {
+  const xs = [];
+  for (let i = 0; i < runs; i++) xs.push(await fn());
+  const m = median(xs);
+  console.log(`${label.padEnd(58)} ${fmt(m).padStart(9)}  (runs: ${xs.map(fmt).join(' ')})`);
+  return m;
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  const runs = Number(args[args.indexOf('--runs') + 1]) || 5;
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : null;
+  const want = (k) => !only || only.includes(k);
+  console.log(`wasmvisor bench/sandbox — node ${process.version}, median of ${runs} runs`);
+  if (want('roundtrip')) {
+    console.log(`\n[1] round trip, µs per call (${ROUND_TRIPS} calls per run)`);
+    const park = await measure('bare SAB ping-pong, always park (Atomics.wait)', () => pingPong(0), runs);
+    const spin = await measure(`bare SAB ping-pong, spin ${SPIN} then park`, () => pingPong(SPIN), runs);
+    const chan = await measure('wasmvisor channel round trip (codec + hub + adaptive spin)', channelRoundTrip, runs);
+    console.log(`  ratio channel / spinning ping-pong: ${(chan / spin).toFixed(2)}x (goal <= 1.5x)`);
+    console.log(`  ratio channel / parking ping-pong:  ${(chan / park).toFixed(2)}x`);
+  }
+  const extra = globalThis.__sandboxBenchParts ?? [];
+  for (const part of extra) if (want(part.key)) await part.run(runs, measure);
+}
+
+if (isMainThread) await main();
+else await workerMain();

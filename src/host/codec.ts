@@ -1,0 +1,284 @@
+/**
+ * A compact binary encoding of plain values for the SAB channel: what the
+ * ABI layer decodes from guest memory (numbers, bigints, strings, byte
+ * arrays, arrays, plain objects) and what handlers return. Faster than
+ * structured clone for the tiny messages syscalls make, and it writes into
+ * a reusable scratch buffer so that a hot call allocates almost nothing.
+ *
+ * Tags (one byte), little-endian payloads:
+ *   0 undefined · 1 null · 2 false · 3 true · 4 i32 · 5 f64 · 6 i64 bigint
+ *   7 u64 bigint · 8 string (u32 byte length, UTF-8) · 9 bytes (u32 length)
+ *   10 array (u32 count, items) · 11 object (u32 count, key string, value)*
+ *   12 big bigint (decimal string)
+ */
+
+const T_UNDEF = 0, T_NULL = 1, T_FALSE = 2, T_TRUE = 3, T_I32 = 4, T_F64 = 5, T_I64 = 6,
+  T_U64 = 7, T_STR = 8, T_BYTES = 9, T_ARR = 10, T_OBJ = 11, T_BIG = 12;
+
+const I64_MIN = -(1n << 63n), U64_MAX = (1n << 64n) - 1n;
+
+const utf8Enc = new TextEncoder();
+const utf8Dec = new TextDecoder();
+
+/** Thrown when a value cannot be put on the wire (functions, symbols, class instances other than Uint8Array). */
+export class CodecError extends Error {
+  readonly code = 'ECODEC';
+  constructor(message: string) {
+    super(message);
+    this.name = 'CodecError';
+  }
+}
+
+/** Encodes values into a growable scratch buffer that is reused between messages. */
+export class Encoder {
+  private buf: Uint8Array;
+  private view: DataView;
+  /** Bytes written so far in the current message. */
+  pos = 0;
+  private readonly keyCache = new Map<string, Uint8Array>();
+
+  constructor(initial = 4096) {
+    this.buf = new Uint8Array(initial);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  /** Start a new message. */
+  reset(): this {
+    this.pos = 0;
+    return this;
+  }
+
+  /** The bytes of the current message (a view on the scratch buffer, valid until the next reset). */
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  private ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+    this.view = new DataView(next.buffer);
+  }
+
+  private u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+  }
+
+  private u32(v: number): void {
+    this.ensure(4);
+    this.view.setUint32(this.pos, v, true);
+    this.pos += 4;
+  }
+
+  private raw(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  private str(s: string): void {
+    // ASCII fast path: most paths and keys are short ASCII strings
+    const n = s.length;
+    if (n < 64) {
+      this.ensure(5 + n);
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) break;
+        this.buf[this.pos + 4 + i] = c;
+      }
+      if (i === n) {
+        this.view.setUint32(this.pos, n, true);
+        this.pos += 4 + n;
+        return;
+      }
+    }
+    const b = utf8Enc.encode(s);
+    this.u32(b.length);
+    this.raw(b);
+  }
+
+  private key(k: string): void {
+    let b = this.keyCache.get(k);
+    if (b === undefined) {
+      b = utf8Enc.encode(k);
+      if (this.keyCache.size < 512) this.keyCache.set(k, b);
+    }
+    this.u32(b.length);
+    this.raw(b);
+  }
+
+  /** Append one value. */
+  value(v: unknown): this {
+    switch (typeof v) {
+      case 'number':
+        if ((v | 0) === v && !Object.is(v, -0)) {
+          this.ensure(5);
+          this.buf[this.pos] = T_I32;
+          this.view.setInt32(this.pos + 1, v, true);
+          this.pos += 5;
+        } else {
+          this.ensure(9);
+          this.buf[this.pos] = T_F64;
+          this.view.setFloat64(this.pos + 1, v, true);
+          this.pos += 9;
+        }
+        return this;
+      case 'bigint':
+        this.ensure(9);
+        if (v >= I64_MIN && v < 0n) {
+          this.buf[this.pos] = T_I64;
+          this.view.setBigInt64(this.pos + 1, v, true);
+        } else if (v >= 0n && v <= U64_MAX) {
+          this.buf[this.pos] = T_U64;
+          this.view.setBigUint64(this.pos + 1, v, true);
+        } else {
+          this.u8(T_BIG);
+          this.str(v.toString());
+          return this;
+        }
+        this.pos += 9;
+        return this;
+      case 'string':
+        this.u8(T_STR);
+        this.str(v);
+        return this;
+      case 'boolean':
+        this.u8(v ? T_TRUE : T_FALSE);
+        return this;
+      case 'undefined':
+        this.u8(T_UNDEF);
+        return this;
+      case 'object':
+        if (v === null) {
+          this.u8(T_NULL);
+        } else if (v instanceof Uint8Array) {
+          this.u8(T_BYTES);
+          this.u32(v.length);
+          this.raw(v);
+        } else if (Array.isArray(v)) {
+          this.u8(T_ARR);
+          this.u32(v.length);
+          for (let i = 0; i < v.length; i++) this.value(v[i]);
+        } else {
+          const proto = Object.getPrototypeOf(v);
+          if (proto !== Object.prototype && proto !== null) {
+            throw new CodecError(`cannot encode a ${proto?.constructor?.name ?? 'object'}: only plain objects, arrays and Uint8Array`);
+          }
+          const keys = Object.keys(v);
+          this.u8(T_OBJ);
+          this.u32(keys.length);
+          for (const k of keys) {
+            this.key(k);
+            this.value((v as Record<string, unknown>)[k]);
+          }
+        }
+        return this;
+      default:
+        throw new CodecError(`cannot encode a ${typeof v}`);
+    }
+  }
+}
+
+/** Decodes one message from a (non-shared) byte array. */
+export class Decoder {
+  private view: DataView;
+  private pos = 0;
+
+  constructor(private readonly buf: Uint8Array) {
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  private u32(): number {
+    const v = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  private str(): string {
+    const n = this.u32();
+    const start = this.pos;
+    this.pos += n;
+    if (n < 32) {
+      let s = '';
+      for (let i = start; i < start + n; i++) {
+        const c = this.buf[i]!;
+        if (c > 0x7f) return utf8Dec.decode(this.buf.subarray(start, start + n));
+        s += String.fromCharCode(c);
+      }
+      return s;
+    }
+    return utf8Dec.decode(this.buf.subarray(start, start + n));
+  }
+
+  /** Read the next value. */
+  value(): unknown {
+    const tag = this.buf[this.pos++];
+    switch (tag) {
+      case T_UNDEF: return undefined;
+      case T_NULL: return null;
+      case T_FALSE: return false;
+      case T_TRUE: return true;
+      case T_I32: {
+        const v = this.view.getInt32(this.pos, true);
+        this.pos += 4;
+        return v;
+      }
+      case T_F64: {
+        const v = this.view.getFloat64(this.pos, true);
+        this.pos += 8;
+        return v;
+      }
+      case T_I64: {
+        const v = this.view.getBigInt64(this.pos, true);
+        this.pos += 8;
+        return v;
+      }
+      case T_U64: {
+        const v = this.view.getBigUint64(this.pos, true);
+        this.pos += 8;
+        return v;
+      }
+      case T_STR: return this.str();
+      case T_BYTES: {
+        const n = this.u32();
+        // copy: the caller's buffer is scratch that the next message overwrites
+        const out = this.buf.slice(this.pos, this.pos + n);
+        this.pos += n;
+        return out;
+      }
+      case T_ARR: {
+        const n = this.u32();
+        const out = new Array<unknown>(n);
+        for (let i = 0; i < n; i++) out[i] = this.value();
+        return out;
+      }
+      case T_OBJ: {
+        const n = this.u32();
+        const out: Record<string, unknown> = {};
+        for (let i = 0; i < n; i++) {
+          const k = this.str();
+          out[k] = this.value();
+        }
+        return out;
+      }
+      case T_BIG: return BigInt(this.str());
+      default:
+        throw new CodecError(`bad tag ${tag} at ${this.pos - 1}`);
+    }
+  }
+}
+
+/** Encode `v` into a fresh byte array (tests and cold paths). */
+export function encode(v: unknown): Uint8Array {
+  return new Encoder().value(v).bytes().slice();
+}
+
+/** Decode one value from `b`. */
+export function decode(b: Uint8Array): unknown {
+  return new Decoder(b).value();
+}

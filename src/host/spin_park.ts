@@ -1,0 +1,74 @@
+/**
+ * Adaptive spin-then-park. Parking a thread in `Atomics.wait` and waking it
+ * costs a few microseconds each way (NOTES.md: ~3.4 µs per round trip);
+ * spinning on `Atomics.load` for a bounded count costs ~0.1–0.3 µs when the
+ * answer comes fast, but burns a core when it does not. So each waiter
+ * keeps a spin budget that grows while waits end inside it (calls are
+ * coming fast) and shrinks when they do not (a blocking read, an idle task).
+ */
+
+/** A spin budget that adapts to how quickly waits have ended lately. */
+export class SpinBudget {
+  /** Loads to spin before parking on the next wait. */
+  current: number;
+
+  constructor(
+    readonly min = 0,
+    readonly max = 20_000,
+    initial = max,
+  ) {
+    this.current = initial;
+  }
+
+  /** The last wait ended while spinning: spin longer next time. */
+  hit(): void {
+    const n = this.current * 2;
+    this.current = n > this.max ? this.max : n < 64 ? 64 : n;
+  }
+
+  /** The last wait had to park: spin less next time. */
+  miss(): void {
+    const n = this.current >> 2;
+    this.current = n < this.min ? this.min : n;
+  }
+}
+
+/**
+ * Spin on `a[i]` for at most `n` loads; true as soon as it differs from
+ * `v`, false if it still equals `v` after the budget.
+ */
+export function spinWhileEqual(a: Int32Array, i: number, v: number, n: number): boolean {
+  for (let k = 0; k < n; k++) {
+    if (Atomics.load(a, i) !== v) return true;
+  }
+  return Atomics.load(a, i) !== v;
+}
+
+/**
+ * Block the calling thread until `a[i]` differs from `v`: spin first with
+ * `budget`, then park in `Atomics.wait`, setting `a[parkedIndex]` to 1
+ * while parked so the other side knows a notify is needed. Adapts the budget.
+ */
+export function spinThenPark(a: Int32Array, i: number, v: number, budget: SpinBudget, parkedIndex: number): void {
+  if (spinWhileEqual(a, i, v, budget.current)) {
+    budget.hit();
+    return;
+  }
+  budget.miss();
+  Atomics.store(a, parkedIndex, 1);
+  while (Atomics.load(a, i) === v) Atomics.wait(a, i, v);
+  Atomics.store(a, parkedIndex, 0);
+}
+
+/** `Atomics.waitAsync`, present in Node ≥ 16 and Chromium, absent from TypeScript's ES2022 lib. */
+export interface WaitAsyncResult {
+  async: boolean;
+  value: Promise<'ok' | 'timed-out'> | 'not-equal' | 'timed-out';
+}
+
+/** Call `Atomics.waitAsync(a, i, v, timeout)`. */
+export function waitAsync(a: Int32Array, i: number, v: number, timeoutMs?: number): WaitAsyncResult {
+  const wa = (Atomics as unknown as { waitAsync?: (a: Int32Array, i: number, v: number, t?: number) => WaitAsyncResult }).waitAsync;
+  if (!wa) throw new Error('Atomics.waitAsync is not available: use Node >= 20 or a Chromium-based browser');
+  return wa(a, i, v, timeoutMs);
+}

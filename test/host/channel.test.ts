@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ChannelServer, PENDING, createChannelBuffer, createHubBuffer, type Reply } from '../../src/host/channel.js';
+import { decode, encode } from '../../src/host/codec.js';
+import { distFile } from '../../src/host/node_workers.js';
+
+const clientScript = fileURLToPath(new URL('./fixtures/channel_client.mjs', import.meta.url));
+
+function runClient(channel: SharedArrayBuffer, hub: SharedArrayBuffer, id: number, calls: { op: number; arg: unknown }[]) {
+  const w = new Worker(clientScript, {
+    workerData: { channel, hub, id, calls, channelModule: pathToFileURL(distFile('src/host/channel.js')).href },
+  });
+  return new Promise<{ ok: boolean; error?: string; name?: string; results: Reply[] }>((resolve, reject) => {
+    w.once('message', (m) => { resolve(m); void w.terminate(); });
+    w.once('error', reject);
+  });
+}
+
+describe('codec', () => {
+  it('round-trips plain values', () => {
+    const v = { a: 1, b: -2.5, c: 'héllo', d: new Uint8Array([1, 2, 3]), e: [true, false, null, undefined],
+      f: 2n ** 63n, g: -5n, h: 2n ** 70n, i: '', j: { k: [1, 'x'] }, l: -0 };
+    const out = decode(encode(v)) as typeof v;
+    expect(out).toEqual(v);
+    expect(Object.is(out.l, -0)).toBe(true);
+  });
+  it('refuses class instances and functions', () => {
+    expect(() => encode(new Map())).toThrow(/cannot encode a Map/);
+    expect(() => encode(() => 1)).toThrow(/cannot encode a function/);
+  });
+});
+
+describe('SAB channel', () => {
+  it('needs dist: a clear message names npm run build', () => {
+    expect(() => distFile('src/host/no_such_file.js')).toThrow(/npm run build/);
+  });
+
+  it('serves several app workers, parks a request and answers it later, moves big buffers in chunks', async () => {
+    const hub = createHubBuffer(8);
+    const parked: number[] = [];
+    const server = new ChannelServer(hub, (id, op, arg) => {
+      if (op === 1) return { status: 0, value: arg };
+      if (op === 2) { parked.push(id); return PENDING; }
+      if (op === 3) throw new Error('handler bug');
+      return { status: 99, value: null };
+    }, { defer: setImmediate, bugStatus: 29, onBug: () => {} });
+    const chans = [0, 1, 2].map(() => createChannelBuffer(256));
+    chans.forEach((c, i) => server.attach(i, c));
+    server.start();
+    const big = new Uint8Array(10_000).map((_, i) => i & 255);
+    const p0 = runClient(chans[0]!, hub, 0, [{ op: 1, arg: { x: 1 } }, { op: 1, arg: big }, { op: 3, arg: 0 }]);
+    const p1 = runClient(chans[1]!, hub, 1, [{ op: 2, arg: 'wait' }, { op: 1, arg: 'after' }]);
+    const p2 = runClient(chans[2]!, hub, 2, Array.from({ length: 1000 }, (_, i) => ({ op: 1, arg: i })));
+    // p0 and p2 finish while p1 is parked: the server never blocks on one channel
+    const [r0, r2] = await Promise.all([p0, p2]);
+    expect(r0.ok).toBe(true);
+    expect(r0.results[0]).toEqual({ status: 0, value: { x: 1 } });
+    expect(r0.results[1]!.value).toEqual(big);
+    expect(r0.results[2]!.status).toBe(29);
+    expect(r2.results.map((r) => r.value)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    expect(parked).toEqual([1]);
+    server.respond(1, { status: 7, value: new Uint8Array(5000).fill(9) });
+    const r1 = await p1;
+    expect(r1.ok).toBe(true);
+    expect(r1.results[0]!.status).toBe(7);
+    expect((r1.results[0]!.value as Uint8Array).length).toBe(5000);
+    expect(r1.results[1]).toEqual({ status: 0, value: 'after' });
+    server.stop();
+  });
+
+  it('closing a channel wakes a parked caller with ChannelClosed', async () => {
+    const hub = createHubBuffer(4);
+    const server = new ChannelServer(hub, () => PENDING, { defer: setImmediate });
+    const ch = createChannelBuffer();
+    server.attach(0, ch);
+    server.start();
+    const p = runClient(ch, hub, 0, [{ op: 1, arg: 0 }]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(server.isBusy(0)).toBe(true);
+    server.close(0);
+    const r = await p;
+    expect(r.ok).toBe(false);
+    expect(r.name).toBe('ChannelClosed');
+    server.stop();
+  });
+});
