@@ -15,7 +15,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { writeFileAtomic, tryLock } from './content_store.js';
 import type { Digest } from './digest.js';
-import { childDescriptors, readManifest } from './manifest_store.js';
+import { chainIds } from './chain_id.js';
+import { layerSources } from './image_config.js';
+import { childDescriptors, readConfig, readManifest } from './manifest_store.js';
+import { SnapshotStore } from './snapshot.js';
 import { isIndexType, isManifestType } from './media_types.js';
 import type { Store } from './store_root.js';
 
@@ -144,4 +147,28 @@ export async function collectGarbage(store: Store, opts: GcOptions = {}): Promis
     }
   }
   return result;
+}
+
+/**
+ * Remove unpacked snapshots (`<root>/snapshots`) that no image in the store
+ * still needs and no container owns; resolves to the chain IDs removed.
+ */
+export async function pruneSnapshots(store: Store): Promise<Digest[]> {
+  const keep = new Set<string>();
+  for (const rec of await store.images.list()) {
+    try {
+      const top = await readManifest(store.content, rec.target);
+      const manifests = top.kind === 'index' ? top.index.manifests : [rec.target];
+      for (const m of manifests) {
+        if (!(await store.content.has(m.digest))) continue;
+        const parsed = top.kind === 'index' ? await readManifest(store.content, m) : top;
+        if (parsed.kind !== 'manifest') continue;
+        const config = await readConfig(store.content, parsed.manifest.config.digest);
+        chainIds(layerSources(parsed.manifest, config).map((l) => l.diffId)).forEach((c) => keep.add(c));
+      }
+    } catch {
+      /* an incomplete image keeps nothing */
+    }
+  }
+  return new SnapshotStore(store.root, store.content).prune(keep);
 }

@@ -1,6 +1,14 @@
 /** Every `wasmvisor` subcommand, each registering itself on the program. */
 import type { Command } from 'commander';
 import { register as run } from './run.js';
+import { register as pull } from './pull.js';
+import { register as push } from './push.js';
+import { register as images } from './images.js';
+import { register as rmi } from './rmi.js';
+import { register as inspect } from './inspect.js';
+import { register as prune } from './prune.js';
+import { register as login } from './login.js';
+import { register as logout } from './logout.js';
 
 /** Registration functions, in `--help` order. */
-export const COMMANDS: ReadonlyArray<(program: Command) => void> = [run];
+export const COMMANDS: ReadonlyArray<(program: Command) => void> = [run, pull, push, images, rmi, inspect, prune, login, logout];

@@ -1,0 +1,52 @@
+/** `wasmvisor login REGISTRY`: check credentials against the registry and store them. */
+import type { Command } from 'commander';
+import { createInterface } from 'node:readline/promises';
+import { authFileToWrite, saveCredentials } from '../../image/auth.js';
+import { parseReference } from '../../image/reference.js';
+import { RegistryClient } from '../../image/registry.js';
+import { loadRegistriesConf } from '../../image/registry_config.js';
+import { parseBoolFlag } from '../../image/registry_setup.js';
+import { CliExit } from '../exit.js';
+
+async function readStdin(): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const c of process.stdin) parts.push(c as Buffer);
+  return Buffer.concat(parts).toString('utf8').replace(/\r?\n$/, '');
+}
+
+/** Register `login`. */
+export function register(program: Command): void {
+  program
+    .command('login')
+    .description('log in to a registry (credentials are checked, then saved to the auth file)')
+    .argument('<registry>', 'registry host[:port], optionally with /namespace')
+    .option('-u, --username <user>', 'user name')
+    .option('-p, --password <password>', 'password (prefer --password-stdin)')
+    .option('--password-stdin', 'read the password from standard input')
+    .option('--authfile <file>', 'credentials file to write')
+    .option('--tls-verify [bool]', 'require HTTPS and verify certificates')
+    .option('--registries-conf <file>', 'registries.conf with insecure registries')
+    .action(async (registry: string, opts: { username?: string; password?: string; passwordStdin?: boolean; authfile?: string; tlsVerify?: string | boolean; registriesConf?: string }) => {
+      let { username, password } = opts;
+      if (opts.passwordStdin) password = await readStdin();
+      if ((!username || password === undefined) && process.stdin.isTTY) {
+        const rl = createInterface({ input: process.stdin, output: process.stderr });
+        username ||= await rl.question('Username: ');
+        password ??= await rl.question('Password: ');
+        rl.close();
+      }
+      if (!username || password === undefined) throw new CliExit(125, 'login needs --username and a password (--password-stdin or -p)');
+      const key = registry.replace(/^[a-z]+:\/\//, '').replace(/\/+$/, '');
+      const host = key.split('/')[0];
+      const ref = parseReference(`${host}/${key.split('/').slice(1).join('/') || 'library/x'}`);
+      const client = new RegistryClient({ credentials: { username, password }, tlsVerify: parseBoolFlag(opts.tlsVerify), conf: loadRegistriesConf(opts.registriesConf) });
+      const ep = client.endpoints(ref, { noMirrors: true })[0];
+      await client.request(ep, { path: '' }).then(async (res) => {
+        res.body.resume();
+        if (res.status !== 200) await client.fail(ep, res, 'login');
+      });
+      const file = authFileToWrite(opts.authfile);
+      await saveCredentials(file, key, { username, password });
+      process.stdout.write('Login Succeeded!\n');
+    });
+}

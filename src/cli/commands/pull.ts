@@ -1,0 +1,32 @@
+/** `wasmvisor pull IMAGE`: fetch an image from a registry into the store. */
+import type { Command } from 'commander';
+import { parsePlatform } from '../../image/platform.js';
+import { progressFor } from '../../image/progress.js';
+import { pullImage } from '../../image/pull.js';
+import { addRegistryFlags, clientFromFlags, storeFromCommand, type RegistryFlags } from '../../image/registry_setup.js';
+
+/** Register `pull`. */
+export function register(program: Command): void {
+  const cmd = program
+    .command('pull')
+    .description('pull an image from a registry')
+    .argument('<image>', 'image reference, e.g. ghcr.io/org/app:1.0')
+    .option('--platform <os/arch[/variant]>', 'platform to choose from a multi-platform image (default wasip1/wasm, then wasi/wasm)')
+    .option('-q, --quiet', 'print only the image digest')
+    .option('--format <format>', 'json: print the result as JSON');
+  addRegistryFlags(cmd).action(async (image: string, opts: RegistryFlags & { platform?: string; quiet?: boolean; format?: string }, c: Command) => {
+    const store = await storeFromCommand(c);
+    const json = opts.format === 'json';
+    const progress = progressFor({ json, quiet: opts.quiet });
+    try {
+      const r = await pullImage(store, image, {
+        client: clientFromFlags(opts),
+        platforms: opts.platform ? [parsePlatform(opts.platform)] : undefined,
+        progress,
+      });
+      process.stdout.write(json ? JSON.stringify(r, null, 2) + '\n' : `${r.digest}\n`);
+    } finally {
+      progress.stop();
+    }
+  });
+}
