@@ -1,88 +1,22 @@
 /**
- * Reading a stored image (manifest → config → layers with their diff IDs)
- * and building new image configs (for `pack`). An index is resolved to one
- * manifest by platform: the requested one, else `wasip1/wasm`, then
- * `wasi/wasm`, then the only manifest there is.
+ * Image configs: pairing a manifest's layers with the config's diff IDs
+ * (what snapshots need), and building new configs for `pack`. Resolving a
+ * name to a manifest is manifest_store.ts's job.
  */
-import type { Provider } from './content_store.js';
 import type { Digest } from './digest.js';
-import {
-  MAX_CONFIG_SIZE, MAX_MANIFEST_SIZE, parseConfig, parseManifest,
-  type Descriptor, type ImageConfig, type ImageManifest, type ImageRuntimeConfig, type Platform,
-} from './manifest.js';
+import type { ImageConfig, ImageManifest, ImageRuntimeConfig } from './manifest.js';
 import { MediaType, WASM_LAYER_TYPES } from './media_types.js';
 import type { LayerSource } from './snapshot.js';
 
 /** Stable codes of {@link ImageConfigError}. */
-export type ImageConfigErrorCode = 'NO_PLATFORM' | 'LAYER_COUNT' | 'INVALID';
+export type ImageConfigErrorCode = 'LAYER_COUNT';
 
-/** An image whose manifest and config do not fit together, or no manifest for the platform. */
+/** An image whose manifest and config do not fit together. */
 export class ImageConfigError extends Error {
   constructor(readonly code: ImageConfigErrorCode, message: string) {
     super(message);
     this.name = 'ImageConfigError';
   }
-}
-
-/** The platforms tried, in order, when none is requested. */
-export const DEFAULT_PLATFORMS: readonly Platform[] = [
-  { os: 'wasip1', architecture: 'wasm' },
-  { os: 'wasi', architecture: 'wasm' },
-];
-
-/** One image resolved from the store. */
-export interface ResolvedImage {
-  /** The manifest's descriptor (not the index's). */
-  manifestDescriptor: Descriptor;
-  manifest: ImageManifest;
-  configDescriptor: Descriptor;
-  config: ImageConfig;
-  /** Layers with their diff IDs, bottom first. */
-  layers: LayerSource[];
-}
-
-/** `os/arch[/variant]`. */
-export function platformString(p: Platform | undefined): string {
-  if (!p) return 'unknown';
-  return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
-}
-
-/** Parse `os/arch[/variant]`. */
-export function parsePlatform(s: string): Platform {
-  const [os, architecture, variant] = s.split('/');
-  if (!os || !architecture) throw new ImageConfigError('INVALID', `platform ${JSON.stringify(s)} is not os/arch[/variant] (e.g. wasip1/wasm)`);
-  return variant ? { os, architecture, variant } : { os, architecture };
-}
-
-/** Pick a manifest of an index for `want` (or the default platforms). */
-export function choosePlatform(manifests: readonly Descriptor[], want?: Platform): Descriptor {
-  const candidates = manifests.filter((m) => m.mediaType !== MediaType.OCI_INDEX || m.platform);
-  const match = (p: Platform) => candidates.find((m) => m.platform?.os === p.os && m.platform.architecture === p.architecture
-    && (!p.variant || m.platform.variant === p.variant));
-  for (const p of want ? [want] : DEFAULT_PLATFORMS) {
-    const m = match(p);
-    if (m) return m;
-  }
-  if (!want && candidates.length === 1) return candidates[0];
-  const have = candidates.map((m) => platformString(m.platform)).join(', ') || 'none';
-  throw new ImageConfigError('NO_PLATFORM',
-    `no manifest for platform ${want ? platformString(want) : 'wasip1/wasm or wasi/wasm'}; the image has: ${have} (choose one with --platform)`);
-}
-
-/** Read the image `desc` points at (index or manifest) from `content`. */
-export async function resolveImage(content: Provider, desc: Descriptor, want?: Platform): Promise<ResolvedImage> {
-  let d = desc;
-  for (let depth = 0; depth < 4; depth++) {
-    const parsed = parseManifest(await content.readAll(d.digest, MAX_MANIFEST_SIZE), d.mediaType, d.digest);
-    if (parsed.kind === 'index') {
-      d = choosePlatform(parsed.index.manifests, want);
-      continue;
-    }
-    const manifest = parsed.manifest;
-    const config = parseConfig(await content.readAll(manifest.config.digest, MAX_CONFIG_SIZE), manifest.config.digest);
-    return { manifestDescriptor: { ...d, mediaType: parsed.mediaType }, manifest, configDescriptor: manifest.config, config, layers: layerSources(manifest, config) };
-  }
-  throw new ImageConfigError('INVALID', `${desc.digest}: indexes nested more than 4 deep`);
 }
 
 /** Pair each layer with its diff ID (a Wasm module layer's diff ID is its digest). */

@@ -3,11 +3,11 @@
  * protocol (write, then verified commit), for import and pack.
  */
 import { randomBytes } from 'node:crypto';
-import type { Ingester } from './content_store.js';
+import type { Ingester, Provider } from './content_store.js';
 import { sha256Digest, type Digest } from './digest.js';
 
 /** Store `bytes`; resolves to their digest (present content is not rewritten). */
-export async function putBytes(content: Ingester & { has(d: Digest): Promise<boolean> }, bytes: Uint8Array): Promise<Digest> {
+export async function putBytes(content: Ingester & Pick<Provider, 'has'>, bytes: Uint8Array): Promise<Digest> {
   const digest = sha256Digest(bytes);
   if (await content.has(digest)) return digest;
   const w = await content.writer({ ref: `put-${digest}`, expected: digest, total: bytes.length });
@@ -25,13 +25,13 @@ export async function putBytes(content: Ingester & { has(d: Digest): Promise<boo
 /**
  * Store a stream. With `expected`, the commit checks it (and its `size`);
  * without, the content is stored under the digest computed while writing.
- * Resolves to the digest and size.
+ * Resolves to the digest, the size and whether the store already had it.
  */
 export async function putStream(
-  content: Ingester,
+  content: Ingester & Pick<Provider, 'has'>,
   src: AsyncIterable<Uint8Array>,
   opts: { expected?: Digest; size?: number; ref?: string } = {},
-): Promise<{ digest: Digest; size: number }> {
+): Promise<{ digest: Digest; size: number; existed: boolean }> {
   const ref = opts.ref ?? (opts.expected ? `put-${opts.expected}` : `put-${randomBytes(8).toString('hex')}`);
   const w = await content.writer({ ref, expected: opts.expected, total: opts.size });
   let size = 0;
@@ -42,8 +42,9 @@ export async function putStream(
       size += c.length;
     }
     const digest = opts.expected ?? w.digest();
+    const existed = await content.has(w.digest());
     await w.commit(opts.size ?? size, digest);
-    return { digest, size };
+    return { digest, size, existed };
   } catch (err) {
     await w.close().catch(() => {});
     throw err;

@@ -1,0 +1,166 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { LayerTree } from '../../kernel/fs/layer_tree.js';
+import { layerSources } from '../../src/image/image_config.js';
+import { loadImages } from '../../src/image/load.js';
+import { resolveImage } from '../../src/image/manifest_store.js';
+import { saveImages } from '../../src/image/save.js';
+import { SnapshotStore } from '../../src/image/snapshot.js';
+import { flattenMerged, mergeLayers } from '../../src/image/snapshot_view.js';
+import { openStore, type Store } from '../../src/image/store_root.js';
+import { makeTar, writeBlob, writeOciLayout, type WrittenImage } from '../support/oci_fixtures.js';
+import { itWithTools } from '../support/tools.js';
+
+/** Every file under `dir` with its size, sorted. */
+function listing(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string, rel: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p, `${rel}${e.name}/`);
+      else out.push(`${rel}${e.name} ${readFileSync(p).length}`);
+    }
+  };
+  walk(dir, '');
+  return out.sort();
+}
+
+function tmp(prefix: string): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+async function fixture(dir: string, tag = 't'): Promise<WrittenImage> {
+  return writeOciLayout(dir, {
+    tag,
+    config: { config: { Entrypoint: ['/app.wasm'], Env: ['A=1'] } },
+    layers: [
+      { tar: await makeTar([{ name: 'app.wasm', data: '\0asm\x01\0\0\0', mode: 0o755 }, { name: 'etc/x', data: 'x' }]), compression: 'gzip' },
+      { tar: await makeTar([{ name: 'etc/.wh.x', data: '' }, { name: 'etc/y', data: 'y' }, { name: 'h', type: 'link', linkname: 'etc/y' }]), compression: 'none' },
+    ],
+  });
+}
+
+/** Paths and contents of an image's merged tree. */
+async function view(store: Store, name: string): Promise<string[]> {
+  const r = await resolveImage(store, name);
+  const trees: LayerTree[] = await new SnapshotStore(store.root, store.content, { persist: false }).prepare(layerSources(r.manifest, r.config));
+  return [...flattenMerged(mergeLayers(trees))].map(([p, n]) =>
+    `${p} ${n.kind} ${n.node.mode.toString(8)}${n.kind === 'file' ? ' ' + Buffer.from(n.node.data as Uint8Array).toString() : ''}`);
+}
+
+describe('load and save', () => {
+  let store: Store;
+  beforeEach(async () => {
+    store = await openStore(tmp('wv-load-store-'));
+  });
+
+  it('loads an OCI layout directory, naming it from ref.name and the directory', async () => {
+    const dir = path.join(tmp('wv-load-'), 'hello');
+    const w = await fixture(dir, 'v1');
+    const loaded = await loadImages(store, dir);
+    expect(loaded).toEqual([{ name: 'localhost/hello:v1', target: { mediaType: w.manifest.mediaType, digest: w.manifest.digest, size: w.manifest.size } }]);
+    expect(await view(store, 'localhost/hello:v1')).toEqual(['app.wasm file 755 \0asm\x01\0\0\0', 'etc dir 755', 'etc/y file 644 y', 'h file 644 y']);
+    const r = await resolveImage(store, 'localhost/hello:v1');
+    expect(r.config.config?.Entrypoint).toEqual(['/app.wasm']);
+  });
+
+  it('round-trips through oci-archive, oci-dir and docker-archive', async () => {
+    const dir = path.join(tmp('wv-load-'), 'img');
+    const w = await fixture(dir);
+    await loadImages(store, dir, { tag: 'example.com/app:1.0' });
+    const want = await view(store, 'example.com/app:1.0');
+    const out = tmp('wv-save-');
+    for (const format of ['oci-archive', 'oci-dir', 'docker-archive'] as const) {
+      const file = path.join(out, format);
+      await saveImages(store, ['example.com/app:1.0'], file, { format });
+      const fresh = await openStore(tmp('wv-load-store2-'));
+      const loaded = await loadImages(fresh, file);
+      expect(loaded.map((l) => l.name)).toEqual(['example.com/app:1.0']);
+      if (format !== 'docker-archive') expect(loaded[0].target.digest).toBe(w.manifest.digest);
+      expect(await view(fresh, 'example.com/app:1.0')).toEqual(want);
+    }
+    // saving the same image twice gives the same archive bytes
+    await saveImages(store, ['example.com/app:1.0'], path.join(out, 'again'), { format: 'oci-archive' });
+    expect(readFileSync(path.join(out, 'again')).equals(readFileSync(path.join(out, 'oci-archive')))).toBe(true);
+    const idx = JSON.parse(readFileSync(path.join(out, 'oci-dir', 'index.json'), 'utf8'));
+    expect(idx.manifests[0].annotations).toEqual({ 'io.containerd.image.name': 'example.com/app:1.0', 'org.opencontainers.image.ref.name': '1.0' });
+  });
+
+  it('adds to an existing OCI layout directory', async () => {
+    const dir = path.join(tmp('wv-load-'), 'img');
+    await fixture(dir);
+    await loadImages(store, dir, { tag: 'a/one:1' });
+    const out = path.join(tmp('wv-save-'), 'layout');
+    await saveImages(store, ['a/one:1'], out, { format: 'oci-dir' });
+    await store.images.put('docker.io/a/two:2', (await store.images.get('docker.io/a/one:1'))!.target);
+    await saveImages(store, ['a/two:2'], out, { format: 'oci-dir' });
+    const idx = JSON.parse(readFileSync(path.join(out, 'index.json'), 'utf8'));
+    expect(idx.manifests.map((m: { annotations: Record<string, string> }) => m.annotations['io.containerd.image.name']))
+      .toEqual(['docker.io/a/one:1', 'docker.io/a/two:2']);
+  });
+
+  it('refuses hostile or corrupt input and leaves the store as it was', async () => {
+    const before = listing(store.root);
+    const dir = path.join(tmp('wv-load-'), 'img');
+    const w = await fixture(dir);
+    // a layer blob whose bytes do not match its name
+    writeFileSync(path.join(dir, 'blobs', 'sha256', w.layers[1].digest.slice(7)), 'tampered');
+    await expect(loadImages(store, dir)).rejects.toMatchObject({ name: 'LayoutError', code: 'DIGEST_MISMATCH' });
+    // the same as an archive
+    const tar = path.join(tmp('wv-load-'), 'bad.tar');
+    execFileSync('tar', ['-C', dir, '-cf', tar, '.']);
+    await expect(loadImages(store, tar)).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+    // an archive entry with ..
+    const evil = path.join(tmp('wv-load-'), 'evil.tar');
+    writeFileSync(evil, await makeTar([{ name: '../../oci-layout', data: '{}' }]));
+    await expect(loadImages(store, evil)).rejects.toMatchObject({ code: 'UNSAFE_PATH' });
+    // neither format
+    const empty = tmp('wv-load-empty-');
+    writeBlob(empty, 'x', 'y');
+    await expect(loadImages(store, empty)).rejects.toMatchObject({ code: 'UNKNOWN_FORMAT' });
+    await expect(loadImages(store, path.join(empty, 'missing'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(listing(store.root).filter((l) => !l.startsWith('leases/'))).toEqual(before);
+  });
+
+  it('a failed save leaves no partial archive', async () => {
+    const dir = path.join(tmp('wv-load-'), 'img');
+    const w = await fixture(dir);
+    await loadImages(store, dir, { tag: 'x/y:z' });
+    await store.content.delete(w.layers[0].digest);
+    const out = tmp('wv-save-');
+    await expect(saveImages(store, ['x/y:z'], path.join(out, 'a.tar'), { format: 'docker-archive' })).rejects.toThrow();
+    await expect(saveImages(store, ['x/y:z'], path.join(out, 'b.tar'), { format: 'oci-archive' })).rejects.toThrow(/incomplete|not in the store/);
+    expect(readdirSync(out)).toEqual([]);
+  });
+
+  itWithTools('skopeo')('reads what skopeo writes (docker-archive, oci-archive) and skopeo reads what we write', async () => {
+    const dir = path.join(tmp('wv-load-'), 'img');
+    const w = await fixture(dir);
+    const out = tmp('wv-skopeo-');
+    const darch = path.join(out, 'skopeo-docker.tar');
+    execFileSync('skopeo', ['copy', '--quiet', `oci:${dir}:t`, `docker-archive:${darch}:example.org/sk/app:2`]);
+    const l1 = await loadImages(store, darch);
+    expect(l1.map((l) => l.name)).toEqual(['example.org/sk/app:2']);
+    const oarch = path.join(out, 'skopeo-oci.tar');
+    execFileSync('skopeo', ['copy', '--quiet', `oci:${dir}:t`, `oci-archive:${oarch}:v9`]);
+    const l2 = await loadImages(store, oarch);
+    expect(l2[0].name).toBe('localhost/skopeo-oci:v9');
+    expect(w.layers.map((l) => l.digest)).toContain((await resolveImage(store, l2[0].name)).manifest.layers[0].digest);
+    const want = await view(store, l2[0].name);
+    expect(await view(store, 'example.org/sk/app:2')).toEqual(want);
+    // ours → skopeo
+    const mine = path.join(out, 'mine-docker.tar');
+    await saveImages(store, ['example.org/sk/app:2'], mine, { format: 'docker-archive' });
+    const insp = JSON.parse(execFileSync('skopeo', ['inspect', `docker-archive:${mine}`], { encoding: 'utf8' }));
+    expect(insp.Layers).toHaveLength(2);
+    expect(insp.Env).toEqual(['A=1']);
+    const mineOci = path.join(out, 'mine-oci.tar');
+    await saveImages(store, [l2[0].name], mineOci, { format: 'oci-archive' });
+    const insp2 = JSON.parse(execFileSync('skopeo', ['inspect', `oci-archive:${mineOci}:v9`], { encoding: 'utf8' }));
+    expect(insp2.Digest).toBe(l2[0].target.digest);
+    expect(existsSync(mineOci)).toBe(true);
+  });
+});
