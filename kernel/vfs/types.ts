@@ -72,6 +72,8 @@ export interface Credentials {
   pid?: number;
   /** Look up an open fd of the calling task. */
   fd?(n: number): OpenFile | undefined;
+  /** The open fd numbers of the calling task, ascending (for listing /dev/fd). */
+  fdList?(): readonly number[];
 }
 
 /** How an open file may be used; checked once when the fd is looked up (wasmtime style). */
@@ -97,7 +99,11 @@ export interface OpenFile {
   /** Current status flags (FdFlags bits). */
   fdflags: number;
   readonly mode: OpenMode;
-  /** Read at the current offset, advancing it; returns the bytes read (0 = EOF). */
+  /**
+   * Read at the current offset, advancing it; returns the bytes read (0 = EOF).
+   * The result may be a view of the file's own storage (zero copy): copy it
+   * out before the next operation on the file. Same for `pread`.
+   */
   read(max: number): Uint8Array;
   /** Read at `offset` without moving the offset. */
   pread(max: number, offset: bigint): Uint8Array;
@@ -115,8 +121,13 @@ export interface OpenFile {
   /** `fd_filestat_set_times`; null leaves a time unchanged; 'now' uses the clock. */
   setTimes(atim: bigint | 'now' | null, mtim: bigint | 'now' | null): void;
   sync(): void;
-  /** `fd_readdir` from `cookie`; directories only. */
-  readdir(cookie: bigint): DirEntry[];
+  /**
+   * `fd_readdir` from `cookie`; directories only. Returns at most `max`
+   * entries when given (the caller asks again from the last `next`), else all.
+   * Entry 0 is `.`, then `..`, then the directory's names; cookies stay valid
+   * while the directory changes (no entry that survives is skipped or repeated).
+   */
+  readdir(cookie: bigint, max?: number): DirEntry[];
   /** `fd_advise`/`fd_allocate` validate and may do nothing. */
   allocate(offset: bigint, len: bigint): void;
   /** Bytes readable now (for poll), or null if unknown/not applicable. */

@@ -1,0 +1,157 @@
+/**
+ * File contents for tmpfs: a list of fixed-size chunks, each a Uint8Array
+ * that grows geometrically up to CHUNK bytes (so a 10-byte file costs tens
+ * of bytes and a 256 MiB file 1024 chunks). Missing chunks and bytes past a
+ * chunk's length read as zeros (holes). A read inside one chunk returns a
+ * view, without copying. Allocation is charged to a `SpaceAccount` first,
+ * so a full filesystem fails with ENOSPC before anything changes.
+ */
+import { E } from '../errno.js';
+
+/** Chunk size in bytes (256 KiB). */
+export const CHUNK = 1 << 18;
+const EMPTY = new Uint8Array(0);
+
+/** Byte budget of one filesystem: `used` grows with allocated file memory. */
+export class SpaceAccount {
+  /** Bytes of file memory currently allocated. */
+  used = 0;
+  constructor(
+    /** Maximum bytes, or Infinity. */
+    public limit = Infinity,
+  ) {}
+
+  /** Reserve `n` more bytes or throw ENOSPC. */
+  charge(n: number): void {
+    if (this.used + n > this.limit) throw E.NOSPC;
+    this.used += n;
+  }
+
+  /** Give back `n` bytes. */
+  release(n: number): void {
+    this.used -= n;
+  }
+}
+
+/** The bytes of one regular file. */
+export class ChunkedData {
+  /** Logical size in bytes. */
+  size = 0;
+  private chunks: (Uint8Array | undefined)[] = [];
+  /** Bytes allocated in chunks (charged to the account). */
+  private allocated = 0;
+
+  constructor(private readonly account: SpaceAccount) {}
+
+  /** Up to `max` bytes at `pos`: a view when the range sits in one chunk. */
+  read(pos: number, max: number): Uint8Array {
+    const size = this.size;
+    if (pos >= size || max <= 0) return EMPTY;
+    const n = Math.min(max, size - pos);
+    const ci = Math.floor(pos / CHUNK);
+    const off = pos - ci * CHUNK;
+    if (off + n <= CHUNK) {
+      const c = this.chunks[ci];
+      if (c !== undefined && off + n <= c.length) return c.subarray(off, off + n);
+    }
+    const out = new Uint8Array(n);
+    let done = 0;
+    while (done < n) {
+      const p = pos + done;
+      const i = Math.floor(p / CHUNK);
+      const o = p - i * CHUNK;
+      const len = Math.min(CHUNK - o, n - done);
+      const c = this.chunks[i];
+      if (c !== undefined && o < c.length) out.set(c.subarray(o, Math.min(c.length, o + len)), done);
+      done += len;
+    }
+    return out;
+  }
+
+  /** Write `data` at `pos`, growing the file; returns data.length. */
+  write(pos: number, data: Uint8Array): number {
+    const n = data.length;
+    if (n === 0) return 0;
+    const end = pos + n;
+    this.reserve(pos, end, Math.max(end, this.size));
+    let done = 0;
+    while (done < n) {
+      const p = pos + done;
+      const i = Math.floor(p / CHUNK);
+      const o = p - i * CHUNK;
+      const len = Math.min(CHUNK - o, n - done);
+      (this.chunks[i] as Uint8Array).set(done === 0 && len === n ? data : data.subarray(done, done + len), o);
+      done += len;
+    }
+    if (end > this.size) this.size = end;
+    return n;
+  }
+
+  /** Set the size; shrinking frees chunks and zeroes the cut tail, growing makes a hole. */
+  truncate(size: number): void {
+    if (size >= this.size) {
+      this.size = size;
+      return;
+    }
+    const keep = Math.ceil(size / CHUNK);
+    for (let i = keep; i < this.chunks.length; i++) this.freeChunk(i);
+    this.chunks.length = Math.min(this.chunks.length, keep);
+    const last = keep - 1;
+    const c = last >= 0 ? this.chunks[last] : undefined;
+    if (c !== undefined) {
+      const o = size - last * CHUNK;
+      if (o < c.length) c.fill(0, o);
+    }
+    this.size = size;
+  }
+
+  /** Free everything (the file is gone). */
+  free(): void {
+    this.account.release(this.allocated);
+    this.allocated = 0;
+    this.chunks = [];
+    this.size = 0;
+  }
+
+  /** Bytes allocated. */
+  get allocatedBytes(): number {
+    return this.allocated;
+  }
+
+  /** Make sure chunks covering [pos, end) exist and are long enough; charge first. */
+  private reserve(pos: number, end: number, newSize: number): void {
+    const first = Math.floor(pos / CHUNK);
+    const last = Math.floor((end - 1) / CHUNK);
+    const lastOfFile = Math.floor((newSize - 1) / CHUNK);
+    let need = 0;
+    const caps: number[] = [];
+    for (let i = first; i <= last; i++) {
+      const want = i < last ? CHUNK : end - i * CHUNK;
+      const have = this.chunks[i]?.length ?? 0;
+      let cap = have;
+      if (want > have) cap = i < lastOfFile ? CHUNK : Math.min(CHUNK, Math.max(want, have * 2, 64));
+      caps.push(cap);
+      need += cap - have;
+    }
+    if (need > 0) this.account.charge(need);
+    this.allocated += need;
+    for (let i = first; i <= last; i++) {
+      const cap = caps[i - first];
+      const c = this.chunks[i];
+      const have = c?.length ?? 0;
+      if (cap === have) continue;
+      const nc = new Uint8Array(cap);
+      if (c !== undefined) nc.set(c);
+      while (this.chunks.length < i) this.chunks.push(undefined);
+      this.chunks[i] = nc;
+    }
+  }
+
+  private freeChunk(i: number): void {
+    const c = this.chunks[i];
+    if (c === undefined) return;
+    this.account.release(c.length);
+    this.allocated -= c.length;
+    this.chunks[i] = undefined;
+  }
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { E } from '../../../kernel/errno.js';
+import { TmpFs } from '../../../kernel/fs/tmpfs.js';
+import { CHUNK } from '../../../kernel/fs/tmpfs_data.js';
+import { MountNamespace } from '../../../kernel/vfs/mount_ns.js';
+import { OFlags } from '../../../kernel/vfs/types.js';
+import { FakeHost } from '../../support/fake_host.js';
+import { expectErr, Fx } from '../vfs/helpers.js';
+import { buildSeed } from '../vfs/seed.js';
+import { vfsSuite } from '../vfs/vfs_suite.js';
+
+vfsSuite('tmpfs', () => {
+  const host = new FakeHost();
+  const ns = new MountNamespace(new TmpFs(host));
+  buildSeed(ns);
+  return { ns, host };
+});
+
+describe('tmpfs specifics', () => {
+  it('counts bytes and enforces its limit with ENOSPC', () => {
+    const host = new FakeHost();
+    const fs = new TmpFs(host, { limit: 3 * CHUNK });
+    const fx = new Fx(new MountNamespace(fs));
+    expect(fs.bytesUsed).toBe(0);
+    fx.write('/small', 'abc');
+    expect(fs.bytesUsed).toBeGreaterThan(0);
+    expect(fs.bytesUsed).toBeLessThan(1024);
+    fx.write('/big', new Uint8Array(2 * CHUNK));
+    expect(fs.bytesUsed).toBeGreaterThanOrEqual(2 * CHUNK);
+    expectErr(() => fx.write('/big2', new Uint8Array(CHUNK + 10)), E.NOSPC);
+    // Nothing half-written: the failed write allocated nothing.
+    expect(fx.stat('/big2').size).toBe(0n);
+    fx.unlink('/big');
+    expect(fs.bytesUsed).toBeLessThan(1024);
+    fx.write('/big2', new Uint8Array(CHUNK + 10));
+    // Truncating down frees, truncating up is a hole.
+    const f = fx.open('/big2', 0, true);
+    f.truncate(5n);
+    expect(fs.bytesUsed).toBeLessThanOrEqual(CHUNK + 1024);
+    f.truncate(BigInt(100 * CHUNK));
+    expect(fs.bytesUsed).toBeLessThanOrEqual(CHUNK + 1024);
+    // Data of an open unlinked file is freed on the last close.
+    f.pwrite(new Uint8Array(CHUNK), 0n);
+    const used = fs.bytesUsed;
+    fx.unlink('/big2');
+    expect(fs.bytesUsed).toBe(used);
+    f.release();
+    expect(fs.bytesUsed).toBeLessThan(1024);
+  });
+
+  it('holds a file across chunk boundaries and reads views in one chunk', () => {
+    const host = new FakeHost();
+    const fx = new Fx(new MountNamespace(new TmpFs(host)));
+    const data = new Uint8Array(3 * CHUNK + 17).map((_, i) => (i * 7) & 0xff);
+    const f = fx.open('/f', OFlags.CREAT, true);
+    // Write in odd-sized pieces.
+    for (let off = 0; off < data.length; off += 100_003) f.pwrite(data.subarray(off, off + 100_003), BigInt(off));
+    const back = new Uint8Array(data.length);
+    let pos = 0;
+    for (;;) {
+      const b = f.read(65536);
+      if (b.length === 0) break;
+      back.set(b, pos);
+      pos += b.length;
+    }
+    expect(pos).toBe(data.length);
+    expect(Buffer.compare(back, data)).toBe(0);
+    const across = f.pread(20, BigInt(CHUNK - 10));
+    expect([...across]).toEqual([...data.subarray(CHUNK - 10, CHUNK + 10)]);
+    f.release();
+  });
+});
