@@ -14,10 +14,16 @@
  * present image only asks for the manifest. Two pulls of one blob in this
  * process share one download; in two processes, the second waits on the
  * ingest lock and then finds the blob committed.
+ *
+ * When a pull fails, the blobs it committed that nothing else needs are
+ * deleted again, so the store is as it was; an interrupted download stays
+ * as an ingest for the next pull to resume. A pull killed outright cannot
+ * clean up: it leaves its ingests and possibly some verified, unnamed
+ * blobs, which the next pull reuses and `prune` collects.
  */
 import { ContentStoreError, type Writer } from './content_store.js';
 import type { Digest } from './digest.js';
-import { Lease } from './gc.js';
+import { Lease, markReachable } from './gc.js';
 import { parseConfig, parseManifest, MAX_CONFIG_SIZE, ManifestError, type Descriptor, type ImageManifest, type Platform } from './manifest.js';
 import { CONFIG_TYPES, isLayerType } from './media_types.js';
 import { choosePlatform, DEFAULT_PLATFORMS, formatPlatform, platformMatches, PlatformError } from './platform.js';
@@ -107,6 +113,8 @@ export async function pullImage(store: Store, refInput: string | Reference, opts
   const ref = typeof refInput === 'string' ? parseReference(refInput) : refInput;
   const progress = opts.progress ?? silentProgress;
   const fetched = { blobs: 0, bytes: 0 };
+  const committed: Digest[] = [];
+  let ok = false;
   const top = await opts.client.getManifest(ref, ref.object);
   const eps = [top.endpoint, ...opts.client.endpoints(ref).filter((e) => e.host !== top.endpoint.host || e.repository !== top.endpoint.repository)];
   const parsedTop = parseManifest(top.bytes, top.mediaType, ref.toString());
@@ -141,6 +149,7 @@ export async function pullImage(store: Store, refInput: string | Reference, opts
     const count = async (desc: Descriptor): Promise<void> => {
       const n = await fetchBlob(store, opts, eps, desc, lease, progress);
       if (n >= 0) {
+        committed.push(desc.digest);
         fetched.blobs++;
         fetched.bytes += n;
       }
@@ -164,6 +173,7 @@ export async function pullImage(store: Store, refInput: string | Reference, opts
     const name = ref.toString();
     await store.images.put(name, topDesc, { 'wasmvisor.manifest': manifestDesc.digest, 'wasmvisor.platform': formatPlatform(platform) });
     progress.log(`${name}: ${top.digest}`);
+    ok = true;
     return {
       name,
       digest: topDesc.digest,
@@ -177,7 +187,19 @@ export async function pullImage(store: Store, refInput: string | Reference, opts
     };
   } finally {
     await lease.release();
+    if (!ok) await forgetUnused(store, committed);
   }
+}
+
+/**
+ * After a failed pull, delete the blobs it committed that nothing else
+ * needs (no image name, no other pull's lease), so that a refused image
+ * leaves the store as it was.
+ */
+async function forgetUnused(store: Store, committed: readonly Digest[]): Promise<void> {
+  if (committed.length === 0) return;
+  const keep = await markReachable(store);
+  for (const d of committed) if (!keep.has(d)) await store.content.delete(d).catch(() => undefined);
 }
 
 /**

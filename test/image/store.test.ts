@@ -124,6 +124,20 @@ function contentStoreSuite(name: string, make: () => Promise<{ store: ContentSto
       await expect(collect(store.stream(d))).rejects.toMatchObject({ code: 'NOT_FOUND' });
     });
 
+    it('takes over the lock of an ingest whose writer died', async () => {
+      const w = await store.writer({ ref: 'dead' });
+      await w.write(Buffer.from('abc'));
+      await w.close();
+      const { execFileSync } = await import('node:child_process');
+      const deadPid = Number(execFileSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).trim());
+      const { createHash } = await import('node:crypto');
+      const lock = path.join(dir, 'content', 'ingest', createHash('sha256').update('dead').digest('hex'), 'lock');
+      await fsp.writeFile(lock, String(deadPid));
+      const w2 = await store.writer({ ref: 'dead' });
+      expect(w2.offset).toBe(3);
+      await w2.close();
+    });
+
     it('aborts ingests', async () => {
       const w = await store.writer({ ref: 'gone' });
       await w.write(Buffer.from('x'));
