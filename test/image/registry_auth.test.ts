@@ -11,10 +11,9 @@ import { pullImage } from '../../src/image/pull.js';
 import { pushImage } from '../../src/image/push.js';
 import { RegistryClient } from '../../src/image/registry.js';
 import { openStore } from '../../src/image/store_root.js';
-import { main } from '../../src/cli/wasmvisor.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { itWithTools } from '../support/tools.js';
-import { gzipLayer, OciLayout, pushLayout, skopeo, wasmModule } from './registry_fixtures.js';
+import { cli, gzipLayer, OciLayout, pushLayout, skopeo, wasmModule } from './registry_fixtures.js';
 
 const it = itWithTools('docker-registry', 'skopeo', 'openssl');
 const USERS: Record<string, string> = { alice: 'secret' };
@@ -30,23 +29,6 @@ function libtrustKid(pem: string): string {
   let s = '';
   for (let i = 0; i < bits.length; i += 5) s += alphabet[parseInt(bits.slice(i, i + 5), 2)];
   return s.match(/.{4}/g)!.join(':');
-}
-
-/** Capture stdout/stderr of one in-process CLI run. */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const ow = process.stdout.write.bind(process.stdout);
-  const ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string | Uint8Array) => ((out += String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => ((err += String(s)), true)) as typeof process.stderr.write;
-  try {
-    const code = await main(args);
-    return { code, out, err };
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-  }
 }
 
 describe('token auth against docker-registry with a token server in the test', () => {

@@ -127,3 +127,21 @@ export function wasmModule(tagBytes = 8): Buffer {
 export async function pushLayout(layout: OciLayout, tag: string, dest: string, ...extra: string[]): Promise<void> {
   await skopeo('copy', '--dest-tls-verify=false', ...extra, `oci:${layout.dir}:${tag}`, `docker://${dest}`);
 }
+
+/** Run the `wasmvisor` CLI in-process, capturing stdout and stderr. */
+export async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const { main } = await import('../../src/cli/wasmvisor.js');
+  let out = '';
+  let err = '';
+  const ow = process.stdout.write.bind(process.stdout);
+  const ew = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((s: string | Uint8Array) => ((out += Buffer.from(s).toString()), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string | Uint8Array) => ((err += Buffer.from(s).toString()), true)) as typeof process.stderr.write;
+  try {
+    const code = await main(args);
+    return { code, out, err };
+  } finally {
+    process.stdout.write = ow;
+    process.stderr.write = ew;
+  }
+}
