@@ -12,7 +12,8 @@ import { E } from '../errno.js';
 import { TaskExit, type ExitStatus } from '../task/exit.js';
 import type { Task } from '../task/task.js';
 import { Dispatcher, newOutcome, type CallOutcome } from '../syscalls/dispatch.js';
-import type { SyscallEntry } from '../syscalls/table.js';
+import { SYSCALL_BY_NAME, type SyscallEntry } from '../syscalls/table.js';
+import { WASI_MODULE } from '../abi/wasi.js';
 import type { WouldBlock } from '../vfs/wait.js';
 import { buildImports, type ImportContext } from './imports.js';
 
@@ -81,6 +82,12 @@ export function runInline(task: Task, module: WebAssembly.Module, opts: InlineOp
   const exports = WebAssembly.Module.exports(module);
   if (!exports.some((e) => e.name === '_start' && e.kind === 'function')) {
     throw new ModuleError('NO_START', 'the module exports no _start function (not a WASI command; reactors are not supported)');
+  }
+  const missing = WebAssembly.Module.imports(module)
+    .filter((i) => i.module !== WASI_MODULE || i.kind !== 'function' || !SYSCALL_BY_NAME.has(i.name))
+    .map((i) => `${i.module}.${i.name} (${i.kind})`);
+  if (missing.length > 0) {
+    throw new ModuleError('LINK', `cannot link the module: unknown import${missing.length > 1 ? 's' : ''} ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''} (only ${WASI_MODULE} functions are provided)`);
   }
   // On one thread nobody else can send SIGCONT: a stopped task continues at once.
   task.contQueue.syncPump = () => {

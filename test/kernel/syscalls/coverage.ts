@@ -1,0 +1,56 @@
+/**
+ * Which test files exercise which preview1 call through the ABI. The table
+ * test checks that every import has at least one file here and that each
+ * listed file really calls it (`sys.<name>(`).
+ */
+import type { WasiCallName } from '../../../kernel/abi/wasi.js';
+
+/** Test files (relative to this folder) per call. */
+export const COVERAGE: Record<WasiCallName, string[]> = {
+  args_get: ['sock_args.test.ts'],
+  args_sizes_get: ['sock_args.test.ts'],
+  environ_get: ['sock_args.test.ts'],
+  environ_sizes_get: ['sock_args.test.ts'],
+  clock_res_get: ['clock_random.test.ts'],
+  clock_time_get: ['clock_random.test.ts'],
+  fd_advise: ['fd_io.test.ts'],
+  fd_allocate: ['fd_io.test.ts'],
+  fd_close: ['fd_io.test.ts'],
+  fd_datasync: ['fd_io.test.ts'],
+  fd_fdstat_get: ['fd_stat.test.ts'],
+  fd_fdstat_set_flags: ['fd_stat.test.ts'],
+  fd_fdstat_set_rights: ['fd_stat.test.ts'],
+  fd_filestat_get: ['fd_stat.test.ts'],
+  fd_filestat_set_size: ['fd_stat.test.ts'],
+  fd_filestat_set_times: ['fd_stat.test.ts'],
+  fd_pread: ['fd_io.test.ts'],
+  fd_prestat_get: ['fd_dir.test.ts'],
+  fd_prestat_dir_name: ['fd_dir.test.ts'],
+  fd_pwrite: ['fd_io.test.ts'],
+  fd_read: ['fd_io.test.ts'],
+  fd_readdir: ['fd_dir.test.ts'],
+  fd_renumber: ['fd_io.test.ts'],
+  fd_seek: ['fd_io.test.ts'],
+  fd_sync: ['fd_io.test.ts'],
+  fd_tell: ['fd_io.test.ts'],
+  fd_write: ['fd_io.test.ts'],
+  path_create_directory: ['path_ops.test.ts'],
+  path_filestat_get: ['path_ops.test.ts'],
+  path_filestat_set_times: ['path_ops.test.ts'],
+  path_link: ['path_ops.test.ts'],
+  path_open: ['path_ops.test.ts'],
+  path_readlink: ['path_ops.test.ts'],
+  path_remove_directory: ['path_ops.test.ts'],
+  path_rename: ['path_ops.test.ts'],
+  path_symlink: ['path_ops.test.ts'],
+  path_unlink_file: ['path_ops.test.ts'],
+  poll_oneoff: ['poll.test.ts'],
+  proc_exit: ['proc.test.ts'],
+  proc_raise: ['proc.test.ts'],
+  sched_yield: ['proc.test.ts'],
+  random_get: ['clock_random.test.ts'],
+  sock_accept: ['sock_args.test.ts'],
+  sock_recv: ['sock_args.test.ts'],
+  sock_send: ['sock_args.test.ts'],
+  sock_shutdown: ['sock_args.test.ts'],
+};
