@@ -9,6 +9,9 @@ import { register as inspect } from './inspect.js';
 import { register as prune } from './prune.js';
 import { register as login } from './login.js';
 import { register as logout } from './logout.js';
+import { register as load } from './load.js';
+import { register as save } from './save.js';
+import { register as pack } from './pack.js';
 
 /** Registration functions, in `--help` order. */
-export const COMMANDS: ReadonlyArray<(program: Command) => void> = [run, pull, push, images, rmi, inspect, prune, login, logout];
+export const COMMANDS: ReadonlyArray<(program: Command) => void> = [run, pull, push, images, rmi, inspect, prune, login, logout, load, save, pack];
