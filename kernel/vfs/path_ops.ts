@@ -165,7 +165,8 @@ export class VfsPathOps implements PathOps {
     const dst = b.child?.inode;
     if (dst !== undefined) {
       if (b.mounted) throw E.BUSY;
-      if (dst === src) return;
+      // Two names of one file: POSIX says do nothing.
+      if (dst === src || (dst.sb === src.sb && dst.ino === src.ino)) return;
       const dstIsDir = dst.type === FileType.DIRECTORY;
       if (srcIsDir && !dstIsDir) throw E.NOTDIR;
       if (!srcIsDir && dstIsDir) throw E.ISDIR;
