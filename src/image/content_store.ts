@@ -123,7 +123,7 @@ export interface Writer {
   readonly ref: string;
   /** Bytes in the ingest so far (non-zero when resuming). */
   readonly offset: number;
-  /** Append `chunk` and feed it to the running digest. */
+  /** Append `chunk` and feed it to the running digest (`chunk` may be kept until the next flush: do not reuse it). */
   write(chunk: Uint8Array): Promise<void>;
   /** Digest of the bytes written so far. */
   digest(): Digest;
@@ -443,10 +443,15 @@ export class FsContentStore implements ContentStore {
   }
 }
 
-/** The filesystem writer: appends to `<ingest>/data`, hashing as it goes. */
+/** Buffered bytes that trigger a write to the ingest file. */
+const FLUSH_BYTES = 1 << 20;
+
+/** The filesystem writer: appends to `<ingest>/data` in batches, hashing as it goes. */
 class FsWriter implements Writer {
   private digester = new Digester();
   private closed = false;
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
 
   private constructor(
     private readonly store: FsContentStore,
@@ -477,12 +482,23 @@ class FsWriter implements Writer {
 
   async write(chunk: Uint8Array): Promise<void> {
     this.live();
-    let done = 0;
-    while (done < chunk.byteLength) {
-      const { bytesWritten } = await this.fh.write(chunk, done, chunk.byteLength - done);
-      done += bytesWritten;
-    }
     this.digester.update(chunk);
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.byteLength;
+    if (this.pendingBytes >= FLUSH_BYTES) await this.flush();
+  }
+
+  /** Write the buffered chunks to the ingest file (one writev). */
+  private async flush(): Promise<void> {
+    let bufs = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    while (bufs.length > 0) {
+      let { bytesWritten } = await this.fh.writev(bufs);
+      // a short write: drop what went out and write the rest
+      while (bufs.length > 0 && bytesWritten >= bufs[0].byteLength) bytesWritten -= bufs.shift()!.byteLength;
+      if (bytesWritten > 0) bufs[0] = bufs[0].subarray(bytesWritten);
+    }
   }
 
   digest(): Digest {
@@ -491,6 +507,8 @@ class FsWriter implements Writer {
 
   async reset(): Promise<void> {
     this.live();
+    this.pending = [];
+    this.pendingBytes = 0;
     await this.fh.truncate(0);
     this.digester = new Digester();
   }
@@ -501,6 +519,7 @@ class FsWriter implements Writer {
     this.closed = true;
     const dataFile = path.join(this.dir, 'data');
     try {
+      await this.flush();
       await this.fh.sync();
     } finally {
       await this.fh.close();
@@ -525,8 +544,12 @@ class FsWriter implements Writer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.fh.close();
-    await fsp.rm(path.join(this.dir, 'lock'), { force: true });
+    try {
+      await this.flush();
+    } finally {
+      await this.fh.close();
+      await fsp.rm(path.join(this.dir, 'lock'), { force: true });
+    }
   }
 
   private async removeIngest(): Promise<void> {
