@@ -36,10 +36,16 @@ export class GuestMemory {
     return this.u8.byteLength;
   }
 
-  /** Throw EFAULT unless [ptr, ptr+len) lies inside memory. `ptr` and `len` are u32. */
+  /**
+   * Throw EFAULT unless [ptr, ptr+len) lies inside memory. `ptr` and `len`
+   * are u32. Fast path: the cached view; after `memory.grow` the old buffer
+   * is detached (length 0), so the range check fails and views are re-taken.
+   */
   check(ptr: number, len: number): void {
+    if (ptr < 0 || len < 0 || ptr > U32_MAX || len > U32_MAX) throw E.FAULT;
+    if (ptr + len <= this.u8.byteLength) return;
     this.sync();
-    if (ptr < 0 || len < 0 || ptr > U32_MAX || len > U32_MAX || ptr + len > this.u8.byteLength) throw E.FAULT;
+    if (ptr + len > this.u8.byteLength) throw E.FAULT;
   }
 
   /** Check that a `len`-byte struct at `ptr` is inside memory and aligned to `align`. */
