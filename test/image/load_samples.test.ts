@@ -1,0 +1,34 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { layerSources } from '../../src/image/image_config.js';
+import { resolveImage } from '../../src/image/manifest_store.js';
+import { buildSamples, sameLayout } from '../../src/image/samples/build.js';
+import { loadBundledSamples, SAMPLE_ARTIFACT, SAMPLE_IMAGE, samplesDir } from '../../src/image/samples/index.js';
+import { SnapshotStore } from '../../src/image/snapshot.js';
+import { openStore } from '../../src/image/store_root.js';
+
+describe('bundled samples', () => {
+  it('load offline into an empty store, once, and unpack to the hello module', async () => {
+    const store = await openStore(mkdtempSync(path.join(os.tmpdir(), 'wv-samples-')));
+    expect((await loadBundledSamples(store)).sort()).toEqual([SAMPLE_ARTIFACT, SAMPLE_IMAGE].sort());
+    const before = await store.images.get(SAMPLE_IMAGE);
+    await loadBundledSamples(store);
+    expect((await store.images.get(SAMPLE_IMAGE))?.updatedAt).toBe(before?.updatedAt); // not reloaded
+    for (const name of [SAMPLE_IMAGE, SAMPLE_ARTIFACT]) {
+      const r = await resolveImage(store, name);
+      const [tree] = await new SnapshotStore(store.root, store.content).prepare(layerSources(r.manifest, r.config));
+      const mod = tree.root.entries.get('hello.wasm');
+      expect(mod?.kind).toBe('file');
+      expect(Buffer.from((mod as { data: Uint8Array }).data.subarray(0, 4))).toEqual(Buffer.from('\0asm'));
+    }
+    expect((await resolveImage(store, SAMPLE_IMAGE)).config.config?.Entrypoint).toEqual(['/hello.wasm']);
+  });
+
+  it('the committed layout is what build.ts makes from wasm/hello.wasm (else: npm run build && node dist/src/image/samples/build.js)', async () => {
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'wv-samples-check-')), 'hello');
+    await buildSamples(out, path.resolve('wasm/hello.wasm'));
+    expect(sameLayout(out, path.join(samplesDir(), 'hello'))).toBe(true);
+  });
+});
