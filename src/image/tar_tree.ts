@@ -2,12 +2,15 @@
  * Builds one immutable {@link LayerTree} from tar entries, in tar order,
  * applying the OCI layer rules and refusing hostile entries.
  *
- * Decisions (documented in src/image/README.md):
+ * Decisions:
  * - Leading `/` is stripped (as GNU tar and containerd do); `.` components
  *   are dropped; any `..` component is refused.
  * - An entry whose parent is a symlink of the same layer is refused (a write
- *   through a symlink). Symlink targets themselves are kept verbatim: the
- *   kernel resolves them inside the container's root at use time.
+ *   through a symlink: no build tool makes such a layer). A parent that is
+ *   a symlink of a lower layer is followed inside the image root (`..`
+ *   stops at `/`), as containerd and umoci do; layers made by ko/jib-style
+ *   tools over a merged-/usr base rely on it. Symlink targets themselves are
+ *   kept verbatim: the kernel resolves them inside the container's root.
  * - A hard link must name a file or symlink already in this layer or, when
  *   the lower layers are given, visible in them; the two names then share
  *   one node. Links to directories, to missing paths, or through a symlink
@@ -213,27 +216,57 @@ export class LayerTreeBuilder {
     // a file or symlink of this layer already hides the lower one
   }
 
-  /** The directory at `comps`, creating missing ones; refuses symlinks and files on the way. */
+  /**
+   * The directory at `comps`, creating missing ones. A symlink of this layer
+   * on the way is refused; a symlink of a lower layer is followed inside
+   * the root (`..` stops at `/`), as containerd and umoci do.
+   */
   private dirFor(comps: string[], full: string): LayerDir {
-    let dir = this.root;
-    for (let i = 0; i < comps.length; i++) {
-      const c = comps[i];
-      const n = dir.entries.get(c);
-      if (n === undefined || n.kind === 'whiteout') {
-        const made: LayerDir = { kind: 'dir', mode: 0o755, uid: 0, gid: 0, mtimeNs: 0n, entries: new Map() };
-        if (n?.kind === 'whiteout') made.opaque = true;
-        dir.entries.set(c, made);
-        dir = made;
-      } else if (n.kind === 'dir') {
-        dir = n;
-      } else if (n.kind === 'symlink') {
-        throw new UnpackError('WRITE_THROUGH_SYMLINK',
-          `entry ${JSON.stringify(full)} would be written through the symlink ${comps.slice(0, i + 1).join('/')} of the same layer; refusing the layer (it could write outside the tree)`, full);
-      } else {
-        throw new UnpackError('CONFLICT', `entry ${JSON.stringify(full)} lies under ${comps.slice(0, i + 1).join('/')}, which is a file; the layer is corrupt`, full);
+    let hops = 0;
+    restart: for (;;) {
+      let dir = this.root;
+      let hidden = dir.opaque === true;
+      for (let i = 0; i < comps.length; i++) {
+        const c = comps[i];
+        const n = dir.entries.get(c);
+        if (n === undefined && !hidden) {
+          const lower = this.lowerNode(comps.slice(0, i + 1));
+          if (lower?.kind === 'symlink') {
+            if (++hops > 40) {
+              throw new UnpackError('WRITE_THROUGH_SYMLINK', `entry ${JSON.stringify(full)} goes through more than 40 symlinks of lower layers; refusing the layer`, full);
+            }
+            comps = [...resolveLink(comps.slice(0, i), lower.target), ...comps.slice(i + 1)];
+            continue restart;
+          }
+        }
+        if (n === undefined || n.kind === 'whiteout') {
+          const made: LayerDir = { kind: 'dir', mode: 0o755, uid: 0, gid: 0, mtimeNs: 0n, entries: new Map() };
+          if (n?.kind === 'whiteout') made.opaque = true;
+          dir.entries.set(c, made);
+          dir = made;
+        } else if (n.kind === 'dir') {
+          dir = n;
+        } else if (n.kind === 'symlink') {
+          throw new UnpackError('WRITE_THROUGH_SYMLINK',
+            `entry ${JSON.stringify(full)} would be written through the symlink ${comps.slice(0, i + 1).join('/')} of the same layer; refusing the layer (it could write outside the tree)`, full);
+        } else {
+          throw new UnpackError('CONFLICT', `entry ${JSON.stringify(full)} lies under ${comps.slice(0, i + 1).join('/')}, which is a file; the layer is corrupt`, full);
+        }
+        hidden ||= dir.opaque === true;
       }
+      return dir;
     }
-    return dir;
+  }
+
+  /** The node the lower layers show at `comps` (this layer does not hide it), or undefined. */
+  private lowerNode(comps: string[]): LayerNode | undefined {
+    const lowers = this.opts.lowers ?? [];
+    for (let i = lowers.length - 1; i >= 0; i--) {
+      const r = lookup(lowers[i].root, comps, '', '', false);
+      if (r === null) return undefined;
+      if (r !== undefined) return r;
+    }
+    return undefined;
   }
 
   private hardLinkTarget(comps: string[], h: TarHeader): LayerFile | LayerSymlink {
@@ -278,6 +311,17 @@ function lookup(root: LayerDir, comps: string[], where: string, name: string, re
     dir = n;
   }
   return undefined;
+}
+
+/** Resolve symlink `target` found in directory `dir` to root-relative components, `..` stopping at the root. */
+function resolveLink(dir: string[], target: string): string[] {
+  const out = target.startsWith('/') ? [] : dir.slice();
+  for (const p of target.split('/')) {
+    if (p === '' || p === '.') continue;
+    if (p === '..') out.pop();
+    else out.push(p);
+  }
+  return out;
 }
 
 /** Compare names by UTF-16 code units (stable, locale-free). */

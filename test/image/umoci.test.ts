@@ -224,4 +224,30 @@ describe('umoci cross-check', () => {
     const n = await crossCheck(dir, 'r');
     expect(n).toBeGreaterThan(3);
   });
+
+  itWithTools('umoci')('entries under symlinks of lower layers land where the symlink leads, inside the root', async () => {
+    const dir = path.join(mkdtempSync(path.join(os.tmpdir(), 'wv-umoci-sl-')), 'layout');
+    writeOciLayout(dir, {
+      tag: 's',
+      layers: [
+        { tar: await makeTar([
+          { name: 'usr/lib/', type: 'directory', mtime: T },
+          { name: 'lib', type: 'symlink', linkname: 'usr/lib' },
+          { name: 'abs', type: 'symlink', linkname: '/usr' },
+          { name: 'esc', type: 'symlink', linkname: '../../../../tmp' },
+          { name: 'a', type: 'symlink', linkname: 'b' },
+          { name: 'b', type: 'symlink', linkname: './usr/./lib/../lib' },
+        ]) },
+        { tar: await makeTar([
+          { name: 'lib/foo', data: 'foo', mtime: T },
+          { name: 'abs/bar', data: 'bar', mtime: T },
+          { name: 'esc/baz', data: 'baz', mtime: T },
+          { name: 'a/x/deep', data: 'deep', mtime: T },
+          { name: 'lib/.wh.gone', data: '' },
+        ]) },
+      ],
+    });
+    const n = await crossCheck(dir, 's');
+    expect(n).toBe(13);
+  });
 });

@@ -93,4 +93,19 @@ describe('unpackLayer refuses hostile layers', () => {
     const err = await unpackLayer(chunks(tar.subarray(0, 1500))).then(() => null, (e: unknown) => e);
     expect(err).toMatchObject({ code: 'BAD_TAR' });
   });
+
+  it('follows a lower layer\'s symlink only inside the root', async () => {
+    const lower = await unpackLayer(chunks(await makeTar([
+      { name: 'esc', type: 'symlink', linkname: '../../../../etc' },
+      { name: 'lib', type: 'symlink', linkname: '/usr/lib' },
+    ])));
+    const { tree } = await unpackLayer(chunks(await makeTar([
+      { name: 'esc/passwd', data: 'x' },
+      { name: 'lib/libc.so', data: 'c' },
+    ])), { lowers: [lower.tree] });
+    expect([...tree.root.entries.keys()]).toEqual(['etc', 'usr']);
+    expect((tree.root.entries.get('etc') as LayerDir).entries.get('passwd')).toMatchObject({ kind: 'file', size: 1 });
+    const usr = tree.root.entries.get('usr') as LayerDir;
+    expect((usr.entries.get('lib') as LayerDir).entries.get('libc.so')).toMatchObject({ kind: 'file' });
+  });
 });
