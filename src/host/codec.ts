@@ -10,6 +10,9 @@
  *   7 u64 bigint · 8 string (u32 byte length, UTF-8) · 9 bytes (u32 length)
  *   10 array (u32 count, items) · 11 object (u32 count, key string, value)*
  *   12 big bigint (decimal string)
+ *
+ * Object keys starting with `_` are not sent: by the kernel ABI's rule they
+ * are private to the side that decoded guest memory (pointers for encode).
  */
 
 const T_UNDEF = 0, T_NULL = 1, T_FALSE = 2, T_TRUE = 3, T_I32 = 4, T_F64 = 5, T_I64 = 6,
@@ -170,9 +173,12 @@ export class Encoder {
             throw new CodecError(`cannot encode a ${proto?.constructor?.name ?? 'object'}: only plain objects, arrays and Uint8Array`);
           }
           const keys = Object.keys(v);
+          let n = 0;
+          for (const k of keys) if (k.charCodeAt(0) !== 95) n++;
           this.u8(T_OBJ);
-          this.u32(keys.length);
+          this.u32(n);
           for (const k of keys) {
+            if (k.charCodeAt(0) === 95) continue;
             this.key(k);
             this.value((v as Record<string, unknown>)[k]);
           }

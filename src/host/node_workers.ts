@@ -7,7 +7,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { MessageChannel, Worker, type ResourceLimits } from 'node:worker_threads';
+import { wrap, transfer, type Remote } from 'comlink';
+import type { AppDone, SentryApi, SentryEvent } from './protocol.js';
+import type { AppLimits, AppWorkerHandle, SentryHandle, WorkerHost } from '../runtime/workers.js';
 
 /** Thrown when a worker script is missing from dist/. */
 export class WorkerScriptMissing extends Error {
@@ -45,6 +48,72 @@ export function distFile(rel: string): string {
 }
 
 /** Start a Node worker on a built script with optional resource limits. */
-export function spawnNodeWorker(rel: string, workerData?: unknown, resourceLimits?: ResourceLimits): Worker {
-  return new Worker(distFile(rel), { workerData, resourceLimits, stdout: false, stderr: false });
+export function spawnNodeWorker(rel: string, workerData?: unknown, resourceLimits?: ResourceLimits, transferList?: readonly unknown[]): Worker {
+  return new Worker(distFile(rel), { workerData, resourceLimits, transferList: transferList as never, stdout: false, stderr: false });
+}
+
+// ---------------------------------------------------------------- WorkerHost for Node
+
+
+/** Node's WorkerHost: worker_threads running the built scripts from dist/. */
+export function nodeWorkerHost(): WorkerHost {
+  return {
+    async startSentry(opts = {}): Promise<SentryHandle> {
+      const ctl = new MessageChannel();
+      const w = spawnNodeWorker('src/host/sentry_worker.js', { role: 'wasmvisor-sentry', port: ctl.port2, spinMax: opts.spinMax }, undefined, [ctl.port2]);
+      w.unref();
+      const api = wrap<SentryApi>(ctl.port1 as unknown as MessagePort) as Remote<SentryApi>;
+      const ev = new MessageChannel();
+      let listener: (evs: SentryEvent[]) => void = () => {};
+      ev.port1.on('message', (evs: SentryEvent[]) => listener(evs));
+      let failed: Error | null = null;
+      w.on('error', (e) => { failed = e; });
+      const hub = await api.init(transfer(ev.port2 as unknown as MessagePort, [ev.port2 as unknown as Transferable]));
+      if (failed) throw failed;
+      return {
+        api, hub,
+        onEvents: (fn) => { listener = fn; },
+        terminate: async () => {
+          ctl.port1.close();
+          ev.port1.close();
+          await w.terminate();
+        },
+      };
+    },
+    startApp(limits: AppLimits = {}): AppWorkerHandle {
+      const w = spawnNodeWorker('src/host/app_worker.js', { role: 'wasmvisor-app' }, {
+        maxOldGenerationSizeMb: limits.heapMb ?? 64,
+        maxYoungGenerationSizeMb: 4,
+        stackSizeMb: limits.stackMb ?? 4,
+      });
+      let done: (m: AppDone) => void = () => {};
+      let fail: (message: string, oom: boolean) => void = () => {};
+      let dead = false;
+      let ready = false;
+      w.on('message', (m: AppDone) => {
+        if (m.t === 'ready') ready = true;
+        else done(m);
+      });
+      w.on('error', (e: Error & { code?: string }) => {
+        dead = true;
+        fail(e.message, e.code === 'ERR_WORKER_OUT_OF_MEMORY');
+      });
+      w.on('exit', (code) => {
+        if (!dead) {
+          dead = true;
+          fail(`app worker exited with code ${code}`, false);
+        }
+      });
+      return {
+        get ready() { return ready; },
+        run: (msg) => w.postMessage(msg),
+        onDone: (fn) => { done = fn; },
+        onFailure: (fn) => { fail = fn; },
+        terminate: async () => {
+          dead = true;
+          await w.terminate();
+        },
+      };
+    },
+  };
 }

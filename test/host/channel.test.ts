@@ -5,6 +5,14 @@ import { ChannelServer, PENDING, createChannelBuffer, createHubBuffer, type Repl
 import { decode, encode } from '../../src/host/codec.js';
 import { distFile } from '../../src/host/node_workers.js';
 
+async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 const clientScript = fileURLToPath(new URL('./fixtures/channel_client.mjs', import.meta.url));
 
 function runClient(channel: SharedArrayBuffer, hub: SharedArrayBuffer, id: number, calls: { op: number; arg: unknown }[]) {
@@ -24,6 +32,9 @@ describe('codec', () => {
     const out = decode(encode(v)) as typeof v;
     expect(out).toEqual(v);
     expect(Object.is(out.l, -0)).toBe(true);
+  });
+  it('leaves out ABI-private keys (leading underscore)', () => {
+    expect(decode(encode({ fd: 1, _ret: 8, data: new Uint8Array([1]) }))).toEqual({ fd: 1, data: new Uint8Array([1]) });
   });
   it('refuses class instances and functions', () => {
     expect(() => encode(new Map())).toThrow(/cannot encode a Map/);
@@ -59,6 +70,7 @@ describe('SAB channel', () => {
     expect(r0.results[1]!.value).toEqual(big);
     expect(r0.results[2]!.status).toBe(29);
     expect(r2.results.map((r) => r.value)).toEqual(Array.from({ length: 1000 }, (_, i) => i));
+    await until(() => parked.length > 0);
     expect(parked).toEqual([1]);
     server.respond(1, { status: 7, value: new Uint8Array(5000).fill(9) });
     const r1 = await p1;
@@ -76,8 +88,7 @@ describe('SAB channel', () => {
     server.attach(0, ch);
     server.start();
     const p = runClient(ch, hub, 0, [{ op: 1, arg: 0 }]);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(server.isBusy(0)).toBe(true);
+    await until(() => server.isBusy(0));
     server.close(0);
     const r = await p;
     expect(r.ok).toBe(false);

@@ -1,0 +1,220 @@
+/**
+ * The sentry platform, kernel side. The kernel runs in its own worker (the
+ * Sentry); each task's app worker decodes its WASI calls into plain values
+ * and sends them over a channel (see sentry_app.ts for the other end). Here
+ * a request becomes one `Dispatcher.attempt` on the task; a call that would
+ * block (WouldBlock) is parked: the request stays unanswered, the queues it
+ * named are subscribed and a timer set for its deadline, and on the first of
+ * them the attempt is retried from the serve loop. The Sentry never waits
+ * for one task: other tasks' requests are served meanwhile.
+ *
+ * Invariants: a channel has at most one request in flight; a parked
+ * request holds subscriptions on its queues and at most one timer, all
+ * dropped before it is retried or cancelled; a paused task's requests are
+ * parked before dispatch (tasks stop at their next syscall).
+ *
+ * Isomorphic: the transport (respond, post, timers) is injected.
+ */
+import { Errno } from '../errno.js';
+import type { Kernel } from '../kernel.js';
+import { TaskExit, type ExitStatus } from '../task/exit.js';
+import type { Task } from '../task/task.js';
+import { newOutcome } from '../syscalls/dispatch.js';
+import { SYSCALLS } from '../syscalls/table.js';
+import type { WouldBlock } from '../vfs/wait.js';
+
+/** Response statuses beyond errno values (which are ≥ 0). */
+export const SentryStatus = {
+  /** The task ended (value: ExitStatus); the app worker unwinds the guest. */
+  EXIT: -2,
+  /** A kernel bug in the serve loop (value: message); the app worker sees EIO. */
+  BUG: -3,
+} as const;
+
+/** Control ops an app worker sends besides syscalls (syscalls use their table index). */
+export const SentryOp = {
+  /** `_start` returned or trapped; value: ExitStatus. Answered with status 0. */
+  EXIT: 1000,
+  /** Report the guest memory size in bytes (value: number); answered with 0. */
+  MEMORY: 1001,
+} as const;
+
+/** One answer on a channel. */
+export interface SentryReply {
+  status: number;
+  value: unknown;
+}
+
+/** What the Sentry kernel side needs from its transport. */
+export interface SentryTransport {
+  /** Answer the request parked on channel `id`. */
+  respond(id: number, reply: SentryReply): void;
+  /** Run `fn` soon from the serve loop (never re-entrantly). */
+  post(fn: () => void): void;
+  /** One-shot timer; returns a cancel function. */
+  setTimer(ms: number, fn: () => void): () => void;
+}
+
+/** Per-task hooks the owner (a container) supplies. */
+export interface SentryTaskHooks {
+  /** True while the task must not run (container paused / task stopped by a signal). */
+  isPaused(): boolean;
+  /** The task ended (exit, fatal signal, trap reported by the app worker). Called once. */
+  onExit(status: ExitStatus): void;
+  /** Guest memory size changed (bytes), as reported by the app worker. */
+  onMemory?(bytes: number): void;
+}
+
+interface Parked {
+  op: number;
+  args: unknown;
+  cancel: (() => void)[];
+}
+
+interface Slot {
+  task: Task;
+  kernel: Kernel;
+  hooks: SentryTaskHooks;
+  parked: Parked | null;
+  ended: boolean;
+}
+
+/** Maps channels to tasks and runs their requests. */
+export class SentryTasks {
+  private readonly slots = new Map<number, Slot>();
+  private readonly out = newOutcome();
+
+  constructor(private readonly transport: SentryTransport) {}
+
+  /** Serve `task` (of `kernel`) on channel `id`. */
+  register(id: number, kernel: Kernel, task: Task, hooks: SentryTaskHooks): void {
+    if (this.slots.has(id)) throw new Error(`sentry: channel ${id} already has a task`);
+    this.slots.set(id, { task, kernel, hooks, parked: null, ended: false });
+  }
+
+  /** Stop serving channel `id`; a parked request is dropped (its app worker is being stopped). */
+  unregister(id: number): void {
+    const s = this.slots.get(id);
+    if (!s) return;
+    this.dropParked(s);
+    this.slots.delete(id);
+  }
+
+  /** Task on channel `id`. */
+  task(id: number): Task | undefined {
+    return this.slots.get(id)?.task;
+  }
+
+  /** True if channel `id` has a request parked. */
+  isParked(id: number): boolean {
+    return this.slots.get(id)?.parked != null;
+  }
+
+  /**
+   * End the task on channel `id` now with `status` (a signal from outside):
+   * a parked request is answered with EXIT so that the app worker unwinds.
+   */
+  terminate(id: number, status: ExitStatus): void {
+    const s = this.slots.get(id);
+    if (!s || s.ended) return;
+    this.finish(s, status);
+    if (s.parked) {
+      this.dropParked(s);
+      this.transport.respond(id, { status: SentryStatus.EXIT, value: s.task.exitStatus });
+    }
+  }
+
+  /** Retry parked requests of paused tasks that may now run (call after resume / SIGCONT). */
+  wakeAll(): void {
+    for (const [id, s] of this.slots) {
+      if (s.parked) this.retrySoon(id, s);
+    }
+  }
+
+  /** Handle one request; returns the reply, or null if it was parked. */
+  handle(id: number, op: number, args: unknown): SentryReply | null {
+    const s = this.slots.get(id);
+    if (!s) return { status: SentryStatus.EXIT, value: { code: 137, reason: 'no task on this channel' } satisfies ExitStatus };
+    if (op === SentryOp.EXIT) {
+      if (!s.ended) this.finish(s, args as ExitStatus);
+      return { status: 0, value: s.task.exitStatus };
+    }
+    if (op === SentryOp.MEMORY) {
+      s.hooks.onMemory?.(args as number);
+      return { status: 0, value: null };
+    }
+    if (s.ended) return { status: SentryStatus.EXIT, value: s.task.exitStatus };
+    return this.attempt(id, s, op, args);
+  }
+
+  private attempt(id: number, s: Slot, op: number, args: unknown): SentryReply | null {
+    if (s.hooks.isPaused()) {
+      this.park(id, s, op, args, null);
+      return null;
+    }
+    const entry = SYSCALLS[op];
+    if (entry === undefined) return { status: Errno.NOSYS, value: undefined };
+    const out = this.out;
+    try {
+      s.kernel.dispatcher.attempt(s.task, entry, args, out);
+    } catch (err) {
+      if (err instanceof TaskExit) {
+        this.finish(s, err.status);
+        return { status: SentryStatus.EXIT, value: s.task.exitStatus };
+      }
+      throw err;
+    }
+    if (out.block !== null) {
+      this.park(id, s, op, args, out.block);
+      return null;
+    }
+    return { status: out.errno, value: out.value };
+  }
+
+  private finish(s: Slot, status: ExitStatus): void {
+    s.ended = true;
+    s.task.exit(status);
+    s.hooks.onExit(s.task.exitStatus!);
+  }
+
+  private park(id: number, s: Slot, op: number, args: unknown, block: WouldBlock | null): void {
+    const p: Parked = { op, args, cancel: [] };
+    s.parked = p;
+    let fired = false;
+    const wake = () => {
+      if (fired) return;
+      fired = true;
+      this.retrySoon(id, s);
+    };
+    if (block !== null) {
+      for (const q of block.queues) p.cancel.push(q.subscribe(wake));
+      if (block.deadlineNs !== null) {
+        const ms = Number(block.deadlineNs - s.task.host.monotonicNs()) / 1e6;
+        p.cancel.push(this.transport.setTimer(Math.max(0, Math.ceil(ms)), wake));
+      }
+    }
+    // a stopped or paused task is also woken by its continue queue
+    p.cancel.push(s.task.contQueue.subscribe(wake));
+  }
+
+  private dropParked(s: Slot): Parked | null {
+    const p = s.parked;
+    if (!p) return null;
+    s.parked = null;
+    for (const c of p.cancel) c();
+    return p;
+  }
+
+  private retrySoon(id: number, s: Slot): void {
+    this.transport.post(() => {
+      if (this.slots.get(id) !== s || !s.parked) return;
+      const p = this.dropParked(s)!;
+      if (s.ended) {
+        this.transport.respond(id, { status: SentryStatus.EXIT, value: s.task.exitStatus });
+        return;
+      }
+      const reply = this.attempt(id, s, p.op, p.args);
+      if (reply !== null) this.transport.respond(id, reply);
+    });
+  }
+}

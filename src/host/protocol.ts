@@ -1,0 +1,132 @@
+/**
+ * The wire protocol between the host (main thread), the Sentry worker and
+ * app workers. Types only (comlink style): the control plane is a comlink
+ * proxy of `SentryApi`; events flow back on a MessagePort; app workers get
+ * one `AppRun` message per task and answer with `AppDone`. The data plane
+ * (syscalls) is the SAB channel in channel.ts, not described here.
+ */
+import type { ExitStatus } from '../../kernel/task/exit.js';
+
+/** A container's stdio as the Sentry sets it up. */
+export interface StdioSpec {
+  /** 'pipe': the host feeds stdin through `writeStdin`; 'null': EOF at once. */
+  stdin: 'pipe' | 'null';
+  /** True if the guest should see terminals. */
+  tty?: boolean;
+}
+
+/** A mount as the Sentry builds it (already validated by the runtime). */
+export type SandboxMount =
+  | { kind: 'tmpfs'; target: string; readonly: boolean; sizeBytes?: number }
+  | { kind: 'proc'; target: string }
+  | { kind: 'bind'; target: string; source: string; readonly: boolean };
+
+/** Everything the Sentry needs to create a container's kernel state. */
+export interface SandboxSpec {
+  hostname: string;
+  readonlyRoot: boolean;
+  mounts: SandboxMount[];
+  /** memory.max in bytes (null: max). */
+  memoryMax: number | null;
+  /** pids.max (null: max). */
+  pidsMax: number | null;
+  /** Container uid/gid → host id mappings (user namespace), as OCI gives them. */
+  uidMappings: IdMapping[];
+  gidMappings: IdMapping[];
+  /** Files to seed in the root before start (e.g. /etc/hostname). */
+  files?: { path: string; data: Uint8Array; mode?: number }[];
+}
+
+/** One OCI id mapping: container ids [containerID, containerID+size) → host [hostID, …). */
+export interface IdMapping {
+  containerID: number;
+  hostID: number;
+  size: number;
+}
+
+/** One process to start in a container. */
+export interface ProcessSpec {
+  args: string[];
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  /** RLIMIT_NOFILE soft limit. */
+  nofile?: number;
+  stdio: StdioSpec;
+}
+
+/** What `spawn` returns: the task's pid in its container and its channel. */
+export interface SpawnResult {
+  pid: number;
+  channelId: number;
+  channel: SharedArrayBuffer;
+  hub: SharedArrayBuffer;
+}
+
+/** cgroup v2 figures of one container. */
+export interface CgroupStats {
+  memoryCurrent: number;
+  memoryPeak: number;
+  memoryMax: number | null;
+  /** memory.events counters. */
+  memoryEvents: { low: number; high: number; max: number; oom: number; oom_kill: number };
+  pidsCurrent: number;
+  pidsMax: number | null;
+  /** Syscalls served for this container. */
+  syscalls: number;
+}
+
+/** One `diff` line, as podman prints it: A added, C changed, D deleted. */
+export interface DiffEntry {
+  kind: 'A' | 'C' | 'D';
+  path: string;
+}
+
+/** The Sentry's control plane (comlink). Errors are thrown as `{code, message}`-carrying Errors. */
+export interface SentryApi {
+  /** Attach the events port; answers the hub every channel rings. */
+  init(events: MessagePort): SharedArrayBuffer;
+  createContainer(id: string, spec: SandboxSpec): void;
+  /** Create a task; fails with EAGAIN when pids.max is reached. */
+  spawn(id: string, proc: ProcessSpec): SpawnResult;
+  /** Feed stdin of `pid` (null: EOF). */
+  writeStdin(id: string, pid: number, data: Uint8Array | null): void;
+  /** Deliver `sig` (WASI number) to `pid` (or to init and so every task when pid is 1); returns pids that ended. */
+  signal(id: string, pid: number, sig: number): number[];
+  /** The app worker of `pid` died (heap exhaustion, crash, terminate): end the task with `status`. */
+  taskDied(id: string, pid: number, status: ExitStatus): void;
+  /** Release the channel of `pid` (its app worker is done with it). */
+  release(id: string, pid: number): void;
+  pause(id: string): void;
+  resume(id: string): void;
+  stats(id: string): CgroupStats;
+  diff(id: string): DiffEntry[];
+  /** Pids of live tasks of the container. */
+  pids(id: string): number[];
+  destroy(id: string): void;
+}
+
+/** Events from the Sentry to the host. */
+export type SentryEvent =
+  | { t: 'out'; id: string; pid: number; fd: 1 | 2; data: Uint8Array }
+  | { t: 'exit'; id: string; pid: number; status: ExitStatus; oomKilled: boolean }
+  | { t: 'bug'; message: string };
+
+/** Host → app worker: run one task. */
+export interface AppRun {
+  t: 'run';
+  module: WebAssembly.Module;
+  channel: SharedArrayBuffer;
+  hub: SharedArrayBuffer;
+  channelId: number;
+  pid: number;
+  /** Fault injection (tests): 'heap' exhausts the worker's JS heap before running. */
+  fault?: 'heap';
+}
+
+/** App worker → host: the task's `_start` returned, trapped or could not run. */
+export type AppDone =
+  | { t: 'ready' }
+  | { t: 'done'; pid: number; status: ExitStatus }
+  | { t: 'error'; pid: number; code: string; message: string };

@@ -1,0 +1,236 @@
+/**
+ * The Sentry: one kernel worker hosting many containers. It serves every
+ * task channel through one hub (channel.ts), runs their calls with the
+ * sentry platform (kernel/platform/sentry.ts), and answers the control
+ * plane (`SentryApi`, exposed with comlink by sentry_worker.ts). Events
+ * (output, exits) go back on a MessagePort, batched per event-loop turn.
+ * Isomorphic: the host and the scheduling primitive are injected.
+ */
+import { Signal } from '../../kernel/abi/wasi.js';
+import type { Host } from '../../kernel/host.js';
+import { SentryOp, SentryTasks } from '../../kernel/platform/sentry.js';
+import type { ExitStatus } from '../../kernel/task/exit.js';
+import { Sandbox, SandboxError } from '../runtime/sandbox.js';
+import { ChannelServer, PENDING, createChannelBuffer, createHubBuffer } from './channel.js';
+import type { CgroupStats, DiffEntry, ProcessSpec, SandboxSpec, SentryApi, SentryEvent, SpawnResult } from './protocol.js';
+
+/** Options of a Sentry. */
+export interface SentryOptions {
+  host: Host;
+  /** Run `fn` on the next event-loop turn. */
+  defer: (fn: () => void) => void;
+  /** Max channels (tasks alive at once). Power of two. */
+  capacity?: number;
+  /** Spin budget of the serve loop (0: never spin). */
+  spinMax?: number;
+}
+
+/** The Sentry's state and control plane. */
+export class SentryCore implements SentryApi {
+  private readonly hubBuf: SharedArrayBuffer;
+  private readonly server: ChannelServer;
+  private readonly tasks: SentryTasks;
+  private readonly sandboxes = new Map<string, Sandbox>();
+  /** channel id → [container id, pid] */
+  private readonly owners = new Map<number, [string, number]>();
+  private readonly freeIds: number[] = [];
+  private port: MessagePort | null = null;
+  private pending: SentryEvent[] = [];
+  private flushQueued = false;
+
+  constructor(private readonly opts: SentryOptions) {
+    const cap = opts.capacity ?? 4096;
+    this.hubBuf = createHubBuffer(cap);
+    for (let i = cap - 1; i >= 0; i--) this.freeIds.push(i);
+    this.tasks = new SentryTasks({
+      respond: (id, reply) => this.server.respond(id, reply),
+      post: (fn) => this.server.post(fn),
+      setTimer: (ms, fn) => {
+        const t = setTimeout(fn, ms);
+        return () => clearTimeout(t);
+      },
+    });
+    this.server = new ChannelServer(this.hubBuf, (id, op, arg) => {
+      const owner = this.owners.get(id);
+      if (owner && op < SentryOp.EXIT) {
+        const sb = this.sandboxes.get(owner[0]);
+        if (sb) sb.syscalls++;
+      }
+      const r = this.tasks.handle(id, op, arg);
+      return r === null ? PENDING : r;
+    }, {
+      defer: opts.defer,
+      spinMax: opts.spinMax,
+      bugStatus: -3,
+      onBug: (err) => opts.host.logBug('sentry serve loop', err),
+    });
+    this.server.start();
+  }
+
+  private emit(e: SentryEvent): void {
+    this.pending.push(e);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushQueued = false;
+    const evs = this.pending;
+    this.pending = [];
+    if (!this.port || evs.length === 0) return;
+    // merge consecutive output chunks of one stream
+    const merged: SentryEvent[] = [];
+    for (const e of evs) {
+      const last = merged[merged.length - 1];
+      if (e.t === 'out' && last && last.t === 'out' && last.id === e.id && last.pid === e.pid && last.fd === e.fd) {
+        const d = new Uint8Array(last.data.length + e.data.length);
+        d.set(last.data);
+        d.set(e.data, last.data.length);
+        last.data = d;
+      } else merged.push(e);
+    }
+    this.port.postMessage(merged);
+  }
+
+  private sandbox(id: string): Sandbox {
+    const sb = this.sandboxes.get(id);
+    if (!sb) throw new SandboxError('ENOENT', `no container ${id} in this Sentry`);
+    return sb;
+  }
+
+  init(events: MessagePort): SharedArrayBuffer {
+    this.port = events;
+    return this.hubBuf;
+  }
+
+  createContainer(id: string, spec: SandboxSpec): void {
+    if (this.sandboxes.has(id)) throw new SandboxError('EINVAL', `container ${id} already exists in this Sentry`);
+    this.sandboxes.set(id, new Sandbox(this.opts.host, id, spec, (e) => this.emit(e)));
+  }
+
+  spawn(id: string, proc: ProcessSpec): SpawnResult {
+    const sb = this.sandbox(id);
+    const channelId = this.freeIds.pop();
+    if (channelId === undefined) throw new SandboxError('EAGAIN', 'this Sentry serves its maximum number of tasks');
+    let rec;
+    try {
+      rec = sb.spawn(proc, channelId, (fd, data) => this.emit({ t: 'out', id, pid: rec!.task.pid, fd, data }));
+    } catch (err) {
+      this.freeIds.push(channelId);
+      throw err;
+    }
+    const pid = rec.task.pid;
+    const channel = createChannelBuffer();
+    this.server.attach(channelId, channel);
+    this.owners.set(channelId, [id, pid]);
+    this.tasks.register(channelId, sb.kernel, rec.task, {
+      isPaused: () => sb.paused || rec.task.state === 'stopped',
+      onExit: (status) => this.onExit(sb, pid, status),
+      onMemory: (bytes) => {
+        if (sb.chargeMemory(pid, bytes)) {
+          sb.noteOomKill();
+          this.tasks.terminate(channelId, { code: 0, signal: Signal.KILL, reason: 'OOM-killed: memory.max exceeded' });
+        }
+      },
+    });
+    return { pid, channelId, channel, hub: this.hubBuf };
+  }
+
+  private onExit(sb: Sandbox, pid: number, status: ExitStatus): void {
+    const oomKilled = (status.reason ?? '').startsWith('OOM') || this.looksOom(sb, pid, status);
+    this.emit({ t: 'exit', id: sb.id, pid, status, oomKilled });
+    // pid namespace: when init ends, every other task of the container ends (SIGKILL)
+    if (pid === 1) {
+      for (const [opid, t] of sb.tasks) {
+        if (opid !== 1 && t.task.exitStatus === null) this.tasks.terminate(t.channelId, { code: 0, signal: Signal.KILL });
+      }
+    }
+  }
+
+  /** A trap while the guest's memory sits at memory.max is the guest failing to grow: an OOM. */
+  private looksOom(sb: Sandbox, pid: number, status: ExitStatus): boolean {
+    if (!status.reason?.startsWith('trap') || sb.spec.memoryMax === null) return false;
+    const t = sb.tasks.get(pid);
+    if (!t) return false;
+    const over = sb.memoryCurrent() + 65536 > sb.spec.memoryMax;
+    if (over) sb.noteOomKill();
+    return over;
+  }
+
+  writeStdin(id: string, pid: number, data: Uint8Array | null): void {
+    this.sandbox(id).writeStdin(pid, data);
+  }
+
+  signal(id: string, pid: number, sig: number): number[] {
+    const sb = this.sandbox(id);
+    const target = sb.tasks.get(pid);
+    if (!target) throw new SandboxError('ESRCH', `no process ${pid} in container ${id}`);
+    const a = sb.signalAction(sig);
+    if (a.kind === 'ignore') return [];
+    if (a.kind !== 'exit') {
+      const victims = pid === 1 ? [...sb.tasks.values()] : [target];
+      for (const t of victims) {
+        if (t.task.exitStatus !== null) continue;
+        t.task.state = a.kind === 'stop' ? 'stopped' : 'running';
+        if (a.kind === 'continue') t.task.contQueue.notify();
+      }
+      return [];
+    }
+    const status = a.status;
+    const ended: number[] = [];
+    const victims = pid === 1 ? [...sb.tasks.entries()].sort((x, y) => y[0] - x[0]) : [[pid, target] as const];
+    for (const [p, t] of victims) {
+      if (t.task.exitStatus !== null) continue;
+      this.tasks.terminate(t.channelId, status);
+      ended.push(p);
+    }
+    return ended;
+  }
+
+  taskDied(id: string, pid: number, status: ExitStatus): void {
+    const t = this.sandboxes.get(id)?.tasks.get(pid);
+    if (t) this.tasks.terminate(t.channelId, status);
+  }
+
+  release(id: string, pid: number): void {
+    const sb = this.sandboxes.get(id);
+    const t = sb?.tasks.get(pid);
+    if (!sb || !t) return;
+    if (t.task.exitStatus === null) this.tasks.terminate(t.channelId, { code: 0, signal: Signal.KILL, reason: 'released' });
+    this.tasks.unregister(t.channelId);
+    this.server.close(t.channelId);
+    this.owners.delete(t.channelId);
+    this.freeIds.push(t.channelId);
+    sb.reap(pid);
+  }
+
+  pause(id: string): void {
+    this.sandbox(id).paused = true;
+  }
+
+  resume(id: string): void {
+    this.sandbox(id).paused = false;
+    this.tasks.wakeAll();
+  }
+
+  stats(id: string): CgroupStats {
+    return this.sandbox(id).stats();
+  }
+
+  diff(id: string): DiffEntry[] {
+    return this.sandbox(id).diff();
+  }
+
+  pids(id: string): number[] {
+    return this.sandbox(id).livePids();
+  }
+
+  destroy(id: string): void {
+    const sb = this.sandboxes.get(id);
+    if (!sb) return;
+    for (const pid of [...sb.tasks.keys()]) this.release(id, pid);
+    this.sandboxes.delete(id);
+  }
+}

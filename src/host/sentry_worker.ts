@@ -1,0 +1,57 @@
+/**
+ * Sentry worker entry (Node worker_threads and Web Workers): creates the
+ * SentryCore and exposes it with comlink on the port it is given.
+ * Node: workerData `{ role: 'wasmvisor-sentry', port }`; browser: the
+ * first message carries `{ port }`.
+ */
+import { expose } from 'comlink';
+import type { Host } from '../../kernel/host.js';
+import { SentryCore } from './sentry_core.js';
+
+/** A portable Host from web APIs (performance.now, crypto, Atomics.wait in workers). */
+export function portableHost(): Host {
+  const t0 = performance.now();
+  const epoch = BigInt(Date.now()) * 1_000_000n;
+  const mono = () => BigInt(Math.round((performance.now() - t0) * 1e6));
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  return {
+    realtimeNs: () => epoch + mono(),
+    monotonicNs: mono,
+    cpuTimeNs: mono,
+    randomFill: (b) => { crypto.getRandomValues(b); },
+    sleepSync: (ns) => { Atomics.wait(cell, 0, 0, Number(ns) / 1e6); },
+    logBug: (m, e) => console.error(`wasmvisor: kernel bug: ${m}:`, e),
+  };
+}
+
+/** A next-turn scheduler that does not clamp like nested setTimeout(0). */
+function messageChannelDefer(): (fn: () => void) => void {
+  const mc = new MessageChannel();
+  const q: (() => void)[] = [];
+  mc.port1.onmessage = () => {
+    const fns = q.splice(0);
+    for (const fn of fns) fn();
+  };
+  return (fn) => {
+    q.push(fn);
+    if (q.length === 1) mc.port2.postMessage(0);
+  };
+}
+
+declare const WorkerGlobalScope: unknown;
+
+if (typeof WorkerGlobalScope !== 'undefined') {
+  const scope = globalThis as unknown as { onmessage: ((e: MessageEvent) => void) | null };
+  scope.onmessage = (e) => {
+    scope.onmessage = null;
+    const core = new SentryCore({ host: portableHost(), defer: messageChannelDefer() });
+    expose(core, (e.data as { port: MessagePort }).port);
+  };
+} else {
+  const wt = await import('node:worker_threads');
+  if (wt.workerData?.role === 'wasmvisor-sentry') {
+    const { createNodeHost } = await import('./node_host.js');
+    const core = new SentryCore({ host: createNodeHost(), defer: setImmediate, spinMax: wt.workerData.spinMax });
+    expose(core, wt.workerData.port as unknown as MessagePort);
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * The subset of the OCI runtime config (config.json) that containers use:
+ * process (args, env, cwd, user, rlimits), root.readonly, hostname, mounts
+ * (proc, tmpfs, bind ro/rw), linux.namespaces, uid/gid mappings,
+ * resources.memory.limit and pids.limit, annotations. `toSandbox` checks it
+ * and turns it into what the Sentry builds.
+ */
+import type { IdMapping, ProcessSpec, SandboxMount, SandboxSpec } from '../host/protocol.js';
+import { ContainerError } from './status.js';
+
+/** OCI `process`. */
+export interface OciProcess {
+  args?: string[];
+  env?: string[];
+  cwd?: string;
+  terminal?: boolean;
+  user?: { uid?: number; gid?: number; additionalGids?: number[] };
+  rlimits?: { type: string; soft: number; hard: number }[];
+}
+
+/** OCI mount. */
+export interface OciMount {
+  destination: string;
+  type?: string;
+  source?: string;
+  options?: string[];
+}
+
+/** The config.json subset. */
+export interface OciConfig {
+  ociVersion?: string;
+  process?: OciProcess;
+  root?: { path?: string; readonly?: boolean };
+  hostname?: string;
+  mounts?: OciMount[];
+  annotations?: Record<string, string>;
+  linux?: {
+    namespaces?: { type: string; path?: string }[];
+    uidMappings?: IdMapping[];
+    gidMappings?: IdMapping[];
+    resources?: { memory?: { limit?: number }; pids?: { limit?: number } };
+  };
+}
+
+const KNOWN_NS = new Set(['pid', 'mount', 'uts', 'user', 'ipc', 'network', 'cgroup']);
+
+function bad(msg: string): never {
+  throw new ContainerError('INVALID_CONFIG', `config.json: ${msg}`);
+}
+
+function absolute(p: string, what: string): string {
+  if (!p.startsWith('/')) bad(`${what} must be an absolute path, got ${JSON.stringify(p)}`);
+  if (p.split('/').includes('..')) bad(`${what} must not contain "..": ${p}`);
+  return p;
+}
+
+function mountOf(m: OciMount): SandboxMount | null {
+  const target = absolute(m.destination, 'mount destination');
+  const opts = m.options ?? [];
+  const ro = opts.includes('ro');
+  const type = m.type ?? (opts.includes('bind') || opts.includes('rbind') ? 'bind' : undefined);
+  switch (type) {
+    case 'proc': return { kind: 'proc', target };
+    case 'tmpfs': {
+      const size = opts.find((o) => o.startsWith('size='))?.slice(5);
+      return { kind: 'tmpfs', target, readonly: ro, sizeBytes: size ? parseSize(size) : undefined };
+    }
+    case 'bind':
+    case 'none':
+      if (!m.source) bad(`bind mount ${target} has no source`);
+      return { kind: 'bind', target, source: m.source, readonly: ro };
+    case 'sysfs':
+    case 'cgroup':
+    case 'cgroup2':
+    case 'devpts':
+    case 'mqueue':
+      return null; // provided by the kernel itself (/sys/fs/cgroup, /dev)
+    default:
+      return bad(`mount ${target}: type ${String(m.type)} is not supported (proc, tmpfs, bind)`);
+  }
+}
+
+/** Parse "64m", "1g", "4096". */
+export function parseSize(s: string): number {
+  const m = /^(\d+)([kmg]?)b?$/i.exec(s.trim());
+  if (!m) bad(`bad size ${JSON.stringify(s)}`);
+  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Number(m[1]) * mult;
+}
+
+/** Map container id `id` through `maps` (identity when none). Throws if unmapped. */
+export function mapId(maps: readonly IdMapping[], id: number): number {
+  if (maps.length === 0) return id;
+  for (const m of maps) if (id >= m.containerID && id < m.containerID + m.size) return m.hostID + (id - m.containerID);
+  return bad(`id ${id} is not mapped by the user namespace's mappings`);
+}
+
+/** The Sentry-side spec of a container. */
+export function toSandbox(cfg: OciConfig): SandboxSpec {
+  const ns = cfg.linux?.namespaces ?? [];
+  for (const n of ns) {
+    if (!KNOWN_NS.has(n.type)) bad(`unknown namespace type ${n.type}`);
+    if (n.path) bad(`joining an existing ${n.type} namespace (path) is not supported`);
+  }
+  const hasUser = ns.some((n) => n.type === 'user');
+  const uidMappings = cfg.linux?.uidMappings ?? [];
+  const gidMappings = cfg.linux?.gidMappings ?? [];
+  if (!hasUser && (uidMappings.length > 0 || gidMappings.length > 0)) bad('uidMappings/gidMappings need a user namespace');
+  const mem = cfg.linux?.resources?.memory?.limit;
+  const pids = cfg.linux?.resources?.pids?.limit;
+  if (mem !== undefined && mem !== -1 && !(mem > 0)) bad(`memory.limit must be positive, got ${mem}`);
+  if (pids !== undefined && pids !== -1 && !(pids > 0)) bad(`pids.limit must be positive, got ${pids}`);
+  const hasUts = ns.some((n) => n.type === 'uts');
+  if (cfg.hostname !== undefined && ns.length > 0 && !hasUts) bad('hostname needs a uts namespace');
+  return {
+    hostname: cfg.hostname ?? 'wasmvisor',
+    readonlyRoot: cfg.root?.readonly === true,
+    mounts: (cfg.mounts ?? []).map(mountOf).filter((m): m is SandboxMount => m !== null),
+    memoryMax: mem === undefined || mem === -1 ? null : mem,
+    pidsMax: pids === undefined || pids === -1 ? null : pids,
+    uidMappings,
+    gidMappings,
+  };
+}
+
+/** The process spec of a config's `process` (or an exec's). */
+export function toProcess(p: OciProcess | undefined, stdin: 'pipe' | 'null', argv0: string): ProcessSpec {
+  const args = p?.args && p.args.length > 0 ? [...p.args] : [argv0];
+  const nofile = p?.rlimits?.find((r) => r.type === 'RLIMIT_NOFILE');
+  if (nofile && (nofile.soft < 3 || nofile.soft > nofile.hard)) bad(`RLIMIT_NOFILE soft ${nofile.soft} must be ≥ 3 and ≤ hard ${nofile.hard}`);
+  return {
+    args,
+    env: p?.env ?? ['PATH=/usr/local/bin:/usr/bin:/bin'],
+    cwd: absolute(p?.cwd ?? '/', 'process.cwd'),
+    uid: p?.user?.uid ?? 0,
+    gid: p?.user?.gid ?? 0,
+    nofile: nofile?.soft,
+    stdio: { stdin, tty: p?.terminal === true },
+  };
+}

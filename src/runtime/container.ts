@@ -1,0 +1,223 @@
+/**
+ * A container: OCI lifecycle over a Sentry. Each operation is short:
+ * check the guard, act through the control plane, update the status.
+ * Processes (init and exec'd ones) each run in an app worker from the
+ * runtime's pool; the Sentry's events (output, exits) drive their streams
+ * and the status.
+ */
+import { Signal } from '../../kernel/abi/wasi.js';
+import type { CgroupStats, DiffEntry, ProcessSpec } from '../host/protocol.js';
+import { toProcess, type OciProcess } from './config.js';
+import { ContainerProcess } from './process.js';
+import {
+  ContainerError, canDelete, canExec, canInspect, canKill, canPause, canResume, canStart, require,
+  type ContainerStatus, type WaitResult,
+} from './status.js';
+import type { SentryHandle } from './workers.js';
+
+/** What a container needs from its runtime. */
+export interface ContainerHost {
+  /** Start `pid`'s task in an app worker. */
+  launch(c: Container, proc: ContainerProcess, module: WebAssembly.Module, spawn: { channel: SharedArrayBuffer; channelId: number }): void;
+  /** Stop a process's app worker now (it may be busy in guest code). */
+  stopWorker(proc: ContainerProcess): void;
+  /** Forget a deleted container. */
+  forget(c: Container): void;
+  /** Compile (or fetch from cache) a module for this container. */
+  compile(src: ModuleSource, memoryMax: number | null): Promise<WebAssembly.Module>;
+}
+
+/** A module given as bytes, a compiled module, or (Node) a file path. */
+export type ModuleSource = Uint8Array | WebAssembly.Module | string;
+
+/** Options of `exec`. */
+export interface ExecOptions {
+  /** Module to run (default: the container's). */
+  module?: ModuleSource;
+  process?: OciProcess;
+  /** 'pipe' to write stdin, 'null' for EOF (default 'null'). */
+  stdin?: 'pipe' | 'null';
+  /** Keep output for `stdout.text()` (default true). */
+  capture?: boolean;
+}
+
+/** Signal names and numbers accepted by `kill`. */
+export function signalNumber(sig: string | number): number {
+  if (typeof sig === 'number') {
+    if (!Number.isInteger(sig) || sig < 1 || sig > 30) throw new ContainerError('INVALID_CONFIG', `unknown signal ${sig}`);
+    return sig;
+  }
+  const name = sig.toUpperCase().replace(/^SIG/, '');
+  const n = (Signal as Record<string, number>)[name];
+  if (n === undefined || n === 0) throw new ContainerError('INVALID_CONFIG', `unknown signal ${sig}`);
+  return n;
+}
+
+/** One container. */
+export class Container {
+  private st: ContainerStatus = { state: 'created' };
+  readonly processes = new Map<number, ContainerProcess>();
+  private initProc: ContainerProcess | null = null;
+  private readonly stopped: Promise<WaitResult>;
+  private resolveStopped!: (r: WaitResult) => void;
+
+  constructor(
+    readonly id: string,
+    private readonly host: ContainerHost,
+    readonly sentry: SentryHandle,
+    private readonly module: WebAssembly.Module,
+    private readonly initSpec: ProcessSpec,
+    readonly memoryMax: number | null,
+    private readonly capture: boolean,
+    /** OCI annotations, kept as given. */
+    readonly annotations: Readonly<Record<string, string>> = {},
+  ) {
+    this.stopped = new Promise((r) => { this.resolveStopped = r; });
+  }
+
+  /** Current status. */
+  get status(): ContainerStatus {
+    return this.st;
+  }
+
+  /** The init process (after start). */
+  get init(): ContainerProcess {
+    if (!this.initProc) throw new ContainerError('WRONG_STATE', `container ${this.id} has not been started`);
+    return this.initProc;
+  }
+
+  /** Start the init process (pid 1). */
+  async start(): Promise<void> {
+    require(canStart, this.st, this.id, 'start', 'a container starts once; create another');
+    this.st = { state: 'running', pid: 1 };
+    try {
+      this.initProc = await this.spawn(this.module, this.initSpec, this.capture);
+    } catch (err) {
+      this.st = { state: 'stopped', result: { exitCode: 125, oomKilled: false, reason: (err as Error).message } };
+      this.resolveStopped(this.st.result);
+      throw err;
+    }
+  }
+
+  private async spawn(module: WebAssembly.Module, spec: ProcessSpec, capture: boolean): Promise<ContainerProcess> {
+    let r;
+    try {
+      r = await this.sentry.api.spawn(this.id, spec);
+    } catch (err) {
+      const msg = (err as Error).message ?? String(err);
+      if (/pids\.max|maximum number/.test(msg)) throw new ContainerError('EAGAIN', msg);
+      throw new ContainerError('INTERNAL', msg);
+    }
+    const proc = new ContainerProcess(this.id, r.pid, this.sentry, capture, spec.stdio.stdin === 'pipe');
+    this.processes.set(r.pid, proc);
+    this.host.launch(this, proc, module, r);
+    return proc;
+  }
+
+  /** Called by the runtime when the Sentry reports a process's end. */
+  onExit(pid: number, proc: ContainerProcess): void {
+    if (pid !== 1 || this.st.state === 'stopped' || this.st.state === 'deleted') return;
+    // init ended: the pid namespace ends with it; stop workers still busy in guest code
+    for (const p of this.processes.values()) if (p !== proc && !p.workerDone) this.host.stopWorker(p);
+    this.st = { state: 'stopped', result: proc.result! };
+    this.resolveStopped(proc.result!);
+  }
+
+  /** Resolves with init's end (exit code, signal, OOM, trap message). */
+  wait(): Promise<WaitResult> {
+    if (this.st.state === 'deleted') return Promise.reject(new ContainerError('WRONG_STATE', `container ${this.id} was deleted`));
+    return this.stopped;
+  }
+
+  /**
+   * Send a signal to init (and so, for fatal ones, end every process):
+   * TERM/INT/HUP/QUIT/KILL end it with 128+n; STOP/CONT pause and resume.
+   */
+  async kill(sig: string | number = 'SIGTERM'): Promise<void> {
+    require(canKill, this.st, this.id, 'kill', 'it is not running');
+    const n = signalNumber(sig);
+    if (n === Signal.STOP) {
+      if (this.st.state === 'running') await this.pause();
+      return;
+    }
+    if (n === Signal.CONT) {
+      if (this.st.state === 'paused') await this.resume();
+      return;
+    }
+    if (this.st.state === 'created') {
+      const result: WaitResult = { exitCode: 128 + (n <= 15 ? n : n + 1), oomKilled: false, signal: `SIG${String(sig).toUpperCase().replace(/^SIG/, '')}` };
+      this.st = { state: 'stopped', result };
+      this.resolveStopped(result);
+      return;
+    }
+    const ended = await this.sentry.api.signal(this.id, 1, n);
+    for (const pid of ended) {
+      const p = this.processes.get(pid);
+      if (p && !p.workerDone) this.host.stopWorker(p);
+    }
+  }
+
+  /** Pause: every task stops at its next syscall. */
+  async pause(): Promise<void> {
+    require(canPause, this.st, this.id, 'pause', 'only a running container can be paused');
+    await this.sentry.api.pause(this.id);
+    this.st = { state: 'paused', pid: 1 };
+  }
+
+  /** Resume a paused container. */
+  async resume(): Promise<void> {
+    require(canResume, this.st, this.id, 'resume', 'only a paused container can be resumed');
+    await this.sentry.api.resume(this.id);
+    this.st = { state: 'running', pid: 1 };
+  }
+
+  /** Run another module (or the same) in this running container: same mounts, filesystem and cgroup; new pid; own stdio. */
+  async exec(opts: ExecOptions = {}): Promise<ContainerProcess> {
+    require(canExec, this.st, this.id, 'exec into', 'start it (or resume it) first');
+    const module = opts.module === undefined ? this.module : await this.host.compile(opts.module, this.memoryMax);
+    const spec = toProcess(opts.process ?? { args: this.initSpec.args, env: this.initSpec.env }, opts.stdin ?? 'null', 'exec');
+    return this.spawn(module, spec, opts.capture ?? true);
+  }
+
+  /** Signal one process (by pid in the container). */
+  async killProcess(pid: number, sig: string | number = 'SIGTERM'): Promise<void> {
+    require(canKill, this.st, this.id, 'kill', 'it is not running');
+    if (pid === 1) return this.kill(sig);
+    const ended = await this.sentry.api.signal(this.id, pid, signalNumber(sig));
+    for (const p of ended) {
+      const proc = this.processes.get(p);
+      if (proc && !proc.workerDone) this.host.stopWorker(proc);
+    }
+  }
+
+  /** cgroup v2 figures. */
+  async stats(): Promise<CgroupStats> {
+    require(canInspect, this.st, this.id, 'get stats of', 'it was deleted');
+    return this.sentry.api.stats(this.id);
+  }
+
+  /** Paths added (A), changed (C) and deleted (D) since creation, like `podman diff`. */
+  async diff(): Promise<DiffEntry[]> {
+    require(canInspect, this.st, this.id, 'diff', 'it was deleted');
+    return this.sentry.api.diff(this.id);
+  }
+
+  /** Pids of the container's live processes. */
+  async pids(): Promise<number[]> {
+    require(canInspect, this.st, this.id, 'list processes of', 'it was deleted');
+    return this.sentry.api.pids(this.id);
+  }
+
+  /** Delete: only when created or stopped, unless `force` (kills it first). */
+  async delete(opts: { force?: boolean } = {}): Promise<void> {
+    if (opts.force && (this.st.state === 'running' || this.st.state === 'paused')) {
+      await this.kill('SIGKILL');
+      await this.wait();
+    }
+    require(canDelete, this.st, this.id, 'delete', 'stop it first (kill, or delete with force)');
+    for (const p of this.processes.values()) if (!p.workerDone) this.host.stopWorker(p);
+    await this.sentry.api.destroy(this.id);
+    this.st = { state: 'deleted' };
+    this.host.forget(this);
+  }
+}

@@ -1,0 +1,289 @@
+/**
+ * The library entry: `Runtime` creates containers on the sentry platform.
+ * One Sentry (kernel worker) hosts many containers (`containersPerSentry`),
+ * so density costs one app worker per process, not a kernel per container.
+ * A pool of warm app workers makes create-to-exit cheap; compiled modules
+ * are cached per source and memory limit.
+ */
+import type { ExitStatus } from '../../kernel/task/exit.js';
+import type { AppRun, SentryEvent } from '../host/protocol.js';
+import { toProcess, toSandbox, type OciConfig } from './config.js';
+import { Container, type ContainerHost, type ModuleSource } from './container.js';
+import { ModuleLimitError, limitModuleMemory } from './module_limits.js';
+import type { ContainerProcess } from './process.js';
+import { ContainerError } from './status.js';
+import type { AppLimits, AppWorkerHandle, SentryHandle, WorkerHost } from './workers.js';
+
+/** Options of a Runtime. */
+export interface RuntimeOptions {
+  /** How workers are started (default: Node worker_threads). */
+  workers?: WorkerHost;
+  /** Warm idle app workers kept ready (default 2). */
+  poolSize?: number;
+  /** Containers per Sentry before another is started (default 512). */
+  containersPerSentry?: number;
+  /** JS limits of each app worker. */
+  appLimits?: AppLimits;
+  /** Spin budget of Sentry serve loops (default 20000; 0 never spins). */
+  sentrySpin?: number;
+}
+
+/** Options of `create`. */
+export interface CreateOptions {
+  /** Container id (default: generated). */
+  id?: string;
+  /** The module to run as init. */
+  module: ModuleSource;
+  /** OCI runtime config subset. */
+  config?: OciConfig;
+  /** 'pipe' to write stdin interactively, 'null' for EOF (default 'null'). */
+  stdin?: 'pipe' | 'null';
+  /** Keep output for `init.stdout.text()` (default true). */
+  capture?: boolean;
+  /** Files to put in the container's root before start. */
+  files?: { path: string; data: Uint8Array | string; mode?: number }[];
+}
+
+interface SentrySlot {
+  handle: SentryHandle;
+  containers: number;
+}
+
+let seq = 0;
+
+/** Runs containers. Call `close()` when done: it stops every worker. */
+export class Runtime implements ContainerHost {
+  private readonly sentries: SentrySlot[] = [];
+  private readonly containers = new Map<string, Container>();
+  private readonly bySentry = new Map<SentryHandle, SentrySlot>();
+  private readonly idle: AppWorkerHandle[] = [];
+  private readonly moduleCache = new WeakMap<object, Map<string, Promise<WebAssembly.Module>>>();
+  private readonly pathCache = new Map<string, Promise<WebAssembly.Module>>();
+  private closed = false;
+  /** Fault injection for tests: the next launched app worker misbehaves this way. */
+  nextFault: AppRun['fault'] = undefined;
+  private starting: Promise<SentrySlot> | null = null;
+
+  private constructor(private readonly workers: WorkerHost, private readonly opts: RuntimeOptions) {}
+
+  /** Start a runtime (one Sentry and a pool of warm app workers). */
+  static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
+    const workers = opts.workers ?? (await import('../host/node_workers.js')).nodeWorkerHost();
+    const rt = new Runtime(workers, opts);
+    await rt.sentryFor();
+    rt.refill();
+    return rt;
+  }
+
+  /** Containers that exist (not deleted). */
+  list(): Container[] {
+    return [...this.containers.values()];
+  }
+
+  /** Container by id. */
+  get(id: string): Container {
+    const c = this.containers.get(id);
+    if (!c) throw new ContainerError('NOT_FOUND', `no container ${id}`);
+    return c;
+  }
+
+  private async sentryFor(): Promise<SentrySlot> {
+    const per = this.opts.containersPerSentry ?? 512;
+    const s = this.sentries.find((x) => x.containers < per);
+    if (s) return s;
+    if (this.starting) return this.starting;
+    this.starting = (async () => {
+      const handle = await this.workers.startSentry({ spinMax: this.opts.sentrySpin });
+      const slot = { handle, containers: 0 };
+      handle.onEvents((evs) => this.onEvents(evs));
+      this.sentries.push(slot);
+      this.bySentry.set(handle, slot);
+      return slot;
+    })();
+    try {
+      return await this.starting;
+    } finally {
+      this.starting = null;
+    }
+  }
+
+  private onEvents(evs: SentryEvent[]): void {
+    for (const e of evs) {
+      if (e.t === 'bug') continue;
+      const c = this.containers.get(e.id);
+      const p = c?.processes.get(e.pid);
+      if (!c || !p) continue;
+      if (e.t === 'out') (e.fd === 1 ? p.stdout : p.stderr).push(e.data);
+      else {
+        p.finish(e.status, e.oomKilled);
+        c.onExit(e.pid, p);
+        this.maybeRelease(c, p);
+      }
+    }
+  }
+
+  private maybeRelease(c: Container, p: ContainerProcess): void {
+    if (p.result && p.workerDone) void c.sentry.api.release(c.id, p.pid).catch(() => {});
+  }
+
+  /** Compile `src`, capping its memory at `memoryMax` bytes (cached). */
+  async compile(src: ModuleSource, memoryMax: number | null): Promise<WebAssembly.Module> {
+    const key = String(memoryMax);
+    if (src instanceof WebAssembly.Module) {
+      if (memoryMax !== null) {
+        throw new ContainerError('INVALID_CONFIG', 'a memory limit needs the module as bytes (or a path), not a compiled WebAssembly.Module: the limit is written into the module');
+      }
+      return src;
+    }
+    if (typeof src === 'string') {
+      const k = `${src}\0${key}`;
+      let p = this.pathCache.get(k);
+      if (!p) {
+        p = (async () => {
+          const { readFile } = await import('node:fs/promises');
+          let bytes: Uint8Array;
+          try {
+            bytes = await readFile(src);
+          } catch (err) {
+            throw new ContainerError('NOT_FOUND', `${src}: cannot read the module: ${(err as Error).message}`);
+          }
+          return this.compileBytes(bytes, memoryMax);
+        })();
+        this.pathCache.set(k, p);
+        p.catch(() => this.pathCache.delete(k));
+      }
+      return p;
+    }
+    let m = this.moduleCache.get(src);
+    if (!m) this.moduleCache.set(src, (m = new Map()));
+    let p = m.get(key);
+    if (!p) {
+      p = this.compileBytes(src, memoryMax);
+      m.set(key, p);
+      p.catch(() => m!.delete(key));
+    }
+    return p;
+  }
+
+  private async compileBytes(bytes: Uint8Array, memoryMax: number | null): Promise<WebAssembly.Module> {
+    let b = bytes;
+    if (memoryMax !== null) {
+      try {
+        b = limitModuleMemory(bytes, memoryMax);
+      } catch (err) {
+        if (err instanceof ModuleLimitError) throw new ContainerError('CANNOT_RUN', err.message);
+        throw err;
+      }
+    }
+    try {
+      return await WebAssembly.compile(b as Uint8Array<ArrayBuffer>);
+    } catch (err) {
+      throw new ContainerError('CANNOT_RUN', `not a valid WebAssembly module: ${(err as Error).message}`);
+    }
+  }
+
+  /** Create a container (state `created`). */
+  async create(opts: CreateOptions): Promise<Container> {
+    if (this.closed) throw new ContainerError('RUNTIME_CLOSED', 'this runtime was closed; create a new one');
+    const id = opts.id ?? `c${++seq}-${Date.now().toString(36)}`;
+    if (this.containers.has(id)) throw new ContainerError('INVALID_CONFIG', `container ${id} already exists`);
+    const cfg = opts.config ?? {};
+    const spec = toSandbox(cfg);
+    const enc = new TextEncoder();
+    spec.files = (opts.files ?? []).map((f) => ({ path: f.path, data: typeof f.data === 'string' ? enc.encode(f.data) : f.data, mode: f.mode }));
+    const proc = toProcess(cfg.process, opts.stdin ?? 'null', 'main.wasm');
+    const module = await this.compile(opts.module, spec.memoryMax);
+    const slot = await this.sentryFor();
+    slot.containers++;
+    try {
+      await slot.handle.api.createContainer(id, spec);
+    } catch (err) {
+      slot.containers--;
+      throw new ContainerError('INVALID_CONFIG', (err as Error).message);
+    }
+    const c = new Container(id, this, slot.handle, module, proc, spec.memoryMax, opts.capture ?? true, cfg.annotations ?? {});
+    this.containers.set(id, c);
+    return c;
+  }
+
+  /** Create and start; returns the running container. */
+  async run(opts: CreateOptions): Promise<Container> {
+    const c = await this.create(opts);
+    await c.start();
+    return c;
+  }
+
+  private refill(): void {
+    const want = this.opts.poolSize ?? 2;
+    while (!this.closed && this.idle.length < want) this.idle.push(this.workers.startApp(this.opts.appLimits));
+  }
+
+  /** ContainerHost: run a process in a pooled app worker. */
+  launch(c: Container, proc: ContainerProcess, module: WebAssembly.Module, spawn: { channel: SharedArrayBuffer; channelId: number }): void {
+    const i = this.idle.findIndex((x) => x.ready);
+    const w = i >= 0 ? this.idle.splice(i, 1)[0]! : this.idle.shift() ?? this.workers.startApp(this.opts.appLimits);
+    proc.worker = w;
+    const died = (status: ExitStatus) => {
+      if (proc.workerDone) return;
+      proc.workerDone = true;
+      proc.worker = null;
+      void c.sentry.api.taskDied(c.id, proc.pid, status).then(() => this.maybeRelease(c, proc), () => {});
+    };
+    w.onDone((m) => {
+      if (m.t === 'ready' || m.pid !== proc.pid || proc.workerDone) return;
+      if (m.t === 'error') {
+        died({ code: 126, reason: m.message });
+        void w.terminate();
+        return;
+      }
+      proc.workerDone = true;
+      proc.worker = null;
+      this.maybeRelease(c, proc);
+      // back to the pool if it is short, else stop it
+      if (!this.closed && this.idle.length < 2 * (this.opts.poolSize ?? 2)) this.idle.push(w);
+      else void w.terminate();
+    });
+    w.onFailure((message, oom) => {
+      died(oom
+        ? { code: 137, signal: 9, reason: `app worker ran out of JS heap (${message})` }
+        : { code: 137, signal: 9, reason: message });
+    });
+    const fault = this.nextFault;
+    this.nextFault = undefined;
+    w.run({ t: 'run', module, channel: spawn.channel, hub: c.sentry.hub, channelId: spawn.channelId, pid: proc.pid, fault });
+    this.refill();
+  }
+
+  /** ContainerHost: stop a process's worker now. */
+  stopWorker(proc: ContainerProcess): void {
+    const w = proc.worker;
+    if (!w || proc.workerDone) return;
+    proc.workerDone = true;
+    proc.worker = null;
+    void w.terminate();
+    const c = this.containers.get(proc.containerId);
+    if (c) {
+      void c.sentry.api.taskDied(c.id, proc.pid, { code: 137, signal: 9, reason: 'killed' })
+        .then(() => this.maybeRelease(c, proc), () => {});
+    }
+  }
+
+  /** ContainerHost: a container was deleted. */
+  forget(c: Container): void {
+    this.containers.delete(c.id);
+    const slot = this.bySentry.get(c.sentry);
+    if (slot) slot.containers--;
+  }
+
+  /** Stop every container and worker. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const ws: Promise<void>[] = this.idle.splice(0).map((w) => w.terminate());
+    for (const c of this.containers.values()) {
+      for (const p of c.processes.values()) if (p.worker) ws.push(p.worker.terminate());
+    }
+    for (const s of this.sentries) ws.push(s.handle.terminate());
+    await Promise.allSettled(ws);
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * One container's kernel state inside the Sentry: its own Kernel (so its
+ * own pid namespace: init is pid 1), mount namespace, tasks with their
+ * stdio, cgroup accounting (memory, pids) and the snapshot `diff` compares
+ * against. Runs in the Sentry worker; the host-side `Container` drives it
+ * through the control plane. Isomorphic (no node:*).
+ */
+import { Signal } from '../../kernel/abi/wasi.js';
+import { E } from '../../kernel/errno.js';
+import { TmpFs } from '../../kernel/fs/tmpfs.js';
+import type { Host } from '../../kernel/host.js';
+import { Kernel } from '../../kernel/kernel.js';
+import { defaultAction } from '../../kernel/syscalls/proc.js';
+import { ConsoleFile } from '../../kernel/task/console.js';
+import type { ExitStatus } from '../../kernel/task/exit.js';
+import { Pipe } from '../../kernel/task/pipe.js';
+import { installPreopen, installStdio } from '../../kernel/task/stdio.js';
+import type { Task } from '../../kernel/task/task.js';
+import { MountNamespace } from '../../kernel/vfs/mount_ns.js';
+import { FileType, OFlags, type Credentials, type OpenFile } from '../../kernel/vfs/types.js';
+import type { CgroupStats, DiffEntry, ProcessSpec, SandboxSpec, SentryEvent } from '../host/protocol.js';
+import { snapshotTree, diffTrees, type TreeSnapshot } from './tree_diff.js';
+
+const ROOT: Credentials = { uid: 0, gid: 0 };
+
+/** Error raised inside the Sentry for a control-plane request; `code` is stable. */
+export class SandboxError extends Error {
+  constructor(readonly code: 'EAGAIN' | 'ENOENT' | 'EINVAL' | 'ESRCH', message: string) {
+    super(message);
+    this.name = 'SandboxError';
+  }
+}
+
+/** A live task of the sandbox. */
+export interface SandboxTask {
+  task: Task;
+  channelId: number;
+  stdin: Pipe | null;
+  memBytes: number;
+}
+
+/** Sentry-side state of one container. */
+export class Sandbox {
+  readonly kernel: Kernel;
+  readonly ns: MountNamespace;
+  readonly upper: TmpFs;
+  paused = false;
+  readonly tasks = new Map<number, SandboxTask>();
+  private peak = 0;
+  private readonly events = { low: 0, high: 0, max: 0, oom: 0, oom_kill: 0 };
+  syscalls = 0;
+  private readonly base: TreeSnapshot;
+
+  constructor(host: Host, readonly id: string, readonly spec: SandboxSpec, private readonly emit: (e: SentryEvent) => void) {
+    this.kernel = new Kernel(host);
+    this.upper = new TmpFs(host, { source: 'overlay', fsType: 'overlay' });
+    this.ns = new MountNamespace(this.upper);
+    const ops = this.ns.pathOps;
+    for (const d of ['/dev', '/proc', '/tmp', '/etc', '/sys']) mkdirs(this.ns, d);
+    for (const f of spec.files ?? []) writeFile(this.ns, f.path, f.data, f.mode ?? 0o644);
+    writeFile(this.ns, '/etc/hostname', new TextEncoder().encode(`${spec.hostname}\n`), 0o644);
+    for (const m of spec.mounts) {
+      if (m.kind === 'tmpfs') {
+        this.ns.mount(m.target, new TmpFs(host, { mode: 0o1777, limit: m.sizeBytes, source: 'tmpfs' }), { mkdirs: true, readonly: m.readonly });
+      } else if (m.kind === 'proc') {
+        mkdirs(this.ns, m.target);
+      } else {
+        throw new SandboxError('EINVAL', `bind mount of ${m.source}: host directories are not available in the Sentry yet`);
+      }
+    }
+    void ops;
+    this.base = snapshotTree(this.ns);
+  }
+
+  /** Bytes charged to the memory cgroup: guest memories plus the upper layer. */
+  memoryCurrent(): number {
+    let n = this.upper.bytesUsed;
+    for (const t of this.tasks.values()) n += t.memBytes;
+    return n;
+  }
+
+  /** Record a task's guest memory size; returns true if the container is over memory.max. */
+  chargeMemory(pid: number, bytes: number): boolean {
+    const t = this.tasks.get(pid);
+    if (t) t.memBytes = bytes;
+    const cur = this.memoryCurrent();
+    if (cur > this.peak) this.peak = cur;
+    const max = this.spec.memoryMax;
+    if (max !== null && cur >= max) {
+      this.events.max++;
+      return cur > max;
+    }
+    return false;
+  }
+
+  /** Count an OOM kill in memory.events. */
+  noteOomKill(): void {
+    this.events.oom++;
+    this.events.oom_kill++;
+  }
+
+  /** Create a task for `proc` (EAGAIN past pids.max). */
+  spawn(proc: ProcessSpec, channelId: number, out: (fd: 1 | 2, data: Uint8Array) => void): SandboxTask {
+    if (this.spec.pidsMax !== null && this.liveCount() >= this.spec.pidsMax) {
+      throw new SandboxError('EAGAIN', `pids.max (${this.spec.pidsMax}) reached: cannot start another process`);
+    }
+    const task = this.kernel.createTask({ pathOps: this.ns.pathOps }, {
+      ppid: this.kernel.pids().length === 0 ? 0 : 1,
+      uid: proc.uid, gid: proc.gid, args: proc.args, env: proc.env, cwd: proc.cwd, fdLimit: proc.nofile,
+    });
+    const pipe = new Pipe();
+    pipe.openHostWriter();
+    if (proc.stdio.stdin === 'null') pipe.hostClose();
+    const tty = proc.stdio.tty === true;
+    installStdio(
+      task,
+      { file: pipe.readEnd({ filetype: tty ? FileType.CHARACTER_DEVICE : FileType.UNKNOWN }), tty },
+      { file: new ConsoleFile({ isTty: tty, write: (d) => out(1, d.slice()) }, 'stdout'), tty },
+      { file: new ConsoleFile({ isTty: tty, write: (d) => out(2, d.slice()) }, 'stderr'), tty },
+    );
+    installPreopen(task, openDir(this.ns, '/'), '/');
+    const rec: SandboxTask = { task, channelId, stdin: proc.stdio.stdin === 'pipe' ? pipe : null, memBytes: 0 };
+    this.tasks.set(task.pid, rec);
+    return rec;
+  }
+
+  /** Tasks that have not ended (pids.current). */
+  liveCount(): number {
+    let n = 0;
+    for (const t of this.tasks.values()) if (t.task.exitStatus === null) n++;
+    return n;
+  }
+
+  /** Pids of tasks that have not ended. */
+  livePids(): number[] {
+    return [...this.tasks].filter(([, t]) => t.task.exitStatus === null).map(([p]) => p).sort((a, b) => a - b);
+  }
+
+  /** Forget an ended task. */
+  reap(pid: number): void {
+    this.tasks.delete(pid);
+    this.kernel.reap(pid);
+  }
+
+  /** Feed stdin of `pid`; null closes it. */
+  writeStdin(pid: number, data: Uint8Array | null): void {
+    const t = this.tasks.get(pid);
+    if (!t) throw new SandboxError('ESRCH', `no process ${pid} in container ${this.id}`);
+    if (!t.stdin) throw new SandboxError('EINVAL', `process ${pid} was not started with an open stdin`);
+    if (data === null) t.stdin.hostClose();
+    else t.stdin.hostWrite(data);
+  }
+
+  /**
+   * What `sig` does to `pid`: the exit status for fatal signals (killing
+   * init ends every task: pid namespace semantics), or 'stop' / 'continue' /
+   * 'ignore'.
+   */
+  signalAction(sig: number): { kind: 'exit'; status: ExitStatus } | { kind: 'stop' | 'continue' | 'ignore' } {
+    if (sig === Signal.KILL) return { kind: 'exit', status: { code: 0, signal: sig } };
+    const a = defaultAction(sig);
+    if (a === 'terminate') return { kind: 'exit', status: { code: 0, signal: sig } };
+    return { kind: a };
+  }
+
+  /** cgroup v2 figures. */
+  stats(): CgroupStats {
+    const cur = this.memoryCurrent();
+    if (cur > this.peak) this.peak = cur;
+    return {
+      memoryCurrent: cur, memoryPeak: this.peak, memoryMax: this.spec.memoryMax, memoryEvents: { ...this.events },
+      pidsCurrent: this.liveCount(), pidsMax: this.spec.pidsMax, syscalls: this.syscalls,
+    };
+  }
+
+  /** Paths added, changed and deleted since the container was created (like `podman diff`). */
+  diff(): DiffEntry[] {
+    return diffTrees(this.base, snapshotTree(this.ns));
+  }
+}
+
+function mkdirs(ns: MountNamespace, path: string): void {
+  let cur = '';
+  for (const part of path.split('/').filter(Boolean)) {
+    cur += `/${part}`;
+    try {
+      ns.pathOps.mkdir(ROOT, ns.rootHandle(), cur, 0o755);
+    } catch (e) {
+      if (e !== E.EXIST) throw e;
+    }
+  }
+}
+
+function writeFile(ns: MountNamespace, path: string, data: Uint8Array, _mode: number): void {
+  const dir = path.slice(0, path.lastIndexOf('/'));
+  if (dir) mkdirs(ns, dir);
+  const f = ns.pathOps.open(ROOT, ns.rootHandle(), path, {
+    oflags: OFlags.CREAT | OFlags.TRUNC, fdflags: 0, followSymlinks: true, mode: { read: false, write: true },
+  });
+  try {
+    f.write(data);
+  } finally {
+    f.release();
+  }
+}
+
+function openDir(ns: MountNamespace, path: string): OpenFile {
+  return ns.pathOps.open(ROOT, ns.rootHandle(), path, {
+    oflags: OFlags.DIRECTORY, fdflags: 0, followSymlinks: true, mode: { read: true, write: false },
+  });
+}

@@ -1,0 +1,42 @@
+/**
+ * What the container library needs from a host to run workers: a Sentry
+ * (kernel worker with a comlink control plane and an events port) and app
+ * workers. Node (`src/host/node_workers.ts`) and the browser
+ * (`src/host/browser_host.ts`) implement it; the library is the same.
+ */
+import type { Remote } from 'comlink';
+import type { AppDone, AppRun, SentryApi, SentryEvent } from '../host/protocol.js';
+
+/** A started Sentry. */
+export interface SentryHandle {
+  readonly api: Remote<SentryApi>;
+  /** Hub of its channels. */
+  readonly hub: SharedArrayBuffer;
+  /** Register the events listener (one). */
+  onEvents(fn: (evs: SentryEvent[]) => void): void;
+  terminate(): Promise<void>;
+}
+
+/** A started app worker. */
+export interface AppWorkerHandle {
+  /** True once the worker loaded its script and waits for runs. */
+  readonly ready: boolean;
+  run(msg: AppRun): void;
+  /** Register the listener for run results (one). */
+  onDone(fn: (m: AppDone) => void): void;
+  /** Register the listener for the worker's death (crash, heap exhaustion); `oom` for the JS heap. */
+  onFailure(fn: (message: string, oom: boolean) => void): void;
+  terminate(): Promise<void>;
+}
+
+/** Limits of an app worker's JS side (guest linear memory is limited by memory.max instead). */
+export interface AppLimits {
+  heapMb?: number;
+  stackMb?: number;
+}
+
+/** A host that can start workers. */
+export interface WorkerHost {
+  startSentry(opts?: { spinMax?: number }): Promise<SentryHandle>;
+  startApp(limits?: AppLimits): AppWorkerHandle;
+}
