@@ -106,13 +106,40 @@ async function importOci(src: LayoutSource, keep: Set<Digest>, base: string): Pr
   const indexBytes = (await src.read('index.json', MAX_MANIFEST_SIZE))!;
   const top = parseManifest(indexBytes, MediaType.OCI_INDEX, `${src.what} index.json`);
   if (top.kind !== 'index') throw new LayoutError('INVALID', `${src.what}: index.json is not an image index`);
+  const repoTags = await dockerRepoTags(src);
   const out: { name?: string; target: Descriptor }[] = [];
   for (const d of top.index.manifests) {
     await importTree(src, d, keep, 0);
     const target: Descriptor = { mediaType: d.mediaType, digest: d.digest, size: d.size };
-    out.push({ name: ociName(d.annotations, base), target });
+    const name = ociName(d.annotations, base);
+    const tags = name ? [] : await tagsFromDocker(src, d, repoTags);
+    if (tags.length === 0) out.push({ name, target });
+    for (const t of tags) out.push({ name: parseReference(t).toString(), target });
   }
   return out;
+}
+
+/** Docker 25+ archives are OCI layouts with a classic manifest.json too: config digest → RepoTags. */
+async function dockerRepoTags(src: LayoutSource): Promise<Map<Digest, string[]>> {
+  const out = new Map<Digest, string[]>();
+  const bytes = await src.read('manifest.json', MAX_MANIFEST_SIZE).catch(() => undefined);
+  if (!bytes) return out;
+  try {
+    for (const e of JSON.parse(Buffer.from(bytes).toString()) as DockerManifestEntry[]) {
+      const m = /^blobs\/sha256\/([a-f0-9]{64})$/.exec(e.Config);
+      if (m && e.RepoTags?.length) out.set(`sha256:${m[1]}`, e.RepoTags);
+    }
+  } catch {
+    /* not docker's manifest.json: no names from it */
+  }
+  return out;
+}
+
+/** The RepoTags of an unnamed index entry, matched by its config digest. */
+async function tagsFromDocker(src: LayoutSource, d: Descriptor, repoTags: Map<Digest, string[]>): Promise<string[]> {
+  if (repoTags.size === 0 || d.mediaType !== MediaType.OCI_MANIFEST && d.mediaType !== MediaType.DOCKER_MANIFEST) return [];
+  const parsed = parseManifest((await src.read(`blobs/sha256/${d.digest.slice(7)}`, MAX_MANIFEST_SIZE))!, d.mediaType, d.digest);
+  return parsed.kind === 'manifest' ? repoTags.get(parsed.manifest.config.digest) ?? [] : [];
 }
 
 /** Store `d` and everything it refers to; an index's absent children are skipped if one is present. */

@@ -89,6 +89,24 @@ describe('load and save', () => {
     expect(idx.manifests[0].annotations).toEqual({ 'io.containerd.image.name': 'example.com/app:1.0', 'org.opencontainers.image.ref.name': '1.0' });
   });
 
+  it('loads a Docker 25+ archive (an OCI layout plus manifest.json), names from RepoTags', async () => {
+    const dir = path.join(tmp('wv-load-'), 'docker25');
+    const w = await fixture(dir);
+    const idx = JSON.parse(readFileSync(path.join(dir, 'index.json'), 'utf8'));
+    delete idx.manifests[0].annotations;
+    writeFileSync(path.join(dir, 'index.json'), JSON.stringify(idx));
+    writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify([{
+      Config: `blobs/sha256/${w.config.digest.slice(7)}`,
+      RepoTags: ['hello:25', 'example.com/x/hello:25'],
+      Layers: w.layers.map((l) => `blobs/sha256/${l.digest.slice(7)}`),
+    }]));
+    const tar = path.join(tmp('wv-load-'), 'docker25.tar');
+    execFileSync('tar', ['-C', dir, '-cf', tar, '.']);
+    const loaded = await loadImages(store, tar);
+    expect(loaded.map((l) => l.name)).toEqual(['docker.io/library/hello:25', 'example.com/x/hello:25']);
+    expect(loaded[0].target.digest).toBe(w.manifest.digest);
+  });
+
   it('adds to an existing OCI layout directory', async () => {
     const dir = path.join(tmp('wv-load-'), 'img');
     await fixture(dir);
