@@ -21,7 +21,7 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runNodeChild } from './lib/child.mjs';
@@ -156,6 +156,7 @@ async function parentMain(argv) {
   const workloads = WORKLOADS.filter((w) => !o.only || o.only.includes(w.id)).map((w) => ({ ...w, n: Math.max(1, Math.floor(w.count / div)) }));
   const log = (s) => process.stderr.write(`${s}\n`);
   const base = mkdtempSync(join(tmpdir(), 'wasmvisor-bench-syscalls-'));
+  const loadBefore = loadavg()[0];
   if (o.cpuProf) mkdirSync(o.cpuProf, { recursive: true });
   /** results[workloadId][host] = { samples, setupWrite, wall, notes, errors } */
   const results = {};
@@ -198,6 +199,7 @@ async function parentMain(argv) {
   }
 
   const report = buildReport(o, workloads, results);
+  report.load_average = { before: loadBefore, after: loadavg()[0], cpus: cpus().length };
   if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else process.stdout.write(`${renderReport(report, o)}\n`);
   const failed = report.workloads.some((w) => Object.values(w.hosts).some((h) => h.samples_ns.length === 0));
@@ -293,6 +295,11 @@ function renderReport(rep, o) {
   out.push(`bench/syscalls: ${rep.runs} run(s) per host${rep.quick ? ', --quick (counts / 100)' : ''}; node ${rep.node}; ${rep.cpu}; commit ${rep.commit}`);
   out.push('Each cell: median time per operation (min–max over the runs), measured inside the guest with CLOCK_MONOTONIC');
   out.push('around the loop. wv/node, wv/shim: wasmvisor median / peer median; below 1 means wasmvisor is faster.');
+  const load = rep.load_average;
+  if (load && Math.max(load.before, load.after) > load.cpus / 2) {
+    out.push(`WARNING: load average ${load.before.toFixed(1)} before, ${load.after.toFixed(1)} after, on ${load.cpus} CPUs: other work was running; figures are noisy.`);
+  }
+  if (rep.quick) out.push('--quick: a smoke run; with counts this small the figures mostly measure JIT warm-up, not steady state.');
   out.push('');
   out.push(formatTable(columns, rows, { markdown: o.markdown }));
   out.push('');

@@ -63,13 +63,15 @@ function main(argv) {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const s = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')), { top: Number(opt('--top') ?? 25), filter: opt('--filter') ?? null });
+  const lines = [`total ${s.totalMs.toFixed(0)} ms sampled`];
   const show = (title, rows) => {
-    process.stdout.write(`${title}\n`);
-    for (const r of rows) process.stdout.write(`${r.ms.toFixed(1).padStart(9)} ms ${r.pct.toFixed(1).padStart(5)}%  ${r.label}\n`);
+    lines.push('', title);
+    for (const r of rows) lines.push(`${r.ms.toFixed(1).padStart(9)} ms ${r.pct.toFixed(1).padStart(5)}%  ${r.label}`);
   };
-  process.stdout.write(`total ${s.totalMs.toFixed(0)} ms sampled\n`);
-  show('\nself time:', s.self);
-  show('\ninclusive time:', s.inclusive);
+  show('self time:', s.self);
+  show('inclusive time:', s.inclusive);
+  process.stdout.on('error', (e) => { if (e.code !== 'EPIPE') throw e; });
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
