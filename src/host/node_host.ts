@@ -9,6 +9,7 @@ import { readSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import type { Host, HostFs } from '../../kernel/host.js';
 import type { ConsoleSink, ConsoleSource } from '../../kernel/task/console.js';
+import { TimedStdinReader } from './node_stdin.js';
 
 const origin = process.hrtime.bigint();
 const epochAtOrigin = BigInt(Date.now()) * 1_000_000n;
@@ -72,35 +73,32 @@ export function nodeConsoleSink(fd: number): ConsoleSink {
 }
 
 /**
- * A console source reading host fd `fd` (0). A blocking stdin (the usual
- * case) blocks the thread in `readSync` whatever the timeout: the inline
- * platform has no other thread to wait for it. A non-blocking one is polled
- * every millisecond until the timeout.
+ * A console source reading host fd `fd` (0). Reads without a timeout use a
+ * blocking `readSync`; the first read with a timeout (poll_oneoff on stdin)
+ * hands stdin to a helper thread so the wait can end (see node_stdin.ts).
  */
 export function nodeConsoleSource(fd = 0): ConsoleSource {
   const cell = new Int32Array(new SharedArrayBuffer(4));
   let eof = false;
+  const direct = (buf: Uint8Array): number => {
+    for (;;) {
+      try {
+        return readSync(fd, buf, 0, buf.byteLength, null);
+      } catch (err) {
+        if (isErrno(err, 'EAGAIN')) sleepMs(cell, 1);
+        else if (isErrno(err, 'EOF') || isErrno(err, 'EBADF') || isErrno(err, 'EINVAL')) return 0;
+        else throw err;
+      }
+    }
+  };
+  const reader = new TimedStdinReader(fd, direct);
   return {
     isTty: isatty(fd),
     read(max: number, timeoutNs: bigint | null): Uint8Array | null {
       if (eof) return new Uint8Array(0);
-      const buf = new Uint8Array(Math.max(1, Math.min(max, 65536)));
-      const until = timeoutNs === null ? null : process.hrtime.bigint() + timeoutNs;
-      for (;;) {
-        try {
-          const n = readSync(fd, buf, 0, buf.byteLength, null);
-          if (n === 0) eof = true;
-          return buf.subarray(0, n);
-        } catch (err) {
-          if (isErrno(err, 'EAGAIN')) {
-            if (until !== null && process.hrtime.bigint() >= until) return null;
-            sleepMs(cell, 1);
-          } else if (isErrno(err, 'EOF') || isErrno(err, 'EBADF') || isErrno(err, 'EINVAL')) {
-            eof = true;
-            return new Uint8Array(0);
-          } else throw err;
-        }
-      }
+      const data = reader.read(max, timeoutNs);
+      if (data !== null && data.byteLength === 0) eof = true;
+      return data;
     },
   };
 }
