@@ -1,15 +1,25 @@
 /**
  * Node's decompressors: zlib's native gunzip (several times faster than
- * fflate) and fzstd for zstd (Node 20's zlib has no zstd). Use
- * {@link nodeDecompressors} wherever `node:*` imports are allowed.
+ * fflate), and zstd through zlib where Node has it (22.15+), else fzstd
+ * (Node 20's zlib has no zstd). Use {@link nodeDecompressors} wherever
+ * `node:*` imports are allowed.
  */
-import { Readable, PassThrough, pipeline } from 'node:stream';
+import { Readable, PassThrough, pipeline, type Transform } from 'node:stream';
+import * as zlib from 'node:zlib';
 import { createGunzip } from 'node:zlib';
 import { DecompressError, fzstdDecompress, type ByteSource, type Decompressor, type Decompressors } from './decompress.js';
 
 /** gzip through Node's zlib. */
-export const zlibGunzip: Decompressor = (src: ByteSource): ByteSource => {
-  const gunzip = createGunzip({ chunkSize: 64 * 1024 });
+export const zlibGunzip: Decompressor = (src: ByteSource): ByteSource => viaTransform(src, createGunzip({ chunkSize: 64 * 1024 }), 'gzip');
+
+const createZstd = (zlib as unknown as { createZstdDecompress?: () => Transform }).createZstdDecompress;
+
+/** zstd through Node's zlib, when this Node has it. */
+export const zlibZstd: Decompressor | undefined = createZstd
+  ? (src: ByteSource): ByteSource => viaTransform(src, createZstd(), 'zstd')
+  : undefined;
+
+function viaTransform(src: ByteSource, gunzip: Transform, name: string): ByteSource {
   const out = new PassThrough({ highWaterMark: 64 * 1024 });
   pipeline(Readable.from(src, { objectMode: false }), gunzip, out, () => {});
   return (async function* () {
@@ -19,14 +29,14 @@ export const zlibGunzip: Decompressor = (src: ByteSource): ByteSource => {
       const e = err as NodeJS.ErrnoException;
       if (e.code && String(e.code).startsWith('Z_')) {
         throw new DecompressError('DECOMPRESS_FAILED',
-          `the gzip stream is corrupt or truncated (${e.message}); pull or load the image again`);
+          `the ${name} stream is corrupt or truncated (${e.message}); pull or load the image again`);
       }
       throw err;
     } finally {
       out.destroy();
     }
   })();
-};
+}
 
 /** The decompressors to use in Node. */
-export const nodeDecompressors: Decompressors = { gzip: zlibGunzip, zstd: fzstdDecompress };
+export const nodeDecompressors: Decompressors = { gzip: zlibGunzip, zstd: zlibZstd ?? fzstdDecompress };

@@ -77,6 +77,9 @@ describe('unpackLayer', () => {
     const r = await unpackLayer(chunks(zstd(tar), 7), { diffId: sha256(tar) });
     expect(r.compression).toBe('zstd');
     expect(text(at(r.tree.root, 'z'))).toBe('zz');
+    const big = zstd(await makeTar([{ name: 'r', data: 'x'.repeat(300_000) + 'y'.repeat(300_000) }]));
+    await expect(unpackLayer(chunks(big.subarray(0, big.length - 9)), { decompressors: nodeDecompressors }))
+      .rejects.toMatchObject({ code: expect.stringMatching(/BAD_COMPRESSION|BAD_TAR/) });
   });
 
   it('refuses a diff ID mismatch', async () => {
