@@ -247,6 +247,7 @@ export class TmpDir extends TmpNode {
     const child = this.entries.get(name);
     if (child === undefined) throw E.NOENT;
     if (child instanceof TmpDir) throw E.ISDIR;
+    if (!(child instanceof TmpNode)) throw E.PERM;
     this.entries.delete(name);
     this.changed();
     dropLink(child);
@@ -268,6 +269,8 @@ export class TmpDir extends TmpNode {
     if (!(newDir instanceof TmpDir) || newDir.fs !== this.fs) throw E.XDEV;
     if (newDir.nlink === 0) throw E.NOENT;
     const dst = newDir.entries.get(newName);
+    // Foreign nodes (devfs's fd/) are pinned.
+    if (!(src instanceof TmpNode) || (dst !== undefined && !(dst instanceof TmpNode))) throw E.PERM;
     if (dst === src) return;
     if (dst !== undefined) {
       if (dst instanceof TmpDir) {

@@ -20,6 +20,7 @@ import {
   type OpenOptions,
   type PathOps,
 } from './types.js';
+import { reopen } from './reopen.js';
 import { checkPath, type MountTable, type ParentWalk, walkFull, walkParent } from './walk.js';
 
 /** Default mode of files created through path_open (WASI passes none). */
@@ -70,7 +71,11 @@ export class VfsPathOps implements PathOps {
     }
     const ino = loc.inode;
     const name = displayPath(start.path, path);
-    if (ino.magic !== undefined) return this.openMagic(cred, ino, opts);
+    if (ino.magic !== undefined && opts.followSymlinks) {
+      const target = ino.magic(cred);
+      if (target === undefined) throw E.NOENT;
+      return reopen(cred, target, opts);
+    }
     if (ino.type === FileType.SYMBOLIC_LINK) throw (oflags & OFlags.DIRECTORY) !== 0 ? E.NOTDIR : E.LOOP;
     if ((oflags & OFlags.DIRECTORY) !== 0 && ino.type !== FileType.DIRECTORY) throw E.NOTDIR;
     const trunc = (oflags & OFlags.TRUNC) !== 0;
@@ -97,14 +102,6 @@ export class VfsPathOps implements PathOps {
       }
     }
     return file;
-  }
-
-  private openMagic(cred: Credentials, ino: Inode, opts: OpenOptions): OpenFile {
-    const f = ino.magic!(cred);
-    if (f === undefined) throw E.NOENT;
-    if ((opts.mode.write && !f.mode.write) || (opts.mode.read && !f.mode.read)) throw E.ACCES;
-    if ((opts.oflags & OFlags.DIRECTORY) !== 0 && f.filetype !== FileType.DIRECTORY) throw E.NOTDIR;
-    return f;
   }
 
   stat(cred: Credentials, dir: DirHandle, path: string, follow: boolean): Filestat {

@@ -131,6 +131,17 @@ class Walk {
     if (pushPath(this.stack, target) && last) this.slash = true;
   }
 
+  /** Continue the walk in the directory an fd magic link (`/dev/fd/3/...`) stands for. */
+  enterMagic(link: Inode): void {
+    if (++this.links > MAX_SYMLINKS) throw E.LOOP;
+    const f = link.magic!(this.cred);
+    if (f === undefined) throw E.NOENT;
+    const d = f.dir;
+    if (!(d instanceof Loc)) throw E.NOTDIR;
+    this.mnt = d.mnt;
+    this.ino = d.inode;
+  }
+
   /** Cross into a mount stacked on `child`, if any; returns the mount to use. */
   cross(child: Inode): [Mount, Inode] | null {
     let m = this.table.mountedOn(this.mnt, child);
@@ -159,7 +170,11 @@ export function walkFull(table: MountTable, cred: Credentials, start: Loc, path:
     const child = w.ino.lookup(name, cred);
     if (child === undefined) throw E.NOENT;
     const last = stack.length === 0;
-    if (child.type === FileType.SYMBOLIC_LINK && (!last || follow || w.slash)) {
+    if (child.magic !== undefined && !last) {
+      w.enterMagic(child);
+      continue;
+    }
+    if (child.type === FileType.SYMBOLIC_LINK && child.magic === undefined && (!last || follow || w.slash)) {
       w.expand(child, last);
       continue;
     }
@@ -207,7 +222,7 @@ export function walkParent(table: MountTable, cred: Credentials, start: Loc, pat
     checkName(name);
     const child = w.ino.lookup(name, cred);
     if (last) {
-      if (child !== undefined && child.type === FileType.SYMBOLIC_LINK && followFinal) {
+      if (child !== undefined && child.type === FileType.SYMBOLIC_LINK && child.magic === undefined && followFinal) {
         w.expand(child, true);
         if (stack.length === 0) {
           const here = new Loc(w.mnt, w.ino);
@@ -222,6 +237,10 @@ export function walkParent(table: MountTable, cred: Credentials, start: Loc, pat
       return { dir, name, child: new Loc(w.mnt, child), mounted: false, slash: w.slash };
     }
     if (child === undefined) throw E.NOENT;
+    if (child.magic !== undefined) {
+      w.enterMagic(child);
+      continue;
+    }
     if (child.type === FileType.SYMBOLIC_LINK) {
       w.expand(child, false);
       continue;
