@@ -217,7 +217,8 @@ export async function layerTar(adds: readonly AddSpec[], mtime: number): Promise
   const date = new Date(mtime * 1000);
   for (const it of sorted) {
     const name = it.type === 'directory' ? `${it.path}/` : it.path;
-    const base = { name, mode: it.mode, uid: 0, gid: 0, uname: '', gname: '', mtime: date };
+    // the type bit keeps a mode of 0 from being replaced by tar-stream's default; only 0o7777 is written
+    const base = { name, mode: it.mode | (it.type === 'directory' ? 0o040000 : 0o100000), uid: 0, gid: 0, uname: '', gname: '', mtime: date };
     await new Promise<void>((res, rej) => {
       const cb = (e?: Error | null): void => (e ? rej(e) : res());
       if (it.type === 'file') {

@@ -35,7 +35,8 @@ export async function makeTar(entries: TarEntrySpec[]): Promise<Uint8Array> {
     const header = {
       name: e.name,
       type,
-      mode: e.mode ?? (type === 'directory' ? 0o755 : 0o644),
+      // a type bit keeps mode 0 from being replaced by tar-stream's default (only 0o7777 is written)
+      mode: (e.mode ?? (type === 'directory' ? 0o755 : 0o644)) | (type === 'directory' ? 0o040000 : 0o100000),
       uid: e.uid ?? 0,
       gid: e.gid ?? 0,
       mtime: e.mtime ?? new Date(1_700_000_000_000),
