@@ -208,7 +208,16 @@ export class SnapshotStore {
   private async load(chainId: Digest, layer: LayerSource, parent: Digest | undefined, lowers: LayerTree[], opts: PrepareOptions): Promise<LayerTree> {
     const cached = this.cache.get(chainId);
     if (cached) return cached;
-    const disk = await this.readDisk(chainId);
+    let disk: LayerTree | undefined;
+    try {
+      disk = await this.readDisk(chainId);
+    } catch (err) {
+      if (!(err instanceof SnapshotError)) throw err;
+      // a damaged snapshot is rebuilt from the layer; its owners stay
+      this.opts.onWarning?.(`${err.message}; rebuilding it`);
+      const dir = this.pathOf(chainId);
+      for (const f of ['meta.json', 'index.json', 'data']) await fsp.rm(path.join(dir, f), { force: true });
+    }
     if (disk) {
       this.cache.set(chainId, disk);
       return disk;
@@ -252,8 +261,8 @@ export class SnapshotStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new SnapshotError('CORRUPT', `snapshot ${chainId} in ${dir} has an unreadable index; remove that directory (it is rebuilt from the layer on next use)`);
     }
-    const data = await fsp.readFile(path.join(dir, 'data'));
     try {
+      const data = await fsp.readFile(path.join(dir, 'data'));
       return decodeTree(index, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     } catch (err) {
       throw new SnapshotError('CORRUPT', `snapshot ${chainId} in ${dir} is damaged (${(err as Error).message}); remove that directory`);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -136,5 +136,22 @@ describe('SnapshotStore', () => {
     expect(names).toEqual([good.diffId.slice(7)]);
     expect(readdirSync(path.join(root, 'snapshots')).filter((n) => n.startsWith('.'))).toEqual([]);
     expect(existsSync(path.join(root, 'snapshots', 'sha256', good.diffId.slice(7), 'meta.json'))).toBe(true);
+  });
+
+  it('rebuilds a damaged snapshot from its layer, keeping its owners', async () => {
+    const l = await layer(store, [{ name: 'f', data: 'fine' }]);
+    const snaps = new SnapshotStore(root, store.content);
+    await snaps.prepare([l], { owner: 'o' });
+    const dir = snaps.pathOf(l.diffId);
+    writeFileSync(path.join(dir, 'index.json'), '{"version":1,"nodes":[{"k":"d","m":0,"u":0,"g":0,"t":"0","e":[["f",1]]},{"k":"f","m":0,"u":0,"g":0,"t":"0","off":0,"size":99}]}');
+    const warnings: string[] = [];
+    const again = new SnapshotStore(root, store.content, { onWarning: (w) => warnings.push(w) });
+    const [t] = await again.prepare([l]);
+    expect(file(t, 'f')).toBe('fine');
+    expect(warnings.join()).toMatch(/damaged.*rebuilding/);
+    expect((await again.info(l.diffId)).owners).toEqual(['o']);
+    rmSync(path.join(dir, 'data'));
+    const [t2] = await new SnapshotStore(root, store.content).prepare([l]);
+    expect(file(t2, 'f')).toBe('fine');
   });
 });
