@@ -123,7 +123,11 @@ export interface Writer {
   readonly ref: string;
   /** Bytes in the ingest so far (non-zero when resuming). */
   readonly offset: number;
-  /** Append `chunk` and feed it to the running digest (`chunk` may be kept until the next flush: do not reuse it). */
+  /**
+   * Append `chunk` and feed it to the running digest. Writes may be batched
+   * (do not reuse `chunk`); the bytes are in the ingest once `total` is
+   * reached, and at commit and close.
+   */
   write(chunk: Uint8Array): Promise<void>;
   /** Digest of the bytes written so far. */
   digest(): Digest;
@@ -334,7 +338,7 @@ export class FsContentStore implements ContentStore {
         startedAt: sameTarget && old ? old.startedAt : new Date().toISOString(),
       };
       await writeFileAtomic(metaFile, JSON.stringify(meta));
-      return await FsWriter.open(this, dir, opts.ref);
+      return await FsWriter.open(this, dir, opts.ref, opts.total);
     } catch (err) {
       await fsp.rm(path.join(dir, 'lock'), { force: true });
       throw err;
@@ -458,13 +462,14 @@ class FsWriter implements Writer {
     private readonly dir: string,
     readonly ref: string,
     private fh: fsp.FileHandle,
+    private readonly total?: number,
   ) {}
 
   /** Open the ingest's data file for appending, re-hashing what is already there. */
-  static async open(store: FsContentStore, dir: string, ref: string): Promise<FsWriter> {
+  static async open(store: FsContentStore, dir: string, ref: string, total?: number): Promise<FsWriter> {
     const dataFile = path.join(dir, 'data');
     const fh = await fsp.open(dataFile, 'a', 0o644);
-    const w = new FsWriter(store, dir, ref, fh);
+    const w = new FsWriter(store, dir, ref, fh, total);
     const { size } = await fh.stat();
     if (size > 0) {
       for await (const chunk of createReadStream(dataFile, { highWaterMark: 1 << 20 })) w.digester.update(chunk as Buffer);
@@ -485,7 +490,7 @@ class FsWriter implements Writer {
     this.digester.update(chunk);
     this.pending.push(chunk);
     this.pendingBytes += chunk.byteLength;
-    if (this.pendingBytes >= FLUSH_BYTES) await this.flush();
+    if (this.pendingBytes >= FLUSH_BYTES || this.digester.size === this.total) await this.flush();
   }
 
   /** Write the buffered chunks to the ingest file (one writev). */

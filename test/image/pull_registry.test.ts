@@ -58,6 +58,12 @@ describe('pull from a real docker-registry', () => {
     const legacy = layout.image({ layers: [{ data: wasmModule(32), mediaType: MediaType.WASM_LAYER_LEGACY }] });
     layout.tag('legacy', legacy);
 
+    const x = await gzipLayer({ 'x.bin': wasmModule(4000) });
+    const y = await gzipLayer({ 'y.bin': wasmModule(4000) });
+    layout.tag('xy', layout.image({ layers: [x, y] }));
+    layout.tag('yx', layout.image({ layers: [y, x] }));
+    await pushLayout(layout, 'xy', `${reg.host}/test/shared:xy`);
+    await pushLayout(layout, 'yx', `${reg.host}/test/shared:yx`);
     await pushLayout(layout, 'simple', `${reg.host}/test/simple:1`);
     await pushLayout(layout, 'simple', `${reg.host}/test/docker:v2s2`, '--format', 'v2s2');
     await pushLayout(layout, 'multi', `${reg.host}/test/multi:1`, '--all');
@@ -144,6 +150,15 @@ describe('pull from a real docker-registry', () => {
     const r = await pullImage(store, `${reg.host}/test/simple@${digests.simple}`, { client: client() });
     expect(r.name).toBe(`${reg.host}/test/simple@${digests.simple}`);
     await expect(pullImage(store, `${reg.host}/test/simple:nope`, { client: client() })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('pulls of images sharing layers in opposite orders run together without deadlock, each layer fetched once', async () => {
+    const store = await newStore();
+    const [a, b] = await Promise.all(['xy', 'yx'].map((t) => pullImage(store, `${reg.host}/test/shared:${t}`, { client: client(), concurrency: 2 })));
+    expect(a.layers.map((l) => l.digest).reverse()).toEqual(b.layers.map((l) => l.digest));
+    const layerFetches = a.fetched.blobs + b.fetched.blobs - 2; // minus the two configs
+    expect(layerFetches).toBe(2);
+    expect((await store.images.list()).length).toBe(2);
   });
 
   it('shares one download between concurrent pulls of one image', async () => {
