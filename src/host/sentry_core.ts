@@ -8,11 +8,13 @@
  */
 import { Signal } from '../../kernel/abi/wasi.js';
 import type { Host } from '../../kernel/host.js';
-import { SentryOp, SentryTasks } from '../../kernel/platform/sentry.js';
+import { SentryOp, SentryStatus, SentryTasks } from '../../kernel/platform/sentry.js';
 import type { ExitStatus } from '../../kernel/task/exit.js';
 import { Sandbox, SandboxError } from '../runtime/sandbox.js';
 import { ChannelServer, PENDING, createChannelBuffer, createHubBuffer } from './channel.js';
 import type { CgroupStats, DiffEntry, ProcessSpec, SandboxSpec, SentryApi, SentryEvent, SpawnResult } from './protocol.js';
+
+const OOM_REASON = 'OOM-killed';
 
 /** Options of a Sentry. */
 export interface SentryOptions {
@@ -52,11 +54,14 @@ export class SentryCore implements SentryApi {
     });
     this.server = new ChannelServer(this.hubBuf, (id, op, arg) => {
       const owner = this.owners.get(id);
-      if (owner && op < SentryOp.EXIT) {
-        const sb = this.sandboxes.get(owner[0]);
-        if (sb) sb.syscalls++;
-      }
+      const sb = owner ? this.sandboxes.get(owner[0]) : undefined;
+      if (sb && op < SentryOp.EXIT) sb.syscalls++;
       const r = this.tasks.handle(id, op, arg);
+      if (sb && sb.spec.memoryMax !== null && op !== SentryOp.EXIT) {
+        this.checkMemory(sb);
+        const st = this.tasks.task(id)?.exitStatus;
+        if (r !== null && st && r.status >= 0) return { status: SentryStatus.EXIT, value: st };
+      }
       return r === null ? PENDING : r;
     }, {
       defer: opts.defer,
@@ -128,18 +133,22 @@ export class SentryCore implements SentryApi {
     this.tasks.register(channelId, sb.kernel, rec.task, {
       isPaused: () => sb.paused || rec.task.state === 'stopped',
       onExit: (status) => this.onExit(sb, pid, status),
-      onMemory: (bytes) => {
-        if (sb.chargeMemory(pid, bytes)) {
-          sb.noteOomKill();
-          this.tasks.terminate(channelId, { code: 0, signal: Signal.KILL, reason: 'OOM-killed: memory.max exceeded' });
-        }
-      },
+      onMemory: (bytes) => sb.chargeMemory(pid, bytes),
     });
     return { pid, channelId, channel, hub: this.hubBuf };
   }
 
+  /** The OOM killer: a container over memory.max (guest memories plus upper-layer bytes) loses its init, and so every task. */
+  private checkMemory(sb: Sandbox): void {
+    if (!sb.overLimit()) return;
+    const init = sb.tasks.get(1) ?? [...sb.tasks.values()][0];
+    if (!init || init.task.exitStatus !== null) return;
+    sb.noteOomKill();
+    this.tasks.terminate(init.channelId, { code: 0, signal: Signal.KILL, reason: `${OOM_REASON}: memory.max (${sb.spec.memoryMax} bytes) exceeded` });
+  }
+
   private onExit(sb: Sandbox, pid: number, status: ExitStatus): void {
-    const oomKilled = (status.reason ?? '').startsWith('OOM') || this.looksOom(sb, pid, status);
+    const oomKilled = (status.reason ?? '').startsWith(OOM_REASON);
     this.emit({ t: 'exit', id: sb.id, pid, status, oomKilled });
     // pid namespace: when init ends, every other task of the container ends (SIGKILL)
     if (pid === 1) {
@@ -147,16 +156,6 @@ export class SentryCore implements SentryApi {
         if (opid !== 1 && t.task.exitStatus === null) this.tasks.terminate(t.channelId, { code: 0, signal: Signal.KILL });
       }
     }
-  }
-
-  /** A trap while the guest's memory sits at memory.max is the guest failing to grow: an OOM. */
-  private looksOom(sb: Sandbox, pid: number, status: ExitStatus): boolean {
-    if (!status.reason?.startsWith('trap') || sb.spec.memoryMax === null) return false;
-    const t = sb.tasks.get(pid);
-    if (!t) return false;
-    const over = sb.memoryCurrent() + 65536 > sb.spec.memoryMax;
-    if (over) sb.noteOomKill();
-    return over;
   }
 
   writeStdin(id: string, pid: number, data: Uint8Array | null): void {

@@ -79,18 +79,23 @@ export class Sandbox {
     return n;
   }
 
-  /** Record a task's guest memory size; returns true if the container is over memory.max. */
-  chargeMemory(pid: number, bytes: number): boolean {
+  /** Record a task's guest memory size (reported by its app worker when it changes). */
+  chargeMemory(pid: number, bytes: number): void {
     const t = this.tasks.get(pid);
     if (t) t.memBytes = bytes;
     const cur = this.memoryCurrent();
     if (cur > this.peak) this.peak = cur;
     const max = this.spec.memoryMax;
-    if (max !== null && cur >= max) {
-      this.events.max++;
-      return cur > max;
-    }
-    return false;
+    if (max !== null && cur >= max - 65536) this.events.max++;
+  }
+
+  /** True if memory.current exceeds memory.max (the OOM killer's test). */
+  overLimit(): boolean {
+    const max = this.spec.memoryMax;
+    if (max === null) return false;
+    const cur = this.memoryCurrent();
+    if (cur > this.peak) this.peak = cur;
+    return cur > max;
   }
 
   /** Count an OOM kill in memory.events. */
