@@ -111,7 +111,9 @@ export function runInline(task: Task, module: WebAssembly.Module, opts: InlineOp
   }
   const mem = instance.exports.memory;
   if (!(mem instanceof WebAssembly.Memory)) throw new ModuleError('NO_MEMORY', 'the module exports no memory named "memory"');
-  ctx.memory = new GuestMemory(mem);
+  const guest = new GuestMemory(mem);
+  ctx.memory = guest;
+  task.memoryBytes = () => guest.size;
   let status: ExitStatus;
   try {
     (instance.exports._start as () => void)();

@@ -58,6 +58,8 @@ export class Task {
    */
   cpuClock: (() => bigint) | null = null;
   private readonly cpuStartNs: bigint;
+  /** Size of the task's linear memory in bytes, set by the platform once instantiated (procfs VmRSS). */
+  memoryBytes: (() => number) | null = null;
   private readonly cred: Credentials;
 
   constructor(readonly ctx: TaskContext, opts: TaskOptions) {
