@@ -125,7 +125,7 @@ describe('pack', () => {
     restore = quiet();
     try {
       expect(await main(['--root', root2, 'load', '-i', out])).toBe(0);
-      expect(await main(['--root', root2, 'load'])).toBe(125);
+      expect(await main(['--root', root2, 'load', '-i', path.join(root2, 'missing.tar')])).toBe(125);
     } finally {
       restore();
     }

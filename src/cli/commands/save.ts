@@ -1,4 +1,8 @@
-/** `wasmvisor save -o OUT [--format F] IMAGE...`: export images to an OCI layout or a docker-archive. */
+/** `wasmvisor save [-o OUT] [--format F] IMAGE...`: export images to an OCI layout or a docker-archive (stdout when piped). */
+import { createReadStream, promises as fsp } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { parsePlatform } from '../../image/platform.js';
 import { storeFromCommand } from '../../image/registry_setup.js';
@@ -11,18 +15,30 @@ export function register(program: Command): void {
     .command('save')
     .description('save images to an oci-archive, an OCI layout directory or a docker-archive')
     .argument('<image...>', 'image names or ID prefixes')
-    .option('-o, --output <path>', 'file (archives) or directory (oci-dir) to write')
+    .option('-o, --output <path>', 'file (archives) or directory (oci-dir) to write; - or none: stdout (archives)')
     .option('--format <format>', `one of ${SAVE_FORMATS.join(', ')}`, 'oci-archive')
     .option('--platform <os/arch[/variant]>', 'platform to save from a multi-platform image')
     .action(async (images: string[], opts: { output?: string; format: string; platform?: string }, c: Command) => {
-      if (!opts.output) throw new CliExit(125, 'save needs -o FILE|DIR (writing to stdout is not supported)');
       if (!SAVE_FORMATS.includes(opts.format as SaveFormat)) {
         throw new CliExit(125, `--format ${opts.format} is not one of ${SAVE_FORMATS.join(', ')}`);
       }
+      const toStdout = opts.output === '-' || opts.output === undefined;
+      if (toStdout && opts.format === 'oci-dir') throw new CliExit(125, 'save --format oci-dir needs -o DIR');
+      if (toStdout && process.stdout.isTTY) throw new CliExit(125, 'save needs -o FILE, or stdout redirected to a file or pipe');
       const store = await storeFromCommand(c);
-      await saveImages(store, images, opts.output, {
-        format: opts.format as SaveFormat,
-        platforms: opts.platform ? [parsePlatform(opts.platform)] : undefined,
-      });
+      let out = opts.output!;
+      if (toStdout) {
+        await fsp.mkdir(path.join(store.root, 'tmp'), { recursive: true });
+        out = path.join(store.root, 'tmp', `save-${randomBytes(6).toString('hex')}.tar`);
+      }
+      try {
+        await saveImages(store, images, out, {
+          format: opts.format as SaveFormat,
+          platforms: opts.platform ? [parsePlatform(opts.platform)] : undefined,
+        });
+        if (toStdout) await pipeline(createReadStream(out), process.stdout, { end: false });
+      } finally {
+        if (toStdout) await fsp.rm(out, { force: true });
+      }
     });
 }
