@@ -22,7 +22,15 @@
 import { writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { E } from '../../kernel/errno.js';
+import { createDevFs } from '../../kernel/fs/devfs.js';
+import { layerTreeFromHost } from '../../kernel/fs/host_layer.js';
+import { HostFsMount } from '../../kernel/fs/hostfs.js';
+import type { LayerTree } from '../../kernel/fs/layer_tree.js';
+import { OverlayFs } from '../../kernel/fs/overlay.js';
+import { ProcFs } from '../../kernel/fs/procfs.js';
 import { TmpFs } from '../../kernel/fs/tmpfs.js';
+import type { FileSystem } from '../../kernel/vfs/superblock.js';
 import type { Host } from '../../kernel/host.js';
 import { Kernel } from '../../kernel/kernel.js';
 import { ModuleError, runInline } from '../../kernel/platform/inline.js';
@@ -34,6 +42,7 @@ import type { Task } from '../../kernel/task/task.js';
 import { MountNamespace } from '../../kernel/vfs/mount_ns.js';
 import { FileType, OFlags, type Credentials, type OpenFile } from '../../kernel/vfs/types.js';
 import { CaptureSink, createNodeHost, nodeConsoleSink, nodeConsoleSource } from '../host/node_host.js';
+import { NodeHostFs } from '../host/node_hostfs.js';
 
 /** A `-v HOST:CTR[:ro]` bind. */
 export interface BindMount {
@@ -168,13 +177,47 @@ function openDir(ns: MountNamespace, path: string): OpenFile {
   });
 }
 
-/** Build the container's mount namespace. */
-function buildMounts(host: Host, opts: RunWasmOptions): MountNamespace {
-  if (opts.rootfs !== undefined) throw new RunWasmError('BAD_OPTION', '--rootfs is not available yet (waiting on the overlay and hostfs filesystems)');
-  if (opts.mounts && opts.mounts.length > 0) throw new RunWasmError('BAD_OPTION', '-v is not available yet (waiting on hostfs)');
-  const ns = new MountNamespace(new TmpFs(host, { source: 'rootfs' }));
-  ns.mount('/tmp', new TmpFs(host, { mode: 0o1777 }), { mkdirs: true });
-  for (const d of ['/dev', '/proc']) ns.pathOps.mkdir(ROOT, ns.rootHandle(), d, 0o755);
+/** Build the container's mount namespace: root (tmpfs, or overlay over --rootfs), /dev, /proc, /tmp, binds. */
+function buildMounts(host: Host, kernel: Kernel, opts: RunWasmOptions): MountNamespace {
+  let rootFs: FileSystem;
+  if (opts.rootfs !== undefined) {
+    if (!host.hostfs) throw new RunWasmError('BAD_OPTION', '--rootfs needs host directory access, which this host lacks');
+    let lower: LayerTree;
+    try {
+      if (host.hostfs.lstat(opts.rootfs).kind !== 'dir') throw E.NOTDIR;
+      lower = layerTreeFromHost(host.hostfs, opts.rootfs);
+    } catch (e) {
+      const why = e === E.NOTDIR ? 'is not a directory' : e === E.NOENT ? 'does not exist' : `cannot be read (${(e as Error).message})`;
+      throw new RunWasmError('BAD_OPTION', `--rootfs: ${opts.rootfs} ${why}`);
+    }
+    rootFs = new OverlayFs([lower], host);
+  } else {
+    rootFs = new TmpFs(host, { source: 'rootfs' });
+  }
+  const ns = new MountNamespace(rootFs);
+  ns.mount('/dev', createDevFs(host), { mkdirs: true });
+  ns.mount('/proc', new ProcFs(kernel.procSource({ mounts: () => ns.mounts() }), host), { mkdirs: true });
+  try {
+    ns.pathOps.mkdir(ROOT, ns.rootHandle(), '/tmp', 0o1777);
+  } catch (e) {
+    if (e !== E.EXIST) throw e;
+  }
+  const binds = [...(opts.mounts ?? [])].sort((a, b) => a.container.split('/').length - b.container.split('/').length);
+  for (const b of binds) {
+    if (!host.hostfs) throw new RunWasmError('BAD_OPTION', '-v needs host directory access, which this host lacks');
+    let fs: HostFsMount;
+    try {
+      fs = new HostFsMount(host.hostfs, b.host, host, { readonly: b.readonly === true });
+    } catch (e) {
+      const why = e === E.NOTDIR ? 'is not a directory' : e === E.NOENT ? 'does not exist' : `cannot be used (${(e as Error).message})`;
+      throw new RunWasmError('BAD_OPTION', `-v ${b.host}:${b.container}: ${b.host} ${why}`);
+    }
+    try {
+      ns.mount(b.container, fs, { mkdirs: true, readonly: b.readonly === true });
+    } catch (e) {
+      throw new RunWasmError('BAD_OPTION', `-v ${b.host}:${b.container}: cannot mount on ${b.container} (${(e as Error).message})`);
+    }
+  }
   return ns;
 }
 
@@ -219,10 +262,10 @@ function normalizeWorkdir(w: string | undefined): string {
 /** Run a WASI command module to completion in a fresh container. */
 export async function runWasm(opts: RunWasmOptions): Promise<RunWasmResult> {
   const module = await loadModule(opts);
-  const host = opts.host ?? createNodeHost();
+  const host = opts.host ?? createNodeHost({ hostfs: new NodeHostFs() });
   const kernel = new Kernel(host);
   const workdir = normalizeWorkdir(opts.workdir);
-  const ns = buildMounts(host, opts);
+  const ns = buildMounts(host, kernel, opts);
   if (workdir !== '/') {
     let cur = '';
     for (const part of workdir.split('/').filter(Boolean)) {

@@ -1,0 +1,97 @@
+import { linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runWasm } from '../../src/runtime/run_wasm.js';
+
+const FSUTIL = join(import.meta.dirname, 'fixtures/fsutil.wasm');
+
+async function fsutil(args: string[], opts: Parameters<typeof runWasm>[0] = {}) {
+  const r = await runWasm({ file: FSUTIL, args, stdout: 'capture', stderr: 'capture', ...opts });
+  return r.stdout!;
+}
+
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const n of readdirSync(d).sort()) {
+      const p = join(d, n);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else out[p] = `${st.mtimeMs}:${readFileSync(p, 'utf8')}`;
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+describe('the default container filesystem', () => {
+  it('has an empty root with /dev, /proc and /tmp', async () => {
+    expect(await fsutil(['/', '/dev', '/tmp'])).toBe([
+      '/: . .. dev proc tmp',
+      '/dev: . .. null zero full random urandom fd stdin stdout stderr',
+      '/tmp: . ..',
+      '',
+    ].join('\n'));
+  });
+
+  it('/proc shows the task', async () => {
+    const out = await fsutil(['@/proc/self/status', '@/proc/mounts'], { argv0: 'myprog' });
+    expect(out).toMatch(/^Name:\tmyprog$/m);
+    expect(out).toMatch(/^Pid:\t1$/m);
+    expect(out).toContain('rootfs / tmpfs rw 0 0\n');
+    expect(out).toContain('proc /proc proc rw 0 0\n');
+  });
+
+  it('files written in the container are gone afterwards', async () => {
+    expect(await fsutil(['>/tmp/a=1', '@/tmp/a'])).toBe('1');
+    expect(await fsutil(['@/tmp/a'])).toBe('cat /tmp/a: fail\n');
+  });
+});
+
+describe('--rootfs', () => {
+  it('shows the host directory and never modifies it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wv-rootfs-'));
+    mkdirSync(join(dir, 'etc'));
+    writeFileSync(join(dir, 'etc/msg'), 'from host\n');
+    symlinkSync('msg', join(dir, 'etc/link'));
+    linkSync(join(dir, 'etc/msg'), join(dir, 'etc/hard'));
+    const before = snapshot(dir);
+    const out = await fsutil(['/etc', '@/etc/link', '>/etc/msg=changed', '@/etc/msg', '@/etc/hard', '>/new=x', '/'], { rootfs: dir });
+    expect(out).toBe([
+      '/etc: . .. hard link msg',
+      'from host',
+      'changedchanged/: . .. etc dev proc tmp new',
+      '',
+    ].join('\n'));
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it('a missing rootfs is a runtime error naming it', async () => {
+    await expect(runWasm({ file: FSUTIL, rootfs: '/nonexistent-rootfs' })).rejects.toThrow(/--rootfs: \/nonexistent-rootfs does not exist/);
+  });
+});
+
+describe('-v HOST:CTR[:ro]', () => {
+  it('binds a host directory read-write, and read-only with :ro', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wv-bind-'));
+    writeFileSync(join(dir, 'in.txt'), 'in\n');
+    const out = await fsutil(['@/data/in.txt', '>/data/out.txt=out', '>/ro/x=no', '/ro'], {
+      mounts: [{ host: dir, container: '/data' }, { host: dir, container: '/ro', readonly: true }],
+    });
+    expect(out).toBe('in\nwrite /ro/x: fail\n/ro: . .. in.txt out.txt\n');
+    expect(readFileSync(join(dir, 'out.txt'), 'utf8')).toBe('out');
+    expect(readdirSync(dir).sort()).toEqual(['in.txt', 'out.txt']);
+  });
+
+  it('each bind is also a preopen under its container path', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wv-bind-'));
+    const lines: string[] = [];
+    await runWasm({ file: FSUTIL, args: ['/data'], stdout: 'null', mounts: [{ host: dir, container: '/data' }], strace: (l) => lines.push(l) });
+    expect(lines.some((l) => /fd_prestat_get\(fd=4\) = 0 SUCCESS → "\/data"/.test(l))).toBe(true);
+  });
+
+  it('a missing host directory is a runtime error', async () => {
+    await expect(runWasm({ file: FSUTIL, mounts: [{ host: '/nonexistent-bind', container: '/x' }] })).rejects.toThrow(/does not exist/);
+  });
+});
