@@ -93,7 +93,7 @@ export class DeviceFile implements OpenFile {
   }
   release(): void {}
   describe(): string {
-    return this.req.path;
+    return this.req.loc.path;
   }
 }
 

@@ -85,9 +85,9 @@ export class GeneratedFile implements OpenFile {
   constructor(private readonly node: Inode, private readonly data: Uint8Array, req: OpenRequest) {
     this.fdflags = req.fdflags;
     this.mode = req.mode;
-    this.path = req.path;
+    this.loc = req.loc;
   }
-  private readonly path: string;
+  private readonly loc: OpenRequest['loc'];
   read(max: number): Uint8Array {
     const r = this.pread(max, BigInt(this.off));
     this.off += r.length;
@@ -140,7 +140,7 @@ export class GeneratedFile implements OpenFile {
   }
   release(): void {}
   describe(): string {
-    return this.path;
+    return this.loc.path;
   }
 }
 

@@ -92,7 +92,7 @@ abstract class Description implements OpenFile {
     this.loc.inode.closed?.();
   }
   describe(): string {
-    return this.req.path;
+    return this.req.loc.path;
   }
 }
 

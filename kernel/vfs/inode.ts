@@ -31,10 +31,8 @@ export interface OpenRequest {
   mode: OpenMode;
   fdflags: number;
   cred: Credentials;
-  /** Where the inode was reached (mount flags, describe()). */
+  /** Where the inode was reached (mount flags; `loc.path` for describe()). */
   loc: Loc;
-  /** Path for `describe()`. */
-  path: string;
 }
 
 /** Time argument of setTimes: absolute ns, 'now', or null (unchanged). */

@@ -34,12 +34,30 @@ export class Mount {
 /** A directory or file as reached through a mount: the concrete DirHandle. */
 export class Loc implements DirHandle {
   readonly __dirHandle = true as const;
+  private shown: string | null;
   constructor(
     readonly mnt: Mount,
     readonly inode: Inode,
-    /** Best-known absolute path, for describe() and strace; informative only. */
-    readonly path = '?',
-  ) {}
+    /** Absolute path, or the location and relative path it was reached by (joined on demand). */
+    path: string | { base: Loc; rel: string } = '?',
+  ) {
+    if (typeof path === 'string') this.shown = path;
+    else {
+      this.shown = null;
+      this.from = path;
+    }
+  }
+  private from: { base: Loc; rel: string } | null = null;
+
+  /** Best-known absolute path, for describe() and strace; informative only. */
+  get path(): string {
+    if (this.shown === null) {
+      const f = this.from!;
+      this.shown = displayPath(f.base.path, f.rel);
+      this.from = null;
+    }
+    return this.shown;
+  }
 }
 
 /**

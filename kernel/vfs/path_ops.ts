@@ -8,7 +8,7 @@
 import { E } from '../errno.js';
 import { type Inode, isDir } from './inode.js';
 import { DirDescription, RegularDescription, applyTimes } from './file_description.js';
-import { displayPath, Loc } from './mount.js';
+import { Loc } from './mount.js';
 import { checkPerm, checkSticky, MAY_EXEC, MAY_READ, MAY_WRITE } from './perm.js';
 import {
   type Credentials,
@@ -70,7 +70,6 @@ export class VfsPathOps implements PathOps {
       loc = walkFull(this.table, cred, start, path, opts.followSymlinks);
     }
     const ino = loc.inode;
-    const name = displayPath(start.path, path);
     if (ino.magic !== undefined && opts.followSymlinks) {
       const target = ino.magic(cred);
       if (target === undefined) throw E.NOENT;
@@ -83,15 +82,15 @@ export class VfsPathOps implements PathOps {
     if (ino.type === FileType.DIRECTORY) {
       if (writing) throw E.ISDIR;
       if (cred.uid !== 0 && opts.mode.read) checkPerm(cred, ino, MAY_READ);
-      const dloc = new Loc(loc.mnt, ino, name);
-      return new DirDescription({ mode: opts.mode, fdflags: opts.fdflags, cred, loc: dloc, path: name });
+      const dloc = new Loc(loc.mnt, ino, { base: start, rel: path });
+      return new DirDescription({ mode: opts.mode, fdflags: opts.fdflags, cred, loc: dloc });
     }
     if (!created && cred.uid !== 0) {
       checkPerm(cred, ino, (opts.mode.read ? MAY_READ : 0) | (writing ? MAY_WRITE : 0));
     }
     const isData = ino.type === FileType.REGULAR_FILE;
     if (writing && isData && loc.mnt.isReadonly) throw E.ROFS;
-    const req = { mode: opts.mode, fdflags: opts.fdflags, cred, loc, path: name };
+    const req = { mode: opts.mode, fdflags: opts.fdflags, cred, loc: new Loc(loc.mnt, ino, { base: start, rel: path }) };
     const file = ino.open(req);
     if (trunc && isData && !created) {
       try {
