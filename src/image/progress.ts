@@ -106,7 +106,7 @@ export class TtyProgress implements Progress {
     const b = this.bars.get(id);
     if (!b) return;
     if (status !== 'done') b.bar.update(b.value, { speed: status === 'exists' ? 'already present' : status });
-    else b.bar.update(b.bar.getTotal());
+    else b.bar.update(b.bar.getTotal(), { done: formatBytes(b.bar.getTotal()) });
     b.bar.stop();
   }
 
