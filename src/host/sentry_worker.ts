@@ -5,24 +5,8 @@
  * first message carries `{ port }`.
  */
 import { expose } from 'comlink';
-import type { Host } from '../../kernel/host.js';
+import { portableHost } from './browser_host.js';
 import { SentryCore } from './sentry_core.js';
-
-/** A portable Host from web APIs (performance.now, crypto, Atomics.wait in workers). */
-export function portableHost(): Host {
-  const t0 = performance.now();
-  const epoch = BigInt(Date.now()) * 1_000_000n;
-  const mono = () => BigInt(Math.round((performance.now() - t0) * 1e6));
-  const cell = new Int32Array(new SharedArrayBuffer(4));
-  return {
-    realtimeNs: () => epoch + mono(),
-    monotonicNs: mono,
-    cpuTimeNs: mono,
-    randomFill: (b) => { crypto.getRandomValues(b); },
-    sleepSync: (ns) => { Atomics.wait(cell, 0, 0, Number(ns) / 1e6); },
-    logBug: (m, e) => console.error(`wasmvisor: kernel bug: ${m}:`, e),
-  };
-}
 
 /** A next-turn scheduler that does not clamp like nested setTimeout(0). */
 function messageChannelDefer(): (fn: () => void) => void {
