@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LayerDir, LayerNode } from '../../kernel/fs/layer_tree.js';
 import { unpackLayer } from '../../src/image/unpack.js';
+import { unpackLayerWith } from '../../src/image/unpack_core.js';
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { nodeDecompressors } from '../../src/image/decompress_node.js';
 import { chunks, gzip, makeTar, sha256, zstd } from '../support/oci_fixtures.js';
 import { itWithTools } from '../support/tools.js';
@@ -124,5 +127,27 @@ describe('unpackLayer', () => {
     expect(r.warnings.join()).toMatch(/end-of-archive/);
     await expect(unpackLayer(chunks(tar.subarray(0, 512 * 3 + 1)))).rejects.toMatchObject({ code: 'BAD_TAR' });
     await expect(unpackLayer(chunks(tar.subarray(0, 512 * 2 + 100)))).rejects.toMatchObject({ code: 'BAD_TAR' });
+  });
+
+  it('the core runs with any hasher and imports nothing from node: (browser-ready)', async () => {
+    const tar = await makeTar([{ name: 'f', data: 'x' }]);
+    let fed = 0;
+    const h = createHash('sha256');
+    const r = await unpackLayerWith(chunks(gzip(tar)), () => ({
+      update: (c) => { fed += c.length; h.update(c); },
+      digest: () => `sha256:${h.copy().digest('hex')}`,
+    }));
+    expect(fed).toBe(tar.length);
+    expect(r.diffId).toBe(sha256(tar));
+    const seen = new Set<string>();
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const text = readFileSync(file, 'utf8');
+      expect(text, file).not.toMatch(/from 'node:/);
+      for (const m of text.matchAll(/^import (?!type)[^;]*from '(\.[^']+)\.js'/gm)) visit(join(file, '..', `${m[1]}.ts`));
+    };
+    visit(join(__dirname, '../../src/image/unpack_core.ts'));
+    expect(seen.size).toBeGreaterThan(3);
   });
 });
