@@ -31,7 +31,7 @@ import { nodeDecompressors } from './decompress_node.js';
 import { digestHex, isDigest, type Digest } from './digest.js';
 import type { Descriptor } from './manifest.js';
 import { WASM_LAYER_TYPES, TAR_LAYER_TYPES } from './media_types.js';
-import { decodeTree, encodeTree, type EncodedTree } from './snapshot_codec.js';
+import { decodeTree, encodeTreeParts, type EncodedTree } from './snapshot_codec.js';
 import { unpackLayer, type UnpackLimits } from './unpack.js';
 import { wasmLayerTree } from './unpack_wasm.js';
 
@@ -274,13 +274,23 @@ export class SnapshotStore {
     const tmp = path.join(top, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
     await fsp.mkdir(tmp, { recursive: true });
     try {
-      const { index, data } = encodeTree(tree);
+      const { index, parts } = encodeTreeParts(tree);
       const meta: Omit<SnapshotInfo, 'owners'> = {
         chainId, diffId: layer.diffId, layerDigest: layer.descriptor.digest,
         mediaType: layer.descriptor.mediaType, bytes: tree.bytes, createdAt: new Date().toISOString(),
       };
       if (parent) meta.parent = parent;
-      await fsp.writeFile(path.join(tmp, 'data'), data);
+      const fh = await fsp.open(path.join(tmp, 'data'), 'w');
+      try {
+        for (let i = 0; i < parts.length; i += 256) {
+          const batch = parts.slice(i, i + 256);
+          const want = batch.reduce((a, b) => a + b.length, 0);
+          const { bytesWritten } = await fh.writev(batch);
+          if (bytesWritten !== want) throw new SnapshotError('CORRUPT', `short write of snapshot data in ${tmp} (disk full?)`);
+        }
+      } finally {
+        await fh.close();
+      }
       await fsp.writeFile(path.join(tmp, 'index.json'), JSON.stringify(index));
       await fsp.writeFile(path.join(tmp, 'meta.json'), JSON.stringify(meta, null, 2));
       await fsp.mkdir(path.join(tmp, 'owners'));

@@ -28,6 +28,15 @@ export interface EncodedTree {
 
 /** Serialize `tree`: the index and the data blob. */
 export function encodeTree(tree: LayerTree): { index: EncodedTree; data: Uint8Array } {
+  const { index, parts, size } = encodeTreeParts(tree);
+  const data = new Uint8Array(size);
+  let p = 0;
+  for (const f of parts) { data.set(f, p); p += f.length; }
+  return { index, data };
+}
+
+/** Serialize `tree` without copying file bytes: the index and the data blob as its parts in order. */
+export function encodeTreeParts(tree: LayerTree): { index: EncodedTree; parts: Uint8Array[]; size: number } {
   const nodes: EncodedNode[] = [];
   const ids = new Map<LayerNode, number>();
   const files: Uint8Array[] = [];
@@ -61,10 +70,7 @@ export function encodeTree(tree: LayerTree): { index: EncodedTree; data: Uint8Ar
     return id;
   };
   visit(tree.root);
-  const data = new Uint8Array(off);
-  let p = 0;
-  for (const f of files) { data.set(f, p); p += f.length; }
-  return { index: { version: 1, id: tree.id, bytes: tree.bytes, nodes }, data };
+  return { index: { version: 1, id: tree.id, bytes: tree.bytes, nodes }, parts: files, size: off };
 }
 
 /** Rebuild a frozen tree from its index and data blob; throws on an inconsistent index. */
