@@ -149,7 +149,9 @@ export class RegistryClient {
         }
         lastErr = err;
         attempt++;
-        if ((err as NodeJS.ErrnoException).code === 'ECONNREFUSED' && ep.mirror) break;
+        const code = (err as NodeJS.ErrnoException).code ?? '';
+        if (code === 'ECONNREFUSED' && ep.mirror) break;
+        if (code === 'ENOTFOUND' || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) break; // retrying cannot help
         if (attempt < attempts) await sleep((this.opts.backoffMs ?? 200) * 2 ** (attempt - 1));
         continue;
       }
@@ -171,11 +173,16 @@ export class RegistryClient {
       return res;
     }
     const e = lastErr as NodeJS.ErrnoException | undefined;
-    throw new RegistryError(
-      'UNREACHABLE',
-      `cannot reach registry ${ep.host}: ${e?.code ?? ''} ${e?.message ?? 'too many failures'}`.replace(/\s+/g, ' ').trim() +
-        (ep.insecure ? '' : ' (for a plain-HTTP or self-signed registry, use --tls-verify=false or mark it insecure in registries.conf)'),
-    );
+    const code = e?.code ?? '';
+    const tls = /CERT|SELF_SIGNED|ERR_TLS|ERR_SSL|EPROTO|UNABLE_TO_VERIFY/.test(code);
+    const hint = tls && !ep.insecure
+      ? ' (for a plain-HTTP or self-signed registry, use --tls-verify=false or mark it insecure in registries.conf)'
+      : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+        ? ' (check the registry name and your DNS)'
+        : code === 'ECONNREFUSED'
+          ? ' (is the registry running on that port?)'
+          : '';
+    throw new RegistryError('UNREACHABLE', `cannot reach registry ${ep.host}: ${`${code} ${e?.message ?? 'too many failures'}`.trim()}${hint}`);
   }
 
   private cachedAuth(ep: Endpoint, scopes: string[]): string | undefined {
