@@ -125,8 +125,9 @@ export class RegularDescription extends Description {
   pwrite(data: Uint8Array, offset: bigint): number {
     if (!this.mode.write) throw E.BADF;
     const ino = this.loc.inode;
-    // Linux: with O_APPEND, pwrite appends regardless of the offset.
-    const pos = (this.fdflags & FdFlags.APPEND) !== 0 ? ino.size() : toSafe(offset);
+    // WASI (wasi-testsuite pwrite-with-append): the offset counts even with
+    // APPEND, unlike Linux's pwrite on O_APPEND.
+    const pos = toSafe(offset);
     if (pos + data.length > MAX_OFFSET) throw E.FBIG;
     return ino.writeAt(pos, data);
   }

@@ -40,6 +40,12 @@ export class Loc implements DirHandle {
     readonly inode: Inode,
     /** Absolute path, or the location and relative path it was reached by (joined on demand). */
     path: string | { base: Loc; rel: string } = '?',
+    /**
+     * WASI capability semantics for walks starting here (see walk.ts):
+     * absolute paths, and `..` or symlinks leading above this directory, fail
+     * with EPERM. Directories opened through such a handle inherit it.
+     */
+    readonly beneath = false,
   ) {
     if (typeof path === 'string') this.shown = path;
     else {

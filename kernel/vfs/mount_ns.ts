@@ -81,16 +81,19 @@ export class MountNamespace implements MountTable {
     this.list.splice(this.list.indexOf(m), 1);
   }
 
-  /** Handle of the namespace root, for the preopen of `/`. */
-  rootHandle(): DirHandle {
-    return this.rootLoc;
+  /**
+   * Handle of the namespace root, for the preopen of `/`. With `beneath`,
+   * walks from it follow WASI capability rules (see walk.ts).
+   */
+  rootHandle(opts: { beneath?: boolean } = {}): DirHandle {
+    return opts.beneath === true ? new Loc(this.rootLoc.mnt, this.rootLoc.inode, '/', true) : this.rootLoc;
   }
 
   /** Handle of the directory at `path` (absolute, or relative to the root), for preopens. */
-  openDirHandle(cred: Credentials, path: string): DirHandle {
+  openDirHandle(cred: Credentials, path: string, opts: { beneath?: boolean } = {}): DirHandle {
     const loc = walkFull(this, cred, this.rootLoc, path, true);
     if (!isDir(loc.inode)) throw E.NOTDIR;
-    return new Loc(loc.mnt, loc.inode, displayPath('/', path));
+    return new Loc(loc.mnt, loc.inode, displayPath('/', path), opts.beneath === true);
   }
 
   /** Every mount, parents first, as /proc/mounts lists them. */
@@ -128,7 +131,7 @@ export class MountNamespace implements MountTable {
   translate(h: DirHandle): DirHandle {
     const loc = h as Loc;
     const m = this.cloneMap?.get(loc.mnt);
-    return m === undefined ? h : new Loc(m, loc.inode, loc.path);
+    return m === undefined ? h : new Loc(m, loc.inode, loc.path, loc.beneath);
   }
 
   private attach(m: Mount): void {

@@ -82,7 +82,7 @@ export class VfsPathOps implements PathOps {
     if (ino.type === FileType.DIRECTORY) {
       if (writing) throw E.ISDIR;
       if (cred.uid !== 0 && opts.mode.read) checkPerm(cred, ino, MAY_READ);
-      const dloc = new Loc(loc.mnt, ino, { base: start, rel: path });
+      const dloc = new Loc(loc.mnt, ino, { base: start, rel: path }, start.beneath);
       return new DirDescription({ mode: opts.mode, fdflags: opts.fdflags, cred, loc: dloc });
     }
     if (!created && cred.uid !== 0) {

@@ -11,6 +11,13 @@
  * middle → NOTDIR; a trailing slash makes the last component follow
  * symlinks and need to be a directory; search (x) permission on every
  * directory walked through.
+ *
+ * Capability mode (a start `Loc` with `beneath`, for WASI preopens and the
+ * directories opened through them): an absolute path, a `..` above the
+ * start, or an absolute symlink target fails with EPERM, as the WASI
+ * path-resolution rules say; when the start is the namespace root itself,
+ * absolute symlink targets are allowed (they cannot leave it), so image
+ * symlinks such as `/lib -> /usr/lib` keep working.
  */
 import { E } from '../errno.js';
 import type { Inode } from './inode.js';
@@ -94,10 +101,17 @@ class Walk {
   readonly stack: string[] = [];
   links = 0;
   slash: boolean;
+  /** Capability mode (Loc.beneath): directories below the start; -1 when not tracked. */
+  depth: number;
+  /** In capability mode, the start is the namespace root (absolute symlinks stay beneath it). */
+  private readonly startIsRoot: boolean;
 
   constructor(readonly table: MountTable, readonly cred: Credentials, start: Loc, path: string) {
     checkPath(path);
+    this.depth = start.beneath ? 0 : -1;
+    this.startIsRoot = start.mnt === table.rootLoc.mnt && start.inode === table.rootLoc.inode;
     if (path.charCodeAt(0) === 47) {
+      if (this.depth >= 0) throw E.PERM;
       this.mnt = table.rootLoc.mnt;
       this.ino = table.rootLoc.inode;
     } else {
@@ -107,6 +121,11 @@ class Walk {
     this.slash = pushPath(this.stack, path);
   }
 
+  /** Moved into a child directory (or any non-`..` step that lands lower). */
+  down(): void {
+    if (this.depth >= 0) this.depth++;
+  }
+
   /** Check the current inode is a searchable directory. */
   enterable(): void {
     if (this.ino.type !== FileType.DIRECTORY) throw E.NOTDIR;
@@ -114,6 +133,10 @@ class Walk {
   }
 
   up(): void {
+    if (this.depth >= 0) {
+      if (this.depth === 0) throw E.PERM;
+      this.depth--;
+    }
     const p = parentLoc(this.mnt, this.ino);
     this.mnt = p.mnt;
     this.ino = p.inode;
@@ -125,6 +148,10 @@ class Walk {
     const target = link.readlink(this.cred);
     if (target.length === 0) throw E.NOENT;
     if (target.charCodeAt(0) === 47) {
+      if (this.depth >= 0) {
+        if (!this.startIsRoot) throw E.PERM;
+        this.depth = 0;
+      }
       this.mnt = this.table.rootLoc.mnt;
       this.ino = this.table.rootLoc.inode;
     }
@@ -138,6 +165,10 @@ class Walk {
     if (f === undefined) throw E.NOENT;
     const d = f.dir;
     if (!(d instanceof Loc)) throw E.NOTDIR;
+    if (this.depth >= 0) {
+      if (!this.startIsRoot) throw E.PERM;
+      this.depth = 1 << 30;
+    }
     this.mnt = d.mnt;
     this.ino = d.inode;
   }
@@ -183,6 +214,7 @@ export function walkFull(table: MountTable, cred: Credentials, start: Loc, path:
       w.mnt = crossed[0];
       w.ino = crossed[1];
     } else w.ino = child;
+    w.down();
   }
   if (w.slash && w.ino.type !== FileType.DIRECTORY) throw E.NOTDIR;
   return new Loc(w.mnt, w.ino);
@@ -250,5 +282,6 @@ export function walkParent(table: MountTable, cred: Credentials, start: Loc, pat
       w.mnt = crossed[0];
       w.ino = crossed[1];
     } else w.ino = child;
+    w.down();
   }
 }
