@@ -12,6 +12,9 @@ import path from 'node:path';
 import { describe, expect } from 'vitest';
 import type { LayerTree } from '../../kernel/fs/layer_tree.js';
 import { nodeDecompressors } from '../../src/image/decompress_node.js';
+import { loadImages } from '../../src/image/load.js';
+import { prepareImage } from '../../src/image/snapshot_image.js';
+import { openStore } from '../../src/image/store_root.js';
 import { flattenMerged, mergeLayers } from '../../src/image/snapshot_view.js';
 import { unpackLayer } from '../../src/image/unpack.js';
 import { makeTar, writeOciLayout, type TarEntrySpec } from '../support/oci_fixtures.js';
@@ -249,5 +252,27 @@ describe('umoci cross-check', () => {
     });
     const n = await crossCheck(dir, 's');
     expect(n).toBe(13);
+  });
+
+  itWithTools('umoci', 'tar')('a host tree (/etc, /usr/share/zoneinfo) through load and snapshots, as umoci unpacks it', async () => {
+    const work = mkdtempSync(path.join(os.tmpdir(), 'wv-umoci-host-'));
+    const dir = path.join(work, 'layout');
+    execFileSync('umoci', ['init', '--layout', dir]);
+    execFileSync('umoci', ['new', '--image', `${dir}:h`]);
+    const tarFile = path.join(work, 'host.tar');
+    execFileSync('tar', ['-C', '/', '--format=pax', '--numeric-owner', '-cf', tarFile, 'etc', 'usr/share/zoneinfo'], { stdio: 'pipe' });
+    execFileSync('umoci', ['raw', 'add-layer', '--image', `${dir}:h`, tarFile], { stdio: 'pipe' });
+    execFileSync('umoci', ['insert', '--image', `${dir}:h`, '--whiteout', '/usr/share/zoneinfo/Europe'], { stdio: 'pipe' });
+    execFileSync('umoci', ['insert', '--image', `${dir}:h`, '--whiteout', '/etc/passwd'], { stdio: 'pipe' });
+    const { rootfs, owners } = umociUnpack(dir, 'h');
+    const theirs = diskTree(rootfs, owners);
+    const store = await openStore(path.join(work, 'store'));
+    const [img] = await loadImages(store, dir);
+    const { layers } = await prepareImage(store, img.name);
+    const ours = ourTree(layers, owners);
+    expect([...ours.keys()]).toEqual([...theirs.keys()]);
+    for (const [p, row] of theirs) expect({ path: p, ...ours.get(p) }).toEqual({ path: p, ...row });
+    expect(theirs.size).toBeGreaterThan(500);
+    expect(theirs.has('etc/passwd')).toBe(false);
   });
 });
