@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it as vit } from 'vitest';
 import { MediaType } from '../../src/image/media_types.js';
+import { parsePlatform } from '../../src/image/platform.js';
 import { pullImage } from '../../src/image/pull.js';
 import { pushImage } from '../../src/image/push.js';
 import { RegistryClient } from '../../src/image/registry.js';
@@ -96,5 +97,18 @@ describe('push to a real docker-registry, read back by skopeo', () => {
     expect(r.mediaType).toBe(MediaType.OCI_MANIFEST);
     const raw = JSON.parse(await skopeo('inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/single/m:1`)) as { mediaType: string };
     expect(raw.mediaType).toBe(MediaType.OCI_MANIFEST);
+  });
+
+  it('pushes a whole index when every platform is in the store', async () => {
+    const s2 = await openStore(mk('wv-push-all-'));
+    await pullImage(s2, `${reg.host}/src/multi:1`, { client: client(), platforms: [parsePlatform('linux/amd64')] });
+    const r0 = await pullImage(s2, `${reg.host}/src/multi:1`, { client: client() });
+    const r = await pushImage(s2, `${reg.host}/src/multi:1`, `${reg.host}/full/m:1`, { client: client(), mountFrom: '' });
+    expect(r.mediaType).toBe(MediaType.OCI_INDEX);
+    expect(r.digest).toBe(r0.digest);
+    const raw = JSON.parse(await skopeo('inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/full/m:1`)) as { manifests: { platform: { os: string } }[] };
+    expect(raw.manifests.map((m) => m.platform.os).sort()).toEqual(['linux', 'wasip1']);
+    const out = mk('wv-push-all-back-');
+    await skopeo('copy', '--all', '--src-tls-verify=false', `docker://${reg.host}/full/m:1`, `oci:${out}:x`);
   });
 });
