@@ -180,5 +180,16 @@ describe('load and save', () => {
     const insp2 = JSON.parse(execFileSync('skopeo', ['inspect', `oci-archive:${mineOci}:v9`], { encoding: 'utf8' }));
     expect(insp2.Digest).toBe(l2[0].target.digest);
     expect(existsSync(mineOci)).toBe(true);
+    // a Docker schema-2 manifest inside an OCI layout
+    const v2 = path.join(out, 'v2s2');
+    execFileSync('skopeo', ['copy', '--quiet', '--format', 'v2s2', `oci:${dir}:t`, `oci:${v2}:d2`]);
+    const [l3] = await loadImages(store, v2);
+    expect(l3.target.mediaType).toBe('application/vnd.docker.distribution.manifest.v2+json');
+    expect((await resolveImage(store, l3.name)).manifest.layers[0].mediaType).toBe('application/vnd.docker.image.rootfs.diff.tar.gzip');
+    expect(await view(store, l3.name)).toEqual(want);
+    // and back out as docker-archive, which skopeo reads
+    const v2out = path.join(out, 'v2-docker.tar');
+    await saveImages(store, [l3.name], v2out, { format: 'docker-archive' });
+    expect(JSON.parse(execFileSync('skopeo', ['inspect', `docker-archive:${v2out}`], { encoding: 'utf8' })).Layers).toHaveLength(2);
   });
 });
