@@ -58,6 +58,8 @@ export class VfsPathOps implements PathOps {
       if (p.slash) throw E.ISDIR;
       if (p.child !== null) {
         if (excl) throw E.EXIST;
+        // Linux: O_CREAT on an existing directory is EISDIR, whatever the access mode.
+        if (p.child.inode.type === FileType.DIRECTORY && (oflags & OFlags.DIRECTORY) === 0) throw E.ISDIR;
         loc = p.child;
       } else {
         checkDirWritable(cred, p.dir);

@@ -117,6 +117,7 @@ export function vfsSuite(name: string, make: () => VfsFixture): void {
       expectErr(() => fx.open('/new/', OFlags.CREAT, true), E.ISDIR);
       expectErr(() => fx.open('/seed', 0, true), E.ISDIR);
       expectErr(() => fx.open('/seed', OFlags.TRUNC), E.ISDIR);
+      expectErr(() => fx.open('/seed', OFlags.CREAT), E.ISDIR);
       expectErr(() => fx.open('/f', OFlags.DIRECTORY), E.NOTDIR);
       expectErr(() => fx.open('/f\0'), E.INVAL);
       expectErr(() => fx.open('/se\0ed/a.txt'), E.INVAL);
