@@ -5,6 +5,7 @@
  * one `AppRun` message per task and answer with `AppDone`. The data plane
  * (syscalls) is the SAB channel in channel.ts, not described here.
  */
+import type { LayerTree } from '../../kernel/fs/layer_tree.js';
 import type { ExitStatus } from '../../kernel/task/exit.js';
 
 /** A container's stdio as the Sentry sets it up. */
@@ -24,6 +25,8 @@ export type SandboxMount =
 /** Everything the Sentry needs to create a container's kernel state. */
 export interface SandboxSpec {
   hostname: string;
+  /** Lower layers of the root overlay (none: an empty root). */
+  rootfs?: { kind: 'host'; path: string } | { kind: 'layers'; ids: string[] };
   readonlyRoot: boolean;
   mounts: SandboxMount[];
   /** memory.max in bytes (null: max). */
@@ -87,6 +90,10 @@ export interface DiffEntry {
 export interface SentryApi {
   /** Attach the events port; answers the hub every channel rings. */
   init(events: MessagePort): SharedArrayBuffer;
+  /** Hold a layer (shared by every container of this Sentry that names its id). */
+  addLayer(tree: LayerTree): void;
+  /** Ids of layers held. */
+  layers(): string[];
   createContainer(id: string, spec: SandboxSpec): void;
   /** Create a task; fails with EAGAIN when pids.max is reached. */
   spawn(id: string, proc: ProcessSpec): SpawnResult;

@@ -7,6 +7,7 @@
  * Isomorphic: the host and the scheduling primitive are injected.
  */
 import { Signal } from '../../kernel/abi/wasi.js';
+import type { LayerTree } from '../../kernel/fs/layer_tree.js';
 import type { Host } from '../../kernel/host.js';
 import { SentryOp, SentryStatus, SentryTasks } from '../../kernel/platform/sentry.js';
 import type { ExitStatus } from '../../kernel/task/exit.js';
@@ -33,6 +34,7 @@ export class SentryCore implements SentryApi {
   private readonly server: ChannelServer;
   private readonly tasks: SentryTasks;
   private readonly sandboxes = new Map<string, Sandbox>();
+  private readonly layerTrees = new Map<string, LayerTree>();
   /** channel id → [container id, pid] */
   private readonly owners = new Map<number, [string, number]>();
   private readonly freeIds: number[] = [];
@@ -110,9 +112,17 @@ export class SentryCore implements SentryApi {
     return this.hubBuf;
   }
 
+  addLayer(tree: LayerTree): void {
+    if (!this.layerTrees.has(tree.id)) this.layerTrees.set(tree.id, tree);
+  }
+
+  layers(): string[] {
+    return [...this.layerTrees.keys()];
+  }
+
   createContainer(id: string, spec: SandboxSpec): void {
     if (this.sandboxes.has(id)) throw new SandboxError('EINVAL', `container ${id} already exists in this Sentry`);
-    this.sandboxes.set(id, new Sandbox(this.opts.host, id, spec, (e) => this.emit(e)));
+    this.sandboxes.set(id, new Sandbox(this.opts.host, id, spec, this.layerTrees));
   }
 
   spawn(id: string, proc: ProcessSpec): SpawnResult {

@@ -35,7 +35,8 @@ if (typeof WorkerGlobalScope !== 'undefined') {
   const wt = await import('node:worker_threads');
   if (wt.workerData?.role === 'wasmvisor-sentry') {
     const { createNodeHost } = await import('./node_host.js');
-    const core = new SentryCore({ host: createNodeHost(), defer: setImmediate, spinMax: wt.workerData.spinMax });
+    const { NodeHostFs } = await import('./node_hostfs.js');
+    const core = new SentryCore({ host: createNodeHost({ hostfs: new NodeHostFs() }), defer: setImmediate, spinMax: wt.workerData.spinMax });
     expose(core, wt.workerData.port as unknown as MessagePort);
   }
 }

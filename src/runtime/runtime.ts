@@ -5,6 +5,7 @@
  * A pool of warm app workers makes create-to-exit cheap; compiled modules
  * are cached per source and memory limit.
  */
+import type { LayerTree } from '../../kernel/fs/layer_tree.js';
 import type { ExitStatus } from '../../kernel/task/exit.js';
 import type { AppRun, SentryEvent } from '../host/protocol.js';
 import { toProcess, toSandbox, type OciConfig } from './config.js';
@@ -40,6 +41,12 @@ export interface CreateOptions {
   stdin?: 'pipe' | 'null';
   /** Keep output for `init.stdout.text()` (default true). */
   capture?: boolean;
+  /**
+   * Lower layers of the root overlay: a host directory (never modified; Node
+   * only) or unpacked image layers, top first (shared per Sentry by id).
+   * Default: `config.root.path` as a host directory, else an empty root.
+   */
+  rootfs?: { hostPath: string } | { layers: LayerTree[] };
   /** Files to put in the container's root before start. */
   files?: { path: string; data: Uint8Array | string; mode?: number }[];
 }
@@ -47,6 +54,7 @@ export interface CreateOptions {
 interface SentrySlot {
   handle: SentryHandle;
   containers: number;
+  layers: Set<string>;
 }
 
 let seq = 0;
@@ -94,7 +102,7 @@ export class Runtime implements ContainerHost {
     if (this.starting) return this.starting;
     this.starting = (async () => {
       const handle = await this.workers.startSentry({ spinMax: this.opts.sentrySpin });
-      const slot = { handle, containers: 0 };
+      const slot: SentrySlot = { handle, containers: 0, layers: new Set() };
       handle.onEvents((evs) => this.onEvents(evs));
       this.sentries.push(slot);
       this.bySentry.set(handle, slot);
@@ -196,6 +204,16 @@ export class Runtime implements ContainerHost {
     const slot = await this.sentryFor();
     slot.containers++;
     try {
+      const rootfs = opts.rootfs ?? (cfg.root?.path ? { hostPath: cfg.root.path } : undefined);
+      if (rootfs && 'hostPath' in rootfs) spec.rootfs = { kind: 'host', path: rootfs.hostPath };
+      else if (rootfs) {
+        for (const t of rootfs.layers) {
+          if (slot.layers.has(t.id)) continue;
+          await slot.handle.api.addLayer(t);
+          slot.layers.add(t.id);
+        }
+        spec.rootfs = { kind: 'layers', ids: rootfs.layers.map((t) => t.id) };
+      }
       await slot.handle.api.createContainer(id, spec);
     } catch (err) {
       slot.containers--;

@@ -7,6 +7,13 @@
  */
 import { Signal } from '../../kernel/abi/wasi.js';
 import { E } from '../../kernel/errno.js';
+import { CgroupFs, type CgroupSource } from '../../kernel/cgroup/cgroupfs.js';
+import { createDevFs } from '../../kernel/fs/devfs.js';
+import { layerTreeFromHost } from '../../kernel/fs/host_layer.js';
+import { HostFsMount } from '../../kernel/fs/hostfs.js';
+import type { LayerDir, LayerTree } from '../../kernel/fs/layer_tree.js';
+import { OverlayFs } from '../../kernel/fs/overlay.js';
+import { ProcFs } from '../../kernel/fs/procfs.js';
 import { TmpFs } from '../../kernel/fs/tmpfs.js';
 import type { Host } from '../../kernel/host.js';
 import { Kernel } from '../../kernel/kernel.js';
@@ -18,7 +25,7 @@ import { installPreopen, installStdio } from '../../kernel/task/stdio.js';
 import type { Task } from '../../kernel/task/task.js';
 import { MountNamespace } from '../../kernel/vfs/mount_ns.js';
 import { FileType, OFlags, type Credentials, type OpenFile } from '../../kernel/vfs/types.js';
-import type { CgroupStats, DiffEntry, ProcessSpec, SandboxSpec, SentryEvent } from '../host/protocol.js';
+import type { CgroupStats, DiffEntry, IdMapping, ProcessSpec, SandboxSpec } from '../host/protocol.js';
 import { snapshotTree, diffTrees, type TreeSnapshot } from './tree_diff.js';
 
 const ROOT: Credentials = { uid: 0, gid: 0 };
@@ -43,6 +50,8 @@ export interface SandboxTask {
 export class Sandbox {
   readonly kernel: Kernel;
   readonly ns: MountNamespace;
+  readonly rootFs: OverlayFs;
+  /** The container's private upper layer (charged to its memory cgroup). */
   readonly upper: TmpFs;
   paused = false;
   readonly tasks = new Map<number, SandboxTask>();
@@ -51,25 +60,50 @@ export class Sandbox {
   syscalls = 0;
   private readonly base: TreeSnapshot;
 
-  constructor(host: Host, readonly id: string, readonly spec: SandboxSpec, private readonly emit: (e: SentryEvent) => void) {
+  constructor(host: Host, readonly id: string, readonly spec: SandboxSpec, layers: ReadonlyMap<string, LayerTree>) {
     this.kernel = new Kernel(host);
-    this.upper = new TmpFs(host, { source: 'overlay', fsType: 'overlay' });
-    this.ns = new MountNamespace(this.upper);
-    const ops = this.ns.pathOps;
-    for (const d of ['/dev', '/proc', '/tmp', '/etc', '/sys']) mkdirs(this.ns, d);
-    for (const f of spec.files ?? []) writeFile(this.ns, f.path, f.data, f.mode ?? 0o644);
-    writeFile(this.ns, '/etc/hostname', new TextEncoder().encode(`${spec.hostname}\n`), 0o644);
+    const lowers = lowerLayers(host, spec, layers);
+    this.rootFs = new OverlayFs(lowers, host);
+    this.upper = this.rootFs.upper;
+    // seed the upper through a writable view, then build the container's namespace (maybe read-only)
+    const seed = new MountNamespace(this.rootFs);
+    for (const d of ['/dev', '/proc', '/tmp', '/etc', '/sys/fs/cgroup']) mkdirs(seed, d);
+    writeFile(seed, '/etc/hostname', new TextEncoder().encode(`${spec.hostname}\n`));
+    for (const f of spec.files ?? []) writeFile(seed, f.path, f.data);
+    for (const m of spec.mounts) if (m.kind !== 'proc') mkdirs(seed, m.target);
+    this.ns = new MountNamespace(this.rootFs, { readonly: spec.readonlyRoot });
+    this.ns.mount('/dev', createDevFs(host));
+    this.ns.mount('/proc', new ProcFs(this.kernel.procSource({
+      hostname: spec.hostname, mounts: () => this.ns.mounts(), memoryLimit: spec.memoryMax ?? undefined,
+    }), host));
+    this.ns.mount('/sys/fs/cgroup', new CgroupFs(this.cgroupSource(), host), { readonly: true });
     for (const m of spec.mounts) {
       if (m.kind === 'tmpfs') {
-        this.ns.mount(m.target, new TmpFs(host, { mode: 0o1777, limit: m.sizeBytes, source: 'tmpfs' }), { mkdirs: true, readonly: m.readonly });
-      } else if (m.kind === 'proc') {
-        mkdirs(this.ns, m.target);
-      } else {
-        throw new SandboxError('EINVAL', `bind mount of ${m.source}: host directories are not available in the Sentry yet`);
+        this.ns.mount(m.target, new TmpFs(host, { mode: 0o1777, limit: m.sizeBytes, source: 'tmpfs' }), { readonly: m.readonly });
+      } else if (m.kind === 'bind') {
+        if (!host.hostfs) throw new SandboxError('EINVAL', `bind mount of ${m.source}: this host has no host directories (browser)`);
+        let fs: HostFsMount;
+        try {
+          fs = new HostFsMount(host.hostfs, m.source, host, { readonly: m.readonly });
+        } catch (e) {
+          throw new SandboxError('ENOENT', `bind mount ${m.source} → ${m.target}: ${m.source} cannot be used (${(e as Error).message})`);
+        }
+        this.ns.mount(m.target, fs, { readonly: m.readonly });
       }
     }
-    void ops;
     this.base = snapshotTree(this.ns);
+  }
+
+  private cgroupSource(): CgroupSource {
+    return {
+      memoryMax: () => this.spec.memoryMax,
+      memoryCurrent: () => this.memoryCurrent(),
+      memoryPeak: () => Math.max(this.peak, this.memoryCurrent()),
+      memoryEvents: () => ({ ...this.events }),
+      pidsMax: () => this.spec.pidsMax,
+      pidsCurrent: () => this.liveCount(),
+      pids: () => this.livePids(),
+    };
   }
 
   /** Bytes charged to the memory cgroup: guest memories plus the upper layer. */
@@ -125,6 +159,7 @@ export class Sandbox {
     );
     installPreopen(task, openDir(this.ns, '/'), '/');
     const rec: SandboxTask = { task, channelId, stdin: proc.stdio.stdin === 'pipe' ? pipe : null, memBytes: 0 };
+    task.memoryBytes = () => rec.memBytes;
     this.tasks.set(task.pid, rec);
     return rec;
   }
@@ -196,7 +231,56 @@ function mkdirs(ns: MountNamespace, path: string): void {
   }
 }
 
-function writeFile(ns: MountNamespace, path: string, data: Uint8Array, _mode: number): void {
+/** The overlay's lower layers, top first: a host directory, or layers the Sentry holds. */
+function lowerLayers(host: Host, spec: SandboxSpec, layers: ReadonlyMap<string, LayerTree>): LayerTree[] {
+  const r = spec.rootfs;
+  if (!r) return [];
+  if (r.kind === 'host') {
+    if (!host.hostfs) throw new SandboxError('EINVAL', 'a host directory rootfs needs host file access, which this host lacks (browser)');
+    try {
+      if (host.hostfs.lstat(r.path).kind !== 'dir') throw E.NOTDIR;
+      const tree = layerTreeFromHost(host.hostfs, r.path);
+      if (spec.uidMappings.length > 0 || spec.gidMappings.length > 0) remapOwners(tree.root, spec.uidMappings, spec.gidMappings);
+      return [tree];
+    } catch (e) {
+      throw new SandboxError('ENOENT', `rootfs ${r.path} cannot be used: ${(e as Error).message}`);
+    }
+  }
+  return r.ids.map((id) => {
+    const t = layers.get(id);
+    if (!t) throw new SandboxError('ENOENT', `layer ${id} was not loaded into this Sentry`);
+    return t;
+  });
+}
+
+/** Unmapped host ids show as the overflow id, as Linux does. */
+const OVERFLOW_ID = 65534;
+
+/** Host id → container id through OCI mappings (identity when there are none). */
+export function toContainerId(maps: readonly IdMapping[], hostId: number): number {
+  if (maps.length === 0) return hostId;
+  for (const m of maps) if (hostId >= m.hostID && hostId < m.hostID + m.size) return m.containerID + (hostId - m.hostID);
+  return OVERFLOW_ID;
+}
+
+/**
+ * User namespace: a host directory's owners seen from the container. The
+ * tree was built for this container alone, so it is rewritten in place.
+ */
+function remapOwners(dir: LayerDir, uids: readonly IdMapping[], gids: readonly IdMapping[]): void {
+  dir.uid = toContainerId(uids, dir.uid);
+  dir.gid = toContainerId(gids, dir.gid);
+  for (const n of dir.entries.values()) {
+    if (n.kind === 'whiteout') continue;
+    if (n.kind === 'dir') remapOwners(n, uids, gids);
+    else {
+      n.uid = toContainerId(uids, n.uid);
+      n.gid = toContainerId(gids, n.gid);
+    }
+  }
+}
+
+function writeFile(ns: MountNamespace, path: string, data: Uint8Array): void {
   const dir = path.slice(0, path.lastIndexOf('/'));
   if (dir) mkdirs(ns, dir);
   const f = ns.pathOps.open(ROOT, ns.rootHandle(), path, {
