@@ -29,6 +29,12 @@ import { MediaType } from './media_types.js';
 import { parseReference } from './reference.js';
 import type { Store } from './store_root.js';
 
+const DOCKER_TO_OCI: Record<string, string> = {
+  [MediaType.DOCKER_LAYER_GZIP]: MediaType.OCI_LAYER_GZIP,
+  [MediaType.DOCKER_LAYER_FOREIGN_GZIP]: MediaType.OCI_LAYER_NONDIST_GZIP,
+  'application/vnd.docker.image.rootfs.diff.tar': MediaType.OCI_LAYER,
+};
+
 /** Stable codes of {@link PackError}. */
 export type PackErrorCode = 'BAD_ADD' | 'NOT_FOUND' | 'ARTIFACT' | 'NOT_WASM';
 
@@ -111,7 +117,8 @@ async function packLayered(store: Store, opts: PackOptions, mtime: number, creat
       throw new PackError('ARTIFACT', `--from ${opts.from} is a Wasm artifact, not an image with tar layers; use --from scratch and --add its module`);
     }
     baseConfig = base.config;
-    baseLayers = base.manifest.layers;
+    // the new manifest is OCI: Docker layer types become their OCI twins (same bytes)
+    baseLayers = base.manifest.layers.map((l) => ({ ...l, mediaType: DOCKER_TO_OCI[l.mediaType] ?? l.mediaType }));
   }
   const tar = await layerTar(opts.add, mtime);
   const diffId = sha256Digest(tar);

@@ -12,7 +12,7 @@ import { saveImages } from '../../src/image/save.js';
 import { SnapshotStore } from '../../src/image/snapshot.js';
 import { flattenMerged, mergeLayers } from '../../src/image/snapshot_view.js';
 import { openStore, type Store } from '../../src/image/store_root.js';
-import { makeTar, writeOciLayout } from '../support/oci_fixtures.js';
+import { makeTar, writeBlob, writeOciLayout } from '../support/oci_fixtures.js';
 import { itWithTools } from '../support/tools.js';
 
 const HELLO = path.resolve('wasm/hello.wasm');
@@ -88,6 +88,24 @@ describe('pack', () => {
     expect(r.config.config).toMatchObject({ Env: ['PATH=/bin', 'A=1'], Entrypoint: ['/app/hello.wasm'] });
     expect(r.config.config?.Cmd).toBeUndefined();
     expect(await tree(store, 'derived:1')).toEqual(['app dir 755', 'app/hello.wasm file 755', 'etc dir 755', 'etc/base file 644']);
+  });
+
+  it('turns a Docker schema-2 base\'s layer types into OCI ones', async () => {
+    const store = await openStore(tmp('wv-pack-store-'));
+    const dir = path.join(tmp('wv-pack-base-'), 'dock');
+    const w = writeOciLayout(dir, { tag: 'd', layers: [{ tar: await makeTar([{ name: 'f', data: 'f' }]) }] });
+    const manifest = {
+      schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+      config: { ...w.config, mediaType: 'application/vnd.docker.container.image.v1+json' },
+      layers: [{ ...w.layers[0], mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip' }],
+    };
+    const desc = writeBlob(dir, manifest.mediaType, JSON.stringify(manifest));
+    writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ ...desc, annotations: { 'org.opencontainers.image.ref.name': 'd' } }] }));
+    await loadImages(store, dir, { tag: 'dock:1' });
+    await packImage(store, { from: 'dock:1', add: [{ src: HELLO, dest: '/h.wasm' }], tags: ['dock:2'] });
+    const r = await resolveImage(store, 'dock:2');
+    expect(r.manifest.layers.map((l) => l.mediaType)).toEqual(['application/vnd.oci.image.layer.v1.tar+gzip', 'application/vnd.oci.image.layer.v1.tar+gzip']);
+    expect(await tree(store, 'dock:2')).toEqual(['f file 644', 'h.wasm file 755']);
   });
 
   it('builds a Wasm OCI artifact', async () => {
