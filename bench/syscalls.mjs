@@ -172,7 +172,7 @@ async function parentMain(argv) {
           const dir = join(base, `run-${seq++}`);
           mkdirSync(dir);
           const nodeFlags = o.cpuProf && host === 'wasmvisor'
-            ? ['--cpu-prof', '--cpu-prof-dir', o.cpuProf, '--cpu-prof-name', `${w.id}-${round}.cpuprofile`]
+            ? ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', o.cpuProf, '--cpu-prof-name', `${w.id}-${round}.cpuprofile`]
             : [];
           const r = await runNodeChild(SELF, ['--child', host, w.id, String(w.n), dir], { nodeFlags, timeoutMs: o.quick ? 120_000 : 900_000 });
           rmSync(dir, { recursive: true, force: true });

@@ -4,10 +4,13 @@
  * by self time and by inclusive time per function, to see where a benchmark
  * spends its time without opening DevTools.
  *
- *   node bench/lib/cpuprofile.mjs FILE.cpuprofile [--top N] [--filter TEXT]
+ *   node bench/lib/cpuprofile.mjs FILE.cpuprofile [--top N] [--filter TEXT] [--window TEXT]
  *
  * `--filter` keeps only functions whose file or name contains TEXT (e.g.
- * "kernel/"). As a module: `summarizeProfile(profile, { top })`.
+ * "kernel/"). `--window` keeps only the samples between the first and the
+ * last sample whose stack has a frame containing TEXT (e.g. "fd_read
+ * dist/kernel/syscalls"), to look at one phase of a program, GC and idle
+ * time included. As a module: `summarizeProfile(profile, { top, filter, window })`.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -23,15 +26,31 @@ function label(cf) {
  * each list sorted by time, at most `top` entries; inclusive time counts a
  * function once per sample even when it recurses.
  */
-export function summarizeProfile(profile, { top = 25, filter = null } = {}) {
+export function summarizeProfile(profile, { top = 25, filter = null, window = null } = {}) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  let first = 0;
+  let last = profile.samples.length - 1;
+  if (window) {
+    const inWindow = new Map();
+    const hasFrame = (id) => {
+      if (inWindow.has(id)) return inWindow.get(id);
+      const node = byId.get(id);
+      const yes = label(node.callFrame).includes(window) || (parent.has(id) && hasFrame(parent.get(id)));
+      inWindow.set(id, yes);
+      return yes;
+    };
+    first = profile.samples.findIndex((id) => hasFrame(id));
+    if (first < 0) throw new Error(`no sample has a frame containing "${window}"`);
+    while (!hasFrame(profile.samples[last])) last--;
+  }
   const hits = new Map();
-  profile.samples.forEach((id, i) => {
-    const dt = profile.timeDeltas[i] ?? 0;
-    hits.set(id, (hits.get(id) ?? 0) + dt);
-  });
+  // timeDeltas[i] is the time since sample i-1: it is charged to sample i.
+  for (let i = first; i <= last; i++) {
+    const id = profile.samples[i];
+    hits.set(id, (hits.get(id) ?? 0) + (i === first ? 0 : profile.timeDeltas[i] ?? 0));
+  }
   const self = new Map();
   const incl = new Map();
   let total = 0;
@@ -62,7 +81,9 @@ function main(argv) {
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  const s = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')), { top: Number(opt('--top') ?? 25), filter: opt('--filter') ?? null });
+  const s = summarizeProfile(JSON.parse(readFileSync(file, 'utf8')), {
+    top: Number(opt('--top') ?? 25), filter: opt('--filter') ?? null, window: opt('--window') ?? null,
+  });
   const lines = [`total ${s.totalMs.toFixed(0)} ms sampled`];
   const show = (title, rows) => {
     lines.push('', title);
