@@ -171,3 +171,23 @@ describe('overlay specifics', () => {
     expect(layers.map(snapshot)).toEqual(before);
   });
 });
+
+describe('invariant checkers', () => {
+  it('hold after a run of overlay operations', async () => {
+    const { overlayViolations } = await import('../../../kernel/fs/invariants.js');
+    const { fx, ov } = setup();
+    fx.append('/seed/hard1', '+');
+    fx.rename('/merged/dir', '/moved');
+    fx.unlink('/seed/a.txt');
+    fx.mkdir('/new');
+    fx.write('/new/f', 'x');
+    fx.rename('/new/f', '/seed/f');
+    fx.rmdir('/seed/empty');
+    expect(overlayViolations(ov)).toEqual([]);
+    // A broken invariant is reported.
+    ov.upper.root.nlink += 1;
+    expect(overlayViolations(ov).length).toBeGreaterThan(0);
+    ov.upper.root.nlink -= 1;
+    expect(layers.map(snapshot)).toEqual(before);
+  });
+});
