@@ -219,8 +219,15 @@ export async function tryLock(file: string): Promise<boolean> {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    const owner = Number(await fsp.readFile(file, 'utf8').catch(() => '0'));
-    if (alive(owner)) return false;
+    const text = await fsp.readFile(file, 'utf8').catch(() => undefined);
+    if (text === undefined) continue; // gone meanwhile: try again
+    if (text === '') {
+      // created but not written yet by its owner, unless it has been empty for long
+      const st = await fsp.stat(file).catch(() => undefined);
+      if (st && Date.now() - st.mtimeMs < 5_000) return false;
+    } else if (alive(Number(text))) {
+      return false;
+    }
     await fsp.rm(file, { force: true });
   }
   return false;

@@ -115,7 +115,14 @@ export class HeldBlobs {
     for (;;) {
       if (await this.store.content.has(desc.digest)) return -1;
       try {
-        entry.writer = await this.store.content.writer({ ref, expected: desc.digest, total: desc.size });
+        const w = await this.store.content.writer({ ref, expected: desc.digest, total: desc.size });
+        if (await this.store.content.has(desc.digest)) {
+          // committed by another process between our check and the lock
+          await w.close();
+          await this.store.content.abort(ref);
+          return -1;
+        }
+        entry.writer = w;
         break;
       } catch (err) {
         if (!(err instanceof ContentStoreError && err.code === 'LOCKED')) throw err;

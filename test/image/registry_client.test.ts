@@ -152,6 +152,39 @@ describe('registry client', () => {
     }
   });
 
+  it('follows blob redirects to another host without sending the registry credentials there', async () => {
+    const layer = Buffer.from('layer bytes');
+    const seen: (string | undefined)[] = [];
+    const storage = http.createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(200).end(layer);
+    });
+    const storageHost = await listen(storage);
+    const reg = tinyRegistry();
+    reg.setGate((req, res) => {
+      if (req.headers.authorization !== `Basic ${Buffer.from('u:p').toString('base64')}`) {
+        res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="r"' }).end();
+        return false;
+      }
+      if (req.url === `/v2/app/blobs/${sha(layer)}`) {
+        res.writeHead(307, { Location: `http://${storageHost.replace('127.0.0.1', 'localhost')}/blob?sig=1` }).end();
+        return false;
+      }
+      return true;
+    });
+    const server = http.createServer(reg.handler);
+    const host = await listen(server);
+    try {
+      const store = await openStore(mk());
+      await pullImage(store, `${host}/app:1`, { client: new RegistryClient({ credentials: { username: 'u', password: 'p' } }) });
+      expect(await store.content.has(sha(layer))).toBe(true);
+      expect(seen).toEqual([undefined]);
+    } finally {
+      server.close();
+      storage.close();
+    }
+  });
+
   it('a second writer on a blob waits for the first and reuses its result (one download across processes)', async () => {
     const reg = tinyRegistry();
     const server = http.createServer(reg.handler);
