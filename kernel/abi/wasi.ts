@@ -48,6 +48,18 @@ export const RIGHTS_FD_ALL =
   Rights.FD_FILESTAT_GET | Rights.FD_FILESTAT_SET_SIZE | Rights.FD_FILESTAT_SET_TIMES |
   Rights.POLL_FD_READWRITE;
 
+/** Rights a directory fd can hold (no read, write, seek, size: those are for files). */
+export const RIGHTS_DIR_BASE =
+  Rights.FD_FDSTAT_SET_FLAGS | Rights.FD_SYNC | Rights.FD_ADVISE | Rights.PATH_CREATE_DIRECTORY |
+  Rights.PATH_CREATE_FILE | Rights.PATH_LINK_SOURCE | Rights.PATH_LINK_TARGET | Rights.PATH_OPEN |
+  Rights.FD_READDIR | Rights.PATH_READLINK | Rights.PATH_RENAME_SOURCE | Rights.PATH_RENAME_TARGET |
+  Rights.PATH_FILESTAT_GET | Rights.PATH_FILESTAT_SET_SIZE | Rights.PATH_FILESTAT_SET_TIMES |
+  Rights.FD_FILESTAT_GET | Rights.FD_FILESTAT_SET_TIMES | Rights.PATH_SYMLINK | Rights.PATH_REMOVE_DIRECTORY |
+  Rights.PATH_UNLINK_FILE | Rights.POLL_FD_READWRITE | Rights.FD_DATASYNC;
+
+/** Rights a regular file (or device) fd can hold. */
+export const RIGHTS_FILE_BASE = RIGHTS_FD_ALL;
+
 /** Rights of a stream (pipe, console): no seek, tell, allocate or size. */
 export const RIGHTS_STREAM =
   Rights.FD_READ | Rights.FD_WRITE | Rights.FD_FDSTAT_SET_FLAGS | Rights.FD_SYNC |

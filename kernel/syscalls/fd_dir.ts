@@ -3,7 +3,7 @@ import type { FdArgs, PrestatNameArgs, ReaddirArgs } from '../abi/calls_fd.js';
 import { Layout, Rights } from '../abi/wasi.js';
 import { E } from '../errno.js';
 import type { Task } from '../task/task.js';
-import type { DirEntry } from '../vfs/types.js';
+import { type DirEntry, FileType } from '../vfs/types.js';
 
 /**
  * `fd_readdir` from `cookie`: entries that fit in `bufLen` (each takes at
@@ -11,7 +11,9 @@ import type { DirEntry } from '../vfs/types.js';
  * "more to come" by the guest.
  */
 export function fd_readdir(task: Task, a: ReaddirArgs): DirEntry[] {
-  const f = task.fds.file(a.fd, Rights.FD_READDIR);
+  const f = task.fds.file(a.fd);
+  if (f.filetype !== FileType.DIRECTORY) throw E.NOTDIR;
+  task.fds.get(a.fd, Rights.FD_READDIR);
   const max = Math.floor(a.bufLen / Layout.DIRENT_SIZE) + 1;
   return f.readdir(a.cookie, max);
 }

@@ -4,10 +4,15 @@ import type { Task } from '../task/task.js';
 import type { DirHandle } from '../vfs/types.js';
 import { FstFlags } from '../vfs/types.js';
 
-/** The DirHandle of directory fd `fd`, which must hold `right`. EBADF, ENOTCAPABLE, ENOTDIR. */
+/**
+ * The DirHandle of directory fd `fd`, which must hold `right`: EBADF, then
+ * ENOTDIR for a non-directory (whatever its rights, as the wasi-testsuite
+ * expects), then ENOTCAPABLE.
+ */
 export function dirOf(task: Task, fd: number, right: number): DirHandle {
-  const dir = task.fds.get(fd, right).desc.file.dir;
+  const dir = task.fds.get(fd).desc.file.dir;
   if (dir === undefined) throw E.NOTDIR;
+  task.fds.get(fd, right);
   return dir;
 }
 

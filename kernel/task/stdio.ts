@@ -5,7 +5,7 @@
  * console gets neither, and any other stream gets both (the calls then fail
  * with ESPIPE, as on Linux).
  */
-import { RIGHTS_ALL, RIGHTS_STREAM, Rights } from '../abi/wasi.js';
+import { RIGHTS_DIR_BASE, RIGHTS_FILE_BASE, RIGHTS_STREAM, Rights } from '../abi/wasi.js';
 import type { OpenFile } from '../vfs/types.js';
 import type { Task } from './task.js';
 
@@ -28,10 +28,12 @@ export function installStdio(task: Task, stdin: StdioFile, stdout: StdioFile, st
   });
 }
 
-/** Rights of a preopened directory: everything, inherited by everything opened below it. */
-export const PREOPEN_RIGHTS = RIGHTS_ALL;
+/** Base rights of a preopened directory: every directory right. */
+export const PREOPEN_RIGHTS_BASE = RIGHTS_DIR_BASE;
+/** Inheriting rights of a preopen: every directory and file right. */
+export const PREOPEN_RIGHTS_INHERITING = RIGHTS_DIR_BASE | RIGHTS_FILE_BASE;
 
 /** Add a preopened directory named `name` (its container path, or "."); returns its fd. */
 export function installPreopen(task: Task, dir: OpenFile, name: string): number {
-  return task.fds.insert(dir, PREOPEN_RIGHTS, PREOPEN_RIGHTS, name, 3);
+  return task.fds.insert(dir, PREOPEN_RIGHTS_BASE, PREOPEN_RIGHTS_INHERITING, name, 3);
 }

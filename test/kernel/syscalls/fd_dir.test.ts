@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Errno } from '../../../kernel/errno.js';
 import { FileType } from '../../../kernel/vfs/types.js';
-import { makeEnv, openPath, type Env } from './harness.js';
+import { DIR_REQUEST, makeEnv, openPath, type Env } from './harness.js';
 
 function dirents(env: Env, buf: number, used: number): { name: string; next: bigint; type: number }[] {
   const out = [];
@@ -21,7 +21,7 @@ describe('fd_readdir / fd_prestat_*', () => {
   it('lists . and .. and entries, and continues from a cookie', () => {
     const env = makeEnv();
     for (const n of ['a', 'bb', 'ccc']) env.sys.fd_close(openPath(env, n, 1));
-    const d = openPath(env, '.', 2 /* DIRECTORY */);
+    const d = openPath(env, '.', 2 /* DIRECTORY */, 0, DIR_REQUEST);
     expect(env.sys.fd_readdir(d, 4096, 4096, 0n, 8)).toBe(0);
     const all = dirents(env, 4096, env.u32(8));
     expect(all.map((e) => e.name).sort()).toEqual(['.', '..', 'a', 'bb', 'ccc']);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Errno } from '../../../kernel/errno.js';
-import { RIGHTS_ALL, Rights } from '../../../kernel/abi/wasi.js';
+import { RIGHTS_ALL, RIGHTS_DIR_BASE, RIGHTS_FILE_BASE, Rights } from '../../../kernel/abi/wasi.js';
 import { FdFlags, FileType } from '../../../kernel/vfs/types.js';
 import { makeEnv, openPath } from './harness.js';
 
@@ -14,7 +14,9 @@ describe('fd_fdstat_* and fd_filestat_*', () => {
     expect(base & BigInt(Rights.FD_SEEK)).not.toBe(0n); // not a tty: isatty() false
     expect(env.sys.fd_fdstat_get(3, 32)).toBe(0);
     expect(env.u8()[32]).toBe(FileType.DIRECTORY);
-    expect(env.u64(48)).toBe(BigInt(RIGHTS_ALL));
+    expect(env.u64(40)).toBe(BigInt(RIGHTS_DIR_BASE));
+    expect(env.u64(48)).toBe(BigInt(RIGHTS_DIR_BASE | RIGHTS_FILE_BASE));
+    expect(env.u64(40) & BigInt(Rights.FD_FILESTAT_SET_SIZE | Rights.FD_WRITE | Rights.FD_READ)).toBe(0n);
     expect(env.sys.fd_fdstat_get(99, 32)).toBe(Errno.BADF);
   });
 
@@ -50,7 +52,8 @@ describe('fd_fdstat_* and fd_filestat_*', () => {
 
   it('path_open intersects requested rights with the directory inheriting rights', () => {
     const env = makeEnv();
-    expect(env.sys.fd_fdstat_set_rights(3, BigInt(RIGHTS_ALL), BigInt(Rights.FD_READ | Rights.FD_SEEK))).toBe(0);
+    expect(env.sys.fd_fdstat_set_rights(3, BigInt(RIGHTS_ALL), 0n)).toBe(Errno.NOTCAPABLE); // cannot gain rights
+    expect(env.sys.fd_fdstat_set_rights(3, BigInt(RIGHTS_DIR_BASE), BigInt(Rights.FD_READ | Rights.FD_SEEK))).toBe(0);
     const fd = openPath(env, 'g', 1);
     env.sys.fd_fdstat_get(fd, 32);
     expect(env.u64(40)).toBe(BigInt(Rights.FD_READ | Rights.FD_SEEK));

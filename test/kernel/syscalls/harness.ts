@@ -115,7 +115,10 @@ export function makeEnv(opts: { args?: string[]; env?: string[]; stdin?: string;
   };
 }
 
-/** Open `path` under fd 3 through the ABI with every right; returns the fd. */
+/** Every right but FD_WRITE: what opening a directory may ask for. */
+export const DIR_REQUEST = ((1n << 30n) - 1n) & ~(1n << 6n);
+
+/** Open `path` under fd 3 through the ABI (by default with every right; `DIR_REQUEST` for directories); returns the fd. */
 export function openPath(env: Env, path: string, oflags = 0, fdflags = 0, rights = (1n << 30n) - 1n): number {
   const n = env.put(1000, path);
   const errno = env.sys.path_open(3, 1, 1000, n, oflags, rights, rights, fdflags, 900);

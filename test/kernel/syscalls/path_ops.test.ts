@@ -38,16 +38,48 @@ describe('path_* calls', () => {
     expect(env.sys.path_open(3, 0, 1000, n, 2, all, all, 0, 900)).toBe(Errno.NOTDIR);
     expect(env.sys.path_open(3, 0, 1000, n, 0x10, all, all, 0, 900)).toBe(Errno.INVAL);
     expect(env.sys.path_open(3, 0, 1000, n, 0, all, all, 0x40, 900)).toBe(Errno.INVAL);
-    expect(env.sys.path_open(1, 0, 1000, n, 0, all, all, 0, 900)).toBe(Errno.NOTCAPABLE); // stdout lacks PATH_OPEN
+    expect(env.sys.path_open(1, 0, 1000, n, 0, all, all, 0, 900)).toBe(Errno.NOTDIR); // not a directory, whatever its rights
     const m = env.put(1000, 'missing');
     expect(env.sys.path_open(3, 0, 1000, m, 0, all, all, 0, 900)).toBe(Errno.NOENT);
   });
 
   it('path_open needs PATH_CREATE_FILE to create', () => {
     const env = makeEnv();
-    expect(env.sys.fd_fdstat_set_rights(3, BigInt(Rights.PATH_OPEN), (1n << 30n) - 1n)).toBe(0);
+    expect(env.sys.fd_fdstat_set_rights(3, BigInt(Rights.PATH_OPEN), 0n)).toBe(0);
     const n = env.put(1000, 'new');
     expect(env.sys.path_open(3, 0, 1000, n, 1, 0n, 0n, 0, 900)).toBe(Errno.NOTCAPABLE);
+  });
+
+  it('rights follow the wasi-testsuite: narrowed by file type, EISDIR for a writable directory, EPERM for TRUNC', () => {
+    const env = makeEnv();
+    const dot = env.put(1000, '.');
+    // a file created with no rights at all
+    const f = env.put(1100, 'file');
+    expect(env.sys.path_open(3, 0, 1100, f, 1, 0n, 0n, 0, 900)).toBe(0);
+    const fd = env.u32(900);
+    env.sys.fd_fdstat_get(fd, 32);
+    expect(env.u64(40)).toBe(0n);
+    env.iovs(16, [[200, 1]]);
+    expect(env.sys.fd_read(fd, 16, 1, 8)).toBe(Errno.BADF);
+    // a path call on it is ENOTDIR, not ENOTCAPABLE
+    expect(env.sys.path_open(fd, 0, 1000, dot, 1, 0n, 0n, 0, 900)).toBe(Errno.NOTDIR);
+    // "." with the preopen's own rights, with none, and with DIRECTORY|READ
+    env.sys.fd_fdstat_get(3, 32);
+    const [base, inh] = [env.u64(40), env.u64(48)];
+    expect(env.sys.path_open(3, 0, 1000, dot, 0, base, inh, 0, 900)).toBe(0);
+    expect(env.sys.path_open(3, 0, 1000, dot, 0, 0n, 0n, 0, 900)).toBe(0);
+    expect(env.sys.path_open(3, 0, 1000, dot, 2, BigInt(Rights.FD_READ), 0n, 0, 900)).toBe(0);
+    env.sys.fd_fdstat_get(env.u32(900), 32);
+    expect(env.u64(40)).toBe(0n); // FD_READ is not a directory right
+    expect(env.sys.path_open(3, 0, 1000, dot, 2, BigInt(Rights.FD_READ | Rights.FD_WRITE), 0n, 0, 900)).toBe(Errno.ISDIR);
+    // a directory fd never holds FD_FILESTAT_SET_SIZE, even when asked with every right
+    expect(env.sys.path_open(3, 0, 1000, dot, 2, (1n << 30n) - 1n & ~BigInt(Rights.FD_WRITE), (1n << 30n) - 1n, 0, 900)).toBe(0);
+    env.sys.fd_fdstat_get(env.u32(900), 32);
+    expect(env.u64(40) & BigInt(Rights.FD_FILESTAT_SET_SIZE)).toBe(0n);
+    // TRUNC needs PATH_FILESTAT_SET_SIZE on the directory: EPERM without it
+    expect(env.sys.path_open(3, 0, 1100, f, 8, 0n, 0n, 0, 900)).toBe(0);
+    expect(env.sys.fd_fdstat_set_rights(3, base & ~BigInt(Rights.PATH_FILESTAT_SET_SIZE), inh)).toBe(0);
+    expect(env.sys.path_open(3, 0, 1100, f, 8, 0n, 0n, 0, 900)).toBe(Errno.PERM);
   });
 
   it('path_symlink, path_readlink, lookup flags', () => {
