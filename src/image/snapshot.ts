@@ -23,7 +23,7 @@
 import { promises as fsp } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
-import type { LayerTree } from '../../kernel/fs/layer_tree.js';
+import type { LayerNode, LayerTree } from '../../kernel/fs/layer_tree.js';
 import { chainIds } from './chain_id.js';
 import type { Provider } from './content_store.js';
 import type { Decompressors } from './decompress.js';
@@ -31,7 +31,7 @@ import { nodeDecompressors } from './decompress_node.js';
 import { digestHex, isDigest, type Digest } from './digest.js';
 import type { Descriptor } from './manifest.js';
 import { WASM_LAYER_TYPES, TAR_LAYER_TYPES } from './media_types.js';
-import { decodeTree, encodeTreeParts, type EncodedTree } from './snapshot_codec.js';
+import { decodeTree, encodeTreeParts, rehomeTree, sharedBytes, type EncodedTree } from './snapshot_codec.js';
 import { unpackLayer, type UnpackLimits } from './unpack.js';
 import { wasmLayerTree } from './unpack_wasm.js';
 
@@ -76,6 +76,11 @@ export interface SnapshotStoreOptions {
   onWarning?: (message: string) => void;
   /** Keep snapshots on disk (default true); false = memory only. */
   persist?: boolean;
+  /**
+   * Hold file bytes in one SharedArrayBuffer per layer (default true), so a
+   * tree posted to a Sentry worker shares its bytes instead of copying them.
+   */
+  sharedMemory?: boolean;
 }
 
 /** Options of {@link SnapshotStore.prepare}. */
@@ -223,18 +228,19 @@ export class SnapshotStore {
       return disk;
     }
     const t0 = Date.now();
-    const tree = await this.unpack(chainId, layer, lowers);
+    const unpacked = await this.unpack(chainId, layer, lowers);
+    const tree = this.opts.sharedMemory !== false ? rehomeTree(unpacked.tree, sharedBytes, unpacked.borrowed) : unpacked.tree;
     if (this.opts.persist !== false) await this.writeDisk(chainId, layer, parent, tree);
     this.cache.set(chainId, tree);
     opts.onUnpacked?.(chainId, Date.now() - t0);
     return tree;
   }
 
-  private async unpack(chainId: Digest, layer: LayerSource, lowers: LayerTree[]): Promise<LayerTree> {
+  private async unpack(chainId: Digest, layer: LayerSource, lowers: LayerTree[]): Promise<{ tree: LayerTree; borrowed: ReadonlySet<LayerNode> }> {
     const mt = layer.descriptor.mediaType;
     if (WASM_LAYER_TYPES.has(mt)) {
       const bytes = await this.content.readAll(layer.descriptor.digest, this.opts.limits?.maxBytes ?? 1024 * 1024 * 1024);
-      return wasmLayerTree(bytes, layer.descriptor, chainId);
+      return { tree: wasmLayerTree(bytes, layer.descriptor, chainId), borrowed: new Set() };
     }
     if (!TAR_LAYER_TYPES.has(mt) && !mt.endsWith('.diff.tar')) {
       throw new SnapshotError('UNSUPPORTED_LAYER', `layer ${layer.descriptor.digest} has media type ${mt}, which is not a tar or Wasm layer; wasmvisor cannot unpack it`);
@@ -249,7 +255,7 @@ export class SnapshotStore {
       id: chainId,
     });
     for (const w of r.warnings) this.opts.onWarning?.(`layer ${layer.descriptor.digest}: ${w}`);
-    return r.tree;
+    return { tree: r.tree, borrowed: r.borrowed };
   }
 
   private async readDisk(chainId: Digest): Promise<LayerTree | undefined> {
@@ -262,10 +268,27 @@ export class SnapshotStore {
       throw new SnapshotError('CORRUPT', `snapshot ${chainId} in ${dir} has an unreadable index; remove that directory (it is rebuilt from the layer on next use)`);
     }
     try {
-      const data = await fsp.readFile(path.join(dir, 'data'));
-      return decodeTree(index, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      return decodeTree(index, await this.readData(path.join(dir, 'data')));
     } catch (err) {
       throw new SnapshotError('CORRUPT', `snapshot ${chainId} in ${dir} is damaged (${(err as Error).message}); remove that directory`);
+    }
+  }
+
+  private async readData(file: string): Promise<Uint8Array> {
+    if (this.opts.sharedMemory === false) return fsp.readFile(file);
+    const fh = await fsp.open(file, 'r');
+    try {
+      const { size } = await fh.stat();
+      const buf = sharedBytes(size);
+      let off = 0;
+      while (off < size) {
+        const { bytesRead } = await fh.read(buf, off, size - off, off);
+        if (bytesRead === 0) throw new Error('data file shorter than its size');
+        off += bytesRead;
+      }
+      return buf;
+    } finally {
+      await fh.close();
     }
   }
 

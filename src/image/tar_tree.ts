@@ -92,8 +92,14 @@ export class LayerTreeBuilder {
   /** Directories that had an entry of their own (others were made implicitly). */
   private readonly explicit = new Set<LayerDir>();
   private count = 0;
+  private readonly borrowedNodes = new Set<LayerNode>();
 
   constructor(private readonly opts: TreeBuilderOptions = {}) {}
+
+  /** Nodes of lower layers that hard links of this layer share. */
+  get borrowed(): ReadonlySet<LayerNode> {
+    return this.borrowedNodes;
+  }
 
   /** Number of entries added. */
   get entries(): number {
@@ -282,6 +288,7 @@ export class LayerTreeBuilder {
         const r = lookup(this.opts.lowers![i].root, target, where, h.name, false);
         if (r === null) break; // hidden by a whiteout, an opaque dir or a non-directory
         node = r;
+        if (r && r.kind !== 'dir' && r.kind !== 'whiteout') this.borrowedNodes.add(r);
       }
     }
     if (!node) throw new UnpackError('UNSAFE_LINK', `${where}: the target is not in this layer or below; refusing the layer`, h.name);

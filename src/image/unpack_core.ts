@@ -7,7 +7,7 @@
  * a failure leaves nothing behind; callers publish it (a snapshot) after.
  */
 import tarStream from 'tar-stream';
-import type { LayerTree } from '../../kernel/fs/layer_tree.js';
+import type { LayerNode, LayerTree } from '../../kernel/fs/layer_tree.js';
 import { DecompressError, decompressStream, type ByteSource, type Compression, type Decompressors } from './decompress.js';
 import type { Digest } from './digest.js';
 import { TarFraming } from './tar_framing.js';
@@ -69,6 +69,8 @@ export interface UnpackResult {
   compressedBytes: number;
   uncompressedBytes: number;
   entries: number;
+  /** Nodes of lower layers this layer's hard links share (kept as they are when the tree is copied). */
+  borrowed: ReadonlySet<LayerNode>;
   warnings: string[];
 }
 
@@ -163,6 +165,7 @@ export async function unpackLayerWith(src: ByteSource, newHasher: () => StreamHa
     compressedBytes: compressed,
     uncompressedBytes: uncompressed,
     entries: builder.entries,
+    borrowed: builder.borrowed,
     warnings,
   };
 }

@@ -154,4 +154,21 @@ describe('SnapshotStore', () => {
     const [t2] = await new SnapshotStore(root, store.content).prepare([l]);
     expect(file(t2, 'f')).toBe('fine');
   });
+
+  it('keeps file bytes in one SharedArrayBuffer per layer, so a clone for a worker shares them', async () => {
+    const l = await layer(store, [{ name: 'a', data: 'A'.repeat(1000) }, { name: 'b', data: 'B' }]);
+    for (const snaps of [new SnapshotStore(root, store.content), new SnapshotStore(root, store.content)]) {
+      const [t] = await snaps.prepare([l]); // the first unpacks, the second reads from disk
+      const a = t.root.entries.get('a') as { data: Uint8Array };
+      const b = t.root.entries.get('b') as { data: Uint8Array };
+      expect(a.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(a.data.buffer).toBe(b.data.buffer);
+      const clone = structuredClone(t);
+      const ca = clone.root.entries.get('a') as { data: Uint8Array };
+      expect(file(clone, 'a')).toBe('A'.repeat(1000));
+      expect(ca.data.buffer.byteLength).toBe(1001);
+    }
+    const [plain] = await new SnapshotStore(root, store.content, { sharedMemory: false, persist: false }).prepare([l]);
+    expect((plain.root.entries.get('a') as { data: Uint8Array }).data.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+  });
 });
