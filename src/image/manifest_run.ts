@@ -1,0 +1,138 @@
+/**
+ * From an image to the process `run IMAGE` starts: argv from the config's
+ * Entrypoint and Cmd (as Docker and podman combine them), env, working
+ * directory and user, and the WebAssembly module argv[0] names, found in
+ * the image's merged layers: through `$PATH` when it has no slash, then as
+ * a path (relative to the working directory); symlinks are followed inside
+ * the rootfs only. A Wasm OCI artifact without an Entrypoint or Cmd runs
+ * its module layer, with the arguments after the image name. The kernel is not involved: this reads the layer trees.
+ */
+import type { LayerFile, LayerTree } from '../../kernel/fs/layer_tree.js';
+import { mergeEnv } from './image_config.js';
+import type { ImageConfig, ImageManifest } from './manifest.js';
+import { WASM_LAYER_TYPES } from './media_types.js';
+import { mergeLayers, type MergedNode } from './snapshot_view.js';
+import { wasmLayerName } from './unpack_wasm.js';
+
+/** The PATH used when the image sets none (podman's default). */
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Stable codes of {@link ImageRunError}; the CLI maps them to 125, 127 and 126. */
+export type ImageRunErrorCode = 'NO_COMMAND' | 'NOT_FOUND' | 'NOT_WASM';
+
+/** The image cannot be run as asked; the message names the file or what is missing. */
+export class ImageRunError extends Error {
+  constructor(readonly code: ImageRunErrorCode, message: string) {
+    super(message);
+    this.name = 'ImageRunError';
+  }
+}
+
+/** What the command line overrides (podman's `--entrypoint`, args after IMAGE, `-e`, `-w`, `-u`). */
+export interface RunOverrides {
+  /** `--entrypoint`: replaces the image's Entrypoint and drops its Cmd. */
+  entrypoint?: string[];
+  /** Arguments after IMAGE: replace Cmd. */
+  args?: string[];
+  /** `KEY=VALUE` entries added to (and overriding) the image's Env. */
+  env?: string[];
+  workdir?: string;
+  user?: string;
+}
+
+/** The process to start. */
+export interface ImageProcess {
+  /** argv as given to the program (argv[0] as the image or user spelled it). */
+  argv: string[];
+  env: string[];
+  workdir: string;
+  user?: string;
+  /** Absolute path of the module in the rootfs. */
+  path: string;
+  /** The module's bytes. */
+  bytes: Uint8Array;
+}
+
+const MAX_SYMLINKS = 40;
+
+/** Look up `path` (absolute) in the merged view, following symlinks inside it. */
+function lookup(root: MergedNode & { kind: 'dir' }, path: string, hops = { n: 0 }): { node: MergedNode; path: string } | undefined {
+  const parts = path.split('/').filter((p) => p !== '' && p !== '.');
+  const stack: string[] = [];
+  let cur: MergedNode = root;
+  for (let i = 0; i < parts.length; i++) {
+    const name = parts[i];
+    if (name === '..') {
+      stack.pop();
+      cur = lookup(root, `/${stack.join('/')}`, hops)?.node ?? root;
+      continue;
+    }
+    if (cur.kind !== 'dir') return undefined;
+    const next: MergedNode | undefined = cur.entries.get(name);
+    if (!next) return undefined;
+    if (next.kind === 'symlink') {
+      if (++hops.n > MAX_SYMLINKS) return undefined;
+      const target = (next.node as { target: string }).target;
+      const base = target.startsWith('/') ? target : `/${[...stack, target].join('/')}`;
+      const rest = parts.slice(i + 1).join('/');
+      return lookup(root, rest ? `${base}/${rest}` : base, hops);
+    }
+    stack.push(name);
+    cur = next;
+  }
+  return { node: cur, path: `/${stack.join('/')}` };
+}
+
+function readFile(f: LayerFile): Uint8Array {
+  return typeof f.data === 'function' ? f.data(0, f.size) : f.data.subarray(0, f.size);
+}
+
+function isWasm(b: Uint8Array): boolean {
+  return b.length >= 8 && b[0] === 0 && b[1] === 0x61 && b[2] === 0x73 && b[3] === 0x6d;
+}
+
+/** Join `p` onto directory `dir` (absolute result). */
+function joinPath(dir: string, p: string): string {
+  return p.startsWith('/') ? p : `${dir.replace(/\/+$/, '')}/${p}`;
+}
+
+/**
+ * The process `run IMAGE` starts, from the image's `config`, its `manifest`
+ * (for the Wasm artifact default) and its layer trees, bottom first.
+ */
+export function imageProcess(config: ImageConfig, manifest: ImageManifest, layers: readonly LayerTree[], o: RunOverrides = {}): ImageProcess {
+  const rc = config.config ?? {};
+  const entrypoint = o.entrypoint ?? rc.Entrypoint ?? [];
+  const cmd = o.args && o.args.length > 0 ? o.args : o.entrypoint !== undefined ? [] : rc.Cmd ?? [];
+  let argv = [...entrypoint, ...cmd];
+  const wasm = manifest.layers.filter((l) => WASM_LAYER_TYPES.has(l.mediaType));
+  if (entrypoint.length === 0 && !(rc.Cmd && rc.Cmd.length > 0) && wasm.length > 0) {
+    // a Wasm artifact with no command of its own: run its module, with the arguments given
+    argv = [`/${wasmLayerName(wasm[wasm.length - 1])}`, ...argv];
+  }
+  if (argv.length === 0 || argv[0] === '') {
+    throw new ImageRunError('NO_COMMAND', 'the image has no Entrypoint or Cmd: give the program to run after the image name, or --entrypoint');
+  }
+  const env = mergeEnv(rc.Env ?? [], o.env ?? []);
+  const workdir = o.workdir || rc.WorkingDir || '/';
+  const root = mergeLayers(layers);
+  const name = argv[0];
+  const candidates: string[] = [];
+  if (!name.includes('/')) {
+    const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;
+    for (const dir of pathVar.split(':')) if (dir) candidates.push(joinPath(joinPath(workdir, dir), name));
+  }
+  candidates.push(joinPath(workdir, name));
+  for (const c of candidates) {
+    const hit = lookup(root, c);
+    if (!hit || hit.node.kind !== 'file') continue;
+    const bytes = readFile(hit.node.node as LayerFile);
+    if (!isWasm(bytes)) throw new ImageRunError('NOT_WASM', `${name} (${hit.path} in the image) is not a WebAssembly module`);
+    const user = o.user ?? (rc.User || undefined);
+    return { argv, env, workdir, user, path: hit.path, bytes };
+  }
+  throw new ImageRunError(
+    'NOT_FOUND',
+    name.includes('/') ? `${name}: no such file in the image` : `${name}: executable file not found in $PATH of the image`,
+  );
+}
