@@ -74,6 +74,8 @@ export interface RunWasmOptions {
   mounts?: readonly BindMount[];
   /** Host directory used read-only as the root's lower layer (never modified). */
   rootfs?: string;
+  /** Image layers as the root's read-only lowers, top first (`prepareImage(...).lowers`); below `rootfs` if both. */
+  lowers?: readonly LayerTree[];
   /** Working directory in the container (default "/"). */
   workdir?: string;
   stdin?: StdinSpec;
@@ -180,6 +182,7 @@ function openDir(ns: MountNamespace, path: string): OpenFile {
 /** Build the container's mount namespace: root (tmpfs, or overlay over --rootfs), /dev, /proc, /tmp, binds. */
 function buildMounts(host: Host, kernel: Kernel, opts: RunWasmOptions): MountNamespace {
   let rootFs: FileSystem;
+  const lowers = [...(opts.lowers ?? [])];
   if (opts.rootfs !== undefined) {
     if (!host.hostfs) throw new RunWasmError('BAD_OPTION', '--rootfs needs host directory access, which this host lacks');
     let lower: LayerTree;
@@ -190,7 +193,10 @@ function buildMounts(host: Host, kernel: Kernel, opts: RunWasmOptions): MountNam
       const why = e === E.NOTDIR ? 'is not a directory' : e === E.NOENT ? 'does not exist' : `cannot be read (${(e as Error).message})`;
       throw new RunWasmError('BAD_OPTION', `--rootfs: ${opts.rootfs} ${why}`);
     }
-    rootFs = new OverlayFs([lower], host);
+    lowers.unshift(lower);
+  }
+  if (lowers.length > 0) {
+    rootFs = new OverlayFs(lowers, host);
   } else {
     rootFs = new TmpFs(host, { source: 'rootfs' });
   }

@@ -95,3 +95,14 @@ describe('-v HOST:CTR[:ro]', () => {
     await expect(runWasm({ file: FSUTIL, mounts: [{ host: '/nonexistent-bind', container: '/x' }] })).rejects.toThrow(/does not exist/);
   });
 });
+
+describe('image layers as lowers', () => {
+  it('stacks layer trees (top first) under the private upper', async () => {
+    const file = (text: string) => ({ kind: 'file' as const, mode: 0o644, uid: 0, gid: 0, mtimeNs: 0n, size: text.length, data: new TextEncoder().encode(text) });
+    const dir = (entries: [string, unknown][]) => ({ kind: 'dir' as const, mode: 0o755, uid: 0, gid: 0, mtimeNs: 0n, entries: new Map(entries) as never });
+    const bottom = { id: 'b', bytes: 6, root: dir([['etc', dir([['a', file('bottom')], ['b', file('bottom')]])]]) };
+    const top = { id: 't', bytes: 3, root: dir([['etc', dir([['a', file('top')], ['b', { kind: 'whiteout' }]])]]) };
+    const out = await fsutil(['/etc', '@/etc/a'], { lowers: [top, bottom] });
+    expect(out).toBe('/etc: . .. a\ntop');
+  });
+});

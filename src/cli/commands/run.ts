@@ -70,10 +70,17 @@ export function register(program: Command): void {
     .option('--env-file <file>', 'read KEY=VALUE lines from a file', collect, [])
     .option('-v, --volume <HOST:CTR[:ro]>', 'bind-mount a host directory', collect, [])
     .option('--rootfs <dir>', 'use a host directory as the read-only root (writes go to a private in-memory layer)')
-    .option('-w, --workdir <dir>', 'working directory inside the container (sets PWD; see README for limits)')
+    .option('-w, --workdir <dir>', 'working directory inside the container (sets PWD; see below)')
     .option('--strace', 'print every system call with its arguments, result and duration on stderr')
     .passThroughOptions()
     .addHelpText('after', `
+Working directory: WASI has no chdir, and programs built with wasi-libc (C,
+C++, Rust) resolve paths against the preopened directories. With -w DIR the
+root "/" is preopened, then every top-level directory under its own name,
+then DIR as ".": relative paths resolve in DIR and absolute ones from the
+root. Limit: "/" itself and names directly under "/" that are not
+directories present at start resolve in DIR, and getcwd() says "/".
+
 Exit status: the program's own; 125 if wasmvisor itself failed or an option
 is invalid; 126 if FILE is not a runnable WebAssembly command; 127 if FILE
 does not exist.`)
