@@ -72,6 +72,21 @@ async function workerMain() {
     parentPort.on('message', () => { server.stop(); process.exit(0); });
     return;
   }
+  if (role === 'nodewasi') {
+    const { WASI } = await import('node:wasi');
+    const { readFileSync, openSync, closeSync, mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'wasmvisor-bench-'));
+    const fd = openSync(join(dir, 'out'), 'w+');
+    const wasi = new WASI({ version: 'preview1', args: ['probe', 'devnull', String(workerData.n)], preopens: { '/dev': '/dev' }, stdout: fd });
+    const mod = await WebAssembly.compile(readFileSync(workerData.probe));
+    const inst = await WebAssembly.instantiate(mod, wasi.getImportObject());
+    wasi.start(inst);
+    closeSync(fd);
+    parentPort.postMessage(readFileSync(join(dir, 'out'), 'utf8'));
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
   if (role === 'client') {
     const { ChannelClient } = await import(dist('src/host/channel.js'));
     const c = new ChannelClient(workerData.channel, workerData.hub, 0);
@@ -138,8 +153,97 @@ async function main() {
     console.log(`  ratio channel / spinning ping-pong: ${(chan / spin).toFixed(2)}x (goal <= 1.5x)`);
     console.log(`  ratio channel / parking ping-pong:  ${(chan / park).toFixed(2)}x`);
   }
-  const extra = globalThis.__sandboxBenchParts ?? [];
-  for (const part of extra) if (want(part.key)) await part.run(runs, measure);
+  if (want('fdwrite')) await fdWrite(runs);
+  if (want('hello')) await helloCreateToExit(runs);
+  if (want('density')) await density();
+}
+
+// ---------------------------------------------------------------- [2] fd_write to /dev/null
+const PROBE = join(root, 'test/runtime/fixtures/probe.wasm');
+const WRITES = Number(process.env.WRITES) || 1_000_000;
+
+async function fdWrite(runs) {
+  console.log(`\n[2] one-byte fd_write to /dev/null, ns per call (${WRITES} writes per run, measured inside the guest)`);
+  const { Runtime } = await import(dist('src/index.js'));
+  const rt = await Runtime.create({ poolSize: 1 });
+  const sentryRun = async () => {
+    const c = await rt.run({ module: PROBE, config: { process: { args: ['probe', 'devnull', String(WRITES)] } } });
+    await c.wait();
+    const m = /ns\/write ([\d.]+)/.exec(c.init.stdout.text());
+    await c.delete();
+    if (!m) throw new Error('no figure from the guest: ' + c.init.stdout.text());
+    return Number(m[1]) / 1000;
+  };
+  const wasiRun = () => new Promise((resolve, reject) => {
+    const w = new Worker(self, { workerData: { role: 'nodewasi', probe: PROBE, n: WRITES } });
+    let out = '';
+    w.on('message', (d) => { out += d; });
+    w.once('error', reject);
+    w.once('exit', () => {
+      const m = /ns\/write ([\d.]+)/.exec(out);
+      m ? resolve(Number(m[1]) / 1000) : reject(new Error('node:wasi gave no figure: ' + out));
+    });
+  });
+  const nw = await measure('node:wasi (µs)', wasiRun, runs);
+  const sw = await measure('wasmvisor sentry platform (µs)', sentryRun, runs);
+  console.log(`  ratio sentry / node:wasi: ${(sw / nw).toFixed(2)}x (goal <= 1.5x)`);
+  await rt.close();
+}
+
+// ---------------------------------------------------------------- [3] create-to-exit
+async function helloCreateToExit(runs) {
+  const n = Number(process.env.HELLOS) || 50;
+  console.log(`\n[3] container create-to-exit of hello through the library, warm runtime, ms (${n} containers per run)`);
+  const { Runtime } = await import(dist('src/index.js'));
+  const { readFileSync } = await import('node:fs');
+  const hello = readFileSync(join(root, 'wasm/hello.wasm'));
+  const rt = await Runtime.create({ poolSize: 2 });
+  for (let i = 0; i < 5; i++) { const c = await rt.run({ module: hello }); await c.wait(); await c.delete(); }
+  const one = async () => {
+    const xs = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      const c = await rt.create({ module: hello });
+      await c.start();
+      await c.wait();
+      xs.push(performance.now() - t0);
+      await c.delete();
+    }
+    return median(xs);
+  };
+  const m = await measure('create → start → exit (median ms)', one, runs);
+  console.log(`  goal: median under 10 ms → ${m < 10 ? 'met' : 'not met'}`);
+  await rt.close();
+}
+
+// ---------------------------------------------------------------- [4] density
+async function density() {
+  const n = Number(process.env.CONTAINERS) || 200;
+  console.log(`\n[4] memory per idle container: ${n} containers blocked on stdin in one process (one Sentry)`);
+  const { Runtime } = await import(dist('src/index.js'));
+  const { readFileSync } = await import('node:fs');
+  const probe = readFileSync(PROBE);
+  const rt = await Runtime.create({ poolSize: 1, appLimits: { heapMb: 8, stackMb: 1 } });
+  const c0 = await rt.run({ module: probe, config: { process: { args: ['probe', 'exit'] } } });
+  await c0.wait();
+  await c0.delete();
+  await new Promise((r) => setTimeout(r, 500));
+  globalThis.gc?.();
+  const before = process.memoryUsage().rss;
+  const cs = [];
+  for (let i = 0; i < n; i++) cs.push(await rt.run({ module: probe, config: { process: { args: ['probe', 'cat'] } }, stdin: 'pipe' }));
+  // all parked in a read of stdin: the Sentry holds their requests
+  await new Promise((r) => setTimeout(r, 3000));
+  globalThis.gc?.();
+  const after = process.memoryUsage().rss;
+  const running = cs.filter((c) => c.status.state === 'running').length;
+  const per = (after - before) / n / 2 ** 20;
+  console.log(`  RSS before ${(before / 2 ** 20).toFixed(1)} MiB, after ${(after / 2 ** 20).toFixed(1)} MiB, ${running}/${n} running`);
+  console.log(`  per container: ${per.toFixed(2)} MiB (goal < 10 MB; runsc ~20 MB, runwasi 16-67 MB)`);
+  const t0 = performance.now();
+  await Promise.all(cs.map(async (c) => { await c.init.closeStdin(); await c.wait(); }));
+  console.log(`  all ${n} answered EOF and exited in ${(performance.now() - t0).toFixed(0)} ms`);
+  await rt.close();
 }
 
 if (isMainThread) await main();

@@ -84,6 +84,8 @@ export class ChannelClient {
   private readonly hub: Int32Array;
   private readonly enc = new Encoder();
   private scratch = new Uint8Array(4096);
+  private readonly dec: Decoder;
+  private readonly reply: Reply = { status: 0, value: undefined };
   /** Adaptive spin budget of this side. */
   readonly spin: SpinBudget;
 
@@ -92,6 +94,7 @@ export class ChannelClient {
     this.data = new Uint8Array(channel, HEADER_BYTES);
     this.hub = new Int32Array(hub);
     this.spin = new SpinBudget(0, spinMax, spinMax);
+    this.dec = new Decoder(this.data);
   }
 
   private waitResp(): void {
@@ -100,7 +103,11 @@ export class ChannelClient {
     if (Atomics.load(h, Ch.STATE) === State.CLOSED) throw new ChannelClosed();
   }
 
-  /** Send `op` with `arg`; block until the reply. Throws ChannelClosed if the Sentry closed the channel. */
+  /**
+   * Send `op` with `arg`; block until the reply. Throws ChannelClosed if the
+   * Sentry closed the channel. The returned Reply object is reused by the
+   * next call: read it before calling again.
+   */
   call(op: number, arg: unknown): Reply {
     const h = this.h;
     if (Atomics.load(h, Ch.STATE) === State.CLOSED) throw new ChannelClosed();
@@ -121,8 +128,15 @@ export class ChannelClient {
       if (off >= msg.length) break;
       // else the Sentry acked the chunk (FLAGS=ACK); send the next
     }
-    // response, in chunks
+    // response: one chunk (decoded in place) or several
     let len = h[Ch.LEN]!;
+    if ((h[Ch.FLAGS]! & Flag.MORE) === 0) {
+      const r = this.reply;
+      r.status = h[Ch.OP]!;
+      r.value = this.dec.reset(this.data).value();
+      Atomics.store(h, Ch.STATE, State.IDLE);
+      return r;
+    }
     let total = 0;
     while (h[Ch.FLAGS]! & Flag.MORE) {
       this.grow(total + len);
@@ -137,9 +151,12 @@ export class ChannelClient {
     this.grow(total + len);
     this.scratch.set(this.data.subarray(0, len), total);
     total += len;
-    const status = h[Ch.OP]!;
+    const r = this.reply;
+    r.status = h[Ch.OP]!;
     Atomics.store(h, Ch.STATE, State.IDLE);
-    return { status, value: new Decoder(this.scratch.subarray(0, total)).value() };
+    r.value = this.dec.reset(this.scratch.subarray(0, total)).value();
+    this.dec.reset(this.data);
+    return r;
   }
 
   private grow(n: number): void {
@@ -161,6 +178,7 @@ export const PENDING: unique symbol = Symbol('pending');
 interface ServerChannel {
   h: Int32Array;
   data: Uint8Array;
+  dec: Decoder;
   /** request chunks received so far */
   inBuf: Uint8Array | null;
   inLen: number;
@@ -214,6 +232,7 @@ export class ChannelServer {
     this.channels.set(id, {
       h: new Int32Array(sab, 0, HEADER_BYTES / 4),
       data: new Uint8Array(sab, HEADER_BYTES),
+      dec: new Decoder(new Uint8Array(sab, HEADER_BYTES)),
       inBuf: null, inLen: 0, out: null, outOff: 0, outStatus: 0, busy: false,
     });
   }
@@ -345,14 +364,16 @@ export class ChannelServer {
       c.inBuf = null;
       c.inLen = 0;
     } else {
-      // copy out of shared memory: TextDecoder refuses shared views in browsers
-      msg = c.data.slice(0, len);
+      // decoded in place: the decoder copies bytes and strings out of shared memory
+      msg = c.data;
     }
     const op = h[Ch.OP]!;
     c.busy = true;
     let reply: Reply | typeof PENDING;
     try {
-      reply = this.handler(id, op, new Decoder(msg).value());
+      const arg = c.dec.reset(msg).value();
+      if (msg.buffer !== c.data.buffer) c.dec.reset(c.data);
+      reply = this.handler(id, op, arg);
     } catch (err) {
       this.opts.onBug?.(err);
       reply = { status: this.opts.bugStatus ?? -1, value: String(err) };

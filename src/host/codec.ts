@@ -172,16 +172,18 @@ export class Encoder {
           if (proto !== Object.prototype && proto !== null) {
             throw new CodecError(`cannot encode a ${proto?.constructor?.name ?? 'object'}: only plain objects, arrays and Uint8Array`);
           }
-          const keys = Object.keys(v);
-          let n = 0;
-          for (const k of keys) if (k.charCodeAt(0) !== 95) n++;
           this.u8(T_OBJ);
-          this.u32(n);
-          for (const k of keys) {
-            if (k.charCodeAt(0) === 95) continue;
+          this.ensure(4);
+          const at = this.pos;
+          this.pos += 4;
+          let n = 0;
+          for (const k in v) {
+            if (k.charCodeAt(0) === 95 || !Object.prototype.hasOwnProperty.call(v, k)) continue;
+            n++;
             this.key(k);
             this.value((v as Record<string, unknown>)[k]);
           }
+          this.view.setUint32(at, n, true);
         }
         return this;
       default:
@@ -190,13 +192,54 @@ export class Encoder {
   }
 }
 
-/** Decodes one message from a (non-shared) byte array. */
+/**
+ * Decodes one message. The bytes may live in shared memory: byte arrays are
+ * copied out and long strings are copied before TextDecoder (which refuses
+ * shared views in browsers). `reset` reuses one decoder for many messages.
+ */
 export class Decoder {
   private view: DataView;
   private pos = 0;
+  private buf: Uint8Array;
 
-  constructor(private readonly buf: Uint8Array) {
+  constructor(buf: Uint8Array) {
+    this.buf = buf;
     this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
+
+  /** Decode from `buf` next (the view is rebuilt only when the buffer changes). */
+  reset(buf: Uint8Array): this {
+    if (buf !== this.buf) {
+      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+      this.buf = buf;
+    }
+    this.pos = 0;
+    return this;
+  }
+
+  private readonly keys = new Map<number, string>();
+
+  /** An object key: short ASCII keys are interned (the same few keys come in every message). */
+  private key(): string {
+    const n = this.view.getUint32(this.pos, true);
+    if (n > 0 && n <= 16) {
+      const start = this.pos + 4;
+      let h = n;
+      for (let i = start; i < start + n; i++) h = (Math.imul(h, 31) + this.buf[i]!) | 0;
+      const k = this.keys.get(h);
+      if (k !== undefined && k.length === n) {
+        let same = true;
+        for (let i = 0; i < n; i++) if (k.charCodeAt(i) !== this.buf[start + i]) { same = false; break; }
+        if (same) {
+          this.pos = start + n;
+          return k;
+        }
+      }
+      const s = this.str();
+      if (this.keys.size < 1024) this.keys.set(h, s);
+      return s;
+    }
+    return this.str();
   }
 
   private u32(): number {
@@ -213,12 +256,12 @@ export class Decoder {
       let s = '';
       for (let i = start; i < start + n; i++) {
         const c = this.buf[i]!;
-        if (c > 0x7f) return utf8Dec.decode(this.buf.subarray(start, start + n));
+        if (c > 0x7f) return utf8Dec.decode(this.buf.slice(start, start + n));
         s += String.fromCharCode(c);
       }
       return s;
     }
-    return utf8Dec.decode(this.buf.subarray(start, start + n));
+    return utf8Dec.decode(this.buf.slice(start, start + n));
   }
 
   /** Read the next value. */
@@ -267,7 +310,7 @@ export class Decoder {
         const n = this.u32();
         const out: Record<string, unknown> = {};
         for (let i = 0; i < n; i++) {
-          const k = this.str();
+          const k = this.key();
           out[k] = this.value();
         }
         return out;
