@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it as vit } from 'vitest';
 import { MediaType } from '../../src/image/media_types.js';
+import { prepareImage } from '../../src/image/snapshot_image.js';
+import { openStore } from '../../src/image/store_root.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { itWithTools } from '../support/tools.js';
 import { cli, gzipLayer, OciLayout, pushLayout, skopeo, wasmModule } from './registry_fixtures.js';
@@ -82,9 +84,12 @@ describe('wasmvisor pull / images / inspect / push / rmi / prune', () => {
 
   it('rmi removes the name and the content only it used; prune collects the rest', async () => {
     const before = JSON.parse((await wv('images', '--format', 'json')).out) as { id: string }[];
+    await prepareImage(await openStore(root), `${reg.host}/cli/app:1`);
+    expect((await fsp.readdir(path.join(root, 'snapshots', 'sha256'))).length).toBe(1);
     const r = await wv('rmi', `${reg.host}/cli/app:1`);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/Untagged: .*cli\/app:1\nDeleted: 3 blobs/);
+    expect(r.out).toMatch(/Untagged: .*cli\/app:1\nDeleted: 3 blobs, 1 unpacked layers/);
+    expect(await fsp.readdir(path.join(root, 'snapshots', 'sha256'))).toEqual([]);
     const after = JSON.parse((await wv('images', '--format', 'json')).out) as { id: string }[];
     expect(after).toHaveLength(before.length - 1);
     const gone = await wv('rmi', 'nope:1');

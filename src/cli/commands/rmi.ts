@@ -1,6 +1,6 @@
 /** `wasmvisor rmi IMAGE...`: remove image names and the content only they used. */
 import type { Command } from 'commander';
-import { collectGarbage } from '../../image/gc.js';
+import { collectGarbage, pruneSnapshots } from '../../image/gc.js';
 import { findImage } from '../../image/manifest_store.js';
 import { storeFromCommand } from '../../image/registry_setup.js';
 import { StoreError } from '../../image/store_root.js';
@@ -36,7 +36,8 @@ export function register(program: Command): void {
         }
       }
       const gc = await collectGarbage(store, { ingestMaxAgeMs: Infinity });
-      if (gc.removed.length > 0) process.stdout.write(`Deleted: ${gc.removed.length} blobs\n`);
+      const snaps = await pruneSnapshots(store);
+      if (gc.removed.length > 0) process.stdout.write(`Deleted: ${gc.removed.length} blobs${snaps.length ? `, ${snaps.length} unpacked layers` : ''}\n`);
       if (missing.length > 0 && !opts.force) throw new CliExit(1, missing.join('\n'));
     });
 }
