@@ -67,7 +67,12 @@ export class Sandbox {
     this.upper = this.rootFs.upper;
     // seed the upper through a writable view, then build the container's namespace (maybe read-only)
     const seed = new MountNamespace(this.rootFs);
-    for (const d of ['/dev', '/proc', '/tmp', '/etc', '/sys/fs/cgroup']) mkdirs(seed, d);
+    try {
+      seed.pathOps.mkdir(ROOT, seed.rootHandle(), '/tmp', 0o1777);
+    } catch (e) {
+      if (e !== E.EXIST) throw e;
+    }
+    for (const d of ['/dev', '/proc', '/etc', '/sys/fs/cgroup']) mkdirs(seed, d);
     writeFile(seed, '/etc/hostname', new TextEncoder().encode(`${spec.hostname}\n`));
     for (const f of spec.files ?? []) writeFile(seed, f.path, f.data);
     for (const m of spec.mounts) if (m.kind !== 'proc') mkdirs(seed, m.target);
@@ -157,7 +162,7 @@ export class Sandbox {
       { file: new ConsoleFile({ isTty: tty, write: (d) => out(1, d.slice()) }, 'stdout'), tty },
       { file: new ConsoleFile({ isTty: tty, write: (d) => out(2, d.slice()) }, 'stderr'), tty },
     );
-    installPreopen(task, openDir(this.ns, '/'), '/');
+    this.installPreopens(task, proc.cwd);
     const rec: SandboxTask = { task, channelId, stdin: proc.stdio.stdin === 'pipe' ? pipe : null, memBytes: 0 };
     task.memoryBytes = () => rec.memBytes;
     this.tasks.set(task.pid, rec);
@@ -174,6 +179,33 @@ export class Sandbox {
   /** Pids of tasks that have not ended. */
   livePids(): number[] {
     return [...this.tasks].filter(([, t]) => t.task.exitStatus === null).map(([p]) => p).sort((a, b) => a - b);
+  }
+
+  /**
+   * Preopens: "/" on fd 3. For a working directory other than "/", stock
+   * wasi-libc has no chdir to learn it: as `wasmvisor run -w` does, every
+   * top-level directory is also preopened under its own name and the
+   * working directory last as ".", so relative paths resolve against it.
+   */
+  private installPreopens(task: Task, cwd: string): void {
+    installPreopen(task, openDir(this.ns, '/'), '/');
+    if (cwd === '/') return;
+    mkdirs(this.ns, cwd);
+    const root = openDir(this.ns, '/');
+    try {
+      for (let cookie = 0n; ;) {
+        const batch = root.readdir(cookie);
+        if (batch.length === 0) break;
+        for (const e of batch) {
+          cookie = e.next;
+          if (e.name === '.' || e.name === '..' || e.filetype !== FileType.DIRECTORY) continue;
+          installPreopen(task, openDir(this.ns, `/${e.name}`), `/${e.name}`);
+        }
+      }
+    } finally {
+      root.release();
+    }
+    installPreopen(task, openDir(this.ns, cwd), '.');
   }
 
   /** Forget an ended task. */
