@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runWasm } from '../../src/runtime/run_wasm.js';
+import { buildModule } from '../support/wasm_builder.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/wasmvisor.js');
@@ -52,6 +53,34 @@ describe('wasmvisor run', () => {
     const r = cli(['run', f]);
     expect(r.status).toBe(126);
     expect(r.stderr.trim().split('\n')).toEqual([`wasmvisor: ${f}: not a WebAssembly module`]);
+  });
+
+  it('exits 126 with a clear message for a module without _start, or with foreign imports', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wv-run-'));
+    const reactor = join(dir, 'reactor.wasm');
+    writeFileSync(reactor, buildModule({ imports: ['fd_write'], funcs: [{ name: '_initialize', body: [] }] }));
+    let r = cli(['run', reactor]);
+    expect(r.status).toBe(126);
+    expect(r.stderr).toBe(`wasmvisor: ${reactor}: the module exports no _start function (not a WASI command; reactors are not supported)\n`);
+    const foreign = join(dir, 'foreign.wasm');
+    writeFileSync(foreign, buildModule({ imports: [], foreignImports: [{ module: 'env', name: 'f' }], funcs: [{ name: '_start', body: [] }] }));
+    r = cli(['run', foreign]);
+    expect(r.status).toBe(126);
+    expect(r.stderr).toMatch(/unknown import env\.f \(function\)/);
+    const broken = join(dir, 'broken.wasm');
+    writeFileSync(broken, new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0xff]));
+    r = cli(['run', broken]);
+    expect(r.status).toBe(126);
+    expect(r.stderr).toMatch(/invalid WebAssembly module/);
+  });
+
+  it('a trap exits 134', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wv-run-'));
+    const trap = join(dir, 'trap.wasm');
+    writeFileSync(trap, buildModule({ imports: [], funcs: [{ name: '_start', body: [0x00] }] }));
+    const r = cli(['run', trap]);
+    expect(r.status).toBe(134);
+    expect(r.stderr).toMatch(/^wasmvisor: .*trap\.wasm: trap: unreachable/);
   });
 
   it('has --help', () => {

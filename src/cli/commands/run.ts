@@ -103,6 +103,7 @@ does not exist.`)
           strace: flags.strace === true,
           stdin: 'inherit',
         });
+        if (r.status.reason) process.stderr.write(`wasmvisor: ${file}: ${r.status.reason}\n`);
         process.exitCode = r.exitCode;
       } catch (err) {
         if (err instanceof RunWasmError) {
