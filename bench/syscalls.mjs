@@ -246,8 +246,15 @@ function buildReport(o, workloads, results) {
       });
     }
     const ratios = {};
-    if (hosts.wasmvisor) for (const p of peers) if (hosts[p]) ratios[`wasmvisor/${p}`] = ratio(hosts.wasmvisor.median_ns, hosts[p].median_ns);
-    rows.push({ id, title, count: w.n, op, ...(info ? { info: true } : {}), hosts, ratios });
+    const ratiosOfMins = {};
+    if (hosts.wasmvisor) {
+      for (const p of peers) {
+        if (!hosts[p]) continue;
+        ratios[`wasmvisor/${p}`] = ratio(hosts.wasmvisor.median_ns, hosts[p].median_ns);
+        ratiosOfMins[`wasmvisor/${p}`] = ratio(hosts.wasmvisor.min_ns, hosts[p].min_ns);
+      }
+    }
+    rows.push({ id, title, count: w.n, op, ...(info ? { info: true } : {}), hosts, ratios, ratios_of_mins: ratiosOfMins });
   };
   for (const w of workloads) {
     addRow(w, w.id, w.title(w.n), w.op, (c) => c.samples, false);
