@@ -162,7 +162,12 @@ export class SentryTasks {
         this.finish(s, err.status);
         return { status: SentryStatus.EXIT, value: s.task.exitStatus };
       }
-      throw err;
+      // A kernel bug outside the handler's own error handling (filter, dispatcher):
+      // log it and end this task only, with a status that says so.
+      s.task.host.logBug(`sentry: ${entry.name} of pid ${s.task.pid}`, err);
+      const msg = err instanceof Error ? err.message : String(err);
+      this.finish(s, { code: 134, reason: `kernel bug in ${entry.name}: ${msg}` });
+      return { status: SentryStatus.EXIT, value: s.task.exitStatus };
     }
     if (out.block !== null) {
       this.park(id, s, op, args, out.block);
