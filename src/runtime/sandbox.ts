@@ -26,7 +26,7 @@ import type { Task } from '../../kernel/task/task.js';
 import { MountNamespace } from '../../kernel/vfs/mount_ns.js';
 import { FileType, OFlags, type Credentials, type OpenFile } from '../../kernel/vfs/types.js';
 import type { CgroupStats, DiffEntry, IdMapping, ProcessSpec, SandboxSpec } from '../host/protocol.js';
-import { snapshotTree, diffTrees, type TreeSnapshot } from './tree_diff.js';
+import { diffUpper, upperBaseline, type UpperBaseline } from './tree_diff.js';
 
 const ROOT: Credentials = { uid: 0, gid: 0 };
 
@@ -58,7 +58,8 @@ export class Sandbox {
   private peak = 0;
   private readonly events = { low: 0, high: 0, max: 0, oom: 0, oom_kill: 0 };
   syscalls = 0;
-  private readonly base: TreeSnapshot;
+  private readonly base: UpperBaseline;
+  private readonly lowers: LayerTree[];
 
   constructor(host: Host, readonly id: string, readonly spec: SandboxSpec, layers: ReadonlyMap<string, LayerTree>) {
     this.kernel = new Kernel(host);
@@ -96,7 +97,8 @@ export class Sandbox {
         this.ns.mount(m.target, fs, { readonly: m.readonly });
       }
     }
-    this.base = snapshotTree(this.ns);
+    this.lowers = lowers;
+    this.base = upperBaseline(this.upper);
   }
 
   private cgroupSource(): CgroupSource {
@@ -247,7 +249,7 @@ export class Sandbox {
 
   /** Paths added, changed and deleted since the container was created (like `podman diff`). */
   diff(): DiffEntry[] {
-    return diffTrees(this.base, snapshotTree(this.ns));
+    return diffUpper(this.upper, this.lowers, this.base);
   }
 }
 

@@ -92,6 +92,37 @@ describe('namespaces', () => {
     for (const t of ['/ ', '/dev ', '/proc ', '/sys/fs/cgroup ', '/data ', '/cfg ', '/scratch ']) expect(mountsSeen).toContain(t);
   });
 
+  it('diff walks the upper layer: copy-up is C, a whiteout D, new paths A; the image is untouched', async () => {
+    const root = join(dir, 'difffs');
+    mkdirSync(join(root, 'etc'), { recursive: true });
+    mkdirSync(join(root, 'usr/share'), { recursive: true });
+    writeFileSync(join(root, 'etc/motd'), 'image\n');
+    writeFileSync(join(root, 'etc/gone'), 'x');
+    writeFileSync(join(root, 'usr/share/keep'), 'k');
+    const c = await rt.run({ module: PROBE, config: { root: { path: root }, process: { args: ['probe', 'cat'] } }, stdin: 'pipe' });
+    expect(await c.diff()).toEqual([]);
+    for (const args of [['put', '/etc/motd', 'changed'], ['put', '/usr/share/new', 'n'], ['files']]) {
+      const p = await c.exec({ process: { args: ['probe', ...args] } });
+      await p.wait();
+    }
+    expect(await c.diff()).toEqual([
+      { kind: 'C', path: '/etc' },
+      { kind: 'D', path: '/etc/gone' },
+      { kind: 'C', path: '/etc/hostname' },
+      { kind: 'C', path: '/etc/motd' },
+      { kind: 'A', path: '/new' },
+      { kind: 'A', path: '/new/b' },
+      { kind: 'C', path: '/tmp' },
+      { kind: 'A', path: '/tmp/a' },
+      { kind: 'C', path: '/usr' },
+      { kind: 'C', path: '/usr/share' },
+      { kind: 'A', path: '/usr/share/new' },
+    ]);
+    expect(readFileSync(join(root, 'etc/motd'), 'utf8')).toBe('image\n');
+    expect(existsSync(join(root, 'etc/gone'))).toBe(true);
+    await c.delete({ force: true });
+  });
+
   it('user: host file owners are mapped into the container and permission checks use them', async () => {
     const root = join(dir, 'userns');
     mkdirSync(root);
