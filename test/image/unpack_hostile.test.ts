@@ -3,6 +3,7 @@ import type { LayerDir } from '../../kernel/fs/layer_tree.js';
 import { unpackLayer } from '../../src/image/unpack.js';
 import { UnpackError } from '../../src/image/unpack_error.js';
 import { nodeDecompressors } from '../../src/image/decompress_node.js';
+import { browserDecompressors } from '../../src/image/decompress.js';
 import { chunks, gzip, makeTar, type TarEntrySpec } from '../support/oci_fixtures.js';
 
 async function refused(entries: TarEntrySpec[], code: string, opts = {}): Promise<UnpackError> {
@@ -68,7 +69,7 @@ describe('unpackLayer refuses hostile layers', () => {
     const tar = await makeTar([{ name: 'zeros', data: new Uint8Array(8 * 1024 * 1024) }]);
     const gz = gzip(tar, 9);
     expect(tar.length / gz.length).toBeGreaterThan(500);
-    for (const decompressors of [undefined, nodeDecompressors]) {
+    for (const decompressors of [undefined, nodeDecompressors, browserDecompressors]) {
       await expect(unpackLayer(chunks(gz, 65536), { decompressors, limits: { maxBytes: 1024 * 1024 } }))
         .rejects.toMatchObject({ code: 'TOO_LARGE', message: expect.stringMatching(/size limit/) });
       await expect(unpackLayer(chunks(gz, 65536), { decompressors, limits: { maxRatio: 100, ratioGraceBytes: 1024 * 1024 } }))
