@@ -183,13 +183,20 @@ export class OverlayFs implements FileSystem {
     return node;
   }
 
-  /** Remove `child` from `dir`: from the upper if there, plus a whiteout if it hid a lower entry. */
-  removeChild(dir: OvlNode, child: OvlNode): void {
+  /**
+   * A lower hard-linked file about to lose a name is copied up first (which
+   * links its other names), so the link count of the names left is right.
+   */
+  private beforeRemoval(child: OvlNode): void {
     if (child.upper === null && child.type !== FileType.DIRECTORY && child.lowers.length > 0
       && layerIndex(this.lowers[child.layers[0]]).nlink.has(child.lowers[0])) {
-      // Keep the link count of the other names right: copy up (linking them) first.
       this.copyUp(child);
     }
+  }
+
+  /** Remove `child` from `dir`: from the upper if there, plus a whiteout if it hid a lower entry. */
+  removeChild(dir: OvlNode, child: OvlNode): void {
+    this.beforeRemoval(child);
     const up = this.copyUp(dir) as TmpDir;
     if (child.upper !== null) {
       if (child.upper instanceof TmpDir) {
@@ -220,6 +227,7 @@ export class OverlayFs implements FileSystem {
     }
     if (srcDir) this.copyUpTree(src);
     else this.copyUp(src);
+    if (dst !== undefined) this.beforeRemoval(dst);
     const oldUp = this.copyUp(from) as TmpDir;
     const newUp = this.copyUp(to) as TmpDir;
     const slot = newUp.entries.get(newName);

@@ -37,6 +37,16 @@ function isDotName(name: string): boolean {
   return name === '.' || name === '..';
 }
 
+/** True if directory `d` is `anc` or lies below it (same filesystem, by parent links). */
+function isWithin(d: Inode, anc: Inode): boolean {
+  for (;;) {
+    if (d === anc) return true;
+    const up = d.parentDir();
+    if (up === d) return false;
+    d = up;
+  }
+}
+
 /** The directory `p.dir` must accept a new or removed entry: EROFS, then w+x. */
 function checkDirWritable(cred: Credentials, dir: Loc): void {
   if (dir.mnt.isReadonly) throw E.ROFS;
@@ -129,74 +139,78 @@ export class VfsPathOps implements PathOps {
   }
 
   rmdir(cred: Credentials, dir: DirHandle, path: string): void {
+    // Linux's order: . / .., EROFS, ENOENT, EACCES, sticky, ENOTDIR, EBUSY, ENOTEMPTY.
     const p = walkParent(this.table, cred, asLoc(dir), path, false);
     if (p.name === '.') throw E.INVAL;
     if (p.name === '..') throw E.NOTEMPTY;
+    if (p.dir.mnt.isReadonly) throw E.ROFS;
     const child = this.existing(p);
-    if (child.type !== FileType.DIRECTORY) throw E.NOTDIR;
-    if (p.mounted) throw E.BUSY;
     checkDirWritable(cred, p.dir);
     checkSticky(cred, p.dir.inode, child);
+    if (child.type !== FileType.DIRECTORY) throw E.NOTDIR;
+    if (p.mounted) throw E.BUSY;
     p.dir.inode.rmdir(p.name);
   }
 
   unlink(cred: Credentials, dir: DirHandle, path: string): void {
+    // Linux's order: . / .. (EISDIR), EROFS, trailing slash, ENOENT, EACCES, sticky, EISDIR.
     const p = walkParent(this.table, cred, asLoc(dir), path, false);
     if (isDotName(p.name)) throw E.ISDIR;
+    if (p.dir.mnt.isReadonly) throw E.ROFS;
     const child = this.existing(p);
-    if (child.type === FileType.DIRECTORY) throw E.ISDIR;
-    if (p.slash) throw E.NOTDIR;
+    if (p.slash) throw child.type === FileType.DIRECTORY ? E.ISDIR : E.NOTDIR;
     checkDirWritable(cred, p.dir);
     checkSticky(cred, p.dir.inode, child);
+    if (child.type === FileType.DIRECTORY) throw E.ISDIR;
     p.dir.inode.unlink(p.name);
   }
 
   rename(cred: Credentials, oldDir: DirHandle, oldPath: string, newDir: DirHandle, newPath: string): void {
+    // Linux's order: EXDEV, . / .. (EBUSY), EROFS, ENOENT, ENOTDIR (slash),
+    // EINVAL (into itself), ENOTEMPTY (onto an ancestor), same file, EACCES,
+    // sticky, ENOTDIR / EISDIR, EBUSY (mountpoints), then the filesystem.
     const a = walkParent(this.table, cred, asLoc(oldDir), oldPath, false);
     const b = walkParent(this.table, cred, asLoc(newDir), newPath, false);
+    if (a.dir.mnt !== b.dir.mnt) throw E.XDEV;
     if (isDotName(a.name) || isDotName(b.name)) throw E.BUSY;
+    if (a.dir.mnt.isReadonly) throw E.ROFS;
     const src = this.existing(a);
     const srcIsDir = src.type === FileType.DIRECTORY;
     if (!srcIsDir && (a.slash || b.slash)) throw E.NOTDIR;
-    if (a.dir.mnt !== b.dir.mnt) throw E.XDEV;
-    if (a.mounted) throw E.BUSY;
+    if (srcIsDir && isWithin(b.dir.inode, src)) throw E.INVAL;
     const dst = b.child?.inode;
     if (dst !== undefined) {
-      if (b.mounted) throw E.BUSY;
+      if (dst.type === FileType.DIRECTORY && isWithin(a.dir.inode, dst)) throw E.NOTEMPTY;
       // Two names of one file: POSIX says do nothing.
       if (dst === src || (dst.sb === src.sb && dst.ino === src.ino)) return;
-      const dstIsDir = dst.type === FileType.DIRECTORY;
-      if (srcIsDir && !dstIsDir) throw E.NOTDIR;
-      if (!srcIsDir && dstIsDir) throw E.ISDIR;
     }
-    if (srcIsDir && a.dir.inode !== b.dir.inode) {
-      // A directory cannot move below itself.
-      for (let d = b.dir.inode; ; ) {
-        if (d === src) throw E.INVAL;
-        const up = d.parentDir();
-        if (up === d) break;
-        d = up;
-      }
-    }
-    if (a.dir.mnt.isReadonly) throw E.ROFS;
     if (cred.uid !== 0) {
       checkPerm(cred, a.dir.inode, MAY_WRITE | MAY_EXEC);
       checkPerm(cred, b.dir.inode, MAY_WRITE | MAY_EXEC);
       if (srcIsDir && a.dir.inode !== b.dir.inode) checkPerm(cred, src, MAY_WRITE);
     }
     checkSticky(cred, a.dir.inode, src);
-    if (dst !== undefined) checkSticky(cred, b.dir.inode, dst);
+    if (dst !== undefined) {
+      checkSticky(cred, b.dir.inode, dst);
+      const dstIsDir = dst.type === FileType.DIRECTORY;
+      if (srcIsDir && !dstIsDir) throw E.NOTDIR;
+      if (!srcIsDir && dstIsDir) throw E.ISDIR;
+      if (b.mounted) throw E.BUSY;
+    }
+    if (a.mounted) throw E.BUSY;
     a.dir.inode.rename(a.name, b.dir.inode, b.name);
   }
 
   link(cred: Credentials, oldDir: DirHandle, oldPath: string, follow: boolean, newDir: DirHandle, newPath: string): void {
     const src = walkFull(this.table, cred, asLoc(oldDir), oldPath, follow);
     const b = walkParent(this.table, cred, asLoc(newDir), newPath, false);
-    if (isDir(src.inode)) throw E.PERM;
+    // Linux's order: EEXIST, ENOENT (trailing slash), EROFS, EXDEV, EACCES, EPERM.
     if (b.child !== null) throw E.EXIST;
     if (b.slash) throw E.NOENT;
+    if (b.dir.mnt.isReadonly) throw E.ROFS;
     if (src.mnt !== b.dir.mnt) throw E.XDEV;
     checkDirWritable(cred, b.dir);
+    if (isDir(src.inode)) throw E.PERM;
     b.dir.inode.link(b.name, src.inode);
   }
 

@@ -254,7 +254,8 @@ export function walkParent(table: MountTable, cred: Credentials, start: Loc, pat
     checkName(name);
     const child = w.ino.lookup(name, cred);
     if (last) {
-      if (child !== undefined && child.type === FileType.SYMBOLIC_LINK && child.magic === undefined && followFinal) {
+      // A trailing slash on the last component stops here (O_CREAT then fails with EISDIR, as Linux).
+      if (child !== undefined && child.type === FileType.SYMBOLIC_LINK && child.magic === undefined && followFinal && !w.slash) {
         w.expand(child, true);
         if (stack.length === 0) {
           const here = new Loc(w.mnt, w.ino);

@@ -1,0 +1,137 @@
+/**
+ * Differential property test against Linux itself: random path operations
+ * (with trailing slashes, `.`, `..`, symlinks, hard links) run through
+ * node:fs on a real directory and through PathOps on tmpfs must give the
+ * same results and the same errors. Relative symlink targets only (an
+ * absolute one means different things in the two trees).
+ */
+import * as nfs from 'node:fs';
+import * as os from 'node:os';
+import * as npath from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isSysError } from '../../../kernel/errno.js';
+import { TmpFs } from '../../../kernel/fs/tmpfs.js';
+import { MountNamespace } from '../../../kernel/vfs/mount_ns.js';
+import { FdFlags, FileType } from '../../../kernel/vfs/types.js';
+import { toSysError } from '../../../src/host/node_hostfs.js';
+import { FakeHost } from '../../support/fake_host.js';
+import { Fx } from '../vfs/helpers.js';
+
+const base = nfs.mkdtempSync(npath.join(os.tmpdir(), 'wasmvisor-linuxdiff-'));
+afterAll(() => nfs.rmSync(base, { recursive: true, force: true }));
+
+const PATHS = ['a', 'a/', 'd', 'd/', 'd/f', 'd/f/', 'd/e', 'd/e/', 'd/.', 'd/..', 'l', 'l/', 'l/f', 'ld', 'ld/', 'ld/f',
+  'loop', 'x', 'x/y', 'd/e/g', '.', 'a/.', 'e/../d/f'];
+const TARGETS = ['a', 'd', 'd/f', 'nowhere', 'loop', '../d', 'd/e', 'x/'];
+const opArb = fc.record({
+  op: fc.constantFrom('write', 'append', 'read', 'unlink', 'mkdir', 'rmdir', 'rename', 'link', 'symlink', 'ls', 'stat', 'lstat', 'readlink'),
+  a: fc.constantFrom(...PATHS),
+  b: fc.constantFrom(...PATHS),
+  t: fc.constantFrom(...TARGETS),
+  data: fc.constantFrom('', 'x', 'hello'),
+});
+type Op = typeof opArb extends fc.Arbitrary<infer T> ? T : never;
+
+const typeOf = (s: nfs.Stats) => (s.isDirectory() ? FileType.DIRECTORY : s.isSymbolicLink() ? FileType.SYMBOLIC_LINK : FileType.REGULAR_FILE);
+
+function onLinux(root: string, o: Op): string {
+  const P = (p: string) => `${root}/r/${p}`;
+  try {
+    switch (o.op) {
+      case 'write': nfs.writeFileSync(P(o.a), o.data); return 'ok';
+      case 'append': {
+        const fd = nfs.openSync(P(o.a), nfs.constants.O_WRONLY | nfs.constants.O_APPEND);
+        nfs.writeSync(fd, o.data);
+        nfs.closeSync(fd);
+        return 'ok';
+      }
+      case 'read': return `=${nfs.readFileSync(P(o.a), 'utf8')}`;
+      case 'unlink': nfs.unlinkSync(P(o.a)); return 'ok';
+      case 'mkdir': nfs.mkdirSync(P(o.a), 0o755); return 'ok';
+      case 'rmdir': nfs.rmdirSync(P(o.a)); return 'ok';
+      case 'rename': nfs.renameSync(P(o.a), P(o.b)); return 'ok';
+      case 'link': nfs.linkSync(P(o.a), P(o.b)); return 'ok';
+      case 'symlink': nfs.symlinkSync(o.t, P(o.a)); return 'ok';
+      case 'readlink': return `=${nfs.readlinkSync(P(o.a))}`;
+      case 'ls': return nfs.readdirSync(P(o.a)).sort().join(',');
+      default: {
+        const s = o.op === 'stat' ? nfs.statSync(P(o.a)) : nfs.lstatSync(P(o.a));
+        const t = typeOf(s);
+        return `${t}/${t === FileType.DIRECTORY ? '-' : s.size}/${s.nlink}`;
+      }
+    }
+  } catch (e) {
+    return toSysError(e).errnoName;
+  }
+}
+
+function onKernel(fx: Fx, o: Op): string {
+  const P = (p: string) => `/r/${p}`;
+  try {
+    switch (o.op) {
+      case 'write': fx.write(P(o.a), o.data); return 'ok';
+      case 'append': {
+        const f = fx.open(P(o.a), 0, true, FdFlags.APPEND);
+        f.write(new TextEncoder().encode(o.data));
+        f.release();
+        return 'ok';
+      }
+      case 'read': return `=${fx.read(P(o.a))}`;
+      case 'unlink': fx.unlink(P(o.a)); return 'ok';
+      case 'mkdir': fx.mkdir(P(o.a)); return 'ok';
+      case 'rmdir': fx.rmdir(P(o.a)); return 'ok';
+      case 'rename': fx.rename(P(o.a), P(o.b)); return 'ok';
+      case 'link': fx.link(P(o.a), P(o.b)); return 'ok';
+      case 'symlink': fx.symlink(o.t, P(o.a)); return 'ok';
+      case 'readlink': return `=${fx.readlink(P(o.a))}`;
+      case 'ls': return fx.ls(P(o.a)).join(',');
+      default: {
+        const s = fx.stat(P(o.a), o.op === 'stat');
+        return `${s.filetype}/${s.filetype === FileType.DIRECTORY ? '-' : s.size}/${s.nlink}`;
+      }
+    }
+  } catch (e) {
+    if (isSysError(e)) return e.errnoName;
+    throw e;
+  }
+}
+
+let run = 0;
+describe('tmpfs + PathOps agree with Linux', () => {
+  it('random operation sequences', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { minLength: 1, maxLength: 20 }), (ops) => {
+        const root = npath.join(base, String(run++));
+        // The tree lives one level down in both, so `..` means the same (an empty parent).
+        nfs.mkdirSync(root);
+        const r = `${root}/r`;
+        nfs.mkdirSync(r);
+        nfs.writeFileSync(`${r}/a`, 'A');
+        nfs.mkdirSync(`${r}/d`);
+        nfs.writeFileSync(`${r}/d/f`, 'F');
+        nfs.symlinkSync('a', `${r}/l`);
+        nfs.symlinkSync('d', `${r}/ld`);
+        nfs.symlinkSync('loop', `${r}/loop`);
+        const fx = new Fx(new MountNamespace(new TmpFs(new FakeHost())));
+        fx.mkdir('/r');
+        fx.write('/r/a', 'A');
+        fx.mkdir('/r/d');
+        fx.write('/r/d/f', 'F');
+        fx.symlink('a', '/r/l');
+        fx.symlink('d', '/r/ld');
+        fx.symlink('loop', '/r/loop');
+        try {
+          for (const o of ops) {
+            const want = onLinux(root, o);
+            const got = onKernel(fx, o);
+            expect(`${o.op} ${o.a} ${o.b} ${o.t}: ${got}`).toBe(`${o.op} ${o.a} ${o.b} ${o.t}: ${want}`);
+          }
+        } finally {
+          nfs.rmSync(root, { recursive: true, force: true });
+        }
+      }),
+      { numRuns: 500, seed: 99 },
+    );
+  });
+});
