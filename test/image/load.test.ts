@@ -12,7 +12,7 @@ import { SnapshotStore } from '../../src/image/snapshot.js';
 import { flattenMerged, mergeLayers } from '../../src/image/snapshot_view.js';
 import { openStore, type Store } from '../../src/image/store_root.js';
 import { makeTar, writeBlob, writeOciLayout, type WrittenImage } from '../support/oci_fixtures.js';
-import { itWithTools } from '../support/tools.js';
+import { itWithTools, which } from '../support/tools.js';
 
 /** Every file under `dir` with its size, sorted. */
 function listing(dir: string): string[] {
@@ -105,6 +105,20 @@ describe('load and save', () => {
     const loaded = await loadImages(store, tar);
     expect(loaded.map((l) => l.name)).toEqual(['docker.io/library/hello:25', 'example.com/x/hello:25']);
     expect(loaded[0].target.digest).toBe(w.manifest.digest);
+  });
+
+  it('loads a gzip- or zstd-compressed oci-archive', async () => {
+    const dir = path.join(tmp('wv-load-'), 'comp');
+    const w = await fixture(dir);
+    const out = tmp('wv-load-arch-');
+    execFileSync('tar', ['-C', dir, '-czf', path.join(out, 'img.tar.gz'), '.']);
+    const [a] = await loadImages(store, path.join(out, 'img.tar.gz'));
+    expect(a).toMatchObject({ name: 'localhost/img:t', target: { digest: w.manifest.digest } });
+    if (which('zstd')) {
+      execFileSync('tar', ['-C', dir, '--zstd', '-cf', path.join(out, 'z.tar.zst'), '.']);
+      const [z] = await loadImages(store, path.join(out, 'z.tar.zst'));
+      expect(z).toMatchObject({ name: 'localhost/z:t', target: { digest: w.manifest.digest } });
+    }
   });
 
   it('adds to an existing OCI layout directory', async () => {
