@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Runtime } from '../../src/index.js';
 import { PROBE, probe, requireDist, until } from './helpers.js';
@@ -53,6 +54,17 @@ describe('processes', () => {
     await c.init.closeStdin();
     expect(await c.wait()).toMatchObject({ exitCode: 0 });
     await c.delete();
+  });
+
+  it('exec can run another module, given as a path', async () => {
+    const c = await rt.run({ module: PROBE, config: probe('cat'), stdin: 'pipe' });
+    const hello = fileURLToPath(new URL('../../wasm/hello.wasm', import.meta.url));
+    const h = await c.exec({ module: hello, process: { args: ['hello', 'x'] } });
+    expect(await h.wait()).toEqual({ exitCode: 0, oomKilled: false });
+    expect(h.stdout.text()).toBe('hello from wasmvisor\narg 1: x\n');
+    const missing = await c.exec({ module: '/nonexistent.wasm' }).catch((e) => e);
+    expect(missing.code).toBe('NOT_FOUND');
+    await c.delete({ force: true });
   });
 
   it('kill of a container with several processes ends them all', async () => {
