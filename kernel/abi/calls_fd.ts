@@ -32,15 +32,17 @@ export interface PrestatNameArgs { fd: number; len: number; _ptr: number }
 
 /** Write a WASI filestat at `ptr`. */
 export function writeFilestat(mem: GuestMemory, ptr: number, st: Filestat): void {
-  mem.zero(ptr, Layout.FILESTAT_SIZE);
-  mem.setU64(ptr, st.dev);
-  mem.setU64(ptr + 8, st.ino);
-  mem.setU8(ptr + 16, st.filetype);
-  mem.setU64(ptr + 24, st.nlink);
-  mem.setU64(ptr + 32, st.size);
-  mem.setU64(ptr + 40, st.atim);
-  mem.setU64(ptr + 48, st.mtim);
-  mem.setU64(ptr + 56, st.ctim);
+  const dv = mem.struct(ptr, Layout.FILESTAT_SIZE);
+  const u64 = (off: number, v: bigint) => dv.setBigUint64(ptr + off, BigInt.asUintN(64, v), true);
+  u64(0, st.dev);
+  u64(8, st.ino);
+  dv.setUint32(ptr + 16, st.filetype, true); // filetype u8 + 7 bytes of padding, zeroed
+  dv.setUint32(ptr + 20, 0, true);
+  u64(24, st.nlink);
+  u64(32, st.size);
+  u64(40, st.atim);
+  u64(48, st.mtim);
+  u64(56, st.ctim);
 }
 
 const fdOnly: Codec<FdArgs, void> = {
@@ -67,11 +69,11 @@ export const fdCodecs = {
     params: sig('fd:i32', 'stat:i32'), returnsErrno: true,
     decode: (m, r) => { const _ret = u32(r[1]); m.check(_ret, Layout.FDSTAT_SIZE); return { fd: u32(r[0]), _ret }; },
     encode: (m, a, s) => {
-      m.zero(a._ret, Layout.FDSTAT_SIZE);
-      m.setU8(a._ret, s.filetype);
-      m.setU16(a._ret + 2, s.flags);
-      m.setU64(a._ret + 8, BigInt(s.rightsBase));
-      m.setU64(a._ret + 16, BigInt(s.rightsInheriting));
+      const dv = m.struct(a._ret, Layout.FDSTAT_SIZE);
+      dv.setUint32(a._ret, s.filetype | (s.flags << 16), true); // filetype u8, pad, flags u16
+      dv.setUint32(a._ret + 4, 0, true);
+      dv.setBigUint64(a._ret + 8, BigInt(s.rightsBase), true);
+      dv.setBigUint64(a._ret + 16, BigInt(s.rightsInheriting), true);
     },
   } as Codec<FdArgs & { _ret: number }, Fdstat>,
   fd_fdstat_set_flags: {

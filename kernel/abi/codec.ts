@@ -45,7 +45,7 @@ export function sig(...spec: string[]): readonly (readonly [string, WasmType])[]
 
 /** A u32 argument (wasm passes i32 as a signed JS number). */
 export function u32(x: number | bigint | undefined): number {
-  return Number(x) >>> 0;
+  return typeof x === 'number' ? x >>> 0 : Number(x) >>> 0;
 }
 
 /** A u64 argument. */

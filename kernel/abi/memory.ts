@@ -60,6 +60,16 @@ export class GuestMemory {
     return this.u8.subarray(ptr, ptr + len);
   }
 
+  /**
+   * The memory's DataView after checking [ptr, ptr+len) once: for codecs
+   * that write a whole struct (filestat, fdstat, events) without a check per
+   * field. Valid until the next memory.grow.
+   */
+  struct(ptr: number, len: number): DataView {
+    this.check(ptr, len);
+    return this.dv;
+  }
+
   /** A copy of [ptr, ptr+len). */
   copy(ptr: number, len: number): Uint8Array {
     this.check(ptr, len);
@@ -134,6 +144,20 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * embedded NUL → EINVAL (a NUL would silently truncate the name in C).
  */
 export function decodeGuestString(bytes: Uint8Array): string {
+  const n = bytes.byteLength;
+  if (n <= 256) {
+    // Fast path: short ASCII names (most paths) without TextDecoder.
+    let ascii = true;
+    for (let i = 0; i < n; i++) {
+      const c = bytes[i]!;
+      if (c === 0) throw E.INVAL;
+      if (c >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  }
   if (bytes.indexOf(0) !== -1) throw E.INVAL;
   try {
     return utf8.decode(bytes);
