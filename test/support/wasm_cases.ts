@@ -1,0 +1,460 @@
+/**
+ * The cases that run the project's own WASI test programs (`wasm/*.c`),
+ * and the two ways to run them: `wasmvisor run` (the CLI, as users do) and
+ * Node's own `node:wasi` (for differential tests).
+ *
+ * Each program checks itself and prints TAP-ish lines (`ok - NAME`,
+ * `not ok - NAME: why`, `# N checks, F failed`; see wasm/include/tap.h).
+ * A case names the program, its arguments, environment, stdin and mounts,
+ * and what must come out: the exit code and, for programs that are not
+ * self-checking, the exact output.
+ *
+ * `nodeWasi` says how the case behaves under node:wasi: `false` when it
+ * cannot be compared at all, else the checks node:wasi is known to get
+ * wrong (each one asserted to still fail there, and to pass under
+ * wasmvisor), the checks it never reaches, and the checks to skip because
+ * node:wasi hangs on them.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Repository root. */
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), '../..');
+/** Where the programs and their committed .wasm files live. */
+export const WASM_DIR = join(REPO, 'wasm');
+/** The `wasmvisor` CLI entry. */
+export const WASMVISOR_BIN = join(REPO, 'bin/wasmvisor.js');
+/** The node:wasi child-process runner. */
+export const NODE_WASI_RUNNER = join(REPO, 'test/wasm/node_wasi_runner.mjs');
+
+/** A host directory the harness creates and binds into the container. */
+export interface CaseMount {
+  /** Path inside the container. */
+  container: string;
+  readonly?: boolean;
+  /** Files to create in it (relative path → content). */
+  files?: Record<string, string>;
+}
+
+/** How a case compares under node:wasi. */
+export interface NodeWasiPlan {
+  /** Why node:wasi's answer differs, for the checks in `knownBad` (one line). */
+  why?: string;
+  /** Checks node:wasi gets wrong: they must fail there and pass under wasmvisor. */
+  knownBad?: string[];
+  /** Checks node:wasi never reaches (an earlier deviation changes the program's path). */
+  absent?: string[];
+  /** Checks skipped under node:wasi (passed as TAP_SKIP) because node:wasi hangs on them. */
+  skip?: string[];
+  /** Environment only for the node:wasi run (e.g. a setting wasmvisor gets from a flag). */
+  env?: Record<string, string>;
+}
+
+/** One run of one program. */
+export interface WasmCase {
+  /** Unique name, used as the test's title. */
+  name: string;
+  /** Program name: `wasm/<program>.wasm`. */
+  program: string;
+  args?: string[];
+  env?: Record<string, string>;
+  stdin?: string;
+  mounts?: CaseMount[];
+  /** `-w` working directory. */
+  workdir?: string;
+  /** Expected exit code (default 0). */
+  exit?: number;
+  /** Self-checking TAP output with a summary line (default true). */
+  tap?: boolean;
+  /** Exact stdout, when given. */
+  stdout?: string;
+  /** Exact stderr, when given. */
+  stderr?: string;
+  /**
+   * Checks that still fail under wasmvisor because of a known kernel bug
+   * (check name → the bug). Tolerated, and reported; once a check passes the
+   * test fails until its entry is removed, so the list never goes stale.
+   */
+  pending?: Record<string, string>;
+  /** Differential plan; `false`: not run under node:wasi. */
+  nodeWasi: NodeWasiPlan | false;
+}
+
+const STDIN_TEXT = 'hello stdin\nsecond line without a newline at the end';
+
+/** Every case. Each wasm/*.c program has at least one (a test checks it). */
+export const CASES: readonly WasmCase[] = [
+  {
+    name: 'hello',
+    program: 'hello',
+    args: ['a', 'b c'],
+    tap: false,
+    stdout: 'hello from wasmvisor\narg 1: a\narg 2: b c\n',
+    stderr: '',
+    nodeWasi: {},
+  },
+  { name: 'files', program: 'files', nodeWasi: {} },
+  {
+    name: 'dirs',
+    program: 'dirs',
+    nodeWasi: { why: 'uvwasi normalises "dot/." to "dot" and removes the directory', knownBad: ['rmdir of . fails'] },
+  },
+  {
+    name: 'symlinks',
+    program: 'symlinks',
+    nodeWasi: {
+      why: 'uvwasi ignores O_NOFOLLOW, NUL-terminates readlink and refuses short buffers, refuses absolute targets, follows dangling links on O_EXCL',
+      knownBad: [
+        'readlink writes no NUL',
+        'readlink into a short buffer truncates',
+        'symlink with an absolute target',
+        'an absolute target resolves inside the root',
+        'O_CREAT|O_EXCL on a dangling link is EEXIST',
+        'a path through a dangling link is ENOENT',
+        'O_NOFOLLOW on a dangling link is ELOOP',
+        'O_NOFOLLOW on a link to a file is ELOOP',
+        'O_DIRECTORY|O_NOFOLLOW on a link to a directory fails',
+      ],
+    },
+  },
+  {
+    name: 'links',
+    program: 'links',
+    pending: { 'fstat shows nlink 0': 'kernel: an open file whose last name was unlinked still reports nlink 1' },
+    nodeWasi: { why: 'uvwasi reports nlink 1 for an open file with no names left', knownBad: ['fstat shows nlink 0'] },
+  },
+  { name: 'rename', program: 'rename', nodeWasi: {} },
+  {
+    name: 'readdir',
+    program: 'readdir',
+    nodeWasi: {
+      why: 'uvwasi lists no . and .., gives d_ino 0, and its cookies are indexes that shift when an earlier entry goes',
+      knownBad: [
+        'the listing has . and ..',
+        'd_ino matches st_ino',
+        'd_type of . is DT_DIR',
+        'an empty directory lists . and ..',
+        'seekdir after the directory changed',
+      ],
+    },
+  },
+  { name: 'stat', program: 'stat', nodeWasi: {} },
+  {
+    name: 'stat with /dev/null',
+    program: 'stat',
+    env: { STAT_DEV: '/dev/null' },
+    nodeWasi: false,
+  },
+  {
+    name: 'timestamps',
+    program: 'timestamps',
+    nodeWasi: {
+      why: 'uvwasi sets times through doubles of seconds (nanoseconds lost) and deadlocks after an ATIM|ATIM_NOW EINVAL',
+      knownBad: [
+        'atime to the nanosecond',
+        'mtime to the nanosecond',
+        'and the other time is set',
+        'futimens atime',
+        'futimens mtime',
+        "the link's own mtime is set",
+        'sets the target',
+      ],
+      skip: ['ATIM together with ATIM_NOW is EINVAL', 'MTIM together with MTIM_NOW is EINVAL'],
+    },
+  },
+  {
+    name: 'poll_sleep',
+    program: 'poll_sleep',
+    stdin: STDIN_TEXT,
+    env: { STDIN_EXPECT: STDIN_TEXT },
+    nodeWasi: {
+      why: 'uvwasi treats absolute clock deadlines as relative and refuses fd subscriptions on files and stdout (EPERM)',
+      knownBad: [
+        'a past absolute deadline fires at once',
+        'the absolute clock\'s event',
+        'poll_oneoff on a regular file',
+        'a regular file is readable',
+        'a regular file is writable',
+        'poll_oneoff on stdout',
+        'stdout is writable',
+        'the bad fd is reported in its event',
+        'poll(2) on a regular file',
+        'poll(2) reports POLLIN|POLLOUT',
+      ],
+      skip: ['clock_nanosleep TIMER_ABSTIME'],
+    },
+  },
+  { name: 'clocks', program: 'clocks', nodeWasi: {} },
+  { name: 'random', program: 'random', nodeWasi: {} },
+  {
+    name: 'args_env',
+    program: 'args_env',
+    args: ['one', 'two words', '', 'ünï=code'],
+    env: { FOO: 'bar', EMPTY: '', WITH_EQ: 'x=y' },
+    nodeWasi: {},
+  },
+  {
+    name: 'stdio',
+    program: 'stdio',
+    stdin: STDIN_TEXT,
+    env: { STDIN_EXPECT: STDIN_TEXT },
+    nodeWasi: {
+      why: 'uvwasi refuses fd_renumber onto a closed or never-opened fd',
+      knownBad: [
+        'fd_renumber back onto the closed fd 1',
+        'the source fd is closed after fd_renumber',
+        'fd_renumber onto an fd number never opened',
+        'and back to 1',
+      ],
+      absent: [
+        'close(1)',
+        'write to fd 1 after close(1) is EBADF',
+        'printf to a closed stdout fails',
+        'fd_fdstat_get on the closed fd 1 is EBADF',
+        'stderr still works after close(1)',
+      ],
+    },
+  },
+  {
+    name: 'errors',
+    program: 'errors',
+    nodeWasi: {
+      why: 'node:wasi answers EOVERFLOW for bad pointers, ENOTCAPABLE for rights and NUL bytes, EINVAL/ENOTSUP elsewhere',
+      knownBad: [
+        'fd_prestat_get of stdin is EBADF',
+        'path_open with a NUL inside the path is EINVAL',
+        'path_open with a trailing NUL is EINVAL',
+        'openat with a file as the directory fd is ENOTDIR',
+        'fstatat with a file as the directory fd is ENOTDIR',
+        'sock_shutdown on a file is ENOTSOCK',
+        'sock_recv on a file is ENOTSOCK',
+        'sock_send on a file is ENOTSOCK',
+        'fd_write with iovs out of memory is EFAULT',
+        'fd_write with iovs straddling the end is EFAULT',
+        'fd_write of a buffer straddling the end is EFAULT',
+        'fd_write of a buffer whose end wraps past 4 GiB is EFAULT',
+        'fd_write with a huge iovs_len is EFAULT',
+        'fd_write with nwritten out of memory is EFAULT',
+        'fd_read into a buffer out of memory is EFAULT',
+        'path_open with a path straddling the end is EFAULT',
+        'path_open with fd_out out of memory is EFAULT',
+        'path_filestat_get into a buffer straddling the end is EFAULT',
+        'fd_filestat_get into a buffer out of memory is EFAULT',
+        'clock_time_get into a result straddling the end is EFAULT',
+        'random_get into a buffer straddling the end is EFAULT',
+        'args_sizes_get into memory\'s end is EFAULT',
+        'poll_oneoff with subscriptions out of memory is EFAULT',
+        'fd_prestat_dir_name into a buffer out of memory is EFAULT',
+      ],
+    },
+  },
+  {
+    name: 'errors on a read-only bind and across mounts',
+    program: 'errors',
+    mounts: [
+      { container: '/ro', readonly: true, files: { 'file.txt': 'read only content' } },
+      { container: '/xdev', files: {} },
+    ],
+    env: { RO_DIR: '/ro', RO_FILE: 'file.txt', RO_CONTENT: 'read only content', XDEV_DIR: '/xdev' },
+    nodeWasi: false,
+  },
+  {
+    name: 'workdir',
+    program: 'workdir',
+    workdir: '/work/dir',
+    env: { EXPECT_WORKDIR: '/work/dir', ABS_DIR: '/tmp' },
+    nodeWasi: false,
+  },
+  ...exitCases(),
+];
+
+function exitCases(): WasmCase[] {
+  const mk = (mode: string, n: number | null, exit: number, stdout: string, node: boolean): WasmCase => ({
+    name: `exit_codes ${mode}${n === null ? '' : ` ${n}`}`,
+    program: 'exit_codes',
+    args: n === null ? [mode] : [mode, String(n)],
+    exit,
+    tap: false,
+    stdout: `ok - mode ${mode} ${n ?? 0}\n${stdout}`,
+    nodeWasi: node ? {} : false,
+  });
+  return [
+    mk('exit', 0, 0, '', true),
+    mk('exit', 3, 3, '', true),
+    mk('exit', 255, 255, '', true),
+    mk('return', 7, 7, '', true),
+    mk('flush', null, 5, 'buffered text without a newline', true),
+    mk('atexit', null, 3, 'ok - atexit handler ran\n', true),
+    // a trap is 128 + SIGABRT, as wasmtime and podman report it
+    mk('abort', null, 134, '', false),
+    mk('trap', null, 134, '', false),
+    // wasi-libc's emulated raise() prints and then aborts
+    mk('raise_term', null, 134, '', false),
+    // the kernel's default action for SIGTERM: killed, 128 + 15
+    mk('proc_raise_term', null, 143, '', false),
+  ];
+}
+
+/** What one run produced. */
+export interface RunResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+/** A prepared case: host directories made, to be removed with `cleanup()`. */
+export interface Prepared {
+  /** `-v` specs `HOST:CTR[:ro]`. */
+  volumes: string[];
+  /** host directory per container path. */
+  hostDirs: Map<string, string>;
+  root: string;
+  cleanup(): void;
+}
+
+/** Create the host directories a case mounts. */
+export function prepare(c: WasmCase): Prepared {
+  const root = mkdtempSync(join(tmpdir(), 'wv-case-'));
+  const volumes: string[] = [];
+  const hostDirs = new Map<string, string>();
+  for (const [i, m] of (c.mounts ?? []).entries()) {
+    const dir = join(root, `mount${i}`);
+    mkdirSync(dir);
+    for (const [rel, content] of Object.entries(m.files ?? {})) {
+      mkdirSync(dirname(join(dir, rel)), { recursive: true });
+      writeFileSync(join(dir, rel), content);
+    }
+    volumes.push(`${dir}:${m.container}${m.readonly ? ':ro' : ''}`);
+    hostDirs.set(m.container, dir);
+  }
+  return {
+    volumes,
+    hostDirs,
+    root,
+    cleanup: () => {
+      chmodSync(root, 0o700);
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Spawn `cmd args`, feed `stdin`, collect output; kill after `timeoutMs`. */
+export function spawnCollect(cmd: string, args: string[], stdin: string | undefined, timeoutMs: number): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH ?? '' } });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (exitCode, signal) => {
+      clearTimeout(timer);
+      resolve({ exitCode, signal, stdout, stderr, timedOut });
+    });
+    child.stdin.on('error', () => {}); // the guest may exit without reading
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+/** Run a case under `wasmvisor run` (the built CLI). */
+export async function runUnderWasmvisor(c: WasmCase, timeoutMs = 40_000): Promise<RunResult> {
+  const p = prepare(c);
+  try {
+    const args = [WASMVISOR_BIN, 'run'];
+    for (const v of p.volumes) args.push('-v', v);
+    for (const [k, v] of Object.entries(c.env ?? {})) args.push('-e', `${k}=${v}`);
+    if (c.workdir) args.push('-w', c.workdir);
+    args.push(join(WASM_DIR, `${c.program}.wasm`), ...(c.args ?? []));
+    return await spawnCollect(process.execPath, args, c.stdin, timeoutMs);
+  } finally {
+    p.cleanup();
+  }
+}
+
+/** Run a case under node:wasi with a fresh temp directory preopened as `/`. */
+export async function runUnderNodeWasi(c: WasmCase, timeoutMs = 40_000): Promise<RunResult> {
+  if (c.nodeWasi === false) throw new Error(`case ${c.name} does not run under node:wasi`);
+  const p = prepare(c);
+  try {
+    const rootDir = join(p.root, 'root');
+    mkdirSync(rootDir);
+    const args = [NODE_WASI_RUNNER, '--dir', `${rootDir}:/`];
+    for (const [ctr, host] of p.hostDirs) args.push('--dir', `${host}:${ctr}`);
+    const env = { ...(c.env ?? {}), ...(c.nodeWasi.env ?? {}) };
+    if (c.nodeWasi.skip?.length) env.TAP_SKIP = c.nodeWasi.skip.join(';');
+    for (const [k, v] of Object.entries(env)) args.push('--env', `${k}=${v}`);
+    args.push('--', join(WASM_DIR, `${c.program}.wasm`), ...(c.args ?? []));
+    return await spawnCollect(process.execPath, args, c.stdin, timeoutMs);
+  } finally {
+    p.cleanup();
+  }
+}
+
+/** One parsed check line. */
+export interface TapLine {
+  name: string;
+  ok: boolean;
+  skipped: boolean;
+  /** The failure detail after `: ` on a `not ok` line. */
+  why?: string;
+}
+
+/** The checks and the summary line of a TAP-ish output (stdout and stderr together). */
+export interface TapReport {
+  checks: TapLine[];
+  /** From `# N checks, F failed`, if present. */
+  summary?: { checks: number; failed: number };
+}
+
+/** Parse `ok - NAME` / `not ok - NAME: why` / `# N checks, F failed` lines. */
+export function parseTap(text: string): TapReport {
+  const checks: TapLine[] = [];
+  let summary: TapReport['summary'];
+  for (const line of text.split('\n')) {
+    let m = /^ok - (.*?)( # SKIP)?$/.exec(line);
+    if (m) {
+      checks.push({ name: m[1]!, ok: true, skipped: m[2] !== undefined });
+      continue;
+    }
+    m = /^not ok - (.*?)(?:: (.*))?$/.exec(line);
+    if (m) {
+      checks.push({ name: m[1]!, ok: false, skipped: false, why: m[2] });
+      continue;
+    }
+    m = /^# (\d+) checks, (\d+) failed$/.exec(line);
+    if (m) summary = { checks: Number(m[1]), failed: Number(m[2]) };
+  }
+  return { checks, summary };
+}
+
+/** Newest modification time of any .ts file under `dir`. */
+function newestTs(dir: string): number {
+  let newest = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestTs(p));
+    else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Make sure `dist/` (what `bin/wasmvisor.js` runs) is at least as new as the
+ * TypeScript sources; `npm test` builds first, a lone `vitest run` may not.
+ */
+export function ensureBuilt(): void {
+  const entry = join(REPO, 'dist/src/cli/wasmvisor.js');
+  const built = existsSync(entry) ? statSync(entry).mtimeMs : 0;
+  if (built >= Math.max(newestTs(join(REPO, 'src')), newestTs(join(REPO, 'kernel')))) return;
+  execFileSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', REPO], { stdio: 'inherit' });
+}
