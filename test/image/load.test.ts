@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -149,6 +149,13 @@ describe('load and save', () => {
     const evil = path.join(tmp('wv-load-'), 'evil.tar');
     writeFileSync(evil, await makeTar([{ name: '../../oci-layout', data: '{}' }]));
     await expect(loadImages(store, evil)).rejects.toMatchObject({ code: 'UNSAFE_PATH' });
+    // a layout blob that is a symlink leading out of the directory
+    const out = path.join(tmp('wv-load-'), 'link');
+    const w2 = await fixture(out);
+    const blob = path.join(out, 'blobs', 'sha256', w2.layers[0].digest.slice(7));
+    rmSync(blob);
+    symlinkSync('/etc/hostname', blob);
+    await expect(loadImages(store, out)).rejects.toMatchObject({ code: 'UNSAFE_PATH' });
     // neither format
     const empty = tmp('wv-load-empty-');
     writeBlob(empty, 'x', 'y');
