@@ -19,6 +19,10 @@ import { flattenMerged, mergeLayers } from '../../src/image/snapshot_view.js';
 import { unpackLayer } from '../../src/image/unpack.js';
 import { makeTar, writeOciLayout, type TarEntrySpec } from '../support/oci_fixtures.js';
 import { itWithTools } from '../support/tools.js';
+import { OverlayFs } from '../../kernel/fs/overlay.js';
+import { FileType } from '../../kernel/vfs/types.js';
+import type { Inode } from '../../kernel/vfs/inode.js';
+import { FakeHost } from '../support/fake_host.js';
 
 const T = new Date(1_650_000_000_000);
 
@@ -98,6 +102,54 @@ function ourTree(trees: LayerTree[], owners: boolean): Map<string, Row> {
   return out;
 }
 
+/** The same rows as the kernel's overlay shows them (lowers top first), walked through its inodes. */
+function kernelTree(trees: LayerTree[], owners: boolean): Map<string, Row> {
+  const fs = new OverlayFs([...trees].reverse(), new FakeHost());
+  const cred = { uid: 0, gid: 0 };
+  const out = new Map<string, Row>();
+  const byIno = new Map<bigint, string[]>();
+  const walk = (dir: Inode, prefix: string): void => {
+    const names = dir.readdir(0, 1 << 30, cred).map((e) => e.name).filter((n) => n !== '.' && n !== '..').sort();
+    for (const name of names) {
+      const node = dir.lookup(name, cred)!;
+      const st = node.stat();
+      const p = prefix ? `${prefix}/${name}` : name;
+      const row: Row = { type: '', mode: (st.mode & 0o7777).toString(8), size: 0 };
+      if (owners) row.owner = `${st.uid}:${st.gid}`;
+      if (st.filetype === FileType.DIRECTORY) {
+        row.type = 'dir';
+        out.set(p, row);
+        walk(node, p);
+        continue;
+      }
+      if (st.filetype === FileType.SYMBOLIC_LINK) {
+        row.type = 'symlink';
+        row.target = node.readlink(cred);
+        delete (row as Partial<Row>).mode;
+      } else {
+        row.type = 'file';
+        row.size = Number(st.size);
+        row.sha = hash(node.readAt(0, row.size));
+        row.mtime = st.mtim.toString();
+        byIno.set(st.ino, [...(byIno.get(st.ino) ?? []), p]);
+      }
+      out.set(p, row);
+    }
+  };
+  walk(fs.root as unknown as Inode, '');
+  // hard-link groups: visible names sharing an inode, numbered in walk order (nlink may count hidden names)
+  const ids = new Map<string[], number>();
+  const groupOf = new Map<string, string[]>();
+  for (const g of byIno.values()) if (g.length > 1) g.forEach((p) => groupOf.set(p, g));
+  for (const [p, row] of out) {
+    const g = groupOf.get(p);
+    if (!g) continue;
+    if (!ids.has(g)) ids.set(g, ids.size);
+    row.link = ids.get(g);
+  }
+  return out;
+}
+
 /** Unpack an OCI layout's tagged image with wasmvisor (reading the layout by hand). */
 async function unpackLayout(dir: string, tag: string): Promise<LayerTree[]> {
   const blob = (d: string) => readFileSync(path.join(dir, 'blobs', 'sha256', d.slice(7)));
@@ -127,9 +179,11 @@ function umociUnpack(dir: string, tag: string): { rootfs: string; owners: boolea
 async function crossCheck(dir: string, tag: string): Promise<number> {
   const { rootfs, owners } = umociUnpack(dir, tag);
   const theirs = diskTree(rootfs, owners);
-  const ours = ourTree(await unpackLayout(dir, tag), owners);
-  expect([...ours.keys()]).toEqual([...theirs.keys()]);
-  for (const [p, row] of theirs) expect({ path: p, ...ours.get(p) }).toEqual({ path: p, ...row });
+  const trees = await unpackLayout(dir, tag);
+  for (const ours of [ourTree(trees, owners), kernelTree(trees, owners)]) {
+    expect([...ours.keys()]).toEqual([...theirs.keys()]);
+    for (const [p, row] of theirs) expect({ path: p, ...ours.get(p) }).toEqual({ path: p, ...row });
+  }
   return theirs.size;
 }
 
@@ -269,9 +323,10 @@ describe('umoci cross-check', () => {
     const store = await openStore(path.join(work, 'store'));
     const [img] = await loadImages(store, dir);
     const { layers } = await prepareImage(store, img.name);
-    const ours = ourTree(layers, owners);
-    expect([...ours.keys()]).toEqual([...theirs.keys()]);
-    for (const [p, row] of theirs) expect({ path: p, ...ours.get(p) }).toEqual({ path: p, ...row });
+    for (const ours of [ourTree(layers, owners), kernelTree(layers, owners)]) {
+      expect([...ours.keys()]).toEqual([...theirs.keys()]);
+      for (const [p, row] of theirs) expect({ path: p, ...ours.get(p) }).toEqual({ path: p, ...row });
+    }
     expect(theirs.size).toBeGreaterThan(500);
     expect(theirs.has('etc/passwd')).toBe(false);
   });
