@@ -11,10 +11,11 @@ import * as npath from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isSysError } from '../../../kernel/errno.js';
+import { HostFsMount } from '../../../kernel/fs/hostfs.js';
 import { TmpFs } from '../../../kernel/fs/tmpfs.js';
 import { MountNamespace } from '../../../kernel/vfs/mount_ns.js';
 import { FdFlags, FileType } from '../../../kernel/vfs/types.js';
-import { toSysError } from '../../../src/host/node_hostfs.js';
+import { NodeHostFs, toSysError } from '../../../src/host/node_hostfs.js';
 import { FakeHost } from '../../support/fake_host.js';
 import { Fx } from '../vfs/helpers.js';
 
@@ -25,7 +26,11 @@ const PATHS = ['a', 'a/', 'd', 'd/', 'd/f', 'd/f/', 'd/e', 'd/e/', 'd/.', 'd/..'
   'loop', 'x', 'x/y', 'd/e/g', '.', 'a/.', 'e/../d/f'];
 const TARGETS = ['a', 'd', 'd/f', 'nowhere', 'loop', '../d', 'd/e', 'x/'];
 const opArb = fc.record({
-  op: fc.constantFrom('write', 'append', 'read', 'unlink', 'mkdir', 'rmdir', 'rename', 'link', 'symlink', 'ls', 'stat', 'lstat', 'readlink'),
+  op: fc.constantFrom('write', 'append', 'read', 'unlink', 'mkdir', 'rmdir', 'rename', 'link', 'symlink', 'ls', 'stat', 'lstat', 'readlink', 'open'),
+  /** open: oflags (CREAT 1, DIRECTORY 2, EXCL 4, TRUNC 8), nofollow, access (0 r, 1 w, 2 rw). */
+  oflags: fc.constantFrom(0, 1, 2, 4, 5, 8, 9, 13, 10),
+  nofollow: fc.boolean(),
+  access: fc.constantFrom(0, 1, 2),
   a: fc.constantFrom(...PATHS),
   b: fc.constantFrom(...PATHS),
   t: fc.constantFrom(...TARGETS),
@@ -55,6 +60,19 @@ function onLinux(root: string, o: Op): string {
       case 'symlink': nfs.symlinkSync(o.t, P(o.a)); return 'ok';
       case 'readlink': return `=${nfs.readlinkSync(P(o.a))}`;
       case 'ls': return nfs.readdirSync(P(o.a)).sort().join(',');
+      case 'open': {
+        const C = nfs.constants;
+        let f = [C.O_RDONLY, C.O_WRONLY, C.O_RDWR][o.access];
+        if (o.oflags & 1) f |= C.O_CREAT;
+        if (o.oflags & 2) f |= C.O_DIRECTORY;
+        if (o.oflags & 4) f |= C.O_EXCL;
+        if (o.oflags & 8) f |= C.O_TRUNC;
+        if (o.nofollow) f |= C.O_NOFOLLOW;
+        const fd = nfs.openSync(P(o.a), f, 0o644);
+        const t = typeOf(nfs.fstatSync(fd));
+        nfs.closeSync(fd);
+        return `fd ${t}`;
+      }
       default: {
         const s = o.op === 'stat' ? nfs.statSync(P(o.a)) : nfs.lstatSync(P(o.a));
         const t = typeOf(s);
@@ -86,6 +104,14 @@ function onKernel(fx: Fx, o: Op): string {
       case 'symlink': fx.symlink(o.t, P(o.a)); return 'ok';
       case 'readlink': return `=${fx.readlink(P(o.a))}`;
       case 'ls': return fx.ls(P(o.a)).join(',');
+      case 'open': {
+        const f = fx.ops.open(fx.cred, fx.root, P(o.a), {
+          oflags: o.oflags, fdflags: 0, followSymlinks: !o.nofollow, mode: { read: o.access !== 1, write: o.access !== 0 },
+        });
+        const t = f.stat().filetype;
+        f.release();
+        return `fd ${t}`;
+      }
       default: {
         const s = fx.stat(P(o.a), o.op === 'stat');
         return `${s.filetype}/${s.filetype === FileType.DIRECTORY ? '-' : s.size}/${s.nlink}`;
@@ -98,7 +124,7 @@ function onKernel(fx: Fx, o: Op): string {
 }
 
 let run = 0;
-describe('tmpfs + PathOps agree with Linux', () => {
+describe('tmpfs and hostfs through PathOps agree with Linux', () => {
   it('random operation sequences', () => {
     fc.assert(
       fc.property(fc.array(opArb, { minLength: 1, maxLength: 20 }), (ops) => {
@@ -121,17 +147,28 @@ describe('tmpfs + PathOps agree with Linux', () => {
         fx.symlink('a', '/r/l');
         fx.symlink('d', '/r/ld');
         fx.symlink('loop', '/r/loop');
+        // The same tree on the host again, bind-mounted at /r through hostfs.
+        const hroot = `${root}-h`;
+        nfs.mkdirSync(hroot);
+        nfs.cpSync(r, `${hroot}/r`, { recursive: true, verbatimSymlinks: true });
+        const host = new FakeHost({ hostfs: new NodeHostFs() });
+        const hns = new MountNamespace(new TmpFs(host));
+        hns.mount('/r', new HostFsMount(host.hostfs!, `${hroot}/r`, host), { mkdirs: true });
+        const hfx = new Fx(hns);
         try {
           for (const o of ops) {
             const want = onLinux(root, o);
             const got = onKernel(fx, o);
+            const viaHost = onKernel(hfx, o);
             expect(`${o.op} ${o.a} ${o.b} ${o.t}: ${got}`).toBe(`${o.op} ${o.a} ${o.b} ${o.t}: ${want}`);
+            expect(`hostfs ${o.op} ${o.a} ${o.b} ${o.t}: ${viaHost}`).toBe(`hostfs ${o.op} ${o.a} ${o.b} ${o.t}: ${want}`);
           }
         } finally {
           nfs.rmSync(root, { recursive: true, force: true });
+          nfs.rmSync(hroot, { recursive: true, force: true });
         }
       }),
-      { numRuns: 500, seed: 99 },
+      { numRuns: 250, seed: 99 },
     );
   });
 });

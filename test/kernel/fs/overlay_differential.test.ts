@@ -11,7 +11,7 @@ import { overlayViolations, tmpfsViolations } from '../../../kernel/fs/invariant
 import { OverlayFs } from '../../../kernel/fs/overlay.js';
 import { TmpFs } from '../../../kernel/fs/tmpfs.js';
 import { MountNamespace } from '../../../kernel/vfs/mount_ns.js';
-import { FileType, OFlags } from '../../../kernel/vfs/types.js';
+import { FileType } from '../../../kernel/vfs/types.js';
 import { FakeHost } from '../../support/fake_host.js';
 import { Fx } from '../vfs/helpers.js';
 import { seedLayers, snapshot } from './layer_fixtures.js';
@@ -40,7 +40,7 @@ function copyTree(src: Fx, dst: Fx, p = ''): void {
   walk(p);
 }
 
-const PATHS = ['/seed/a.txt', '/seed/dir', '/seed/dir/b.txt', '/seed/dir/sub', '/seed/hard1', '/seed/hard2', '/seed/link',
+const PATHS = ['/seed', '/seed/a.txt', '/seed/dir', '/seed/dir/b.txt', '/seed/dir/sub', '/seed/hard1', '/seed/hard2', '/seed/link',
   '/seed/empty', '/merged', '/merged/both', '/merged/dir', '/merged/dir/b', '/opq', '/opq/y', '/x', '/x/y', '/seed/new'];
 const p = fc.constantFrom(...PATHS);
 type Op = { op: string; a: string; b: string; data: string };
@@ -118,4 +118,3 @@ describe('overlay behaves as tmpfs with the same content', () => {
   });
 });
 
-void OFlags;
