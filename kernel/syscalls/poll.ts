@@ -11,7 +11,7 @@ import type { PollArgs, PollEvent, Subscription } from '../abi/calls_misc.js';
 import { ClockId, EventRwFlags, EventType, Rights, SubclockFlags } from '../abi/wasi.js';
 import { E, SysError } from '../errno.js';
 import type { Task } from '../task/task.js';
-import { pollQueueOf } from '../task/stream_file.js';
+import { pollQueueOf, streamPollInfo } from '../task/stream_file.js';
 import { FileType, type OpenFile } from '../vfs/types.js';
 import { type WaitQueue, WouldBlock } from '../vfs/wait.js';
 
@@ -39,8 +39,10 @@ function fdEvent(task: Task, s: Extract<Subscription, { fd: number }>, queues: W
     } catch {
       nbytes = 0n;
     }
-  } else if (!write && !ready) {
-    flags = EventRwFlags.FD_READWRITE_HANGUP;
+  } else {
+    const info = streamPollInfo(f);
+    if (info.available !== null) nbytes = BigInt(info.available);
+    if (info.hangup) flags = EventRwFlags.FD_READWRITE_HANGUP;
   }
   return { userdata: s.userdata, error: 0, type: s.type, nbytes, flags };
 }

@@ -150,6 +150,12 @@ export class PipeReadEnd extends StreamFile {
   override pollQueue(write: boolean): WaitQueue | undefined {
     return write ? undefined : this.pipe.readQueue;
   }
+  override hangup(): boolean {
+    return this.pipe.eof && this.pipe.size === 0;
+  }
+  override available(): number {
+    return this.pipe.size;
+  }
   override release(): void {
     if (!this.released) {
       this.released = true;
@@ -180,6 +186,12 @@ export class PipeWriteEnd extends StreamFile {
   }
   override pollQueue(write: boolean): WaitQueue | undefined {
     return write ? this.pipe.writeQueue : undefined;
+  }
+  override hangup(): boolean {
+    return this.pipe.readers === 0;
+  }
+  override available(): number {
+    return Math.max(0, this.pipe.capacity - this.pipe.size);
   }
   override release(): void {
     if (!this.released) {

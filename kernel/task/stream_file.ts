@@ -82,7 +82,21 @@ export abstract class StreamFile implements OpenFile {
   pollQueue(_write: boolean): WaitQueue | undefined {
     return undefined;
   }
+  /** True when the other side is gone (poll's FD_READWRITE_HANGUP). */
+  hangup(): boolean {
+    return false;
+  }
+  /** Bytes readable now without blocking, if known (poll's nbytes). */
+  available(): number | null {
+    return null;
+  }
   abstract describe(): string;
+}
+
+/** Poll details of an open file that is a kernel stream: hang-up and bytes available. */
+export function streamPollInfo(file: object): { hangup: boolean; available: number | null } {
+  if (file instanceof StreamFile) return { hangup: file.hangup(), available: file.available() };
+  return { hangup: false, available: null };
 }
 
 /**

@@ -84,7 +84,16 @@ describe('poll_oneoff', () => {
     const evs = events(env, 2000, env.u32(8));
     expect(evs.map((e) => e.userdata)).toEqual([10n, 11n, 12n]);
     expect(evs[2]!.error).toBe(Errno.BADF);
+    expect(evs[0]!.nbytes).toBe(3n); // bytes waiting in the stdin pipe
+    expect(evs[0]!.flags).toBe(0);
     expect(env.host.monoNs).toBe(t0); // nothing slept
+  });
+
+  it('a drained pipe whose writers are gone reports hang-up', () => {
+    const env = makeEnv({ stdin: '' });
+    fdSub(env, 1000, 9n, 1, 0);
+    expect(env.sys.poll_oneoff(1000, 2000, 1, 8)).toBe(0);
+    expect(events(env, 2000, 1)[0]).toMatchObject({ userdata: 9n, error: 0, nbytes: 0n, flags: 1 });
   });
 
   it('a regular file is always readable and reports the bytes left', () => {
