@@ -46,6 +46,9 @@ export interface TreeBuilderOptions {
   onWarning?: (message: string) => void;
 }
 
+/** Longest entry name or link target accepted (Linux PATH_MAX). */
+const MAX_PATH = 4096;
+
 const WH_PREFIX = '.wh.';
 const WH_OPAQUE = '.wh..wh..opq';
 
@@ -53,6 +56,9 @@ const WH_OPAQUE = '.wh..wh..opq';
 export function entryComponents(name: string, what = 'entry'): string[] {
   if (name.includes('\0')) {
     throw new UnpackError('PATH_TRAVERSAL', `${what} ${JSON.stringify(name)} contains a NUL byte; the layer is corrupt or hostile`, name);
+  }
+  if (name.length > MAX_PATH) {
+    throw new UnpackError('UNSUPPORTED_ENTRY', `${what} ${JSON.stringify(name.slice(0, 64))}… is ${name.length} characters long, over the ${MAX_PATH} of PATH_MAX; the layer is corrupt or hostile`, name.slice(0, 256));
   }
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) {
@@ -242,6 +248,9 @@ export class LayerTreeBuilder {
               throw new UnpackError('WRITE_THROUGH_SYMLINK', `entry ${JSON.stringify(full)} goes through more than 40 symlinks of lower layers; refusing the layer`, full);
             }
             comps = [...resolveLink(comps.slice(0, i), lower.target), ...comps.slice(i + 1)];
+            if (comps.join('/').length > MAX_PATH) {
+              throw new UnpackError('UNSUPPORTED_ENTRY', `entry ${JSON.stringify(full)} resolves through lower symlinks to a path over PATH_MAX; refusing the layer`, full);
+            }
             continue restart;
           }
         }

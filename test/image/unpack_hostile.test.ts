@@ -109,4 +109,11 @@ describe('unpackLayer refuses hostile layers', () => {
     const usr = tree.root.entries.get('usr') as LayerDir;
     expect((usr.entries.get('lib') as LayerDir).entries.get('libc.so')).toMatchObject({ kind: 'file' });
   });
+
+  it('a name past PATH_MAX (deep nesting)', async () => {
+    await refused([{ name: 'a/'.repeat(3000) + 'f', data: 'x' }], 'UNSUPPORTED_ENTRY');
+    // the deepest accepted nesting still unpacks (no recursion limit hit)
+    const { tree } = await unpackLayer(chunks(await makeTar([{ name: 'a/'.repeat(2000) + 'f', data: 'x' }])));
+    expect(tree.root.entries.get('a')).toMatchObject({ kind: 'dir' });
+  });
 });
