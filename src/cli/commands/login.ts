@@ -14,6 +14,34 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(parts).toString('utf8').replace(/\r?\n$/, '');
 }
 
+/** Read a line from the terminal without echoing it. */
+function readHidden(prompt: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stdin = process.stdin;
+    process.stderr.write(prompt);
+    stdin.setRawMode(true);
+    stdin.resume();
+    let value = '';
+    const done = (err?: Error): void => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off('data', onData);
+      process.stderr.write('\n');
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const onData = (buf: Buffer): void => {
+      for (const ch of buf.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return done();
+        if (ch === '\u0003') return done(new CliExit(130, 'login cancelled'));
+        if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
+        else value += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
 /** Register `login`. */
 export function register(program: Command): void {
   program
@@ -30,10 +58,12 @@ export function register(program: Command): void {
       let { username, password } = opts;
       if (opts.passwordStdin) password = await readStdin();
       if ((!username || password === undefined) && process.stdin.isTTY) {
-        const rl = createInterface({ input: process.stdin, output: process.stderr });
-        username ||= await rl.question('Username: ');
-        password ??= await rl.question('Password: ');
-        rl.close();
+        if (!username) {
+          const rl = createInterface({ input: process.stdin, output: process.stderr });
+          username = await rl.question('Username: ');
+          rl.close();
+        }
+        password ??= await readHidden('Password: ');
       }
       if (!username || password === undefined) throw new CliExit(125, 'login needs --username and a password (--password-stdin or -p)');
       const key = registry.replace(/^[a-z]+:\/\//, '').replace(/\/+$/, '');
