@@ -64,8 +64,12 @@ export interface Iov {
   len: number;
 }
 
+/** Most iovecs one call takes (IOV_MAX of wasi-libc and Linux); more is EINVAL, as writev(2). */
+export const IOV_MAX = 1024;
+
 /** Read and check an iovec array. Returns the iovecs and their total length. */
 export function readIovs(mem: GuestMemory, ptr: number, count: number): { iovs: Iov[]; total: number } {
+  if (count > IOV_MAX) throw E.INVAL;
   const bytes = count * 8;
   if (bytes > 0xffff_ffff) throw E.FAULT;
   mem.check(ptr, bytes);
