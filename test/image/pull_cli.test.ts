@@ -57,6 +57,9 @@ describe('wasmvisor pull / images / inspect / push / rmi / prune', () => {
     const j = JSON.parse((await wv('images', '--format', 'json')).out) as { name: string; size: number; platform: string }[];
     expect(j.map((r) => r.name).sort()).toEqual([`${reg.host}/cli/app:1`, `${reg.host}/cli/multi:1`]);
     expect(j.every((r) => r.size > 0 && r.platform === 'wasip1/wasm')).toBe(true);
+    const one = JSON.parse((await wv('images', '--format', 'json', `${reg.host}/cli/app`)).out) as { name: string }[];
+    expect(one.map((r) => r.name)).toEqual([`${reg.host}/cli/app:1`]);
+    expect(JSON.parse((await wv('images', '--format', 'json', `${reg.host}/cli/app:2`)).out)).toEqual([]);
   });
 
   it('inspect shows a local image, and a registry image with docker:// as skopeo does', async () => {

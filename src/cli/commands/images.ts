@@ -2,19 +2,33 @@
 import type { Command } from 'commander';
 import { summarise } from '../../image/manifest_inspect.js';
 import { formatBytes } from '../../image/progress.js';
+import { parseReference } from '../../image/reference.js';
 import { storeFromCommand } from '../../image/registry_setup.js';
+
+/** True if `filter` names the repository or the image (short forms normalised as references are). */
+function matches(name: string, repository: string, filter: string): boolean {
+  if (name === filter || repository === filter) return true;
+  try {
+    const ref = parseReference(filter);
+    return filter.includes(':') || filter.includes('@') ? name === ref.toString() : repository === ref.name;
+  } catch {
+    return false;
+  }
+}
 
 /** Register `images`. */
 export function register(program: Command): void {
   program
     .command('images')
     .description('list images in the store')
+    .argument('[name]', 'only images of this repository (or name:tag)')
     .option('-q, --quiet', 'print only image IDs')
     .option('--digests', 'show full digests')
     .option('--format <format>', 'json: print the list as JSON')
-    .action(async (opts: { quiet?: boolean; digests?: boolean; format?: string }, c: Command) => {
+    .action(async (name: string | undefined, opts: { quiet?: boolean; digests?: boolean; format?: string }, c: Command) => {
       const store = await storeFromCommand(c);
-      const rows = await Promise.all((await store.images.list()).map((r) => summarise(store, r)));
+      let rows = await Promise.all((await store.images.list()).map((r) => summarise(store, r)));
+      if (name) rows = rows.filter((r) => matches(r.name, r.repository, name));
       if (opts.format === 'json') {
         process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
         return;
