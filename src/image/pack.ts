@@ -57,7 +57,7 @@ export interface PackOptions extends ConfigSettings {
   /** Base image name, or `scratch` / undefined for none. */
   from?: string;
   add: AddSpec[];
-  /** Names to give the image. */
+  /** Names to give the image (none: `localhost/pack@<digest>`). */
   tags?: string[];
   /** Build the Wasm OCI artifact format instead of an image. */
   artifact?: boolean;
@@ -95,7 +95,9 @@ export async function packImage(store: Store, opts: PackOptions): Promise<PackRe
   const created = epoch !== undefined ? new Date(epoch * 1000).toISOString() : new Date().toISOString();
   const result = opts.artifact ? await packArtifact(store, opts, created) : await packLayered(store, opts, epoch ?? 0, created);
   const names: string[] = [];
-  for (const t of opts.tags ?? []) {
+  // an untagged image still needs a name, or prune would collect it: name it by digest
+  const tags = opts.tags?.length ? opts.tags : [`localhost/pack@${result.manifest.digest}`];
+  for (const t of tags) {
     const name = parseReference(t).toString();
     await store.images.put(name, result.manifest, { 'wasmvisor.source': 'pack' });
     names.push(name);

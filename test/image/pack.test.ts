@@ -117,6 +117,10 @@ describe('pack', () => {
     expect(img.manifest.layers).toEqual([expect.objectContaining({ mediaType: 'application/wasm', annotations: { 'org.opencontainers.image.title': 'hello.wasm' } })]);
     expect(img.config).toMatchObject({ os: 'wasip1', architecture: 'wasm', layerDigests: [r.layers[0].digest] });
     expect(await tree(store, 'art:1')).toEqual(['hello.wasm file 755']);
+    const untagged = await packImage(store, { artifact: true, add: [{ src: HELLO, dest: '/other.wasm' }] });
+    expect(untagged.names).toEqual([`localhost/pack@${untagged.manifest.digest}`]);
+    expect((await resolveImage(store, untagged.manifest.digest.slice(7, 19))).manifest.layers[0].annotations)
+      .toEqual({ 'org.opencontainers.image.title': 'other.wasm' });
     await expect(packImage(store, { artifact: true, add: [{ src: HELLO, dest: '/x' }], env: ['A=1'] })).rejects.toMatchObject({ code: 'ARTIFACT' });
     const notWasm = path.join(tmp('wv-pack-'), 'x.wasm');
     writeFileSync(notWasm, 'hello');
