@@ -37,6 +37,7 @@ export class SpaceAccount {
 export class ChunkedData {
   /** Logical size in bytes. */
   size = 0;
+  /** Chunk i holds bytes [i*CHUNK, (i+1)*CHUNK); holes are missing entries. */
   private chunks: (Uint8Array | undefined)[] = [];
   /** Bytes allocated in chunks (charged to the account). */
   private allocated = 0;
@@ -94,7 +95,10 @@ export class ChunkedData {
       return;
     }
     const keep = Math.ceil(size / CHUNK);
-    for (let i = keep; i < this.chunks.length; i++) this.freeChunk(i);
+    // forEach skips holes: a sparse file's chunk list may be mostly holes.
+    this.chunks.forEach((_c, i) => {
+      if (i >= keep) this.freeChunk(i);
+    });
     this.chunks.length = Math.min(this.chunks.length, keep);
     const last = keep - 1;
     const c = last >= 0 ? this.chunks[last] : undefined;
@@ -142,7 +146,6 @@ export class ChunkedData {
       if (cap === have) continue;
       const nc = new Uint8Array(cap);
       if (c !== undefined) nc.set(c);
-      while (this.chunks.length < i) this.chunks.push(undefined);
       this.chunks[i] = nc;
     }
   }

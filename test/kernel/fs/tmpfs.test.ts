@@ -70,3 +70,20 @@ describe('tmpfs specifics', () => {
     f.release();
   });
 });
+
+describe('tmpfs sparse files', () => {
+  it('a write far past the end allocates one chunk, not the hole', () => {
+    const fs = new TmpFs(new FakeHost());
+    const fx = new Fx(new MountNamespace(fs));
+    const f = fx.open('/sparse', OFlags.CREAT, true);
+    const t0 = performance.now();
+    f.pwrite(new TextEncoder().encode('end'), 1n << 40n);
+    expect(performance.now() - t0).toBeLessThan(200);
+    expect(f.stat().size).toBe((1n << 40n) + 3n);
+    expect(fs.bytesUsed).toBeLessThanOrEqual(CHUNK);
+    expect([...f.pread(4, (1n << 40n) - 1n)]).toEqual([0, 101, 110, 100]);
+    f.truncate(10n);
+    expect(fs.bytesUsed).toBe(0);
+    f.release();
+  });
+});
