@@ -144,10 +144,11 @@ async function saveDocker(store: Store, names: readonly string[], out: string, o
     const byConfig = new Map<Digest, (typeof manifest)[number]>();
     for (const input of names) {
       const r = await resolveRecord(store, await findImage(store, input), opts.platforms);
-      const tag = familiarName(r.record.name);
       const ref = parseReference(r.record.name);
+      // RepoTags hold name:tag only; a name by digest is saved untagged
+      const tags = ref.tag ? [familiarName(r.record.name.replace(/@sha256:[a-f0-9]{64}$/, ''))] : [];
       const prior = byConfig.get(r.manifest.config.digest);
-      if (prior) { prior.RepoTags.push(tag); continue; }
+      if (prior) { prior.RepoTags.push(...tags); continue; }
       const layers = layerSources(r.manifest, r.config);
       const configName = `${r.manifest.config.digest.slice(7)}.json`;
       if (!written.has(configName)) {
@@ -175,7 +176,7 @@ async function saveDocker(store: Store, names: readonly string[], out: string, o
         }
         parent = id;
       }
-      const entry = { Config: configName, RepoTags: [tag], Layers: layerNames };
+      const entry = { Config: configName, RepoTags: tags, Layers: layerNames };
       byConfig.set(r.manifest.config.digest, entry);
       manifest.push(entry);
       if (ref.tag && parent) {

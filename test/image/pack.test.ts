@@ -127,6 +127,17 @@ describe('pack', () => {
     await expect(packImage(store, { artifact: true, add: [{ src: notWasm, dest: '/x' }] })).rejects.toMatchObject({ code: 'NOT_WASM' });
   });
 
+  it('saves an untagged image to docker-archive with no RepoTags', async () => {
+    const store = await openStore(tmp('wv-pack-store-'));
+    const r = await packImage(store, { add: [{ src: HELLO, dest: '/h.wasm' }] });
+    const out = path.join(tmp('wv-pack-out-'), 'u.tar');
+    await saveImages(store, [r.names[0]], out, { format: 'docker-archive' });
+    const manifest = JSON.parse(execFileSync('tar', ['-xOf', out, 'manifest.json'], { encoding: 'utf8' }));
+    expect(manifest[0].RepoTags).toEqual([]);
+    const fresh = await openStore(tmp('wv-pack-store-'));
+    expect((await loadImages(fresh, out)).map((l) => l.name)).toEqual(['localhost/u:latest']);
+  });
+
   it('runs through the CLI: pack, save, load', async () => {
     const root = tmp('wv-pack-cli-');
     const out = path.join(tmp('wv-pack-out-'), 'img.tar');
