@@ -171,4 +171,16 @@ describe('SnapshotStore', () => {
     const [plain] = await new SnapshotStore(root, store.content, { sharedMemory: false, persist: false }).prepare([l]);
     expect((plain.root.entries.get('a') as { data: Uint8Array }).data.buffer).not.toBeInstanceOf(SharedArrayBuffer);
   });
+
+  it('refuses layers it cannot unpack: unknown media types, a Wasm layer that is not a module', async () => {
+    const snaps = new SnapshotStore(root, store.content);
+    const blob = new TextEncoder().encode('just text');
+    const digest = await putBytes(store.content, blob);
+    const desc = { digest, size: blob.length };
+    await expect(snaps.prepare([{ descriptor: { ...desc, mediaType: 'application/vnd.cncf.helm.chart.content.v1.tar+gzip' }, diffId: digest }]))
+      .rejects.toMatchObject({ name: 'SnapshotError', code: 'UNSUPPORTED_LAYER' });
+    await expect(snaps.prepare([{ descriptor: { ...desc, mediaType: 'application/wasm' }, diffId: digest }]))
+      .rejects.toMatchObject({ name: 'UnpackError', message: expect.stringMatching(/\\0asm/) });
+    expect(readdirSync(root)).not.toContain('snapshots');
+  });
 });
