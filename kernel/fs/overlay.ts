@@ -26,6 +26,7 @@ import { layerIndex } from './layer_index.js';
 import type { LayerTree } from './layer_tree.js';
 import { type MergedEntry, mergeEntries, OvlNode, type RealLayerNode } from './overlay_node.js';
 import { isWhiteout, TmpDir, type TmpFile, TmpFs, type TmpNode } from './tmpfs.js';
+import type { SpaceAccount } from './tmpfs_data.js';
 
 /** Options of an overlay. */
 export interface OverlayOptions {
@@ -33,6 +34,8 @@ export interface OverlayOptions {
   upper?: TmpFs;
   /** Byte limit of the default upper tmpfs. */
   limit?: number;
+  /** Parent account of the default upper tmpfs (the container's memory cgroup). */
+  parentAccount?: SpaceAccount;
 }
 
 const COPY_STEP = 1 << 20;
@@ -47,7 +50,7 @@ export class OverlayFs implements FileSystem {
 
   constructor(readonly lowers: readonly LayerTree[], clock: Clock, opts: OverlayOptions = {}) {
     this.sb = new SuperBlock('overlay', clock);
-    this.upper = opts.upper ?? new TmpFs(clock, { limit: opts.limit });
+    this.upper = opts.upper ?? new TmpFs(clock, { limit: opts.limit, parentAccount: opts.parentAccount, source: 'overlay' });
     const ls: RealLayerNode[] = [];
     const layers: number[] = [];
     for (let i = 0; i < lowers.length; i++) {

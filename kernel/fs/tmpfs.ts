@@ -23,6 +23,8 @@ import { ChunkedData, SpaceAccount } from './tmpfs_data.js';
 export interface TmpFsOptions {
   /** Byte limit for file data (ENOSPC past it). */
   limit?: number;
+  /** Account to charge as well (e.g. the container's memory cgroup), see SpaceAccount. */
+  parentAccount?: SpaceAccount;
   /** Root directory mode (default 0o755), owner and group (default 0). */
   mode?: number;
   uid?: number;
@@ -318,7 +320,7 @@ export class TmpFs implements FileSystem {
 
   constructor(clock: Clock, opts: TmpFsOptions = {}) {
     this.sb = new SuperBlock(opts.fsType ?? 'tmpfs', clock);
-    this.account = new SpaceAccount(opts.limit ?? Infinity);
+    this.account = new SpaceAccount(opts.limit ?? Infinity, opts.parentAccount ?? null);
     this.source = opts.source ?? 'tmpfs';
     this.root = new TmpDir(this, null, opts.mode ?? 0o755, opts.uid ?? 0, opts.gid ?? 0);
   }

@@ -12,24 +12,30 @@ import { E } from '../errno.js';
 export const CHUNK = 1 << 18;
 const EMPTY = new Uint8Array(0);
 
-/** Byte budget of one filesystem: `used` grows with allocated file memory. */
+/**
+ * Byte budget of one filesystem: `used` grows with allocated file memory.
+ * Accounts nest (a container's memory cgroup as the parent of its upper and
+ * its /tmp): a charge must fit every limit up the chain and counts in each.
+ */
 export class SpaceAccount {
   /** Bytes of file memory currently allocated. */
   used = 0;
   constructor(
     /** Maximum bytes, or Infinity. */
     public limit = Infinity,
+    /** Account also charged for everything charged here. */
+    readonly parent: SpaceAccount | null = null,
   ) {}
 
-  /** Reserve `n` more bytes or throw ENOSPC. */
+  /** Reserve `n` more bytes or throw ENOSPC (nothing is charged then). */
   charge(n: number): void {
-    if (this.used + n > this.limit) throw E.NOSPC;
-    this.used += n;
+    for (let a: SpaceAccount | null = this; a !== null; a = a.parent) if (a.used + n > a.limit) throw E.NOSPC;
+    for (let a: SpaceAccount | null = this; a !== null; a = a.parent) a.used += n;
   }
 
   /** Give back `n` bytes. */
   release(n: number): void {
-    this.used -= n;
+    for (let a: SpaceAccount | null = this; a !== null; a = a.parent) a.used -= n;
   }
 }
 

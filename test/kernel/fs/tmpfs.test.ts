@@ -87,3 +87,24 @@ describe('tmpfs sparse files', () => {
     f.release();
   });
 });
+
+describe('nested space accounts', () => {
+  it('charge the parent too and honour every limit', async () => {
+    const { SpaceAccount } = await import('../../../kernel/fs/tmpfs_data.js');
+    const host = new FakeHost();
+    const cgroup = new SpaceAccount(2 * CHUNK);
+    const a = new TmpFs(host, { parentAccount: cgroup });
+    const b = new TmpFs(host, { parentAccount: cgroup, limit: CHUNK / 2 });
+    const fa = new Fx(new MountNamespace(a));
+    const fb = new Fx(new MountNamespace(b));
+    fa.write('/x', new Uint8Array(CHUNK + 1));
+    expect(cgroup.used).toBe(a.bytesUsed);
+    expectErr(() => fb.write('/y', new Uint8Array(CHUNK)), E.NOSPC);
+    fb.write('/y', new Uint8Array(1000));
+    expect(cgroup.used).toBe(a.bytesUsed + b.bytesUsed);
+    expectErr(() => fa.write('/z', new Uint8Array(CHUNK)), E.NOSPC);
+    fa.unlink('/x');
+    fa.write('/z', new Uint8Array(CHUNK));
+    expect(cgroup.used).toBe(a.bytesUsed + b.bytesUsed);
+  });
+});
