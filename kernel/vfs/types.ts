@@ -141,7 +141,13 @@ export interface OpenFile {
   describe(): string;
 }
 
-/** Opaque handle for a directory a path walk can start from (an open dir or a preopen). */
+/**
+ * Opaque handle for a directory a path walk can start from (an open dir or a
+ * preopen). Preopens made with `MountNamespace.rootHandle({ beneath: true })`
+ * or `openDirHandle(cred, path, { beneath: true })` follow the WASI
+ * capability rules (EPERM for absolute paths and for `..` or symlinks that
+ * lead above the handle), and so do directories opened through them.
+ */
 export interface DirHandle {
   readonly __dirHandle: true;
 }
