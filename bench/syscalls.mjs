@@ -167,6 +167,13 @@ async function parentMain(argv) {
   const log = (s) => process.stderr.write(`${s}\n`);
   const base = mkdtempSync(join(tmpdir(), 'wasmvisor-bench-syscalls-'));
   const loadBefore = loadavg()[0];
+  // Interrupted: still remove the temp dir (it may hold a 256 MiB file).
+  const onSignal = (sig) => {
+    rmSync(base, { recursive: true, force: true });
+    process.kill(process.pid, sig);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   if (o.cpuProf) mkdirSync(o.cpuProf, { recursive: true });
   /** results[workloadId][host] = { samples, setupWrite, secondRead, wall, notes, errors } */
   const results = {};
@@ -206,6 +213,8 @@ async function parentMain(argv) {
       }
     }
   } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
     rmSync(base, { recursive: true, force: true });
   }
 
