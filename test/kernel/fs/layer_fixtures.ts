@@ -97,3 +97,19 @@ export function seedLayers(): LayerTree[] {
   }));
   return [top, bottom];
 }
+
+/** The shared suite's seed tree in a single layer (for layerfs). */
+export function seedSingleLayer(): LayerTree {
+  const shared = file('shared');
+  return tree('single', dir({
+    seed: dir({
+      'a.txt': file('alpha'),
+      dir: dir({ 'b.txt': file('beta'), sub: dir({ 'c.txt': file('gamma') }) }),
+      secret: file('secret', 0o600),
+      link: symlink('a.txt'),
+      hard1: shared,
+      hard2: shared,
+      empty: dir({}),
+    }),
+  }));
+}

@@ -11,9 +11,21 @@ import { FileType, OFlags } from '../../../kernel/vfs/types.js';
 import { NodeHostFs } from '../../../src/host/node_hostfs.js';
 import { FakeHost } from '../../support/fake_host.js';
 import { expectErr, Fx } from '../vfs/helpers.js';
-import { LAYER_TIME, seedLayers, snapshot } from './layer_fixtures.js';
+import { LAYER_TIME, seedLayers, seedSingleLayer, snapshot } from './layer_fixtures.js';
+import { vfsReadOnlySuite } from '../vfs/vfs_ro_suite.js';
+
+const single = seedSingleLayer();
+const singleBefore = snapshot(single);
+vfsReadOnlySuite('layerfs', () => {
+  const host = new FakeHost();
+  return { ns: new MountNamespace(new LayerFs(single, host)), host };
+});
 
 describe('layerfs', () => {
+  it('the read-only suite left its layer untouched', () => {
+    expect(snapshot(single)).toBe(singleBefore);
+  });
+
   const [top, bottom] = seedLayers();
   const before = snapshot(top);
 

@@ -7,6 +7,7 @@ import { OFlags } from '../../../kernel/vfs/types.js';
 import { FakeHost } from '../../support/fake_host.js';
 import { expectErr, Fx } from '../vfs/helpers.js';
 import { vfsSuite } from '../vfs/vfs_suite.js';
+import { vfsReadOnlySuite } from '../vfs/vfs_ro_suite.js';
 import { dir, file, LAYER_TIME, seedLayers, snapshot, tree } from './layer_fixtures.js';
 
 const layers = seedLayers();
@@ -16,6 +17,11 @@ vfsSuite('overlay', () => {
   const host = new FakeHost();
   const ns = new MountNamespace(new OverlayFs(layers, host));
   return { ns, host };
+});
+
+vfsReadOnlySuite('overlay (read-only mount)', () => {
+  const host = new FakeHost();
+  return { ns: new MountNamespace(new OverlayFs(layers, host), { readonly: true }), host };
 });
 
 function setup() {

@@ -8,12 +8,20 @@ import { FakeHost } from '../../support/fake_host.js';
 import { expectErr, Fx } from '../vfs/helpers.js';
 import { buildSeed } from '../vfs/seed.js';
 import { vfsSuite } from '../vfs/vfs_suite.js';
+import { vfsReadOnlySuite } from '../vfs/vfs_ro_suite.js';
 
 vfsSuite('tmpfs', () => {
   const host = new FakeHost();
   const ns = new MountNamespace(new TmpFs(host));
   buildSeed(ns);
   return { ns, host };
+});
+
+vfsReadOnlySuite('tmpfs (read-only mount)', () => {
+  const host = new FakeHost();
+  const fs = new TmpFs(host);
+  buildSeed(new MountNamespace(fs));
+  return { ns: new MountNamespace(fs, { readonly: true }), host };
 });
 
 describe('tmpfs specifics', () => {
