@@ -3,7 +3,7 @@
  * protocol (write, then verified commit), for import and pack.
  */
 import { randomBytes } from 'node:crypto';
-import type { Ingester, Provider } from './content_store.js';
+import type { IngestManager, Ingester, Provider } from './content_store.js';
 import { sha256Digest, type Digest } from './digest.js';
 
 /** Store `bytes`; resolves to their digest (present content is not rewritten). */
@@ -26,9 +26,10 @@ export async function putBytes(content: Ingester & Pick<Provider, 'has'>, bytes:
  * Store a stream. With `expected`, the commit checks it (and its `size`);
  * without, the content is stored under the digest computed while writing.
  * Resolves to the digest, the size and whether the store already had it.
+ * On failure the ingest is aborted (a local source is read again whole, not resumed).
  */
 export async function putStream(
-  content: Ingester & Pick<Provider, 'has'>,
+  content: Ingester & Pick<Provider, 'has'> & Partial<Pick<IngestManager, 'abort'>>,
   src: AsyncIterable<Uint8Array>,
   opts: { expected?: Digest; size?: number; ref?: string } = {},
 ): Promise<{ digest: Digest; size: number; existed: boolean }> {
@@ -47,6 +48,7 @@ export async function putStream(
     return { digest, size, existed };
   } catch (err) {
     await w.close().catch(() => {});
+    await content.abort?.(ref).catch(() => {});
     throw err;
   }
 }

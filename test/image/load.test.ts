@@ -145,6 +145,14 @@ describe('load and save', () => {
     const tar = path.join(tmp('wv-load-'), 'bad.tar');
     execFileSync('tar', ['-C', dir, '-cf', tar, '.']);
     await expect(loadImages(store, tar)).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+    // a good archive cut short, after some blobs were already stored
+    const good = path.join(tmp('wv-load-'), 'good.tar');
+    const dir2 = path.join(tmp('wv-load-'), 'img2');
+    await fixture(dir2);
+    execFileSync('tar', ['-C', dir2, '-cf', good, 'blobs', 'oci-layout', 'index.json']);
+    const cut = path.join(tmp('wv-load-'), 'cut.tar');
+    writeFileSync(cut, readFileSync(good).subarray(0, 3000));
+    await expect(loadImages(store, cut)).rejects.toMatchObject({ code: 'INVALID' });
     // an archive entry with ..
     const evil = path.join(tmp('wv-load-'), 'evil.tar');
     writeFileSync(evil, await makeTar([{ name: '../../oci-layout', data: '{}' }]));
