@@ -9,9 +9,16 @@
  */
 import type { LayerFile, LayerTree } from '../../kernel/fs/layer_tree.js';
 import { mergeEnv } from './image_config.js';
-import type { ImageConfig, ImageManifest } from './manifest.js';
+import type { ImageConfig, ImageManifest, Platform } from './manifest.js';
+import { findImage } from './manifest_store.js';
 import { WASM_LAYER_TYPES } from './media_types.js';
+import type { Progress } from './progress.js';
+import { pullImage } from './pull.js';
+import { parseReference } from './reference.js';
+import type { RegistryClient } from './registry.js';
+import { prepareImage } from './snapshot_image.js';
 import { mergeLayers, type MergedNode } from './snapshot_view.js';
+import { StoreError, type Store } from './store_root.js';
 import { wasmLayerName } from './unpack_wasm.js';
 
 /** The PATH used when the image sets none (podman's default). */
@@ -135,4 +142,51 @@ export function imageProcess(config: ImageConfig, manifest: ImageManifest, layer
     'NOT_FOUND',
     name.includes('/') ? `${name}: no such file in the image` : `${name}: executable file not found in $PATH of the image`,
   );
+}
+
+/** True if the `run` argument names an image rather than a host file: not an existing path, not `*.wasm`, and a valid reference. */
+export function looksLikeImage(arg: string, exists: (p: string) => boolean): boolean {
+  if (exists(arg) || arg.endsWith('.wasm') || /^(\/|\.\.?\/)/.test(arg)) return false;
+  try {
+    parseReference(arg);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** How `run IMAGE` gets the image. */
+export interface PrepareRunOptions {
+  /** `missing` (default, as podman): pull if absent; `always`; `never`. */
+  pull?: 'missing' | 'always' | 'never';
+  client: RegistryClient;
+  platforms?: readonly Platform[];
+  progress?: Progress;
+  /** Recorded on every snapshot used (e.g. `container:<id>`). */
+  owner?: string;
+}
+
+/** What `runWasm` needs to start the image's process, plus the process description. */
+export interface PreparedRun {
+  process: ImageProcess;
+  /** The image's layer trees, top first (runWasm's `lowers`). */
+  lowers: LayerTree[];
+  /** The stored name that was run. */
+  name: string;
+}
+
+/** Find (pulling per `opts.pull`) and prepare `input`, and work out its process. */
+export async function prepareRun(store: Store, input: string, o: RunOverrides, opts: PrepareRunOptions): Promise<PreparedRun> {
+  const policy = opts.pull ?? 'missing';
+  let rec = policy === 'always' ? undefined : await findImage(store, input).catch((err: unknown) => {
+    if (err instanceof StoreError && err.code === 'IMAGE_NOT_FOUND' && policy === 'missing') return undefined;
+    throw err;
+  });
+  if (!rec) {
+    const r = await pullImage(store, input, { client: opts.client, platforms: opts.platforms, progress: opts.progress });
+    rec = await findImage(store, r.name);
+  }
+  const prepared = await prepareImage(store, rec.name, { platforms: opts.platforms, owner: opts.owner });
+  const proc = imageProcess(prepared.image.config, prepared.image.manifest, prepared.layers, o);
+  return { process: proc, lowers: prepared.lowers, name: rec.name };
 }

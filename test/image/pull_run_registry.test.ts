@@ -16,7 +16,7 @@ import { openStore, type Store } from '../../src/image/store_root.js';
 import { runWasm } from '../../src/runtime/run_wasm.js';
 import { startRegistry, type RunningRegistry } from '../support/registry.js';
 import { itWithTools } from '../support/tools.js';
-import { gzipLayer, OciLayout, pushLayout } from './registry_fixtures.js';
+import { cli, gzipLayer, OciLayout, pushLayout } from './registry_fixtures.js';
 
 const it = itWithTools('docker-registry', 'skopeo');
 const HELLO = readFileSync(path.resolve(import.meta.dirname, '../../wasm/hello.wasm'));
@@ -68,6 +68,9 @@ describe('pull and run images from a real docker-registry', () => {
     await pushLayout(layout, 'app', `${reg.host}/run/docker:1`, '--format', 'v2s2');
     await pushLayout(layout, 'multi', `${reg.host}/run/multi:1`, '--all');
     await pushLayout(layout, 'artifact', `${reg.host}/run/artifact:1`);
+    const sh = await gzipLayer({ 'bin/': '', 'bin/sh': '#!/bin/sh\n' });
+    layout.tag('text', layout.image({ layers: [sh], config: { ...config({ config: { Cmd: ['/bin/sh'] } }), rootfs: { type: 'layers', diff_ids: [sh.diffId] } } }));
+    await pushLayout(layout, 'text', `${reg.host}/run/text:1`);
   });
 
   afterAll(async () => {
@@ -98,5 +101,22 @@ describe('pull and run images from a real docker-registry', () => {
     const a = await prepareImage(store, `${reg.host}/run/app:1`);
     const b = await prepareImage(store, `${reg.host}/run/docker:1`);
     expect(a.layers[0]).toBe(b.layers[0]);
+  });
+
+  it('wasmvisor run IMAGE pulls when missing and exits as podman does', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'wv-run-cli-'));
+    tmp.push(root);
+    const wv = (...a: string[]) => cli(['--root', root, 'run', ...a]);
+    expect((await wv('--pull', 'never', `${reg.host}/run/app:1`)).code).toBe(125);
+    const ok = await wv(`${reg.host}/run/app:1`, 'x');
+    expect(ok.code).toBe(0);
+    expect(ok.err).toMatch(/Copying blob/);
+    expect((await wv('--pull', 'never', `${reg.host}/run/app:1`)).code).toBe(0);
+    const missing = await wv('--entrypoint', '/bin/nope.wasm', `${reg.host}/run/app:1`);
+    expect(missing).toMatchObject({ code: 127 });
+    expect(missing.err).toMatch(/\/bin\/nope.wasm: no such file in the image/);
+    const text = await wv(`${reg.host}/run/text:1`);
+    expect(text.code, text.err).toBe(126);
+    expect(text.err).toMatch(/\/bin\/sh .*is not a WebAssembly module/);
   });
 });

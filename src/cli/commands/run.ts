@@ -4,11 +4,15 @@
  * the workload's own; 125 bad options or runtime error; 126 not WebAssembly
  * or not runnable (no `_start`); 127 file not found.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { RunWasmError, runWasm, type BindMount } from '../../runtime/run_wasm.js';
 import { CliExit, ExitCode } from '../exit.js';
+import { ImageRunError, looksLikeImage, prepareRun } from '../../image/manifest_run.js';
+import { parsePlatform } from '../../image/platform.js';
+import { progressFor } from '../../image/progress.js';
+import { addRegistryFlags, clientFromFlags, storeFromCommand, type RegistryFlags } from '../../image/registry_setup.js';
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
@@ -56,15 +60,43 @@ interface RunFlags {
   rootfs?: string;
   workdir?: string;
   strace?: boolean;
+  entrypoint?: string;
+  pull?: string;
+  platform?: string;
+}
+
+/** For `run IMAGE`: find or pull the image and work out its module, argv, env and workdir (exit codes as podman). */
+async function imageRunSpec(image: string, args: string[], env: string[], flags: RunFlags & RegistryFlags, c: Command) {
+  if (flags.rootfs !== undefined) throw new CliExit(ExitCode.RUNTIME, '--rootfs cannot be used with an image');
+  const pull = flags.pull ?? 'missing';
+  if (pull !== 'missing' && pull !== 'always' && pull !== 'never') throw new CliExit(ExitCode.RUNTIME, `invalid --pull ${pull}: use missing, always or never`);
+  const progress = progressFor({});
+  try {
+    const r = await prepareRun(await storeFromCommand(c), image, {
+      entrypoint: flags.entrypoint === undefined ? undefined : flags.entrypoint === '' ? [] : [flags.entrypoint],
+      args,
+      env,
+      workdir: flags.workdir,
+    }, { pull, client: clientFromFlags(flags), platforms: flags.platform ? [parsePlatform(flags.platform)] : undefined, progress });
+    return r;
+  } catch (err) {
+    if (err instanceof ImageRunError) {
+      const code = err.code === 'NOT_FOUND' ? ExitCode.NOT_FOUND : err.code === 'NOT_WASM' ? ExitCode.CANNOT_RUN : ExitCode.RUNTIME;
+      throw new CliExit(code, err.message);
+    }
+    throw err;
+  } finally {
+    progress.stop();
+  }
 }
 
 /** Register `run`. */
 export function register(program: Command): void {
   program.enablePositionalOptions();
-  program
+  const cmd = program
     .command('run')
     .description('run a WebAssembly module or an image in a new container')
-    .argument('<file>', 'WebAssembly module (a WASI command exporting _start)')
+    .argument('<file>', 'WebAssembly module (a WASI command exporting _start), or an image (pulled if missing)')
     .argument('[args...]', 'arguments passed to the program')
     .option('-e, --env <KEY[=VALUE]>', 'set an environment variable (KEY alone copies it from the host)', collect, [])
     .option('--env-file <file>', 'read KEY=VALUE lines from a file', collect, [])
@@ -72,6 +104,9 @@ export function register(program: Command): void {
     .option('--rootfs <dir>', 'use a host directory as the read-only root (writes go to a private in-memory layer)')
     .option('-w, --workdir <dir>', 'working directory inside the container (sets PWD; see below)')
     .option('--strace', 'print every system call with its arguments, result and duration on stderr')
+    .option('--entrypoint <path>', 'image: run this instead of the image\'s Entrypoint (drops its Cmd)')
+    .option('--pull <policy>', 'image: missing (default), always or never')
+    .option('--platform <os/arch>', 'image: platform to pull (default wasip1/wasm, then wasi/wasm)')
     .passThroughOptions()
     .addHelpText('after', `
 Working directory: WASI has no chdir, and programs built with wasi-libc (C,
@@ -83,8 +118,9 @@ directories present at start resolve in DIR, and getcwd() says "/".
 
 Exit status: the program's own; 125 if wasmvisor itself failed or an option
 is invalid; 126 if FILE is not a runnable WebAssembly command; 127 if FILE
-does not exist.`)
-    .action(async (file: string, args: string[], flags: RunFlags) => {
+does not exist (or the program named by an image is not in it).`);
+  addRegistryFlags(cmd)
+    .action(async (file: string, args: string[], flags: RunFlags & RegistryFlags, c: Command) => {
       const fileLines = flags.envFile.flatMap((f) => {
         try {
           return readFileSync(f, 'utf8').split('\n');
@@ -92,14 +128,15 @@ does not exist.`)
           throw new CliExit(ExitCode.RUNTIME, `cannot read env file ${f}: ${(err as Error).message}`);
         }
       });
+      const image = looksLikeImage(file, existsSync) ? await imageRunSpec(file, args, parseEnv(flags.env, fileLines), flags, c) : undefined;
       try {
         const r = await runWasm({
-          file,
-          args,
-          env: parseEnv(flags.env, fileLines),
+          ...(image
+            ? { bytes: image.process.bytes, argv0: image.process.argv[0], args: image.process.argv.slice(1), env: image.process.env, lowers: image.lowers }
+            : { file, args, env: parseEnv(flags.env, fileLines) }),
           mounts: flags.volume.map(parseVolume),
           rootfs: flags.rootfs === undefined ? undefined : resolve(flags.rootfs),
-          workdir: flags.workdir,
+          workdir: image ? image.process.workdir : flags.workdir,
           strace: flags.strace === true,
           stdin: 'inherit',
         });
