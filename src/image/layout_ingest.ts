@@ -7,7 +7,7 @@ import type { IngestManager, Ingester, Provider } from './content_store.js';
 import { sha256Digest, type Digest } from './digest.js';
 
 /** Store `bytes`; resolves to their digest (present content is not rewritten). */
-export async function putBytes(content: Ingester & Pick<Provider, 'has'>, bytes: Uint8Array): Promise<Digest> {
+export async function putBytes(content: Ingester & Pick<Provider, 'has'> & Partial<Pick<IngestManager, 'abort'>>, bytes: Uint8Array): Promise<Digest> {
   const digest = sha256Digest(bytes);
   if (await content.has(digest)) return digest;
   const w = await content.writer({ ref: `put-${digest}`, expected: digest, total: bytes.length });
@@ -17,6 +17,7 @@ export async function putBytes(content: Ingester & Pick<Provider, 'has'>, bytes:
     await w.commit(bytes.length, digest);
   } catch (err) {
     await w.close().catch(() => {});
+    await content.abort?.(`put-${digest}`).catch(() => {});
     throw err;
   }
   return digest;
