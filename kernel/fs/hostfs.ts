@@ -83,7 +83,10 @@ export class HostInode extends BaseInode {
 
   /** Host path of this inode. */
   path(): string {
-    return this.parent === null ? this.fs.source : `${this.parent.path()}/${this.name}`;
+    const names: string[] = [];
+    for (let n: HostInode = this; n.parent !== null; n = n.parent) names.push(n.name);
+    names.push(this.fs.source);
+    return names.reverse().join('/');
   }
 
   /** Re-check that this directory's host path still is this directory (see top). */

@@ -23,10 +23,13 @@ export function layerIndex(tree: LayerTree): LayerIndex {
   if (idx !== undefined) return idx;
   const nlink = new Map<LayerNode, number>();
   const all = new Map<LayerNode, string[]>();
-  const walk = (dir: LayerDir, prefix: string): void => {
+  // Iterative: layer trees can nest deeper than the JS stack.
+  const todo: [LayerDir, string][] = [[tree.root, '']];
+  while (todo.length > 0) {
+    const [dir, prefix] = todo.pop()!;
     for (const [name, node] of dir.entries) {
       const p = prefix === '' ? name : `${prefix}/${name}`;
-      if (node.kind === 'dir') walk(node, p);
+      if (node.kind === 'dir') todo.push([node, p]);
       else if (node.kind !== 'whiteout') {
         nlink.set(node, (nlink.get(node) ?? 0) + 1);
         const ps = all.get(node);
@@ -34,8 +37,7 @@ export function layerIndex(tree: LayerTree): LayerIndex {
         else ps.push(p);
       }
     }
-  };
-  walk(tree.root, '');
+  }
   const paths = new Map<LayerNode, string[]>();
   for (const [node, ps] of all) if (ps.length > 1) paths.set(node, ps);
   for (const [node, n] of nlink) if (n === 1) nlink.delete(node);

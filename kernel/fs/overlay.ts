@@ -101,8 +101,17 @@ export class OverlayFs implements FileSystem {
   /** Copy `node` up (parents first) if it is not already; returns its upper inode. */
   copyUp(node: OvlNode): TmpNode {
     if (node.upper !== null) return node.upper;
-    if (node.parent === null) throw E.IO;
-    const pu = this.copyUp(node.parent) as TmpDir;
+    // Parents first, iteratively (directories can nest deeper than the stack).
+    const chain: OvlNode[] = [];
+    for (let n: OvlNode | null = node; n !== null && n.upper === null; n = n.parent) chain.push(n);
+    for (let i = chain.length - 1; i >= 0; i--) this.copyUpOne(chain[i]);
+    return node.upper!;
+  }
+
+  /** Copy up `node`, whose parent is already up. */
+  private copyUpOne(node: OvlNode): TmpNode {
+    if (node.parent === null || node.parent.upper === null) throw E.IO;
+    const pu = node.parent.upper as TmpDir;
     const lower = node.lowers[0];
     const cred = { uid: lower.uid, gid: lower.gid };
     const saved = [pu.mtim, pu.ctim];
@@ -168,8 +177,12 @@ export class OverlayFs implements FileSystem {
 
   /** Copy up `node` and, for a directory, everything below it. */
   private copyUpTree(node: OvlNode): void {
-    this.copyUp(node);
-    if (node.type === FileType.DIRECTORY) for (const [, c] of node.children().entries()) this.copyUpTree(c);
+    const todo = [node];
+    while (todo.length > 0) {
+      const n = todo.pop()!;
+      this.copyUp(n);
+      if (n.type === FileType.DIRECTORY) for (const [, c] of n.children().entries()) todo.push(c);
+    }
   }
 
   /** Add a new name to `dir`; `make` creates it in the upper (told whether it replaces a whiteout). */

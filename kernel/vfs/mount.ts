@@ -58,11 +58,16 @@ export class Loc implements DirHandle {
   /** Best-known absolute path, for describe() and strace; informative only. */
   get path(): string {
     if (this.shown === null) {
-      const f = this.from!;
-      this.shown = displayPath(f.base.path, f.rel);
-      this.from = null;
+      // Iteratively: a chain of relative opens can be arbitrarily long.
+      const chain: Loc[] = [];
+      for (let l: Loc = this; l.shown === null; l = l.from!.base) chain.push(l);
+      for (let i = chain.length - 1; i >= 0; i--) {
+        const l = chain[i];
+        l.shown = displayPath(l.from!.base.shown!, l.from!.rel);
+        l.from = null;
+      }
     }
-    return this.shown;
+    return this.shown!;
   }
 }
 
@@ -81,6 +86,12 @@ export function parentLoc(mnt: Mount, ino: Inode): Loc {
 
 /** Join and lexically normalise `base` and `rel` for display (never used for resolution). */
 export function displayPath(base: string, rel: string): string {
+  // Fast path: a plain relative name list under a clean base (the common case).
+  // (Bases are Loc paths: displayPath results, hence clean. Reading `base`
+  // would flatten a long concatenation, so it is not inspected.)
+  if (rel.length > 0 && !/(^|\/)\.\.?(\/|$)|\/\/|^\/|\/$/.test(rel)) {
+    return base === '/' ? `/${rel}` : `${base}/${rel}`;
+  }
   const parts = (rel.startsWith('/') ? rel : `${base}/${rel}`).split('/');
   const out: string[] = [];
   for (const p of parts) {

@@ -31,16 +31,17 @@ export function whiteout(): LayerWhiteout {
 export function tree(id: string, root: LayerDir): LayerTree {
   let bytes = 0;
   const seen = new Set<LayerNode>();
-  const walk = (d: LayerDir): void => {
+  const todo = [root];
+  while (todo.length > 0) {
+    const d = todo.pop()!;
     for (const n of d.entries.values()) {
-      if (n.kind === 'dir') walk(n);
+      if (n.kind === 'dir') todo.push(n);
       else if (n.kind === 'file' && !seen.has(n)) {
         seen.add(n);
         bytes += n.size;
       }
     }
-  };
-  walk(root);
+  }
   return { id, root, bytes };
 }
 
