@@ -8,11 +8,16 @@ import { E } from '../errno.js';
 import { FileType } from '../vfs/types.js';
 import { StreamFile, type StreamMeta } from './stream_file.js';
 
-/** Where console output goes (a host stream). Implementations must not throw on EPIPE: they drop the data. */
+/**
+ * Where console output goes (a host stream). Implementations must not throw
+ * when the host stream is gone (EPIPE): they drop the data and set `closed`.
+ */
 export interface ConsoleSink {
   write(data: Uint8Array): void;
   /** True if the host stream is a terminal (the guest then sees a tty). */
   readonly isTty: boolean;
+  /** Set once the host stream is closed (its reader went away): later writes fail with EPIPE. */
+  readonly closed?: boolean;
 }
 
 /** Where console input comes from, read synchronously (inline platform). */
@@ -31,9 +36,17 @@ export class ConsoleFile extends StreamFile {
   constructor(private readonly sink: ConsoleSink, private readonly label: string, meta: StreamMeta = {}) {
     super({ read: false, write: true }, { filetype: FileType.CHARACTER_DEVICE, ...meta });
   }
+  /**
+   * Writes go straight to the host stream. Once the host's reader is gone
+   * (`sink.closed`), writes fail with EPIPE; preview1 has no signal handlers,
+   * so the guest sees the error (as under other WASI runtimes) instead of a
+   * SIGPIPE.
+   */
   override write(data: Uint8Array): number {
     if (this.closed) throw E.BADF;
+    if (this.sink.closed) throw E.PIPE;
     if (data.byteLength > 0) this.sink.write(data);
+    if (this.sink.closed) throw E.PIPE;
     return data.byteLength;
   }
   override sync(): void {}

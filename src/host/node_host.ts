@@ -52,24 +52,30 @@ function isErrno(err: unknown, code: string): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: string }).code === code;
 }
 
-/** A console sink writing to host fd `fd` (1 or 2). EPIPE drops the data; EAGAIN waits and retries. */
+/**
+ * A console sink writing to host fd `fd` (1 or 2). EAGAIN waits and
+ * retries; EPIPE (the reader went away) or EBADF marks the sink closed, and
+ * the guest's later writes fail with EPIPE.
+ */
 export function nodeConsoleSink(fd: number): ConsoleSink {
   const cell = new Int32Array(new SharedArrayBuffer(4));
-  return {
+  const sink = {
     isTty: isatty(fd),
+    closed: false,
     write(data: Uint8Array): void {
       let off = 0;
-      while (off < data.byteLength) {
+      while (off < data.byteLength && !sink.closed) {
         try {
           off += writeSync(fd, data, off, data.byteLength - off);
         } catch (err) {
           if (isErrno(err, 'EAGAIN')) sleepMs(cell, 1);
-          else if (isErrno(err, 'EPIPE') || isErrno(err, 'EBADF')) return;
+          else if (isErrno(err, 'EPIPE') || isErrno(err, 'EBADF')) sink.closed = true;
           else throw err;
         }
       }
     },
   };
+  return sink;
 }
 
 /**

@@ -83,6 +83,12 @@ describe('wasmvisor run', () => {
     expect(r.stderr).toMatch(/^wasmvisor: .*trap\.wasm: trap: unreachable/);
   });
 
+  it('a guest writing to a closed host pipe gets EPIPE instead of spinning', () => {
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" run "${join(ROOT, 'test/cli/fixtures/flood.wasm')}" | head -n 2; echo "status \${PIPESTATUS:-}"`], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.stdout.startsWith('y\ny\n')).toBe(true);
+    expect(r.stderr).toMatch(/^write error: Broken pipe after \d+\n$/);
+  });
+
   it('has --help', () => {
     const r = cli(['run', '--help']);
     expect(r.status).toBe(0);
