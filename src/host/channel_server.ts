@@ -1,0 +1,288 @@
+/**
+ * The Sentry's end of the SAB channels (layout and protocol in channel.ts):
+ * one server drains the hub's ring of every channel attached to it, spins
+ * briefly on the hub while requests come fast, then sleeps with
+ * `Atomics.waitAsync` so its event loop keeps running; requests can be
+ * parked and answered later with `respond`.
+ */
+import { Decoder, Encoder } from './codec.js';
+import { Ch, Flag, HEADER_BYTES, Hub, State, type Reply } from './channel.js';
+import { SpinBudget, spinWhileEqual, waitAsync } from './spin_park.js';
+
+/** What the Sentry does with one request; return `PENDING` to answer later with `respond`. */
+export type RequestHandler = (id: number, op: number, arg: unknown) => Reply | typeof PENDING;
+
+/** Returned by a handler that parked the request. */
+export const PENDING: unique symbol = Symbol('pending');
+
+interface ServerChannel {
+  h: Int32Array;
+  data: Uint8Array;
+  dec: Decoder;
+  /** request chunks received so far */
+  inBuf: Uint8Array | null;
+  inLen: number;
+  /** response bytes still to send */
+  out: Uint8Array | null;
+  outOff: number;
+  outStatus: number;
+  /** a request is being handled or parked */
+  busy: boolean;
+}
+
+/** Options of a ChannelServer. */
+export interface ServerOptions {
+  /** Schedule `fn` on the next turn of the event loop (setImmediate in Node, a MessageChannel in browsers). */
+  defer: (fn: () => void) => void;
+  /** Max loads to spin on the hub while requests come fast (0: always sleep). */
+  spinMax?: number;
+  /** Max time (ms) to serve before yielding to the event loop. */
+  sliceMs?: number;
+  /** Called when a handler throws (a bug): the request is answered with `bugStatus`. */
+  onBug?: (err: unknown) => void;
+  /** Status sent when a handler throws. */
+  bugStatus?: number;
+}
+
+/**
+ * The Sentry's end: serves every channel attached to one hub, never
+ * blocking the thread on any of them.
+ */
+export class ChannelServer {
+  private readonly hub: Int32Array;
+  private readonly channels = new Map<number, ServerChannel>();
+  private head = 0;
+  private readonly enc = new Encoder();
+  private readonly spin: SpinBudget;
+  private scheduled = false;
+  private sleeping = false;
+  private running = false;
+  private stopped = false;
+  private readonly local: (() => void)[] = [];
+
+  constructor(hub: SharedArrayBuffer, private readonly handler: RequestHandler, private readonly opts: ServerOptions) {
+    this.hub = new Int32Array(hub);
+    const max = opts.spinMax ?? 20_000;
+    this.spin = new SpinBudget(0, max, max);
+  }
+
+  /** Serve channel `id` backed by `sab`. */
+  attach(id: number, sab: SharedArrayBuffer): void {
+    if (id < 0 || id >= this.hub[Hub.CAP]!) throw new RangeError(`channel id ${id} outside the hub's capacity`);
+    this.channels.set(id, {
+      h: new Int32Array(sab, 0, HEADER_BYTES / 4),
+      data: new Uint8Array(sab, HEADER_BYTES),
+      dec: new Decoder(new Uint8Array(sab, HEADER_BYTES)),
+      inBuf: null, inLen: 0, out: null, outOff: 0, outStatus: 0, busy: false,
+    });
+  }
+
+  /** Close channel `id`: its app worker's pending and future calls throw ChannelClosed. */
+  close(id: number): void {
+    const c = this.channels.get(id);
+    if (!c) return;
+    this.channels.delete(id);
+    Atomics.store(c.h, Ch.STATE, State.CLOSED);
+    Atomics.notify(c.h, Ch.STATE);
+  }
+
+  /** True if channel `id` has a request being handled or parked. */
+  isBusy(id: number): boolean {
+    return this.channels.get(id)?.busy ?? false;
+  }
+
+  /** Run `fn` from the serve loop soon (used to retry parked requests when a WaitQueue notifies). */
+  post(fn: () => void): void {
+    this.local.push(fn);
+    this.kick();
+  }
+
+  /** Start serving. */
+  start(): void {
+    this.kick();
+  }
+
+  /** Stop serving (channels stay attached). */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Answer the parked request of channel `id`. */
+  respond(id: number, reply: Reply): void {
+    const c = this.channels.get(id);
+    if (!c || !c.busy) return;
+    c.busy = false;
+    const bytes = this.enc.reset().value(reply.value).bytes();
+    const cap = c.data.length;
+    if (bytes.length <= cap) {
+      c.data.set(bytes);
+      c.h[Ch.LEN] = bytes.length;
+      c.h[Ch.FLAGS] = 0;
+      c.h[Ch.OP] = reply.status;
+    } else {
+      c.out = bytes.slice();
+      c.outOff = 0;
+      c.outStatus = reply.status;
+      this.sendChunk(c);
+      return;
+    }
+    this.publish(c);
+  }
+
+  private publish(c: ServerChannel): void {
+    Atomics.store(c.h, Ch.STATE, State.RESP);
+    if (Atomics.load(c.h, Ch.PARKED) !== 0) Atomics.notify(c.h, Ch.STATE, 1);
+  }
+
+  private sendChunk(c: ServerChannel): void {
+    const out = c.out!;
+    const n = Math.min(c.data.length, out.length - c.outOff);
+    c.data.set(out.subarray(c.outOff, c.outOff + n));
+    c.outOff += n;
+    c.h[Ch.LEN] = n;
+    c.h[Ch.OP] = c.outStatus;
+    if (c.outOff < out.length) {
+      c.h[Ch.FLAGS] = Flag.MORE;
+    } else {
+      c.h[Ch.FLAGS] = 0;
+      c.out = null;
+    }
+    this.publish(c);
+  }
+
+  private kick(): void {
+    if (this.scheduled || this.running || this.stopped) return;
+    this.scheduled = true;
+    this.opts.defer(() => {
+      this.scheduled = false;
+      this.pass();
+    });
+  }
+
+  /** Take one ring entry; -1 if the ring is empty. */
+  private pop(): number {
+    const hub = this.hub;
+    if (Atomics.load(hub, Hub.TAIL) === this.head) return -1;
+    const cap = hub[Hub.CAP]!;
+    const slot = Hub.RING + ((this.head % cap) + cap) % cap;
+    let v = Atomics.load(hub, slot);
+    // a producer reserved the slot but has not stored its id yet: it is between two instructions
+    while (v === 0) v = Atomics.load(hub, slot);
+    Atomics.store(hub, slot, 0);
+    this.head = (this.head + 1) | 0;
+    return v - 1;
+  }
+
+  private serveOne(id: number): void {
+    const c = this.channels.get(id);
+    if (!c) return;
+    const h = c.h;
+    if (Atomics.load(h, Ch.STATE) !== State.REQ) return;
+    const flags = h[Ch.FLAGS]!;
+    if (flags & Flag.CONT) {
+      if (c.out) this.sendChunk(c);
+      return;
+    }
+    const len = h[Ch.LEN]!;
+    let msg: Uint8Array;
+    if (flags & Flag.MORE || c.inBuf) {
+      const need = c.inLen + len;
+      if (!c.inBuf || c.inBuf.length < need) {
+        const nb = new Uint8Array(Math.max(need, (c.inBuf?.length ?? 0) * 2, 4096));
+        if (c.inBuf) nb.set(c.inBuf.subarray(0, c.inLen));
+        c.inBuf = nb;
+      }
+      c.inBuf.set(c.data.subarray(0, len), c.inLen);
+      c.inLen += len;
+      if (flags & Flag.MORE) {
+        h[Ch.LEN] = 0;
+        h[Ch.FLAGS] = Flag.ACK;
+        this.publish(c);
+        return;
+      }
+      msg = c.inBuf.subarray(0, c.inLen);
+      c.inBuf = null;
+      c.inLen = 0;
+    } else {
+      // decoded in place: the decoder copies bytes and strings out of shared memory
+      msg = c.data;
+    }
+    const op = h[Ch.OP]!;
+    c.busy = true;
+    let reply: Reply | typeof PENDING;
+    try {
+      const arg = c.dec.reset(msg).value();
+      if (msg.buffer !== c.data.buffer) c.dec.reset(c.data);
+      reply = this.handler(id, op, arg);
+    } catch (err) {
+      this.opts.onBug?.(err);
+      reply = { status: this.opts.bugStatus ?? -1, value: String(err) };
+    }
+    if (reply !== PENDING) this.respond(id, reply);
+  }
+
+  private pass(): void {
+    if (this.stopped) return;
+    this.running = true;
+    const slice = this.opts.sliceMs ?? 4;
+    const deadline = performance.now() + slice;
+    let n = 0;
+    try {
+      for (;;) {
+        let id: number;
+        while ((id = this.pop()) >= 0) {
+          this.serveOne(id);
+          if ((++n & 63) === 0 && performance.now() > deadline) {
+            this.running = false;
+            this.kick();
+            return;
+          }
+        }
+        if (this.local.length > 0) {
+          const fns = this.local.splice(0);
+          for (const fn of fns) {
+            try {
+              fn();
+            } catch (err) {
+              this.opts.onBug?.(err);
+            }
+          }
+          continue;
+        }
+        if (performance.now() > deadline) {
+          this.running = false;
+          this.kick();
+          return;
+        }
+        // calls have been coming fast: spin a little for the next one
+        if (this.spin.current > 0 && spinWhileEqual(this.hub, Hub.TAIL, this.head, this.spin.current)) {
+          this.spin.hit();
+          continue;
+        }
+        this.spin.miss();
+        break;
+      }
+    } finally {
+      this.running = false;
+    }
+    this.sleep();
+  }
+
+  private sleep(): void {
+    if (this.sleeping || this.stopped) return;
+    Atomics.store(this.hub, Hub.SLEEPING, 1);
+    const r = waitAsync(this.hub, Hub.TAIL, this.head);
+    if (!r.async) {
+      Atomics.store(this.hub, Hub.SLEEPING, 0);
+      this.kick();
+      return;
+    }
+    this.sleeping = true;
+    (r.value as Promise<string>).then(() => {
+      this.sleeping = false;
+      Atomics.store(this.hub, Hub.SLEEPING, 0);
+      this.spin.current = Math.max(this.spin.current, 64);
+      this.kick();
+    });
+  }
+}
