@@ -12,7 +12,6 @@
  * reported in one line that names the registry and what to check.
  * Network errors, 429 and 5xx are retried with exponential backoff.
  */
-import type { Readable } from 'node:stream';
 import { authFilesToRead, basicAuth, findCredentials, parseChallenges, type Challenge, type Credentials } from './auth.js';
 import { sha256Digest, type Digest } from './digest.js';
 import { MAX_MANIFEST_SIZE } from './manifest.js';
@@ -342,6 +341,3 @@ export class RegistryClient {
     return ((JSON.parse(body?.toString('utf8') ?? '{}') as { tags?: string[] | null }).tags ?? []).slice();
   }
 }
-
-/** A readable for a body factory (re-exported type helper for push). */
-export type BodyStream = () => Readable;
