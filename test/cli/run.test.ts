@@ -84,7 +84,7 @@ describe('wasmvisor run', () => {
   });
 
   it('a guest writing to a closed host pipe gets EPIPE instead of spinning', () => {
-    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" run "${join(ROOT, 'test/cli/fixtures/flood.wasm')}" | head -n 2; echo "status \${PIPESTATUS:-}"`], { encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" run "${join(ROOT, 'test/cli/fixtures/flood.wasm')}" | head -n 2`], { encoding: 'utf8', timeout: 20_000 });
     expect(r.stdout.startsWith('y\ny\n')).toBe(true);
     expect(r.stderr).toMatch(/^write error: Broken pipe after \d+\n$/);
   });
