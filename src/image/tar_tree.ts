@@ -116,7 +116,10 @@ export class LayerTreeBuilder {
   add(h: TarHeader, data?: Uint8Array): void {
     this.count++;
     const comps = entryComponents(h.name);
-    const type = h.type ?? 'file';
+    const type = h.type ?? 'unknown';
+    if (h.pax && Object.keys(h.pax).some((k) => k.startsWith('GNU.sparse.'))) {
+      throw new UnpackError('UNSUPPORTED_ENTRY', `entry ${JSON.stringify(h.name)} is a GNU sparse file, which wasmvisor does not unpack; rebuild the layer without tar --sparse`, h.name);
+    }
     if (comps.length === 0) {
       if (type !== 'directory') throw new UnpackError('CONFLICT', `the layer root is listed as a ${type}; the layer is corrupt`, h.name);
       Object.assign(this.root, metaOf(h));

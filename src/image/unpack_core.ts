@@ -135,7 +135,7 @@ export async function unpackLayerWith(src: ByteSource, newHasher: () => StreamHa
       }
       const h = entry.header as TarHeader & { size?: number };
       let data: Uint8Array | undefined;
-      if (h.type === 'file' || h.type === 'contiguous-file' || h.type === null) {
+      if (h.type === 'file' || h.type === 'contiguous-file') {
         const chunks: Uint8Array[] = [];
         let n = 0;
         for await (const c of entry as AsyncIterable<Uint8Array>) { chunks.push(c); n += c.length; }

@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { LayerDir } from '../../kernel/fs/layer_tree.js';
 import { unpackLayer } from '../../src/image/unpack.js';
 import { UnpackError } from '../../src/image/unpack_error.js';
@@ -115,5 +119,17 @@ describe('unpackLayer refuses hostile layers', () => {
     // the deepest accepted nesting still unpacks (no recursion limit hit)
     const { tree } = await unpackLayer(chunks(await makeTar([{ name: 'a/'.repeat(2000) + 'f', data: 'x' }])));
     expect(tree.root.entries.get('a')).toMatchObject({ kind: 'dir' });
+  });
+
+  it('sparse files (GNU and PAX formats) and unknown entry types, instead of wrong contents', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wv-sparse-'));
+    writeFileSync(join(dir, 'sparse'), '');
+    truncateSync(join(dir, 'sparse'), 1 << 20);
+    appendFileSync(join(dir, 'sparse'), 'tail');
+    for (const format of ['gnu', 'pax']) {
+      const tar = new Uint8Array(execFileSync('tar', ['-C', dir, `--format=${format}`, '-S', '-cf', '-', 'sparse']));
+      const err = await unpackLayer(chunks(tar)).then(() => null, (e: unknown) => e);
+      expect(err, format).toMatchObject({ code: 'UNSUPPORTED_ENTRY', message: expect.stringMatching(/sparse|type/) });
+    }
   });
 });
