@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Runtime } from '../../src/index.js';
+import { Runtime, nodeStdio } from '../../src/index.js';
 import { PROBE, probe, requireDist, until } from './helpers.js';
 
 let rt: Runtime;
@@ -53,6 +53,20 @@ describe('processes', () => {
     expect(await c.pids()).toEqual([1]);
     await c.init.closeStdin();
     expect(await c.wait()).toMatchObject({ exitCode: 0 });
+    await c.delete();
+  });
+
+  it('Node streams: pipe text through a container with nodeStdio', async () => {
+    const c = await rt.run({ module: PROBE, config: probe('upper'), stdin: 'pipe', capture: false });
+    const io = nodeStdio(c.init);
+    let text = '';
+    io.stdout.setEncoding('utf8').on('data', (d: string) => { text += d; });
+    const ended = new Promise((r) => io.stdout.on('end', r));
+    io.stdin.write('abc\n');
+    io.stdin.end('def\n');
+    expect(await c.wait()).toMatchObject({ exitCode: 0 });
+    await ended;
+    expect(text).toBe('ABC\nDEF\n');
     await c.delete();
   });
 

@@ -1,0 +1,32 @@
+/**
+ * Node streams over a container process's stdio: `stdout`/`stderr` as
+ * Readables (from the web streams the library hands out) and `stdin` as a
+ * Writable that feeds the guest (`end()` closes its stdin: EOF).
+ */
+import { Readable, Writable } from 'node:stream';
+import type { ContainerProcess } from '../runtime/process.js';
+
+/** Node streams of one process. */
+export interface NodeStdio {
+  stdin: Writable;
+  stdout: Readable;
+  stderr: Readable;
+}
+
+/** Node streams for `proc` (stdin works when it was started with stdin 'pipe'). */
+export function nodeStdio(proc: ContainerProcess): NodeStdio {
+  const stdin = new Writable({
+    write(chunk: Buffer | string, _enc, cb) {
+      proc.write(typeof chunk === 'string' ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength).slice())
+        .then(() => cb(), cb);
+    },
+    final(cb) {
+      proc.closeStdin().then(() => cb(), cb);
+    },
+  });
+  return {
+    stdin,
+    stdout: Readable.fromWeb(proc.stdout.readable() as import('node:stream/web').ReadableStream<Uint8Array>),
+    stderr: Readable.fromWeb(proc.stderr.readable() as import('node:stream/web').ReadableStream<Uint8Array>),
+  };
+}
