@@ -57,12 +57,12 @@ export interface PullResult {
   source: { host: string; mirror: boolean };
 }
 
-/** Run `fn` over `items`, at most `limit` at a time; rejects with the first failure after all settle. */
+/** Run `fn` over `items`, at most `limit` at a time; after a failure, starts no more and rejects with it once the running ones settle. */
 async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   let failure: unknown;
   const worker = async (): Promise<void> => {
-    while (next < items.length) {
+    while (next < items.length && failure === undefined) {
       const item = items[next++];
       try {
         await fn(item);
