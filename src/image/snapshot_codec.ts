@@ -91,7 +91,7 @@ export function decodeTree(index: EncodedTree, data: Uint8Array): LayerTree {
         if (e.o) dir.opaque = true;
         built[i] = dir;
         for (const [name, c] of e.e) {
-          if (c <= i) throw new Error('snapshot index has a directory cycle or a hard-linked directory');
+          if (index.nodes[c]?.k === 'd' && c <= i) throw new Error('snapshot index has a directory cycle or a hard-linked directory');
           dir.entries.set(name, build(c, depth + 1));
         }
         n = dir;

@@ -44,6 +44,8 @@ describe('snapshot codec', () => {
       { name: 'd/', type: 'directory', mode: 0o700, uid: 5 },
       { name: 'd/f', data: 'content', mode: 0o4755, pax: { mtime: '1.000000001' } },
       { name: 'd/h', type: 'link', linkname: 'd/f' },
+      { name: 'e/x', type: 'link', linkname: 'd/f' },
+      { name: 'a/y', type: 'link', linkname: 'd/f' },
       { name: 's', type: 'symlink', linkname: '../x' },
       { name: '.wh.gone', data: '' },
       { name: 'o/.wh..wh..opq', data: '' },
@@ -54,6 +56,8 @@ describe('snapshot codec', () => {
     expect(back).toEqual(tree);
     const d = back.root.entries.get('d') as LayerDir;
     expect(d.entries.get('f')).toBe(d.entries.get('h'));
+    expect((back.root.entries.get('e') as LayerDir).entries.get('x')).toBe(d.entries.get('f'));
+    expect((back.root.entries.get('a') as LayerDir).entries.get('y')).toBe(d.entries.get('f'));
   });
 
   it('refuses an index pointing past the data', () => {
