@@ -5,7 +5,7 @@
  * offset and the status flags; fds that were dup'ed share it.
  */
 import { E } from '../errno.js';
-import type { Inode, OpenRequest, TimeSpec } from './inode.js';
+import type { OpenRequest, TimeSpec } from './inode.js';
 import { type Loc, parentLoc } from './mount.js';
 import { isOwner, MAY_WRITE, permits } from './perm.js';
 import {

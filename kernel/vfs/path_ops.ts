@@ -7,7 +7,7 @@
  */
 import { E } from '../errno.js';
 import { type Inode, isDir } from './inode.js';
-import { DirDescription, RegularDescription, applyTimes } from './file_description.js';
+import { DirDescription, applyTimes } from './file_description.js';
 import { Loc } from './mount.js';
 import { checkPerm, checkSticky, MAY_EXEC, MAY_READ, MAY_WRITE } from './perm.js';
 import {

@@ -24,7 +24,9 @@ function setup() {
   const consoleBase = open('/file');
   let released = 0;
   const consoleFile = new (class extends ForwardingFile {
-    override readonly filetype = FileType.CHARACTER_DEVICE;
+    override get filetype() {
+      return FileType.CHARACTER_DEVICE;
+    }
     override write(d: Uint8Array): number {
       written.push(dec.decode(d));
       return d.length;
