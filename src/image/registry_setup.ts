@@ -3,7 +3,7 @@
  * options, shared by `pull`, `push`, `inspect`, `login` and the library.
  */
 import type { Command } from 'commander';
-import { loadRegistriesConf } from './registry_config.js';
+import { loadRegistriesConf, RegistryConfigError } from './registry_config.js';
 import { RegistryClient } from './registry.js';
 import { openStore, resolveStoreRoot, type Store } from './store_root.js';
 import type { Credentials } from './auth.js';
@@ -22,7 +22,7 @@ export function parseBoolFlag(v: string | boolean | undefined): boolean | undefi
   if (typeof v === 'boolean') return v;
   if (/^(true|1|yes)$/i.test(v)) return true;
   if (/^(false|0|no)$/i.test(v)) return false;
-  throw new Error(`invalid boolean ${JSON.stringify(v)}: use true or false`);
+  throw new RegistryConfigError('CONFIG_INVALID', `invalid boolean ${JSON.stringify(v)}: write --tls-verify=true or --tls-verify=false`);
 }
 
 /** Split `--creds USER[:PASSWORD]`. */
@@ -35,7 +35,7 @@ export function parseCreds(s: string | undefined): Credentials | undefined {
 /** Add `--tls-verify`, `--authfile`, `--creds` and `--registries-conf` to `cmd`. */
 export function addRegistryFlags(cmd: Command, withCreds = true): Command {
   cmd
-    .option('--tls-verify [bool]', 'require HTTPS and verify certificates (default true; loopback registries may use HTTP)')
+    .option('--tls-verify <bool>', 'require HTTPS and verify certificates (default true; loopback registries may use HTTP)')
     .option('--authfile <file>', 'credentials file (default $REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json, ~/.docker/config.json)')
     .option('--registries-conf <file>', 'registries.conf with mirrors and insecure registries');
   if (withCreds) cmd.option('--creds <user[:password]>', 'credentials to use instead of the auth file');

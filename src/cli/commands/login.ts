@@ -52,7 +52,7 @@ export function register(program: Command): void {
     .option('-p, --password <password>', 'password (prefer --password-stdin)')
     .option('--password-stdin', 'read the password from standard input')
     .option('--authfile <file>', 'credentials file to write')
-    .option('--tls-verify [bool]', 'require HTTPS and verify certificates')
+    .option('--tls-verify <bool>', 'require HTTPS and verify certificates')
     .option('--registries-conf <file>', 'registries.conf with insecure registries')
     .action(async (registry: string, opts: { username?: string; password?: string; passwordStdin?: boolean; authfile?: string; tlsVerify?: string | boolean; registriesConf?: string }) => {
       let { username, password } = opts;
