@@ -125,3 +125,35 @@ describe('hostfs', () => {
     expect(toSysError(new Error('x'))).toBe(E.IO);
   });
 });
+
+describe('hostfs confinement property', () => {
+  it('random paths with .., symlinks and escaping links never reach a host file outside the bind', async () => {
+    const fc = (await import('fast-check')).default;
+    const { walkFull } = await import('../../../kernel/vfs/walk.js');
+    const { HostInode } = await import('../../../kernel/fs/hostfs.js');
+    const { isSysError } = await import('../../../kernel/errno.js');
+    nfs.symlinkSync('../../..', path.join(src, 'sub', 'up3'));
+    nfs.symlinkSync(path.join(outside, 'secret'), path.join(src, 'sub', 'secret_abs'));
+    nfs.symlinkSync('/', path.join(src, 'root'));
+    const { ns } = setup();
+    const names = ['data', 'sub', 'abs_out', 'rel_out', 'passwd', 'up3', 'secret_abs', 'root', 'secret', 'outside', 'hello.txt', '..', '.', ''];
+    const arb = fc.tuple(fc.boolean(), fc.array(fc.constantFrom(...names), { minLength: 1, maxLength: 10 }))
+      .map(([abs, parts]) => (abs ? '/' : '') + parts.join('/'));
+    const starts = ['/', '/data', '/data/sub'].map((p) => walkFull(ns, { uid: 0, gid: 0 }, ns.rootLoc, p, true));
+    fc.assert(
+      fc.property(arb, fc.integer({ min: 0, max: 2 }), fc.boolean(), (p, si, follow) => {
+        try {
+          const loc = walkFull(ns, { uid: 0, gid: 0 }, starts[si], p, follow);
+          if (loc.inode instanceof HostInode) {
+            const hp = loc.inode.path();
+            expect(hp === src || hp.startsWith(`${src}/`)).toBe(true);
+            expect(hp.includes('/..')).toBe(false);
+          }
+        } catch (e) {
+          if (!isSysError(e)) throw e;
+        }
+      }),
+      { numRuns: 1500, seed: 5 },
+    );
+  });
+});
