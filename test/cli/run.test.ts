@@ -40,6 +40,12 @@ describe('wasmvisor run', () => {
     expect(r.stdout).toBe('hello from wasmvisor\narg 1: -x\narg 2: y\n');
   });
 
+  it('accepts -i, -t and --rm as podman users type them', () => {
+    const r = cli(['run', '--rm', '-it', HELLO]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('hello from wasmvisor\n');
+  });
+
   it('exits 127 for a missing file, naming it', () => {
     const r = cli(['run', '/nonexistent/x.wasm']);
     expect(r.status).toBe(127);
