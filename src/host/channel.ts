@@ -83,7 +83,7 @@ export class ChannelClient {
   private readonly h: Int32Array;
   private readonly data: Uint8Array;
   private readonly hub: Int32Array;
-  private readonly enc = new Encoder();
+  private readonly enc: Encoder;
   private scratch = new Uint8Array(4096);
   private readonly dec: Decoder;
   private readonly reply: Reply = { status: 0, value: undefined };
@@ -96,6 +96,7 @@ export class ChannelClient {
     this.hub = new Int32Array(hub);
     this.spin = new SpinBudget(0, spinMax, spinMax);
     this.dec = new Decoder(this.data);
+    this.enc = new Encoder(this.data);
   }
 
   private waitResp(): void {
@@ -112,22 +113,33 @@ export class ChannelClient {
   call(op: number, arg: unknown): Reply {
     const h = this.h;
     if (Atomics.load(h, Ch.STATE) === State.CLOSED) throw new ChannelClosed();
-    const msg = this.enc.reset().value(arg).bytes();
-    const cap = this.data.length;
-    let off = 0;
-    // request, in chunks
-    for (;;) {
-      const n = Math.min(cap, msg.length - off);
-      this.data.set(n === msg.length ? msg : msg.subarray(off, off + n));
-      off += n;
+    const enc = this.enc.reset().value(arg);
+    if (enc.inHome) {
+      // written in place: one chunk
       h[Ch.OP] = op;
-      h[Ch.LEN] = n;
-      h[Ch.FLAGS] = off < msg.length ? Flag.MORE : 0;
+      h[Ch.LEN] = enc.pos;
+      h[Ch.FLAGS] = 0;
       Atomics.store(h, Ch.STATE, State.REQ);
       ringPush(this.hub, this.id);
       this.waitResp();
-      if (off >= msg.length) break;
-      // else the Sentry acked the chunk (FLAGS=ACK); send the next
+    } else {
+      const msg = enc.bytes();
+      const cap = this.data.length;
+      let off = 0;
+      // request, in chunks
+      for (;;) {
+        const n = Math.min(cap, msg.length - off);
+        this.data.set(msg.subarray(off, off + n));
+        off += n;
+        h[Ch.OP] = op;
+        h[Ch.LEN] = n;
+        h[Ch.FLAGS] = off < msg.length ? Flag.MORE : 0;
+        Atomics.store(h, Ch.STATE, State.REQ);
+        ringPush(this.hub, this.id);
+        this.waitResp();
+        if (off >= msg.length) break;
+        // else the Sentry acked the chunk (FLAGS=ACK); send the next
+      }
     }
     // response: one chunk (decoded in place) or several
     let len = h[Ch.LEN]!;

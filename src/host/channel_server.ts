@@ -19,6 +19,7 @@ interface ServerChannel {
   h: Int32Array;
   data: Uint8Array;
   dec: Decoder;
+  enc: Encoder;
   /** request chunks received so far */
   inBuf: Uint8Array | null;
   inLen: number;
@@ -52,7 +53,6 @@ export class ChannelServer {
   private readonly hub: Int32Array;
   private readonly channels = new Map<number, ServerChannel>();
   private head = 0;
-  private readonly enc = new Encoder();
   private readonly spin: SpinBudget;
   private scheduled = false;
   private sleeping = false;
@@ -73,6 +73,7 @@ export class ChannelServer {
       h: new Int32Array(sab, 0, HEADER_BYTES / 4),
       data: new Uint8Array(sab, HEADER_BYTES),
       dec: new Decoder(new Uint8Array(sab, HEADER_BYTES)),
+      enc: new Encoder(new Uint8Array(sab, HEADER_BYTES)),
       inBuf: null, inLen: 0, out: null, outOff: 0, outStatus: 0, busy: false,
     });
   }
@@ -112,21 +113,18 @@ export class ChannelServer {
     const c = this.channels.get(id);
     if (!c || !c.busy) return;
     c.busy = false;
-    const bytes = this.enc.reset().value(reply.value).bytes();
-    const cap = c.data.length;
-    if (bytes.length <= cap) {
-      c.data.set(bytes);
-      c.h[Ch.LEN] = bytes.length;
+    const enc = c.enc.reset().value(reply.value);
+    if (enc.inHome) {
+      c.h[Ch.LEN] = enc.pos;
       c.h[Ch.FLAGS] = 0;
       c.h[Ch.OP] = reply.status;
-    } else {
-      c.out = bytes.slice();
-      c.outOff = 0;
-      c.outStatus = reply.status;
-      this.sendChunk(c);
+      this.publish(c);
       return;
     }
-    this.publish(c);
+    c.out = enc.bytes().slice();
+    c.outOff = 0;
+    c.outStatus = reply.status;
+    this.sendChunk(c);
   }
 
   private publish(c: ServerChannel): void {

@@ -32,23 +32,48 @@ export class CodecError extends Error {
   }
 }
 
-/** Encodes values into a growable scratch buffer that is reused between messages. */
+/**
+ * Encodes values into a buffer reused between messages. Given a `home`
+ * buffer (a channel's shared data area), it writes there directly, so a
+ * message that fits is never copied; a bigger one moves to a private
+ * growable buffer (`inHome` turns false) and travels in chunks.
+ */
 export class Encoder {
   private buf: Uint8Array;
   private view: DataView;
+  private readonly home: Uint8Array | null;
+  private readonly homeView: DataView | null;
+  private spare: Uint8Array | null = null;
   /** Bytes written so far in the current message. */
   pos = 0;
   private readonly keyCache = new Map<string, Uint8Array>();
 
-  constructor(initial = 4096) {
-    this.buf = new Uint8Array(initial);
-    this.view = new DataView(this.buf.buffer);
+  constructor(initial: number | Uint8Array = 4096) {
+    if (typeof initial === 'number') {
+      this.home = null;
+      this.homeView = null;
+      this.buf = new Uint8Array(initial);
+    } else {
+      this.home = initial;
+      this.buf = initial;
+    }
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    this.homeView = this.home ? this.view : null;
   }
 
-  /** Start a new message. */
+  /** Start a new message (back in the home buffer, if any). */
   reset(): this {
     this.pos = 0;
+    if (this.home !== null && this.buf !== this.home) {
+      this.buf = this.home;
+      this.view = this.homeView!;
+    }
     return this;
+  }
+
+  /** True while the current message lies in the home buffer. */
+  get inHome(): boolean {
+    return this.home !== null && this.buf === this.home;
   }
 
   /** The bytes of the current message (a view on the scratch buffer, valid until the next reset). */
@@ -58,12 +83,14 @@ export class Encoder {
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
+    let size = Math.max(this.buf.length * 2, 4096);
     while (size < this.pos + n) size *= 2;
-    const next = new Uint8Array(size);
+    let next = this.spare;
+    if (next === null || next.length < size) next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
     this.view = new DataView(next.buffer);
+    if (this.home !== null) this.spare = next;
   }
 
   private u8(v: number): void {
