@@ -284,6 +284,9 @@ export class HostInode extends BaseInode {
   opened(): void {
     this.opens++;
   }
+  sync(): void {
+    if (this.handle !== null && this.writableHandle) this.host.fsync(this.handle);
+  }
   closed(): void {
     if (--this.opens === 0 && this.handle !== null) {
       this.host.close(this.handle);

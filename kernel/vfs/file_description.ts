@@ -79,7 +79,9 @@ abstract class Description implements OpenFile {
   setTimes(atim: TimeSpec, mtim: TimeSpec): void {
     applyTimes(this.req.cred, this.loc, atim, mtim);
   }
-  sync(): void {}
+  sync(): void {
+    this.loc.inode.sync?.();
+  }
   readable(): boolean {
     return true;
   }

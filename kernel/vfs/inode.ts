@@ -99,6 +99,8 @@ export interface Inode {
   opened?(): void;
   /** Called when such a description is released. */
   closed?(): void;
+  /** Flush to stable storage (`fd_sync`/`fd_datasync`); in-memory filesystems have none. */
+  sync?(): void;
 }
 
 /** Default behaviour for every method, as POSIX gives for a kind that lacks it. */
