@@ -59,7 +59,17 @@ export function invokeInline(dispatcher: Dispatcher, task: Task, entry: SyscallE
   for (;;) {
     dispatcher.attempt(task, entry, args, out);
     if (out.block === null) return out;
-    if (!waitOnce(task, out.block)) {
+    let waited: boolean;
+    try {
+      waited = waitOnce(task, out.block);
+    } catch (err) {
+      // A failing pump (host stdin I/O error) must not unwind the guest: the call fails with EIO.
+      task.host.logBug(`${entry.name}: waiting failed`, err);
+      out.block = null;
+      out.errno = E.IO.errno;
+      return out;
+    }
+    if (!waited) {
       out.block = null;
       out.errno = E.DEADLK.errno;
       return out;

@@ -31,6 +31,16 @@ describe('fd_write / fd_read', () => {
     expect(env.sys.fd_read(0, 16, 1, 8)).toBe(Errno.DEADLK);
   });
 
+  it('a pump that fails (host I/O error) makes the call fail with EIO and logs a bug', () => {
+    const env = makeEnv();
+    env.stdin.readQueue.syncPump = () => {
+      throw new Error('host stdin exploded');
+    };
+    env.iovs(16, [[100, 3]]);
+    expect(env.sys.fd_read(0, 16, 1, 8)).toBe(Errno.IO);
+    expect(env.host.bugs.map((b) => b.message)).toEqual(['fd_read: waiting failed']);
+  });
+
   it('fd_read on a write-only console is EBADF; fd_write on stdin is EBADF', () => {
     const env = makeEnv();
     env.iovs(16, [[100, 3]]);
