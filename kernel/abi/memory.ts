@@ -159,8 +159,10 @@ export function decodeGuestString(bytes: Uint8Array): string {
     if (ascii) return String.fromCharCode.apply(null, bytes as unknown as number[]);
   }
   if (bytes.indexOf(0) !== -1) throw E.INVAL;
+  // TextDecoder refuses views of shared memory (wasi-threads modules): decode a copy.
+  const plain = typeof SharedArrayBuffer !== 'undefined' && bytes.buffer instanceof SharedArrayBuffer ? bytes.slice() : bytes;
   try {
-    return utf8.decode(bytes);
+    return utf8.decode(plain);
   } catch {
     throw E.ILSEQ;
   }

@@ -97,3 +97,16 @@ describe('ABI bounds checks', () => {
     }
   });
 });
+
+describe('guest strings', () => {
+  it('decode from shared memory too (wasi-threads modules)', async () => {
+    const { decodeGuestString } = await import('../../../kernel/abi/memory.js');
+    const mem = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    const u8 = new Uint8Array(mem.buffer);
+    const name = new TextEncoder().encode('dé/ü'.repeat(100));
+    u8.set(name, 10);
+    expect(decodeGuestString(u8.subarray(10, 10 + name.byteLength))).toBe('dé/ü'.repeat(100));
+    u8.set([0x61, 0xc3], 0);
+    expect(() => decodeGuestString(u8.subarray(0, 2))).toThrow(/ILSEQ/);
+  });
+});
