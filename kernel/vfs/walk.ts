@@ -16,8 +16,8 @@
  * directories opened through them): an absolute path, a `..` above the
  * start, or an absolute symlink target fails with EPERM, as the WASI
  * path-resolution rules say; when the start is the namespace root itself,
- * absolute symlink targets are allowed (they cannot leave it), so image
- * symlinks such as `/lib -> /usr/lib` keep working.
+ * absolute symlink targets are allowed and `..` stays at the root (neither
+ * can leave it), so image symlinks such as `/lib -> /usr/lib` keep working.
  */
 import { E } from '../errno.js';
 import type { Inode } from './inode.js';
@@ -133,10 +133,11 @@ class Walk {
   }
 
   up(): void {
-    if (this.depth >= 0) {
-      if (this.depth === 0) throw E.PERM;
-      this.depth--;
-    }
+    if (this.depth > 0) this.depth--;
+    // Above the start: EPERM, except at the namespace root, where `..` stays
+    // put as on Linux (nothing is above it; image links such as
+    // `usr/lib/x -> ../../../lib/x` climb past it).
+    else if (this.depth === 0 && !this.startIsRoot) throw E.PERM;
     const p = parentLoc(this.mnt, this.ino);
     this.mnt = p.mnt;
     this.ino = p.inode;
