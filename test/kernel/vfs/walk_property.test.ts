@@ -139,6 +139,33 @@ for (const kind of ['tmpfs', 'overlay'] as const) {
       );
     });
 
+    it('capability handles never resolve above themselves', () => {
+      // Inodes below each start (walking down only, no symlinks).
+      const below = startPaths.map((sp) => {
+        const set = new Set<Inode>();
+        const fx = new Fx(ns);
+        const visit = (p: string) => {
+          const loc = walkFull(ns, ROOT, ns.rootLoc, p, false);
+          set.add(loc.inode);
+          if (loc.inode.type === FileType.DIRECTORY) for (const n of fx.ls(p)) visit(`${p === '/' ? '' : p}/${n}`);
+        };
+        visit(sp);
+        return set;
+      });
+      const capStarts = startPaths.map((sp) => ns.openDirHandle(ROOT, sp, { beneath: true }) as Loc);
+      fc.assert(
+        fc.property(pathArb, fc.integer({ min: 1, max: starts.length - 1 }), fc.boolean(), (path, si, follow) => {
+          try {
+            const ino = walkFull(ns, ROOT, capStarts[si], path, follow).inode;
+            expect(below[si].has(ino)).toBe(true);
+          } catch (e) {
+            if (!isSysError(e)) throw e;
+          }
+        }),
+        { numRuns: 3000, seed: 11 },
+      );
+    });
+
     it('escaping symlinks land inside', () => {
       const fx = new Fx(ns);
       expect(fx.stat('/a/b/l_up').ino).toBe(fx.stat('/').ino);
