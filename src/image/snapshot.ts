@@ -219,7 +219,7 @@ export class SnapshotStore {
     } catch (err) {
       if (!(err instanceof SnapshotError)) throw err;
       // a damaged snapshot is rebuilt from the layer; its owners stay
-      this.opts.onWarning?.(`${err.message}; rebuilding it`);
+      this.opts.onWarning?.(`snapshot ${chainId} on disk is damaged (${err.message.replace(/; remove that directory.*$/, '')}); rebuilding it from its layer`);
       const dir = this.pathOf(chainId);
       for (const f of ['meta.json', 'index.json', 'data']) await fsp.rm(path.join(dir, f), { force: true });
     }

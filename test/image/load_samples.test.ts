@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { layerSources } from '../../src/image/image_config.js';
 import { resolveImage } from '../../src/image/manifest_store.js';
 import { buildSamples, sameLayout } from '../../src/image/samples/build.js';
-import { loadBundledSamples, SAMPLE_ARTIFACT, SAMPLE_IMAGE, samplesDir } from '../../src/image/samples/index.js';
+import { isBundledSample, loadBundledSamples, SAMPLE_ARTIFACT, SAMPLE_IMAGE, samplesDir } from '../../src/image/samples/index.js';
 import { SnapshotStore } from '../../src/image/snapshot.js';
 import { openStore } from '../../src/image/store_root.js';
 
@@ -24,6 +24,8 @@ describe('bundled samples', () => {
       expect(Buffer.from((mod as { data: Uint8Array }).data.subarray(0, 4))).toEqual(Buffer.from('\0asm'));
     }
     expect((await resolveImage(store, SAMPLE_IMAGE)).config.config?.Entrypoint).toEqual(['/hello.wasm']);
+    expect([SAMPLE_IMAGE, SAMPLE_ARTIFACT, 'localhost/wasmvisor/hello'].every(isBundledSample)).toBe(true);
+    expect(['hello', 'docker.io/library/hello:latest'].some(isBundledSample)).toBe(false);
   });
 
   it('the committed layout is what build.ts makes from wasm/hello.wasm (else: npm run build && node dist/src/image/samples/build.js)', async () => {

@@ -44,3 +44,8 @@ export async function loadBundledSamples(store: Store): Promise<string[]> {
   const loaded: LoadedImage[] = await loadImages(store, dir);
   return loaded.map((l) => l.name);
 }
+
+/** True if `name` is one of the bundled sample images (full name; the tag may be left out for `latest`). */
+export function isBundledSample(name: string): boolean {
+  return name === SAMPLE_IMAGE || name === SAMPLE_ARTIFACT || `${name}:latest` === SAMPLE_IMAGE;
+}
