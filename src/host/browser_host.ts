@@ -39,13 +39,18 @@ export function browserWorkerHost(urls: BrowserWorkerUrls): WorkerHost {
       const ev = new MessageChannel();
       let listener: (evs: SentryEvent[]) => void = () => {};
       ev.port1.onmessage = (e) => listener(e.data as SentryEvent[]);
+      let crash: (message: string) => void = () => {};
       const failed = new Promise<never>((_, rej) => {
-        w.onerror = (e) => rej(new Error(`Sentry worker failed to start: ${e.message}`));
+        w.onerror = (e) => {
+          rej(new Error(`Sentry worker failed: ${e.message}`));
+          crash(e.message);
+        };
       });
       const hub = await Promise.race([api.init(transfer(ev.port2, [ev.port2])), failed]);
       return {
         api, hub,
         onEvents: (fn) => { listener = fn; },
+        onCrash: (fn) => { crash = fn; },
         terminate: async () => {
           ctl.port1.close();
           ev.port1.close();

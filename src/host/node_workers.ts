@@ -66,14 +66,27 @@ export function nodeWorkerHost(): WorkerHost {
       const ev = new MessageChannel();
       let listener: (evs: SentryEvent[]) => void = () => {};
       ev.port1.on('message', (evs: SentryEvent[]) => listener(evs));
+      let crash: (message: string) => void = () => {};
+      let stopping = false;
       let failed: Error | null = null;
-      w.on('error', (e) => { failed = e; });
-      const hub = await api.init(transfer(ev.port2 as unknown as MessagePort, [ev.port2 as unknown as Transferable]));
+      w.on('error', (e) => {
+        failed = e;
+        if (!stopping) crash(e.message);
+      });
+      w.on('exit', (code) => {
+        if (!stopping) crash(`the Sentry worker exited with code ${code}`);
+      });
+      const hub = await Promise.race([
+        api.init(transfer(ev.port2 as unknown as MessagePort, [ev.port2 as unknown as Transferable])),
+        new Promise<never>((_, rej) => w.once('error', rej)),
+      ]);
       if (failed) throw failed;
       return {
         api, hub,
         onEvents: (fn) => { listener = fn; },
+        onCrash: (fn) => { crash = fn; },
         terminate: async () => {
+          stopping = true;
           ctl.port1.close();
           ev.port1.close();
           await w.terminate();

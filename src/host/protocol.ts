@@ -112,6 +112,8 @@ export interface SentryApi {
   /** Pids of live tasks of the container. */
   pids(id: string): number[];
   destroy(id: string): void;
+  /** Fault injection for tests: 'crash' throws an uncaught error in the Sentry worker. */
+  fault(kind: 'crash'): void;
 }
 
 /** Events from the Sentry to the host. */

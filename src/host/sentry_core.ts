@@ -236,6 +236,10 @@ export class SentryCore implements SentryApi {
     return this.sandbox(id).livePids();
   }
 
+  fault(kind: 'crash'): void {
+    if (kind === 'crash') setTimeout(() => { throw new Error('injected Sentry fault'); }, 0);
+  }
+
   destroy(id: string): void {
     const sb = this.sandboxes.get(id);
     if (!sb) return;

@@ -58,6 +58,8 @@ export class Container {
   private st: ContainerStatus = { state: 'created' };
   readonly processes = new Map<number, ContainerProcess>();
   private initProc: ContainerProcess | null = null;
+  /** Set by the runtime when the Sentry hosting this container died: nothing is left to ask it. */
+  sentryLost = false;
   private readonly stopped: Promise<WaitResult>;
   private resolveStopped!: (r: WaitResult) => void;
 
@@ -193,12 +195,14 @@ export class Container {
   /** cgroup v2 figures. */
   async stats(): Promise<CgroupStats> {
     require(canInspect, this.st, this.id, 'get stats of', 'it was deleted');
+    if (this.sentryLost) throw new ContainerError('INTERNAL', `container ${this.id}: its Sentry stopped; no figures are left`);
     return this.sentry.api.stats(this.id);
   }
 
   /** Paths added (A), changed (C) and deleted (D) since creation, like `podman diff`. */
   async diff(): Promise<DiffEntry[]> {
     require(canInspect, this.st, this.id, 'diff', 'it was deleted');
+    if (this.sentryLost) throw new ContainerError('INTERNAL', `container ${this.id}: its Sentry stopped; its filesystem is gone`);
     return this.sentry.api.diff(this.id);
   }
 
@@ -216,7 +220,7 @@ export class Container {
     }
     require(canDelete, this.st, this.id, 'delete', 'stop it first (kill, or delete with force)');
     for (const p of this.processes.values()) if (!p.workerDone) this.host.stopWorker(p);
-    await this.sentry.api.destroy(this.id);
+    if (!this.sentryLost) await this.sentry.api.destroy(this.id);
     this.st = { state: 'deleted' };
     this.host.forget(this);
   }

@@ -83,6 +83,11 @@ export class Runtime implements ContainerHost {
     return rt;
   }
 
+  /** Fault injection for tests: crash the Sentry that hosts `c`. */
+  async crashSentryOf(c: Container): Promise<void> {
+    await c.sentry.api.fault('crash');
+  }
+
   /** Containers that exist (not deleted). */
   list(): Container[] {
     return [...this.containers.values()];
@@ -104,6 +109,7 @@ export class Runtime implements ContainerHost {
       const handle = await this.workers.startSentry({ spinMax: this.opts.sentrySpin });
       const slot: SentrySlot = { handle, containers: 0, layers: new Set() };
       handle.onEvents((evs) => this.onEvents(evs));
+      handle.onCrash((message) => this.onSentryCrash(handle, message));
       this.sentries.push(slot);
       this.bySentry.set(handle, slot);
       return slot;
@@ -126,6 +132,30 @@ export class Runtime implements ContainerHost {
         p.finish(e.status, e.oomKilled);
         c.onExit(e.pid, p);
         this.maybeRelease(c, p);
+      }
+    }
+  }
+
+  /** The kernel worker died: every process it served ends; the runtime starts another Sentry for new containers. */
+  private onSentryCrash(handle: SentryHandle, message: string): void {
+    const slot = this.bySentry.get(handle);
+    if (slot) {
+      this.sentries.splice(this.sentries.indexOf(slot), 1);
+      this.bySentry.delete(handle);
+    }
+    for (const c of this.containers.values()) {
+      if (c.sentry !== handle) continue;
+      c.sentryLost = true;
+      for (const p of c.processes.values()) {
+        if (p.worker && !p.workerDone) {
+          p.workerDone = true;
+          void p.worker.terminate();
+          p.worker = null;
+        }
+        if (!p.result) {
+          p.finish({ code: 137, signal: 9, reason: `the sandbox kernel (Sentry) stopped: ${message}` }, false);
+          c.onExit(p.pid, p);
+        }
       }
     }
   }

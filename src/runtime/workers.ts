@@ -14,6 +14,8 @@ export interface SentryHandle {
   readonly hub: SharedArrayBuffer;
   /** Register the events listener (one). */
   onEvents(fn: (evs: SentryEvent[]) => void): void;
+  /** Register the listener for the Sentry's death (a crash of the kernel worker). */
+  onCrash(fn: (message: string) => void): void;
   terminate(): Promise<void>;
 }
 

@@ -52,4 +52,25 @@ describe('failure isolation', () => {
     expect(r.reason).toMatch(/no _start/);
     await c.delete();
   });
+
+  it('a crash of the Sentry ends its containers with a clear status; new containers get a new Sentry', async () => {
+    const own = await Runtime.create({ poolSize: 1 });
+    try {
+      const a = await own.run({ module: PROBE, config: probe('cat'), stdin: 'pipe' });
+      const b = await own.run({ module: PROBE, config: probe('spin') });
+      await own.crashSentryOf(a);
+      const ra = await a.wait();
+      expect(ra).toMatchObject({ exitCode: 137, signal: 'SIGKILL' });
+      expect(ra.reason).toMatch(/Sentry\) stopped: .*injected Sentry fault/);
+      expect((await b.wait()).exitCode).toBe(137);
+      await expect(a.stats()).rejects.toThrow(/Sentry stopped/);
+      await a.delete();
+      await b.delete();
+      expect(own.list()).toEqual([]);
+      const c = await own.run({ module: PROBE, config: probe('exit', '4') });
+      expect((await c.wait()).exitCode).toBe(4);
+    } finally {
+      await own.close();
+    }
+  });
 });
