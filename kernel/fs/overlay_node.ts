@@ -13,7 +13,7 @@ import { RegularDescription } from '../vfs/file_description.js';
 import type { SuperBlock } from '../vfs/superblock.js';
 import { type Credentials, type Filestat, FileType, type FileTypeValue, type OpenFile } from '../vfs/types.js';
 import { utf8Length } from '../vfs/walk.js';
-import { layerFileRead, layerIndex } from './layer_index.js';
+import { layerDirNlink, layerFileRead, layerIndex } from './layer_index.js';
 import type { LayerDir, LayerNode } from './layer_tree.js';
 import { layerFileType } from './layerfs.js';
 import type { OverlayFs } from './overlay.js';
@@ -100,8 +100,12 @@ export class OvlNode extends BaseInode {
     }
     if (this.type === FileType.DIRECTORY) {
       let n = 2;
-      if (!this.removed) for (const [, c] of this.children().entries()) if (c.type === FileType.DIRECTORY) n++;
-      st.nlink = BigInt(this.removed ? 0 : n);
+      if (this.removed) n = 0;
+      else if (this.kids === null && this.upper === null && this.lowers.length === 1) {
+        // One untouched lower directory: its own count, without merging it.
+        n = layerDirNlink(this.lowers[0] as LayerDir);
+      } else for (const [, c] of this.children().entries()) if (c.type === FileType.DIRECTORY) n++;
+      st.nlink = BigInt(n);
     } else if (this.removed && this.upper === null) st.nlink = 0n;
     return st;
   }
