@@ -18,7 +18,7 @@ describe('failure isolation', () => {
     expect(r.oomKilled).toBe(false);
     expect(r.reason).toMatch(/^trap: .*unreachable/);
     await neighbour.init.write('alive\n');
-    await until(() => neighbour.init.stdout.text() === 'ALIVE\n', 5000, 'neighbour echo');
+    await until(() => neighbour.init.stdout.text() === 'ALIVE\n', 20_000, 'neighbour echo');
     await c.delete();
     await neighbour.delete({ force: true });
   });

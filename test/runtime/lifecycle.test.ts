@@ -79,7 +79,7 @@ describe('lifecycle', () => {
     const blocked = await rt.run({ module: PROBE, config: probe('cat'), stdin: 'pipe' });
     const busy = await rt.run({ module: PROBE, config: probe('spin') });
     const ticking = await rt.run({ module: PROBE, config: probe('tick', '0') });
-    await until(() => ticking.init.stdout.text().includes('tick 1'), 5000, 'ticks');
+    await until(() => ticking.init.stdout.text().includes('tick 1'), 20_000, 'ticks');
     await blocked.kill('SIGTERM');
     await busy.kill('SIGKILL');
     await ticking.kill('SIGINT');

@@ -15,9 +15,9 @@ describe('processes', () => {
   it('interactive stdin: a read parks until data, answers come back, EOF ends it', async () => {
     const c = await rt.run({ module: PROBE, config: probe('upper'), stdin: 'pipe' });
     await c.init.write('hello\n');
-    await until(() => c.init.stdout.text() === 'HELLO\n', 5000, 'HELLO');
+    await until(() => c.init.stdout.text() === 'HELLO\n', 20_000, 'HELLO');
     await c.init.write('again\n');
-    await until(() => c.init.stdout.text() === 'HELLO\nAGAIN\n', 5000, 'AGAIN');
+    await until(() => c.init.stdout.text() === 'HELLO\nAGAIN\n', 20_000, 'AGAIN');
     expect(c.status.state).toBe('running');
     await c.init.write('quit\n');
     expect(await c.wait()).toEqual({ exitCode: 7, oomKilled: false });
@@ -86,13 +86,13 @@ describe('processes', () => {
     const a = await c.exec({ process: { args: ['probe', 'tick', '0'] } });
     const b = await c.exec({ process: { args: ['probe', 'spin'] } });
     const d = await c.exec({ process: { args: ['probe', 'upper'] }, stdin: 'pipe' });
-    await until(() => a.stdout.text().includes('tick 1'), 5000, 'ticks');
+    await until(() => a.stdout.text().includes('tick 1'), 20_000, 'ticks');
     expect(await c.pids()).toEqual([1, 2, 3, 4]);
     expect((await c.stats()).pidsCurrent).toBe(4);
     await c.kill('SIGTERM');
     expect(await c.wait()).toMatchObject({ exitCode: 143, signal: 'SIGTERM' });
     for (const p of [a, b, d]) expect((await p.wait()).exitCode).toBeGreaterThanOrEqual(128);
-    await until(async () => (await c.stats()).pidsCurrent === 0, 5000, 'no live tasks');
+    await until(async () => (await c.stats()).pidsCurrent === 0, 20_000, 'no live tasks');
     await c.delete();
   });
 
@@ -103,22 +103,22 @@ describe('processes', () => {
     expect(await a.wait()).toMatchObject({ exitCode: 137, signal: 'SIGKILL' });
     expect(c.status.state).toBe('running');
     await c.init.write('still here\n');
-    await until(() => c.init.stdout.text() === 'still here\n', 5000, 'echo');
+    await until(() => c.init.stdout.text() === 'still here\n', 20_000, 'echo');
     await c.delete({ force: true });
   });
 
   it('pause stops tasks at their next syscall; resume continues them; STOP/CONT do the same', async () => {
     const c = await rt.run({ module: PROBE, config: probe('tick', '0') });
-    await until(() => c.init.stdout.text().includes('tick 2'), 5000, 'ticks');
+    await until(() => c.init.stdout.text().includes('tick 2'), 20_000, 'ticks');
     await c.pause();
     expect(c.status.state).toBe('paused');
-    await new Promise((r) => setTimeout(r, 60));
+    await new Promise((r) => setTimeout(r, 250)); // let output already in flight arrive
     const frozen = c.init.stdout.text();
     await new Promise((r) => setTimeout(r, 150));
     expect(c.init.stdout.text()).toBe(frozen);
     await c.resume();
     expect(c.status.state).toBe('running');
-    await until(() => c.init.stdout.text().length > frozen.length, 5000, 'more ticks after resume');
+    await until(() => c.init.stdout.text().length > frozen.length, 20_000, 'more ticks after resume');
     await c.kill('SIGSTOP');
     expect(c.status.state).toBe('paused');
     await c.kill('SIGCONT');
