@@ -57,8 +57,15 @@ export function stringsSize(list: readonly string[]): number {
   return n;
 }
 
+/**
+ * Most subscriptions one poll_oneoff takes; more is EINVAL (as poll(2) past
+ * RLIMIT_NOFILE). Each becomes a JS object: without a cap a guest could make
+ * the kernel allocate far more host memory than its own.
+ */
+export const MAX_SUBSCRIPTIONS = 65536;
+
 function decodeSubs(m: GuestMemory, ptr: number, n: number): Subscription[] {
-  if (n * Layout.SUBSCRIPTION_SIZE > 0xffff_ffff) throw E.FAULT;
+  if (n > MAX_SUBSCRIPTIONS) throw E.INVAL;
   m.check(ptr, n * Layout.SUBSCRIPTION_SIZE);
   const subs: Subscription[] = [];
   for (let i = 0; i < n; i++) {
@@ -102,7 +109,7 @@ export const miscCodecs = {
     decode: (m, r) => {
       const n = u32(r[2]);
       const _out = u32(r[1]); const _ret = u32(r[3]);
-      if (n * Layout.EVENT_SIZE > 0xffff_ffff) throw E.FAULT;
+      if (n > MAX_SUBSCRIPTIONS) throw E.INVAL;
       m.check(_out, n * Layout.EVENT_SIZE);
       m.check(_ret, 4);
       return { subs: decodeSubs(m, u32(r[0]), n), _out, _ret };
