@@ -5,8 +5,9 @@
  *
  * The container: an empty tmpfs root preopened as `/` on fd 3, with /dev,
  * /proc and /tmp; `-v` binds (each also preopened under its container path);
- * an optional host rootfs as a read-only lower; stdio on the host's (or
- * captured); argv, env and a working directory.
+ * optionally a host rootfs and/or image layers as read-only overlay lowers
+ * under a private in-memory upper; stdio on the host's (or captured); argv,
+ * env and a working directory.
  *
  * Working directory: WASI has no chdir and stock wasi-libc starts at `/`
  * with no way to learn another directory. wasi-libc (and Rust's std, which
@@ -279,7 +280,7 @@ export async function runWasm(opts: RunWasmOptions): Promise<RunWasmResult> {
       try {
         ns.pathOps.mkdir(ROOT, ns.rootHandle(), cur, 0o755);
       } catch (e) {
-        if ((e as { errnoName?: string }).errnoName !== 'EXIST') throw e;
+        if (e !== E.EXIST) throw e;
       }
     }
   }
