@@ -46,7 +46,8 @@ describe('push to a real docker-registry, read back by skopeo', () => {
     await pushLayout(layout, 'img', `${reg.host}/src/img:1`);
     await pushLayout(layout, 'artifact', `${reg.host}/src/artifact:1`);
     await pushLayout(layout, 'multi', `${reg.host}/src/multi:1`, '--all');
-    for (const r of ['img:1', 'artifact:1', 'multi:1']) await pullImage(store, `${reg.host}/src/${r}`, { client: client() });
+    await pushLayout(layout, 'img', `${reg.host}/src/docker:1`, '--format', 'v2s2');
+    for (const r of ['img:1', 'artifact:1', 'multi:1', 'docker:1']) await pullImage(store, `${reg.host}/src/${r}`, { client: client() });
   });
 
   afterAll(async () => {
@@ -110,5 +111,14 @@ describe('push to a real docker-registry, read back by skopeo', () => {
     expect(raw.manifests.map((m) => m.platform.os).sort()).toEqual(['linux', 'wasip1']);
     const out = mk('wv-push-all-back-');
     await skopeo('copy', '--all', '--src-tls-verify=false', `docker://${reg.host}/full/m:1`, `oci:${out}:x`);
+  });
+
+  it('pushes a Docker schema 2 image keeping its media types', async () => {
+    const r = await pushImage(store, `${reg.host}/src/docker:1`, `${reg.host}/v2s2/x:1`, { client: client(), mountFrom: '' });
+    expect(r.mediaType).toBe(MediaType.DOCKER_MANIFEST);
+    const raw = JSON.parse(await skopeo('inspect', '--raw', '--tls-verify=false', `docker://${reg.host}/v2s2/x:1`)) as { mediaType: string; layers: { mediaType: string }[] };
+    expect(raw.mediaType).toBe(MediaType.DOCKER_MANIFEST);
+    expect(raw.layers.every((l) => l.mediaType === MediaType.DOCKER_LAYER_GZIP)).toBe(true);
+    expect((await inspect(`${reg.host}/v2s2/x:1`)).Digest).toBe(r.digest);
   });
 });
