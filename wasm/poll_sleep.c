@@ -78,9 +78,9 @@ static __wasi_subscription_t fd_sub(__wasi_userdata_t ud, __wasi_eventtype_t typ
 
 static void poll_clocks(void) {
   __wasi_subscription_t in[3] = {
-      clock_sub(1, __WASI_CLOCKID_MONOTONIC, 600 * MS, 0),
+      clock_sub(1, __WASI_CLOCKID_MONOTONIC, 3000 * MS, 0),
       clock_sub(2, __WASI_CLOCKID_MONOTONIC, 20 * MS, 0),
-      clock_sub(3, __WASI_CLOCKID_REALTIME, 900 * MS, 0),
+      clock_sub(3, __WASI_CLOCKID_REALTIME, 4000 * MS, 0),
   };
   __wasi_event_t out[3];
   memset(out, 0xff, sizeof out);
@@ -93,7 +93,7 @@ static void poll_clocks(void) {
   check_int("the event type is CLOCK", out[0].type, __WASI_EVENTTYPE_CLOCK);
   check_int("the event has no error", out[0].error, 0);
   check("poll_oneoff waited at least 20 ms", el >= 20 * MS, "expected >= 20 ms got %lld us", el / 1000);
-  check("poll_oneoff did not wait for the later clocks", el < 600 * MS, "expected < 600 ms got %lld ms", el / MS);
+  check("poll_oneoff did not wait for the later clocks", el < 3000 * MS, "expected < 3 s got %lld ms", el / MS);
 
   if (!tap_skip("poll_oneoff with an absolute deadline in the past")) {
     long long past = mono_ns() - 1000 * MS;

@@ -45,6 +45,7 @@ describe('wasm/ cases: wasmvisor against node:wasi', () => {
       const knownBad = new Set(plan.knownBad ?? []);
       const absent = new Set(plan.absent ?? []);
       const skipped = new Set(plan.skip ?? []);
+      const unreliable = new Set(plan.unreliable ?? []);
       const pending = c.pending ?? {};
       const mine = parseTap(ourOut).checks;
       const theirs = parseTap(nodeOut).checks;
@@ -59,7 +60,9 @@ describe('wasm/ cases: wasmvisor against node:wasi', () => {
         if (m.name in pending) continue; // a known kernel bug; cases.test.ts tracks it
         expect(m.ok, `wasmvisor: ${m.name}: ${m.why ?? ''}`).toBe(true);
         if (!t) continue;
-        if (skipped.has(m.name)) {
+        if (unreliable.has(m.name)) {
+          // compared neither way: node:wasi's answer varies between runs
+        } else if (skipped.has(m.name)) {
           expect(t.skipped, `${m.name} is skipped under node:wasi`).toBe(true);
         } else if (knownBad.has(m.name)) {
           expect(t.ok, `node:wasi now passes "${m.name}": remove it from knownBad`).toBe(false);
@@ -68,10 +71,10 @@ describe('wasm/ cases: wasmvisor against node:wasi', () => {
           agreeing.push(m.name);
         }
       }
-      for (const n of [...knownBad, ...absent, ...skipped]) {
+      for (const n of [...knownBad, ...absent, ...skipped, ...unreliable]) {
         expect(names(mine), `"${n}" is a check of ${c.program}`).toContain(n);
       }
-      const nodeFails = theirs.some((l) => !l.ok);
+      const nodeFails = theirs.some((l) => !l.ok); // an unreliable check may be the one
       expect(node.exitCode, 'node:wasi exit code').toBe(nodeFails ? 1 : 0);
       expect(agreeing.length, 'some checks are compared').toBeGreaterThan(0);
     });
