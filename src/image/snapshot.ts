@@ -31,8 +31,8 @@ import { nodeDecompressors } from './decompress_node.js';
 import { digestHex, isDigest, type Digest } from './digest.js';
 import type { Descriptor } from './manifest.js';
 import { WASM_LAYER_TYPES, TAR_LAYER_TYPES } from './media_types.js';
-import { decodeTree, encodeTreeParts, rehomeTree, sharedBytes, type EncodedTree } from './snapshot_codec.js';
-import { unpackLayer, type UnpackLimits } from './unpack.js';
+import { decodeTree, encodeTreeParts, sharedBytes, type EncodedTree } from './snapshot_codec.js';
+import { SlabAllocator, unpackLayer, type UnpackLimits } from './unpack.js';
 import { wasmLayerTree } from './unpack_wasm.js';
 
 /** Stable codes of {@link SnapshotError}. */
@@ -228,8 +228,7 @@ export class SnapshotStore {
       return disk;
     }
     const t0 = Date.now();
-    const unpacked = await this.unpack(chainId, layer, lowers);
-    const tree = this.opts.sharedMemory !== false ? rehomeTree(unpacked.tree, sharedBytes, unpacked.borrowed) : unpacked.tree;
+    const { tree } = await this.unpack(chainId, layer, lowers);
     if (this.opts.persist !== false) await this.writeDisk(chainId, layer, parent, tree);
     this.cache.set(chainId, tree);
     opts.onUnpacked?.(chainId, Date.now() - t0);
@@ -240,7 +239,8 @@ export class SnapshotStore {
     const mt = layer.descriptor.mediaType;
     if (WASM_LAYER_TYPES.has(mt)) {
       const bytes = await this.content.readAll(layer.descriptor.digest, this.opts.limits?.maxBytes ?? 1024 * 1024 * 1024);
-      return { tree: wasmLayerTree(bytes, layer.descriptor, chainId), borrowed: new Set() };
+      const alloc = this.opts.sharedMemory !== false ? sharedBytes : undefined;
+      return { tree: wasmLayerTree(bytes, layer.descriptor, chainId, alloc), borrowed: new Set() };
     }
     if (!TAR_LAYER_TYPES.has(mt) && !mt.endsWith('.diff.tar')) {
       throw new SnapshotError('UNSUPPORTED_LAYER', `layer ${layer.descriptor.digest} has media type ${mt}, which is not a tar or Wasm layer; wasmvisor cannot unpack it`);
@@ -253,6 +253,8 @@ export class SnapshotStore {
       devices: this.opts.devices,
       lowers,
       id: chainId,
+      // file bytes go straight into shared slabs: no second copy to share the tree with a Sentry
+      allocFile: this.opts.sharedMemory !== false ? new SlabAllocator(sharedBytes).alloc : undefined,
     });
     for (const w of r.warnings) this.opts.onWarning?.(`layer ${layer.descriptor.digest}: ${w}`);
     return { tree: r.tree, borrowed: r.borrowed };

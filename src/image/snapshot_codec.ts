@@ -9,7 +9,7 @@
  * index under two names. File nodes carry `off`/`size` into the data blob.
  * mtimes are decimal strings of nanoseconds (they exceed 2^53).
  */
-import type { LayerDir, LayerFile, LayerNode, LayerTree } from '../../kernel/fs/layer_tree.js';
+import type { LayerDir, LayerNode, LayerTree } from '../../kernel/fs/layer_tree.js';
 
 /** One serialized node. */
 export type EncodedNode =
@@ -115,43 +115,6 @@ export function decodeTree(index: EncodedTree, data: Uint8Array): LayerTree {
   };
   const root = build(0, 0) as LayerDir;
   return Object.freeze({ id: index.id, root, bytes: index.bytes });
-}
-
-/**
- * The same tree with every file's bytes moved into one buffer from
- * `alloc` (e.g. a SharedArrayBuffer, so that posting the tree to a worker
- * shares the bytes instead of copying them). Hard links stay one node;
- * nodes in `keep` (borrowed from lower layers) are kept as they are.
- */
-export function rehomeTree(tree: LayerTree, alloc: (size: number) => Uint8Array, keep: ReadonlySet<LayerNode> = new Set()): LayerTree {
-  const files: LayerFile[] = [];
-  const seen = new Set<LayerNode>();
-  const collect = (n: LayerNode): void => {
-    if (seen.has(n) || keep.has(n)) return;
-    seen.add(n);
-    if (n.kind === 'file') files.push(n);
-    else if (n.kind === 'dir') for (const c of n.entries.values()) collect(c);
-  };
-  collect(tree.root);
-  const data = alloc(files.reduce((a, f) => a + f.size, 0));
-  const moved = new Map<LayerNode, LayerNode>();
-  let off = 0;
-  for (const f of files) {
-    const bytes = typeof f.data === 'function' ? f.data(0, f.size) : f.data;
-    data.set(bytes, off);
-    moved.set(f, Object.freeze({ ...f, data: data.subarray(off, off + f.size) }));
-    off += f.size;
-  }
-  const copy = (n: LayerNode): LayerNode => {
-    const m = moved.get(n);
-    if (m) return m;
-    if (n.kind !== 'dir' || keep.has(n)) return n;
-    const d: LayerDir = { ...n, entries: new Map() };
-    for (const [k, c] of n.entries) d.entries.set(k, copy(c));
-    moved.set(n, Object.freeze(d));
-    return d;
-  };
-  return Object.freeze({ id: tree.id, root: copy(tree.root) as LayerDir, bytes: tree.bytes });
 }
 
 /** A zeroed byte array over a SharedArrayBuffer where the platform has one, else an ordinary one. */

@@ -7,7 +7,7 @@ import type { ByteSource } from './decompress.js';
 import { Digester } from './digest.js';
 import { unpackLayerWith, type UnpackOptions, type UnpackResult } from './unpack_core.js';
 
-export { DEFAULT_UNPACK_LIMITS, type UnpackLimits, type UnpackOptions, type UnpackResult } from './unpack_core.js';
+export { DEFAULT_UNPACK_LIMITS, SlabAllocator, type UnpackLimits, type UnpackOptions, type UnpackResult } from './unpack_core.js';
 
 /** Unpack one layer stream into a LayerTree; throws UnpackError and publishes nothing on failure. */
 export function unpackLayer(src: ByteSource, opts: UnpackOptions = {}): Promise<UnpackResult> {

@@ -58,6 +58,8 @@ export interface UnpackOptions {
   onTarChunk?: (chunk: Uint8Array) => void;
   /** Tree id; defaults to the computed diff ID. */
   id?: string;
+  /** Where each file's bytes go (`size` bytes); default a fresh Uint8Array. See {@link SlabAllocator}. */
+  allocFile?: (size: number) => Uint8Array;
 }
 
 /** What {@link unpackLayer} returns. */
@@ -136,10 +138,16 @@ export async function unpackLayerWith(src: ByteSource, newHasher: () => StreamHa
       const h = entry.header as TarHeader & { size?: number };
       let data: Uint8Array | undefined;
       if (h.type === 'file' || h.type === 'contiguous-file') {
-        const chunks: Uint8Array[] = [];
+        const size = h.size ?? 0;
+        const dest = opts.allocFile ? opts.allocFile(size) : new Uint8Array(size);
         let n = 0;
-        for await (const c of entry as AsyncIterable<Uint8Array>) { chunks.push(c); n += c.length; }
-        data = joinChunks(chunks, n);
+        for await (const c of entry as AsyncIterable<Uint8Array>) {
+          if (n + c.length > size) throw new UnpackError('BAD_TAR', `entry ${JSON.stringify(h.name)} holds more bytes than its header says; the layer is corrupt`);
+          dest.set(c, n);
+          n += c.length;
+        }
+        if (n !== size) throw new UnpackError('BAD_TAR', `entry ${JSON.stringify(h.name)} is truncated; the layer is corrupt`);
+        data = dest;
       } else {
         entry.resume();
       }
@@ -183,17 +191,38 @@ function drained(s: { once(ev: string, f: () => void): unknown; off(ev: string, 
   });
 }
 
-function joinChunks(chunks: Uint8Array[], n: number): Uint8Array {
-  if (chunks.length === 1) return new Uint8Array(chunks[0]);
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const c of chunks) { out.set(c, off); off += c.length; }
-  return out;
-}
 
 function asUnpackError(err: unknown): UnpackError {
   if (err instanceof UnpackError) return err;
   if (err instanceof DecompressError) return new UnpackError('BAD_COMPRESSION', err.message);
   const msg = err instanceof Error ? err.message : String(err);
   return new UnpackError('BAD_TAR', `the layer is not a valid tar archive (${msg}); pull or load the image again`);
+}
+
+/**
+ * Packs file bytes into large slabs (SharedArrayBuffers where available),
+ * so a layer's files share a few buffers: posting the tree to a worker
+ * shares them, and no second copy is needed to gather them. Files over a
+ * quarter slab get a buffer of their own.
+ */
+export class SlabAllocator {
+  private slab: Uint8Array = new Uint8Array(0);
+  private used = 0;
+
+  constructor(
+    private readonly make: (size: number) => Uint8Array = (n) => new Uint8Array(n),
+    private readonly slabSize = 8 * 1024 * 1024,
+  ) {}
+
+  /** A `size`-byte view for one file. */
+  readonly alloc = (size: number): Uint8Array => {
+    if (size > this.slabSize / 4) return this.make(size);
+    if (this.used + size > this.slab.length) {
+      this.slab = this.make(this.slabSize);
+      this.used = 0;
+    }
+    const out = this.slab.subarray(this.used, this.used + size);
+    this.used += size;
+    return out;
+  };
 }

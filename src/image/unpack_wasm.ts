@@ -22,12 +22,18 @@ export function wasmLayerName(desc: Pick<Descriptor, 'annotations'>): string {
   return base && !base.includes('\0') && !base.startsWith('.wh.') ? base : DEFAULT_WASM_NAME;
 }
 
-/** A frozen one-file tree holding the module `bytes` (checked for the `\0asm` magic). */
-export function wasmLayerTree(bytes: Uint8Array, desc: Pick<Descriptor, 'annotations' | 'digest'>, id: string): LayerTree {
+/** A frozen one-file tree holding the module `bytes` (checked for the `\0asm` magic), copied into `alloc`'s buffer. */
+export function wasmLayerTree(
+  bytes: Uint8Array,
+  desc: Pick<Descriptor, 'annotations' | 'digest'>,
+  id: string,
+  alloc: (size: number) => Uint8Array = (n) => new Uint8Array(n),
+): LayerTree {
   if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
     throw new UnpackError('BAD_TAR', `layer ${desc.digest} is typed as a WebAssembly module but does not start with \\0asm; the artifact is corrupt`);
   }
-  const data = new Uint8Array(bytes);
+  const data = alloc(bytes.length);
+  data.set(bytes);
   const file = Object.freeze({ kind: 'file' as const, mode: 0o755, uid: 0, gid: 0, mtimeNs: 0n, size: data.length, data });
   const root = Object.freeze({ kind: 'dir' as const, mode: 0o755, uid: 0, gid: 0, mtimeNs: 0n, entries: new Map([[wasmLayerName(desc), file]]) });
   return Object.freeze({ id, root, bytes: data.length });
