@@ -127,15 +127,16 @@ export class HeldBlobs {
       } catch (err) {
         if (!(err instanceof ContentStoreError && err.code === 'LOCKED')) throw err;
       }
-      // another process holds the ingest: wait while it makes progress; if it has
-      // finished and holds it for its own commit, or stalls, download on our own.
+      // another process holds the ingest: wait while it makes progress, and a while
+      // after it completes (it commits once its other layers are in); if it stands
+      // still longer than that, it may be waiting on us: download on our own.
       const st = await this.store.content.status(ref).catch(() => undefined);
       const offset = st?.offset ?? 0;
       if (offset !== lastOffset) {
         lastOffset = offset;
         since = Date.now();
       }
-      if (offset >= desc.size || Date.now() - since > STALL_MS) {
+      if (Date.now() - since > STALL_MS) {
         ref = `blob-${desc.digest}-${process.pid}-${Math.random().toString(36).slice(2)}`;
         continue;
       }
