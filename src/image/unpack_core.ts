@@ -200,26 +200,30 @@ function asUnpackError(err: unknown): UnpackError {
 }
 
 /**
- * Packs file bytes into large slabs (SharedArrayBuffers where available),
- * so a layer's files share a few buffers: posting the tree to a worker
- * shares them, and no second copy is needed to gather them. Files over a
- * quarter slab get a buffer of their own.
+ * Packs file bytes into slabs (SharedArrayBuffers where available), so a
+ * layer's files share a few buffers: posting the tree to a worker shares
+ * them, and no second copy is needed to gather them. Slabs start at 64 KiB
+ * and double up to `maxSlab`, so a small layer wastes little; files over a
+ * quarter of `maxSlab` get a buffer of their own.
  */
 export class SlabAllocator {
   private slab: Uint8Array = new Uint8Array(0);
   private used = 0;
+  private nextSize = 64 * 1024;
 
   constructor(
     private readonly make: (size: number) => Uint8Array = (n) => new Uint8Array(n),
-    private readonly slabSize = 8 * 1024 * 1024,
+    private readonly maxSlab = 8 * 1024 * 1024,
   ) {}
 
   /** A `size`-byte view for one file. */
   readonly alloc = (size: number): Uint8Array => {
-    if (size > this.slabSize / 4) return this.make(size);
+    if (size > this.maxSlab / 4) return this.make(size);
     if (this.used + size > this.slab.length) {
-      this.slab = this.make(this.slabSize);
+      while (this.nextSize < size) this.nextSize *= 2;
+      this.slab = this.make(this.nextSize);
       this.used = 0;
+      this.nextSize = Math.min(this.nextSize * 2, this.maxSlab);
     }
     const out = this.slab.subarray(this.used, this.used + size);
     this.used += size;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LayerDir, LayerNode } from '../../kernel/fs/layer_tree.js';
 import { unpackLayer } from '../../src/image/unpack.js';
-import { unpackLayerWith } from '../../src/image/unpack_core.js';
+import { SlabAllocator, unpackLayerWith } from '../../src/image/unpack_core.js';
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { nodeDecompressors } from '../../src/image/decompress_node.js';
@@ -157,5 +157,19 @@ describe('unpackLayer', () => {
     };
     visit(join(__dirname, '../../src/image/unpack_core.ts'));
     expect(seen.size).toBeGreaterThan(3);
+  });
+
+  it('SlabAllocator packs small files into growing slabs and gives big ones their own buffer', () => {
+    const sizes: number[] = [];
+    const slabs = new SlabAllocator((n) => { sizes.push(n); return new Uint8Array(n); }, 1 << 20);
+    const a = slabs.alloc(100);
+    const b = slabs.alloc(200);
+    expect(a.buffer).toBe(b.buffer);
+    expect(sizes).toEqual([64 * 1024]);
+    slabs.alloc(64 * 1024); // does not fit: a new, doubled slab
+    expect(sizes).toEqual([64 * 1024, 128 * 1024]);
+    const big = slabs.alloc(300 * 1024);
+    expect(big.buffer.byteLength).toBe(300 * 1024);
+    expect(sizes.at(-1)).toBe(300 * 1024);
   });
 });
