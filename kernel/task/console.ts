@@ -28,6 +28,8 @@ export interface ConsoleSource {
    */
   read(max: number, timeoutNs: bigint | null): Uint8Array | null;
   readonly isTty: boolean;
+  /** Release host resources (extra descriptors, helper threads) once the container is done. */
+  close?(): void;
 }
 
 /** An output console file (stdout or stderr). */

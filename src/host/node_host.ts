@@ -106,6 +106,7 @@ export function nodeConsoleSource(fd = 0): ConsoleSource {
       if (data !== null && data.byteLength === 0) eof = true;
       return data;
     },
+    close: () => reader.close(),
   };
 }
 

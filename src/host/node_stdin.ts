@@ -12,7 +12,7 @@
  * blocking read(2), which would hold up process exit) into a
  * SharedArrayBuffer the caller waits on with `Atomics.wait(timeout)`.
  */
-import { constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 
 const CHUNK = 65536;
@@ -90,6 +90,19 @@ export class TimedStdinReader {
       Atomics.wait(this.cell, 0, 0, Math.min(nap, left));
       nap = Math.min(nap * 2, 10);
     }
+  }
+
+  /** Close the non-blocking descriptor and stop the helper thread, if any (the host's fd 0 stays open). */
+  close(): void {
+    if (typeof this.nbFd === 'number') {
+      try {
+        closeSync(this.nbFd);
+      } catch {
+        // already closed
+      }
+    }
+    this.nbFd = null;
+    if (this.worker !== null) void this.worker.terminate();
   }
 
   private isSocket(): boolean {

@@ -149,7 +149,7 @@ function sinkFor(spec: StdioSpec | undefined, fd: 1 | 2): { sink: ConsoleSink; c
   return { sink: spec };
 }
 
-function stdinFile(spec: StdinSpec | undefined): { file: OpenFile; tty: boolean } {
+function stdinFile(spec: StdinSpec | undefined): { file: OpenFile; tty: boolean; source?: ConsoleSource } {
   const pipe = new Pipe();
   pipe.openHostWriter();
   if (spec === undefined || spec === 'null') {
@@ -167,7 +167,7 @@ function stdinFile(spec: StdinSpec | undefined): { file: OpenFile; tty: boolean 
       return true;
     };
     const tty = src.isTty;
-    return { file: pipe.readEnd({ filetype: tty ? FileType.CHARACTER_DEVICE : FileType.UNKNOWN }), tty };
+    return { file: pipe.readEnd({ filetype: tty ? FileType.CHARACTER_DEVICE : FileType.UNKNOWN }), tty, source: src };
   }
   return { file: pipe.readEnd(), tty: false };
 }
@@ -307,6 +307,7 @@ export async function runWasm(opts: RunWasmOptions): Promise<RunWasmResult> {
     throw e;
   } finally {
     kernel.reap(task.pid);
+    if (stdin.source !== undefined && stdin.source !== opts.stdin) stdin.source.close?.();
   }
   return { exitCode: exitCodeOf(status), status, stdout: out.capture?.text(), stderr: err.capture?.text() };
 }

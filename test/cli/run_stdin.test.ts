@@ -54,3 +54,26 @@ describe('poll_oneoff on a FIFO stdin', () => {
     expect(Date.now() - t0).toBeLessThan(3500);
   });
 });
+
+describe('TimedStdinReader', () => {
+  it('times out on an empty FIFO, reads what arrives, and close() returns its extra descriptor', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { closeSync, constants, mkdtempSync, openSync, readdirSync, writeSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { TimedStdinReader } = await import('../../src/host/node_stdin.js');
+    const fifo = join(mkdtempSync(join(tmpdir(), 'wv-fifo-')), 'in');
+    execFileSync('mkfifo', [fifo]);
+    const fd = openSync(fifo, constants.O_RDWR); // a reader and a writer: never EOF, never blocks on open
+    const before = readdirSync('/proc/self/fd').length;
+    const r = new TimedStdinReader(fd, () => {
+      throw new Error('no direct read expected');
+    });
+    expect(r.read(10, 5_000_000n)).toBeNull();
+    expect(readdirSync('/proc/self/fd').length).toBe(before + 1);
+    writeSync(fd, 'hey');
+    expect(new TextDecoder().decode(r.read(10, 5_000_000n)!)).toBe('hey');
+    r.close();
+    expect(readdirSync('/proc/self/fd').length).toBe(before);
+    closeSync(fd);
+  });
+});
