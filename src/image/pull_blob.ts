@@ -229,72 +229,85 @@ async function download(ctx: BlobContext, desc: Descriptor, w: Writer): Promise<
   const { client, eps, progress } = ctx;
   const id = desc.digest;
   const maxAttempts = ctx.attempts ?? 5;
-  const start = w.offset;
-  progress.start(id, `Copying blob ${desc.digest.slice(7, 19)}`, desc.size, start);
+  let fetched = 0;
+  // bytes kept from an earlier pull; if they turn out wrong, start over once
+  let resumed = w.offset > 0;
+  if (w.offset > desc.size) {
+    await w.reset();
+    resumed = false;
+  }
+  progress.start(id, `Copying blob ${desc.digest.slice(7, 19)}`, desc.size, w.offset);
   let epIdx = 0;
   let failures = 0;
   let lastErr = '';
   try {
-    while (w.offset < desc.size) {
-      if (failures >= maxAttempts) {
-        if (lastErr === 'short') {
-          await abortWriter(ctx, w);
-          throw new PullError('TRUNCATED', `blob ${desc.digest} from ${eps[epIdx].host} keeps ending at ${w.offset} of ${desc.size} bytes; the registry's copy is damaged, nothing was stored`);
+    for (;;) {
+      while (w.offset < desc.size) {
+        if (failures >= maxAttempts) {
+          if (lastErr === 'short') {
+            await abortWriter(ctx, w);
+            throw new PullError('TRUNCATED', `blob ${desc.digest} from ${eps[epIdx].host} keeps ending at ${w.offset} of ${desc.size} bytes; the registry's copy is damaged, nothing was stored`);
+          }
+          throw new PullError('INTERRUPTED', `download of blob ${desc.digest} from ${eps[epIdx].host} failed ${failures} times (${lastErr}); run the pull again to resume it`);
         }
-        throw new PullError('INTERRUPTED', `download of blob ${desc.digest} from ${eps[epIdx].host} failed ${failures} times (${lastErr}); run the pull again to resume it`);
-      }
-      const ep = eps[epIdx];
-      let res;
-      try {
-        res = await client.getBlob(ep, desc.digest, w.offset);
-      } catch (err) {
-        if (ep.mirror && epIdx + 1 < eps.length) {
-          epIdx++; // the mirror cannot serve it: fall back to the next endpoint
+        const ep = eps[epIdx];
+        let res;
+        try {
+          res = await client.getBlob(ep, desc.digest, w.offset);
+        } catch (err) {
+          if (ep.mirror && epIdx + 1 < eps.length) {
+            epIdx++; // the mirror cannot serve it: fall back to the next endpoint
+            continue;
+          }
+          if (err instanceof RegistryError && err.code !== 'UNREACHABLE') throw err;
+          failures++;
+          lastErr = (err as Error).message;
+          await sleep(200 * 2 ** (failures - 1));
           continue;
         }
-        if (err instanceof RegistryError && err.code !== 'UNREACHABLE') throw err;
-        failures++;
-        lastErr = (err as Error).message;
-        await sleep(200 * 2 ** (failures - 1));
-        continue;
+        const range = /^bytes (\d+)-/.exec(String(res.headers['content-range'] ?? ''));
+        if (res.status === 200 && w.offset > 0) {
+          await w.reset(); // the server ignored the range: start over
+        } else if (res.status === 206 && (!range || Number(range[1]) !== w.offset)) {
+          await discard(res);
+          await w.reset();
+          continue;
+        }
+        try {
+          for await (const chunk of res.body) {
+            const c = chunk as Buffer;
+            if (w.offset + c.length > desc.size) {
+              res.body.destroy();
+              await abortWriter(ctx, w);
+              throw new PullError('OVERSIZED', `blob ${desc.digest} from ${ep.host} is longer than the ${desc.size} bytes its descriptor says; nothing was stored`);
+            }
+            await w.write(c);
+            fetched += c.length;
+            progress.advance(id, c.length);
+          }
+          if (w.offset < desc.size) {
+            failures++;
+            lastErr = 'short';
+          }
+        } catch (err) {
+          if (err instanceof PullError) throw err;
+          failures++;
+          lastErr = (err as Error).message || 'connection lost';
+          await sleep(200 * 2 ** (failures - 1));
+        }
       }
-      const range = /^bytes (\d+)-/.exec(String(res.headers['content-range'] ?? ''));
-      if (res.status === 200 && w.offset > 0) {
-        await w.reset(); // the server ignored the range: start over
-      } else if (res.status === 206 && (!range || Number(range[1]) !== w.offset)) {
-        await discard(res);
+      if (w.digest() === desc.digest) break;
+      if (resumed) {
+        resumed = false;
         await w.reset();
         continue;
       }
-      try {
-        for await (const chunk of res.body) {
-          const c = chunk as Buffer;
-          if (w.offset + c.length > desc.size) {
-            res.body.destroy();
-            await abortWriter(ctx, w);
-            throw new PullError('OVERSIZED', `blob ${desc.digest} from ${ep.host} is longer than the ${desc.size} bytes its descriptor says; nothing was stored`);
-          }
-          await w.write(c);
-          progress.advance(id, c.length);
-        }
-        if (w.offset < desc.size) {
-          failures++;
-          lastErr = 'short';
-        }
-      } catch (err) {
-        if (err instanceof PullError) throw err;
-        failures++;
-        lastErr = (err as Error).message || 'connection lost';
-        await sleep(200 * 2 ** (failures - 1));
-      }
-    }
-    if (w.digest() !== desc.digest) {
       const actual = w.digest();
       await abortWriter(ctx, w);
       throw new PullError('DIGEST_MISMATCH', `blob ${desc.digest} from ${eps[epIdx].host} has digest ${actual}; the registry sent corrupt data, nothing was stored`);
     }
     progress.finish(id, 'done');
-    return desc.size - start;
+    return fetched;
   } catch (err) {
     progress.finish(id, 'failed');
     await w.close().catch(() => undefined);

@@ -186,4 +186,16 @@ describe('pull from a misbehaving registry', () => {
     expect((await store.content.readAll(digest, 1 << 20)).equals(data)).toBe(true);
     expect(await store.content.listStatuses()).toEqual([]);
   });
+
+  it('a resumed ingest whose kept bytes are wrong is downloaded again from the start', async () => {
+    const data = randomBytes(20_000);
+    const digest = publish('ok/resume-bad', { data });
+    const w = await store.content.writer({ ref: `blob-${digest}`, expected: digest, total: data.length });
+    await w.write(randomBytes(5_000)); // not the blob's first bytes
+    await w.close();
+    const r = await pull('ok/resume-bad:1');
+    expect((await store.content.readAll(digest, 1 << 20)).equals(data)).toBe(true);
+    expect(r.fetched.bytes).toBeGreaterThanOrEqual(data.length);
+    expect(await store.content.listStatuses()).toEqual([]);
+  });
 });
