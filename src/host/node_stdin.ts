@@ -92,7 +92,12 @@ export class TimedStdinReader {
     }
   }
 
-  /** Close the non-blocking descriptor and stop the helper thread, if any (the host's fd 0 stays open). */
+  /**
+   * Close the non-blocking descriptor. A socket helper thread is left
+   * running (unref'd): stopping it would close the host's fd 0 under it
+   * (libuv closes a stream's fd on destroy). Known limit: a later run in the
+   * same process that also inherits a socket stdin competes with it.
+   */
   close(): void {
     if (typeof this.nbFd === 'number') {
       try {
@@ -102,7 +107,6 @@ export class TimedStdinReader {
       }
     }
     this.nbFd = null;
-    if (this.worker !== null) void this.worker.terminate();
   }
 
   private isSocket(): boolean {
