@@ -10,7 +10,7 @@ import type { CgroupStats, DiffEntry, ProcessSpec } from '../host/protocol.js';
 import { toProcess, type OciProcess } from './config.js';
 import { ContainerProcess } from './process.js';
 import {
-  ContainerError, canDelete, canExec, canInspect, canKill, canPause, canResume, canStart, require,
+  ContainerError, canDelete, canExec, canInspect, canKill, canPause, canResume, canStart, requireState,
   type ContainerStatus, type WaitResult,
 } from './status.js';
 import type { SentryHandle } from './workers.js';
@@ -90,7 +90,7 @@ export class Container {
 
   /** Start the init process (pid 1). */
   async start(): Promise<void> {
-    require(canStart, this.st, this.id, 'start', 'a container starts once; create another');
+    requireState(canStart, this.st, this.id, 'start', 'a container starts once; create another');
     this.st = { state: 'running', pid: 1 };
     try {
       this.initProc = await this.spawn(this.module, this.initSpec, this.capture);
@@ -136,7 +136,7 @@ export class Container {
    * TERM/INT/HUP/QUIT/KILL end it with 128+n; STOP/CONT pause and resume.
    */
   async kill(sig: string | number = 'SIGTERM'): Promise<void> {
-    require(canKill, this.st, this.id, 'kill', 'it is not running');
+    requireState(canKill, this.st, this.id, 'kill', 'it is not running');
     const n = signalNumber(sig);
     if (n === Signal.STOP) {
       if (this.st.state === 'running') await this.pause();
@@ -161,21 +161,21 @@ export class Container {
 
   /** Pause: every task stops at its next syscall. */
   async pause(): Promise<void> {
-    require(canPause, this.st, this.id, 'pause', 'only a running container can be paused');
+    requireState(canPause, this.st, this.id, 'pause', 'only a running container can be paused');
     await this.sentry.api.pause(this.id);
     this.st = { state: 'paused', pid: 1 };
   }
 
   /** Resume a paused container. */
   async resume(): Promise<void> {
-    require(canResume, this.st, this.id, 'resume', 'only a paused container can be resumed');
+    requireState(canResume, this.st, this.id, 'resume', 'only a paused container can be resumed');
     await this.sentry.api.resume(this.id);
     this.st = { state: 'running', pid: 1 };
   }
 
   /** Run another module (or the same) in this running container: same mounts, filesystem and cgroup; new pid; own stdio. */
   async exec(opts: ExecOptions = {}): Promise<ContainerProcess> {
-    require(canExec, this.st, this.id, 'exec into', 'start it (or resume it) first');
+    requireState(canExec, this.st, this.id, 'exec into', 'start it (or resume it) first');
     const module = opts.module === undefined ? this.module : await this.host.compile(opts.module, this.memoryMax);
     const spec = toProcess(opts.process ?? { args: this.initSpec.args, env: this.initSpec.env }, opts.stdin ?? 'null', 'exec');
     return this.spawn(module, spec, opts.capture ?? true);
@@ -183,7 +183,7 @@ export class Container {
 
   /** Signal one process (by pid in the container). */
   async killProcess(pid: number, sig: string | number = 'SIGTERM'): Promise<void> {
-    require(canKill, this.st, this.id, 'kill', 'it is not running');
+    requireState(canKill, this.st, this.id, 'kill', 'it is not running');
     if (pid === 1) return this.kill(sig);
     const ended = await this.sentry.api.signal(this.id, pid, signalNumber(sig));
     for (const p of ended) {
@@ -194,21 +194,21 @@ export class Container {
 
   /** cgroup v2 figures. */
   async stats(): Promise<CgroupStats> {
-    require(canInspect, this.st, this.id, 'get stats of', 'it was deleted');
+    requireState(canInspect, this.st, this.id, 'get stats of', 'it was deleted');
     if (this.sentryLost) throw new ContainerError('INTERNAL', `container ${this.id}: its Sentry stopped; no figures are left`);
     return this.sentry.api.stats(this.id);
   }
 
   /** Paths added (A), changed (C) and deleted (D) since creation, like `podman diff`. */
   async diff(): Promise<DiffEntry[]> {
-    require(canInspect, this.st, this.id, 'diff', 'it was deleted');
+    requireState(canInspect, this.st, this.id, 'diff', 'it was deleted');
     if (this.sentryLost) throw new ContainerError('INTERNAL', `container ${this.id}: its Sentry stopped; its filesystem is gone`);
     return this.sentry.api.diff(this.id);
   }
 
   /** Pids of the container's live processes. */
   async pids(): Promise<number[]> {
-    require(canInspect, this.st, this.id, 'list processes of', 'it was deleted');
+    requireState(canInspect, this.st, this.id, 'list processes of', 'it was deleted');
     return this.sentry.api.pids(this.id);
   }
 
@@ -218,7 +218,7 @@ export class Container {
       await this.kill('SIGKILL');
       await this.wait();
     }
-    require(canDelete, this.st, this.id, 'delete', 'stop it first (kill, or delete with force)');
+    requireState(canDelete, this.st, this.id, 'delete', 'stop it first (kill, or delete with force)');
     for (const p of this.processes.values()) if (!p.workerDone) this.host.stopWorker(p);
     if (!this.sentryLost) await this.sentry.api.destroy(this.id);
     this.st = { state: 'deleted' };

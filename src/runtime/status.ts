@@ -54,7 +54,7 @@ export class ContainerError extends Error {
 }
 
 /** Throw WRONG_STATE unless `guard(status)`. */
-export function require(guard: (s: ContainerStatus) => boolean, status: ContainerStatus, id: string, op: string, hint: string): void {
+export function requireState(guard: (s: ContainerStatus) => boolean, status: ContainerStatus, id: string, op: string, hint: string): void {
   if (!guard(status)) {
     throw new ContainerError('WRONG_STATE', `cannot ${op} container ${id}: it is ${status.state}; ${hint}`);
   }
