@@ -18,7 +18,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync,
+  chmodSync, closeSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync,
+  rmSync, statSync, symlinkSync, writeFileSync, writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -40,6 +41,16 @@ export interface CaseMount {
   readonly?: boolean;
   /** Files to create in it (relative path → content). */
   files?: Record<string, string>;
+}
+
+/** A host directory tree the harness builds (paths relative to its top). */
+export interface HostTree {
+  /** Regular files: path → content. */
+  files?: Record<string, string>;
+  /** Symlinks: path → target. */
+  symlinks?: Record<string, string>;
+  /** Hard links: new path → an existing file's path. */
+  hardlinks?: Record<string, string>;
 }
 
 /** How a case compares under node:wasi. */
@@ -70,6 +81,8 @@ export interface WasmCase {
   mounts?: CaseMount[];
   /** `-w` working directory. */
   workdir?: string;
+  /** `--rootfs`: a host tree used as the root's read-only lower layer. */
+  rootfs?: HostTree;
   /** Expected exit code (default 0). */
   exit?: number;
   /** Self-checking TAP output with a summary line (default true). */
@@ -101,7 +114,7 @@ const NODE_EARLY_WAKEUPS = [
   'poll(2) with no fds sleeps',
 ];
 
-/** Every case. Each wasm/*.c program has at least one (a test checks it). */
+/** Every case the CLI and the library both run; with CLI_CASES, each wasm/*.c program has one (a test checks it). */
 export const CASES: readonly WasmCase[] = [
   {
     name: 'hello',
@@ -162,6 +175,13 @@ export const CASES: readonly WasmCase[] = [
     name: 'stat with /dev/null',
     program: 'stat',
     env: { STAT_DEV: '/dev/null' },
+    nodeWasi: false,
+  },
+  {
+    name: 'devices',
+    program: 'devices',
+    args: ['one', 'two'],
+    env: { DEVICES_MARK: 'present' },
     nodeWasi: false,
   },
   {
@@ -287,6 +307,30 @@ export const CASES: readonly WasmCase[] = [
   ...exitCases(),
 ];
 
+/**
+ * Cases that need a `wasmvisor run` option the library's container API has
+ * no counterpart for yet (`--rootfs`), so only the CLI runs them.
+ */
+export const CLI_CASES: readonly WasmCase[] = [
+  {
+    name: 'rootfs overlay over a read-only host directory',
+    program: 'rootfs',
+    rootfs: {
+      files: {
+        'etc/motd': 'lower motd\n',
+        'etc/keep': 'keep',
+        'data/gone.txt': 'gone',
+        'data/dir/inner.txt': 'inner',
+        'data/hard1': 'linked',
+        'movable/a.txt': 'a',
+      },
+      hardlinks: { 'data/hard2': 'data/hard1' },
+      symlinks: { 'data/link': '../etc/motd' },
+    },
+    nodeWasi: false,
+  },
+];
+
 function exitCases(): WasmCase[] {
   const mk = (mode: string, n: number | null, exit: number, stdout: string, node: boolean): WasmCase => ({
     name: `exit_codes ${mode}${n === null ? '' : ` ${n}`}`,
@@ -321,6 +365,8 @@ export interface RunResult {
   stdout: string;
   stderr: string;
   timedOut: boolean;
+  /** Read-only host directories (--rootfs, `:ro` binds) whose contents changed during the run. */
+  changedReadOnly: string[];
 }
 
 /** A prepared case: host directories made, to be removed with `cleanup()`. */
@@ -330,7 +376,54 @@ export interface Prepared {
   /** host directory per container path. */
   hostDirs: Map<string, string>;
   root: string;
+  /** The `--rootfs` directory, if the case has one. */
+  rootfs?: string;
+  /** Host directories the container must not change (rootfs, read-only binds). */
+  readOnly: string[];
   cleanup(): void;
+}
+
+/** Build `tree` under `dir`. */
+export function buildTree(dir: string, tree: HostTree): void {
+  mkdirSync(dir, { recursive: true });
+  for (const [rel, content] of Object.entries(tree.files ?? {})) {
+    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    writeFileSync(join(dir, rel), content);
+  }
+  for (const [rel, existing] of Object.entries(tree.hardlinks ?? {})) {
+    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    linkSync(join(dir, existing), join(dir, rel));
+  }
+  for (const [rel, target] of Object.entries(tree.symlinks ?? {})) {
+    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    symlinkSync(target, join(dir, rel));
+  }
+}
+
+/**
+ * Everything observable about a host tree, one sorted line per entry: type,
+ * mode, size, content digest or link target, mtime, and which entries share
+ * an inode.
+ */
+export function snapshotTree(dir: string): string {
+  const lines: string[] = [];
+  const inodes = new Map<number, string>();
+  const walk = (rel: string): void => {
+    const p = join(dir, rel);
+    const st = lstatSync(p);
+    let what = '';
+    if (st.isSymbolicLink()) what = `-> ${readlinkSync(p)}`;
+    else if (st.isFile()) {
+      what = createHash('sha256').update(readFileSync(p)).digest('hex');
+      const first = inodes.get(st.ino);
+      if (first !== undefined) what += ` same-inode-as ${first}`;
+      else inodes.set(st.ino, rel);
+    }
+    lines.push(`${rel || '.'} ${st.mode.toString(8)} ${st.isDirectory() ? '' : st.size} ${st.mtimeMs} ${what}`);
+    if (st.isDirectory()) for (const name of readdirSync(p).sort()) walk(rel ? `${rel}/${name}` : name);
+  };
+  walk('');
+  return lines.join('\n');
 }
 
 /** Create the host directories a case mounts. */
@@ -348,10 +441,18 @@ export function prepare(c: WasmCase): Prepared {
     volumes.push(`${dir}:${m.container}${m.readonly ? ':ro' : ''}`);
     hostDirs.set(m.container, dir);
   }
+  let rootfs: string | undefined;
+  if (c.rootfs) {
+    rootfs = join(root, 'rootfs');
+    buildTree(rootfs, c.rootfs);
+  }
+  const readOnly = [...(rootfs ? [rootfs] : []), ...(c.mounts ?? []).filter((m) => m.readonly).map((m) => hostDirs.get(m.container)!)];
   return {
     volumes,
     hostDirs,
     root,
+    rootfs,
+    readOnly,
     cleanup: () => {
       chmodSync(root, 0o700);
       rmSync(root, { recursive: true, force: true });
@@ -404,7 +505,7 @@ export function spawnCollect(cmd: string, args: string[], stdin: string | undefi
     child.on('error', reject);
     child.on('close', (exitCode, signal) => {
       clearTimeout(timer);
-      resolve({ exitCode, signal, stdout, stderr, timedOut });
+      resolve({ exitCode, signal, stdout, stderr, timedOut, changedReadOnly: [] });
     });
   });
 }
@@ -417,8 +518,12 @@ export async function runUnderWasmvisor(c: WasmCase, timeoutMs = 40_000): Promis
     for (const v of p.volumes) args.push('-v', v);
     for (const [k, v] of Object.entries(c.env ?? {})) args.push('-e', `${k}=${v}`);
     if (c.workdir) args.push('-w', c.workdir);
+    if (p.rootfs) args.push('--rootfs', p.rootfs);
     args.push(join(WASM_DIR, `${c.program}.wasm`), ...(c.args ?? []));
-    return await spawnCollect(process.execPath, args, c.stdin, timeoutMs);
+    const before = p.readOnly.map(snapshotTree);
+    const r = await spawnCollect(process.execPath, args, c.stdin, timeoutMs);
+    r.changedReadOnly = p.readOnly.filter((d, i) => snapshotTree(d) !== before[i]);
+    return r;
   } finally {
     p.cleanup();
   }

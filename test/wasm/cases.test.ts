@@ -5,24 +5,27 @@
  */
 import { readdirSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CASES, WASM_DIR, ensureBuilt, parseTap, runUnderWasmvisor } from '../support/wasm_cases.js';
+import { CASES, CLI_CASES, WASM_DIR, ensureBuilt, parseTap, runUnderWasmvisor } from '../support/wasm_cases.js';
+
+const ALL = [...CASES, ...CLI_CASES];
 
 beforeAll(() => ensureBuilt(), 180_000);
 
 describe('wasm/ cases under wasmvisor run', () => {
   it('every wasm/*.c program has a case, and every case a program', () => {
     const programs = readdirSync(WASM_DIR).filter((f) => f.endsWith('.c')).map((f) => f.slice(0, -2)).sort();
-    const covered = new Set(CASES.map((c) => c.program));
+    const covered = new Set(ALL.map((c) => c.program));
     expect(programs.filter((p) => !covered.has(p)), 'programs without a case').toEqual([]);
     expect([...covered].filter((p) => !programs.includes(p)), 'cases without a program').toEqual([]);
-    expect(new Set(CASES.map((c) => c.name)).size, 'case names are unique').toBe(CASES.length);
+    expect(new Set(ALL.map((c) => c.name)).size, 'case names are unique').toBe(ALL.length);
   });
 
-  for (const c of CASES) {
+  for (const c of ALL) {
     it.concurrent(c.name, async () => {
       const r = await runUnderWasmvisor(c);
       const out = r.stdout + r.stderr;
       expect(r.timedOut, `timed out; output so far:\n${out}`).toBe(false);
+      expect(r.changedReadOnly, 'read-only host directories (--rootfs, :ro binds) are never changed').toEqual([]);
       if (c.tap !== false) {
         const tap = parseTap(out);
         const pending = c.pending ?? {};
