@@ -101,9 +101,10 @@ export class DeviceFile implements OpenFile {
 export function createDevFs(host: Host): TmpFs {
   const fs = new TmpFs(host, { fsType: 'devtmpfs', source: 'devtmpfs', mode: 0o755 });
   const root = fs.root;
-  for (const kind of ['null', 'zero', 'full', 'random', 'urandom'] as const) root.entries.set(kind, new DevNode(fs, kind, host));
+  for (const kind of ['null', 'zero', 'full', 'random', 'urandom'] as const) root.attach(kind, new DevNode(fs, kind, host));
+  // fd/ is not a tmpfs node: pinned (tmpfs refuses to unlink or rename it), never charged.
   root.entries.set('fd', new FdDir(fs.sb, root, CALLER_FDS) as unknown as TmpNode);
   root.nlink++;
-  for (const [i, name] of ['stdin', 'stdout', 'stderr'].entries()) root.entries.set(name, new TmpSymlink(fs, `fd/${i}`, 0, 0));
+  for (const [i, name] of ['stdin', 'stdout', 'stderr'].entries()) root.attach(name, new TmpSymlink(fs, `fd/${i}`, 0, 0));
   return fs;
 }

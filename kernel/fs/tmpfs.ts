@@ -35,6 +35,14 @@ export interface TmpFsOptions {
   fsType?: string;
 }
 
+/** Bytes charged for an inode's metadata (so millions of empty files still count). */
+export const INODE_COST = 256;
+
+/** Bytes charged for a directory entry called `name`. */
+export function entryCost(name: string): number {
+  return 64 + 2 * name.length;
+}
+
 /** Common metadata of tmpfs inodes. */
 export abstract class TmpNode extends BaseInode {
   readonly ino: bigint;
@@ -134,9 +142,14 @@ export class TmpFile extends TmpNode {
     this.openCount--;
     this.maybeFree();
   }
-  /** Free the data once nothing names or holds the file. */
+  private dead = false;
+  /** Free the data (and the inode's charge) once nothing names or holds the file. */
   maybeFree(): void {
-    if (this.nlink === 0 && this.openCount === 0) this.data.free();
+    if (this.nlink === 0 && this.openCount === 0 && !this.dead) {
+      this.dead = true;
+      this.data.free();
+      this.fs.account.release(INODE_COST);
+    }
   }
 }
 
@@ -202,12 +215,29 @@ export class TmpDir extends TmpNode {
     return (this.mode & 0o2000) !== 0 ? this.gid : cred.gid;
   }
 
-  /** Insert a new child (the name must be free) and stamp the directory. */
-  private add(name: string, node: TmpNode): void {
+  /**
+   * Make a new child: check the name is free, charge the entry (and the
+   * inode, when `make` creates one), then insert and stamp the directory.
+   */
+  private add<T extends TmpNode>(name: string, newInode: boolean, make: () => T): T {
     if (this.nlink === 0) throw E.NOENT;
     if (this.entries.has(name)) throw E.EXIST;
+    this.fs.account.charge(entryCost(name) + (newInode ? INODE_COST : 0));
+    const node = make();
     this.entries.set(name, node);
     this.changed();
+    return node;
+  }
+
+  /** Put a node made elsewhere (devfs devices) under `name`, charged like any entry. */
+  attach(name: string, node: TmpNode): void {
+    this.add(name, true, () => node);
+  }
+
+  /** Remove the entry `name` and give back its charge. */
+  private drop(name: string): void {
+    this.entries.delete(name);
+    this.fs.account.release(entryCost(name));
   }
 
   /** Entries changed: mtime and ctime become now. */
@@ -218,39 +248,34 @@ export class TmpDir extends TmpNode {
   }
 
   override create(name: string, mode: number, cred: Credentials): Inode {
-    const f = new TmpFile(this.fs, mode & 0o7777, cred.uid, this.childGid(cred));
-    this.add(name, f);
-    return f;
+    return this.add(name, true, () => new TmpFile(this.fs, mode & 0o7777, cred.uid, this.childGid(cred)));
   }
   override mkdir(name: string, mode: number, cred: Credentials): Inode {
-    const d = new TmpDir(this.fs, this, (mode & 0o7777) | (this.mode & 0o2000), cred.uid, this.childGid(cred));
-    this.add(name, d);
+    const d = this.add(name, true, () => new TmpDir(this.fs, this, (mode & 0o7777) | (this.mode & 0o2000), cred.uid, this.childGid(cred)));
     this.nlink++;
     return d;
   }
   override symlink(name: string, target: string, cred: Credentials): Inode {
-    const s = new TmpSymlink(this.fs, target, cred.uid, this.childGid(cred));
-    this.add(name, s);
-    return s;
+    return this.add(name, true, () => new TmpSymlink(this.fs, target, cred.uid, this.childGid(cred)));
   }
   override link(name: string, target: Inode): void {
     if (!(target instanceof TmpNode) || target.fs !== this.fs) throw E.XDEV;
     if (target instanceof TmpDir) throw E.PERM;
     if (target.nlink === 0) throw E.NOENT;
-    this.add(name, target);
+    this.add(name, false, () => target);
     target.nlink++;
     target.touchCtime();
   }
   /** Overlay upper: put a whiteout at `name` (which must be free). */
   mkWhiteout(name: string): void {
-    this.add(name, new TmpWhiteout(this.fs));
+    this.add(name, true, () => new TmpWhiteout(this.fs));
   }
   override unlink(name: string): void {
     const child = this.entries.get(name);
     if (child === undefined) throw E.NOENT;
     if (child instanceof TmpDir) throw E.ISDIR;
     if (!(child instanceof TmpNode)) throw E.PERM;
-    this.entries.delete(name);
+    this.drop(name);
     this.changed();
     dropLink(child);
   }
@@ -259,10 +284,9 @@ export class TmpDir extends TmpNode {
     if (child === undefined) throw E.NOENT;
     if (!(child instanceof TmpDir)) throw E.NOTDIR;
     if (child.entries.size > 0) throw E.NOTEMPTY;
-    this.entries.delete(name);
+    this.drop(name);
     this.nlink--;
-    child.nlink = 0;
-    child.touchCtime();
+    killDir(child);
     this.changed();
   }
   override rename(oldName: string, newDir: Inode, newName: string): void {
@@ -280,13 +304,14 @@ export class TmpDir extends TmpNode {
         if (dst.entries.size > 0) throw E.NOTEMPTY;
       } else if (src instanceof TmpDir) throw E.NOTDIR;
     }
-    this.entries.delete(oldName);
+    // The only allocation: a new entry name (a replaced name keeps its entry).
+    if (dst === undefined) this.fs.account.charge(entryCost(newName));
+    this.drop(oldName);
     newDir.entries.set(newName, src);
     if (dst !== undefined) {
       if (dst instanceof TmpDir) {
         newDir.nlink--;
-        dst.nlink = 0;
-        dst.touchCtime();
+        killDir(dst);
       } else dropLink(dst);
     }
     if (src instanceof TmpDir && newDir !== this) {
@@ -301,14 +326,28 @@ export class TmpDir extends TmpNode {
 
   /** Overlay upper: remove every whiteout in this directory (before it is replaced or removed). */
   clearWhiteouts(): void {
-    for (const [name, node] of [...this.entries.entries()]) if (node instanceof TmpWhiteout) this.entries.delete(name);
+    for (const [name, node] of [...this.entries.entries()]) {
+      if (node instanceof TmpWhiteout) {
+        this.drop(name);
+        dropLink(node);
+      }
+    }
   }
 }
 
+/** One name of `node` is gone; the last one frees it. */
 function dropLink(node: TmpNode): void {
   node.nlink--;
   node.touchCtime();
   if (node instanceof TmpFile) node.maybeFree();
+  else if (node.nlink === 0) node.fs.account.release(INODE_COST);
+}
+
+/** A directory was removed (rmdir or replaced by rename). */
+function killDir(d: TmpDir): void {
+  d.nlink = 0;
+  d.touchCtime();
+  d.fs.account.release(INODE_COST);
 }
 
 /** A tmpfs instance. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { E } from '../../../kernel/errno.js';
-import { TmpFs } from '../../../kernel/fs/tmpfs.js';
+import { entryCost, INODE_COST, TmpFs } from '../../../kernel/fs/tmpfs.js';
 import { CHUNK } from '../../../kernel/fs/tmpfs_data.js';
 import { MountNamespace } from '../../../kernel/vfs/mount_ns.js';
 import { OFlags } from '../../../kernel/vfs/types.js';
@@ -51,7 +51,8 @@ describe('tmpfs specifics', () => {
     f.pwrite(new Uint8Array(CHUNK), 0n);
     const used = fs.bytesUsed;
     fx.unlink('/big2');
-    expect(fs.bytesUsed).toBe(used);
+    // Only the name's charge goes; the data stays while open.
+    expect(fs.bytesUsed).toBe(used - entryCost('big2'));
     f.release();
     expect(fs.bytesUsed).toBeLessThan(1024);
   });
@@ -91,8 +92,37 @@ describe('tmpfs sparse files', () => {
     expect(fs.bytesUsed).toBeLessThanOrEqual(CHUNK);
     expect([...f.pread(4, (1n << 40n) - 1n)]).toEqual([0, 101, 110, 100]);
     f.truncate(10n);
-    expect(fs.bytesUsed).toBe(0);
+    expect(fs.bytesUsed).toBe(INODE_COST + entryCost('sparse'));
     f.release();
+  });
+});
+
+describe('metadata is charged too', () => {
+  it('many empty files and directories hit the limit; removing them gives it all back', () => {
+    const fs = new TmpFs(new FakeHost(), { limit: 100_000 });
+    const fx = new Fx(new MountNamespace(fs));
+    let made = 0;
+    expectErr(() => {
+      for (;; made++) {
+        if (made % 2 === 0) fx.write(`/f${made}`, '');
+        else fx.mkdir(`/d${made}`);
+      }
+    }, E.NOSPC);
+    expect(made).toBeGreaterThan(100);
+    expect(made).toBeLessThan(400);
+    fx.rmdir('/d1');
+    fx.rmdir('/d3');
+    fx.symlink('x'.repeat(100), '/s');
+    fx.link('/f0', '/f0b');
+    fx.rename('/f0b', '/f0c');
+    for (let i = 0; i < made; i++) {
+      if (i === 1 || i === 3) continue;
+      if (i % 2 === 0) fx.unlink(`/f${i}`);
+      else fx.rmdir(`/d${i}`);
+    }
+    fx.unlink('/s');
+    fx.unlink('/f0c');
+    expect(fs.bytesUsed).toBe(0);
   });
 });
 
