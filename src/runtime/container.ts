@@ -8,7 +8,7 @@
 import { Signal } from '../../kernel/abi/wasi.js';
 import type { CgroupStats, DiffEntry, ProcessSpec } from '../host/protocol.js';
 import { toProcess, type OciProcess } from './config.js';
-import { ContainerProcess } from './process.js';
+import { ContainerProcess, waitResultOf } from './process.js';
 import {
   ContainerError, canDelete, canExec, canInspect, canKill, canPause, canResume, canStart, requireState,
   type ContainerStatus, type WaitResult,
@@ -147,7 +147,7 @@ export class Container {
       return;
     }
     if (this.st.state === 'created') {
-      const result: WaitResult = { exitCode: 128 + (n <= 15 ? n : n + 1), oomKilled: false, signal: `SIG${String(sig).toUpperCase().replace(/^SIG/, '')}` };
+      const result = waitResultOf({ code: 0, signal: n }, false);
       this.st = { state: 'stopped', result };
       this.resolveStopped(result);
       return;

@@ -73,6 +73,10 @@ describe('lifecycle', () => {
     expect(await c.wait()).toMatchObject({ exitCode: 143, signal: 'SIGTERM' });
     await wrongState(c.start(), /stopped/);
     await c.delete();
+    const d = await rt.create({ module: PROBE, config: probe('exit') });
+    await d.kill(9);
+    expect(await d.wait()).toEqual({ exitCode: 137, signal: 'SIGKILL', oomKilled: false });
+    await d.delete();
   });
 
   it('TERM, INT and KILL end init with 128+n, blocked in a read or busy in guest code', async () => {
