@@ -45,7 +45,7 @@ describe('wasmvisor pull / images / inspect / push / rmi / prune', () => {
     const j = await wv('pull', '--format', 'json', `${reg.host}/cli/multi:1`);
     expect(j.code).toBe(0);
     expect(JSON.parse(j.out)).toMatchObject({ name: `${reg.host}/cli/multi:1`, mediaType: MediaType.OCI_INDEX, platform: 'wasip1/wasm' });
-    expect((await wv('pull', '-q', '--tls-verify=false', `${reg.host}/cli/app:1`)).out).toBe(r.out);
+    expect((await wv('pull', '-q', '--tls-verify=false', `docker://${reg.host}/cli/app:1`)).out).toBe(r.out);
     const notBool = await wv('pull', '--tls-verify', `${reg.host}/cli/app:1`);
     expect(notBool.code).toBe(125);
     expect(notBool.err).toMatch(/missing required argument/);

@@ -10,7 +10,7 @@ export function register(program: Command): void {
   const cmd = program
     .command('pull')
     .description('pull an image from a registry')
-    .argument('<image>', 'image reference, e.g. ghcr.io/org/app:1.0')
+    .argument('<image>', 'image reference, e.g. ghcr.io/org/app:1.0 (a docker:// prefix is accepted)')
     .option('--platform <os/arch[/variant]>', 'platform to choose from a multi-platform image (default wasip1/wasm, then wasi/wasm)')
     .option('-q, --quiet', 'print only the image digest')
     .option('--format <format>', 'json: print the result as JSON');
@@ -19,7 +19,7 @@ export function register(program: Command): void {
     const json = opts.format === 'json';
     const progress = progressFor({ json, quiet: opts.quiet });
     try {
-      const r = await pullImage(store, image, {
+      const r = await pullImage(store, image.replace(/^docker:\/\//, ''), {
         client: clientFromFlags(opts),
         platforms: opts.platform ? [parsePlatform(opts.platform)] : undefined,
         progress,
