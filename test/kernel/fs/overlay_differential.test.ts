@@ -11,7 +11,8 @@ import { overlayViolations, tmpfsViolations } from '../../../kernel/fs/invariant
 import { OverlayFs } from '../../../kernel/fs/overlay.js';
 import { TmpFs } from '../../../kernel/fs/tmpfs.js';
 import { MountNamespace } from '../../../kernel/vfs/mount_ns.js';
-import { FileType } from '../../../kernel/vfs/types.js';
+import { E } from '../../../kernel/errno.js';
+import { FileType, type OpenFile } from '../../../kernel/vfs/types.js';
 import { FakeHost } from '../../support/fake_host.js';
 import { Fx } from '../vfs/helpers.js';
 import { seedLayers, snapshot } from './layer_fixtures.js';
@@ -45,15 +46,40 @@ const PATHS = ['/seed', '/seed/a.txt', '/seed/dir', '/seed/dir/b.txt', '/seed/di
 const p = fc.constantFrom(...PATHS);
 type Op = { op: string; a: string; b: string; data: string };
 const opArb: fc.Arbitrary<Op> = fc.record({
-  op: fc.constantFrom('write', 'append', 'read', 'unlink', 'mkdir', 'rmdir', 'rename', 'link', 'symlink', 'ls', 'stat', 'lstat', 'trunc'),
+  op: fc.constantFrom('write', 'append', 'read', 'unlink', 'mkdir', 'rmdir', 'rename', 'link', 'symlink', 'ls', 'stat', 'lstat', 'trunc',
+    'open', 'fdread', 'fdwrite', 'fdstat', 'fdls'),
   a: p,
   b: p,
   data: fc.constantFrom('', 'x', 'hello'),
 });
 
+/** Open descriptions of one run, per tree (an fd table stand-in). */
+const fds = new WeakMap<Fx, OpenFile[]>();
+
 function apply(fx: Fx, o: Op): string {
+  const mine = fds.get(fx) ?? [];
+  fds.set(fx, mine);
+  const pick = () => {
+    if (mine.length === 0) throw E.BADF;
+    return mine[o.data.length % mine.length];
+  };
   try {
     switch (o.op) {
+      case 'open': {
+        let f: OpenFile;
+        try {
+          f = fx.open(o.a, 0, true);
+        } catch (e) {
+          if (e !== E.ISDIR) throw e;
+          f = fx.open(o.a);
+        }
+        mine.push(f);
+        return `fd${f.filetype}`;
+      }
+      case 'fdread': return `=${new TextDecoder().decode(pick().pread(100, 0n))}`;
+      case 'fdwrite': return `${pick().pwrite(new TextEncoder().encode('Z'), 1n)}`;
+      case 'fdstat': { const st = pick().stat(); return `${st.filetype}/${st.size}/${st.nlink}`; }
+      case 'fdls': return pick().readdir(0n).map((e) => e.name).sort().join(',');
       case 'write': fx.write(o.a, o.data); return 'ok';
       case 'append': fx.append(o.a, o.data); return 'ok';
       case 'read': return `=${fx.read(o.a)}`;
