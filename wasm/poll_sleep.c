@@ -49,7 +49,7 @@ static void sleeps(void) {
   struct timespec zero = {0, 0};
   t0 = mono_ns();
   check_int("nanosleep 0", nanosleep(&zero, NULL), 0);
-  check("nanosleep 0 returns at once", mono_ns() - t0 < 1000 * MS, "expected < 1 s");
+  check("nanosleep 0 returns at once", mono_ns() - t0 < 2500 * MS, "expected < 2.5 s");
 }
 
 static __wasi_subscription_t clock_sub(__wasi_userdata_t ud, __wasi_clockid_t id, long long timeout, int abstime) {
@@ -103,7 +103,7 @@ static void poll_clocks(void) {
     };
     t0 = mono_ns();
     check_wasi("poll_oneoff with an absolute deadline in the past", __wasi_poll_oneoff(abs, out, 2, &n), 0);
-    check("a past absolute deadline fires at once", mono_ns() - t0 < 1000 * MS, "expected < 1 s");
+    check("a past absolute deadline fires at once", mono_ns() - t0 < 2500 * MS, "expected < 2.5 s");
     check("the absolute clock's event", n == 1 && out[0].userdata == 8, "expected one event with userdata 8 got %lu events", (unsigned long)n);
   }
 
@@ -127,7 +127,7 @@ static void poll_fds(void) {
   __wasi_size_t n = 0;
   long long t0 = mono_ns();
   check_wasi("poll_oneoff on a regular file", __wasi_poll_oneoff(in, out, 3, &n), 0);
-  check("a regular file is ready at once", mono_ns() - t0 < 1000 * MS, "expected < 1 s");
+  check("a regular file is ready at once", mono_ns() - t0 < 2500 * MS, "expected < 2.5 s");
   int rd = 0, wr = 0, clk = 0;
   for (unsigned i = 0; i < n; i++) {
     rd += out[i].userdata == 10 && out[i].type == __WASI_EVENTTYPE_FD_READ && out[i].error == 0;
