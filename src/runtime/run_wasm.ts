@@ -79,6 +79,8 @@ export interface RunWasmOptions {
   lowers?: readonly LayerTree[];
   /** Working directory in the container (default "/"). */
   workdir?: string;
+  /** Host name shown in /proc/sys/kernel/hostname (default "wasmvisor"). */
+  hostname?: string;
   stdin?: StdinSpec;
   stdout?: StdioSpec;
   stderr?: StdioSpec;
@@ -203,7 +205,7 @@ function buildMounts(host: Host, kernel: Kernel, opts: RunWasmOptions): MountNam
   }
   const ns = new MountNamespace(rootFs);
   ns.mount('/dev', createDevFs(host), { mkdirs: true });
-  ns.mount('/proc', new ProcFs(kernel.procSource({ mounts: () => ns.mounts() }), host), { mkdirs: true });
+  ns.mount('/proc', new ProcFs(kernel.procSource({ mounts: () => ns.mounts(), hostname: opts.hostname }), host), { mkdirs: true });
   try {
     ns.pathOps.mkdir(ROOT, ns.rootHandle(), '/tmp', 0o1777);
   } catch (e) {

@@ -43,6 +43,11 @@ describe('the default container filesystem', () => {
     expect(out).toContain('proc /proc proc rw 0 0\n');
   });
 
+  it('--hostname shows in /proc/sys/kernel/hostname', async () => {
+    expect(await fsutil(['@/proc/sys/kernel/hostname'], { hostname: 'box1' })).toBe('box1\n');
+    expect(await fsutil(['@/proc/sys/kernel/hostname'])).toBe('wasmvisor\n');
+  });
+
   it('files written in the container are gone afterwards', async () => {
     expect(await fsutil(['>/tmp/a=1', '@/tmp/a'])).toBe('1');
     expect(await fsutil(['@/tmp/a'])).toBe('cat /tmp/a: fail\n');

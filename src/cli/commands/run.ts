@@ -103,6 +103,7 @@ export function register(program: Command): void {
     .option('-v, --volume <HOST:CTR[:ro]>', 'bind-mount a host directory', collect, [])
     .option('--rootfs <dir>', 'use a host directory as the read-only root (writes go to a private in-memory layer)')
     .option('-w, --workdir <dir>', 'working directory inside the container (sets PWD; see below)')
+    .option('--hostname <name>', 'host name inside the container (/proc/sys/kernel/hostname)')
     .option('--strace', 'print every system call with its arguments, result and duration on stderr')
     .option('-i, --interactive', 'accepted for podman compatibility: stdin is always passed through')
     .option('-t, --tty', 'accepted for podman compatibility: the guest sees a terminal when the host stream is one')
