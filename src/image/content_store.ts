@@ -208,29 +208,49 @@ function alive(pid: number): boolean {
 }
 
 /**
- * Take the lock file `file` (create-exclusive, holding our pid); a lock
- * whose owner is dead is taken over. Resolves to false if a live owner holds it.
+ * Take the lock file `file`, holding our pid; resolves to false if a live
+ * process holds it. The lock appears with its content at once (a hard link
+ * of a written temporary file). A lock whose owner is dead is taken over
+ * under a second lock (`FILE.takeover`), so that two processes cannot both
+ * take it over.
  */
 export async function tryLock(file: string): Promise<boolean> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      await fsp.writeFile(file, String(process.pid), { flag: 'wx' });
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await fsp.writeFile(tmp, String(process.pid));
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await fsp.link(tmp, file);
+        return true;
+      } catch (err) {
+        if (errCode(err) !== 'EEXIST') throw err;
+      }
+      const owner = await fsp.readFile(file, 'utf8').catch(() => undefined);
+      if (owner === undefined) continue; // released meanwhile: try again
+      if (alive(Number(owner))) return false;
+      // the owner is dead: take over, one process at a time
+      const takeover = `${file}.takeover`;
+      try {
+        await fsp.link(tmp, takeover);
+      } catch (err) {
+        if (errCode(err) !== 'EEXIST') throw err;
+        const other = await fsp.readFile(takeover, 'utf8').catch(() => undefined);
+        if (other !== undefined && !alive(Number(other))) await fsp.rm(takeover, { force: true });
+        return false;
+      }
+      try {
+        if ((await fsp.readFile(file, 'utf8').catch(() => undefined)) === owner) {
+          await fsp.rename(tmp, file); // atomically replaces the dead owner's lock
+          return true;
+        }
+      } finally {
+        await fsp.rm(takeover, { force: true });
+      }
     }
-    const text = await fsp.readFile(file, 'utf8').catch(() => undefined);
-    if (text === undefined) continue; // gone meanwhile: try again
-    if (text === '') {
-      // created but not written yet by its owner, unless it has been empty for long
-      const st = await fsp.stat(file).catch(() => undefined);
-      if (st && Date.now() - st.mtimeMs < 5_000) return false;
-    } else if (alive(Number(text))) {
-      return false;
-    }
-    await fsp.rm(file, { force: true });
+    return false;
+  } finally {
+    await fsp.rm(tmp, { force: true });
   }
-  return false;
 }
 
 function errCode(err: unknown): string | undefined {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../src/image/digest.js';
 import { collectGarbage, Lease } from '../../src/image/gc.js';
+import { tryLock } from '../../src/image/content_store.js';
 import { MediaType } from '../../src/image/media_types.js';
 import { openStore, type Store } from '../../src/image/store_root.js';
 
@@ -70,5 +71,18 @@ describe('garbage collection', () => {
     expect(gc.ingests).toEqual(['stale']);
     expect((await store.content.listStatuses()).map((s) => s.ref)).toEqual(['live']);
     await live.close();
+  });
+
+  it('exactly one of many racing takers wins a lock left by a dead process', async () => {
+    const d = mkdtempSync(path.join(os.tmpdir(), 'wv-lock-'));
+    tmp.push(d);
+    const deadPid = Number(execFileSync('sh', ['-c', 'echo $$'], { encoding: 'utf8' }).trim());
+    const lock = path.join(d, 'x.lock');
+    await fsp.writeFile(lock, String(deadPid));
+    const wins = await Promise.all(Array.from({ length: 20 }, () => tryLock(lock)));
+    expect(wins.filter(Boolean)).toHaveLength(1);
+    expect(await fsp.readFile(lock, 'utf8')).toBe(String(process.pid));
+    expect((await fsp.readdir(d)).sort()).toEqual(['x.lock']);
+    expect(await tryLock(lock)).toBe(false);
   });
 });
