@@ -223,7 +223,18 @@ export async function tryLock(file: string): Promise<boolean> {
         await fsp.link(tmp, file);
         return true;
       } catch (err) {
-        if (errCode(err) !== 'EEXIST') throw err;
+        const code = errCode(err);
+        if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP') {
+          // a filesystem without hard links: exclusive create instead
+          try {
+            await fsp.writeFile(file, String(process.pid), { flag: 'wx' });
+            return true;
+          } catch (e2) {
+            if (errCode(e2) !== 'EEXIST') throw e2;
+          }
+        } else if (code !== 'EEXIST') {
+          throw err;
+        }
       }
       const owner = await fsp.readFile(file, 'utf8').catch(() => undefined);
       if (owner === undefined) continue; // released meanwhile: try again
