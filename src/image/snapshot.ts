@@ -200,6 +200,8 @@ export class SnapshotStore {
     // leftovers of crashed unpacks
     const top = path.join(this.root, 'snapshots');
     for (const n of await fsp.readdir(top).catch(() => [] as string[])) {
+      const writer = /^\.tmp-(\d+)-/.exec(n);
+      if (writer && pidAlive(Number(writer[1]))) continue; // an unpack in progress in another process
       if (n.startsWith('.tmp-') || n.startsWith('.rm-')) await fsp.rm(path.join(top, n), { recursive: true, force: true });
     }
     return removed;
@@ -337,6 +339,15 @@ export class SnapshotStore {
       await fsp.rm(tmp, { recursive: true, force: true });
       throw err;
     }
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

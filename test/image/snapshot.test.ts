@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -127,6 +127,12 @@ describe('SnapshotStore', () => {
     expect(await snaps.has(b.diffId)).toBe(true);
     await snaps.release(b.diffId, 'y');
     expect(await snaps.prune(new Set([b.diffId]))).toEqual([]);
+    // leftovers of a dead unpacker go; a live one's work in progress stays
+    const top = path.join(root, 'snapshots');
+    mkdirSync(path.join(top, '.tmp-999999999-dead'));
+    mkdirSync(path.join(top, `.tmp-${process.pid}-live`));
+    await snaps.prune(new Set([b.diffId]));
+    expect(readdirSync(top).filter((n) => n.startsWith('.'))).toEqual([`.tmp-${process.pid}-live`]);
   });
 
   it('publishes nothing when a layer is refused, and checks the diff ID', async () => {
