@@ -5,6 +5,7 @@ import { nodeDecompressors } from '../../src/image/decompress_node.js';
 import { unpackLayer } from '../../src/image/unpack.js';
 import { UnpackError } from '../../src/image/unpack_error.js';
 import { chunks, gzip, makeTar, type TarEntrySpec } from '../support/oci_fixtures.js';
+import { decodeTree, encodeTree } from '../../src/image/snapshot_codec.js';
 
 const segment = fc.stringMatching(/^[a-z0-9_.-]{1,12}$/).filter((s) => s !== '.' && s !== '..' && !s.startsWith('.wh.'));
 const filePath = fc.array(segment, { minLength: 1, maxLength: 4 }).map((p) => p.join('/'));
@@ -60,5 +61,26 @@ describe('unpackLayer properties', () => {
         }
       },
     ), { numRuns: 300 });
+  });
+
+  it('snapshot index/data round-trip any unpacked tree, hard links staying one node', async () => {
+    await fc.assert(fc.asyncProperty(files, fc.array(fc.tuple(fc.nat(), filePath), { maxLength: 5 }), async (fs, links) => {
+      const entries: TarEntrySpec[] = fs.map((f) => ({ name: f.path, data: f.data, mode: f.mode }));
+      const taken = new Set(fs.map((f) => f.path));
+      const linkNames: [string, string][] = [];
+      for (const [i, name] of links) {
+        const l = `links/${name}`;
+        if (fs.length === 0 || taken.has(l) || [...taken].some((t) => t.startsWith(`${l}/`) || l.startsWith(`${t}/`))) continue;
+        taken.add(l);
+        const target = fs[i % fs.length].path;
+        entries.push({ name: l, type: 'link', linkname: target });
+        linkNames.push([l, target]);
+      }
+      const { tree } = await unpackLayer(chunks(await makeTar(entries)));
+      const { index, data } = encodeTree(tree);
+      const back = decodeTree(JSON.parse(JSON.stringify(index)), data);
+      expect(back).toEqual(tree);
+      for (const [l, t] of linkNames) expect(at(back.root, l)).toBe(at(back.root, t));
+    }), { numRuns: 60 });
   });
 });
