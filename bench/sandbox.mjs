@@ -111,8 +111,12 @@ async function workerMain() {
 }
 
 // ---------------------------------------------------------------- main
-function once(w) {
-  return new Promise((res, rej) => { w.once('message', res); w.once('error', rej); });
+function once(w, ms = 60_000) {
+  return new Promise((res, rej) => {
+    const t = setTimeout(() => rej(new Error(`worker gave no result in ${ms / 1000} s`)), ms);
+    w.once('message', (m) => { clearTimeout(t); res(m); });
+    w.once('error', (e) => { clearTimeout(t); rej(e); });
+  });
 }
 const self = new URL(import.meta.url);
 
@@ -120,9 +124,11 @@ async function pingPong(spin) {
   const sab = new SharedArrayBuffer(16);
   const pong = new Worker(self, { workerData: { role: 'pong', sab, spin } });
   const ping = new Worker(self, { workerData: { role: 'ping', sab, spin, n: ROUND_TRIPS } });
-  const us = await once(ping);
-  await Promise.all([ping.terminate(), pong.terminate()]);
-  return us;
+  try {
+    return await once(ping);
+  } finally {
+    await Promise.all([ping.terminate(), pong.terminate()]);
+  }
 }
 
 async function channelRoundTrip() {
@@ -131,9 +137,11 @@ async function channelRoundTrip() {
   const channel = createChannelBuffer();
   const server = new Worker(self, { workerData: { role: 'server', hub, channel } });
   const client = new Worker(self, { workerData: { role: 'client', hub, channel, n: ROUND_TRIPS } });
-  const us = await once(client);
-  await Promise.all([client.terminate(), server.terminate()]);
-  return us;
+  try {
+    return await once(client);
+  } finally {
+    await Promise.all([client.terminate(), server.terminate()]);
+  }
 }
 
 const median = (xs) => {
@@ -144,7 +152,14 @@ const fmt = (us) => (us < 10 ? us.toFixed(3) : us.toFixed(1));
 
 async function measure(label, fn, runs) {
   const xs = [];
-  for (let i = 0; i < runs; i++) xs.push(await fn());
+  for (let i = 0; i < runs; i++) {
+    try {
+      xs.push(await fn());
+    } catch (err) {
+      console.log(`  (run ${i + 1} of "${label}" failed: ${err.message})`);
+    }
+  }
+  if (xs.length === 0) return NaN;
   const m = median(xs);
   console.log(`${label.padEnd(58)} ${fmt(m).padStart(9)}  (runs: ${xs.map(fmt).join(' ')})`);
   return m;

@@ -59,6 +59,8 @@ export class ChannelServer {
   private running = false;
   private stopped = false;
   private readonly local: (() => void)[] = [];
+  private needScan = false;
+  private ringDirty = false;
 
   constructor(hub: SharedArrayBuffer, private readonly handler: RequestHandler, private readonly opts: ServerOptions) {
     this.hub = new Int32Array(hub);
@@ -164,18 +166,35 @@ export class ChannelServer {
     const cap = hub[Hub.CAP]!;
     const slot = Hub.RING + ((this.head % cap) + cap) % cap;
     let v = Atomics.load(hub, slot);
-    // a producer reserved the slot but has not stored its id yet: it is between two instructions
-    while (v === 0) v = Atomics.load(hub, slot);
-    Atomics.store(hub, slot, 0);
+    // A producer reserved the slot but has not stored its id yet: it is between two
+    // instructions, unless its worker was terminated right there. Wait a bounded time,
+    // then skip the slot and scan every channel instead (serveOne ignores stale entries).
+    for (let k = 0; v === 0 && k < 1_000_000; k++) v = Atomics.load(hub, slot);
     this.head = (this.head + 1) | 0;
+    if (v === 0) {
+      // from now on a late store may leave a stale id a lap later: keep scanning while asleep
+      this.needScan = true;
+      this.ringDirty = true;
+      return -1;
+    }
+    Atomics.store(hub, slot, 0);
     return v - 1;
+  }
+
+  /** Serve every channel with a request waiting that no ring entry announced (recovery). */
+  private scan(): void {
+    this.needScan = false;
+    for (const [id, c] of this.channels) {
+      if (!c.busy && Atomics.load(c.h, Ch.STATE) === State.REQ) this.serveOne(id);
+    }
   }
 
   private serveOne(id: number): void {
     const c = this.channels.get(id);
     if (!c) return;
     const h = c.h;
-    if (Atomics.load(h, Ch.STATE) !== State.REQ) return;
+    // stale or duplicate ring entries: nothing new, or a request already being handled
+    if (c.busy || Atomics.load(h, Ch.STATE) !== State.REQ) return;
     const flags = h[Ch.FLAGS]!;
     if (flags & Flag.CONT) {
       if (c.out) this.sendChunk(c);
@@ -228,7 +247,12 @@ export class ChannelServer {
     try {
       for (;;) {
         let id: number;
-        while ((id = this.pop()) >= 0) {
+        if (this.needScan) this.scan();
+        while ((id = this.pop()) >= 0 || this.needScan) {
+          if (id < 0) {
+            this.scan();
+            continue;
+          }
           this.serveOne(id);
           if ((++n & 63) === 0 && performance.now() > deadline) {
             this.running = false;
@@ -267,6 +291,12 @@ export class ChannelServer {
   }
 
   private sleep(): void {
+    if (this.ringDirty && !this.stopped) {
+      setTimeout(() => {
+        this.needScan = true;
+        this.kick();
+      }, 10);
+    }
     if (this.sleeping || this.stopped) return;
     Atomics.store(this.hub, Hub.SLEEPING, 1);
     const r = waitAsync(this.hub, Hub.TAIL, this.head);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ChannelServer, PENDING, createChannelBuffer, createHubBuffer, type Reply } from '../../src/host/channel.js';
+import { ChannelServer, Hub, PENDING, createChannelBuffer, createHubBuffer, type Reply } from '../../src/host/channel.js';
 import { decode, encode } from '../../src/host/codec.js';
 import { distFile } from '../../src/host/node_workers.js';
 
@@ -78,6 +78,19 @@ describe('SAB channel', () => {
     expect(r1.results[0]!.status).toBe(7);
     expect((r1.results[0]!.value as Uint8Array).length).toBe(5000);
     expect(r1.results[1]).toEqual({ status: 0, value: 'after' });
+    server.stop();
+  });
+
+  it('survives a producer that died between reserving a ring slot and filling it', async () => {
+    const hub = createHubBuffer(4);
+    const server = new ChannelServer(hub, (_id, _op, arg) => ({ status: 0, value: arg }), { defer: setImmediate });
+    const ch = createChannelBuffer();
+    server.attach(0, ch);
+    server.start();
+    Atomics.add(new Int32Array(hub), Hub.TAIL, 1); // an app worker terminated right after Atomics.add
+    const r = await runClient(ch, hub, 0, Array.from({ length: 10 }, (_, i) => ({ op: 1, arg: i })));
+    expect(r.ok).toBe(true);
+    expect(r.results.map((x) => x.value)).toEqual(Array.from({ length: 10 }, (_, i) => i));
     server.stop();
   });
 
