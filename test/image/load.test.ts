@@ -121,6 +121,34 @@ describe('load and save', () => {
     }
   });
 
+  it('loads and saves a multi-platform index whole, picking wasip1/wasm where one platform is needed', async () => {
+    const dir = path.join(tmp('wv-load-'), 'multi');
+    const wasm = writeOciLayout(dir, { os: 'wasip1', architecture: 'wasm', layers: [{ tar: await makeTar([{ name: 'w', data: 'wasm' }]) }] });
+    const linux = writeOciLayout(dir, { os: 'linux', architecture: 'amd64', layers: [{ tar: await makeTar([{ name: 'l', data: 'linux' }]) }] });
+    const index = {
+      schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        { ...linux.manifest, platform: { os: 'linux', architecture: 'amd64' } },
+        { ...wasm.manifest, platform: { os: 'wasip1', architecture: 'wasm' } },
+      ],
+    };
+    const idx = writeBlob(dir, index.mediaType, JSON.stringify(index));
+    writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ ...idx, annotations: { 'org.opencontainers.image.ref.name': 'm' } }] }));
+    const [l] = await loadImages(store, dir, { tag: 'multi:1' });
+    expect(l.target).toEqual({ mediaType: index.mediaType, digest: idx.digest, size: idx.size });
+    expect(await view(store, 'multi:1')).toEqual(['w file 644 wasm']);
+    const out = tmp('wv-save-');
+    await saveImages(store, ['multi:1'], path.join(out, 'm.tar'), { format: 'oci-archive' });
+    const fresh = await openStore(tmp('wv-load-store2-'));
+    const [back] = await loadImages(fresh, path.join(out, 'm.tar'));
+    expect(back.target.digest).toBe(idx.digest);
+    expect((await resolveImage(fresh, 'multi:1', [{ os: 'linux', architecture: 'amd64' }])).manifest.layers[0].digest).toBe(linux.layers[0].digest);
+    await saveImages(store, ['multi:1'], path.join(out, 'd.tar'), { format: 'docker-archive' });
+    const fresh2 = await openStore(tmp('wv-load-store3-'));
+    await loadImages(fresh2, path.join(out, 'd.tar'));
+    expect(await view(fresh2, 'multi:1')).toEqual(['w file 644 wasm']);
+  });
+
   it('adds to an existing OCI layout directory', async () => {
     const dir = path.join(tmp('wv-load-'), 'img');
     await fixture(dir);
