@@ -8,6 +8,11 @@
  * A directory lists `[name, nodeIndex]` pairs; a hard link is the same node
  * index under two names. File nodes carry `off`/`size` into the data blob.
  * mtimes are decimal strings of nanoseconds (they exceed 2^53).
+ *
+ * Known limit: a hard link into a *lower* layer (rare: overlayfs-built
+ * layers carry both names) shares the lower node only in the tree built by
+ * the unpack; the on-disk form stores a copy, so after a reload the two
+ * names are equal files, not one node.
  */
 import type { LayerDir, LayerNode, LayerTree } from '../../kernel/fs/layer_tree.js';
 
