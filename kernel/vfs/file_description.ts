@@ -176,11 +176,12 @@ export class DirDescription extends Description {
   pread(_max: number, _offset: bigint): Uint8Array {
     throw E.ISDIR;
   }
+  // A directory is never open for writing: EBADF, as Linux (reads are EISDIR).
   write(_data: Uint8Array): number {
-    throw E.ISDIR;
+    throw E.BADF;
   }
   pwrite(_data: Uint8Array, _offset: bigint): number {
-    throw E.ISDIR;
+    throw E.BADF;
   }
   seek(_delta: bigint, _whence: number): bigint {
     throw E.BADF;

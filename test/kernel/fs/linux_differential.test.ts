@@ -10,11 +10,11 @@ import * as os from 'node:os';
 import * as npath from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isSysError } from '../../../kernel/errno.js';
+import { E, isSysError } from '../../../kernel/errno.js';
 import { HostFsMount } from '../../../kernel/fs/hostfs.js';
 import { TmpFs } from '../../../kernel/fs/tmpfs.js';
 import { MountNamespace } from '../../../kernel/vfs/mount_ns.js';
-import { FdFlags, FileType } from '../../../kernel/vfs/types.js';
+import { FdFlags, FileType, type OpenFile } from '../../../kernel/vfs/types.js';
 import { NodeHostFs, toSysError } from '../../../src/host/node_hostfs.js';
 import { FakeHost } from '../../support/fake_host.js';
 import { Fx } from '../vfs/helpers.js';
@@ -26,7 +26,9 @@ const PATHS = ['a', 'a/', 'd', 'd/', 'd/f', 'd/f/', 'd/e', 'd/e/', 'd/.', 'd/..'
   'loop', 'x', 'x/y', 'd/e/g', '.', 'a/.', 'e/../d/f'];
 const TARGETS = ['a', 'd', 'd/f', 'nowhere', 'loop', '../d', 'd/e', 'x/'];
 const opArb = fc.record({
-  op: fc.constantFrom('write', 'append', 'read', 'unlink', 'mkdir', 'rmdir', 'rename', 'link', 'symlink', 'ls', 'stat', 'lstat', 'readlink', 'open'),
+  op: fc.constantFrom('write', 'append', 'read', 'unlink', 'mkdir', 'rmdir', 'rename', 'link', 'symlink', 'ls', 'stat', 'lstat', 'readlink', 'open',
+    'hold', 'fdread', 'fdwrite', 'fdstat'),
+  k: fc.nat(7),
   /** open: oflags (CREAT 1, DIRECTORY 2, EXCL 4, TRUNC 8), nofollow, access (0 r, 1 w, 2 rw). */
   oflags: fc.constantFrom(0, 1, 2, 4, 5, 8, 9, 13, 10),
   nofollow: fc.boolean(),
@@ -40,10 +42,42 @@ type Op = typeof opArb extends fc.Arbitrary<infer T> ? T : never;
 
 const typeOf = (s: nfs.Stats) => (s.isDirectory() ? FileType.DIRECTORY : s.isSymbolicLink() ? FileType.SYMBOLIC_LINK : FileType.REGULAR_FILE);
 
+/** fds held open across operations, per run. */
+const linuxFds = new Map<string, number[]>();
+const kernelFds = new WeakMap<Fx, OpenFile[]>();
+
 function onLinux(root: string, o: Op): string {
   const P = (p: string) => `${root}/r/${p}`;
+  const held = linuxFds.get(root) ?? [];
+  linuxFds.set(root, held);
   try {
     switch (o.op) {
+      case 'hold': {
+        let fd: number;
+        try {
+          fd = nfs.openSync(P(o.a), nfs.constants.O_RDWR);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EISDIR') throw e;
+          fd = nfs.openSync(P(o.a), nfs.constants.O_RDONLY);
+        }
+        held.push(fd);
+        return `fd ${typeOf(nfs.fstatSync(fd))}`;
+      }
+      case 'fdread': {
+        if (held.length === 0) return 'BADF';
+        const buf = Buffer.alloc(100);
+        const n = nfs.readSync(held[o.k % held.length], buf, 0, 100, 0);
+        return `=${buf.subarray(0, n).toString()}`;
+      }
+      case 'fdwrite':
+        if (held.length === 0) return 'BADF';
+        return `${nfs.writeSync(held[o.k % held.length], Buffer.from('Z'), 0, 1, 1)}`;
+      case 'fdstat': {
+        if (held.length === 0) return 'BADF';
+        const st = nfs.fstatSync(held[o.k % held.length]);
+        const t = typeOf(st);
+        return `${t}/${t === FileType.DIRECTORY ? '-' : st.size}/${st.nlink}`;
+      }
       case 'write': nfs.writeFileSync(P(o.a), o.data); return 'ok';
       case 'append': {
         const fd = nfs.openSync(P(o.a), nfs.constants.O_WRONLY | nfs.constants.O_APPEND);
@@ -86,8 +120,32 @@ function onLinux(root: string, o: Op): string {
 
 function onKernel(fx: Fx, o: Op): string {
   const P = (p: string) => `/r/${p}`;
+  const held = kernelFds.get(fx) ?? [];
+  kernelFds.set(fx, held);
   try {
     switch (o.op) {
+      case 'hold': {
+        let f: OpenFile;
+        try {
+          f = fx.open(P(o.a), 0, true);
+        } catch (e) {
+          if (e !== E.ISDIR) throw e;
+          f = fx.open(P(o.a));
+        }
+        held.push(f);
+        return `fd ${f.stat().filetype}`;
+      }
+      case 'fdread':
+        if (held.length === 0) return 'BADF';
+        return `=${new TextDecoder().decode(held[o.k % held.length].pread(100, 0n))}`;
+      case 'fdwrite':
+        if (held.length === 0) return 'BADF';
+        return `${held[o.k % held.length].pwrite(new TextEncoder().encode('Z'), 1n)}`;
+      case 'fdstat': {
+        if (held.length === 0) return 'BADF';
+        const st = held[o.k % held.length].stat();
+        return `${st.filetype}/${st.filetype === FileType.DIRECTORY ? '-' : st.size}/${st.nlink}`;
+      }
       case 'write': fx.write(P(o.a), o.data); return 'ok';
       case 'append': {
         const f = fx.open(P(o.a), 0, true, FdFlags.APPEND);
@@ -164,6 +222,8 @@ describe('tmpfs and hostfs through PathOps agree with Linux', () => {
             expect(`hostfs ${o.op} ${o.a} ${o.b} ${o.t}: ${viaHost}`).toBe(`hostfs ${o.op} ${o.a} ${o.b} ${o.t}: ${want}`);
           }
         } finally {
+          for (const fd of linuxFds.get(root) ?? []) nfs.closeSync(fd);
+          linuxFds.delete(root);
           nfs.rmSync(root, { recursive: true, force: true });
           nfs.rmSync(hroot, { recursive: true, force: true });
         }
