@@ -81,6 +81,12 @@ export interface RunWasmOptions {
   workdir?: string;
   /** Host name shown in /proc/sys/kernel/hostname (default "wasmvisor"). */
   hostname?: string;
+  /** Make the root read-only (EROFS); /tmp, --tmpfs mounts and rw binds stay writable. */
+  readOnly?: boolean;
+  /** Container paths to mount fresh tmpfs instances on. */
+  tmpfs?: readonly string[];
+  /** User and group the program runs as (default 0:0); permission checks use them. */
+  user?: { uid: number; gid: number };
   stdin?: StdinSpec;
   stdout?: StdioSpec;
   stderr?: StdioSpec;
@@ -182,7 +188,20 @@ function openDir(ns: MountNamespace, path: string): OpenFile {
   });
 }
 
-/** Build the container's mount namespace: root (tmpfs, or overlay over --rootfs), /dev, /proc, /tmp, binds. */
+/** `mkdir -p` as root; EEXIST is fine, anything else (a file in the way) is a bad option. */
+function mkdirs(ns: MountNamespace, path: string, mode = 0o755): void {
+  let cur = '';
+  for (const part of path.split('/').filter((p) => p !== '')) {
+    cur += `/${part}`;
+    try {
+      ns.pathOps.mkdir(ROOT, ns.rootHandle(), cur, cur === path || `${cur}/` === path ? mode : 0o755);
+    } catch (e) {
+      if (e !== E.EXIST) throw new RunWasmError('BAD_OPTION', `cannot create ${cur} in the container for ${path}: ${(e as Error).message}`);
+    }
+  }
+}
+
+/** Build the container's mount namespace: root (tmpfs, or overlay over --rootfs and layers), /dev, /proc, /tmp, --tmpfs, binds. */
 function buildMounts(host: Host, kernel: Kernel, opts: RunWasmOptions): MountNamespace {
   let rootFs: FileSystem;
   const lowers = [...(opts.lowers ?? [])];
@@ -203,13 +222,22 @@ function buildMounts(host: Host, kernel: Kernel, opts: RunWasmOptions): MountNam
   } else {
     rootFs = new TmpFs(host, { source: 'rootfs' });
   }
-  const ns = new MountNamespace(rootFs);
-  ns.mount('/dev', createDevFs(host), { mkdirs: true });
-  ns.mount('/proc', new ProcFs(kernel.procSource({ mounts: () => ns.mounts(), hostname: opts.hostname }), host), { mkdirs: true });
-  try {
-    ns.pathOps.mkdir(ROOT, ns.rootHandle(), '/tmp', 0o1777);
-  } catch (e) {
-    if (e !== E.EXIST) throw e;
+  // Mountpoints (and the workdir) are made first, through a writable view of
+  // the root; the container then gets its own namespace, read-only if asked.
+  const prep = new MountNamespace(rootFs);
+  const workdir = normalizeWorkdir(opts.workdir);
+  mkdirs(prep, '/dev');
+  mkdirs(prep, '/proc');
+  mkdirs(prep, '/tmp', 0o1777);
+  for (const p of [...(opts.mounts ?? []).map((b) => b.container), ...(opts.tmpfs ?? []), workdir]) mkdirs(prep, p);
+  const ns = new MountNamespace(rootFs, { readonly: opts.readOnly === true });
+  ns.mount('/dev', createDevFs(host));
+  ns.mount('/proc', new ProcFs(kernel.procSource({ mounts: () => ns.mounts(), hostname: opts.hostname }), host));
+  // As podman's --read-only (with its default --read-only-tmpfs): /tmp stays writable.
+  if (opts.readOnly === true) ns.mount('/tmp', new TmpFs(host, { mode: 0o1777 }));
+  for (const p of opts.tmpfs ?? []) {
+    if (!p.startsWith('/')) throw new RunWasmError('BAD_OPTION', `--tmpfs ${p}: the path must be absolute`);
+    ns.mount(p, new TmpFs(host, { mode: 0o1777 }));
   }
   const binds = [...(opts.mounts ?? [])].sort((a, b) => a.container.split('/').length - b.container.split('/').length);
   for (const b of binds) {
@@ -222,7 +250,7 @@ function buildMounts(host: Host, kernel: Kernel, opts: RunWasmOptions): MountNam
       throw new RunWasmError('BAD_OPTION', `-v ${b.host}:${b.container}: ${b.host} ${why}`);
     }
     try {
-      ns.mount(b.container, fs, { mkdirs: true, readonly: b.readonly === true });
+      ns.mount(b.container, fs, { readonly: b.readonly === true });
     } catch (e) {
       throw new RunWasmError('BAD_OPTION', `-v ${b.host}:${b.container}: cannot mount on ${b.container} (${(e as Error).message})`);
     }
@@ -275,21 +303,12 @@ export async function runWasm(opts: RunWasmOptions): Promise<RunWasmResult> {
   const kernel = new Kernel(host);
   const workdir = normalizeWorkdir(opts.workdir);
   const ns = buildMounts(host, kernel, opts);
-  if (workdir !== '/') {
-    let cur = '';
-    for (const part of workdir.split('/').filter(Boolean)) {
-      cur += `/${part}`;
-      try {
-        ns.pathOps.mkdir(ROOT, ns.rootHandle(), cur, 0o755);
-      } catch (e) {
-        if (e !== E.EXIST) throw e;
-      }
-    }
-  }
   const env = envList(opts.env);
   if (workdir !== '/' && !env.some((e) => e.startsWith('PWD='))) env.push(`PWD=${workdir}`);
   const argv0 = opts.argv0 ?? (opts.file ? basename(opts.file) : 'main.wasm');
-  const task = kernel.createTask({ pathOps: ns.pathOps }, { args: [argv0, ...(opts.args ?? [])], env, cwd: workdir });
+  const task = kernel.createTask({ pathOps: ns.pathOps }, {
+    args: [argv0, ...(opts.args ?? [])], env, cwd: workdir, uid: opts.user?.uid ?? 0, gid: opts.user?.gid ?? 0,
+  });
   const out = sinkFor(opts.stdout, 1);
   const err = sinkFor(opts.stderr, 2);
   const stdin = stdinFile(opts.stdin);

@@ -2,6 +2,8 @@ import { linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { parseUser } from '../../src/cli/commands/run.js';
 import { runWasm } from '../../src/runtime/run_wasm.js';
 
 const FSUTIL = join(import.meta.dirname, 'fixtures/fsutil.wasm');
@@ -109,5 +111,35 @@ describe('image layers as lowers', () => {
     const top = { id: 't', bytes: 3, root: dir([['etc', dir([['a', file('top')], ['b', { kind: 'whiteout' }]])]]) };
     const out = await fsutil(['/etc', '@/etc/a'], { lowers: [top, bottom] });
     expect(out).toBe('/etc: . .. a\ntop');
+  });
+});
+
+describe('--read-only, --tmpfs and -u', () => {
+  it('a read-only root refuses writes even to root; /tmp and --tmpfs mounts stay writable', async () => {
+    const out = await fsutil(['>/x=1', '>/tmp/y=2', '>/scratch/z=3', '@/tmp/y', '@/scratch/z', '@/proc/mounts'], { readOnly: true, tmpfs: ['/scratch'] });
+    expect(out).toMatch(/^write \/x: fail\n23/);
+    expect(out).toContain('rootfs / tmpfs ro 0 0\n');
+    expect(out).toContain('tmpfs /scratch tmpfs rw 0 0\n');
+  });
+
+  it('a non-root user cannot write to the root-owned / but can write to /tmp', async () => {
+    const out = await fsutil(['>/x=1', '>/tmp/y=2', '@/tmp/y', '@/proc/self/status'], { user: { uid: 1000, gid: 100 } });
+    expect(out).toMatch(/^write \/x: fail\n2/);
+    expect(out).toMatch(/^Uid:\t1000\t/m);
+    expect(out).toMatch(/^Gid:\t100\t/m);
+  });
+
+  it('the CLI passes --read-only, --tmpfs, -u and --hostname', () => {
+    const r = spawnSync(process.execPath, [join(import.meta.dirname, '../../bin/wasmvisor.js'), 'run', '--read-only', '--tmpfs', '/scratch:size=1m', '-u', '7:8',
+      '--hostname', 'box', FSUTIL, '>/scratch/a=ok', '@/scratch/a', '@/proc/sys/kernel/hostname', '@/proc/self/status'], { encoding: 'utf8', input: '' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^okbox\n/);
+    expect(r.stdout).toMatch(/^Uid:\t7\t/m);
+  });
+
+  it('-u takes numeric ids only', () => {
+    expect(parseUser('5')).toEqual({ uid: 5, gid: 5 });
+    expect(parseUser('5:6')).toEqual({ uid: 5, gid: 6 });
+    expect(() => parseUser('alice')).toThrow(/numeric UID/);
   });
 });

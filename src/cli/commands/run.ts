@@ -53,6 +53,16 @@ export function parseVolume(spec: string): BindMount {
   return { host: resolve(parts[0]!), container: parts[1]!, readonly: ro };
 }
 
+/** `-u UID[:GID]` (numeric: there is no /etc/passwd to look names up in). */
+export function parseUser(spec: string): { uid: number; gid: number } {
+  const m = /^(\d+)(?::(\d+))?$/.exec(spec);
+  if (!m) throw new CliExit(ExitCode.RUNTIME, `invalid user ${spec}: give a numeric UID[:GID]`);
+  const uid = Number(m[1]);
+  const gid = m[2] === undefined ? uid : Number(m[2]);
+  if (uid > 0xffff_ffff || gid > 0xffff_ffff) throw new CliExit(ExitCode.RUNTIME, `invalid user ${spec}: ids are 32-bit`);
+  return { uid, gid };
+}
+
 interface RunFlags {
   env: string[];
   envFile: string[];
@@ -60,6 +70,10 @@ interface RunFlags {
   rootfs?: string;
   workdir?: string;
   strace?: boolean;
+  hostname?: string;
+  user?: string;
+  readOnly?: boolean;
+  tmpfs: string[];
   entrypoint?: string;
   pull?: string;
   platform?: string;
@@ -103,6 +117,9 @@ export function register(program: Command): void {
     .option('-v, --volume <HOST:CTR[:ro]>', 'bind-mount a host directory', collect, [])
     .option('--rootfs <dir>', 'use a host directory as the read-only root (writes go to a private in-memory layer)')
     .option('-w, --workdir <dir>', 'working directory inside the container (sets PWD; see below)')
+    .option('-u, --user <uid[:gid]>', 'run as this numeric user and group (permission checks use them)')
+    .option('--read-only', 'mount the root read-only (/tmp, --tmpfs and rw volumes stay writable)')
+    .option('--tmpfs <path>', 'mount a fresh in-memory filesystem at path', collect, [])
     .option('--hostname <name>', 'host name inside the container (/proc/sys/kernel/hostname)')
     .option('--strace', 'print every system call with its arguments, result and duration on stderr')
     .option('-i, --interactive', 'accepted for podman compatibility: stdin is always passed through')
@@ -141,6 +158,10 @@ does not exist (or the program named by an image is not in it).`);
           mounts: flags.volume.map(parseVolume),
           rootfs: flags.rootfs === undefined ? undefined : resolve(flags.rootfs),
           workdir: image ? image.process.workdir : flags.workdir,
+          hostname: flags.hostname,
+          user: flags.user === undefined ? undefined : parseUser(flags.user),
+          readOnly: flags.readOnly === true,
+          tmpfs: flags.tmpfs.map((t) => t.split(':')[0]!),
           strace: flags.strace === true,
           stdin: 'inherit',
         });
