@@ -9,6 +9,9 @@ import { Decoder, Encoder } from './codec.js';
 import { Ch, Flag, HEADER_BYTES, Hub, State, type Reply } from './channel.js';
 import { SpinBudget, spinWhileEqual, waitAsync } from './spin_park.js';
 
+/** How long the serve loop sleeps before checking its channels anyway (ms). */
+const SLEEP_CHECK_MS = 250;
+
 /** What the Sentry does with one request; return `PENDING` to answer later with `respond`. */
 export type RequestHandler = (id: number, op: number, arg: unknown) => Reply | typeof PENDING;
 
@@ -299,17 +302,19 @@ export class ChannelServer {
     }
     if (this.sleeping || this.stopped) return;
     Atomics.store(this.hub, Hub.SLEEPING, 1);
-    const r = waitAsync(this.hub, Hub.TAIL, this.head);
+    // the timeout is a safety net only: a wake-up that never comes costs at most this much
+    const r = waitAsync(this.hub, Hub.TAIL, this.head, SLEEP_CHECK_MS);
     if (!r.async) {
       Atomics.store(this.hub, Hub.SLEEPING, 0);
       this.kick();
       return;
     }
     this.sleeping = true;
-    (r.value as Promise<string>).then(() => {
+    (r.value as Promise<string>).then((how) => {
       this.sleeping = false;
       Atomics.store(this.hub, Hub.SLEEPING, 0);
-      this.spin.current = Math.max(this.spin.current, 64);
+      if (how === 'timed-out') this.needScan = true;
+      else this.spin.current = Math.max(this.spin.current, 64);
       this.kick();
     });
   }
