@@ -32,6 +32,7 @@ import { digestHex, isDigest, type Digest } from './digest.js';
 import type { Descriptor } from './manifest.js';
 import { WASM_LAYER_TYPES, TAR_LAYER_TYPES } from './media_types.js';
 import { decodeTree, encodeTreeParts, sharedBytes, type EncodedTree } from './snapshot_codec.js';
+import { lookupInLowers } from './tar_tree.js';
 import { SlabAllocator, unpackLayer, type UnpackLimits } from './unpack.js';
 import { wasmLayerTree } from './unpack_wasm.js';
 
@@ -128,7 +129,26 @@ export class SnapshotStore {
 
   /** The tree of `chainId` from memory or disk, or undefined. */
   async get(chainId: Digest): Promise<LayerTree | undefined> {
-    return this.cache.get(chainId) ?? (await this.readDisk(chainId));
+    return this.cache.get(chainId) ?? (await this.getWithParents(chainId));
+  }
+
+  /** Read `chainId` from disk (or memory), with the whole stack under it first: hard links may point into any of it. */
+  private async getWithParents(chainId: Digest): Promise<LayerTree | undefined> {
+    const chain: Digest[] = [];
+    for (let c: Digest | undefined = chainId; c !== undefined;) {
+      if (chain.length > 512) throw new SnapshotError('CORRUPT', `snapshot ${chainId} has more than 512 parents; the store is damaged`);
+      chain.unshift(c);
+      const meta: SnapshotInfo | undefined = await this.info(c).catch(() => undefined);
+      if (!meta) return undefined;
+      c = meta.parent;
+    }
+    const stack: LayerTree[] = [];
+    for (const c of chain) {
+      const t = this.cache.get(c) ?? (await this.readDisk(c, stack));
+      if (!t) return undefined;
+      stack.push(t);
+    }
+    return stack[stack.length - 1];
   }
 
   /** True if the snapshot exists in memory or on disk. */
@@ -217,7 +237,7 @@ export class SnapshotStore {
     if (cached) return cached;
     let disk: LayerTree | undefined;
     try {
-      disk = await this.readDisk(chainId);
+      disk = await this.readDisk(chainId, lowers);
     } catch (err) {
       if (!(err instanceof SnapshotError)) throw err;
       // a damaged snapshot is rebuilt from the layer; its owners stay
@@ -230,19 +250,19 @@ export class SnapshotStore {
       return disk;
     }
     const t0 = Date.now();
-    const { tree } = await this.unpack(chainId, layer, lowers);
-    if (this.opts.persist !== false) await this.writeDisk(chainId, layer, parent, tree);
+    const { tree, borrowed } = await this.unpack(chainId, layer, lowers);
+    if (this.opts.persist !== false) await this.writeDisk(chainId, layer, parent, tree, borrowed);
     this.cache.set(chainId, tree);
     opts.onUnpacked?.(chainId, Date.now() - t0);
     return tree;
   }
 
-  private async unpack(chainId: Digest, layer: LayerSource, lowers: LayerTree[]): Promise<{ tree: LayerTree; borrowed: ReadonlySet<LayerNode> }> {
+  private async unpack(chainId: Digest, layer: LayerSource, lowers: LayerTree[]): Promise<{ tree: LayerTree; borrowed: ReadonlyMap<LayerNode, string> }> {
     const mt = layer.descriptor.mediaType;
     if (WASM_LAYER_TYPES.has(mt)) {
       const bytes = await this.content.readAll(layer.descriptor.digest, this.opts.limits?.maxBytes ?? 1024 * 1024 * 1024);
       const alloc = this.opts.sharedMemory !== false ? sharedBytes : undefined;
-      return { tree: wasmLayerTree(bytes, layer.descriptor, chainId, alloc), borrowed: new Set() };
+      return { tree: wasmLayerTree(bytes, layer.descriptor, chainId, alloc), borrowed: new Map() };
     }
     if (!TAR_LAYER_TYPES.has(mt) && !mt.endsWith('.diff.tar')) {
       throw new SnapshotError('UNSUPPORTED_LAYER', `layer ${layer.descriptor.digest} has media type ${mt}, which is not a tar or Wasm layer; wasmvisor cannot unpack it`);
@@ -262,7 +282,7 @@ export class SnapshotStore {
     return { tree: r.tree, borrowed: r.borrowed };
   }
 
-  private async readDisk(chainId: Digest): Promise<LayerTree | undefined> {
+  private async readDisk(chainId: Digest, lowers: readonly LayerTree[]): Promise<LayerTree | undefined> {
     const dir = this.pathOf(chainId);
     let index: EncodedTree;
     try {
@@ -272,7 +292,7 @@ export class SnapshotStore {
       throw new SnapshotError('CORRUPT', `snapshot ${chainId} in ${dir} has an unreadable index; remove that directory (it is rebuilt from the layer on next use)`);
     }
     try {
-      return decodeTree(index, await this.readData(path.join(dir, 'data')));
+      return decodeTree(index, await this.readData(path.join(dir, 'data')), (p) => lookupInLowers(lowers, p.split('/')));
     } catch (err) {
       throw new SnapshotError('CORRUPT', `snapshot ${chainId} in ${dir} is damaged (${(err as Error).message}); remove that directory`);
     }
@@ -296,12 +316,14 @@ export class SnapshotStore {
     }
   }
 
-  private async writeDisk(chainId: Digest, layer: LayerSource, parent: Digest | undefined, tree: LayerTree): Promise<void> {
+  private async writeDisk(
+    chainId: Digest, layer: LayerSource, parent: Digest | undefined, tree: LayerTree, borrowed: ReadonlyMap<LayerNode, string>,
+  ): Promise<void> {
     const top = path.join(this.root, 'snapshots');
     const tmp = path.join(top, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
     await fsp.mkdir(tmp, { recursive: true });
     try {
-      const { index, parts } = encodeTreeParts(tree);
+      const { index, parts } = encodeTreeParts(tree, borrowed);
       const meta: Omit<SnapshotInfo, 'owners'> = {
         chainId, diffId: layer.diffId, layerDigest: layer.descriptor.digest,
         mediaType: layer.descriptor.mediaType, bytes: tree.bytes, createdAt: new Date().toISOString(),

@@ -9,10 +9,9 @@
  * index under two names. File nodes carry `off`/`size` into the data blob.
  * mtimes are decimal strings of nanoseconds (they exceed 2^53).
  *
- * Known limit: a hard link into a *lower* layer (rare: overlayfs-built
- * layers carry both names) shares the lower node only in the tree built by
- * the unpack; the on-disk form stores a copy, so after a reload the two
- * names are equal files, not one node.
+ * A hard link into a *lower* layer is stored as `{k: 'x', p: PATH}` and
+ * resolved against the lower layers when the tree is read back, so it stays
+ * one node with the lower file.
  */
 import type { LayerDir, LayerNode, LayerTree } from '../../kernel/fs/layer_tree.js';
 
@@ -21,7 +20,8 @@ export type EncodedNode =
   | { k: 'd'; m: number; u: number; g: number; t: string; o?: 1; e: [string, number][] }
   | { k: 'f'; m: number; u: number; g: number; t: string; off: number; size: number }
   | { k: 'l'; m: number; u: number; g: number; t: string; target: string }
-  | { k: 'w' };
+  | { k: 'w' }
+  | { k: 'x'; p: string };
 
 /** A serialized tree. */
 export interface EncodedTree {
@@ -31,9 +31,9 @@ export interface EncodedTree {
   nodes: EncodedNode[];
 }
 
-/** Serialize `tree`: the index and the data blob. */
-export function encodeTree(tree: LayerTree): { index: EncodedTree; data: Uint8Array } {
-  const { index, parts, size } = encodeTreeParts(tree);
+/** Serialize `tree`: the index and the data blob (`external`: nodes of lower layers, by path). */
+export function encodeTree(tree: LayerTree, external?: ReadonlyMap<LayerNode, string>): { index: EncodedTree; data: Uint8Array } {
+  const { index, parts, size } = encodeTreeParts(tree, external);
   const data = new Uint8Array(size);
   let p = 0;
   for (const f of parts) { data.set(f, p); p += f.length; }
@@ -41,7 +41,7 @@ export function encodeTree(tree: LayerTree): { index: EncodedTree; data: Uint8Ar
 }
 
 /** Serialize `tree` without copying file bytes: the index and the data blob as its parts in order. */
-export function encodeTreeParts(tree: LayerTree): { index: EncodedTree; parts: Uint8Array[]; size: number } {
+export function encodeTreeParts(tree: LayerTree, external?: ReadonlyMap<LayerNode, string>): { index: EncodedTree; parts: Uint8Array[]; size: number } {
   const nodes: EncodedNode[] = [];
   const ids = new Map<LayerNode, number>();
   const files: Uint8Array[] = [];
@@ -52,6 +52,11 @@ export function encodeTreeParts(tree: LayerTree): { index: EncodedTree; parts: U
     const id = nodes.length;
     ids.set(n, id);
     nodes.push({ k: 'w' }); // placeholder, replaced below
+    const ext = external?.get(n);
+    if (ext !== undefined) {
+      nodes[id] = { k: 'x', p: ext };
+      return id;
+    }
     switch (n.kind) {
       case 'dir': {
         const e: [string, number][] = [];
@@ -78,8 +83,11 @@ export function encodeTreeParts(tree: LayerTree): { index: EncodedTree; parts: U
   return { index: { version: 1, id: tree.id, bytes: tree.bytes, nodes }, parts: files, size: off };
 }
 
-/** Rebuild a frozen tree from its index and data blob; throws on an inconsistent index. */
-export function decodeTree(index: EncodedTree, data: Uint8Array): LayerTree {
+/**
+ * Rebuild a frozen tree from its index and data blob; `resolve` finds the
+ * lower-layer nodes of `x` entries. Throws on an inconsistent index.
+ */
+export function decodeTree(index: EncodedTree, data: Uint8Array, resolve?: (path: string) => LayerNode | undefined): LayerTree {
   if (index.version !== 1 || !Array.isArray(index.nodes) || index.nodes[0]?.k !== 'd') {
     throw new Error('snapshot index has an unknown format');
   }
@@ -112,6 +120,12 @@ export function decodeTree(index: EncodedTree, data: Uint8Array): LayerTree {
       case 'w':
         n = { kind: 'whiteout' };
         break;
+      case 'x': {
+        const r = resolve?.(e.p);
+        if (!r || (r.kind !== 'file' && r.kind !== 'symlink')) throw new Error(`snapshot index node ${i} links to ${e.p} of a lower layer, which is not there`);
+        built[i] = r;
+        return r;
+      }
       default:
         throw new Error(`snapshot index node ${i} has an unknown kind`);
     }

@@ -98,12 +98,12 @@ export class LayerTreeBuilder {
   /** Directories that had an entry of their own (others were made implicitly). */
   private readonly explicit = new Set<LayerDir>();
   private count = 0;
-  private readonly borrowedNodes = new Set<LayerNode>();
+  private readonly borrowedNodes = new Map<LayerNode, string>();
 
   constructor(private readonly opts: TreeBuilderOptions = {}) {}
 
-  /** Nodes of lower layers that hard links of this layer share. */
-  get borrowed(): ReadonlySet<LayerNode> {
+  /** Nodes of lower layers that hard links of this layer share, with their path there. */
+  get borrowed(): ReadonlyMap<LayerNode, string> {
     return this.borrowedNodes;
   }
 
@@ -278,13 +278,7 @@ export class LayerTreeBuilder {
 
   /** The node the lower layers show at `comps` (this layer does not hide it), or undefined. */
   private lowerNode(comps: string[]): LayerNode | undefined {
-    const lowers = this.opts.lowers ?? [];
-    for (let i = lowers.length - 1; i >= 0; i--) {
-      const r = lookup(lowers[i].root, comps, '', '', false);
-      if (r === null) return undefined;
-      if (r !== undefined) return r;
-    }
-    return undefined;
+    return lookupInLowers(this.opts.lowers ?? [], comps);
   }
 
   private hardLinkTarget(comps: string[], h: TarHeader): LayerFile | LayerSymlink {
@@ -300,7 +294,7 @@ export class LayerTreeBuilder {
         const r = lookup(this.opts.lowers![i].root, target, where, h.name, false);
         if (r === null) break; // hidden by a whiteout, an opaque dir or a non-directory
         node = r;
-        if (r && r.kind !== 'dir' && r.kind !== 'whiteout') this.borrowedNodes.add(r);
+        if (r && r.kind !== 'dir' && r.kind !== 'whiteout') this.borrowedNodes.set(r, target.join('/'));
       }
     }
     if (!node) throw new UnpackError('UNSAFE_LINK', `${where}: the target is not in this layer or below; refusing the layer`, h.name);
@@ -309,6 +303,16 @@ export class LayerTreeBuilder {
     }
     return node;
   }
+}
+
+/** The node `lowers` (bottom first) show at `comps`, without following symlinks; undefined if none. */
+export function lookupInLowers(lowers: readonly LayerTree[], comps: string[]): LayerNode | undefined {
+  for (let i = lowers.length - 1; i >= 0; i--) {
+    const r = lookup(lowers[i].root, comps, '', '', false);
+    if (r === null) return undefined;
+    if (r !== undefined) return r;
+  }
+  return undefined;
 }
 
 /**

@@ -71,8 +71,8 @@ export interface UnpackResult {
   compressedBytes: number;
   uncompressedBytes: number;
   entries: number;
-  /** Nodes of lower layers this layer's hard links share (kept as they are when the tree is copied). */
-  borrowed: ReadonlySet<LayerNode>;
+  /** Nodes of lower layers this layer's hard links share, with their path there. */
+  borrowed: ReadonlyMap<LayerNode, string>;
   warnings: string[];
 }
 

@@ -96,6 +96,11 @@ describe('SnapshotStore', () => {
     expect(reload).toEqual([]);
     expect(file(img1b[1], 'one')).toBe('1');
     expect(file(img1b[1], 'link')).toBe('S');
+    // the hard link into the lower layer is still one node with the lower file after a reload
+    expect(img1b[1].root.entries.get('link')).toBe(img1b[0].root.entries.get('shared'));
+    const third = new SnapshotStore(root, store.content);
+    const top = await third.get(chainIds([base.diffId, top1.diffId])[1]);
+    expect(file(top!, 'link')).toBe('S');
     const [c0, c1] = chainIds([base.diffId, top1.diffId]);
     expect(img1b[1].id).toBe(c1);
     const info = await again.info(c0);
