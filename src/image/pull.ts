@@ -39,6 +39,8 @@ export interface PullOptions {
   concurrency?: number;
   /** Attempts per blob before giving up (default 5). */
   blobAttempts?: number;
+  /** Bring in every manifest of an index, not just the chosen platform's (any media types: a copy, e.g. to push it on). */
+  allPlatforms?: boolean;
 }
 
 /** What a pull did (the `--format json` output). */
@@ -96,9 +98,15 @@ async function resolveManifests(store: Store, ref: Reference, opts: PullOptions)
   const manifests: { desc: Descriptor; bytes: Uint8Array }[] = [];
   if (parsedTop.kind === 'manifest') {
     manifests.push({ desc: topDesc, bytes: top.bytes });
-    return { top, eps, topDesc, manifestDesc: topDesc, manifest: parsedTop.manifest, fromIndex: false, manifests };
+    return { top, eps, topDesc, manifestDesc: topDesc, manifest: parsedTop.manifest, fromIndex: false, manifests, others: [] as Descriptor[] };
   }
-  const manifestDesc = choosePlatform(parsedTop.index.manifests, opts.platforms ?? DEFAULT_PLATFORMS, ref.toString());
+  let manifestDesc: Descriptor;
+  try {
+    manifestDesc = choosePlatform(parsedTop.index.manifests, opts.platforms ?? DEFAULT_PLATFORMS, ref.toString());
+  } catch (err) {
+    if (!(opts.allPlatforms && err instanceof PlatformError && parsedTop.index.manifests.length > 0)) throw err;
+    manifestDesc = parsedTop.index.manifests[0];
+  }
   let child: FetchedManifest | undefined;
   let bytes: Uint8Array;
   if (await store.content.has(manifestDesc.digest)) {
@@ -110,7 +118,8 @@ async function resolveManifests(store: Store, ref: Reference, opts: PullOptions)
   const parsed = parseManifest(bytes, child?.mediaType ?? manifestDesc.mediaType, `${ref.name}@${manifestDesc.digest}`);
   if (parsed.kind !== 'manifest') throw new ManifestError('MANIFEST_INVALID', `${ref}: an index inside an index is not supported`);
   manifests.push({ desc: manifestDesc, bytes }, { desc: topDesc, bytes: top.bytes });
-  return { top, eps, topDesc, manifestDesc, manifest: parsed.manifest, fromIndex: true, manifests };
+  const others = parsedTop.index.manifests.filter((m) => m.digest !== manifestDesc.digest);
+  return { top, eps, topDesc, manifestDesc, manifest: parsed.manifest, fromIndex: true, manifests, others };
 }
 
 /** Commit small in-memory blobs (config, manifests) that are not present yet. */
@@ -126,14 +135,37 @@ async function commitSmall(store: Store, lease: Lease, blobs: { desc: Descriptor
   }
 }
 
+/** For `allPlatforms`: the other manifests of the index, their configs (fetched) and their layers (to fetch). */
+async function otherPlatforms(store: Store, ref: Reference, opts: PullOptions, ctx: BlobContext, others: Descriptor[], fetched: PullResult['fetched']) {
+  const out = { manifests: [] as { desc: Descriptor; bytes: Uint8Array }[], configs: [] as { desc: Descriptor; bytes: Uint8Array }[], layers: [] as Descriptor[] };
+  for (const desc of others) {
+    const bytes = (await store.content.has(desc.digest))
+      ? await store.content.readAll(desc.digest, desc.size + 1)
+      : (await opts.client.getManifest(ref, desc.digest, ctx.eps)).bytes;
+    const parsed = parseManifest(bytes, desc.mediaType, `${ref.name}@${desc.digest}`);
+    if (parsed.kind !== 'manifest') throw new ManifestError('MANIFEST_INVALID', `${ref}: an index inside an index is not supported`);
+    out.manifests.push({ desc, bytes });
+    out.layers.push(...parsed.manifest.layers);
+    const cfg = parsed.manifest.config;
+    if (out.configs.some((c) => c.desc.digest === cfg.digest) || (await store.content.has(cfg.digest))) continue;
+    const small = await fetchSmallBlob(ctx, cfg, MAX_CONFIG_SIZE);
+    small.release();
+    out.configs.push({ desc: cfg, bytes: small.bytes });
+    fetched.blobs++;
+    fetched.bytes += small.bytes.byteLength;
+  }
+  return out;
+}
+
 /** Pull `ref` into `store`; see the module comment. */
 export async function pullImage(store: Store, refInput: string | Reference, opts: PullOptions): Promise<PullResult> {
   const ref = typeof refInput === 'string' ? parseReference(refInput) : refInput;
   const progress = opts.progress ?? silentProgress;
   const fetched = { blobs: 0, bytes: 0 };
-  const { top, eps, topDesc, manifestDesc, manifest, fromIndex, manifests } = await resolveManifests(store, ref, opts);
-  checkTypes(manifest, ref.toString());
+  const { top, eps, topDesc, manifestDesc, manifest, fromIndex, manifests, others } = await resolveManifests(store, ref, opts);
+  if (!opts.allPlatforms) checkTypes(manifest, ref.toString());
   const ctx: BlobContext = { store, client: opts.client, eps, progress, attempts: opts.blobAttempts };
+  const extra = opts.allPlatforms ? await otherPlatforms(store, ref, opts, ctx, others, fetched) : { manifests: [], configs: [], layers: [] };
 
   let configBytes: Uint8Array;
   let releaseConfig = (): void => {};
@@ -165,7 +197,7 @@ export async function pullImage(store: Store, refInput: string | Reference, opts
   let lease: Lease | undefined;
   let ok = false;
   try {
-    const unique = [...new Map(manifest.layers.map((l) => [l.digest, l])).values()];
+    const unique = [...new Map([...manifest.layers, ...extra.layers].map((l) => [l.digest, l])).values()];
     await pool(unique, opts.concurrency ?? 3, async (desc) => {
       const n = await held.acquire(ctx, desc);
       if (n >= 0) {
@@ -176,7 +208,7 @@ export async function pullImage(store: Store, refInput: string | Reference, opts
     // everything is in and verified: commit layers, config, manifests, then the name
     lease = await Lease.create(store.root);
     await held.commitAll(lease);
-    await commitSmall(store, lease, [{ desc: manifest.config, bytes: configBytes }, ...manifests], committed);
+    await commitSmall(store, lease, [{ desc: manifest.config, bytes: configBytes }, ...extra.configs, ...extra.manifests, ...manifests], committed);
     const name = ref.toString();
     await store.images.put(name, topDesc, { 'wasmvisor.manifest': manifestDesc.digest, 'wasmvisor.platform': formatPlatform(platform) });
     progress.log(`${name}: ${top.digest}`);

@@ -124,6 +124,17 @@ describe('pull from a real docker-registry', () => {
     expect((await resolveImage(store, `${reg.host}/test/multi:1`)).manifestDesc.digest).toBe(digests.amd64);
   });
 
+  it('--all-platforms brings in every manifest of an index, even when none is for wasm', async () => {
+    const store = await newStore();
+    const r = await pullImage(store, `${reg.host}/test/multi:1`, { client: client(), allPlatforms: true });
+    expect(r.manifest).toBe(digests.wasip1);
+    for (const d of [digests.wasip1, digests.wasi, digests.amd64]) expect(await store.content.has(d)).toBe(true);
+    expect(r.fetched.blobs).toBe(6); // three configs, three layers
+    const linux = await pullImage(store, `${reg.host}/test/multi:linux`, { client: client(), allPlatforms: true });
+    expect(linux.platform).toBe('linux/amd64');
+    expect(await store.content.listStatuses()).toEqual([]);
+  });
+
   it('names the available platforms when none fits, and stores nothing', async () => {
     const store = await newStore();
     await expect(pullImage(store, `${reg.host}/test/multi:linux`, { client: client() })).rejects.toThrow(

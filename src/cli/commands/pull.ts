@@ -12,9 +12,10 @@ export function register(program: Command): void {
     .description('pull an image from a registry')
     .argument('<image>', 'image reference, e.g. ghcr.io/org/app:1.0 (a docker:// prefix is accepted)')
     .option('--platform <os/arch[/variant]>', 'platform to choose from a multi-platform image (default wasip1/wasm, then wasi/wasm)')
+    .option('--all-platforms', 'bring in every platform of a multi-platform image (to push or save it whole)')
     .option('-q, --quiet', 'print only the image digest')
     .option('--format <format>', 'json: print the result as JSON');
-  addRegistryFlags(cmd).action(async (image: string, opts: RegistryFlags & { platform?: string; quiet?: boolean; format?: string }, c: Command) => {
+  addRegistryFlags(cmd).action(async (image: string, opts: RegistryFlags & { platform?: string; allPlatforms?: boolean; quiet?: boolean; format?: string }, c: Command) => {
     const store = await storeFromCommand(c);
     const json = opts.format === 'json';
     const progress = progressFor({ json, quiet: opts.quiet });
@@ -22,6 +23,7 @@ export function register(program: Command): void {
       const r = await pullImage(store, image.replace(/^docker:\/\//, ''), {
         client: clientFromFlags(opts),
         platforms: opts.platform ? [parsePlatform(opts.platform)] : undefined,
+        allPlatforms: opts.allPlatforms,
         progress,
       });
       process.stdout.write(json ? JSON.stringify(r, null, 2) + '\n' : `${r.digest}\n`);
