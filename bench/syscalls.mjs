@@ -5,7 +5,7 @@
  *
  *   npm run build && node bench/syscalls.mjs [--runs N] [--quick] [--json]
  *       [--only fd_write,open_close,filestat,read] [--hosts wasmvisor,node:wasi,...]
- *       [--cpu-prof DIR] [--markdown]
+ *       [--cpu-prof DIR] [--markdown] [--json-out FILE]
  *
  * Each measurement is one fresh Node process running one bench/wasm/ program
  * on one host; the program times its own measured loop with CLOCK_MONOTONIC
@@ -16,10 +16,11 @@
  * the medians (below 1: wasmvisor is faster).
  *
  * --quick divides every count by 100 (a smoke run); --json prints one JSON
- * document on stdout instead of the table (progress goes to stderr);
+ * document on stdout instead of the table (progress goes to stderr),
+ * --json-out FILE writes it to FILE as well as printing the table;
  * --cpu-prof DIR runs the wasmvisor children under `node --cpu-prof`.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -109,7 +110,7 @@ async function childMain([host, id, countText, tmpDir]) {
 // ----------------------------------------------------------------- parent
 
 function parseArgs(argv) {
-  const o = { runs: 5, quick: false, json: false, markdown: false, only: null, hosts: HOSTS, cpuProf: null };
+  const o = { runs: 5, quick: false, json: false, jsonOut: null, markdown: false, only: null, hosts: HOSTS, cpuProf: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -119,6 +120,7 @@ function parseArgs(argv) {
     if (a === '--runs') o.runs = Number(value());
     else if (a === '--quick') o.quick = true;
     else if (a === '--json') o.json = true;
+    else if (a === '--json-out') o.jsonOut = resolve(value());
     else if (a === '--markdown') o.markdown = true;
     else if (a === '--only') o.only = value().split(',');
     else if (a === '--hosts') o.hosts = value().split(',');
@@ -220,6 +222,7 @@ async function parentMain(argv) {
 
   const report = buildReport(o, workloads, results);
   report.load_average = { before: loadBefore, after: loadavg()[0], cpus: cpus().length };
+  if (o.jsonOut) writeFileSync(o.jsonOut, `${JSON.stringify(report, null, 2)}\n`);
   if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else process.stdout.write(`${renderReport(report, o)}\n`);
   const failed = report.workloads.some((w) => Object.values(w.hosts).some((h) => h.samples_ns.length === 0));
