@@ -140,6 +140,7 @@ export class TmpFile extends TmpNode {
   }
   closed(): void {
     this.openCount--;
+    if (this.openCount === 0) this.data.trim();
     this.maybeFree();
   }
   private dead = false;

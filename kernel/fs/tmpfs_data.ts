@@ -115,6 +115,23 @@ export class ChunkedData {
     this.size = size;
   }
 
+  /**
+   * Give back the unused tail of the last chunk (allocated whole while the
+   * file was being written): called when the last description closes, so a
+   * closed file costs its size rounded up to 64 bytes.
+   */
+  trim(): void {
+    if (this.size === 0) return;
+    const li = Math.floor((this.size - 1) / CHUNK);
+    const c = this.chunks[li];
+    if (c === undefined) return;
+    const want = Math.min(c.length, ((this.size - li * CHUNK + 63) >> 6) << 6);
+    if (want >= c.length) return;
+    this.chunks[li] = c.slice(0, want);
+    this.account.release(c.length - want);
+    this.allocated -= c.length - want;
+  }
+
   /** Free everything (the file is gone). */
   free(): void {
     this.account.release(this.allocated);
@@ -132,21 +149,18 @@ export class ChunkedData {
   private reserve(pos: number, end: number, newSize: number): void {
     const first = Math.floor(pos / CHUNK);
     const last = Math.floor((end - 1) / CHUNK);
-    const lastOfFile = Math.floor((newSize - 1) / CHUNK);
-    let need = 0;
-    const caps: number[] = [];
-    for (let i = first; i <= last; i++) {
-      const want = i < last ? CHUNK : end - i * CHUNK;
-      const have = this.chunks[i]?.length ?? 0;
-      let cap = have;
-      if (want > have) cap = i < lastOfFile ? CHUNK : Math.min(CHUNK, Math.max(want, have * 2, 64));
-      caps.push(cap);
-      need += cap - have;
+    // Whole chunks for big files (no regrowth copies; `trim` gives the tail
+    // back on close), doubling for small ones; near the limit, exact sizes.
+    let caps = this.capacities(first, last, end, newSize, false);
+    try {
+      this.account.charge(caps.need);
+    } catch {
+      caps = this.capacities(first, last, end, newSize, true);
+      this.account.charge(caps.need);
     }
-    if (need > 0) this.account.charge(need);
-    this.allocated += need;
+    this.allocated += caps.need;
     for (let i = first; i <= last; i++) {
-      const cap = caps[i - first];
+      const cap = caps.caps[i - first];
       const c = this.chunks[i];
       const have = c?.length ?? 0;
       if (cap === have) continue;
@@ -154,6 +168,26 @@ export class ChunkedData {
       if (c !== undefined) nc.set(c);
       this.chunks[i] = nc;
     }
+  }
+
+  /** Chunk capacities for a write of [.., end) into chunks first..last, and the bytes to charge. */
+  private capacities(first: number, last: number, end: number, newSize: number, exact: boolean): { caps: number[]; need: number } {
+    const lastOfFile = Math.floor((newSize - 1) / CHUNK);
+    const caps: number[] = [];
+    let need = 0;
+    for (let i = first; i <= last; i++) {
+      const want = i < last ? CHUNK : end - i * CHUNK;
+      const have = this.chunks[i]?.length ?? 0;
+      let cap = have;
+      if (want > have) {
+        if (i < lastOfFile) cap = CHUNK;
+        else if (exact) cap = want;
+        else cap = newSize > CHUNK ? CHUNK : Math.min(CHUNK, Math.max(want, have * 2, 64));
+      }
+      caps.push(cap);
+      need += cap - have;
+    }
+    return { caps, need };
   }
 
   private freeChunk(i: number): void {
