@@ -189,6 +189,16 @@ export async function removeCredentials(file: string, key: string): Promise<bool
   return true;
 }
 
+/** Remove every credential from `file`, keeping its other settings; resolves to the number removed. */
+export async function removeAllCredentials(file: string): Promise<number> {
+  const doc = readAuths(file);
+  const n = Object.keys(doc?.auths ?? {}).length;
+  if (!doc || n === 0) return 0;
+  doc.auths = {};
+  await writeFileAtomic(file, JSON.stringify(doc, null, 2) + '\n');
+  return n;
+}
+
 /** `Authorization: Basic …` value for `creds`. */
 export function basicAuth(creds: Credentials): string {
   return `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;

@@ -1,7 +1,6 @@
 /** `wasmvisor logout REGISTRY`: remove stored credentials. */
 import type { Command } from 'commander';
-import { promises as fsp } from 'node:fs';
-import { authFileToWrite, removeCredentials } from '../../image/auth.js';
+import { authFileToWrite, removeAllCredentials, removeCredentials } from '../../image/auth.js';
 import { CliExit } from '../exit.js';
 
 /** Register `logout`. */
@@ -15,8 +14,8 @@ export function register(program: Command): void {
     .action(async (registry: string | undefined, opts: { all?: boolean; authfile?: string }) => {
       const file = authFileToWrite(opts.authfile);
       if (opts.all) {
-        await fsp.rm(file, { force: true });
-        process.stdout.write('Removed login credentials for all registries\n');
+        const n = await removeAllCredentials(file);
+        process.stdout.write(`Removed login credentials for all registries (${n})\n`);
         return;
       }
       if (!registry) throw new CliExit(125, 'logout needs a registry, or --all');
