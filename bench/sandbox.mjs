@@ -35,7 +35,8 @@ async function workerMain() {
       while (Atomics.load(a, 0) !== 1 && k < spin) k++;
       if (Atomics.load(a, 0) !== 1) {
         Atomics.store(a, 2, 1);
-        while (Atomics.load(a, 0) !== 1) Atomics.wait(a, 0, Atomics.load(a, 0));
+        // wait on the value just seen: re-reading it for the wait could see the ping and sleep through it
+        for (let v = Atomics.load(a, 0); v !== 1; v = Atomics.load(a, 0)) Atomics.wait(a, 0, v);
         Atomics.store(a, 2, 0);
       }
       if (Atomics.load(a, 1) === -1) return;
