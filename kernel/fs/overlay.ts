@@ -59,8 +59,8 @@ export class OverlayFs implements FileSystem {
       if (lowers[i].root.opaque === true) break;
     }
     const root = this.upper.root;
-    // A fresh upper root takes the lower root's metadata; a reused upper keeps its own.
-    if (ls.length > 0 && opts.upper === undefined) {
+    // An empty upper root takes the lower root's metadata; a used upper keeps its own.
+    if (ls.length > 0 && root.entries.size === 0) {
       root.mode = ls[0].mode;
       root.uid = ls[0].uid;
       root.gid = ls[0].gid;
