@@ -89,6 +89,20 @@ static void bad_args(const char *d) {
   check_err2("write to a directory fd fails", write(dfd, "x", 1), EBADF, EISDIR);
   close(dfd);
   close(fd);
+
+  fd = open(P(d, "rights"), O_RDWR | O_CREAT, 0644);
+  __wasi_fdstat_t st;
+  (void)!__wasi_fd_fdstat_get((__wasi_fd_t)fd, &st);
+  check("a read-write fd has FD_READ and FD_WRITE",
+        (st.fs_rights_base & (__WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_WRITE)) == (__WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_WRITE),
+        "expected both rights");
+  check_wasi("fd_fdstat_set_rights drops FD_WRITE",
+             __wasi_fd_fdstat_set_rights((__wasi_fd_t)fd, st.fs_rights_base & ~__WASI_RIGHTS_FD_WRITE, st.fs_rights_inheriting), 0);
+  check_err2("write without FD_WRITE fails", write(fd, "x", 1), EBADF, ENOTCAPABLE);
+  check_int("read is still allowed", read(fd, buf, 1), 0);
+  check_wasi("rights cannot be added back", __wasi_fd_fdstat_set_rights((__wasi_fd_t)fd, st.fs_rights_base, st.fs_rights_inheriting),
+             __WASI_ERRNO_NOTCAPABLE);
+  close(fd);
 }
 
 static void bad_pointers(const char *d) {
