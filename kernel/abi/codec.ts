@@ -67,7 +67,13 @@ export interface Iov {
 /** Most iovecs one call takes (IOV_MAX of wasi-libc and Linux); more is EINVAL, as writev(2). */
 export const IOV_MAX = 1024;
 
-/** Read and check an iovec array. Returns the iovecs and their total length. */
+/**
+ * Read and check an iovec array. Returns the iovecs and their total length,
+ * capped at the size of guest memory: iovecs may overlap, and 1024 of them
+ * over the same bytes must not make the kernel allocate 1024 times the
+ * guest's memory. The cap makes such a call a short read or write (legal
+ * for every file, as Linux's MAX_RW_COUNT).
+ */
 export function readIovs(mem: GuestMemory, ptr: number, count: number): { iovs: Iov[]; total: number } {
   if (count > IOV_MAX) throw E.INVAL;
   const bytes = count * 8;
@@ -84,22 +90,27 @@ export function readIovs(mem: GuestMemory, ptr: number, count: number): { iovs: 
   }
   // An iovec total above SSIZE_MAX is EINVAL in POSIX; ours is i32 in the result.
   if (total > 0x7fff_ffff) throw E.INVAL;
-  return { iovs, total };
+  return { iovs, total: Math.min(total, mem.size) };
 }
 
-/** Gather the bytes of `iovs` into one buffer (a view when there is a single non-empty iovec). */
+/**
+ * Gather the first `total` bytes of `iovs` into one buffer (a view when a
+ * single non-empty iovec holds them all).
+ */
 export function gather(mem: GuestMemory, iovs: readonly Iov[], total: number): Uint8Array {
   let single: Iov | undefined;
   let nonEmpty = 0;
   for (const v of iovs) if (v.len > 0) { nonEmpty++; single = v; }
-  if (nonEmpty === 0) return new Uint8Array(0);
-  if (nonEmpty === 1) return mem.view(single!.ptr, single!.len);
+  if (nonEmpty === 0 || total === 0) return new Uint8Array(0);
+  if (nonEmpty === 1) return mem.view(single!.ptr, Math.min(single!.len, total));
   const out = new Uint8Array(total);
   let off = 0;
   for (const v of iovs) {
+    if (off >= total) break;
     if (v.len === 0) continue;
-    out.set(mem.view(v.ptr, v.len), off);
-    off += v.len;
+    const n = Math.min(v.len, total - off);
+    out.set(mem.view(v.ptr, n), off);
+    off += n;
   }
   return out;
 }
@@ -116,9 +127,18 @@ export function scatter(mem: GuestMemory, iovs: readonly Iov[], data: Uint8Array
   return off;
 }
 
-/** Read a guest string (path or name) of `len` bytes at `ptr`: EFAULT, EILSEQ, EINVAL on NUL. */
+/** PATH_MAX of Linux: a path (or symlink target) of more bytes is ENAMETOOLONG. */
+export const PATH_MAX = 4096;
+
+/**
+ * Read a guest path or symlink target of `len` bytes at `ptr`: EFAULT,
+ * ENAMETOOLONG past PATH_MAX (before decoding: a guest cannot make the kernel
+ * decode megabytes), EILSEQ, EINVAL on NUL.
+ */
 export function readString(mem: GuestMemory, ptr: number, len: number): string {
-  return decodeGuestString(mem.view(ptr, len));
+  const bytes = mem.view(ptr, len);
+  if (len > PATH_MAX) throw E.NAMETOOLONG;
+  return decodeGuestString(bytes);
 }
 
 const enc = new TextEncoder();

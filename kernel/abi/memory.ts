@@ -40,10 +40,12 @@ export class GuestMemory {
    * Throw EFAULT unless [ptr, ptr+len) lies inside memory. `ptr` and `len`
    * are u32. Fast path: the cached view; after `memory.grow` the old buffer
    * is detached (length 0), so the range check fails and views are re-taken.
+   * The fast path is strict (`<`): an empty range at 0 right after a grow
+   * must still re-take the views, or the caller would use a detached one.
    */
   check(ptr: number, len: number): void {
     if (ptr < 0 || len < 0 || ptr > U32_MAX || len > U32_MAX) throw E.FAULT;
-    if (ptr + len <= this.u8.byteLength) return;
+    if (ptr + len < this.u8.byteLength) return;
     this.sync();
     if (ptr + len > this.u8.byteLength) throw E.FAULT;
   }

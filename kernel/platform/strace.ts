@@ -6,6 +6,31 @@
 import { ERRNO_NAMES } from '../errno.js';
 
 const MAX_BYTES = 32;
+/** Longest string (path, name) shown, in code points; the rest is cut with `...`. */
+const MAX_STRING = 256;
+
+/**
+ * Everything that is not a visible character or a plain space: C0 and C1
+ * controls (ESC, CSI 0x9b), DEL, line and paragraph separators, bidi and
+ * other format characters, lone surrogates, private use and unassigned code
+ * points. A guest's strings must not drive the terminal that shows the trace.
+ */
+const UNSAFE = /[^\p{L}\p{M}\p{N}\p{P}\p{S} ]|["\\]/gu;
+
+/** A guest string quoted for a terminal: unsafe code points escaped, cut at MAX_STRING. */
+export function quoteString(str: string): string {
+  const cps = Array.from(str);
+  const cut = cps.length > MAX_STRING;
+  const shown = (cut ? cps.slice(0, MAX_STRING).join('') : str).replace(UNSAFE, (c) => {
+    if (c === '"' || c === '\\') return `\\${c}`;
+    if (c === '\n') return '\\n';
+    if (c === '\t') return '\\t';
+    if (c === '\r') return '\\r';
+    const cp = c.codePointAt(0)!;
+    return cp < 0x100 ? `\\x${cp.toString(16).padStart(2, '0')}` : `\\u{${cp.toString(16)}}`;
+  });
+  return `"${shown}"${cut ? '...' : ''}`;
+}
 
 function bytes(b: Uint8Array): string {
   let s = '"';
@@ -26,7 +51,7 @@ function bytes(b: Uint8Array): string {
 export function formatValue(v: unknown, depth = 0): string {
   if (v === undefined) return '';
   if (v === null) return 'null';
-  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'string') return quoteString(v);
   if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
   if (v instanceof Uint8Array) return bytes(v);
   if (depth > 2) return '…';
