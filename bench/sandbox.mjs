@@ -203,7 +203,7 @@ async function fdWrite(runs) {
     return Number(m[1]) / 1000;
   };
   const wasiRun = () => new Promise((resolve, reject) => {
-    const w = new Worker(self, { workerData: { role: 'nodewasi', probe: PROBE, n: WRITES } });
+    const w = new Worker(self, { workerData: { role: 'nodewasi', probe: PROBE, n: WRITES }, execArgv: ['--no-warnings'] });
     let out = '';
     w.on('message', (d) => { out += d; });
     w.once('error', reject);
