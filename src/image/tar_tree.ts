@@ -20,6 +20,11 @@
  *   same name in one layer: the entry stays; a directory becomes opaque.
  * - Device nodes and fifos are refused by default, or skipped with a warning.
  * - `.wh..wh.*` markers other than the opaque one (aufs metadata) are skipped.
+ * - Sparse files (GNU or PAX) and unknown entry types are refused rather
+ *   than unpacked with wrong contents; names and resolved paths longer than
+ *   PATH_MAX (4096) are refused, which also bounds the tree's depth.
+ * - Size caps (uncompressed bytes, compression ratio, entry count) live in
+ *   unpack_core.ts.
  */
 import type { LayerDir, LayerFile, LayerMeta, LayerNode, LayerSymlink, LayerTree } from '../../kernel/fs/layer_tree.js';
 import { UnpackError } from './unpack_error.js';
