@@ -3,10 +3,13 @@
  *
  * Credentials are read, first match wins, from `--authfile`, else
  * `$REGISTRY_AUTH_FILE`, `$XDG_RUNTIME_DIR/containers/auth.json`,
- * `$DOCKER_CONFIG/config.json` (or `~/.docker/config.json`). All use the
+ * `~/.config/containers/auth.json`, `$DOCKER_CONFIG/config.json` (or
+ * `~/.docker/config.json`). All use the
  * Docker format `{"auths": {"host[/namespace]": {"auth": base64("user:pass")}}}`;
  * a key may be a URL (`https://index.docker.io/v1/`) and the longest
- * matching `host/namespace` key wins. `login` and `logout` write the first
+ * matching `host/namespace` key wins. Docker credential helpers
+ * (`credHelpers`, `credsStore`: `docker-credential-NAME get`) are asked
+ * first when a file names one. `login` and `logout` write the first
  * of `--authfile`, `$REGISTRY_AUTH_FILE`, `$XDG_RUNTIME_DIR/containers/auth.json`,
  * `~/.config/containers/auth.json`, as podman does.
  *
@@ -15,6 +18,7 @@
  * Docker token protocol (GET realm?service=&scope=, basic auth with the
  * user's credentials when there are any).
  */
+import { execFileSync } from 'node:child_process';
 import { promises as fsp, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -118,7 +122,36 @@ function normaliseKey(key: string): string {
   return k;
 }
 
-type AuthsFile = { auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string }> };
+type AuthsFile = {
+  auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string }>;
+  /** Docker credential helpers: `docker-credential-<name>` per registry, or for all. */
+  credHelpers?: Record<string, string>;
+  credsStore?: string;
+};
+
+/**
+ * Ask the Docker credential helper `docker-credential-<name>` for `server`'s
+ * credentials (`get`, server on stdin, JSON on stdout); undefined if it has none.
+ */
+function fromHelper(name: string, server: string): Credentials | undefined {
+  if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new AuthError('AUTH_FILE_INVALID', `credential helper name ${JSON.stringify(name)} is not valid`);
+  let out: string;
+  try {
+    out = execFileSync(`docker-credential-${name}`, ['get'], { input: server, encoding: 'utf8', timeout: 30_000, stdio: ['pipe', 'pipe', 'ignore'] });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new AuthError('AUTH_FILE_INVALID', `credential helper docker-credential-${name} is configured but not on PATH; install it or remove it from the config`);
+    }
+    return undefined; // helpers exit non-zero for "credentials not found"
+  }
+  try {
+    const doc = JSON.parse(out) as { Username?: string; Secret?: string };
+    if (!doc.Secret) return undefined;
+    return { username: doc.Username || '<token>', password: doc.Secret };
+  } catch {
+    throw new AuthError('AUTH_FILE_INVALID', `credential helper docker-credential-${name} printed something that is not JSON`);
+  }
+}
 
 function readAuths(file: string): AuthsFile | undefined {
   let text: string;
@@ -153,7 +186,13 @@ function decodeEntry(e: NonNullable<AuthsFile['auths']>[string]): Credentials | 
 export function findCredentials(registry: string, repository = '', files = authFilesToRead()): Credentials | undefined {
   const full = repository ? `${registry}/${repository}` : registry;
   for (const f of files) {
-    const auths = readAuths(f)?.auths;
+    const doc = readAuths(f);
+    const helper = doc?.credHelpers?.[registry] ?? doc?.credsStore;
+    if (helper) {
+      const creds = fromHelper(helper, registry === DOCKER_HUB ? 'https://index.docker.io/v1/' : registry);
+      if (creds) return creds;
+    }
+    const auths = doc?.auths;
     if (!auths) continue;
     let best: { len: number; creds: Credentials } | undefined;
     for (const [key, entry] of Object.entries(auths)) {

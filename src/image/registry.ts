@@ -99,6 +99,7 @@ export class RegistryClient {
   private readonly tokens = new Map<string, string>();
   private readonly challenges = new Map<string, Challenge>();
   private readonly schemes = new Map<string, 'https' | 'http'>();
+  private readonly creds = new Map<string, Credentials | undefined>();
 
   constructor(readonly opts: RegistryClientOptions = {}) {}
 
@@ -107,11 +108,15 @@ export class RegistryClient {
     return endpointsFor(ref, this.opts.conf ?? { registries: [] }, { ...opts, tlsVerify: this.opts.tlsVerify });
   }
 
-  /** Credentials configured for `ep`, if any. */
+  /** Credentials configured for `ep`, if any (looked up once per host and repository: a helper may be slow). */
   credentialsFor(ep: Endpoint): Credentials | undefined {
     if (this.opts.credentials) return this.opts.credentials;
-    const host = ep.host === 'registry-1.docker.io' ? 'docker.io' : ep.host;
-    return findCredentials(host, ep.repository, this.opts.authFile ? [this.opts.authFile] : authFilesToRead());
+    const key = `${ep.host}/${ep.repository}`;
+    if (!this.creds.has(key)) {
+      const host = ep.host === 'registry-1.docker.io' ? 'docker.io' : ep.host;
+      this.creds.set(key, findCredentials(host, ep.repository, this.opts.authFile ? [this.opts.authFile] : authFilesToRead()));
+    }
+    return this.creds.get(key);
   }
 
   /** Base URL of `ep`'s host (`https://host` or `http://host`). */

@@ -234,6 +234,26 @@ describe('credentials files', () => {
     expect(() => findCredentials('r.io', '', [`${d}/reg.json`])).toThrow(/not valid JSON/);
   });
 
+  it('asks a Docker credential helper named by credHelpers or credsStore', async () => {
+    const d = mk();
+    const helper = `${d}/docker-credential-wvtest`;
+    writeFileSync(helper, '#!/bin/sh\nread server\nif [ "$server" = "helped.io" ]; then echo \'{"ServerURL":"helped.io","Username":"hu","Secret":"hs"}\'; else echo "credentials not found" >&2; exit 1; fi\n', { mode: 0o755 });
+    writeFileSync(`${d}/config.json`, JSON.stringify({ credHelpers: { 'helped.io': 'wvtest' }, auths: { 'plain.io': { auth: Buffer.from('p:q').toString('base64') } } }));
+    writeFileSync(`${d}/store.json`, JSON.stringify({ credsStore: 'wvtest' }));
+    writeFileSync(`${d}/missing.json`, JSON.stringify({ credsStore: 'nosuchhelper' }));
+    const oldPath = process.env.PATH;
+    process.env.PATH = `${d}:${oldPath}`;
+    try {
+      expect(findCredentials('helped.io', 'x', [`${d}/config.json`])).toEqual({ username: 'hu', password: 'hs' });
+      expect(findCredentials('plain.io', 'x', [`${d}/config.json`])).toEqual({ username: 'p', password: 'q' });
+      expect(findCredentials('helped.io', '', [`${d}/store.json`])).toEqual({ username: 'hu', password: 'hs' });
+      expect(findCredentials('other.io', '', [`${d}/store.json`])).toBeUndefined();
+      expect(() => findCredentials('x.io', '', [`${d}/missing.json`])).toThrow(/docker-credential-nosuchhelper is configured but not on PATH/);
+    } finally {
+      process.env.PATH = oldPath;
+    }
+  });
+
   it('registries.conf errors name the file', () => {
     expect(() => parseRegistriesConf('[[registry]]\ninsecure = true\n', '/etc/x.conf')).toThrow(/\/etc\/x.conf: registry #1 has no location/);
     expect(() => parseRegistriesConf('[[registry', 'y.conf')).toThrow(/y.conf: not valid TOML/);
