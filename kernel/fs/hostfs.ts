@@ -236,7 +236,13 @@ export class HostInode extends BaseInode {
   }
 
   private hostPathChecked(): string {
-    if (this.removed || this.parent === null) throw E.NOENT;
+    if (this.removed) throw E.NOENT;
+    if (this.parent === null) {
+      // The root of a single-file bind: still the same host file?
+      const st = this.host.lstat(this.fs.source);
+      if (st.kind !== this.st.kind || st.ino !== this.st.ino || st.dev !== this.st.dev) throw E.NOENT;
+      return this.fs.source;
+    }
     return `${this.parent.verify()}/${this.name}`;
   }
   /** Open the shared host handle (read-write when the mount allows and the host agrees). */
@@ -295,7 +301,10 @@ export class HostInode extends BaseInode {
   }
 }
 
-/** A bind mount of host directory `source`. */
+/**
+ * A bind mount of host directory `source`, or of one host regular file
+ * (mount it on a file; see MountNamespace.mount).
+ */
 export class HostFsMount implements FileSystem {
   readonly sb: SuperBlock;
   readonly root: HostInode;
@@ -303,7 +312,7 @@ export class HostFsMount implements FileSystem {
   constructor(readonly host: HostFs, readonly source: string, clock: Clock, opts: { readonly?: boolean } = {}) {
     this.sb = new SuperBlock('hostfs', clock, opts.readonly === true);
     const st = host.lstat(source);
-    if (st.kind !== 'dir') throw E.NOTDIR;
+    if (st.kind !== 'dir' && st.kind !== 'file') throw E.NOTDIR;
     this.root = new HostInode(this, null, '', st);
   }
 }

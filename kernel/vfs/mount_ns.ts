@@ -8,7 +8,7 @@ import { type Inode, isDir } from './inode.js';
 import { displayPath, Loc, Mount } from './mount.js';
 import { VfsPathOps } from './path_ops.js';
 import type { FileSystem } from './superblock.js';
-import type { Credentials, DirHandle, PathOps } from './types.js';
+import { type Credentials, type DirHandle, OFlags, type PathOps } from './types.js';
 import { type MountTable, walkFull } from './walk.js';
 
 /** Options of `MountNamespace.mount`. */
@@ -55,9 +55,10 @@ export class MountNamespace implements MountTable {
 
   /** Mount `fs` (or its directory `root`) on the directory at absolute `path`. */
   mount(path: string, fs: FileSystem, opts: MountOptions & { root?: Inode } = {}): Mount {
-    const at = this.mountpointAt(path, opts.mkdirs === true);
+    const root = opts.root ?? fs.root;
+    const at = this.mountpointAt(path, opts.mkdirs === true, isDir(root));
     const target = displayPath('/', path);
-    const m = new Mount(fs, opts.root ?? fs.root, opts.readonly === true, at.mnt, at.inode, target);
+    const m = new Mount(fs, root, opts.readonly === true, at.mnt, at.inode, target);
     this.attach(m);
     return m;
   }
@@ -142,21 +143,35 @@ export class MountNamespace implements MountTable {
     this.list.push(m);
   }
 
-  private mountpointAt(path: string, mkdirs: boolean): Loc {
+  /**
+   * The mountpoint at `path`: a directory for a directory root, a
+   * non-directory for a file root (a bind of one file), as Linux requires.
+   * With `mkdirs`, missing parents are created, and the mountpoint itself
+   * (an empty file for a file root).
+   */
+  private mountpointAt(path: string, mkdirs: boolean, dirRoot: boolean): Loc {
     if (!path.startsWith('/')) throw E.INVAL;
     if (mkdirs) {
+      const parts = path.split('/').filter((p) => p !== '');
       let cur = '';
-      for (const part of path.split('/').filter((p) => p !== '')) {
+      for (const [i, part] of parts.entries()) {
         cur += `/${part}`;
         try {
-          this.pathOps.mkdir(ROOT_CRED, this.rootLoc, cur, 0o755);
+          if (dirRoot || i < parts.length - 1) this.pathOps.mkdir(ROOT_CRED, this.rootLoc, cur, 0o755);
+          else {
+            const f = this.pathOps.open(ROOT_CRED, this.rootLoc, cur, {
+              oflags: OFlags.CREAT | OFlags.EXCL, fdflags: 0, followSymlinks: false, mode: { read: false, write: true },
+            });
+            f.release();
+          }
         } catch (e) {
           if (e !== E.EXIST) throw e;
         }
       }
     }
     const loc = walkFull(this, ROOT_CRED, this.rootLoc, path, true);
-    if (!isDir(loc.inode)) throw E.NOTDIR;
+    if (dirRoot && !isDir(loc.inode)) throw E.NOTDIR;
+    if (!dirRoot && isDir(loc.inode)) throw E.ISDIR;
     return loc;
   }
 }

@@ -162,6 +162,7 @@ export class VfsPathOps implements PathOps {
     checkDirWritable(cred, p.dir);
     checkSticky(cred, p.dir.inode, child);
     if (child.type === FileType.DIRECTORY) throw E.ISDIR;
+    if (p.mounted) throw E.BUSY;
     p.dir.inode.unlink(p.name);
   }
 

@@ -157,3 +157,27 @@ describe('hostfs confinement property', () => {
     );
   });
 });
+
+describe('hostfs single-file binds', () => {
+  it('bind one host file onto a file in the container', () => {
+    const host = new FakeHost({ hostfs: new NodeHostFs() });
+    const ns = new MountNamespace(new TmpFs(host));
+    const fx = new Fx(ns);
+    const hostFile = path.join(src, 'hello.txt');
+    ns.mount('/etc/conf.txt', new HostFsMount(host.hostfs!, hostFile, host), { mkdirs: true });
+    expect(fx.read('/etc/conf.txt')).toBe('hello');
+    expect(fx.ls('/etc')).toEqual(['conf.txt']);
+    fx.append('/etc/conf.txt', ' world');
+    expect(nfs.readFileSync(hostFile, 'utf8')).toBe('hello world');
+    expect(fx.stat('/etc/conf.txt').ino).toBe(nfs.statSync(hostFile, { bigint: true }).ino);
+    expectErr(() => fx.unlink('/etc/conf.txt'), E.BUSY);
+    expectErr(() => fx.rename('/etc/conf.txt', '/etc/other'), E.BUSY);
+    // A read-only file bind.
+    ns.mount('/ro.txt', new HostFsMount(host.hostfs!, hostFile, host, { readonly: true }), { mkdirs: true, readonly: true });
+    expectErr(() => fx.open('/ro.txt', 0, true), E.ROFS);
+    // A directory cannot take a file bind, nor a file a directory bind.
+    fx.mkdir('/adir');
+    expectErr(() => ns.mount('/adir', new HostFsMount(host.hostfs!, hostFile, host)), E.ISDIR);
+    expectErr(() => ns.mount('/etc/conf.txt', new HostFsMount(host.hostfs!, src, host)), E.NOTDIR);
+  });
+});
