@@ -5,6 +5,8 @@
  * adding entries while reading; telldir/seekdir cookies, including after
  * the directory changed; rewinddir; opendir errors.
  */
+#include <wasi/api.h>
+
 #include "tap.h"
 
 #define MAXN 512
@@ -236,6 +238,64 @@ static void errors(const char *d) {
   check("fdopendir lists the directory", n >= 5, "expected at least 5 entries got %d", n);
 }
 
+/* Names of the dirents in `buf[0..used)`, whole ones only; returns the count and the last d_next. */
+static int parse_dirents(const uint8_t *buf, size_t used, char names[][64], int max, __wasi_dircookie_t *last_next) {
+  int n = 0;
+  size_t off = 0;
+  while (off + sizeof(__wasi_dirent_t) <= used && n < max) {
+    __wasi_dirent_t de;
+    memcpy(&de, buf + off, sizeof de);
+    if (off + sizeof de + de.d_namlen > used) break;
+    size_t len = de.d_namlen < 63 ? de.d_namlen : 63;
+    memcpy(names[n], buf + off + sizeof de, len);
+    names[n][len] = 0;
+    n++;
+    *last_next = de.d_next;
+    off += sizeof de + de.d_namlen;
+  }
+  return n;
+}
+
+static void raw(const char *d) {
+  char r[256];
+  snprintf(r, sizeof r, "%s/raw", d);
+  mkdir(r, 0755);
+  tap_write_file(P(r, "one"), "");
+  tap_write_file(P(r, "two"), "");
+  tap_write_file(P(r, "three"), "");
+  int fd = open(r, O_RDONLY | O_DIRECTORY);
+  static uint8_t buf[4096];
+  static char all[16][64], rest[16][64];
+  __wasi_size_t used = 0;
+  check_wasi("fd_readdir from cookie 0", __wasi_fd_readdir((__wasi_fd_t)fd, buf, sizeof buf, 0, &used), 0);
+  __wasi_dircookie_t next = 0;
+  int n = parse_dirents(buf, used, all, 16, &next);
+  size_t total = 0;
+  for (int i = 0; i < n; i++) total += sizeof(__wasi_dirent_t) + strlen(all[i]);
+  check_int("fd_readdir fills the buffer with whole entries", used, (long long)total);
+  int plain = 0;
+  for (int i = 0; i < n; i++) plain += all[i][0] != '.';
+  check_int("fd_readdir returns the three files", plain, 3);
+
+  /* restart from the first entry's d_next: the listing continues with the second entry */
+  __wasi_dirent_t first;
+  memcpy(&first, buf, sizeof first);
+  check_wasi("fd_readdir from the first entry's d_next", __wasi_fd_readdir((__wasi_fd_t)fd, buf, sizeof buf, first.d_next, &used), 0);
+  int m = parse_dirents(buf, used, rest, 16, &next);
+  check_int("it returns the rest of the listing", m, n - 1);
+  check_str("starting with the second entry", m > 0 ? rest[0] : "(none)", n > 1 ? all[1] : "(none)");
+
+  check_wasi("fd_readdir into a buffer smaller than one entry", __wasi_fd_readdir((__wasi_fd_t)fd, buf, 10, 0, &used), 0);
+  check_int("a full buffer reports bufused == buf_len", used, 10);
+
+  check_wasi("fd_readdir from the last entry's d_next", __wasi_fd_readdir((__wasi_fd_t)fd, buf, sizeof buf, next, &used), 0);
+  check_int("reading past the end returns nothing", used, 0);
+  int file = open(P(r, "one"), O_RDONLY);
+  check_wasi("fd_readdir on a file is ENOTDIR", __wasi_fd_readdir((__wasi_fd_t)file, buf, sizeof buf, 0, &used), __WASI_ERRNO_NOTDIR);
+  close(file);
+  close(fd);
+}
+
 int main(void) {
   const char *d = tap_scratch("readdir");
   basics(d);
@@ -244,5 +304,6 @@ int main(void) {
   add_while_reading(d);
   cookies(d);
   errors(d);
+  raw(d);
   return tap_done();
 }
