@@ -63,10 +63,9 @@ export class MountNamespace implements MountTable {
     return m;
   }
 
-  /** Bind mount: show the directory at `srcPath` of this namespace also at `dstPath`. */
+  /** Bind mount: show the directory (or file) at `srcPath` of this namespace also at `dstPath`. */
   bind(srcPath: string, dstPath: string, opts: MountOptions = {}): Mount {
     const src = walkFull(this, ROOT_CRED, this.rootLoc, srcPath, true);
-    if (!isDir(src.inode)) throw E.NOTDIR;
     return this.mount(dstPath, src.mnt.fs, { ...opts, root: src.inode });
   }
 
