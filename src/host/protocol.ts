@@ -95,6 +95,8 @@ export interface SentryApi {
   /** Ids of layers held. */
   layers(): string[];
   createContainer(id: string, spec: SandboxSpec): void;
+  /** `createContainer` then `spawn` of its init, in one round trip. */
+  createAndSpawn(id: string, spec: SandboxSpec, init: ProcessSpec): SpawnResult;
   /** Create a task; fails with EAGAIN when pids.max is reached. */
   spawn(id: string, proc: ProcessSpec): SpawnResult;
   /** Feed stdin of `pid` (null: EOF). */

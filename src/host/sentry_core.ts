@@ -125,6 +125,16 @@ export class SentryCore implements SentryApi {
     this.sandboxes.set(id, new Sandbox(this.opts.host, id, spec, this.layerTrees));
   }
 
+  createAndSpawn(id: string, spec: SandboxSpec, init: ProcessSpec): SpawnResult {
+    this.createContainer(id, spec);
+    try {
+      return this.spawn(id, init);
+    } catch (err) {
+      this.destroy(id);
+      throw err;
+    }
+  }
+
   spawn(id: string, proc: ProcessSpec): SpawnResult {
     const sb = this.sandbox(id);
     const channelId = this.freeIds.pop();

@@ -6,7 +6,7 @@
  * and the status.
  */
 import { Signal } from '../../kernel/abi/wasi.js';
-import type { CgroupStats, DiffEntry, ProcessSpec } from '../host/protocol.js';
+import type { CgroupStats, DiffEntry, ProcessSpec, SpawnResult } from '../host/protocol.js';
 import { toProcess, type OciProcess } from './config.js';
 import { ContainerProcess, waitResultOf } from './process.js';
 import {
@@ -90,10 +90,18 @@ export class Container {
 
   /** Start the init process (pid 1). */
   async start(): Promise<void> {
+    return this.startWith(null);
+  }
+
+  /**
+   * Start, with the init task already created in the Sentry when `spawned`
+   * is given (`Runtime.run` creates and spawns in one control-plane call).
+   */
+  async startWith(spawned: SpawnResult | null): Promise<void> {
     requireState(canStart, this.st, this.id, 'start', 'a container starts once; create another');
     this.st = { state: 'running', pid: 1 };
     try {
-      this.initProc = await this.spawn(this.module, this.initSpec, this.capture);
+      this.initProc = await this.spawn(this.module, this.initSpec, this.capture, spawned);
     } catch (err) {
       this.st = { state: 'stopped', result: { exitCode: 125, oomKilled: false, reason: (err as Error).message } };
       this.resolveStopped(this.st.result);
@@ -101,9 +109,9 @@ export class Container {
     }
   }
 
-  private async spawn(module: WebAssembly.Module, spec: ProcessSpec, capture: boolean): Promise<ContainerProcess> {
-    let r;
-    try {
+  private async spawn(module: WebAssembly.Module, spec: ProcessSpec, capture: boolean, spawned: SpawnResult | null = null): Promise<ContainerProcess> {
+    let r = spawned;
+    if (r === null) try {
       r = await this.sentry.api.spawn(this.id, spec);
     } catch (err) {
       const msg = (err as Error).message ?? String(err);

@@ -7,7 +7,7 @@
  */
 import type { LayerTree } from '../../kernel/fs/layer_tree.js';
 import type { ExitStatus } from '../../kernel/task/exit.js';
-import type { AppRun, SentryEvent } from '../host/protocol.js';
+import type { AppRun, SentryEvent, SpawnResult } from '../host/protocol.js';
 import { toProcess, toSandbox, type OciConfig } from './config.js';
 import { Container, type ContainerHost, type ModuleSource } from './container.js';
 import { ModuleLimitError, limitModuleMemory } from './module_limits.js';
@@ -222,6 +222,10 @@ export class Runtime implements ContainerHost {
 
   /** Create a container (state `created`). */
   async create(opts: CreateOptions): Promise<Container> {
+    return (await this.createInner(opts, false)).container;
+  }
+
+  private async createInner(opts: CreateOptions, spawnInit: boolean): Promise<{ container: Container; spawned: SpawnResult | null }> {
     if (this.closed) throw new ContainerError('RUNTIME_CLOSED', 'this runtime was closed; create a new one');
     const id = opts.id ?? `c${++seq}-${Date.now().toString(36)}`;
     if (this.containers.has(id)) throw new ContainerError('INVALID_CONFIG', `container ${id} already exists`);
@@ -233,6 +237,7 @@ export class Runtime implements ContainerHost {
     const module = await this.compile(opts.module, spec.memoryMax);
     const slot = await this.sentryFor();
     slot.containers++;
+    let spawned: SpawnResult | null = null;
     try {
       const rootfs = opts.rootfs ?? (cfg.root?.path ? { hostPath: cfg.root.path } : undefined);
       if (rootfs && 'hostPath' in rootfs) spec.rootfs = { kind: 'host', path: rootfs.hostPath };
@@ -244,21 +249,22 @@ export class Runtime implements ContainerHost {
         }
         spec.rootfs = { kind: 'layers', ids: rootfs.layers.map((t) => t.id) };
       }
-      await slot.handle.api.createContainer(id, spec);
+      if (spawnInit) spawned = await slot.handle.api.createAndSpawn(id, spec, proc);
+      else await slot.handle.api.createContainer(id, spec);
     } catch (err) {
       slot.containers--;
       throw new ContainerError('INVALID_CONFIG', (err as Error).message);
     }
     const c = new Container(id, this, slot.handle, module, proc, spec.memoryMax, opts.capture ?? true, cfg.annotations ?? {});
     this.containers.set(id, c);
-    return c;
+    return { container: c, spawned };
   }
 
-  /** Create and start; returns the running container. */
+  /** Create and start (one control-plane round trip); returns the running container. */
   async run(opts: CreateOptions): Promise<Container> {
-    const c = await this.create(opts);
-    await c.start();
-    return c;
+    const { container, spawned } = await this.createInner(opts, true);
+    await container.startWith(spawned);
+    return container;
   }
 
   private refill(): void {
