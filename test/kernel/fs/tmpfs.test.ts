@@ -146,3 +146,51 @@ describe('nested space accounts', () => {
     expect(cgroup.used).toBe(a.bytesUsed + b.bytesUsed);
   });
 });
+
+describe('ChunkedData against a flat model', () => {
+  it('random writes, truncates and trims read back exactly', async () => {
+    const fc = (await import('fast-check')).default;
+    const { ChunkedData, SpaceAccount } = await import('../../../kernel/fs/tmpfs_data.js');
+    const near = fc.oneof(fc.integer({ min: 0, max: 3 * CHUNK + 100 }), fc.constantFrom(CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK - 3));
+    const op = fc.oneof(
+      fc.record({ k: fc.constant('w' as const), pos: near, len: fc.integer({ min: 0, max: CHUNK + 50 }), v: fc.integer({ min: 1, max: 255 }) }),
+      fc.record({ k: fc.constant('t' as const), pos: near, len: fc.constant(0), v: fc.constant(0) }),
+      fc.record({ k: fc.constant('c' as const), pos: fc.constant(0), len: fc.constant(0), v: fc.constant(0) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 12 }), (ops) => {
+        const acct = new SpaceAccount();
+        const d = new ChunkedData(acct);
+        let model = new Uint8Array(0);
+        for (const o of ops) {
+          if (o.k === 'w') {
+            d.write(o.pos, new Uint8Array(o.len).fill(o.v));
+            if (o.len > 0) {
+              const end = Math.max(model.length, o.pos + o.len);
+              const m = new Uint8Array(end);
+              m.set(model);
+              m.fill(o.v, o.pos, o.pos + o.len);
+              model = m;
+            }
+          } else if (o.k === 't') {
+            d.truncate(o.pos);
+            const m = new Uint8Array(o.pos);
+            m.set(model.subarray(0, Math.min(o.pos, model.length)));
+            model = m;
+          } else d.trim();
+          expect(d.size).toBe(model.length);
+          expect(acct.used).toBe(d.allocatedBytes);
+        }
+        const back = d.read(0, model.length + 10);
+        expect(back.length).toBe(model.length);
+        expect(Buffer.compare(Buffer.from(back), Buffer.from(model))).toBe(0);
+        // Reads at odd offsets too.
+        const mid = Math.floor(model.length / 3);
+        expect(Buffer.compare(Buffer.from(d.read(mid, 1000)), Buffer.from(model.subarray(mid, mid + 1000)))).toBe(0);
+        d.free();
+        expect(acct.used).toBe(0);
+      }),
+      { numRuns: 300, seed: 3 },
+    );
+  });
+});
