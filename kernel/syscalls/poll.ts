@@ -15,7 +15,7 @@ import { pollQueueOf, streamPollInfo } from '../task/stream_file.js';
 import { FileType, type OpenFile } from '../vfs/types.js';
 import { type WaitQueue, WouldBlock } from '../vfs/wait.js';
 
-function fdEvent(task: Task, s: Extract<Subscription, { fd: number }>, queues: WaitQueue[]): PollEvent | null {
+function fdEvent(task: Task, s: Extract<Subscription, { fd: number }>, queues: Set<WaitQueue>): PollEvent | null {
   const write = s.type === EventType.FD_WRITE;
   let f: OpenFile;
   try {
@@ -27,7 +27,7 @@ function fdEvent(task: Task, s: Extract<Subscription, { fd: number }>, queues: W
   const ready = write ? f.writable() : f.readable();
   if (!ready && f.filetype !== FileType.REGULAR_FILE && f.filetype !== FileType.DIRECTORY) {
     const q = pollQueueOf(f, write);
-    if (q !== undefined) queues.push(q);
+    if (q !== undefined) queues.add(q); // once per queue: 65,536 subscriptions on one fd are one wait
     return null;
   }
   let nbytes = 0n;
@@ -54,7 +54,7 @@ export function poll_oneoff(task: Task, a: PollArgs): PollEvent[] {
   const now = host.monotonicNs();
   const t0 = (a.t0 ??= now);
   const events: PollEvent[] = [];
-  const queues: WaitQueue[] = [];
+  const queues = new Set<WaitQueue>();
   let deadline: bigint | null = null;
   for (const s of a.subs) {
     if (s.type !== EventType.CLOCK) {
@@ -75,5 +75,5 @@ export function poll_oneoff(task: Task, a: PollArgs): PollEvent[] {
     else if (deadline === null || due < deadline) deadline = due;
   }
   if (events.length > 0) return events;
-  throw new WouldBlock(queues, deadline);
+  throw new WouldBlock([...queues], deadline);
 }

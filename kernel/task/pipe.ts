@@ -17,9 +17,18 @@ export const PIPE_CAPACITY = 65536;
 /** Writes up to this size are atomic. */
 export const PIPE_BUF = 4096;
 
+/** Smallest chunk a pipe allocates: small writes are appended to the last chunk, not kept one object each. */
+const MIN_CHUNK = 4096;
+
+/** One buffer of a pipe: `len` bytes of `buf` are filled. */
+interface PipeChunk {
+  buf: Uint8Array;
+  len: number;
+}
+
 /** A pipe's shared buffer and state. */
 export class Pipe {
-  private chunks: Uint8Array[] = [];
+  private chunks: PipeChunk[] = [];
   private head = 0; // offset into chunks[0]
   private buffered = 0;
   /** Open read ends. */
@@ -37,6 +46,29 @@ export class Pipe {
   /** Bytes waiting to be read. */
   get size(): number {
     return this.buffered;
+  }
+
+  /** Number of buffers held (host memory per byte stays bounded: tests). */
+  get chunkCount(): number {
+    return this.chunks.length;
+  }
+
+  /** Copy `data` in: fill the last chunk's free room, then one new chunk of at least MIN_CHUNK bytes. */
+  private append(data: Uint8Array): void {
+    let off = 0;
+    const last = this.chunks[this.chunks.length - 1];
+    if (last !== undefined && last.len < last.buf.byteLength) {
+      off = Math.min(last.buf.byteLength - last.len, data.byteLength);
+      last.buf.set(data.subarray(0, off), last.len);
+      last.len += off;
+    }
+    const rest = data.byteLength - off;
+    if (rest > 0) {
+      const buf = new Uint8Array(Math.max(rest, MIN_CHUNK));
+      buf.set(data.subarray(off), 0);
+      this.chunks.push({ buf, len: rest });
+    }
+    this.buffered += data.byteLength;
   }
 
   /** A new read end. */
@@ -62,8 +94,7 @@ export class Pipe {
   /** Append bytes from the host, ignoring capacity (the host is not blocked). */
   hostWrite(data: Uint8Array): void {
     if (data.byteLength === 0) return;
-    this.chunks.push(data.slice());
-    this.buffered += data.byteLength;
+    this.append(data);
     this.readQueue.notify();
   }
 
@@ -87,11 +118,11 @@ export class Pipe {
     let off = 0;
     while (off < n) {
       const c = this.chunks[0]!;
-      const k = Math.min(n - off, c.byteLength - this.head);
-      out.set(c.subarray(this.head, this.head + k), off);
+      const k = Math.min(n - off, c.len - this.head);
+      out.set(c.buf.subarray(this.head, this.head + k), off);
       off += k;
       this.head += k;
-      if (this.head === c.byteLength) {
+      if (this.head === c.len) {
         this.chunks.shift();
         this.head = 0;
       }
@@ -107,8 +138,7 @@ export class Pipe {
     if (free <= 0) return 0;
     if (data.byteLength <= PIPE_BUF && data.byteLength > free) return 0; // atomic or nothing
     const n = Math.min(free, data.byteLength);
-    this.chunks.push(data.slice(0, n));
-    this.buffered += n;
+    this.append(data.subarray(0, n));
     this.readQueue.notify();
     return n;
   }

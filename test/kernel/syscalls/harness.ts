@@ -60,11 +60,11 @@ export interface Env {
 const MODULE = new WebAssembly.Module(buildModule({ imports: [...WASI_PREVIEW1_IMPORTS], memoryPages: 1 }) as Uint8Array<ArrayBuffer>);
 
 /** Build a fresh environment. */
-export function makeEnv(opts: { args?: string[]; env?: string[]; stdin?: string; trace?: boolean } = {}): Env {
+export function makeEnv(opts: { args?: string[]; env?: string[]; stdin?: string; trace?: boolean; tmpfsLimit?: number; fdLimit?: number } = {}): Env {
   const host = new FakeHost();
   const kernel = new Kernel(host);
-  const ns = new MountNamespace(new TmpFs(host));
-  const task = kernel.createTask({ pathOps: ns.pathOps }, { args: opts.args ?? ['prog'], env: opts.env ?? [] });
+  const ns = new MountNamespace(new TmpFs(host, { limit: opts.tmpfsLimit }));
+  const task = kernel.createTask({ pathOps: ns.pathOps }, { args: opts.args ?? ['prog'], env: opts.env ?? [], fdLimit: opts.fdLimit });
   const stdin = new Pipe();
   stdin.openHostWriter();
   if (opts.stdin !== undefined) {
