@@ -25,7 +25,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { LayerNode, LayerTree } from '../../kernel/fs/layer_tree.js';
 import { chainIds } from './chain_id.js';
-import type { Provider } from './content_store.js';
+import { tryLock, type Provider } from './content_store.js';
 import type { Decompressors } from './decompress.js';
 import { nodeDecompressors } from './decompress_node.js';
 import { digestHex, isDigest, type Digest } from './digest.js';
@@ -249,12 +249,43 @@ export class SnapshotStore {
       this.cache.set(chainId, disk);
       return disk;
     }
-    const t0 = Date.now();
-    const { tree, borrowed } = await this.unpack(chainId, layer, lowers);
-    if (this.opts.persist !== false) await this.writeDisk(chainId, layer, parent, tree, borrowed);
-    this.cache.set(chainId, tree);
-    opts.onUnpacked?.(chainId, Date.now() - t0);
-    return tree;
+    const release = this.opts.persist !== false ? await this.lockUnpack(chainId) : undefined;
+    try {
+      // another process may have written it while we waited for the lock
+      const done = release ? await this.readDisk(chainId, lowers).catch(() => undefined) : undefined;
+      if (done) {
+        this.cache.set(chainId, done);
+        return done;
+      }
+      const t0 = Date.now();
+      const { tree, borrowed } = await this.unpack(chainId, layer, lowers);
+      if (this.opts.persist !== false) await this.writeDisk(chainId, layer, parent, tree, borrowed);
+      this.cache.set(chainId, tree);
+      opts.onUnpacked?.(chainId, Date.now() - t0);
+      return tree;
+    } finally {
+      await release?.();
+    }
+  }
+
+  /**
+   * One unpack of a chain ID at a time across processes (a lock file holding
+   * the pid; a dead holder's lock is taken over): containers started at once
+   * by separate processes unpack a layer once and the others read it back.
+   */
+  private async lockUnpack(chainId: Digest): Promise<() => Promise<void>> {
+    const dir = path.join(this.root, 'snapshots', '.locks');
+    await fsp.mkdir(dir, { recursive: true });
+    const file = path.join(dir, digestHex(chainId));
+    let delay = 5;
+    while (!(await tryLock(file))) {
+      // a holder whose pid was reused by another process would hold it forever: an hour-old lock is stale
+      const st = await fsp.stat(file).catch(() => undefined);
+      if (st && Date.now() - st.mtimeMs > 60 * 60 * 1000) await fsp.rm(file, { force: true });
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 200);
+    }
+    return () => fsp.rm(file, { force: true });
   }
 
   private async unpack(chainId: Digest, layer: LayerSource, lowers: LayerTree[]): Promise<{ tree: LayerTree; borrowed: ReadonlyMap<LayerNode, string> }> {

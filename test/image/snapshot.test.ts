@@ -120,6 +120,18 @@ describe('SnapshotStore', () => {
     expect(a[0]).toBe(b[0]);
   });
 
+  it('two stores on one root (as two processes) unpack a layer once; the other reads it back', async () => {
+    const l = await layer(store, [{ name: 'f', data: 'y'.repeat(300_000) }]);
+    let n = 0;
+    const [a, b] = await Promise.all([
+      new SnapshotStore(root, store.content).prepare([l], { onUnpacked: () => n++ }),
+      new SnapshotStore(root, store.content).prepare([l], { onUnpacked: () => n++ }),
+    ]);
+    expect(n).toBe(1);
+    expect(file(a[0], 'f')).toBe(file(b[0], 'f'));
+    expect(readdirSync(path.join(root, 'snapshots', '.locks'))).toEqual([]);
+  });
+
   it('release and prune drop unowned snapshots only', async () => {
     const a = await layer(store, [{ name: 'a', data: 'a' }]);
     const b = await layer(store, [{ name: 'b', data: 'b' }]);
@@ -137,7 +149,7 @@ describe('SnapshotStore', () => {
     mkdirSync(path.join(top, '.tmp-999999999-dead'));
     mkdirSync(path.join(top, `.tmp-${process.pid}-live`));
     await snaps.prune(new Set([b.diffId]));
-    expect(readdirSync(top).filter((n) => n.startsWith('.'))).toEqual([`.tmp-${process.pid}-live`]);
+    expect(readdirSync(top).filter((n) => n.startsWith('.') && n !== '.locks')).toEqual([`.tmp-${process.pid}-live`]);
   });
 
   it('publishes nothing when a layer is refused, and checks the diff ID', async () => {
@@ -149,7 +161,8 @@ describe('SnapshotStore', () => {
     await expect(snaps.prepare([wrong])).rejects.toMatchObject({ code: 'DIFF_ID_MISMATCH' });
     const names = readdirSync(path.join(root, 'snapshots', 'sha256'));
     expect(names).toEqual([good.diffId.slice(7)]);
-    expect(readdirSync(path.join(root, 'snapshots')).filter((n) => n.startsWith('.'))).toEqual([]);
+    expect(readdirSync(path.join(root, 'snapshots')).filter((n) => n.startsWith('.') && n !== '.locks')).toEqual([]);
+    expect(readdirSync(path.join(root, 'snapshots', '.locks'))).toEqual([]);
     expect(existsSync(path.join(root, 'snapshots', 'sha256', good.diffId.slice(7), 'meta.json'))).toBe(true);
   });
 
@@ -198,6 +211,6 @@ describe('SnapshotStore', () => {
       .rejects.toMatchObject({ name: 'SnapshotError', code: 'UNSUPPORTED_LAYER' });
     await expect(snaps.prepare([{ descriptor: { ...desc, mediaType: 'application/wasm' }, diffId: digest }]))
       .rejects.toMatchObject({ name: 'UnpackError', message: expect.stringMatching(/\\0asm/) });
-    expect(readdirSync(root)).not.toContain('snapshots');
+    expect(existsSync(path.join(root, 'snapshots', 'sha256'))).toBe(false);
   });
 });
