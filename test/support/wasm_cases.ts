@@ -331,6 +331,9 @@ function exitCases(): WasmCase[] {
     mk('exit', 0, 0, '', true),
     mk('exit', 3, 3, '', true),
     mk('exit', 255, 255, '', true),
+    // only the low 8 bits of an exit code reach the parent, as with exit(2) on POSIX
+    mk('exit', 256, 0, '', true),
+    mk('exit', 258, 2, '', true),
     mk('return', 7, 7, '', true),
     mk('flush', null, 5, 'buffered text without a newline', true),
     mk('atexit', null, 3, 'ok - atexit handler ran\n', true),
