@@ -2,11 +2,13 @@
  * The HTTP transport of the registry client, on node:http/node:https with
  * keep-alive agents: one request, redirects followed (Authorization dropped
  * when the host changes, as blob redirects to object stores need), the
- * response body left as a stream for the caller. Retries and auth live in
+ * response body left as a stream for the caller. `HTTP_PROXY`,
+ * `HTTPS_PROXY` (a CONNECT tunnel) and `NO_PROXY` are honoured. Retries and auth live in
  * registry.ts; this file only moves bytes.
  */
 import http from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
 import { Readable } from 'node:stream';
 
 /** A request body: bytes, or a factory for a fresh stream (so that a retry can resend it). */
@@ -42,7 +44,65 @@ const agents = {
   httpsInsecure: new https.Agent({ keepAlive: true, maxSockets: 32, rejectUnauthorized: false }),
 };
 
-function once(req: HttpRequest): Promise<HttpResponse> {
+/** True for `localhost` and loopback addresses, which are never proxied (as Go's ProxyFromEnvironment does). */
+function loopbackHost(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\./.test(h);
+}
+
+/**
+ * The proxy for `url` from the environment: `HTTPS_PROXY` for https,
+ * `HTTP_PROXY` for http (either case), unless `NO_PROXY` lists the host
+ * (exact, a domain suffix, or `*`); loopback hosts are never proxied.
+ */
+export function proxyFor(url: URL, env: NodeJS.ProcessEnv = process.env): URL | undefined {
+  if (loopbackHost(url.hostname)) return undefined;
+  const noProxy = (env.NO_PROXY ?? env.no_proxy ?? '').split(',').map((e) => e.trim().toLowerCase()).filter(Boolean);
+  const host = url.hostname.toLowerCase();
+  for (const e of noProxy) {
+    const entry = e.replace(/:\d+$/, '');
+    if (entry === '*' || host === entry.replace(/^\./, '') || host.endsWith(entry.startsWith('.') ? entry : `.${entry}`)) return undefined;
+  }
+  const p = url.protocol === 'https:' ? env.HTTPS_PROXY ?? env.https_proxy : env.HTTP_PROXY ?? env.http_proxy;
+  if (!p) return undefined;
+  return new URL(p.includes('://') ? p : `http://${p}`);
+}
+
+function proxyAuth(proxy: URL): Record<string, string> {
+  if (!proxy.username) return {};
+  const creds = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+  return { 'Proxy-Authorization': `Basic ${Buffer.from(creds).toString('base64')}` };
+}
+
+/** Open a TLS connection to `url`'s host through an HTTP CONNECT tunnel at `proxy`. */
+function tunnel(proxy: URL, url: URL, insecureTls: boolean | undefined): Promise<tls.TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const port = url.port || '443';
+    const c = http.request({
+      host: proxy.hostname,
+      port: proxy.port || 80,
+      method: 'CONNECT',
+      path: `${url.hostname}:${port}`,
+      headers: { Host: `${url.hostname}:${port}`, ...proxyAuth(proxy) },
+    });
+    c.once('connect', (res, socket) => {
+      if (res.statusCode !== 200) {
+        socket.destroy();
+        reject(Object.assign(new Error(`proxy ${proxy.host} refused to connect to ${url.host}: ${res.statusCode}`), { code: 'EPROXY' }));
+        return;
+      }
+      const t = tls.connect({ socket, servername: url.hostname, rejectUnauthorized: !insecureTls });
+      t.once('secureConnect', () => resolve(t));
+      t.once('error', reject);
+    });
+    c.once('error', reject);
+    c.end();
+  });
+}
+
+async function once(req: HttpRequest): Promise<HttpResponse> {
+  const proxy = proxyFor(req.url);
+  const tunnelled = proxy && req.url.protocol === 'https:' ? await tunnel(proxy, req.url, req.insecureTls) : undefined;
   return new Promise((resolve, reject) => {
     const isHttps = req.url.protocol === 'https:';
     const mod = isHttps ? https : http;
@@ -57,9 +117,22 @@ function once(req: HttpRequest): Promise<HttpResponse> {
     } else if (req.method === 'PUT' || req.method === 'POST' || req.method === 'PATCH') {
       headers['Content-Length'] = '0';
     }
-    const r = mod.request(req.url, { method: req.method, headers, agent }, (res) => {
+    const onResponse = (res: http.IncomingMessage): void => {
       resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url: req.url });
-    });
+    };
+    let r: http.ClientRequest;
+    if (tunnelled) {
+      // no agent: the request then uses createConnection (one tunnel per request)
+      r = https.request(req.url, { method: req.method, headers, createConnection: () => tunnelled }, onResponse);
+    } else if (proxy) {
+      // plain HTTP through a proxy: absolute-form request line
+      r = http.request(
+        { host: proxy.hostname, port: proxy.port || 80, method: req.method, path: req.url.href, headers: { ...headers, Host: req.url.host, ...proxyAuth(proxy) }, agent },
+        onResponse,
+      );
+    } else {
+      r = mod.request(req.url, { method: req.method, headers, agent }, onResponse);
+    }
     r.setTimeout(req.idleTimeoutMs ?? 60_000, () => r.destroy(Object.assign(new Error(`no answer from ${req.url.host} in time`), { code: 'ETIMEDOUT' })));
     r.on('error', reject);
     if (payload instanceof Readable) {
