@@ -22,6 +22,16 @@ export interface ProcSourceOptions {
 
 const STATE_NAMES = { running: 'R (running)', stopped: 'T (stopped)', exited: 'Z (zombie)' } as const;
 
+/**
+ * A mount as the container may see it: a source that names a host object
+ * (an absolute host path of a bind mount or --rootfs, anything with a
+ * slash) is shown as the filesystem type, as Linux shows a device instead
+ * of the host directory. /proc never tells the guest where it lives.
+ */
+export function containerMountInfo(m: MountInfo): MountInfo {
+  return m.source.includes('/') ? { ...m, source: m.fsType } : m;
+}
+
 function taskInfo(t: Task): ProcTaskInfo {
   const argv0 = t.args[0] ?? '';
   const fds = t.fds;
@@ -63,7 +73,7 @@ export class Kernel {
         const t = this.live.get(pid);
         return t ? taskInfo(t) : undefined;
       },
-      mounts: (pid) => opts.mounts(pid),
+      mounts: (pid) => opts.mounts(pid).map(containerMountInfo),
       hostname: () => opts.hostname ?? 'wasmvisor',
       meminfo: (): MemInfo => {
         let usedKb = 0;

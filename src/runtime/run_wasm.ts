@@ -92,6 +92,8 @@ export interface RunWasmOptions {
   stderr?: StdioSpec;
   /** Trace syscalls: true → stderr, or a line sink. */
   strace?: boolean | ((line: string) => void);
+  /** RLIMIT_NOFILE: fds are numbered below it, EMFILE past it (default 1024, as Linux). At least 4 (stdio and "/"). */
+  fdLimit?: number;
   /** Host to use (default: a Node host). */
   host?: Host;
 }
@@ -182,8 +184,16 @@ function stdinFile(spec: StdinSpec | undefined): { file: OpenFile; tty: boolean;
 
 const ROOT: Credentials = { uid: 0, gid: 0 };
 
+/**
+ * Open a directory for a preopen. The root "/" is opened from a capability
+ * handle (WASI path resolution: absolute paths, `..` above any directory fd
+ * opened through it and symlinks escaping that fd fail with EPERM), as
+ * WASI hosts do; `..` and absolute symlinks at the root itself stay legal.
+ */
 function openDir(ns: MountNamespace, path: string): OpenFile {
-  return ns.pathOps.open(ROOT, ns.rootHandle(), path, {
+  if (path === '/') path = '.';
+  const beneath = path === '.';
+  return ns.pathOps.open(ROOT, ns.rootHandle({ beneath }), path, {
     oflags: OFlags.DIRECTORY, fdflags: 0, followSymlinks: true, mode: { read: true, write: false },
   });
 }
@@ -298,6 +308,9 @@ function normalizeWorkdir(w: string | undefined): string {
 
 /** Run a WASI command module to completion in a fresh container. */
 export async function runWasm(opts: RunWasmOptions): Promise<RunWasmResult> {
+  if (opts.fdLimit !== undefined && (!Number.isInteger(opts.fdLimit) || opts.fdLimit < 4 || opts.fdLimit > 1 << 20)) {
+    throw new RunWasmError('BAD_OPTION', `nofile limit ${opts.fdLimit}: give an integer from 4 (stdio and "/") to 1048576`);
+  }
   const module = await loadModule(opts);
   const host = opts.host ?? createNodeHost({ hostfs: new NodeHostFs() });
   const kernel = new Kernel(host);
@@ -308,6 +321,7 @@ export async function runWasm(opts: RunWasmOptions): Promise<RunWasmResult> {
   const argv0 = opts.argv0 ?? (opts.file ? basename(opts.file) : 'main.wasm');
   const task = kernel.createTask({ pathOps: ns.pathOps }, {
     args: [argv0, ...(opts.args ?? [])], env, cwd: workdir, uid: opts.user?.uid ?? 0, gid: opts.user?.gid ?? 0,
+    fdLimit: opts.fdLimit,
   });
   const out = sinkFor(opts.stdout, 1);
   const err = sinkFor(opts.stderr, 2);

@@ -63,7 +63,26 @@ export function parseUser(spec: string): { uid: number; gid: number } {
   return { uid, gid };
 }
 
+/**
+ * `--ulimit nofile=SOFT[:HARD]` (podman's spelling). Only nofile is
+ * enforced by this runtime; the soft value is the limit the guest sees.
+ */
+export function parseUlimits(specs: readonly string[]): { nofile?: number } {
+  const out: { nofile?: number } = {};
+  for (const spec of specs) {
+    const m = /^([a-z]+)=(\d+)(?::(\d+))?$/.exec(spec);
+    if (!m) throw new CliExit(ExitCode.RUNTIME, `invalid ulimit ${spec}: expected TYPE=SOFT[:HARD], e.g. nofile=256:256`);
+    if (m[1] !== 'nofile') throw new CliExit(ExitCode.RUNTIME, `unsupported ulimit ${m[1]}: only nofile is enforced by run`);
+    const soft = Number(m[2]);
+    const hard = m[3] === undefined ? soft : Number(m[3]);
+    if (soft > hard) throw new CliExit(ExitCode.RUNTIME, `invalid ulimit ${spec}: the soft limit is above the hard one`);
+    out.nofile = soft;
+  }
+  return out;
+}
+
 interface RunFlags {
+  ulimit: string[];
   env: string[];
   envFile: string[];
   volume: string[];
@@ -121,6 +140,7 @@ export function register(program: Command): void {
     .option('--read-only', 'mount the root read-only (/tmp, --tmpfs and rw volumes stay writable)')
     .option('--tmpfs <path>', 'mount a fresh in-memory filesystem at path', collect, [])
     .option('--hostname <name>', 'host name inside the container (/proc/sys/kernel/hostname)')
+    .option('--ulimit <nofile=SOFT[:HARD]>', 'resource limit; nofile (default 1024) caps the open fds (EMFILE past it)', collect, [])
     .option('--strace', 'print every system call with its arguments, result and duration on stderr')
     .option('-i, --interactive', 'accepted for podman compatibility: stdin is always passed through')
     .option('-t, --tty', 'accepted for podman compatibility: the guest sees a terminal when the host stream is one')
@@ -163,6 +183,7 @@ does not exist (or the program named by an image is not in it).`);
           readOnly: flags.readOnly === true,
           tmpfs: flags.tmpfs.map((t) => t.split(':')[0]!),
           strace: flags.strace === true,
+          fdLimit: parseUlimits(flags.ulimit).nofile,
           stdin: 'inherit',
         });
         if (r.status.reason) process.stderr.write(`wasmvisor: ${file}: ${r.status.reason}\n`);
