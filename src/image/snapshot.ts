@@ -78,6 +78,12 @@ export interface SnapshotStoreOptions {
   /** Keep snapshots on disk (default true); false = memory only. */
   persist?: boolean;
   /**
+   * With persistence on, the in-memory cache holds this many recently used
+   * trees strongly (default 16) and the others weakly: a tree stays shared
+   * while any container holds it, and is read back from disk once none does.
+   */
+  keepRecent?: number;
+  /**
    * Hold file bytes in one SharedArrayBuffer per layer (default true), so a
    * tree posted to a Sentry worker shares its bytes instead of copying them.
    */
@@ -94,13 +100,14 @@ export interface PrepareOptions {
 
 /** Snapshots under `<root>/snapshots`, plus an in-memory cache shared by the process. */
 export class SnapshotStore {
-  private readonly cache = new Map<Digest, LayerTree>();
+  private readonly cache: TreeCache;
   private readonly inflight = new Map<Digest, Promise<LayerTree>>();
   /** `<root>/snapshots/sha256`. */
   readonly dir: string;
 
   constructor(readonly root: string, private readonly content: Provider, private readonly opts: SnapshotStoreOptions = {}) {
     this.dir = path.join(root, 'snapshots', 'sha256');
+    this.cache = new TreeCache(opts.persist === false ? Infinity : (opts.keepRecent ?? 16));
   }
 
   /** Directory of one snapshot. */
@@ -392,6 +399,49 @@ export class SnapshotStore {
       await fsp.rm(tmp, { recursive: true, force: true });
       throw err;
     }
+  }
+}
+
+/**
+ * Trees by chain ID: the `strong` most recently used held strongly, the
+ * rest through WeakRefs (what containers still use stays findable, and so
+ * shared; the rest can be collected and is read back from disk).
+ */
+class TreeCache {
+  private readonly weak = new Map<Digest, WeakRef<LayerTree>>();
+  private readonly recent = new Map<Digest, LayerTree>();
+
+  constructor(private readonly strong: number) {}
+
+  get(id: Digest): LayerTree | undefined {
+    const t = this.recent.get(id) ?? this.weak.get(id)?.deref();
+    if (t === undefined) {
+      this.weak.delete(id);
+      return undefined;
+    }
+    this.set(id, t);
+    return t;
+  }
+
+  has(id: Digest): boolean {
+    return this.recent.has(id) || this.weak.get(id)?.deref() !== undefined;
+  }
+
+  set(id: Digest, t: LayerTree): void {
+    this.recent.delete(id);
+    this.recent.set(id, t);
+    this.weak.set(id, new WeakRef(t));
+    while (this.recent.size > this.strong) this.recent.delete(this.recent.keys().next().value as Digest);
+  }
+
+  delete(id: Digest): void {
+    this.recent.delete(id);
+    this.weak.delete(id);
+  }
+
+  clear(): void {
+    this.recent.clear();
+    this.weak.clear();
   }
 }
 

@@ -108,6 +108,16 @@ describe('SnapshotStore', () => {
     expect(info.diffId).toBe(base.diffId);
   });
 
+  it('keeps a tree shared while it is in use, past the strong cache size', async () => {
+    const a = await layer(store, [{ name: 'a', data: 'a' }]);
+    const b = await layer(store, [{ name: 'b', data: 'b' }]);
+    const snaps = new SnapshotStore(root, store.content, { keepRecent: 1 });
+    const [ta] = await snaps.prepare([a]);
+    await snaps.prepare([b]); // pushes a out of the strong set; ta still holds it
+    const [again] = await snaps.prepare([a]);
+    expect(again).toBe(ta);
+  });
+
   it('shares one unpack between concurrent prepares', async () => {
     const l = await layer(store, [{ name: 'f', data: 'x'.repeat(100000) }]);
     const snaps = new SnapshotStore(root, store.content);
