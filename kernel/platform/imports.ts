@@ -80,7 +80,15 @@ function makeImport(entry: SyscallEntry, ctx: ImportContext): (...raw: (number |
     return errno;
   };
   const call = (raw: RawArgs): number => (ctx.strace ? traced(raw) : plain(raw));
-  if (!codec.returnsErrno) return (...raw) => { call(raw); };
+  if (!codec.returnsErrno) {
+    // proc_exit never returns to the guest (its caller is noreturn): if the call
+    // failed instead of ending the task (a filter denied it, a kernel bug), the
+    // task ends anyway with the code it asked for.
+    return (...raw) => {
+      const errno = call(raw);
+      throw new TaskExit({ code: (Number(raw[0] ?? 0) >>> 0) & 0xff, reason: `${name} failed with errno ${errno}; the task ends anyway` });
+    };
+  }
   return (...raw) => call(raw);
 }
 

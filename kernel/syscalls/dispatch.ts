@@ -37,15 +37,16 @@ export class Dispatcher {
   attempt(task: Task, entry: SyscallEntry, args: unknown, out: CallOutcome): CallOutcome {
     out.block = null;
     out.value = undefined;
-    if (this.filter !== null) {
-      const v = this.filter(task, entry, args);
-      if (v !== undefined) {
-        if ('kill' in v) throw new TaskExit({ code: 0, signal: v.kill, reason: `killed by syscall filter on ${entry.name}` });
-        out.errno = v.deny.errno;
-        return out;
-      }
-    }
     try {
+      // The filter runs inside the try: a bug in a filter is a kernel bug like any other (EIO).
+      if (this.filter !== null) {
+        const v = this.filter(task, entry, args);
+        if (v !== undefined) {
+          if ('kill' in v) throw new TaskExit({ code: 0, signal: v.kill, reason: `killed by syscall filter on ${entry.name}` });
+          out.errno = v.deny.errno;
+          return out;
+        }
+      }
       out.value = entry.handler(task, args);
       out.errno = Errno.SUCCESS;
     } catch (err) {

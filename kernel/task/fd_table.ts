@@ -124,8 +124,17 @@ export class FdTable {
     }
   }
 
-  /** Close every fd (task exit). Errors from release are the file's business and ignored here. */
-  closeAll(): void {
-    for (const [fd] of [...this.entries()]) this.close(fd);
+  /**
+   * Close every fd (task exit). A release that throws (a filesystem bug) is
+   * handed to `onError` and the other fds are still closed.
+   */
+  closeAll(onError: (fd: number, err: unknown) => void = () => {}): void {
+    for (const [fd] of [...this.entries()]) {
+      try {
+        this.close(fd);
+      } catch (err) {
+        onError(fd, err);
+      }
+    }
   }
 }

@@ -113,7 +113,7 @@ export class Task {
     if (this.exitStatus !== null) return;
     this.exitStatus = status;
     this.state = 'exited';
-    this.fds.closeAll();
+    this.fds.closeAll((fd, err) => this.ctx.host.logBug(`closing fd ${fd} at exit of pid ${this.pid}`, err));
     this.contQueue.notify();
   }
 }

@@ -86,7 +86,14 @@ describe('sentry platform, kernel side', () => {
     const { host, tasks, mk } = setup();
     const a = mk(0);
     const b = mk(1);
-    a.kernel.dispatcher.filter = () => { throw new Error('boom'); };
+    // a bug in a syscall filter is caught by the dispatcher: EIO for that call
+    a.kernel.dispatcher.filter = () => { throw new Error('filter bug'); };
+    expect(tasks.handle(0, nr('fd_write'), { fd: 1, data: new Uint8Array([1]) })).toEqual({ status: 29, value: undefined });
+    expect(host.bugs).toHaveLength(1);
+    host.bugs.length = 0;
+    a.kernel.dispatcher.filter = null;
+    // an exception escaping the dispatcher itself ends the task
+    a.kernel.dispatcher.attempt = () => { throw new Error('boom'); };
     const r = tasks.handle(0, nr('fd_write'), { fd: 1, data: new Uint8Array([1]) });
     expect(r).toEqual({ status: SentryStatus.EXIT, value: { code: 134, reason: 'kernel bug in fd_write: boom' } });
     expect(a.exits).toEqual([{ code: 134, reason: 'kernel bug in fd_write: boom' }]);
