@@ -32,7 +32,7 @@ let waiting = false;
 const sock = new net.Socket({ fd: workerData.fd, readable: true, writable: false });
 function deliver() {
   while (Atomics.load(ctl, 0) === ${EMPTY} && (queue.length > 0 || ended)) {
-    if (queue.length === 0) { Atomics.store(ctl, 1, 0); Atomics.store(ctl, 0, ${FULL}); Atomics.notify(ctl, 0); return; }
+    if (queue.length === 0) { Atomics.store(ctl, 1, 0); Atomics.store(ctl, 0, ${FULL}); Atomics.notify(ctl, 0); break; }
     const head = queue[0];
     const n = Math.min(head.length, data.length);
     data.set(head.subarray(0, n));
@@ -41,7 +41,8 @@ function deliver() {
     Atomics.store(ctl, 0, ${FULL});
     Atomics.notify(ctl, 0);
   }
-  if (queue.length > 0 && !waiting) {
+  // wait for the reader to take the slot while data or EOF is still to be delivered
+  if ((queue.length > 0 || ended) && !waiting) {
     waiting = true;
     Atomics.waitAsync(ctl, 0, ${FULL}).value.then(() => { waiting = false; deliver(); });
   }
