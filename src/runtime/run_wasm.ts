@@ -22,6 +22,7 @@
  */
 import { writeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { totalmem } from 'node:os';
 import { basename } from 'node:path';
 import { E } from '../../kernel/errno.js';
 import { createDevFs } from '../../kernel/fs/devfs.js';
@@ -31,6 +32,7 @@ import type { LayerTree } from '../../kernel/fs/layer_tree.js';
 import { OverlayFs } from '../../kernel/fs/overlay.js';
 import { ProcFs } from '../../kernel/fs/procfs.js';
 import { TmpFs } from '../../kernel/fs/tmpfs.js';
+import { SpaceAccount } from '../../kernel/fs/tmpfs_data.js';
 import type { FileSystem } from '../../kernel/vfs/superblock.js';
 import type { Host } from '../../kernel/host.js';
 import { Kernel } from '../../kernel/kernel.js';
@@ -44,6 +46,7 @@ import { MountNamespace } from '../../kernel/vfs/mount_ns.js';
 import { FileType, OFlags, type Credentials, type OpenFile } from '../../kernel/vfs/types.js';
 import { CaptureSink, createNodeHost, nodeConsoleSink, nodeConsoleSource } from '../host/node_host.js';
 import { NodeHostFs } from '../host/node_hostfs.js';
+import { limitModuleMemory, ModuleLimitError } from './module_limits.js';
 
 /** A `-v HOST:CTR[:ro]` bind. */
 export interface BindMount {
@@ -92,6 +95,15 @@ export interface RunWasmOptions {
   stderr?: StdioSpec;
   /** Trace syscalls: true → stderr, or a line sink. */
   strace?: boolean | ((line: string) => void);
+  /**
+   * Memory budget in bytes (`-m`): the module's linear memory cannot grow
+   * past it (its maximum is rewritten; `memory.grow` fails, malloc returns
+   * NULL), and the in-memory filesystems (the root's upper, /tmp, --tmpfs)
+   * share one space account of this size (ENOSPC past it). Default: no
+   * linear-memory cap beyond wasm32's 4 GiB, and half the host's RAM for the
+   * in-memory filesystems, as Linux sizes tmpfs.
+   */
+  memoryLimit?: number;
   /** RLIMIT_NOFILE: fds are numbered below it, EMFILE past it (default 1024, as Linux). At least 4 (stdio and "/"). */
   fdLimit?: number;
   /** Host to use (default: a Node host). */
@@ -119,7 +131,10 @@ export class RunWasmError extends Error {
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
 async function loadModule(opts: RunWasmOptions): Promise<WebAssembly.Module> {
-  if (opts.module) return opts.module;
+  if (opts.module) {
+    if (opts.memoryLimit !== undefined) throw new RunWasmError('BAD_OPTION', 'a memory limit needs the module bytes (`file` or `bytes`), not a compiled module');
+    return opts.module;
+  }
   let bytes = opts.bytes;
   const name = opts.file ?? '<bytes>';
   if (!bytes) {
@@ -135,6 +150,14 @@ async function loadModule(opts: RunWasmOptions): Promise<WebAssembly.Module> {
   }
   if (bytes.byteLength < 8 || WASM_MAGIC.some((b, i) => bytes![i] !== b)) {
     throw new RunWasmError('NOT_WASM', `${name}: not a WebAssembly module`);
+  }
+  if (opts.memoryLimit !== undefined) {
+    try {
+      bytes = limitModuleMemory(bytes, opts.memoryLimit);
+    } catch (err) {
+      if (err instanceof ModuleLimitError && err.code === 'TOO_BIG') throw new RunWasmError('CANNOT_RUN', `${name}: ${err.message}`);
+      throw new RunWasmError('NOT_WASM', `${name}: invalid WebAssembly module: ${(err as Error).message}`);
+    }
   }
   try {
     return await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
@@ -213,6 +236,8 @@ function mkdirs(ns: MountNamespace, path: string, mode = 0o755): void {
 
 /** Build the container's mount namespace: root (tmpfs, or overlay over --rootfs and layers), /dev, /proc, /tmp, --tmpfs, binds. */
 function buildMounts(host: Host, kernel: Kernel, opts: RunWasmOptions): MountNamespace {
+  // One budget for every in-memory filesystem of the container: a guest cannot fill the host's RAM with files.
+  const space = new SpaceAccount(opts.memoryLimit ?? Math.floor(totalmem() / 2));
   let rootFs: FileSystem;
   const lowers = [...(opts.lowers ?? [])];
   if (opts.rootfs !== undefined) {
@@ -228,9 +253,9 @@ function buildMounts(host: Host, kernel: Kernel, opts: RunWasmOptions): MountNam
     lowers.unshift(lower);
   }
   if (lowers.length > 0) {
-    rootFs = new OverlayFs(lowers, host);
+    rootFs = new OverlayFs(lowers, host, { parentAccount: space });
   } else {
-    rootFs = new TmpFs(host, { source: 'rootfs' });
+    rootFs = new TmpFs(host, { source: 'rootfs', parentAccount: space });
   }
   // Mountpoints (and the workdir) are made first, through a writable view of
   // the root; the container then gets its own namespace, read-only if asked.
@@ -244,10 +269,10 @@ function buildMounts(host: Host, kernel: Kernel, opts: RunWasmOptions): MountNam
   ns.mount('/dev', createDevFs(host));
   ns.mount('/proc', new ProcFs(kernel.procSource({ mounts: () => ns.mounts(), hostname: opts.hostname }), host));
   // As podman's --read-only (with its default --read-only-tmpfs): /tmp stays writable.
-  if (opts.readOnly === true) ns.mount('/tmp', new TmpFs(host, { mode: 0o1777 }));
+  if (opts.readOnly === true) ns.mount('/tmp', new TmpFs(host, { mode: 0o1777, parentAccount: space }));
   for (const p of opts.tmpfs ?? []) {
     if (!p.startsWith('/')) throw new RunWasmError('BAD_OPTION', `--tmpfs ${p}: the path must be absolute`);
-    ns.mount(p, new TmpFs(host, { mode: 0o1777 }));
+    ns.mount(p, new TmpFs(host, { mode: 0o1777, parentAccount: space }));
   }
   const binds = [...(opts.mounts ?? [])].sort((a, b) => a.container.split('/').length - b.container.split('/').length);
   for (const b of binds) {
@@ -310,6 +335,9 @@ function normalizeWorkdir(w: string | undefined): string {
 export async function runWasm(opts: RunWasmOptions): Promise<RunWasmResult> {
   if (opts.fdLimit !== undefined && (!Number.isInteger(opts.fdLimit) || opts.fdLimit < 4 || opts.fdLimit > 1 << 20)) {
     throw new RunWasmError('BAD_OPTION', `nofile limit ${opts.fdLimit}: give an integer from 4 (stdio and "/") to 1048576`);
+  }
+  if (opts.memoryLimit !== undefined && (!Number.isFinite(opts.memoryLimit) || opts.memoryLimit < 65536)) {
+    throw new RunWasmError('BAD_OPTION', `memory limit ${opts.memoryLimit}: give at least 64 KiB (one wasm page)`);
   }
   const module = await loadModule(opts);
   const host = opts.host ?? createNodeHost({ hostfs: new NodeHostFs() });

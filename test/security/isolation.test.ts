@@ -173,3 +173,26 @@ describe('--ulimit', () => {
     await expect(runWasm({ file: ABUSE, fdLimit: 2 })).rejects.toThrow(/from 4/);
   });
 });
+
+describe('memory budget (-m)', () => {
+  it('caps linear memory and every in-memory filesystem together: ENOSPC and a NULL malloc, not host memory', async () => {
+    const limit = 4 << 20;
+    const r = await abuse(['fill:/big', 'fill:/tmp/more', 'malloc', 'unlink:/big', 'fill:/tmp/again'], { memoryLimit: limit, tmpfs: ['/scratch'] });
+    const bytes = (s: string | undefined) => Number(/^(\d+) bytes, then No space left on device$/.exec(s ?? '')?.[1] ?? NaN);
+    expect(bytes(r.get('fill:/big'))).toBeGreaterThan(limit - (256 << 10));
+    expect(bytes(r.get('fill:/big'))).toBeLessThanOrEqual(limit);
+    expect(bytes(r.get('fill:/tmp/more'))).toBeLessThan(256 << 10); // the same budget: nearly nothing left
+    expect(Number(/^(\d+) MiB$/.exec(r.get('malloc')!)![1])).toBeLessThan(4);
+    expect(r.get('unlink:/big')).toBe('REMOVED');
+    expect(bytes(r.get('fill:/tmp/again'))).toBeGreaterThan(limit - (512 << 10)); // freed space comes back
+  });
+
+  it('-m parses sizes as podman does and refuses nonsense', async () => {
+    const { parseMemory } = await import('../../src/cli/commands/run.js');
+    expect(parseMemory('64m')).toBe(64 << 20);
+    expect(parseMemory('1G')).toBe(1 << 30);
+    expect(parseMemory('65536')).toBe(65536);
+    expect(() => parseMemory('1k')).toThrow(/minimum is 64k/);
+    expect(() => parseMemory('lots')).toThrow(/512k, 64m or 1g/);
+  });
+});

@@ -81,7 +81,17 @@ export function parseUlimits(specs: readonly string[]): { nofile?: number } {
   return out;
 }
 
+/** `-m SIZE`: bytes, with an optional k/m/g suffix (powers of 1024, as podman). */
+export function parseMemory(spec: string): number {
+  const m = /^(\d+)([kmg]?)b?$/i.exec(spec.trim());
+  if (!m) throw new CliExit(ExitCode.RUNTIME, `invalid memory limit ${spec}: give a size such as 512k, 64m or 1g`);
+  const n = Number(m[1]) * { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  if (n < 65536) throw new CliExit(ExitCode.RUNTIME, `invalid memory limit ${spec}: the minimum is 64k (one wasm page)`);
+  return n;
+}
+
 interface RunFlags {
+  memory?: string;
   ulimit: string[];
   env: string[];
   envFile: string[];
@@ -140,6 +150,7 @@ export function register(program: Command): void {
     .option('--read-only', 'mount the root read-only (/tmp, --tmpfs and rw volumes stay writable)')
     .option('--tmpfs <path>', 'mount a fresh in-memory filesystem at path', collect, [])
     .option('--hostname <name>', 'host name inside the container (/proc/sys/kernel/hostname)')
+    .option('-m, --memory <size>', 'memory limit (e.g. 64m, 1g): linear memory and in-memory files (default: half the host RAM for files)')
     .option('--ulimit <nofile=SOFT[:HARD]>', 'resource limit; nofile (default 1024) caps the open fds (EMFILE past it)', collect, [])
     .option('--strace', 'print every system call with its arguments, result and duration on stderr')
     .option('-i, --interactive', 'accepted for podman compatibility: stdin is always passed through')
@@ -184,6 +195,7 @@ does not exist (or the program named by an image is not in it).`);
           tmpfs: flags.tmpfs.map((t) => t.split(':')[0]!),
           strace: flags.strace === true,
           fdLimit: parseUlimits(flags.ulimit).nofile,
+          memoryLimit: flags.memory === undefined ? undefined : parseMemory(flags.memory),
           stdin: 'inherit',
         });
         if (r.status.reason) process.stderr.write(`wasmvisor: ${file}: ${r.status.reason}\n`);
