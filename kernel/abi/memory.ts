@@ -63,6 +63,16 @@ export class GuestMemory {
   }
 
   /**
+   * The whole memory as bytes after checking [ptr, ptr+len) once: for
+   * copying into that range without a subarray per call (the inline read
+   * fast path). Valid until the next memory.grow.
+   */
+  bytes(ptr: number, len: number): Uint8Array {
+    this.check(ptr, len);
+    return this.u8;
+  }
+
+  /**
    * The memory's DataView after checking [ptr, ptr+len) once: for codecs
    * that write a whole struct (filestat, fdstat, events) without a check per
    * field. Valid until the next memory.grow.

@@ -16,6 +16,7 @@ import { SYSCALL_BY_NAME, type SyscallEntry } from '../syscalls/table.js';
 import { WASI_MODULE } from '../abi/wasi.js';
 import type { WouldBlock } from '../vfs/wait.js';
 import { buildImports, type ImportContext } from './imports.js';
+import { installInlineFastPaths } from './inline_fast.js';
 
 /** Exit code given to a task that trapped (as wasmtime: 128 + SIGABRT). */
 export const TRAP_EXIT_CODE = 134;
@@ -112,9 +113,11 @@ export function runInline(task: Task, module: WebAssembly.Module, opts: InlineOp
     strace: opts.strace ?? null,
     invoke: (entry, args) => invokeInline(dispatcher, task, entry, args, out),
   };
+  const imports = buildImports(ctx);
+  if (!ctx.strace) installInlineFastPaths(imports[WASI_MODULE] as Record<string, (...raw: (number | bigint)[]) => number | void>, ctx, dispatcher, task);
   let instance: WebAssembly.Instance;
   try {
-    instance = new WebAssembly.Instance(module, buildImports(ctx));
+    instance = new WebAssembly.Instance(module, imports);
   } catch (err) {
     if (err instanceof WebAssembly.LinkError) throw new ModuleError('LINK', `cannot link the module: ${err.message}`);
     throw err;

@@ -109,6 +109,15 @@ export class RegularDescription extends Description {
     this.off += data.length;
     return data;
   }
+  readInto(dst: Uint8Array, dstOff: number, len: number): number {
+    if (!this.mode.read) throw E.BADF;
+    if (len <= 0) return 0;
+    // readAt returns a view of the file's storage when it can (tmpfs): then this is the only copy.
+    const data = this.loc.inode.readAt(this.off, len);
+    dst.set(data, dstOff);
+    this.off += data.length;
+    return data.length;
+  }
   pread(max: number, offset: bigint): Uint8Array {
     if (!this.mode.read) throw E.BADF;
     if (offset < 0n) throw E.INVAL;

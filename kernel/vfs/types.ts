@@ -105,6 +105,12 @@ export interface OpenFile {
    * out before the next operation on the file. Same for `pread`.
    */
   read(max: number): Uint8Array;
+  /**
+   * Optional `read` straight into `dst[dstOff, dstOff+len)` (the inline
+   * platform's guest memory): one copy, no intermediate buffer; returns the
+   * bytes read. Only for files whose reads never block.
+   */
+  readInto?(dst: Uint8Array, dstOff: number, len: number): number;
   /** Read at `offset` without moving the offset. */
   pread(max: number, offset: bigint): Uint8Array;
   /** Write at the offset (or at the end with APPEND), advancing it; returns bytes written. */
