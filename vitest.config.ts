@@ -1,10 +1,21 @@
 import { defineConfig } from 'vitest/config';
 
+const common = { testTimeout: 60_000, hookTimeout: 60_000, pool: 'forks' as const };
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    pool: 'forks',
+    projects: [
+      { test: { ...common, name: 'main', include: ['test/**/*.test.ts'] } },
+      // the syscall suite again, each call crossing the sentry platform's channel (harness.ts PLATFORM)
+      {
+        test: {
+          ...common,
+          name: 'sentry',
+          include: ['test/kernel/syscalls/**/*.test.ts'],
+          exclude: ['test/kernel/syscalls/inline_platform.test.ts'],
+          env: { WASMVISOR_PLATFORM: 'sentry' },
+        },
+      },
+    ],
   },
 });

@@ -51,8 +51,8 @@ export interface SentryTransport {
   respond(id: number, reply: SentryReply): void;
   /** Run `fn` soon from the serve loop (never re-entrantly). */
   post(fn: () => void): void;
-  /** One-shot timer; returns a cancel function. */
-  setTimer(ms: number, fn: () => void): () => void;
+  /** One-shot timer `delayNs` from now (the transport rounds up to its timers' grain); returns a cancel function. */
+  setTimer(delayNs: bigint, fn: () => void): () => void;
 }
 
 /** Per-task hooks the owner (a container) supplies. */
@@ -194,8 +194,8 @@ export class SentryTasks {
     if (block !== null) {
       for (const q of block.queues) p.cancel.push(q.subscribe(wake));
       if (block.deadlineNs !== null) {
-        const ms = Number(block.deadlineNs - s.task.host.monotonicNs()) / 1e6;
-        p.cancel.push(this.transport.setTimer(Math.max(0, Math.ceil(ms)), wake));
+        const delay = block.deadlineNs - s.task.host.monotonicNs();
+        p.cancel.push(this.transport.setTimer(delay > 0n ? delay : 0n, wake));
       }
     }
     // a stopped or paused task is also woken by its continue queue

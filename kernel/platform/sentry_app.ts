@@ -31,6 +31,35 @@ export function isTrap(err: unknown): err is Error {
 }
 
 /**
+ * The `invoke` of the sentry platform's import context: one round trip per
+ * call (preceded by a MEMORY report when the guest memory size changed);
+ * an EXIT answer unwinds the guest with TaskExit, a BUG answer is EIO.
+ */
+export function sentryInvoke(call: SentryCall, memoryBytes: () => number): ImportContext['invoke'] {
+  const out = newOutcome();
+  let lastMem = 0;
+  return (entry, args) => {
+    const mem = memoryBytes();
+    if (mem !== lastMem) {
+      lastMem = mem;
+      call(SentryOp.MEMORY, mem);
+    }
+    const r = call(entry.nr, args);
+    out.block = null;
+    if (r.status >= 0) {
+      out.errno = r.status;
+      out.value = r.value;
+    } else if (r.status === SentryStatus.EXIT) {
+      throw new TaskExit(r.value as ExitStatus);
+    } else {
+      out.errno = E.IO.errno;
+      out.value = undefined;
+    }
+    return out;
+  };
+}
+
+/**
  * Instantiate `module` with imports that forward to the Sentry, run
  * `_start`, report the end to the Sentry and return the exit status.
  * Throws ModuleError if the module cannot run.
@@ -40,32 +69,12 @@ export function runSentryApp(module: WebAssembly.Module, call: SentryCall, opts:
   if (!exports.some((e) => e.name === '_start' && e.kind === 'function')) {
     throw new ModuleError('NO_START', 'the module exports no _start function (not a WASI command; reactors are not supported)');
   }
-  const out = newOutcome();
-  let lastMem = 0;
   const ctx: ImportContext = {
     memory: null,
     host: opts.host,
     pid: opts.pid,
     strace: opts.strace ?? null,
-    invoke: (entry, args) => {
-      const mem = ctx.memory!.size;
-      if (mem !== lastMem) {
-        lastMem = mem;
-        call(SentryOp.MEMORY, mem);
-      }
-      const r = call(entry.nr, args);
-      out.block = null;
-      if (r.status >= 0) {
-        out.errno = r.status;
-        out.value = r.value;
-      } else if (r.status === SentryStatus.EXIT) {
-        throw new TaskExit(r.value as ExitStatus);
-      } else {
-        out.errno = E.IO.errno;
-        out.value = undefined;
-      }
-      return out;
-    },
+    invoke: sentryInvoke(call, () => ctx.memory!.size),
   };
   let instance: WebAssembly.Instance;
   try {

@@ -101,8 +101,17 @@ export class ChannelClient {
 
   private waitResp(): void {
     const h = this.h;
-    if (Atomics.load(h, Ch.STATE) === State.REQ) spinThenPark(h, Ch.STATE, State.REQ, this.spin, Ch.PARKED);
+    if (Atomics.load(h, Ch.STATE) === State.REQ) this.await(h);
     if (Atomics.load(h, Ch.STATE) === State.CLOSED) throw new ChannelClosed();
+  }
+
+  /**
+   * Wait until `h[STATE]` is no longer REQ (the Sentry answered or closed).
+   * Spins, then parks; a same-thread test transport overrides it to drive
+   * the server instead.
+   */
+  protected await(h: Int32Array): void {
+    spinThenPark(h, Ch.STATE, State.REQ, this.spin, Ch.PARKED);
   }
 
   /**

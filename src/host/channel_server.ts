@@ -241,40 +241,46 @@ export class ChannelServer {
     if (reply !== PENDING) this.respond(id, reply);
   }
 
+  /**
+   * Serve every request waiting and run posted work until there is none,
+   * synchronously, without spinning or sleeping. False if it stopped at
+   * `deadline` (a `performance.now()` time) with work left. The serve loop
+   * runs on it; a same-thread transport (tests) calls it directly.
+   */
+  drain(deadline = Infinity): boolean {
+    let n = 0;
+    for (;;) {
+      let id: number;
+      if (this.needScan) this.scan();
+      while ((id = this.pop()) >= 0 || this.needScan) {
+        if (id < 0) {
+          this.scan();
+          continue;
+        }
+        this.serveOne(id);
+        if ((++n & 63) === 0 && performance.now() > deadline) return false;
+      }
+      if (this.local.length === 0) return true;
+      const fns = this.local.splice(0);
+      for (const fn of fns) {
+        try {
+          fn();
+        } catch (err) {
+          this.opts.onBug?.(err);
+        }
+      }
+    }
+  }
+
   private pass(): void {
     if (this.stopped) return;
     this.running = true;
-    const slice = this.opts.sliceMs ?? 4;
-    const deadline = performance.now() + slice;
-    let n = 0;
+    const deadline = performance.now() + (this.opts.sliceMs ?? 4);
+    let rounds = 0;
     try {
       for (;;) {
-        let id: number;
-        if (this.needScan) this.scan();
-        while ((id = this.pop()) >= 0 || this.needScan) {
-          if (id < 0) {
-            this.scan();
-            continue;
-          }
-          this.serveOne(id);
-          if ((++n & 63) === 0 && performance.now() > deadline) {
-            this.running = false;
-            this.kick();
-            return;
-          }
-        }
-        if (this.local.length > 0) {
-          const fns = this.local.splice(0);
-          for (const fn of fns) {
-            try {
-              fn();
-            } catch (err) {
-              this.opts.onBug?.(err);
-            }
-          }
-          continue;
-        }
-        if (performance.now() > deadline) {
+        if (!this.drain(deadline) || ((++rounds & 15) === 0 && performance.now() > deadline)) {
+          // a long burst: let the event loop (control plane, timers) run, then come back
           this.running = false;
           this.kick();
           return;

@@ -49,8 +49,8 @@ export class SentryCore implements SentryApi {
     this.tasks = new SentryTasks({
       respond: (id, reply) => this.server.respond(id, reply),
       post: (fn) => this.server.post(fn),
-      setTimer: (ms, fn) => {
-        const t = setTimeout(fn, ms);
+      setTimer: (delayNs, fn) => {
+        const t = setTimeout(fn, Math.ceil(Number(delayNs) / 1e6));
         return () => clearTimeout(t);
       },
     });

@@ -19,7 +19,15 @@ import type { Task } from '../../../kernel/task/task.js';
 import { MountNamespace } from '../../../kernel/vfs/mount_ns.js';
 import { OFlags } from '../../../kernel/vfs/types.js';
 import { FakeHost } from '../../support/fake_host.js';
+import { sentryLoopback } from '../../support/sentry_loopback.js';
 import { buildModule } from '../../support/wasm_builder.js';
+
+/**
+ * The platform the calls go through: `inline` (the default) or `sentry`
+ * (WASMVISOR_PLATFORM=sentry, the vitest project `sentry`): each call
+ * crosses a SAB channel and the codec to SentryTasks, on this thread.
+ */
+export const PLATFORM: 'inline' | 'sentry' = process.env.WASMVISOR_PLATFORM === 'sentry' ? 'sentry' : 'inline';
 
 /** A console sink that keeps text. */
 export class TextSink implements ConsoleSink {
@@ -85,7 +93,12 @@ export function makeEnv(opts: { args?: string[]; env?: string[]; stdin?: string;
     host,
     pid: task.pid,
     strace: opts.trace ? (l: string) => { strace.push(l); } : null,
-    invoke: (entry: any, args: unknown) => invokeInline(kernel.dispatcher, task, entry, args, out),
+    invoke: PLATFORM === 'sentry'
+      ? sentryLoopback(kernel, task, () => ctx.memory?.size ?? 0, {
+        // a test's pump plays the outside world (the host feeding stdin, a SIGCONT)
+        onStuck: () => [stdin.readQueue, task.contQueue].filter((q) => q.syncPump?.(null)).length > 0,
+      })
+      : (entry: any, args: unknown) => invokeInline(kernel.dispatcher, task, entry, args, out),
   };
   const inst = new WebAssembly.Instance(MODULE, buildImports(ctx));
   const memory = inst.exports.memory as WebAssembly.Memory;
