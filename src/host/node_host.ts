@@ -7,6 +7,7 @@
  */
 import { readSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
+import { E } from '../../kernel/errno.js';
 import type { Host, HostFs } from '../../kernel/host.js';
 import type { ConsoleSink, ConsoleSource } from '../../kernel/task/console.js';
 import { TimedStdinReader } from './node_stdin.js';
@@ -43,9 +44,19 @@ export function createNodeHost(opts: NodeHostOptions = {}): Host {
     hostfs: opts.hostfs,
     logBug: opts.logBug ?? ((message, err) => {
       const detail = err instanceof Error ? err.stack ?? err.message : String(err);
-      process.stderr.write(`wasmvisor: kernel bug: ${message}: ${detail}\n`);
+      process.stderr.write(`wasmvisor: kernel bug: ${terminalSafe(message)}: ${terminalSafe(detail)}\n`);
     }),
   };
+}
+
+/**
+ * Text for the user's terminal: control characters other than newline and
+ * tab (ESC, C1, DEL) escaped, at most 4096 characters. Bug reports may quote
+ * guest data (a path in an error message).
+ */
+export function terminalSafe(s: string): string {
+  const cut = s.length > 4096 ? `${s.slice(0, 4096)}...` : s;
+  return cut.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
 }
 
 function isErrno(err: unknown, code: string): boolean {
@@ -70,7 +81,10 @@ export function nodeConsoleSink(fd: number): ConsoleSink {
         } catch (err) {
           if (isErrno(err, 'EAGAIN')) sleepMs(cell, 1);
           else if (isErrno(err, 'EPIPE') || isErrno(err, 'EBADF')) sink.closed = true;
-          else throw err;
+          // A full disk or an I/O error on the host's stdout is the guest's errno, not a kernel bug.
+          else if (isErrno(err, 'ENOSPC') || isErrno(err, 'EDQUOT')) throw E.NOSPC;
+          else if (isErrno(err, 'EFBIG')) throw E.FBIG;
+          else throw E.IO;
         }
       }
     },

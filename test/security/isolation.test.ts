@@ -6,6 +6,7 @@
  * writing to its own stdout afterwards.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, lstatSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -194,5 +195,30 @@ describe('memory budget (-m)', () => {
     expect(parseMemory('65536')).toBe(65536);
     expect(() => parseMemory('1k')).toThrow(/minimum is 64k/);
     expect(() => parseMemory('lots')).toThrow(/512k, 64m or 1g/);
+  });
+});
+
+describe('host stdout failures', () => {
+  it('a host stdout on a full disk gives the guest ENOSPC, not a kernel bug', () => {
+    const child = join(mkdtempSync(join(tmpdir(), 'wv-full-')), 'child.ts');
+    writeFileSync(child, `
+import { runWasm } from ${JSON.stringify(join(ROOT, 'src/runtime/run_wasm.ts'))};
+const r = await runWasm({ file: ${JSON.stringify(ABUSE)}, args: ['open:/', 'exit:7'] });
+process.stderr.write('done ' + r.exitCode + '\\n');
+`);
+    const full = openSync('/dev/full', 'w');
+    try {
+      const r = spawnSync(join(ROOT, 'node_modules/.bin/vite-node'), [child], { cwd: ROOT, encoding: 'utf8', stdio: ['pipe', full, 'pipe'] });
+      expect(r.stderr).toContain('done 7');
+      expect(r.stderr).not.toContain('kernel bug');
+    } finally {
+      closeSync(full);
+    }
+  }, 30_000);
+
+  it('kernel bug reports are terminal-safe', async () => {
+    const { terminalSafe } = await import('../../src/host/node_host.js');
+    expect(terminalSafe('a\x1b[2J\u009b\u202eb\nc\td')).toBe('a\\u{1b}[2J\\u{9b}\\u{202e}b\nc\td');
+    expect(terminalSafe('x'.repeat(10_000)).length).toBe(4099);
   });
 });
