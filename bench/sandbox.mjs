@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // bench/sandbox: the sentry platform against its baselines, medians over several runs.
-//   node bench/sandbox.mjs [--runs N] [--only roundtrip,fdwrite,hello,density]
+//   node bench/sandbox.mjs [--runs N] [--only cpu,roundtrip,fdwrite,hello,density]
 // Part 1: syscall round trip through the SAB channel vs a bare SharedArrayBuffer ping-pong.
 // Needs `npm run build` (workers run dist/).
 import { Worker, isMainThread, workerData, parentPort } from 'node:worker_threads';
@@ -172,7 +172,13 @@ async function main() {
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : null;
   const want = (k) => !only || only.includes(k);
   const { loadavg, cpus } = await import('node:os');
-  console.log(`wasmvisor bench/sandbox — node ${process.version}, ${cpus().length} cores, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')}, median of ${runs} runs`);
+  const load = loadavg();
+  console.log(`wasmvisor bench/sandbox — node ${process.version}, ${cpus().length} cores, load average ${load.map((x) => x.toFixed(1)).join(' ')}, median of ${runs} runs`);
+  if (load[0] > cpus().length * 0.5) {
+    console.log(`WARNING: the machine is busy (load ${load[0].toFixed(1)} on ${cpus().length} cores): cross-thread figures ([1]-[3]) measure`);
+    console.log('  the scheduler more than wasmvisor. [0] (CPU time per call, one thread) does not depend on load.');
+  }
+  if (want('cpu')) await cpuPerCall(runs);
   if (want('roundtrip')) {
     console.log(`\n[1] round trip, µs per call (up to ${ROUND_TRIPS} calls or ${CAP_MS / 1000} s per run)`);
     const park = await measure('bare SAB ping-pong, always park (Atomics.wait)', () => pingPong(0), runs);
@@ -184,6 +190,56 @@ async function main() {
   if (want('fdwrite')) await fdWrite(runs);
   if (want('hello')) await helloCreateToExit(runs);
   if (want('density')) await density();
+}
+
+// ---------------------------------------------------------------- [0] CPU per call, one thread
+// The sentry platform's whole per-call path without the threads: the probe's
+// one-byte fd_writes to /dev/null through the ABI, sentryInvoke, the codec and
+// the channel into a SentryCore (its serve loop drained by the caller instead
+// of another thread), the dispatcher and devfs. CPU time (process.cpuUsage)
+// per call: what a round trip costs beyond the wake-up itself, repeatable under load.
+const CPU_WRITES = Number(process.env.CPU_WRITES) || 200_000;
+
+async function cpuPerCall(runs) {
+  console.log(`\n[0] CPU time per one-byte fd_write to /dev/null on one thread, ns (${CPU_WRITES} writes per run; load-independent)`);
+  const { SentryCore } = await import(dist('src/host/sentry_core.js'));
+  const { ChannelClient } = await import(dist('src/host/channel.js'));
+  const { runSentryApp } = await import(dist('kernel/platform/sentry_app.js'));
+  const { runWasm } = await import(dist('src/runtime/run_wasm.js'));
+  const { createNodeHost } = await import(dist('src/host/node_host.js'));
+  const { toSandbox, toProcess } = await import(dist('src/runtime/config.js'));
+  const { readFileSync } = await import('node:fs');
+  const bytes = readFileSync(PROBE);
+  const module = new WebAssembly.Module(bytes);
+  const args = ['probe', 'devnull', String(CPU_WRITES)];
+  let seq = 0;
+  const sentry = () => {
+    const host = createNodeHost();
+    const core = new SentryCore({ host, defer: () => {}, spinMax: 0 });
+    const id = `b${++seq}`;
+    const sp = core.createAndSpawn(id, toSandbox({}), toProcess({ args }, 'null', 'probe'));
+    const server = core.server; // private in TypeScript: the bench drives the serve loop itself
+    class Loopback extends ChannelClient {
+      await() { server.drain(); }
+    }
+    const client = new Loopback(sp.channel, sp.hub, sp.channelId, 0);
+    const u0 = process.cpuUsage();
+    const st = runSentryApp(module, (op, a) => client.call(op, a), { pid: sp.pid, host });
+    const u = process.cpuUsage(u0);
+    core.destroy(id);
+    if (st.code !== 0) throw new Error(`probe exited ${st.code}`);
+    return ((u.user + u.system) * 1000) / CPU_WRITES;
+  };
+  const inline = async () => {
+    const u0 = process.cpuUsage();
+    const r = await runWasm({ bytes, args: args.slice(1), stdout: 'null', stderr: 'null' });
+    const u = process.cpuUsage(u0);
+    if (r.exitCode !== 0) throw new Error(`probe exited ${r.exitCode}`);
+    return ((u.user + u.system) * 1000) / CPU_WRITES;
+  };
+  const i = await measure('inline platform (ABI + kernel)', inline, runs);
+  const sn = await measure('sentry platform path, no threads (+ codec, channel, SentryTasks)', sentry, runs);
+  console.log(`  sentry path costs ${(sn - i).toFixed(0)} ns of CPU per call more than inline; node:wasi's whole fd_write is ~300 ns (NOTES.md)`);
 }
 
 // ---------------------------------------------------------------- [2] fd_write to /dev/null

@@ -46,7 +46,6 @@ export class Encoder {
   private spare: Uint8Array | null = null;
   /** Bytes written so far in the current message. */
   pos = 0;
-  private readonly keyCache = new Map<string, Uint8Array>();
 
   constructor(initial: number | Uint8Array = 4096) {
     if (typeof initial === 'number') {
@@ -132,16 +131,6 @@ export class Encoder {
     this.raw(b);
   }
 
-  private key(k: string): void {
-    let b = this.keyCache.get(k);
-    if (b === undefined) {
-      b = utf8Enc.encode(k);
-      if (this.keyCache.size < 512) this.keyCache.set(k, b);
-    }
-    this.u32(b.length);
-    this.raw(b);
-  }
-
   /** Append one value. */
   value(v: unknown): this {
     switch (typeof v) {
@@ -207,7 +196,7 @@ export class Encoder {
           for (const k in v) {
             if (k.charCodeAt(0) === 95 || !Object.prototype.hasOwnProperty.call(v, k)) continue;
             n++;
-            this.key(k);
+            this.str(k); // keys are short ASCII: the inline path beats a cache lookup and a copy
             this.value((v as Record<string, unknown>)[k]);
           }
           this.view.setUint32(at, n, true);

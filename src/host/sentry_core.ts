@@ -35,9 +35,9 @@ export class SentryCore implements SentryApi {
   private readonly tasks: SentryTasks;
   private readonly sandboxes = new Map<string, Sandbox>();
   private readonly layerTrees = new Map<string, LayerTree>();
-  /** channel id → [container id, pid] */
-  private readonly owners = new Map<number, [string, number]>();
   private readonly freeIds: number[] = [];
+  /** channel id → its container's sandbox (the serve loop's per-call lookup) */
+  private readonly chanSandbox: (Sandbox | undefined)[] = [];
   private port: MessagePort | null = null;
   private pending: SentryEvent[] = [];
   private flushQueued = false;
@@ -55,8 +55,7 @@ export class SentryCore implements SentryApi {
       },
     });
     this.server = new ChannelServer(this.hubBuf, (id, op, arg) => {
-      const owner = this.owners.get(id);
-      const sb = owner ? this.sandboxes.get(owner[0]) : undefined;
+      const sb = this.chanSandbox[id];
       if (sb && op < SentryOp.EXIT) sb.syscalls++;
       const r = this.tasks.handle(id, op, arg);
       if (sb && sb.spec.memoryMax !== null && op !== SentryOp.EXIT) {
@@ -149,7 +148,7 @@ export class SentryCore implements SentryApi {
     const pid = rec.task.pid;
     const channel = createChannelBuffer();
     this.server.attach(channelId, channel);
-    this.owners.set(channelId, [id, pid]);
+    this.chanSandbox[channelId] = sb;
     this.tasks.register(channelId, sb.kernel, rec.task, {
       isPaused: () => sb.paused || rec.task.state === 'stopped',
       onExit: (status) => this.onExit(sb, pid, status),
@@ -220,7 +219,7 @@ export class SentryCore implements SentryApi {
     if (t.task.exitStatus === null) this.tasks.terminate(t.channelId, { code: 0, signal: Signal.KILL, reason: 'released' });
     this.tasks.unregister(t.channelId);
     this.server.close(t.channelId);
-    this.owners.delete(t.channelId);
+    this.chanSandbox[t.channelId] = undefined;
     this.freeIds.push(t.channelId);
     sb.reap(pid);
   }
