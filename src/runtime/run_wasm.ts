@@ -234,6 +234,9 @@ function mkdirs(ns: MountNamespace, path: string, mode = 0o755): void {
   }
 }
 
+/** Most bytes of files a guest may create under /dev (Docker mounts /dev with size=65536k). */
+const DEV_LIMIT = 64 << 20;
+
 /** Build the container's mount namespace: root (tmpfs, or overlay over --rootfs and layers), /dev, /proc, /tmp, --tmpfs, binds. */
 function buildMounts(host: Host, kernel: Kernel, opts: RunWasmOptions): MountNamespace {
   // One budget for every in-memory filesystem of the container: a guest cannot fill the host's RAM with files.
@@ -266,7 +269,10 @@ function buildMounts(host: Host, kernel: Kernel, opts: RunWasmOptions): MountNam
   mkdirs(prep, '/tmp', 0o1777);
   for (const p of [...(opts.mounts ?? []).map((b) => b.container), ...(opts.tmpfs ?? []), workdir]) mkdirs(prep, p);
   const ns = new MountNamespace(rootFs, { readonly: opts.readOnly === true });
-  ns.mount('/dev', createDevFs(host));
+  // /dev is a writable tmpfs (as in podman): bound like Docker's (size=64m), and by the budget.
+  const dev = createDevFs(host);
+  dev.setLimit(Math.min(DEV_LIMIT, space.limit));
+  ns.mount('/dev', dev);
   ns.mount('/proc', new ProcFs(kernel.procSource({ mounts: () => ns.mounts(), hostname: opts.hostname }), host));
   // As podman's --read-only (with its default --read-only-tmpfs): /tmp stays writable.
   if (opts.readOnly === true) ns.mount('/tmp', new TmpFs(host, { mode: 0o1777, parentAccount: space }));

@@ -178,8 +178,10 @@ describe('--ulimit', () => {
 describe('memory budget (-m)', () => {
   it('caps linear memory and every in-memory filesystem together: ENOSPC and a NULL malloc, not host memory', async () => {
     const limit = 4 << 20;
-    const r = await abuse(['fill:/big', 'fill:/tmp/more', 'malloc', 'unlink:/big', 'fill:/tmp/again'], { memoryLimit: limit, tmpfs: ['/scratch'] });
+    const r = await abuse(['fill:/dev/big', 'unlink:/dev/big', 'fill:/big', 'fill:/tmp/more', 'malloc', 'unlink:/big', 'fill:/tmp/again'], { memoryLimit: limit, tmpfs: ['/scratch'] });
     const bytes = (s: string | undefined) => Number(/^(\d+) bytes, then No space left on device$/.exec(s ?? '')?.[1] ?? NaN);
+    expect(bytes(r.get('fill:/dev/big'))).toBeLessThanOrEqual(limit); // /dev is a writable tmpfs too
+    expect(r.get('unlink:/dev/big')).toBe('REMOVED');
     expect(bytes(r.get('fill:/big'))).toBeGreaterThan(limit - (256 << 10));
     expect(bytes(r.get('fill:/big'))).toBeLessThanOrEqual(limit);
     expect(bytes(r.get('fill:/tmp/more'))).toBeLessThan(256 << 10); // the same budget: nearly nothing left
@@ -221,4 +223,13 @@ process.stderr.write('done ' + r.exitCode + '\\n');
     expect(terminalSafe('a\x1b[2J\u009b\u202eb\nc\td')).toBe('a\\u{1b}[2J\\u{9b}\\u{202e}b\nc\td');
     expect(terminalSafe('x'.repeat(10_000)).length).toBe(4099);
   });
+});
+
+describe('/dev without -m', () => {
+  it('files under /dev are capped at 64 MiB (Docker\'s size=65536k), not host RAM', async () => {
+    const r = await abuse(['fill:/dev/big']);
+    const m = /^(\d+) bytes, then No space left on device$/.exec(r.get('fill:/dev/big') ?? '');
+    expect(m, r.get('fill:/dev/big')).not.toBeNull();
+    expect(Number(m![1])).toBeLessThanOrEqual(64 << 20);
+  }, 30_000);
 });
