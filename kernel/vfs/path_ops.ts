@@ -217,7 +217,12 @@ export class VfsPathOps implements PathOps {
 
   symlink(cred: Credentials, target: string, dir: DirHandle, path: string): void {
     checkPath(target);
-    const p = walkParent(this.table, cred, asLoc(dir), path, false);
+    const start = asLoc(dir);
+    // A capability handle below the root can never follow an absolute link
+    // (EPERM in the walk), so it cannot make one either, as WASI hosts refuse.
+    const root = this.table.rootLoc;
+    if (target.charCodeAt(0) === 47 && start.beneath && (start.mnt !== root.mnt || start.inode !== root.inode)) throw E.PERM;
+    const p = walkParent(this.table, cred, start, path, false);
     if (p.child !== null) throw E.EXIST;
     if (p.slash) throw E.NOENT;
     checkDirWritable(cred, p.dir);
