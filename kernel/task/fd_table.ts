@@ -49,6 +49,8 @@ const ACCESS_RIGHTS = Rights.FD_READ | Rights.FD_WRITE;
 export class FdTable {
   private readonly slots: (FdEntry | undefined)[] = [];
   private open = 0;
+  /** Every fd below this is open: the search for the lowest free fd starts here (no O(n) scan per open). */
+  private firstFree = 0;
 
   /** `limit` is RLIMIT_NOFILE: fds are numbered below it (EMFILE otherwise). */
   constructor(public limit = DEFAULT_FD_LIMIT) {}
@@ -74,13 +76,22 @@ export class FdTable {
 
   /** Install `file` at the lowest free fd ≥ `min`; returns the fd. EMFILE at the limit. */
   insert(file: OpenFile | FileDescription, rightsBase: number, rightsInheriting: number, preopen?: string, min = 0): number {
-    let fd = min;
+    let fd = Math.max(min, this.firstFree);
     while (this.slots[fd] !== undefined) fd++;
     if (fd >= this.limit) throw E.MFILE;
     const desc = file instanceof FileDescription ? file : new FileDescription(file);
     this.slots[fd] = { desc: desc.ref(), rightsBase, rightsInheriting, preopen };
     this.open++;
+    if (fd === this.firstFree) this.advanceFirstFree();
     return fd;
+  }
+
+  private advanceFirstFree(): void {
+    while (this.slots[this.firstFree] !== undefined) this.firstFree++;
+  }
+
+  private freed(fd: number): void {
+    if (fd < this.firstFree) this.firstFree = fd;
   }
 
   /** Close `fd` (EBADF if not open). The file is released when its last fd closes. */
@@ -88,6 +99,7 @@ export class FdTable {
     const e = this.slots[fd];
     if (e === undefined) throw E.BADF;
     this.slots[fd] = undefined;
+    this.freed(fd);
     this.open--;
     e.desc.unref();
   }
@@ -105,6 +117,8 @@ export class FdTable {
     const old = this.slots[to];
     this.slots[to] = e;
     this.slots[from] = undefined;
+    this.freed(from);
+    if (to === this.firstFree) this.advanceFirstFree();
     if (old !== undefined) {
       this.open--;
       old.desc.unref();

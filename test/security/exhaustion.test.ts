@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Errno } from '../../kernel/errno.js';
-import { DEFAULT_FD_LIMIT } from '../../kernel/task/fd_table.js';
+import { DEFAULT_FD_LIMIT, FdTable } from '../../kernel/task/fd_table.js';
 import { Pipe, PIPE_CAPACITY } from '../../kernel/task/pipe.js';
 import { FdFlags } from '../../kernel/vfs/types.js';
 import { DIR_REQUEST, makeEnv, openPath } from '../kernel/syscalls/harness.js';
@@ -47,6 +47,31 @@ describe('fd exhaustion', () => {
     const n = env.put(1000, 'g');
     expect(env.sys.path_open(3, 0, 1000, n, CREAT, ALL, ALL, 0, 900)).toBe(Errno.MFILE);
     expect(env.sys.path_filestat_get(3, 0, 1000, n, 800)).toBe(0); // created, as Linux (open fails after the create)
+  });
+});
+
+describe('large fd limits', () => {
+  it('opening up to a high limit costs O(1) per open (no scan from fd 0), and lowest-free still holds', () => {
+    const t = new FdTable(1 << 20);
+    const file = new Pipe().readEnd();
+    const t0 = performance.now();
+    let last = -1;
+    for (let i = 0; i < 300_000; i++) last = t.insert(file, 0, 0);
+    expect(last).toBe(299_999);
+    expect(performance.now() - t0).toBeLessThan(3000); // a scan per open would be ~4.5e10 steps
+    t.close(7);
+    t.close(123_456);
+    expect(t.insert(file, 0, 0)).toBe(7);
+    expect(t.insert(file, 0, 0)).toBe(123_456);
+    expect(t.insert(file, 0, 0)).toBe(300_000);
+    t.renumber(5, 400_000);
+    expect(t.insert(file, 0, 0)).toBe(5);
+    t.renumber(6, 6);
+    t.close(0);
+    t.renumber(1, 0);
+    expect(t.insert(file, 0, 0)).toBe(1);
+    expect(t.insert(file, 0, 0, undefined, 3)).toBe(300_001);
+    expect(t.count).toBe(300_003);
   });
 });
 
