@@ -70,4 +70,16 @@ describe('capability (beneath) handles', () => {
     expect(read(root, '../outside')).toBe('o');
     expectErr(() => read(root, '/outside'), E.PERM);
   });
+
+  it('a symlink with an absolute target can be made at the root only (wasi-testsuite symlink_create)', () => {
+    const { ns, pre, root, ops } = setup();
+    expectErr(() => ops.symlink(ROOT, '/', pre, 'to_root'), E.PERM);
+    expectErr(() => ops.symlink(ROOT, '/usr/lib', pre, 'dir/x'), E.PERM);
+    ops.symlink(ROOT, '../dir', pre, 'dir/relative');
+    ops.symlink(ROOT, '/usr/lib', root, 'pre/from_root');
+    expect(ops.readlink(ROOT, pre, 'from_root')).toBe('/usr/lib');
+    // Without `beneath` (the Linux view inside the container) nothing changes.
+    ops.symlink(ROOT, '/usr/lib', ns.openDirHandle(ROOT, '/pre'), 'plain');
+    expect(ops.readlink(ROOT, pre, 'plain')).toBe('/usr/lib');
+  });
 });
