@@ -8,7 +8,7 @@
  *
  * The CLI runs from dist/ (`npm run build` first; npm test does).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -113,6 +113,18 @@ describe('wasi-testsuite behaviours under wasmvisor run --rootfs', () => {
     expect(r.lines).toContain('ok - stdout and stderr are writable, no timeout');
     expect(r.lines).toContain('ok - sock_shutdown of stdout');
     expect(r.status).toBe(0);
+  });
+
+  it('poll_oneoff_stdio: with stdin held open and silent, the 200 ms clock fires and stdout/stderr poll writable', async () => {
+    const child = spawn(process.execPath, [BIN, 'run', join(PROBES, 'misc.wasm')], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.stdin.end();
+    expect(out).toContain('ok - clock or stdin event, no error');
+    expect(out).toContain('ok - stdout and stderr are writable, no timeout');
+    expect(out).not.toContain('not ok');
+    expect(code).toBe(0);
   });
 
   it('known departure: fd_renumber onto a closed fd succeeds (dup2), where the suite expects EBADF', () => {
