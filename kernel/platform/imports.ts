@@ -89,7 +89,27 @@ function makeImport(entry: SyscallEntry, ctx: ImportContext): (...raw: (number |
       throw new TaskExit({ code: (Number(raw[0] ?? 0) >>> 0) & 0xff, reason: `${name} failed with errno ${errno}; the task ends anyway` });
     };
   }
-  return (...raw) => call(raw);
+  return fixedArity(codec.params.length, call);
+}
+
+type Raw = number | bigint;
+
+/**
+ * The import as wasm calls it, with its declared arity: no rest array per
+ * call (the arguments go into one array per import, reused: a call never
+ * re-enters its own import, and nothing keeps `raw` after the call).
+ */
+function fixedArity(n: number, call: (raw: RawArgs) => number): (...raw: Raw[]) => number {
+  const r: Raw[] = new Array<Raw>(n).fill(0);
+  switch (n) {
+    case 1: return (a: Raw) => { r[0] = a; return call(r); };
+    case 2: return (a: Raw, b: Raw) => { r[0] = a; r[1] = b; return call(r); };
+    case 3: return (a: Raw, b: Raw, c: Raw) => { r[0] = a; r[1] = b; r[2] = c; return call(r); };
+    case 4: return (a: Raw, b: Raw, c: Raw, d: Raw) => { r[0] = a; r[1] = b; r[2] = c; r[3] = d; return call(r); };
+    case 5: return (a: Raw, b: Raw, c: Raw, d: Raw, e: Raw) => { r[0] = a; r[1] = b; r[2] = c; r[3] = d; r[4] = e; return call(r); };
+    case 6: return (a: Raw, b: Raw, c: Raw, d: Raw, e: Raw, f: Raw) => { r[0] = a; r[1] = b; r[2] = c; r[3] = d; r[4] = e; r[5] = f; return call(r); };
+    default: return (...raw: Raw[]) => call(raw);
+  }
 }
 
 /** The import object `{ wasi_snapshot_preview1: {...} }` for one task. */
