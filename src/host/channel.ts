@@ -22,7 +22,7 @@
  * number of channels) cannot overflow.
  */
 import { Decoder, Encoder } from './codec.js';
-import { SpinBudget, spinThenPark } from './spin_park.js';
+import { SPIN_FLOOR, SpinBudget, spinThenPark } from './spin_park.js';
 
 /** Header word indices of a task channel. */
 export const Ch = { STATE: 0, PARKED: 1, OP: 2, LEN: 3, FLAGS: 4, ID: 5 } as const;
@@ -94,7 +94,7 @@ export class ChannelClient {
     this.h = new Int32Array(channel, 0, HEADER_BYTES / 4);
     this.data = new Uint8Array(channel, HEADER_BYTES);
     this.hub = new Int32Array(hub);
-    this.spin = new SpinBudget(0, spinMax, spinMax);
+    this.spin = new SpinBudget(Math.min(SPIN_FLOOR, spinMax), spinMax, spinMax);
     this.dec = new Decoder(this.data);
     this.enc = new Encoder(this.data);
   }

@@ -7,7 +7,7 @@
  */
 import { Decoder, Encoder } from './codec.js';
 import { Ch, Flag, HEADER_BYTES, Hub, State, type Reply } from './channel.js';
-import { SpinBudget, spinWhileEqual, waitAsync } from './spin_park.js';
+import { SPIN_FLOOR, SpinBudget, spinWhileEqual, waitAsync } from './spin_park.js';
 
 /** How long the serve loop sleeps before checking its channels anyway (ms). */
 const SLEEP_CHECK_MS = 250;
@@ -68,7 +68,7 @@ export class ChannelServer {
   constructor(hub: SharedArrayBuffer, private readonly handler: RequestHandler, private readonly opts: ServerOptions) {
     this.hub = new Int32Array(hub);
     const max = opts.spinMax ?? 20_000;
-    this.spin = new SpinBudget(0, max, max);
+    this.spin = new SpinBudget(Math.min(SPIN_FLOOR, max), max, max);
   }
 
   /** Serve channel `id` backed by `sab`. */

@@ -233,26 +233,27 @@ export class Decoder {
     return this;
   }
 
-  private readonly keys = new Map<number, string>();
+  /** Keys seen lately, by where they sat in their message (the same few keys come at the same places in every message). */
+  private readonly keyAt: (string | undefined)[] = new Array(256);
 
-  /** An object key: short ASCII keys are interned (the same few keys come in every message). */
+  /** An object key: a short one that matches the key last seen at its place is reused (no new string). */
   private key(): string {
     const n = this.view.getUint32(this.pos, true);
     if (n > 0 && n <= 16) {
       const start = this.pos + 4;
-      let h = n;
-      for (let i = start; i < start + n; i++) h = (Math.imul(h, 31) + this.buf[i]!) | 0;
-      const k = this.keys.get(h);
+      const slot = (start * 7 + n) & 255;
+      const k = this.keyAt[slot];
       if (k !== undefined && k.length === n) {
-        let same = true;
-        for (let i = 0; i < n; i++) if (k.charCodeAt(i) !== this.buf[start + i]) { same = false; break; }
-        if (same) {
+        const buf = this.buf;
+        let i = 0;
+        while (i < n && k.charCodeAt(i) === buf[start + i]) i++;
+        if (i === n) {
           this.pos = start + n;
           return k;
         }
       }
       const s = this.str();
-      if (this.keys.size < 1024) this.keys.set(h, s);
+      this.keyAt[slot] = s;
       return s;
     }
     return this.str();

@@ -7,6 +7,14 @@
  * coming fast) and shrinks when they do not (a blocking read, an idle task).
  */
 
+/**
+ * Loads every waiter spins at least (unless spinning is off): about 2 µs.
+ * With a floor of 0 a budget that shrank there could never grow again (a
+ * zero spin never sees the answer arrive), and every later call would pay a
+ * park and a wake-up (NOTES.md: ~3.4 µs, far more on a busy machine).
+ */
+export const SPIN_FLOOR = 2000;
+
 /** A spin budget that adapts to how quickly waits have ended lately. */
 export class SpinBudget {
   /** Loads to spin before parking on the next wait. */
