@@ -158,3 +158,23 @@ describe('huge counts and lengths', () => {
     expect(env.host.bugs).toEqual([]);
   });
 });
+
+describe('args and environ', () => {
+  it('large argv/env: sizes are exact, a buffer too small or too close to the end is EFAULT, never a bug', () => {
+    const args = Array.from({ length: 2000 }, (_, i) => `arg-${i}-${'é'.repeat(i % 7)}`);
+    const env = makeEnv({ args, env: ['A=\x1b[31m', 'B='] });
+    env.memory.grow(2);
+    expect(env.sys.args_sizes_get(16, 20)).toBe(0);
+    expect(env.u32(16)).toBe(2000);
+    const size = env.u32(20);
+    expect(size).toBe(args.reduce((n, a) => n + new TextEncoder().encode(a).byteLength + 1, 0));
+    expect(env.sys.args_get(1024, 16384)).toBe(0);
+    expect(env.get(env.u32(1024 + 4 * 1999), 8)).toBe('arg-1999');
+    // the pointer array or the strings running past the end of memory
+    const end = 3 * PAGE;
+    expect(env.sys.args_get(end - 100, 16384)).toBe(Errno.FAULT);
+    expect(env.sys.args_get(1024, end - size + 1)).toBe(Errno.FAULT);
+    expect(env.sys.environ_get(end - 4, end - 2)).toBe(Errno.FAULT);
+    expect(env.host.bugs).toEqual([]);
+  });
+});
