@@ -4,7 +4,7 @@
  * resolution (absolute paths and ".." above a directory fd are EPERM),
  * odd but legal paths, closing and renumbering over a preopen.
  * Covers: path_open_preopen, interesting_paths, close_preopen,
- * overwrite_preopen, dir_fd_op_failures (prestat part).
+ * overwrite_preopen, path_open_nonblock, dir_fd_op_failures (prestat part).
  */
 #include "probe.h"
 
@@ -33,6 +33,7 @@ int main(void) {
   OK("reopen . with no rights", __wasi_path_open(pre, 0, ".", 0, 0, 0, 0, &fd));
   OK("reopen . O_DIRECTORY with no rights", __wasi_path_open(pre, 0, ".", __WASI_OFLAGS_DIRECTORY, 0, 0, 0, &fd));
   OK("reopen . O_DIRECTORY with FD_READ", __wasi_path_open(pre, 0, ".", __WASI_OFLAGS_DIRECTORY, __WASI_RIGHTS_FD_READ, 0, 0, &fd));
+  OK("reopen . with NONBLOCK", __wasi_path_open(pre, 0, ".", 0, 0, 0, __WASI_FDFLAGS_NONBLOCK, &fd));
   FAILS("reopen . O_DIRECTORY read+write is EISDIR",
         __wasi_path_open(pre, 0, ".", __WASI_OFLAGS_DIRECTORY, __WASI_RIGHTS_FD_READ | __WASI_RIGHTS_FD_WRITE, 0, 0, &fd),
         __WASI_ERRNO_ISDIR);
