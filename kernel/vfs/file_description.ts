@@ -113,7 +113,9 @@ export class RegularDescription extends Description {
     if (!this.mode.read) throw E.BADF;
     if (len <= 0) return 0;
     // readAt returns a view of the file's storage when it can (tmpfs): then this is the only copy.
-    const data = this.loc.inode.readAt(this.off, len);
+    // Never past dst[dstOff + len), even if a filesystem returned more than asked.
+    let data = this.loc.inode.readAt(this.off, len);
+    if (data.length > len) data = data.subarray(0, len);
     dst.set(data, dstOff);
     this.off += data.length;
     return data.length;
