@@ -11,6 +11,7 @@ import { applyTimes } from '../vfs/file_description.js';
 import { type DirEntry, type DirHandle, type Filestat, FileType, type OpenFile, type OpenMode } from '../vfs/types.js';
 import { CALLER_FDS, FdDir } from './fd_link.js';
 import { TmpFs, TmpNode, TmpSymlink } from './tmpfs.js';
+import type { SpaceAccount } from './tmpfs_data.js';
 
 /** The devices devfs provides. */
 export type DeviceKind = 'null' | 'zero' | 'full' | 'random' | 'urandom';
@@ -97,9 +98,9 @@ export class DeviceFile implements OpenFile {
   }
 }
 
-/** Build a devfs instance. */
-export function createDevFs(host: Host): TmpFs {
-  const fs = new TmpFs(host, { fsType: 'devtmpfs', source: 'devtmpfs', mode: 0o755 });
+/** Build a devfs instance; files a guest creates there count against `opts` (a limit, a parent budget). */
+export function createDevFs(host: Host, opts: { limit?: number; parentAccount?: SpaceAccount } = {}): TmpFs {
+  const fs = new TmpFs(host, { fsType: 'devtmpfs', source: 'devtmpfs', mode: 0o755, ...opts });
   const root = fs.root;
   for (const kind of ['null', 'zero', 'full', 'random', 'urandom'] as const) root.attach(kind, new DevNode(fs, kind, host));
   // fd/ is not a tmpfs node: pinned (tmpfs refuses to unlink or rename it), never charged.
