@@ -6,13 +6,18 @@ import { makeEnv, openPath, type Env } from '../syscalls/harness.js';
 
 type Sys = (...raw: (number | bigint)[]) => number;
 
-/** The generic fd_read of `env` and the inline fast path built on top of it. */
-function fastRead(env: Env): Sys {
-  const ns: Record<string, Sys> = { fd_read: env.sys.fd_read! };
+/** The generic fd_read and fd_write of `env` with the inline fast paths built on top of them. */
+function fastImports(env: Env): { fd_read: Sys; fd_write: Sys } {
+  const ns: Record<string, Sys> = { fd_read: env.sys.fd_read!, fd_write: env.sys.fd_write! };
   const ctx = { memory: env.mem, host: env.host, pid: env.task.pid, invoke: () => { throw new Error('unused'); } };
   installInlineFastPaths(ns as never, ctx, env.kernel.dispatcher, env.task);
   expect(ns.fd_read).not.toBe(env.sys.fd_read);
-  return ns.fd_read!;
+  expect(ns.fd_write).not.toBe(env.sys.fd_write);
+  return ns as { fd_read: Sys; fd_write: Sys };
+}
+
+function fastRead(env: Env): Sys {
+  return fastImports(env).fd_read;
 }
 
 const IOV = 100;
@@ -95,5 +100,53 @@ describe('inline fast fd_read', () => {
     env.kernel.dispatcher.filter = (_t, e) => (e.name === 'fd_read' ? { deny: { errno: Errno.PERM } as never } : undefined);
     env.iovs(IOV, [[BUF, 4]]);
     expect(fast(f, IOV, 1, RET)).toBe(Errno.PERM);
+  });
+});
+
+describe('inline fast fd_write', () => {
+  it('writes what the generic path writes; bad pointers are EFAULT with nothing written', () => {
+    const env = makeEnv();
+    const { fd_write: fast } = fastImports(env);
+    const a = openPath(env, 'a', 1 /* CREAT */);
+    const b = openPath(env, 'b', 1 /* CREAT */);
+    for (const text of ['hello', '', 'x'.repeat(70_000).slice(0, 60_000), 'end']) {
+      const n = env.put(BUF, text);
+      env.iovs(IOV, [[BUF, n]]);
+      expect(env.sys.fd_write!(a, IOV, 1, RET)).toBe(Errno.SUCCESS);
+      const ga = env.u32(RET);
+      env.dv().setUint32(RET, 0xdead, true);
+      expect(fast(b, IOV, 1, RET)).toBe(Errno.SUCCESS);
+      expect(env.u32(RET)).toBe(ga);
+    }
+    const end = env.mem.size;
+    env.iovs(IOV, [[end - 2, 4]]);
+    expect(fast(b, IOV, 1, RET)).toBe(Errno.FAULT);
+    env.iovs(IOV, [[BUF, 4]]);
+    expect(fast(b, IOV, 1, end - 3)).toBe(Errno.FAULT);
+    expect(fast(b, end - 4, 1, RET)).toBe(Errno.FAULT);
+    expect(env.task.fds.file(b).tell()).toBe(env.task.fds.file(a).tell());
+    const sa = env.task.fds.file(a).stat().size;
+    expect(env.task.fds.file(b).stat().size).toBe(sa);
+    expect(fast(99, IOV, 1, RET)).toBe(Errno.BADF);
+    const ro = openPath(env, 'a', 0, 0, 1n << 1n); // FD_READ only
+    expect(fast(ro, IOV, 1, RET)).toBe(env.sys.fd_write!(ro, IOV, 1, RET));
+    expect(fast(ro, IOV, 1, RET)).not.toBe(Errno.SUCCESS);
+  });
+
+  it('stdout, several iovecs and a filter', () => {
+    const env = makeEnv();
+    const { fd_write: fast } = fastImports(env);
+    env.put(BUF, 'hi ');
+    env.put(BUF + 10, 'there\n');
+    env.iovs(IOV, [[BUF, 3]]);
+    expect(fast(1, IOV, 1, RET)).toBe(Errno.SUCCESS);
+    env.iovs(IOV, [[BUF, 3], [BUF + 10, 6]]);
+    expect(fast(1, IOV, 2, RET)).toBe(Errno.SUCCESS);
+    expect(env.u32(RET)).toBe(9);
+    expect(env.stdout.text).toBe('hi hi there\n');
+    env.kernel.dispatcher.filter = (_t, e) => (e.name === 'fd_write' ? { deny: { errno: Errno.PERM } as never } : undefined);
+    env.iovs(IOV, [[BUF, 3]]);
+    expect(fast(1, IOV, 1, RET)).toBe(Errno.PERM);
+    expect(env.stdout.text).toBe('hi hi there\n');
   });
 });
