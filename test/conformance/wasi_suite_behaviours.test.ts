@@ -138,6 +138,6 @@ describe('test/conformance/probes build', () => {
     const r = spawnSync(process.execPath, [join(PROBES, 'build.mjs'), '--check'], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^\d+ probes match their sources\n$/);
+    expect(r.stdout).toMatch(/^test\/conformance\/probes\/: \d+ program\(s\) match their sources\n$/);
   }, 120_000);
 });
