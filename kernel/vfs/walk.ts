@@ -175,6 +175,16 @@ class Walk {
   }
 
   /** Cross into a mount stacked on `child`, if any; returns the mount to use. */
+  /** Step into `child` (a directory or file of the current one), crossing any mount on it. */
+  descend(child: Inode): void {
+    const crossed = this.cross(child);
+    if (crossed !== null) {
+      this.mnt = crossed[0];
+      this.ino = crossed[1];
+    } else this.ino = child;
+    this.down();
+  }
+
   cross(child: Inode): [Mount, Inode] | null {
     let m = this.table.mountedOn(this.mnt, child);
     if (m === undefined) return null;
@@ -210,12 +220,7 @@ export function walkFull(table: MountTable, cred: Credentials, start: Loc, path:
       w.expand(child, last);
       continue;
     }
-    const crossed = w.cross(child);
-    if (crossed !== null) {
-      w.mnt = crossed[0];
-      w.ino = crossed[1];
-    } else w.ino = child;
-    w.down();
+    w.descend(child);
   }
   if (w.slash && w.ino.type !== FileType.DIRECTORY) throw E.NOTDIR;
   return new Loc(w.mnt, w.ino);
@@ -279,11 +284,6 @@ export function walkParent(table: MountTable, cred: Credentials, start: Loc, pat
       w.expand(child, false);
       continue;
     }
-    const crossed = w.cross(child);
-    if (crossed !== null) {
-      w.mnt = crossed[0];
-      w.ino = crossed[1];
-    } else w.ino = child;
-    w.down();
+    w.descend(child);
   }
 }
