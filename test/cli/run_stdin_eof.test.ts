@@ -2,7 +2,10 @@
  * Regression: stdin given as Node's own `stdio: 'pipe'` (a socketpair), with
  * data and EOF arriving together, must reach the guest as data then EOF.
  * The socket reader once dropped the EOF when the last chunk was still
- * unread, and about half of such runs hung in their next read.
+ * unread, and runs hung in their next read. That race needs a loaded
+ * machine to show: this test asserts the end-to-end behaviour (every run
+ * exits 0) but did not reproduce the old hang on a quiet machine, so it is
+ * a smoke test for socket stdin, not a deterministic regression test.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
