@@ -98,9 +98,18 @@ export class DeviceFile implements OpenFile {
   }
 }
 
-/** Build a devfs instance; files a guest creates there count against `opts` (a limit, a parent budget). */
+/** Default byte cap of files a guest creates under /dev (Docker mounts it with size=64m). */
+export const DEV_SIZE_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * Build a devfs instance. /dev is a writable tmpfs, as in podman; files a
+ * guest creates there count against `opts.limit` (default DEV_SIZE_LIMIT)
+ * and `opts.parentAccount`, so it can never fill host memory.
+ */
 export function createDevFs(host: Host, opts: { limit?: number; parentAccount?: SpaceAccount } = {}): TmpFs {
-  const fs = new TmpFs(host, { fsType: 'devtmpfs', source: 'devtmpfs', mode: 0o755, ...opts });
+  const fs = new TmpFs(host, {
+    fsType: 'devtmpfs', source: 'devtmpfs', mode: 0o755, limit: opts.limit ?? DEV_SIZE_LIMIT, parentAccount: opts.parentAccount,
+  });
   const root = fs.root;
   for (const kind of ['null', 'zero', 'full', 'random', 'urandom'] as const) root.attach(kind, new DevNode(fs, kind, host));
   // fd/ is not a tmpfs node: pinned (tmpfs refuses to unlink or rename it), never charged.

@@ -25,7 +25,7 @@ import { readFile } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { basename } from 'node:path';
 import { E } from '../../kernel/errno.js';
-import { createDevFs } from '../../kernel/fs/devfs.js';
+import { createDevFs, DEV_SIZE_LIMIT } from '../../kernel/fs/devfs.js';
 import { layerTreeFromHost } from '../../kernel/fs/host_layer.js';
 import { HostFsMount } from '../../kernel/fs/hostfs.js';
 import type { LayerTree } from '../../kernel/fs/layer_tree.js';
@@ -234,8 +234,6 @@ function mkdirs(ns: MountNamespace, path: string, mode = 0o755): void {
   }
 }
 
-/** Most bytes of files a guest may create under /dev (Docker mounts /dev with size=65536k). */
-const DEV_LIMIT = 64 << 20;
 
 /** Build the container's mount namespace: root (tmpfs, or overlay over --rootfs and layers), /dev, /proc, /tmp, --tmpfs, binds. */
 function buildMounts(host: Host, kernel: Kernel, opts: RunWasmOptions): MountNamespace {
@@ -270,9 +268,7 @@ function buildMounts(host: Host, kernel: Kernel, opts: RunWasmOptions): MountNam
   for (const p of [...(opts.mounts ?? []).map((b) => b.container), ...(opts.tmpfs ?? []), workdir]) mkdirs(prep, p);
   const ns = new MountNamespace(rootFs, { readonly: opts.readOnly === true });
   // /dev is a writable tmpfs (as in podman): bound like Docker's (size=64m), and by the budget.
-  const dev = createDevFs(host);
-  dev.setLimit(Math.min(DEV_LIMIT, space.limit));
-  ns.mount('/dev', dev);
+  ns.mount('/dev', createDevFs(host, { limit: Math.min(DEV_SIZE_LIMIT, space.limit) }));
   ns.mount('/proc', new ProcFs(kernel.procSource({ mounts: () => ns.mounts(), hostname: opts.hostname }), host));
   // As podman's --read-only (with its default --read-only-tmpfs): /tmp stays writable.
   if (opts.readOnly === true) ns.mount('/tmp', new TmpFs(host, { mode: 0o1777, parentAccount: space }));

@@ -30,9 +30,6 @@ import { diffUpper, upperBaseline, type UpperBaseline } from './tree_diff.js';
 
 const ROOT: Credentials = { uid: 0, gid: 0 };
 
-
-/** Byte cap of a container's /dev (Docker mounts it with size=64m). */
-const DEV_LIMIT = 64 * 1024 * 1024;
 /** Error raised inside the Sentry for a control-plane request; `code` is stable. */
 export class SandboxError extends Error {
   constructor(readonly code: 'EAGAIN' | 'ENOENT' | 'EINVAL' | 'ESRCH', message: string) {
@@ -81,10 +78,8 @@ export class Sandbox {
     for (const f of spec.files ?? []) writeFile(seed, f.path, f.data);
     for (const m of spec.mounts) if (m.kind !== 'proc') mkdirs(seed, m.target);
     this.ns = new MountNamespace(this.rootFs, { readonly: spec.readonlyRoot });
-    // /dev is a writable tmpfs, as in podman: capped like Docker's (size=64m) and charged
-    // to the container through the upper's account, so a guest cannot fill host RAM there.
-    const dev = createDevFs(host, { limit: DEV_LIMIT, parentAccount: this.upper.account });
-    this.ns.mount('/dev', dev);
+    // /dev files are capped by devfs and charged to the container through the upper's account.
+    this.ns.mount('/dev', createDevFs(host, { parentAccount: this.upper.account }));
     this.ns.mount('/proc', new ProcFs(this.kernel.procSource({
       hostname: spec.hostname, mounts: () => this.ns.mounts(), memoryLimit: spec.memoryMax ?? undefined,
     }), host));
