@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { parseUser } from '../../src/cli/commands/run.js';
+import { resolveUser, emptyRootReader } from '../../src/cli/run_user.js';
 import { runWasm } from '../../src/runtime/run_wasm.js';
 
 const FSUTIL = join(import.meta.dirname, 'fixtures/fsutil.wasm');
@@ -137,9 +137,9 @@ describe('--read-only, --tmpfs and -u', () => {
     expect(r.stdout).toMatch(/^Uid:\t7\t/m);
   });
 
-  it('-u takes numeric ids only', () => {
-    expect(parseUser('5')).toEqual({ uid: 5, gid: 5 });
-    expect(parseUser('5:6')).toEqual({ uid: 5, gid: 6 });
-    expect(() => parseUser('alice')).toThrow(/numeric UID/);
+  it('-u without /etc/passwd: numeric ids only, a lone UID gets group 0 (as podman)', () => {
+    expect(resolveUser('5', emptyRootReader)).toEqual({ uid: 5, gid: 0 });
+    expect(resolveUser('5:6', emptyRootReader)).toEqual({ uid: 5, gid: 6 });
+    expect(() => resolveUser('alice', emptyRootReader)).toThrow(/unable to find user alice/);
   });
 });

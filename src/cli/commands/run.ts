@@ -1,18 +1,23 @@
 /**
- * `wasmvisor run [OPTIONS] FILE.wasm [ARG...]`: run a WASI command in a new
- * container. Thin: parses podman-style flags and calls `runWasm`. Exit codes:
- * the workload's own; 125 bad options or runtime error; 126 not WebAssembly
- * or not runnable (no `_start`); 127 file not found.
+ * `wasmvisor run [OPTIONS] FILE.wasm|IMAGE [ARG...]`: run a WASI command in
+ * a new container. Thin: parses podman-style flags, resolves the user (`-u`
+ * or the image's `User`, see `../run_user.ts`) and runs the container on the
+ * inline platform (`runWasm`) or, with `--platform sentry`, through the
+ * library Runtime (`../run_sentry.ts`). Exit codes: the workload's own; 125
+ * bad options or runtime error; 126 not WebAssembly or not runnable (no
+ * `_start`); 127 file not found.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { RunWasmError, runWasm, type BindMount } from '../../runtime/run_wasm.js';
+import { RunWasmError, runWasm, type BindMount, type RunWasmOptions } from '../../runtime/run_wasm.js';
 import { CliExit, ExitCode } from '../exit.js';
 import { ImageRunError, looksLikeImage, prepareRun } from '../../image/manifest_run.js';
 import { parsePlatform } from '../../image/platform.js';
 import { progressFor } from '../../image/progress.js';
 import { addRegistryFlags, clientFromFlags, storeFromCommand, type RegistryFlags } from '../../image/registry_setup.js';
+import { runOnSentry } from '../run_sentry.js';
+import { emptyRootReader, hostRootReader, layersReader, resolveUser, withHome } from '../run_user.js';
 
 function collect(v: string, prev: string[]): string[] {
   return [...prev, v];
@@ -53,14 +58,27 @@ export function parseVolume(spec: string): BindMount {
   return { host: resolve(parts[0]!), container: parts[1]!, readonly: ro };
 }
 
-/** `-u UID[:GID]` (numeric: there is no /etc/passwd to look names up in). */
-export function parseUser(spec: string): { uid: number; gid: number } {
-  const m = /^(\d+)(?::(\d+))?$/.exec(spec);
-  if (!m) throw new CliExit(ExitCode.RUNTIME, `invalid user ${spec}: give a numeric UID[:GID]`);
-  const uid = Number(m[1]);
-  const gid = m[2] === undefined ? uid : Number(m[2]);
-  if (uid > 0xffff_ffff || gid > 0xffff_ffff) throw new CliExit(ExitCode.RUNTIME, `invalid user ${spec}: ids are 32-bit`);
-  return { uid, gid };
+/** `--pids-limit N`: a positive count, or -1 / 0 for none (as podman). */
+export function parsePidsLimit(spec: string): number | undefined {
+  const m = /^(-1|\d+)$/.exec(spec.trim());
+  if (!m) throw new CliExit(ExitCode.RUNTIME, `invalid --pids-limit ${spec}: give a number of processes, or -1 for no limit`);
+  const n = Number(m[1]);
+  return n <= 0 ? undefined : n;
+}
+
+/**
+ * `--platform`: `inline` or `sentry` choose how the container runs; any
+ * other value (`OS/ARCH`) is the image platform to pull. Both may be given.
+ */
+export function parseRunPlatform(specs: readonly string[]): { exec: 'inline' | 'sentry'; image?: string } {
+  let exec: 'inline' | 'sentry' = 'inline';
+  let image: string | undefined;
+  for (const s of specs) {
+    if (s === 'inline' || s === 'sentry') exec = s;
+    else if (s.includes('/')) image = s;
+    else throw new CliExit(ExitCode.RUNTIME, `invalid --platform ${s}: use inline or sentry (how to run), or OS/ARCH such as wasip1/wasm (which image to pull)`);
+  }
+  return { exec, image };
 }
 
 /**
@@ -105,11 +123,12 @@ interface RunFlags {
   tmpfs: string[];
   entrypoint?: string;
   pull?: string;
-  platform?: string;
+  platform: string[];
+  pidsLimit?: string;
 }
 
 /** For `run IMAGE`: find or pull the image and work out its module, argv, env and workdir (exit codes as podman). */
-async function imageRunSpec(image: string, args: string[], env: string[], flags: RunFlags & RegistryFlags, c: Command) {
+async function imageRunSpec(image: string, args: string[], env: string[], flags: RunFlags & RegistryFlags, c: Command, platform: string | undefined) {
   if (flags.rootfs !== undefined) throw new CliExit(ExitCode.RUNTIME, '--rootfs cannot be used with an image');
   const pull = flags.pull ?? 'missing';
   if (pull !== 'missing' && pull !== 'always' && pull !== 'never') throw new CliExit(ExitCode.RUNTIME, `invalid --pull ${pull}: use missing, always or never`);
@@ -120,7 +139,7 @@ async function imageRunSpec(image: string, args: string[], env: string[], flags:
       args,
       env,
       workdir: flags.workdir,
-    }, { pull, client: clientFromFlags(flags), platforms: flags.platform ? [parsePlatform(flags.platform)] : undefined, progress });
+    }, { pull, client: clientFromFlags(flags), platforms: platform ? [parsePlatform(platform)] : undefined, progress });
     return r;
   } catch (err) {
     if (err instanceof ImageRunError) {
@@ -146,11 +165,12 @@ export function register(program: Command): void {
     .option('-v, --volume <HOST:CTR[:ro]>', 'bind-mount a host directory', collect, [])
     .option('--rootfs <dir>', 'use a host directory as the read-only root (writes go to a private in-memory layer)')
     .option('-w, --workdir <dir>', 'working directory inside the container (sets PWD; see below)')
-    .option('-u, --user <uid[:gid]>', 'run as this numeric user and group (permission checks use them)')
+    .option('-u, --user <user[:group]>', 'run as this user and group: ids, or names from the image\'s (or --rootfs\') /etc/passwd and /etc/group (default: the image\'s User, else 0:0)')
     .option('--read-only', 'mount the root read-only (/tmp, --tmpfs and rw volumes stay writable)')
     .option('--tmpfs <path>', 'mount a fresh in-memory filesystem at path', collect, [])
     .option('--hostname <name>', 'host name inside the container (/proc/sys/kernel/hostname)')
     .option('-m, --memory <size>', 'memory limit (e.g. 64m, 1g): linear memory and in-memory files (default: half the host RAM for files)')
+    .option('--pids-limit <n>', 'most processes in the container (-1: no limit); accepted on the inline platform, where the container is one process and never exceeds it')
     .option('--ulimit <nofile=SOFT[:HARD]>', 'resource limit; nofile (default 1024) caps the open fds (EMFILE past it)', collect, [])
     .option('--strace', 'print every system call with its arguments, result and duration on stderr')
     .option('-i, --interactive', 'accepted for podman compatibility: stdin is always passed through')
@@ -158,9 +178,22 @@ export function register(program: Command): void {
     .option('--rm', 'accepted for podman compatibility: a FILE.wasm container is always removed when it exits')
     .option('--entrypoint <path>', 'image: run this instead of the image\'s Entrypoint (drops its Cmd)')
     .option('--pull <policy>', 'image: missing (default), always or never')
-    .option('--platform <os/arch>', 'image: platform to pull (default wasip1/wasm, then wasi/wasm)')
+    .option('--platform <inline|sentry|os/arch>', 'how to run: inline (default) or sentry (see below); OS/ARCH: image platform to pull (default wasip1/wasm, then wasi/wasm); repeatable', collect, [])
     .passThroughOptions()
     .addHelpText('after', `
+Platforms: inline (default) runs the kernel inside the program's own worker:
+fastest for one process; --strace works there. sentry runs the container
+through the library Runtime (a kernel worker plus one app worker): -m and
+--pids-limit are the sandbox's cgroup limits, shown in /sys/fs/cgroup, and
+SIGINT, SIGTERM, SIGHUP and SIGQUIT are forwarded to the container. On the
+inline platform --pids-limit is accepted and checked, but a container is
+one process there and can never exceed it.
+
+User: -u and the image's User take UID, UID:GID, NAME or NAME:GROUP, as
+podman: names are looked up in the image's (or --rootfs') /etc/passwd and
+/etc/group; a user without a group gets its passwd group (0 for a UID with
+no entry); HOME is set from passwd when the environment lacks it.
+
 Working directory: WASI has no chdir, and programs built with wasi-libc (C,
 C++, Rust) resolve paths against the preopened directories. With -w DIR the
 root "/" is preopened, then every top-level directory under its own name,
@@ -180,24 +213,40 @@ does not exist (or the program named by an image is not in it).`);
           throw new CliExit(ExitCode.RUNTIME, `cannot read env file ${f}: ${(err as Error).message}`);
         }
       });
-      const image = looksLikeImage(file, existsSync) ? await imageRunSpec(file, args, parseEnv(flags.env, fileLines), flags, c) : undefined;
+      const platform = parseRunPlatform(flags.platform);
+      const pidsLimit = flags.pidsLimit === undefined ? undefined : parsePidsLimit(flags.pidsLimit);
+      const env = parseEnv(flags.env, fileLines);
+      const image = looksLikeImage(file, existsSync) ? await imageRunSpec(file, args, env, flags, c, platform.image) : undefined;
+      const rootfs = flags.rootfs === undefined ? undefined : resolve(flags.rootfs);
+      // -u wins over the image's User; names come from the container's own /etc/passwd and /etc/group
+      const userSpec = flags.user ?? image?.process.user;
+      const user = userSpec === undefined ? undefined
+        : resolveUser(userSpec, image ? layersReader(image.lowers) : rootfs !== undefined ? hostRootReader(rootfs) : emptyRootReader);
+      const opts: RunWasmOptions = {
+        ...(image
+          ? { bytes: image.process.bytes, argv0: image.process.argv[0], args: image.process.argv.slice(1), env: withHome(image.process.env, user), lowers: image.lowers }
+          : { file, args, env: withHome(env, user) }),
+        mounts: flags.volume.map(parseVolume),
+        rootfs,
+        workdir: image ? image.process.workdir : flags.workdir,
+        hostname: flags.hostname,
+        user: user && { uid: user.uid, gid: user.gid },
+        readOnly: flags.readOnly === true,
+        tmpfs: flags.tmpfs.map((t) => t.split(':')[0]!),
+        strace: flags.strace === true,
+        fdLimit: parseUlimits(flags.ulimit).nofile,
+        memoryLimit: flags.memory === undefined ? undefined : parseMemory(flags.memory),
+        stdin: 'inherit',
+      };
       try {
-        const r = await runWasm({
-          ...(image
-            ? { bytes: image.process.bytes, argv0: image.process.argv[0], args: image.process.argv.slice(1), env: image.process.env, lowers: image.lowers }
-            : { file, args, env: parseEnv(flags.env, fileLines) }),
-          mounts: flags.volume.map(parseVolume),
-          rootfs: flags.rootfs === undefined ? undefined : resolve(flags.rootfs),
-          workdir: image ? image.process.workdir : flags.workdir,
-          hostname: flags.hostname,
-          user: flags.user === undefined ? undefined : parseUser(flags.user),
-          readOnly: flags.readOnly === true,
-          tmpfs: flags.tmpfs.map((t) => t.split(':')[0]!),
-          strace: flags.strace === true,
-          fdLimit: parseUlimits(flags.ulimit).nofile,
-          memoryLimit: flags.memory === undefined ? undefined : parseMemory(flags.memory),
-          stdin: 'inherit',
-        });
+        if (platform.exec === 'sentry') {
+          const r = await runOnSentry({ ...opts, pidsLimit, tmpfsSpecs: flags.tmpfs });
+          if (r.reason) process.stderr.write(`wasmvisor: ${file}: ${r.reason}\n`);
+          else if (r.oomKilled) process.stderr.write(`wasmvisor: ${file}: killed: the memory limit was reached\n`);
+          process.exitCode = r.exitCode;
+          return;
+        }
+        const r = await runWasm(opts);
         if (r.status.reason) process.stderr.write(`wasmvisor: ${file}: ${r.status.reason}\n`);
         process.exitCode = r.exitCode;
       } catch (err) {
