@@ -205,6 +205,7 @@ async function cpuPerCall(runs) {
   const { SentryCore } = await import(dist('src/host/sentry_core.js'));
   const { ChannelClient } = await import(dist('src/host/channel.js'));
   const { runSentryApp } = await import(dist('kernel/platform/sentry_app.js'));
+  const { SENTRY_WIRES } = await import(dist('kernel/platform/sentry_wire.js'));
   const { runWasm } = await import(dist('src/runtime/run_wasm.js'));
   const { createNodeHost } = await import(dist('src/host/node_host.js'));
   const { toSandbox, toProcess } = await import(dist('src/runtime/config.js'));
@@ -222,7 +223,7 @@ async function cpuPerCall(runs) {
     class Loopback extends ChannelClient {
       await() { server.drain(); }
     }
-    const client = new Loopback(sp.channel, sp.hub, sp.channelId, 0);
+    const client = new Loopback(sp.channel, sp.hub, sp.channelId, 0, SENTRY_WIRES);
     const u0 = process.cpuUsage();
     const st = runSentryApp(module, (op, a) => client.call(op, a), { pid: sp.pid, host });
     const u = process.cpuUsage(u0);

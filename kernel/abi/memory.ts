@@ -30,6 +30,16 @@ export class GuestMemory {
     }
   }
 
+  /**
+   * The size as of the last access, without asking the engine: 0 once a
+   * `memory.grow` detached the cached buffer (then read `size`). A shared
+   * memory's buffer is never detached, so this lags until the next access
+   * that syncs the views.
+   */
+  get cachedSize(): number {
+    return this.u8.byteLength;
+  }
+
   /** Current size in bytes. */
   get size(): number {
     this.sync();

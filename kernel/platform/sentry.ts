@@ -83,6 +83,8 @@ interface Slot {
 export class SentryTasks {
   private readonly slots = new Map<number, Slot>();
   private readonly out = newOutcome();
+  /** The reply of a call answered at once, reused: callers pass it on before the next call. */
+  private readonly reply: SentryReply = { status: 0, value: undefined };
 
   constructor(private readonly transport: SentryTransport) {}
 
@@ -131,7 +133,7 @@ export class SentryTasks {
     }
   }
 
-  /** Handle one request; returns the reply, or null if it was parked. */
+  /** Handle one request; returns the reply (valid until the next call), or null if it was parked. */
   handle(id: number, op: number, args: unknown): SentryReply | null {
     const s = this.slots.get(id);
     if (!s) return { status: SentryStatus.EXIT, value: { code: 137, reason: 'no task on this channel' } satisfies ExitStatus };
@@ -173,7 +175,10 @@ export class SentryTasks {
       this.park(id, s, op, args, out.block);
       return null;
     }
-    return { status: out.errno, value: out.value };
+    const r = this.reply;
+    r.status = out.errno;
+    r.value = out.value;
+    return r;
   }
 
   private finish(s: Slot, status: ExitStatus): void {

@@ -74,7 +74,11 @@ export function runSentryApp(module: WebAssembly.Module, call: SentryCall, opts:
     host: opts.host,
     pid: opts.pid,
     strace: opts.strace ?? null,
-    invoke: sentryInvoke(call, () => ctx.memory!.size),
+    invoke: sentryInvoke(call, () => {
+      const m = ctx.memory!;
+      const c = m.cachedSize;
+      return c !== 0 ? c : m.size;
+    }),
   };
   let instance: WebAssembly.Instance;
   try {

@@ -13,6 +13,7 @@ import { StreamFile, type StreamMeta } from './stream_file.js';
  * when the host stream is gone (EPIPE): they drop the data and set `closed`.
  */
 export interface ConsoleSink {
+  /** Take `data` now: it may be a view of guest memory or of a channel, valid only during the call (copy to keep it). */
   write(data: Uint8Array): void;
   /** True if the host stream is a terminal (the guest then sees a tty). */
   readonly isTty: boolean;

@@ -7,6 +7,7 @@
  */
 import { ModuleError } from '../../kernel/platform/inline.js';
 import { runSentryApp } from '../../kernel/platform/sentry_app.js';
+import { SENTRY_WIRES } from '../../kernel/platform/sentry_wire.js';
 import type { Host } from '../../kernel/host.js';
 import { ChannelClient, ChannelClosed } from './channel.js';
 import type { AppDone, AppRun } from './protocol.js';
@@ -32,7 +33,7 @@ export function serveAppWorker(post: (m: AppDone) => void, onMessage: (fn: (m: A
   post({ t: 'ready' });
   onMessage((m) => {
     if (m.t !== 'run') return;
-    const client = new ChannelClient(m.channel, m.hub, m.channelId);
+    const client = new ChannelClient(m.channel, m.hub, m.channelId, undefined, SENTRY_WIRES);
     if (m.fault === 'heap') {
       const hog: unknown[] = [];
       for (;;) hog.push(new Array(1 << 16).fill({ x: hog.length }));

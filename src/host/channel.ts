@@ -8,9 +8,17 @@
  *   OP      request opcode / response status
  *   LEN     bytes of this chunk in the data area
  *   FLAGS   MORE: more chunks follow · ACK: Sentry took a chunk, send the next
- *           · CONT: app took a response chunk, send the next
+ *           · CONT: app took a response chunk, send the next · FIXED: the
+ *           message is in its call's fixed layout (below)
+ *   words 8–15  arguments and results of the fixed layouts
  *
  * Messages larger than the data area travel in chunks, so any size works.
+ *
+ * Calls that have a fixed wire layout (kernel/platform/sentry_wire.ts: the
+ * hot ones, fd_write, fd_read, clock_time_get, path_open, …) skip the
+ * generic codec: their scalars go in the argument words and their bytes raw
+ * in the data area, both sides knowing the layout by the opcode. A value
+ * that does not fit falls back to the generic encoding for that message.
  *
  * The hub is how one Sentry serves N channels without ever blocking on one
  * of them: an app worker pushes its channel id onto a multi-producer ring
@@ -21,6 +29,7 @@
  * Each channel has at most one request outstanding, so the ring (capacity ≥
  * number of channels) cannot overflow.
  */
+import { wireSlots, type Wire, type WireSlots } from '../../kernel/platform/sentry_wire.js';
 import { Decoder, Encoder } from './codec.js';
 import { SPIN_FLOOR, SpinBudget, spinThenPark } from './spin_park.js';
 
@@ -29,7 +38,7 @@ export const Ch = { STATE: 0, PARKED: 1, OP: 2, LEN: 3, FLAGS: 4, ID: 5 } as con
 /** Channel states. */
 export const State = { IDLE: 0, REQ: 1, RESP: 2, CLOSED: 3 } as const;
 /** Chunk flags. */
-export const Flag = { MORE: 1, ACK: 2, CONT: 4 } as const;
+export const Flag = { MORE: 1, ACK: 2, CONT: 4, FIXED: 8 } as const;
 /** Hub word indices. */
 export const Hub = { TAIL: 0, SLEEPING: 1, CAP: 2, RING: 4 } as const;
 
@@ -68,6 +77,11 @@ export interface Reply {
   value: unknown;
 }
 
+/** Fixed wire layouts by opcode (undefined: the generic encoding). */
+export type WireTable = readonly (Wire | undefined)[];
+
+const NO_WIRES: WireTable = [];
+
 function ringPush(hub: Int32Array, id: number): void {
   const cap = hub[Hub.CAP]!;
   const slot = Atomics.add(hub, Hub.TAIL, 1) % cap;
@@ -87,11 +101,13 @@ export class ChannelClient {
   private scratch = new Uint8Array(4096);
   private readonly dec: Decoder;
   private readonly reply: Reply = { status: 0, value: undefined };
+  private readonly slots: WireSlots;
   /** Adaptive spin budget of this side. */
   readonly spin: SpinBudget;
 
-  constructor(channel: SharedArrayBuffer, hub: SharedArrayBuffer, readonly id: number, spinMax = 20_000) {
+  constructor(channel: SharedArrayBuffer, hub: SharedArrayBuffer, readonly id: number, spinMax = 20_000, private readonly wires: WireTable = NO_WIRES) {
     this.h = new Int32Array(channel, 0, HEADER_BYTES / 4);
+    this.slots = wireSlots(channel, HEADER_BYTES);
     this.data = new Uint8Array(channel, HEADER_BYTES);
     this.hub = new Int32Array(hub);
     this.spin = new SpinBudget(Math.min(SPIN_FLOOR, spinMax), spinMax, spinMax);
@@ -122,6 +138,26 @@ export class ChannelClient {
   call(op: number, arg: unknown): Reply {
     const h = this.h;
     if (Atomics.load(h, Ch.STATE) === State.CLOSED) throw new ChannelClosed();
+    const wire = this.wires[op];
+    if (wire !== undefined) {
+      const n = wire.putArgs(this.slots, arg);
+      if (n >= 0) {
+        h[Ch.OP] = op;
+        h[Ch.LEN] = n;
+        h[Ch.FLAGS] = Flag.FIXED;
+        Atomics.store(h, Ch.STATE, State.REQ);
+        ringPush(this.hub, this.id);
+        this.waitResp();
+        if ((h[Ch.FLAGS]! & Flag.FIXED) !== 0) {
+          const r = this.reply;
+          r.status = h[Ch.OP]!;
+          r.value = r.status === 0 ? wire.getResult(this.slots, h[Ch.LEN]!) : undefined;
+          Atomics.store(h, Ch.STATE, State.IDLE);
+          return r;
+        }
+        return this.receive();
+      }
+    }
     const enc = this.enc.reset().value(arg);
     if (enc.inHome) {
       // written in place: one chunk
@@ -150,7 +186,12 @@ export class ChannelClient {
         // else the Sentry acked the chunk (FLAGS=ACK); send the next
       }
     }
-    // response: one chunk (decoded in place) or several
+    return this.receive();
+  }
+
+  /** Read a response in the generic encoding: one chunk (decoded in place) or several. */
+  private receive(): Reply {
+    const h = this.h;
     let len = h[Ch.LEN]!;
     if ((h[Ch.FLAGS]! & Flag.MORE) === 0) {
       const r = this.reply;

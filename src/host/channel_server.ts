@@ -5,8 +5,9 @@
  * `Atomics.waitAsync` so its event loop keeps running; requests can be
  * parked and answered later with `respond`.
  */
+import { wireSlots, type Wire, type WireSlots } from '../../kernel/platform/sentry_wire.js';
 import { Decoder, Encoder } from './codec.js';
-import { Ch, Flag, HEADER_BYTES, Hub, State, type Reply } from './channel.js';
+import { Ch, Flag, HEADER_BYTES, Hub, State, type Reply, type WireTable } from './channel.js';
 import { SPIN_FLOOR, SpinBudget, spinWhileEqual, waitAsync } from './spin_park.js';
 
 /** How long the serve loop sleeps before checking its channels anyway (ms). */
@@ -23,6 +24,9 @@ interface ServerChannel {
   data: Uint8Array;
   dec: Decoder;
   enc: Encoder;
+  slots: WireSlots;
+  /** the fixed layout of the request being handled (its answer uses it too), or null */
+  fixed: Wire | null;
   /** request chunks received so far */
   inBuf: Uint8Array | null;
   inLen: number;
@@ -46,6 +50,8 @@ export interface ServerOptions {
   onBug?: (err: unknown) => void;
   /** Status sent when a handler throws. */
   bugStatus?: number;
+  /** Fixed wire layouts by opcode (the clients must use the same table). */
+  wires?: WireTable;
 }
 
 /**
@@ -79,6 +85,7 @@ export class ChannelServer {
       data: new Uint8Array(sab, HEADER_BYTES),
       dec: new Decoder(new Uint8Array(sab, HEADER_BYTES)),
       enc: new Encoder(new Uint8Array(sab, HEADER_BYTES)),
+      slots: wireSlots(sab, HEADER_BYTES), fixed: null,
       inBuf: null, inLen: 0, out: null, outOff: 0, outStatus: 0, busy: false,
     });
   }
@@ -118,6 +125,19 @@ export class ChannelServer {
     const c = this.channels.get(id);
     if (!c || !c.busy) return;
     c.busy = false;
+    const fixed = c.fixed;
+    if (fixed !== null) {
+      c.fixed = null;
+      // errno answers carry no value; negative statuses (exit, bug) carry one in the generic encoding
+      const n = reply.status === 0 ? fixed.putResult(c.slots, reply.value) : reply.status > 0 ? 0 : -1;
+      if (n >= 0) {
+        c.h[Ch.LEN] = n;
+        c.h[Ch.FLAGS] = Flag.FIXED;
+        c.h[Ch.OP] = reply.status;
+        this.publish(c);
+        return;
+      }
+    }
     const enc = c.enc.reset().value(reply.value);
     if (enc.inHome) {
       c.h[Ch.LEN] = enc.pos;
@@ -199,6 +219,10 @@ export class ChannelServer {
     // stale or duplicate ring entries: nothing new, or a request already being handled
     if (c.busy || Atomics.load(h, Ch.STATE) !== State.REQ) return;
     const flags = h[Ch.FLAGS]!;
+    if (flags & Flag.FIXED) {
+      this.serveFixed(id, c, h[Ch.OP]!, h[Ch.LEN]!);
+      return;
+    }
     if (flags & Flag.CONT) {
       if (c.out) this.sendChunk(c);
       return;
@@ -234,6 +258,22 @@ export class ChannelServer {
       const arg = c.dec.reset(msg).value();
       if (msg.buffer !== c.data.buffer) c.dec.reset(c.data);
       reply = this.handler(id, op, arg);
+    } catch (err) {
+      this.opts.onBug?.(err);
+      reply = { status: this.opts.bugStatus ?? -1, value: String(err) };
+    }
+    if (reply !== PENDING) this.respond(id, reply);
+  }
+
+  /** A request in its call's fixed layout. */
+  private serveFixed(id: number, c: ServerChannel, op: number, len: number): void {
+    c.busy = true;
+    let reply: Reply | typeof PENDING;
+    try {
+      const wire = this.opts.wires?.[op];
+      if (wire === undefined) throw new Error(`fixed-layout request for op ${op}, which has no wire layout here`);
+      c.fixed = wire;
+      reply = this.handler(id, op, wire.getArgs(c.slots, len));
     } catch (err) {
       this.opts.onBug?.(err);
       reply = { status: this.opts.bugStatus ?? -1, value: String(err) };

@@ -10,6 +10,7 @@ import { Signal } from '../../kernel/abi/wasi.js';
 import type { LayerTree } from '../../kernel/fs/layer_tree.js';
 import type { Host } from '../../kernel/host.js';
 import { SentryOp, SentryStatus, SentryTasks } from '../../kernel/platform/sentry.js';
+import { SENTRY_WIRES } from '../../kernel/platform/sentry_wire.js';
 import type { ExitStatus } from '../../kernel/task/exit.js';
 import { Sandbox, SandboxError } from '../runtime/sandbox.js';
 import { ChannelServer, PENDING, createChannelBuffer, createHubBuffer } from './channel.js';
@@ -67,6 +68,7 @@ export class SentryCore implements SentryApi {
     }, {
       defer: opts.defer,
       spinMax: opts.spinMax,
+      wires: SENTRY_WIRES,
       bugStatus: -3,
       onBug: (err) => opts.host.logBug('sentry serve loop', err),
     });

@@ -7,13 +7,15 @@
  * request is retried when a timer of the transport falls due (the host's
  * clock is advanced to it with `sleepSync`, as the inline platform sleeps)
  * or a queue wakes it. Every request and answer crosses the channel's
- * bytes, so what the codec drops (keys starting with `_`, class instances)
- * is dropped here as in a real Sentry; only the threads are missing.
+ * bytes, in the fixed wire layouts for the hot calls as in a real Sentry,
+ * so what the wire drops (keys starting with `_`, class instances) is
+ * dropped here too; only the threads are missing.
  */
 import type { Kernel } from '../../kernel/kernel.js';
 import type { ImportContext } from '../../kernel/platform/imports.js';
 import { sentryInvoke } from '../../kernel/platform/sentry_app.js';
 import { SentryTasks } from '../../kernel/platform/sentry.js';
+import { SENTRY_WIRES } from '../../kernel/platform/sentry_wire.js';
 import type { Task } from '../../kernel/task/task.js';
 import { ChannelClient, ChannelServer, PENDING, createChannelBuffer, createHubBuffer } from '../../src/host/channel.js';
 import { Ch, State } from '../../src/host/channel.js';
@@ -35,7 +37,7 @@ interface Timer {
 /** The client's wait drives the server on the same thread. */
 class LoopbackClient extends ChannelClient {
   constructor(channel: SharedArrayBuffer, hub: SharedArrayBuffer, id: number, private readonly pump: () => boolean) {
-    super(channel, hub, id, 0);
+    super(channel, hub, id, 0, SENTRY_WIRES);
   }
 
   protected override await(h: Int32Array): void {
@@ -79,7 +81,7 @@ export function sentryLoopback(kernel: Kernel, task: Task, memoryBytes: () => nu
   const server: ChannelServer = new ChannelServer(hub, (id, op, arg) => {
     const r = tasks.handle(id, op, arg);
     return r === null ? PENDING : r;
-  }, { defer: () => {}, bugStatus: -3, onBug: (err) => host.logBug('sentry loopback', err) });
+  }, { defer: () => {}, wires: SENTRY_WIRES, bugStatus: -3, onBug: (err) => host.logBug('sentry loopback', err) });
   server.attach(0, channel);
   tasks.register(0, kernel, task, {
     isPaused: () => task.state === 'stopped',
