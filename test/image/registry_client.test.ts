@@ -4,11 +4,9 @@
  * loopback registries; and the credential and registries.conf files.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, promises as fsp, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,9 +18,9 @@ import { parseReference } from '../../src/image/reference.js';
 import { RegistryClient } from '../../src/image/registry.js';
 import { isLoopback, parseRegistriesConf } from '../../src/image/registry_config.js';
 import { openStore } from '../../src/image/store_root.js';
+import { listenLocal as listen, sha256 as sha, tinyRegistry } from '../support/oci_fixtures.js';
 import { itWithTools } from '../support/tools.js';
 
-const sha = (b: Buffer | string): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const tmp: string[] = [];
 const mk = (): string => {
   const d = mkdtempSync(path.join(os.tmpdir(), 'wv-client-'));
@@ -32,36 +30,6 @@ const mk = (): string => {
 afterAll(async () => {
   for (const d of tmp) await fsp.rm(d, { recursive: true, force: true });
 });
-
-/** A one-image registry: manifest `app:1` with one layer. */
-function tinyRegistry(): { handler: http.RequestListener; log: string[]; digest: string; setGate: (g: (req: http.IncomingMessage, res: http.ServerResponse) => boolean) => void } {
-  const layer = Buffer.from('layer bytes');
-  const config = Buffer.from('{"architecture":"wasm","os":"wasip1"}');
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: MediaType.OCI_MANIFEST,
-    config: { mediaType: MediaType.OCI_CONFIG, digest: sha(config), size: config.length },
-    layers: [{ mediaType: MediaType.OCI_LAYER, digest: sha(layer), size: layer.length }],
-  }));
-  const blobs = new Map([[sha(layer), layer], [sha(config), config]]);
-  const log: string[] = [];
-  let gate: (req: http.IncomingMessage, res: http.ServerResponse) => boolean = () => true;
-  const handler: http.RequestListener = (req, res) => {
-    log.push(`${req.method} ${req.url}`);
-    if (!gate(req, res)) return;
-    if (req.url === '/v2/') return void res.writeHead(200).end('{}');
-    if (req.url === '/v2/app/manifests/1') return void res.writeHead(200, { 'Content-Type': MediaType.OCI_MANIFEST }).end(manifest);
-    const b = blobs.get((req.url ?? '').replace('/v2/app/blobs/', ''));
-    if (b) return void res.writeHead(200).end(b);
-    res.writeHead(404).end();
-  };
-  return { handler, log, digest: sha(manifest), setGate: (g) => (gate = g) };
-}
-
-async function listen(server: http.Server | https.Server): Promise<string> {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 describe('registry client', () => {
   it('answers a Basic challenge with the configured credentials; a wrong password is one clear line', async () => {
@@ -153,14 +121,14 @@ describe('registry client', () => {
   });
 
   it('follows blob redirects to another host without sending the registry credentials there', async () => {
-    const layer = Buffer.from('layer bytes');
+    const reg = tinyRegistry();
+    const layer = reg.layer;
     const seen: (string | undefined)[] = [];
     const storage = http.createServer((req, res) => {
       seen.push(req.headers.authorization);
       res.writeHead(200).end(layer);
     });
     const storageHost = await listen(storage);
-    const reg = tinyRegistry();
     reg.setGate((req, res) => {
       if (req.headers.authorization !== `Basic ${Buffer.from('u:p').toString('base64')}`) {
         res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="r"' }).end();
@@ -190,7 +158,7 @@ describe('registry client', () => {
     const server = http.createServer(reg.handler);
     const host = await listen(server);
     const store = await openStore(mk());
-    const layer = Buffer.from('layer bytes');
+    const layer = reg.layer;
     try {
       // another "process" holds the ingest of the layer
       const w = await store.content.writer({ ref: `blob-${sha(layer)}`, expected: sha(layer) });

@@ -1,21 +1,19 @@
 /** HTTP_PROXY / HTTPS_PROXY / NO_PROXY: a CONNECT and absolute-form proxy in the test, in front of test registries. */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, promises as fsp, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { MediaType } from '../../src/image/media_types.js';
 import { pullImage } from '../../src/image/pull.js';
 import { RegistryClient } from '../../src/image/registry.js';
 import { proxyFor } from '../../src/image/registry_http.js';
 import { openStore } from '../../src/image/store_root.js';
+import { listenLocal, tinyRegistry } from '../support/oci_fixtures.js';
 import { itWithTools } from '../support/tools.js';
 
-const sha = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const tmp: string[] = [];
 const saved = { ...process.env };
 afterEach(() => {
@@ -27,25 +25,6 @@ afterEach(() => {
 afterAll(async () => {
   for (const d of tmp) await fsp.rm(d, { recursive: true, force: true });
 });
-
-function registryHandler(): http.RequestListener {
-  const layer = Buffer.from('proxied layer');
-  const config = Buffer.from('{"architecture":"wasm","os":"wasip1"}');
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: MediaType.OCI_MANIFEST,
-    config: { mediaType: MediaType.OCI_CONFIG, digest: sha(config), size: config.length },
-    layers: [{ mediaType: MediaType.OCI_LAYER, digest: sha(layer), size: layer.length }],
-  }));
-  const blobs = new Map([[sha(layer), layer], [sha(config), config]]);
-  return (req, res) => {
-    if (req.url === '/v2/') return void res.writeHead(200).end();
-    if (req.url === '/v2/app/manifests/1') return void res.writeHead(200, { 'Content-Type': MediaType.OCI_MANIFEST }).end(manifest);
-    const b = blobs.get((req.url ?? '').replace('/v2/app/blobs/', ''));
-    if (b) return void res.writeHead(200).end(b);
-    res.writeHead(404).end();
-  };
-}
 
 /** A forward proxy that resolves `registry.test` to 127.0.0.1 and logs what it carried. */
 async function startProxy(log: string[]): Promise<{ url: string; close: () => void }> {
@@ -72,8 +51,7 @@ async function startProxy(log: string[]): Promise<{ url: string; close: () => vo
     up.on('error', () => socket.destroy());
     socket.on('error', () => up.destroy());
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => (server.closeAllConnections(), server.close()) };
+  return { url: `http://${await listenLocal(server)}`, close: () => (server.closeAllConnections(), server.close()) };
 }
 
 describe('registry access through a proxy', () => {
@@ -90,9 +68,8 @@ describe('registry access through a proxy', () => {
   });
 
   it('pulls from a plain-HTTP registry through HTTP_PROXY (absolute-form), and NO_PROXY bypasses it', async () => {
-    const reg = http.createServer(registryHandler());
-    await new Promise<void>((r) => reg.listen(0, '127.0.0.1', r));
-    const port = (reg.address() as AddressInfo).port;
+    const reg = http.createServer(tinyRegistry('proxied layer').handler);
+    const port = (await listenLocal(reg)).split(':')[1];
     const log: string[] = [];
     const proxy = await startProxy(log);
     try {
@@ -116,9 +93,8 @@ describe('registry access through a proxy', () => {
     const d = mkdtempSync(path.join(os.tmpdir(), 'wv-proxy-tls-'));
     tmp.push(d);
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${d}/k.pem`, '-out', `${d}/c.pem`, '-days', '1', '-subj', '/CN=registry.test'], { stdio: 'ignore' });
-    const reg = https.createServer({ key: readFileSync(`${d}/k.pem`), cert: readFileSync(`${d}/c.pem`) }, registryHandler());
-    await new Promise<void>((r) => reg.listen(0, '127.0.0.1', r));
-    const port = (reg.address() as AddressInfo).port;
+    const reg = https.createServer({ key: readFileSync(`${d}/k.pem`), cert: readFileSync(`${d}/c.pem`) }, tinyRegistry('proxied layer').handler);
+    const port = (await listenLocal(reg)).split(':')[1];
     const log: string[] = [];
     const proxy = await startProxy(log);
     try {

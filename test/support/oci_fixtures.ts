@@ -1,14 +1,18 @@
 /**
  * Test helpers that build layer tarballs and OCI image layouts in memory or
  * on disk, with full control over tar headers (hostile names, PAX records,
- * hard links, whiteouts). Shared by the image tests.
+ * hard links, whiteouts), and a small registry served by node:http. Shared
+ * by the image tests.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { AddressInfo, Server } from 'node:net';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import tarStream from 'tar-stream';
+import { MediaType } from '../../src/image/media_types.js';
 
 /** One tar entry to write. */
 export interface TarEntrySpec {
@@ -156,4 +160,66 @@ export function writeOciLayout(dir: string, img: FixtureImage): WrittenImage {
     manifests: [entry],
   }));
   return { manifest, config, layers, diffIds };
+}
+
+/** The blobs of a hand-made image, as a registry serves them. */
+export interface ImageBlobs {
+  /** The manifest's bytes. */
+  manifest: Buffer;
+  /** The manifest's digest. */
+  digest: string;
+  /** The config and the layers, by digest. */
+  blobs: Map<string, Buffer>;
+}
+
+/** An OCI manifest over `layers` (plain tar media type) and a minimal wasip1/wasm config. */
+export function imageBlobs(layers: Buffer[]): ImageBlobs {
+  const config = Buffer.from('{"architecture":"wasm","os":"wasip1"}');
+  const manifest = Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MediaType.OCI_MANIFEST,
+    config: { mediaType: MediaType.OCI_CONFIG, digest: sha256(config), size: config.length },
+    layers: layers.map((b) => ({ mediaType: MediaType.OCI_LAYER, digest: sha256(b), size: b.length })),
+  }));
+  return { manifest, digest: sha256(manifest), blobs: new Map([...layers, config].map((b) => [sha256(b), b])) };
+}
+
+/** Runs before {@link tinyRegistry} answers: return true to let it answer, or answer `res` and return false. */
+export type RegistryGate = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+/** What {@link tinyRegistry} returns. */
+export interface TinyRegistry {
+  /** The request handler, for node:http's or node:https's `createServer`. */
+  handler: RequestListener;
+  /** `METHOD URL` of every request, in order. */
+  log: string[];
+  /** Digest of the manifest of `app:1`. */
+  digest: string;
+  /** The bytes of the one layer. */
+  layer: Buffer;
+  /** Put `gate` in front of every request. */
+  setGate(gate: RegistryGate): void;
+}
+
+/** A registry serving one image, `app:1`, with one layer holding `layer`. */
+export function tinyRegistry(layer = 'layer bytes'): TinyRegistry {
+  const img = imageBlobs([Buffer.from(layer)]);
+  const log: string[] = [];
+  let gate: RegistryGate = () => true;
+  const handler: RequestListener = (req, res) => {
+    log.push(`${req.method} ${req.url}`);
+    if (!gate(req, res)) return;
+    if (req.url === '/v2/') return void res.writeHead(200).end('{}');
+    if (req.url === '/v2/app/manifests/1') return void res.writeHead(200, { 'Content-Type': MediaType.OCI_MANIFEST }).end(img.manifest);
+    const b = img.blobs.get((req.url ?? '').replace('/v2/app/blobs/', ''));
+    if (b) return void res.writeHead(200).end(b);
+    res.writeHead(404).end();
+  };
+  return { handler, log, digest: img.digest, layer: Buffer.from(layer), setGate: (g) => (gate = g) };
+}
+
+/** Listen on a free port of 127.0.0.1 (an http, https or net server); resolves to `127.0.0.1:PORT`. */
+export async function listenLocal(server: Server): Promise<string> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
