@@ -1,6 +1,6 @@
 /** A pull killed with SIGKILL leaves nothing but resumable ingests; the next pull resumes them. */
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, promises as fsp, readdirSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,8 +11,8 @@ import { MediaType } from '../../src/image/media_types.js';
 import { pullImage } from '../../src/image/pull.js';
 import { RegistryClient } from '../../src/image/registry.js';
 import { openStore } from '../../src/image/store_root.js';
+import { imageBlobs, sha256 as sha } from '../support/oci_fixtures.js';
 
-const sha = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const root = path.resolve(import.meta.dirname, '../..');
 
 describe('killed pull', () => {
@@ -24,14 +24,7 @@ describe('killed pull', () => {
   it('SIGKILL mid-download: no blob, no name, no lease; a re-pull resumes with Range', async () => {
     const small = randomBytes(50_000);
     const big = randomBytes(2_000_000);
-    const config = Buffer.from('{"architecture":"wasm","os":"wasip1"}');
-    const manifest = Buffer.from(JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MediaType.OCI_MANIFEST,
-      config: { mediaType: MediaType.OCI_CONFIG, digest: sha(config), size: config.length },
-      layers: [small, big].map((b) => ({ mediaType: MediaType.OCI_LAYER, digest: sha(b), size: b.length })),
-    }));
-    const blobs = new Map([[sha(small), small], [sha(big), big], [sha(config), config]]);
+    const { manifest, config, blobs } = imageBlobs([small, big]);
     let stall = true;
     const log: string[] = [];
     const server = http.createServer((req, res) => {

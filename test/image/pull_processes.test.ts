@@ -1,6 +1,6 @@
 /** Two processes pulling one image at once share each layer download through the ingest lock. */
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, promises as fsp } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,8 +9,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MediaType } from '../../src/image/media_types.js';
 import { openStore } from '../../src/image/store_root.js';
+import { imageBlobs, sha256 as sha } from '../support/oci_fixtures.js';
 
-const sha = (b: Buffer): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 const root = path.resolve(import.meta.dirname, '../..');
 
 describe('pulls in two processes', () => {
@@ -21,14 +21,7 @@ describe('pulls in two processes', () => {
 
   it('download each layer once and both name the image', async () => {
     const layers = [randomBytes(600_000), randomBytes(600_000)];
-    const config = Buffer.from('{"architecture":"wasm","os":"wasip1"}');
-    const manifest = Buffer.from(JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MediaType.OCI_MANIFEST,
-      config: { mediaType: MediaType.OCI_CONFIG, digest: sha(config), size: config.length },
-      layers: layers.map((b) => ({ mediaType: MediaType.OCI_LAYER, digest: sha(b), size: b.length })),
-    }));
-    const blobs = new Map([...layers, config].map((b) => [sha(b), b]));
+    const { manifest, blobs } = imageBlobs(layers);
     const gets = new Map<string, number>();
     const server = http.createServer((req, res) => {
       if (req.url === '/v2/') return void res.writeHead(200).end();

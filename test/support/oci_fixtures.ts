@@ -168,6 +168,8 @@ export interface ImageBlobs {
   manifest: Buffer;
   /** The manifest's digest. */
   digest: string;
+  /** The config's bytes. */
+  config: Buffer;
   /** The config and the layers, by digest. */
   blobs: Map<string, Buffer>;
 }
@@ -181,7 +183,7 @@ export function imageBlobs(layers: Buffer[]): ImageBlobs {
     config: { mediaType: MediaType.OCI_CONFIG, digest: sha256(config), size: config.length },
     layers: layers.map((b) => ({ mediaType: MediaType.OCI_LAYER, digest: sha256(b), size: b.length })),
   }));
-  return { manifest, digest: sha256(manifest), blobs: new Map([...layers, config].map((b) => [sha256(b), b])) };
+  return { manifest, digest: sha256(manifest), config, blobs: new Map([...layers, config].map((b) => [sha256(b), b])) };
 }
 
 /** Runs before {@link tinyRegistry} answers: return true to let it answer, or answer `res` and return false. */
