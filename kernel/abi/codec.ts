@@ -68,29 +68,48 @@ export interface Iov {
 export const IOV_MAX = 1024;
 
 /**
- * Read and check an iovec array. Returns the iovecs and their total length,
- * capped at the size of guest memory: iovecs may overlap, and 1024 of them
- * over the same bytes must not make the kernel allocate 1024 times the
- * guest's memory. The cap makes such a call a short read or write (legal
- * for every file, as Linux's MAX_RW_COUNT).
+ * The checks of an iovec array, in the order every iovec call makes them,
+ * with no allocation: EINVAL for more than IOV_MAX iovecs, EFAULT unless the
+ * array and then each iovec lie in memory, EINVAL for a total above
+ * SSIZE_MAX (i32) once all are checked. Returns the total capped at the size
+ * of guest memory: iovecs may overlap, and 1024 of them over the same bytes
+ * must not make the kernel allocate 1024 times the guest's memory. The cap
+ * makes such a call a short read or write (legal for every file, as Linux's
+ * MAX_RW_COUNT). With `out` (2 × count entries) it also copies iovec i to
+ * `out[2i]` (ptr) and `out[2i + 1]` (len): a fast path that writes guest
+ * memory between iovecs must not see an iovec it overwrote, exactly as the
+ * array `readIovs` decodes up front. Shared by `readIovs` and the inline
+ * fast paths (kernel/platform/inline_fast.ts).
  */
-export function readIovs(mem: GuestMemory, ptr: number, count: number): { iovs: Iov[]; total: number } {
+export function checkIovs(mem: GuestMemory, ptr: number, count: number, out: Uint32Array | null): number {
   if (count > IOV_MAX) throw E.INVAL;
-  const bytes = count * 8;
-  if (bytes > 0xffff_ffff) throw E.FAULT;
-  mem.check(ptr, bytes);
-  const iovs: Iov[] = new Array(count);
+  const dv = mem.struct(ptr, count * 8);
   let total = 0;
-  for (let i = 0; i < count; i++) {
-    const p = mem.u32(ptr + i * 8);
-    const l = mem.u32(ptr + i * 8 + 4);
+  for (let i = 0, a = ptr; i < count; i++, a += 8) {
+    const p = dv.getUint32(a, true);
+    const l = dv.getUint32(a + 4, true);
     mem.check(p, l);
-    iovs[i] = { ptr: p, len: l };
+    if (out !== null) {
+      out[2 * i] = p;
+      out[2 * i + 1] = l;
+    }
     total += l;
   }
   // An iovec total above SSIZE_MAX is EINVAL in POSIX; ours is i32 in the result.
   if (total > 0x7fff_ffff) throw E.INVAL;
-  return { iovs, total: Math.min(total, mem.size) };
+  return Math.min(total, mem.size);
+}
+
+/**
+ * Read and check an iovec array (`checkIovs`). Returns the iovecs and their
+ * total length, capped at the size of guest memory.
+ */
+export function readIovs(mem: GuestMemory, ptr: number, count: number): { iovs: Iov[]; total: number } {
+  const total = checkIovs(mem, ptr, count, null);
+  const dv = mem.struct(ptr, count * 8);
+  const iovs: Iov[] = new Array(count);
+  for (let i = 0, a = ptr; i < count; i++, a += 8) iovs[i] = { ptr: dv.getUint32(a, true), len: dv.getUint32(a + 4, true) };
+  return { iovs, total };
 }
 
 /**
