@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
  * bench/syscalls: the wasmvisor inline platform against node:wasi and
- * @bjorn3/browser_wasi_shim on four syscall-bound workloads, in one run.
+ * @bjorn3/browser_wasi_shim on syscall-bound workloads, in one run: the
+ * four goal workloads and fd_writev (two iovecs per fd_write, as stdio).
  *
  *   npm run build && node bench/syscalls.mjs [--runs N] [--quick] [--json]
- *       [--only fd_write,open_close,filestat,read] [--hosts wasmvisor,node:wasi,...]
+ *       [--only fd_write,fd_writev,open_close,filestat,read] [--hosts wasmvisor,node:wasi,...]
  *       [--cpu-prof DIR] [--markdown] [--json-out FILE]
  *
  * Each measurement is one fresh Node process running one bench/wasm/ program
@@ -37,10 +38,16 @@ const WASM_DIR = join(REPO_ROOT, 'bench', 'wasm');
 const BLOCK = 64 * 1024;
 const READ_FILE = 'bench-read.dat';
 
-/** The workloads: full counts; `phase` is the BENCH line measured. */
+/**
+ * The workloads: full counts; `phase` is the BENCH line measured. `goal:
+ * false`: measured and compared like the others, but not one of the four the
+ * goal statement names.
+ */
 const WORKLOADS = [
   { id: 'fd_write', wasm: 'fd_write.wasm', count: 1_000_000, phase: 'fd_write', op: 'write',
     title: (n) => `fd_write 1 B to /dev/null ×${n.toLocaleString('en-US')}` },
+  { id: 'fd_writev', wasm: 'fd_writev.wasm', count: 1_000_000, phase: 'fd_writev', op: 'write', goal: false,
+    title: (n) => `fd_write 2 iovecs (11+1 B, printf-like) to /dev/null ×${n.toLocaleString('en-US')}` },
   { id: 'open_close', wasm: 'open_close.wasm', count: 100_000, phase: 'open_close', op: 'open+close',
     title: (n) => `path_open + fd_close ×${n.toLocaleString('en-US')}` },
   { id: 'filestat', wasm: 'filestat.wasm', count: 100_000, phase: 'path_filestat_get', op: 'stat',
@@ -71,6 +78,7 @@ function mib(blocks) {
 function guestSetup(workload, host, count) {
   switch (workload.id) {
     case 'fd_write':
+    case 'fd_writev':
       return { args: [String(count)] };
     case 'open_close':
     case 'filestat':
@@ -96,7 +104,7 @@ async function childMain([host, id, countText, tmpDir]) {
   const setup = guestSetup(workload, host, count);
   const t0 = process.hrtime.bigint();
   let r = await runOnHost(host, module, { ...setup, tmpDir });
-  if (workload.id === 'fd_write' && /^BENCH_ERR \/dev\/null:/m.test(r.stdout)) {
+  if ((workload.id === 'fd_write' || workload.id === 'fd_writev') && /^BENCH_ERR \/dev\/null:/m.test(r.stdout)) {
     // No /dev/null on this host (yet): write to stderr, which the host discards.
     process.stdout.write(`NOTE no /dev/null (${r.stdout.trim().replace(/^BENCH_ERR /, '')}); wrote to fd 2, discarded by the host\n`);
     r = await runOnHost(host, module, { args: [String(count), 'fd:2'], tmpDir });
@@ -266,13 +274,13 @@ function buildReport(o, workloads, results) {
         ratiosOfMins[`wasmvisor/${p}`] = ratio(hosts.wasmvisor.min_ns, hosts[p].min_ns);
       }
     }
-    rows.push({ id, title, count: w.n, op, ...(info ? { info: true } : {}), hosts, ratios, ratios_of_mins: ratiosOfMins });
+    rows.push({ id, title, count: w.n, op, ...(info ? { info: true } : {}), ...(w.goal === false && !info ? { goal: false } : {}), hosts, ratios, ratios_of_mins: ratiosOfMins });
   };
   for (const w of workloads) {
     addRow(w, w.id, w.title(w.n), w.op, (c) => c.samples, false);
     if (w.id === 'read') for (const x of READ_EXTRAS) addRow(w, x.id, x.title(w.n), x.op, x.pick, true);
   }
-  const goalRows = rows.filter((r) => !r.info);
+  const goalRows = rows.filter((r) => !r.info && r.goal !== false);
   const slower = goalRows.filter((r) => !(r.ratios['wasmvisor/node:wasi'] < 1)).map((r) => r.id);
   return {
     bench: 'syscalls',
@@ -284,7 +292,7 @@ function buildReport(o, workloads, results) {
     quick: o.quick,
     hosts: o.hosts,
     workloads: rows,
-    goal: o.hosts.includes('node:wasi') && o.hosts.includes('wasmvisor') && goalRows.length === WORKLOADS.length
+    goal: o.hosts.includes('node:wasi') && o.hosts.includes('wasmvisor') && goalRows.length === WORKLOADS.filter((w) => w.goal !== false).length
       ? { statement: 'wasmvisor faster than node:wasi on all four workloads', met: slower.length === 0, not_met_on: slower }
       : null,
   };
