@@ -9,9 +9,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { IOV_MAX } from '../../../kernel/abi/codec.js';
-import { Errno } from '../../../kernel/errno.js';
+import { Rights } from '../../../kernel/abi/wasi.js';
+import { E, Errno } from '../../../kernel/errno.js';
 import { installInlineFastPaths } from '../../../kernel/platform/inline_fast.js';
-import { FdFlags } from '../../../kernel/vfs/types.js';
+import { FdFlags, type OpenFile } from '../../../kernel/vfs/types.js';
 import { makeEnv, openPath, type Env } from '../syscalls/harness.js';
 
 type Sys = (...raw: (number | bigint)[]) => number;
@@ -267,5 +268,63 @@ describe('inline fast paths on random iovec layouts', () => {
     // Not vacuous: many calls moved bytes, many failed.
     expect(outcomes.data).toBeGreaterThan(100);
     expect(outcomes.error).toBeGreaterThan(100);
+  });
+});
+
+/**
+ * A readable file whose reads are short (at most `cap` bytes, as a host
+ * file's 16 MiB cap or a short host pread) and whose `failAt`-th read fails
+ * with EIO: where the fast path may differ from the generic one (see
+ * kernel/platform/inline_fast.ts).
+ */
+class ShortFile {
+  readonly filetype = 4; // REGULAR_FILE
+  fdflags = 0;
+  readonly mode = { read: true, write: false };
+  off = 0;
+  calls = 0;
+  constructor(readonly data: Uint8Array, readonly cap: number, readonly failAt = Infinity) {}
+  read(max: number): Uint8Array {
+    if (++this.calls === this.failAt) throw E.IO;
+    const out = this.data.slice(this.off, this.off + Math.min(max, this.cap));
+    this.off += out.length;
+    return out;
+  }
+  readInto(dst: Uint8Array, dstOff: number, len: number): number {
+    const b = this.read(len);
+    dst.set(b, dstOff);
+    return b.length;
+  }
+}
+
+describe('inline fast fd_read of a file with short reads', () => {
+  const data = pattern(100, 9);
+  const layout: [number, number][] = [[BUF, 3], [BUF + 10, 10], [BUF + 30, 10]];
+
+  function setup(file: ShortFile): { env: Env; fd: number; read: Sys } {
+    const s = side(true);
+    const fd = s.env.task.fds.insert(file as unknown as OpenFile, Rights.FD_READ, 0);
+    s.env.iovs(IOV, layout);
+    return { env: s.env, fd, read: s.read };
+  }
+
+  it('fills iovecs in turn and stops at the first short one', () => {
+    const { env, fd, read } = setup(new ShortFile(data, 5));
+    expect(read(fd, IOV, 3, RET)).toBe(Errno.SUCCESS);
+    expect(env.u32(RET)).toBe(8); // 3, then 5 of 10: the generic path's one read would give 5
+    expect(Buffer.from(env.u8().subarray(BUF, BUF + 3))).toEqual(Buffer.from(data.subarray(0, 3)));
+    expect(Buffer.from(env.u8().subarray(BUF + 10, BUF + 15))).toEqual(Buffer.from(data.subarray(3, 8)));
+  });
+
+  it('an error after some iovecs were filled reports those bytes (as readv(2)); an error before any is the errno', () => {
+    const file = new ShortFile(data, 50, 2);
+    const { env, fd, read } = setup(file);
+    expect(read(fd, IOV, 3, RET)).toBe(Errno.SUCCESS);
+    expect(env.u32(RET)).toBe(3);
+    const again = new ShortFile(data, 50, 1);
+    const b = setup(again);
+    b.env.dv().setUint32(RET, 0xdead, true);
+    expect(b.read(b.fd, IOV, 3, RET)).toBe(Errno.IO);
+    expect(b.env.u32(RET)).toBe(0xdead); // nothing reported
   });
 });
