@@ -1,9 +1,9 @@
 /**
- * The two filesystem primitives the content store is built on, shared with
- * the rest of the image store (names, leases, snapshots, credentials):
- * {@link writeFileAtomic} (a file appears whole or not at all) and
+ * The filesystem primitives the content store is built on, shared with the
+ * rest of the image store (names, leases, snapshots, credentials):
+ * {@link writeFileAtomic} (a file appears whole or not at all),
  * {@link tryLock} (a lock file holding its owner's pid, taken over from a
- * dead owner).
+ * dead owner) and {@link pidAlive} (is that owner still there).
  */
 import { promises as fsp } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -26,8 +26,8 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   }
 }
 
-/** True if a process with `pid` is alive on this host. */
-function alive(pid: number): boolean {
+/** True if a process with `pid` is alive on this host (the owner of a lock, a lease or a temporary directory). */
+export function pidAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
@@ -68,7 +68,7 @@ export async function tryLock(file: string): Promise<boolean> {
       }
       const owner = await fsp.readFile(file, 'utf8').catch(() => undefined);
       if (owner === undefined) continue; // released meanwhile: try again
-      if (alive(Number(owner))) return false;
+      if (pidAlive(Number(owner))) return false;
       // the owner is dead: take over, one process at a time
       const takeover = `${file}.takeover`;
       try {
@@ -76,7 +76,7 @@ export async function tryLock(file: string): Promise<boolean> {
       } catch (err) {
         if (errCode(err) !== 'EEXIST') throw err;
         const other = await fsp.readFile(takeover, 'utf8').catch(() => undefined);
-        if (other !== undefined && !alive(Number(other))) await fsp.rm(takeover, { force: true });
+        if (other !== undefined && !pidAlive(Number(other))) await fsp.rm(takeover, { force: true });
         return false;
       }
       try {

@@ -108,6 +108,11 @@ export class FsContentStore implements ContentStore, BlobCommitter {
 
   // Ingester and IngestManager: the ingest area
 
+  /** Directory of the ingest named `ref` (whether or not it exists). */
+  ingestPath(ref: string): string {
+    return this.ingests.ingestPath(ref);
+  }
+
   writer(opts: WriterOptions): Promise<Writer> {
     return this.ingests.writer(opts);
   }

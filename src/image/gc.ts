@@ -11,9 +11,9 @@
  * touched for `ingestMaxAgeMs` are aborted too.
  */
 import { promises as fsp } from 'node:fs';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { writeFileAtomic, tryLock } from './content_store.js';
+import { pidAlive, writeFileAtomic, tryLock } from './content_files.js';
 import type { Digest } from './digest.js';
 import { chainIds } from './chain_id.js';
 import { layerSources } from './image_config.js';
@@ -56,15 +56,6 @@ export class Lease {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Digests held by live leases; leases of dead processes are removed. */
 async function leasedDigests(root: string): Promise<Set<Digest>> {
   const dir = path.join(root, 'leases');
@@ -73,7 +64,7 @@ async function leasedDigests(root: string): Promise<Set<Digest>> {
     const file = path.join(dir, n);
     try {
       const l = JSON.parse(await fsp.readFile(file, 'utf8')) as { pid: number; digests: Digest[] };
-      if (alive(l.pid)) l.digests.forEach((d) => out.add(d));
+      if (pidAlive(l.pid)) l.digests.forEach((d) => out.add(d));
       else await fsp.rm(file, { force: true });
     } catch {
       /* a lease being written; its owner is alive by definition */
@@ -140,8 +131,7 @@ export async function collectGarbage(store: Store, opts: GcOptions = {}): Promis
       continue;
     }
     // only abort an ingest nobody holds: take its lock first
-    const dir = path.join(store.content.ingestDir, createHash('sha256').update(st.ref).digest('hex'));
-    if (await tryLock(path.join(dir, 'lock'))) {
+    if (await tryLock(path.join(store.content.ingestPath(st.ref), 'lock'))) {
       await store.content.abort(st.ref);
       result.ingests.push(st.ref);
     }

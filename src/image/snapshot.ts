@@ -25,7 +25,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { LayerNode, LayerTree } from '../../kernel/fs/layer_tree.js';
 import { chainIds } from './chain_id.js';
-import { tryLock, type Provider } from './content_store.js';
+import { pidAlive, tryLock } from './content_files.js';
+import type { Provider } from './content_store.js';
 import type { Decompressors } from './decompress.js';
 import { nodeDecompressors } from './decompress_node.js';
 import { digestHex, isDigest, type Digest } from './digest.js';
@@ -442,15 +443,6 @@ class TreeCache {
   clear(): void {
     this.recent.clear();
     this.weak.clear();
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
