@@ -120,13 +120,14 @@ export async function runOnSentry(o: SentryRunOptions): Promise<WaitResult> {
     else pending ??= sig;
   };
   for (const s of FORWARDED) process.on(s, forward);
-  const stdin = process.stdin;
+  let stdin: NodeJS.ReadStream | null = null;
   let onData: ((chunk: Buffer) => void) | null = null;
   let onEnd: (() => void) | null = null;
   const { Runtime } = await import('../runtime/runtime.js');
   let rt: import('../runtime/runtime.js').Runtime | null = null;
   try {
-    rt = await Runtime.create({ poolSize: 1 });
+    // one-shot: no warm pool (a pooled worker would be refilled after launch and never used)
+    rt = await Runtime.create({ poolSize: 0 });
     const c = await rt.run({ module: bytes, config, rootfs, stdin: 'pipe', capture: false }).catch((err: unknown) => { throw cliError(err, name); });
     container = c;
     const init = c.init;
@@ -134,26 +135,29 @@ export async function runOnSentry(o: SentryRunOptions): Promise<WaitResult> {
     const errSink = nodeConsoleSink(2);
     init.stdout.on((d) => { try { out.write(d); } catch { /* the host's stdout failed: drop, as a closed pipe */ } });
     init.stderr.on((d) => { try { errSink.write(d); } catch { /* likewise */ } });
+    const input = (stdin = process.stdin);
     onData = (chunk: Buffer) => {
-      stdin.pause();
-      init.write(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength).slice()).then(() => stdin.resume(), () => {});
+      input.pause(); // one chunk in flight to the Sentry at a time
+      init.write(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength).slice()).then(() => input.resume(), () => {});
     };
     onEnd = () => { void init.closeStdin().catch(() => {}); };
-    stdin.on('data', onData);
-    stdin.once('end', onEnd);
-    stdin.once('error', onEnd);
+    input.on('data', onData);
+    input.once('end', onEnd);
+    input.once('error', onEnd);
     if (pending) forward(pending);
     const r = await c.wait();
     await c.delete().catch(() => {});
     return r;
   } finally {
     for (const s of FORWARDED) process.off(s, forward);
-    if (onData) stdin.off('data', onData);
-    if (onEnd) {
-      stdin.off('end', onEnd);
-      stdin.off('error', onEnd);
+    if (stdin) {
+      if (onData) stdin.off('data', onData);
+      if (onEnd) {
+        stdin.off('end', onEnd);
+        stdin.off('error', onEnd);
+      }
+      stdin.pause();
     }
-    stdin.pause();
     if (rt) await rt.close();
   }
 }
