@@ -46,7 +46,7 @@ describe('run --platform sentry', () => {
     expect(t.stderr).toMatch(/^wasmvisor: .*probe\.wasm: .*unreachable/);
   });
 
-  it('127 for a missing file, 126 for one that is not WebAssembly, 125 for --strace', () => {
+  it('127 for a missing file, 126 for one that is not WebAssembly or has no _start, 125 for --strace', () => {
     const missing = sentry('/nonexistent/x.wasm');
     expect(missing.status).toBe(127);
     expect(missing.stderr.trim().split('\n')).toEqual(['wasmvisor: /nonexistent/x.wasm: no such file']);
@@ -55,6 +55,10 @@ describe('run --platform sentry', () => {
     const notWasm = sentry(join(dir, 'text.wasm'));
     expect(notWasm.status).toBe(126);
     expect(notWasm.stderr).toMatch(/not a WebAssembly module\n$/);
+    writeFileSync(join(dir, 'empty.wasm'), new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+    const noStart = sentry(join(dir, 'empty.wasm'));
+    expect(noStart.status).toBe(126);
+    expect(noStart.stderr.trim().split('\n')).toEqual([`wasmvisor: ${join(dir, 'empty.wasm')}: the module exports no _start function (not a WASI command; reactors are not supported)`]);
     const strace = sentry('--strace', HELLO);
     expect(strace.status).toBe(125);
     expect(strace.stderr).toMatch(/--strace works on the inline platform only/);
