@@ -328,18 +328,29 @@ async function density() {
   globalThis.gc?.();
   const before = process.memoryUsage().rss;
   const cs = [];
+  const t0 = performance.now();
   for (let i = 0; i < n; i++) cs.push(await rt.run({ module: probe, config: { process: { args: ['probe', 'cat'] } }, stdin: 'pipe' }));
-  // all parked in a read of stdin: the Sentry holds their requests
-  await new Promise((r) => setTimeout(r, 3000));
+  const tCreated = performance.now();
+  // Wait until every container is really idle: its app worker booted, ran the guest
+  // up to the read of stdin, and the Sentry holds that read (syscall counts stop moving).
+  let last = [];
+  for (let round = 0; round < 600; round++) {
+    await new Promise((r) => setTimeout(r, 250));
+    const counts = await Promise.all(cs.map(async (c) => (await c.stats()).syscalls));
+    if (counts.every((k, i) => k > 0 && k === last[i])) break;
+    last = counts;
+  }
+  const tIdle = performance.now();
+  console.log(`  started ${n} in ${(tCreated - t0).toFixed(0)} ms (run() resolved), all idle in a read of stdin after ${(tIdle - t0).toFixed(0)} ms`);
   globalThis.gc?.();
   const after = process.memoryUsage().rss;
   const running = cs.filter((c) => c.status.state === 'running').length;
   const per = (after - before) / n / 2 ** 20;
   console.log(`  RSS before ${(before / 2 ** 20).toFixed(1)} MiB, after ${(after / 2 ** 20).toFixed(1)} MiB, ${running}/${n} running`);
   console.log(`  per container: ${per.toFixed(2)} MiB (goal < 10 MB; runsc ~20 MB, runwasi 16-67 MB)`);
-  const t0 = performance.now();
+  const t1 = performance.now();
   await Promise.all(cs.map(async (c) => { await c.init.closeStdin(); await c.wait(); }));
-  console.log(`  all ${n} answered EOF and exited in ${(performance.now() - t0).toFixed(0)} ms`);
+  console.log(`  all ${n} answered EOF and exited in ${(performance.now() - t1).toFixed(0)} ms`);
   await rt.close();
 }
 
