@@ -225,7 +225,7 @@ async function cpuPerCall(runs) {
     }
     const client = new Loopback(sp.channel, sp.hub, sp.channelId, 0, SENTRY_WIRES);
     const u0 = process.cpuUsage();
-    const st = runSentryApp(module, (op, a) => client.call(op, a), { pid: sp.pid, host });
+    const st = runSentryApp(module, (op, a) => client.call(op, a), { pid: sp.pid, host, fixed: client });
     const u = process.cpuUsage(u0);
     core.destroy(id);
     if (st.code !== 0) throw new Error(`probe exited ${st.code}`);

@@ -8,10 +8,12 @@
  */
 import type { Host } from '../host.js';
 import { GuestMemory } from '../abi/memory.js';
+import { WASI_MODULE } from '../abi/wasi.js';
 import { E } from '../errno.js';
 import { TaskExit, type ExitStatus } from '../task/exit.js';
 import { newOutcome } from '../syscalls/dispatch.js';
 import { buildImports, type ImportContext } from './imports.js';
+import { installSentryFastPaths, type FixedChannel } from './sentry_fast.js';
 import { ModuleError, TRAP_EXIT_CODE } from './inline.js';
 import { SentryOp, SentryStatus, type SentryReply } from './sentry.js';
 
@@ -23,6 +25,8 @@ export interface SentryAppOptions {
   pid: number;
   host: Host;
   strace?: ((line: string) => void) | null;
+  /** The task's channel, for the fixed-layout fast paths of fd_write and fd_read (none: every call is generic). */
+  fixed?: FixedChannel;
 }
 
 /** True if `err` is a WebAssembly trap or a stack overflow in the guest. */
@@ -36,14 +40,25 @@ export function isTrap(err: unknown): err is Error {
  * an EXIT answer unwinds the guest with TaskExit, a BUG answer is EIO.
  */
 export function sentryInvoke(call: SentryCall, memoryBytes: () => number): ImportContext['invoke'] {
-  const out = newOutcome();
+  return invokeWith(call, memoryReporter(call, memoryBytes));
+}
+
+/** Sends a MEMORY report when the guest memory size changed since the last one. */
+function memoryReporter(call: SentryCall, memoryBytes: () => number): () => void {
   let lastMem = 0;
-  return (entry, args) => {
+  return () => {
     const mem = memoryBytes();
     if (mem !== lastMem) {
       lastMem = mem;
       call(SentryOp.MEMORY, mem);
     }
+  };
+}
+
+function invokeWith(call: SentryCall, report: () => void): ImportContext['invoke'] {
+  const out = newOutcome();
+  return (entry, args) => {
+    report();
     const r = call(entry.nr, args);
     out.block = null;
     if (r.status >= 0) {
@@ -69,20 +84,25 @@ export function runSentryApp(module: WebAssembly.Module, call: SentryCall, opts:
   if (!exports.some((e) => e.name === '_start' && e.kind === 'function')) {
     throw new ModuleError('NO_START', 'the module exports no _start function (not a WASI command; reactors are not supported)');
   }
+  const report = memoryReporter(call, () => {
+    const m = ctx.memory!;
+    const c = m.cachedSize;
+    return c !== 0 ? c : m.size;
+  });
   const ctx: ImportContext = {
     memory: null,
     host: opts.host,
     pid: opts.pid,
     strace: opts.strace ?? null,
-    invoke: sentryInvoke(call, () => {
-      const m = ctx.memory!;
-      const c = m.cachedSize;
-      return c !== 0 ? c : m.size;
-    }),
+    invoke: invokeWith(call, report),
   };
+  const imports = buildImports(ctx);
+  if (opts.fixed && !ctx.strace) {
+    installSentryFastPaths(imports[WASI_MODULE] as Record<string, (...raw: (number | bigint)[]) => number | void>, ctx, opts.fixed, report);
+  }
   let instance: WebAssembly.Instance;
   try {
-    instance = new WebAssembly.Instance(module, buildImports(ctx));
+    instance = new WebAssembly.Instance(module, imports);
   } catch (err) {
     if (err instanceof WebAssembly.LinkError) throw new ModuleError('LINK', `cannot link the module: ${err.message}`);
     throw err;

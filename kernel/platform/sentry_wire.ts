@@ -42,6 +42,8 @@ export interface WireSlots {
   readonly d: Uint8Array;
   /** The data area as u64 words (its start is 8-byte aligned). */
   readonly dq: BigUint64Array;
+  /** A view of the first `len` bytes of the data area (the last one is reused when the length repeats). */
+  view(len: number): Uint8Array;
 }
 
 /** Byte offset of the argument words in a channel header, and their count. */
@@ -50,12 +52,18 @@ export const WIRE_WORDS = 8;
 
 /** The slots over a channel buffer whose data area starts at `dataOffset`. */
 export function wireSlots(sab: SharedArrayBuffer, dataOffset: number): WireSlots {
+  const d = new Uint8Array(sab, dataOffset);
+  let last = d.subarray(0, 0);
   return {
     w: new Int32Array(sab, WIRE_WORDS_OFFSET, WIRE_WORDS),
     q: new BigUint64Array(sab, WIRE_WORDS_OFFSET, WIRE_WORDS / 2),
     qs: new BigInt64Array(sab, WIRE_WORDS_OFFSET, WIRE_WORDS / 2),
-    d: new Uint8Array(sab, dataOffset),
+    d,
     dq: new BigUint64Array(sab, dataOffset, Math.floor((sab.byteLength - dataOffset) / 8)),
+    view(len) {
+      if (last.length !== len) last = d.subarray(0, len);
+      return last;
+    },
   };
 }
 
@@ -119,7 +127,7 @@ const bytesResult = {
     s.d.set(r);
     return r.length;
   },
-  getResult(s: WireSlots, len: number): Uint8Array { return s.d.subarray(0, len); },
+  getResult(s: WireSlots, len: number): Uint8Array { return s.view(len); },
 };
 
 /** A filestat result: seven u64 words of the data area; filetype, mode, uid and gid in the argument words. */
@@ -153,7 +161,7 @@ const fdWrite: Wire<WriteArgs, number> = {
     s.d.set(a.data);
     return n;
   },
-  getArgs(s, len) { return { fd: s.w[0]! >>> 0, data: s.d.subarray(0, len), _ret: 0 }; },
+  getArgs(s, len) { return { fd: s.w[0]! >>> 0, data: s.view(len), _ret: 0 }; },
   ...numberResult,
 };
 
@@ -163,7 +171,7 @@ const fdPwrite: Wire<PwriteArgs, number> = {
     if (n >= 0) s.q[1] = a.offset;
     return n;
   },
-  getArgs(s, len) { return { fd: s.w[0]! >>> 0, data: s.d.subarray(0, len), offset: s.q[1]!, _ret: 0 }; },
+  getArgs(s, len) { return { fd: s.w[0]! >>> 0, data: s.view(len), offset: s.q[1]!, _ret: 0 }; },
   ...numberResult,
 };
 

@@ -39,7 +39,7 @@ export function serveAppWorker(post: (m: AppDone) => void, onMessage: (fn: (m: A
       for (;;) hog.push(new Array(1 << 16).fill({ x: hog.length }));
     }
     try {
-      const status = runSentryApp(m.module, (op, args) => client.call(op, args), { pid: m.pid, host });
+      const status = runSentryApp(m.module, (op, args) => client.call(op, args), { pid: m.pid, host, fixed: client });
       post({ t: 'done', pid: m.pid, status });
     } catch (err) {
       if (err instanceof ChannelClosed) {

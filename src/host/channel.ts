@@ -101,7 +101,8 @@ export class ChannelClient {
   private scratch = new Uint8Array(4096);
   private readonly dec: Decoder;
   private readonly reply: Reply = { status: 0, value: undefined };
-  private readonly slots: WireSlots;
+  /** The fixed-layout slots of this channel (for `callFixed`). */
+  readonly slots: WireSlots;
   /** Adaptive spin budget of this side. */
   readonly spin: SpinBudget;
 
@@ -141,22 +142,7 @@ export class ChannelClient {
     const wire = this.wires[op];
     if (wire !== undefined) {
       const n = wire.putArgs(this.slots, arg);
-      if (n >= 0) {
-        h[Ch.OP] = op;
-        h[Ch.LEN] = n;
-        h[Ch.FLAGS] = Flag.FIXED;
-        Atomics.store(h, Ch.STATE, State.REQ);
-        ringPush(this.hub, this.id);
-        this.waitResp();
-        if ((h[Ch.FLAGS]! & Flag.FIXED) !== 0) {
-          const r = this.reply;
-          r.status = h[Ch.OP]!;
-          r.value = r.status === 0 ? wire.getResult(this.slots, h[Ch.LEN]!) : undefined;
-          Atomics.store(h, Ch.STATE, State.IDLE);
-          return r;
-        }
-        return this.receive();
-      }
+      if (n >= 0) return this.callFixed(op, n);
     }
     const enc = this.enc.reset().value(arg);
     if (enc.inHome) {
@@ -187,6 +173,30 @@ export class ChannelClient {
       }
     }
     return this.receive();
+  }
+
+  /**
+   * Send call `op` whose arguments the caller already wrote into `slots` in
+   * the op's wire layout (`len` data bytes); block until the reply. Its
+   * value is the op's decoded result (bytes may be a view of the data
+   * area), undefined for an errno, or a generic value (an exit status).
+   * The Reply object is reused by the next call.
+   */
+  callFixed(op: number, len: number): Reply {
+    const h = this.h;
+    if (Atomics.load(h, Ch.STATE) === State.CLOSED) throw new ChannelClosed();
+    h[Ch.OP] = op;
+    h[Ch.LEN] = len;
+    h[Ch.FLAGS] = Flag.FIXED;
+    Atomics.store(h, Ch.STATE, State.REQ);
+    ringPush(this.hub, this.id);
+    this.waitResp();
+    if ((h[Ch.FLAGS]! & Flag.FIXED) === 0) return this.receive();
+    const r = this.reply;
+    r.status = h[Ch.OP]!;
+    r.value = r.status === 0 ? this.wires[op]!.getResult(this.slots, h[Ch.LEN]!) : undefined;
+    Atomics.store(h, Ch.STATE, State.IDLE);
+    return r;
   }
 
   /** Read a response in the generic encoding: one chunk (decoded in place) or several. */

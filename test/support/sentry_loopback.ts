@@ -16,6 +16,7 @@ import type { ImportContext } from '../../kernel/platform/imports.js';
 import { sentryInvoke } from '../../kernel/platform/sentry_app.js';
 import { SentryTasks } from '../../kernel/platform/sentry.js';
 import { SENTRY_WIRES } from '../../kernel/platform/sentry_wire.js';
+import type { FixedChannel } from '../../kernel/platform/sentry_fast.js';
 import type { Task } from '../../kernel/task/task.js';
 import { ChannelClient, ChannelServer, PENDING, createChannelBuffer, createHubBuffer } from '../../src/host/channel.js';
 import { Ch, State } from '../../src/host/channel.js';
@@ -61,9 +62,10 @@ export interface LoopbackOptions {
 
 /**
  * Serve `task` of `kernel` over a loopback channel; returns the import
- * context's `invoke` for it (give it the guest memory size getter).
+ * context's `invoke` for it (give it the guest memory size getter) and the
+ * channel for the app side's fixed-layout fast paths.
  */
-export function sentryLoopback(kernel: Kernel, task: Task, memoryBytes: () => number, opts: LoopbackOptions = {}): ImportContext['invoke'] {
+export function sentryLoopback(kernel: Kernel, task: Task, memoryBytes: () => number, opts: LoopbackOptions = {}): { invoke: ImportContext['invoke']; fixed: FixedChannel } {
   const host = task.host;
   const hub = createHubBuffer(4);
   const channel = createChannelBuffer(opts.channelBytes);
@@ -110,5 +112,5 @@ export function sentryLoopback(kernel: Kernel, task: Task, memoryBytes: () => nu
     return true;
   };
   const client = new LoopbackClient(channel, hub, 0, pump);
-  return sentryInvoke((op, args) => client.call(op, args), memoryBytes);
+  return { invoke: sentryInvoke((op, args) => client.call(op, args), memoryBytes), fixed: client };
 }

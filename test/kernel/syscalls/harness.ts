@@ -10,6 +10,7 @@ import { Kernel } from '../../../kernel/kernel.js';
 import { GuestMemory } from '../../../kernel/abi/memory.js';
 import { WASI_PREVIEW1_IMPORTS } from '../../../kernel/abi/wasi.js';
 import { buildImports } from '../../../kernel/platform/imports.js';
+import { WASI_MODULE } from '../../../kernel/abi/wasi.js';
 import { invokeInline } from '../../../kernel/platform/inline.js';
 import { newOutcome } from '../../../kernel/syscalls/dispatch.js';
 import { ConsoleFile, type ConsoleSink } from '../../../kernel/task/console.js';
@@ -20,6 +21,7 @@ import { MountNamespace } from '../../../kernel/vfs/mount_ns.js';
 import { OFlags } from '../../../kernel/vfs/types.js';
 import { FakeHost } from '../../support/fake_host.js';
 import { sentryLoopback } from '../../support/sentry_loopback.js';
+import { installSentryFastPaths } from '../../../kernel/platform/sentry_fast.js';
 import { buildModule } from '../../support/wasm_builder.js';
 
 /**
@@ -88,19 +90,23 @@ export function makeEnv(opts: { args?: string[]; env?: string[]; stdin?: string;
   installPreopen(task, root, '/');
   const out = newOutcome();
   const strace: string[] = [];
+  const loop = PLATFORM === 'sentry'
+    ? sentryLoopback(kernel, task, () => ctx.memory?.size ?? 0, {
+      // a test's pump plays the outside world (the host feeding stdin, a SIGCONT)
+      onStuck: () => [stdin.readQueue, task.contQueue].filter((q) => q.syncPump?.(null)).length > 0,
+    })
+    : null;
   const ctx = {
     memory: null as GuestMemory | null,
     host,
     pid: task.pid,
     strace: opts.trace ? (l: string) => { strace.push(l); } : null,
-    invoke: PLATFORM === 'sentry'
-      ? sentryLoopback(kernel, task, () => ctx.memory?.size ?? 0, {
-        // a test's pump plays the outside world (the host feeding stdin, a SIGCONT)
-        onStuck: () => [stdin.readQueue, task.contQueue].filter((q) => q.syncPump?.(null)).length > 0,
-      })
-      : (entry: any, args: unknown) => invokeInline(kernel.dispatcher, task, entry, args, out),
+    invoke: loop ? loop.invoke : (entry: any, args: unknown) => invokeInline(kernel.dispatcher, task, entry, args, out),
   };
-  const inst = new WebAssembly.Instance(MODULE, buildImports(ctx));
+  const imports = buildImports(ctx);
+  // the sentry platform's app side takes fd_read and fd_write straight to the channel, as in an app worker
+  if (loop && !ctx.strace) installSentryFastPaths(imports[WASI_MODULE] as Record<string, (...raw: (number | bigint)[]) => number | void>, ctx, loop.fixed, () => {});
+  const inst = new WebAssembly.Instance(MODULE, imports);
   const memory = inst.exports.memory as WebAssembly.Memory;
   const mem = new GuestMemory(memory);
   ctx.memory = mem;

@@ -1,0 +1,142 @@
+/**
+ * Fast paths of the sentry platform, app side: `fd_write` and `fd_read`
+ * go from the guest's iovecs straight into the channel's data area (and
+ * back) in their fixed wire layout (sentry_wire.ts), with no arguments
+ * object, no iovec array and no generic codec. The checks are the codec's
+ * own (`checkIovs`, then the result pointer), in the same order, so a bad
+ * call gets the same errno as through the generic import; what does not
+ * fit the data area, and every call under `--strace`, takes the generic
+ * import. The Sentry sees the same request either way.
+ *
+ * Isomorphic: the channel is injected.
+ */
+import { checkIovs, IOV_MAX } from '../abi/codec.js';
+import { E, SysError } from '../errno.js';
+import { TaskExit, type ExitStatus } from '../task/exit.js';
+import { SYSCALL_BY_NAME } from '../syscalls/table.js';
+import type { ImportContext } from './imports.js';
+import { SentryStatus, type SentryReply } from './sentry.js';
+import type { WireSlots } from './sentry_wire.js';
+
+/** A channel that can send a call whose arguments are already in its slots. */
+export interface FixedChannel {
+  readonly slots: WireSlots;
+  /** Send `op` (arguments in `slots`, `len` data bytes); the reply is valid until the next call. */
+  callFixed(op: number, len: number): SentryReply;
+}
+
+/** An import as the wasm instance calls it. */
+type RawImport = (...raw: (number | bigint)[]) => number | void;
+
+const WRITE_NR = SYSCALL_BY_NAME.get('fd_write')!.nr;
+const READ_NR = SYSCALL_BY_NAME.get('fd_read')!.nr;
+/** Iovecs copied byte by byte up to this length (cheaper than a view and `set`). */
+const SMALL_COPY = 32;
+
+/** The errno of a reply that is not a success; throws for an exit. */
+function failed(r: SentryReply): number {
+  if (r.status > 0) return r.status;
+  if (r.status === SentryStatus.EXIT) throw new TaskExit(r.value as ExitStatus);
+  return E.IO.errno;
+}
+
+/** Per-task iovec scratch (ptr, len pairs), grown once to IOV_MAX when a call needs it. */
+class Iovs {
+  a = new Uint32Array(2 * 8);
+  for(count: number): Uint32Array {
+    if (2 * count > this.a.length && count <= IOV_MAX) this.a = new Uint32Array(2 * IOV_MAX);
+    return this.a;
+  }
+}
+
+function fastWrite(ctx: ImportContext, chan: FixedChannel, report: () => void, generic: RawImport): RawImport {
+  const iovs = new Iovs();
+  const { w, d } = chan.slots;
+  return function fd_write(fdRaw: number | bigint, iovsRaw: number | bigint, countRaw: number | bigint, retRaw: number | bigint): number {
+    const mem = ctx.memory;
+    if (mem === null || typeof countRaw !== 'number') return generic(fdRaw, iovsRaw, countRaw, retRaw) as number;
+    let r: SentryReply;
+    let ret: number;
+    try {
+      const count = countRaw >>> 0;
+      const iov = iovs.for(count);
+      const total = checkIovs(mem, Number(iovsRaw) >>> 0, count, iov);
+      ret = Number(retRaw) >>> 0;
+      mem.check(ret, 4);
+      if (total > d.length) return generic(fdRaw, iovsRaw, countRaw, retRaw) as number;
+      // before the data goes in: a memory report is a generic message in the same area
+      report();
+      const u8 = mem.bytes(ret, 4);
+      let off = 0;
+      for (let i = 0; i < count && off < total; i++) {
+        const p = iov[2 * i]!;
+        const l = Math.min(iov[2 * i + 1]!, total - off);
+        if (l <= SMALL_COPY) for (let k = 0; k < l; k++) d[off + k] = u8[p + k]!;
+        else d.set(u8.subarray(p, p + l), off);
+        off += l;
+      }
+      w[0] = Number(fdRaw) >>> 0;
+      r = chan.callFixed(WRITE_NR, total);
+    } catch (err) {
+      if (err instanceof SysError) return err.errno;
+      throw err;
+    }
+    if (r.status !== 0) return failed(r);
+    mem.setU32(ret, r.value as number);
+    return 0;
+  };
+}
+
+function fastRead(ctx: ImportContext, chan: FixedChannel, report: () => void, generic: RawImport): RawImport {
+  const iovs = new Iovs();
+  const { w } = chan.slots;
+  return function fd_read(fdRaw: number | bigint, iovsRaw: number | bigint, countRaw: number | bigint, retRaw: number | bigint): number {
+    const mem = ctx.memory;
+    if (mem === null || typeof countRaw !== 'number') return generic(fdRaw, iovsRaw, countRaw, retRaw) as number;
+    let r: SentryReply;
+    let ret: number;
+    let count: number;
+    try {
+      count = countRaw >>> 0;
+      const total = checkIovs(mem, Number(iovsRaw) >>> 0, count, iovs.for(count));
+      ret = Number(retRaw) >>> 0;
+      mem.check(ret, 4);
+      if (total > chan.slots.d.length) return generic(fdRaw, iovsRaw, countRaw, retRaw) as number;
+      report();
+      w[0] = Number(fdRaw) >>> 0;
+      w[1] = total;
+      r = chan.callFixed(READ_NR, 0);
+    } catch (err) {
+      if (err instanceof SysError) return err.errno;
+      throw err;
+    }
+    if (r.status !== 0) return failed(r);
+    // scatter the answer over the iovecs, in order (the codec's `scatter`)
+    const data = r.value as Uint8Array;
+    const n = data.length;
+    const iov = iovs.a;
+    const u8 = mem.bytes(ret, 4);
+    let off = 0;
+    for (let i = 0; i < count && off < n; i++) {
+      const p = iov[2 * i]!;
+      const l = Math.min(iov[2 * i + 1]!, n - off);
+      if (l <= SMALL_COPY) for (let k = 0; k < l; k++) u8[p + k] = data[off + k]!;
+      else u8.set(data.subarray(off, off + l), p);
+      off += l;
+    }
+    mem.setU32(ret, n);
+    return 0;
+  };
+}
+
+/**
+ * Replace `fd_write` and `fd_read` of `ns` (the generic imports) with the
+ * fast paths over `chan`. `report` sends a guest memory size change before
+ * a call, as the generic `invoke` does. Not with `--strace`.
+ */
+export function installSentryFastPaths(ns: Record<string, RawImport>, ctx: ImportContext, chan: FixedChannel, report: () => void): void {
+  const write = ns.fd_write;
+  if (write !== undefined) ns.fd_write = fastWrite(ctx, chan, report, write);
+  const read = ns.fd_read;
+  if (read !== undefined) ns.fd_read = fastRead(ctx, chan, report, read);
+}
