@@ -61,7 +61,7 @@ const notes: Partial<Record<WasiCallName, Support>> = {
   sock_recv: partial('no socket files exist yet: ENOTSOCK on other files, EBADF on bad fds'),
   sock_send: partial('no socket files exist yet: ENOTSOCK on other files, EBADF on bad fds'),
   sock_shutdown: partial('no socket files exist yet: ENOTSOCK on other files, EBADF on bad fds'),
-  clock_time_get: partial('precision is ignored; CPU-time clocks have 1 µs resolution'),
+  clock_time_get: partial('precision is ignored; CPU-time clocks have 1 µs resolution and count, on the sentry platform, the time the task\'s thread was not asleep waiting for the kernel (host preemption included: Node has no per-thread CPU clock), on the inline platform the whole process'),
 };
 
 /** The table: one entry per preview1 import, in witx order. */

@@ -11,6 +11,13 @@
  *           · CONT: app took a response chunk, send the next · FIXED: the
  *           message is in its call's fixed layout (below)
  *   words 8–15  arguments and results of the fixed layouts
+ *   bytes 64–79 the task's CPU clock, kept by the app side (two float64 ms
+ *               on the process's clock, `performance.timeOrigin + now()`):
+ *               BASE = start + time parked so far; PARK = when the current
+ *               park began, 0 while not parked. CPU time = now − BASE −
+ *               (PARK ? now − PARK : 0): the time the task's thread was not
+ *               asleep waiting for the Sentry (Node has no per-thread CPU
+ *               clock; time the host preempts the thread counts too)
  *
  * Messages larger than the data area travel in chunks, so any size works.
  *
@@ -43,7 +50,34 @@ export const Flag = { MORE: 1, ACK: 2, CONT: 4, FIXED: 8 } as const;
 export const Hub = { TAIL: 0, SLEEPING: 1, CAP: 2, RING: 4 } as const;
 
 /** Bytes before a channel's data area. */
-export const HEADER_BYTES = 64;
+export const HEADER_BYTES = 96;
+/** Byte offset of the CPU clock words (BASE, PARK) in a channel header. */
+export const CLOCK_OFFSET = 64;
+
+/** Milliseconds on a clock that every thread of the process shares. */
+export function processClockMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/**
+ * A clock of the CPU time (ns) of the task on channel `sab`, from the clock
+ * words its app side keeps (see the layout above): 0 before its app side
+ * started, never going back.
+ */
+export function channelCpuClock(sab: SharedArrayBuffer): () => bigint {
+  const c = new Float64Array(sab, CLOCK_OFFSET, 2);
+  let last = 0n;
+  return () => {
+    const base = c[0]!;
+    if (base === 0) return last;
+    const now = processClockMs();
+    const park = c[1]!;
+    const ms = now - base - (park !== 0 ? now - park : 0);
+    const ns = ms > 0 ? BigInt(Math.round(ms * 1e6)) : 0n;
+    if (ns > last) last = ns;
+    return last;
+  };
+}
 
 /** Default data area of a channel: 64 KiB. */
 export const DEFAULT_CHANNEL_DATA = 64 * 1024;
@@ -101,6 +135,8 @@ export class ChannelClient {
   private scratch = new Uint8Array(4096);
   private readonly dec: Decoder;
   private readonly reply: Reply = { status: 0, value: undefined };
+  /** The task's CPU clock words (BASE, PARK), kept here. */
+  private readonly clock: Float64Array;
   /** The fixed-layout slots of this channel (for `callFixed`). */
   readonly slots: WireSlots;
   /** Adaptive spin budget of this side. */
@@ -109,6 +145,9 @@ export class ChannelClient {
   constructor(channel: SharedArrayBuffer, hub: SharedArrayBuffer, readonly id: number, spinMax = 20_000, private readonly wires: WireTable = NO_WIRES) {
     this.h = new Int32Array(channel, 0, HEADER_BYTES / 4);
     this.slots = wireSlots(channel, HEADER_BYTES);
+    this.clock = new Float64Array(channel, CLOCK_OFFSET, 2);
+    this.clock[1] = 0;
+    this.clock[0] = processClockMs();
     this.data = new Uint8Array(channel, HEADER_BYTES);
     this.hub = new Int32Array(hub);
     this.spin = new SpinBudget(Math.min(SPIN_FLOOR, spinMax), spinMax, spinMax);
@@ -128,7 +167,7 @@ export class ChannelClient {
    * the server instead.
    */
   protected await(h: Int32Array): void {
-    spinThenPark(h, Ch.STATE, State.REQ, this.spin, Ch.PARKED);
+    spinThenPark(h, Ch.STATE, State.REQ, this.spin, Ch.PARKED, this.clock);
   }
 
   /**

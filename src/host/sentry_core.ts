@@ -13,7 +13,7 @@ import { SentryOp, SentryStatus, SentryTasks } from '../../kernel/platform/sentr
 import { SENTRY_WIRES } from '../../kernel/platform/sentry_wire.js';
 import type { ExitStatus } from '../../kernel/task/exit.js';
 import { Sandbox, SandboxError } from '../runtime/sandbox.js';
-import { ChannelServer, PENDING, createChannelBuffer, createHubBuffer } from './channel.js';
+import { ChannelServer, PENDING, channelCpuClock, createChannelBuffer, createHubBuffer } from './channel.js';
 import type { CgroupStats, DiffEntry, ProcessSpec, SandboxSpec, SentryApi, SentryEvent, SpawnResult } from './protocol.js';
 
 const OOM_REASON = 'OOM-killed';
@@ -151,9 +151,16 @@ export class SentryCore implements SentryApi {
     const channel = createChannelBuffer();
     this.server.attach(channelId, channel);
     this.chanSandbox[channelId] = sb;
+    // the task's CPU time is what its app side says it ran; it stops counting at the exit
+    const cpu = channelCpuClock(channel);
+    let cpuAtExit: bigint | null = null;
+    rec.task.cpuClock = () => cpuAtExit ?? cpu();
     this.tasks.register(channelId, sb.kernel, rec.task, {
       isPaused: () => sb.paused || rec.task.state === 'stopped',
-      onExit: (status) => this.onExit(sb, pid, status),
+      onExit: (status) => {
+        cpuAtExit = cpu();
+        this.onExit(sb, pid, status);
+      },
       onMemory: (bytes) => sb.chargeMemory(pid, bytes),
     });
     return { pid, channelId, channel, hub: this.hubBuf };

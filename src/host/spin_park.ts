@@ -56,16 +56,25 @@ export function spinWhileEqual(a: Int32Array, i: number, v: number, n: number): 
  * Block the calling thread until `a[i]` differs from `v`: spin first with
  * `budget`, then park in `Atomics.wait`, setting `a[parkedIndex]` to 1
  * while parked so the other side knows a notify is needed. Adapts the budget.
+ * With `clock` (BASE, PARK: a task's CPU clock words, channel.ts), the time
+ * parked is kept out of the task's CPU time: PARK holds when the park began
+ * while it lasts, and BASE moves forward by its length after.
  */
-export function spinThenPark(a: Int32Array, i: number, v: number, budget: SpinBudget, parkedIndex: number): void {
+export function spinThenPark(a: Int32Array, i: number, v: number, budget: SpinBudget, parkedIndex: number, clock?: Float64Array): void {
   if (spinWhileEqual(a, i, v, budget.current)) {
     budget.hit();
     return;
   }
   budget.miss();
+  const t0 = clock ? performance.timeOrigin + performance.now() : 0;
+  if (clock) clock[1] = t0;
   Atomics.store(a, parkedIndex, 1);
   while (Atomics.load(a, i) === v) Atomics.wait(a, i, v);
   Atomics.store(a, parkedIndex, 0);
+  if (clock) {
+    clock[0] = clock[0]! + (performance.timeOrigin + performance.now() - t0);
+    clock[1] = 0;
+  }
 }
 
 /** `Atomics.waitAsync`, present in Node ≥ 16 and Chromium, absent from TypeScript's ES2022 lib. */
