@@ -52,5 +52,5 @@ export function layerTreeFromHost(host: HostFs, root: string, id = `host:${root}
     }
     return { kind: 'dir', ...meta(st), entries };
   };
-  return { id, root: walk(root, host.lstat(root)), bytes };
+  return { id, root: walk(root, host.lstat(root)), bytes, hostPath: root };
 }

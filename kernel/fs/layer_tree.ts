@@ -55,6 +55,27 @@ export interface LayerTree {
   readonly root: LayerDir;
   /** Bytes of file data held by this layer (for accounting). */
   readonly bytes: number;
+  /**
+   * Set when the files' bytes are read on demand from this host directory
+   * (`layerTreeFromHost`): such a tree holds functions, so it cannot be
+   * copied to another worker; the receiver rebuilds it from the path.
+   */
+  readonly hostPath?: string;
+}
+
+/** True if some file of `tree` reads its bytes through a function (a lazy layer), which no structured clone can carry. */
+export function hasLazyFiles(tree: LayerTree): boolean {
+  const seen = new Set<LayerDir>();
+  const walk = (d: LayerDir): boolean => {
+    if (seen.has(d)) return false;
+    seen.add(d);
+    for (const n of d.entries.values()) {
+      if (n.kind === 'file' && typeof n.data === 'function') return true;
+      if (n.kind === 'dir' && walk(n)) return true;
+    }
+    return false;
+  };
+  return walk(tree.root);
 }
 
 /** Make an empty directory node. */

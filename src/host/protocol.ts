@@ -92,6 +92,8 @@ export interface SentryApi {
   init(events: MessagePort): SharedArrayBuffer;
   /** Hold a layer (shared by every container of this Sentry that names its id). */
   addLayer(tree: LayerTree): void;
+  /** Hold a layer read on demand from host directory `path` (a `layerTreeFromHost` tree, rebuilt here under `id`). */
+  addHostLayer(id: string, path: string): void;
   /** Ids of layers held. */
   layers(): string[];
   createContainer(id: string, spec: SandboxSpec): void;

@@ -7,6 +7,7 @@
  * Isomorphic: the host and the scheduling primitive are injected.
  */
 import { Signal } from '../../kernel/abi/wasi.js';
+import { layerTreeFromHost } from '../../kernel/fs/host_layer.js';
 import type { LayerTree } from '../../kernel/fs/layer_tree.js';
 import type { Host } from '../../kernel/host.js';
 import { SentryOp, SentryStatus, SentryTasks } from '../../kernel/platform/sentry.js';
@@ -115,6 +116,20 @@ export class SentryCore implements SentryApi {
 
   addLayer(tree: LayerTree): void {
     if (!this.layerTrees.has(tree.id)) this.layerTrees.set(tree.id, tree);
+  }
+
+  addHostLayer(id: string, path: string): void {
+    if (this.layerTrees.has(id)) return;
+    const fs = this.opts.host.hostfs;
+    if (!fs) throw new SandboxError('EINVAL', `layer ${id} reads host directory ${path}, and this host has no host file access (browser): give a layer with its bytes`);
+    let tree: LayerTree;
+    try {
+      if (fs.lstat(path).kind !== 'dir') throw new Error('not a directory');
+      tree = layerTreeFromHost(fs, path, id);
+    } catch (e) {
+      throw new SandboxError('ENOENT', `layer ${id}: host directory ${path} cannot be used: ${(e as Error).message}`);
+    }
+    this.layerTrees.set(id, tree);
   }
 
   layers(): string[] {

@@ -5,7 +5,7 @@
  * A pool of warm app workers makes create-to-exit cheap; compiled modules
  * are cached per source and memory limit.
  */
-import type { LayerTree } from '../../kernel/fs/layer_tree.js';
+import { hasLazyFiles, type LayerTree } from '../../kernel/fs/layer_tree.js';
 import type { ExitStatus } from '../../kernel/task/exit.js';
 import type { AppRun, SentryEvent, SpawnResult } from '../host/protocol.js';
 import { toProcess, toSandbox, type OciConfig } from './config.js';
@@ -244,7 +244,10 @@ export class Runtime implements ContainerHost {
       else if (rootfs) {
         for (const t of rootfs.layers) {
           if (slot.layers.has(t.id)) continue;
-          await slot.handle.api.addLayer(t);
+          if (t.hostPath !== undefined) await slot.handle.api.addHostLayer(t.id, t.hostPath);
+          else if (hasLazyFiles(t)) {
+            throw new Error(`layer ${t.id} reads its files through functions, which cannot be passed to the Sentry worker: give its bytes (Uint8Array data), or a host directory as rootfs: { hostPath }`);
+          } else await slot.handle.api.addLayer(t);
           slot.layers.add(t.id);
         }
         spec.rootfs = { kind: 'layers', ids: rootfs.layers.map((t) => t.id) };
