@@ -4,11 +4,24 @@
  * (and the worker scripts) with `Cross-Origin-Opener-Policy: same-origin`
  * and `Cross-Origin-Embedder-Policy: require-corp`. The worker scripts are
  * the bundled `sentry_worker` and `app_worker` entries; give their URLs.
+ *
+ * App workers have no hard JS heap limit here (Node's `resourceLimits` has
+ * no Web Worker counterpart). With `appLimits.heapMb` (default 64, as on
+ * Node) each app worker is watched while it runs a task by a
+ * `HeapWatchdog` (see `browser_heap_watchdog.ts`): over the limit, it is
+ * terminated and its task ends as a Node worker's heap exhaustion does
+ * (`onFailure(message, true)`: status 137, "ran out of JS heap"). Where
+ * `performance.measureUserAgentSpecificMemory()` is missing (a page that is
+ * not cross-origin isolated, Firefox, Safari) the host says so once with
+ * `console.warn` and runs without it. Even in Chromium the watchdog sees a
+ * worker only when its event loop turns, which an app worker's does not
+ * during a synchronous run: see the limits in `browser_heap_watchdog.ts`.
  */
 import { transfer, wrap, type Remote } from 'comlink';
 import type { Host } from '../../kernel/host.js';
 import type { AppDone, SentryApi, SentryEvent } from './protocol.js';
 import type { AppLimits, AppWorkerHandle, SentryHandle, WorkerHost } from '../runtime/workers.js';
+import { HeapWatchdog, heapWatchdogUnavailable } from './browser_heap_watchdog.js';
 
 /** Where the bundled worker scripts are. */
 export interface BrowserWorkerUrls {
@@ -25,11 +38,33 @@ export class NotIsolatedError extends Error {
   }
 }
 
+/** Options of the browser WorkerHost. */
+export interface BrowserHostOptions {
+  /** Pause between heap measurements while app workers run tasks (default 1000 ms). */
+  heapPollMs?: number;
+}
+
+/** App worker heap limit when `appLimits.heapMb` is not given: Node's default (`node_workers.ts`). */
+const DEFAULT_HEAP_MB = 64;
+
 /** A WorkerHost on Web Workers. */
-export function browserWorkerHost(urls: BrowserWorkerUrls): WorkerHost {
+export function browserWorkerHost(urls: BrowserWorkerUrls, opts: BrowserHostOptions = {}): WorkerHost {
   if (typeof SharedArrayBuffer === 'undefined' || (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false) {
     throw new NotIsolatedError();
   }
+  let watchdog: HeapWatchdog | null | undefined;
+  let appSeq = 0;
+  /** The watchdog, made on first use; null (said once) where it cannot run. */
+  const heapWatchdog = (): HeapWatchdog | null => {
+    if (watchdog !== undefined) return watchdog;
+    const why = heapWatchdogUnavailable();
+    if (why) console.warn(`wasmvisor: app worker JS heap limits (appLimits.heapMb) are not enforced: ${why}`);
+    watchdog = why ? null : new HeapWatchdog({
+      intervalMs: opts.heapPollMs,
+      onBroken: (err) => console.warn('wasmvisor: app worker JS heap limits are no longer enforced: measuring memory failed:', err),
+    });
+    return watchdog;
+  };
   return {
     async startSentry(): Promise<SentryHandle> {
       const w = new Worker(urls.sentry, { type: 'module', name: 'wasmvisor-sentry' });
@@ -58,24 +93,50 @@ export function browserWorkerHost(urls: BrowserWorkerUrls): WorkerHost {
         },
       };
     },
-    startApp(_limits: AppLimits = {}): AppWorkerHandle {
-      // Browsers offer no per-worker heap limit; a runaway worker is ended by terminate().
-      const w = new Worker(urls.app, { type: 'module', name: 'wasmvisor-app' });
+    startApp(limits: AppLimits = {}): AppWorkerHandle {
+      const heapMb = limits.heapMb ?? DEFAULT_HEAP_MB;
+      const dog = heapWatchdog();
+      // a URL of its own, so that memory measurements tell this worker apart
+      const url = new URL(String(urls.app), globalThis.location?.href);
+      url.hash = `wasmvisor-app-${++appSeq}`;
+      const w = new Worker(url, { type: 'module', name: 'wasmvisor-app' });
       let done: (m: AppDone) => void = () => {};
       let fail: (message: string, oom: boolean) => void = () => {};
       let ready = false;
+      let dead = false;
+      let unwatch = () => {};
+      const die = (message: string, oom: boolean) => {
+        if (dead) return;
+        dead = true;
+        unwatch();
+        w.terminate();
+        fail(message, oom);
+      };
       w.onmessage = (e) => {
         const m = e.data as AppDone;
         if (m.t === 'ready') ready = true;
-        else done(m);
+        else {
+          unwatch();
+          done(m);
+        }
       };
-      w.onerror = (e) => fail(e.message || 'app worker error', /memory/i.test(e.message ?? ''));
+      w.onerror = (e) => die(e.message || 'app worker error', /memory/i.test(e.message ?? ''));
       return {
         get ready() { return ready; },
-        run: (msg) => w.postMessage(msg),
+        run: (msg) => {
+          if (dog) {
+            unwatch = dog.watch(url.href, heapMb * 1024 * 1024, (bytes) =>
+              die(`${Math.round(bytes / (1024 * 1024))} MB measured, over the ${heapMb} MB limit`, true));
+          }
+          w.postMessage(msg);
+        },
         onDone: (fn) => { done = fn; },
         onFailure: (fn) => { fail = fn; },
-        terminate: async () => { w.terminate(); },
+        terminate: async () => {
+          dead = true;
+          unwatch();
+          w.terminate();
+        },
       };
     },
   };
