@@ -47,6 +47,7 @@ import { FileType, OFlags, type Credentials, type OpenFile } from '../../kernel/
 import { CaptureSink, createNodeHost, nodeConsoleSink, nodeConsoleSource } from '../host/node_host.js';
 import { NodeHostFs } from '../host/node_hostfs.js';
 import { limitModuleMemory, ModuleLimitError } from './module_limits.js';
+import { makeWorkdir, prepareRoot, RootSetupError } from './root_setup.js';
 
 /** A `-v HOST:CTR[:ro]` bind. */
 export interface BindMount {
@@ -221,19 +222,15 @@ function openDir(ns: MountNamespace, path: string): OpenFile {
   });
 }
 
-/** `mkdir -p` as root; EEXIST is fine, anything else (a file in the way) is a bad option. */
-function mkdirs(ns: MountNamespace, path: string, mode = 0o755): void {
-  let cur = '';
-  for (const part of path.split('/').filter((p) => p !== '')) {
-    cur += `/${part}`;
-    try {
-      ns.pathOps.mkdir(ROOT, ns.rootHandle(), cur, cur === path || `${cur}/` === path ? mode : 0o755);
-    } catch (e) {
-      if (e !== E.EXIST) throw new RunWasmError('BAD_OPTION', `cannot create ${cur} in the container for ${path}: ${(e as Error).message}`);
-    }
+/** A root setup step, its RootSetupError (a file in the way, a read-only mount) as a bad option. */
+function rootStep<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (e) {
+    if (e instanceof RootSetupError) throw new RunWasmError('BAD_OPTION', e.message);
+    throw e;
   }
 }
-
 
 /** Build the container's mount namespace: root (tmpfs, or overlay over --rootfs and layers), /dev, /proc, /tmp, --tmpfs, binds. */
 function buildMounts(host: Host, kernel: Kernel, opts: RunWasmOptions): MountNamespace {
@@ -258,15 +255,12 @@ function buildMounts(host: Host, kernel: Kernel, opts: RunWasmOptions): MountNam
   } else {
     rootFs = new TmpFs(host, { source: 'rootfs', parentAccount: space });
   }
-  // Mountpoints (and the workdir) are made first, through a writable view of
-  // the root; the container then gets its own namespace, read-only if asked.
-  const prep = new MountNamespace(rootFs);
+  // Mount points are made first, then the container's namespace (read-only if asked); the workdir after the mounts (root_setup.ts).
   const workdir = normalizeWorkdir(opts.workdir);
-  mkdirs(prep, '/dev');
-  mkdirs(prep, '/proc');
-  mkdirs(prep, '/tmp', 0o1777);
-  for (const p of [...(opts.mounts ?? []).map((b) => b.container), ...(opts.tmpfs ?? []), workdir]) mkdirs(prep, p);
-  const ns = new MountNamespace(rootFs, { readonly: opts.readOnly === true });
+  const ns = rootStep(() => prepareRoot(rootFs, {
+    dirs: ['/dev', '/proc', { path: '/tmp', mode: 0o1777 }, ...(opts.mounts ?? []).map((b) => b.container), ...(opts.tmpfs ?? [])],
+    readonly: opts.readOnly === true,
+  }));
   // /dev is a writable tmpfs (as in podman): bound like Docker's (size=64m), and by the budget.
   ns.mount('/dev', createDevFs(host, { limit: Math.min(DEV_SIZE_LIMIT, space.limit) }));
   ns.mount('/proc', new ProcFs(kernel.procSource({ mounts: () => ns.mounts(), hostname: opts.hostname }), host));
@@ -292,6 +286,7 @@ function buildMounts(host: Host, kernel: Kernel, opts: RunWasmOptions): MountNam
       throw new RunWasmError('BAD_OPTION', `-v ${b.host}:${b.container}: cannot mount on ${b.container} (${(e as Error).message})`);
     }
   }
+  rootStep(() => makeWorkdir(rootFs, ns, workdir));
   return ns;
 }
 

@@ -26,6 +26,7 @@ import type { Task } from '../../kernel/task/task.js';
 import { MountNamespace } from '../../kernel/vfs/mount_ns.js';
 import { FileType, OFlags, type Credentials, type OpenFile } from '../../kernel/vfs/types.js';
 import type { CgroupStats, DiffEntry, IdMapping, ProcessSpec, SandboxSpec } from '../host/protocol.js';
+import { makeWorkdir, mkdirs, prepareRoot, RootSetupError } from './root_setup.js';
 import { diffUpper, upperBaseline, type UpperBaseline } from './tree_diff.js';
 
 const ROOT: Credentials = { uid: 0, gid: 0 };
@@ -66,18 +67,18 @@ export class Sandbox {
     const lowers = lowerLayers(host, spec, layers);
     this.rootFs = new OverlayFs(lowers, host);
     this.upper = this.rootFs.upper;
-    // seed the upper through a writable view, then build the container's namespace (maybe read-only)
-    const seed = new MountNamespace(this.rootFs);
-    try {
-      seed.pathOps.mkdir(ROOT, seed.rootHandle(), '/tmp', 0o1777);
-    } catch (e) {
-      if (e !== E.EXIST) throw e;
-    }
-    for (const d of ['/dev', '/proc', '/etc', '/sys/fs/cgroup']) mkdirs(seed, d);
-    writeFile(seed, '/etc/hostname', new TextEncoder().encode(`${spec.hostname}\n`));
-    for (const f of spec.files ?? []) writeFile(seed, f.path, f.data);
-    for (const m of spec.mounts) if (m.kind !== 'proc') mkdirs(seed, m.target);
-    this.ns = new MountNamespace(this.rootFs, { readonly: spec.readonlyRoot });
+    // mount points and seeded files through a writable view, then the container's namespace (maybe read-only): root_setup.ts
+    this.ns = setupStep(() => prepareRoot(this.rootFs, {
+      dirs: [
+        { path: '/tmp', mode: 0o1777 }, '/dev', '/proc', '/etc', '/sys/fs/cgroup',
+        ...spec.mounts.filter((m) => m.kind !== 'proc').map((m) => m.target),
+      ],
+      seed: (view) => {
+        writeFile(view, '/etc/hostname', new TextEncoder().encode(`${spec.hostname}\n`));
+        for (const f of spec.files ?? []) writeFile(view, f.path, f.data);
+      },
+      readonly: spec.readonlyRoot,
+    }));
     // /dev files are capped by devfs and charged to the container through the upper's account.
     this.ns.mount('/dev', createDevFs(host, { parentAccount: this.upper.account }));
     this.ns.mount('/proc', new ProcFs(this.kernel.procSource({
@@ -151,8 +152,11 @@ export class Sandbox {
     if (this.spec.pidsMax !== null && this.liveCount() >= this.spec.pidsMax) {
       throw new SandboxError('EAGAIN', `pids.max (${this.spec.pidsMax}) reached: cannot start another process`);
     }
+    const init = this.kernel.pids().length === 0;
+    // init's working directory is part of the container's setup (made even in a read-only root); a later process's is made only where writable
+    setupStep(() => init ? makeWorkdir(this.rootFs, this.ns, proc.cwd) : mkdirs(this.ns, proc.cwd));
     const task = this.kernel.createTask({ pathOps: this.ns.pathOps }, {
-      ppid: this.kernel.pids().length === 0 ? 0 : 1,
+      ppid: init ? 0 : 1,
       uid: proc.uid, gid: proc.gid, args: proc.args, env: proc.env, cwd: proc.cwd, fdLimit: proc.nofile,
     });
     const pipe = new Pipe();
@@ -193,7 +197,6 @@ export class Sandbox {
   private installPreopens(task: Task, cwd: string): void {
     installPreopen(task, openDir(this.ns, '/'), '/');
     if (cwd === '/') return;
-    mkdirs(this.ns, cwd);
     const root = openDir(this.ns, '/');
     try {
       for (let cookie = 0n; ;) {
@@ -254,15 +257,13 @@ export class Sandbox {
   }
 }
 
-function mkdirs(ns: MountNamespace, path: string): void {
-  let cur = '';
-  for (const part of path.split('/').filter(Boolean)) {
-    cur += `/${part}`;
-    try {
-      ns.pathOps.mkdir(ROOT, ns.rootHandle(), cur, 0o755);
-    } catch (e) {
-      if (e !== E.EXIST) throw e;
-    }
+/** A root setup step, its RootSetupError (a file in the way, a read-only mount) as EINVAL. */
+function setupStep<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (e) {
+    if (e instanceof RootSetupError) throw new SandboxError('EINVAL', e.message);
+    throw e;
   }
 }
 

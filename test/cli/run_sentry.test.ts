@@ -91,6 +91,19 @@ describe('run --platform sentry', () => {
     expect(env.stdout.split('\0')).toEqual(expect.arrayContaining(['A=1', 'PWD=/work']));
   });
 
+  it('--read-only with a missing -w: the workdir is made before the root turns read-only, as inline', () => {
+    for (const platform of ['sentry', 'inline']) {
+      const r = cli(['--platform', platform, '--read-only', '-w', '/newdir', FSUTIL, '.', '>f=1']);
+      expect(r.stderr, platform).toBe('');
+      expect(r.status, platform).toBe(0);
+      expect(r.stdout, platform).toBe('.: . ..\nwrite f: fail\n');
+      // a workdir inside the writable /tmp is made in that tmpfs
+      const t = cli(['--platform', platform, '--read-only', '-w', '/tmp/x', FSUTIL, '>f=2', '@/tmp/x/f']);
+      expect(t.stderr, platform).toBe('');
+      expect(t.stdout, platform).toBe('2');
+    }
+  });
+
   it('-m is the cgroup\'s memory.max and caps the guest\'s memory', () => {
     const r = sentry('-m', '32m', PROBE, 'show', '/sys/fs/cgroup/memory.max');
     expect(r.stdout.trim()).toBe(String(32 * 1024 * 1024));

@@ -1,0 +1,83 @@
+/**
+ * A container's root as both platforms set it up (the inline `runWasm` and
+ * the Sentry's `Sandbox`), in the order OCI runtimes use:
+ *
+ *  1. `prepareRoot`: the mount points (and anything else the container
+ *     needs in its root, such as /etc/hostname) are made in the root
+ *     filesystem through a writable view of it; then the container's
+ *     namespace is made, its root mount read-only if asked.
+ *  2. The caller mounts /dev, /proc, tmpfs and binds on that namespace.
+ *  3. `makeWorkdir`: the working directory is made, as runc makes
+ *     `process.cwd` after the mounts but before it remounts the root
+ *     read-only: its part outside the mounts in the root filesystem itself
+ *     (so a read-only root does not stop it), the rest in the mount it is
+ *     in (`-w /tmp/x` with /tmp a tmpfs: x is made in that tmpfs).
+ *
+ * Isomorphic (no node:*): the Sentry worker runs it.
+ */
+import { E } from '../../kernel/errno.js';
+import { MountNamespace } from '../../kernel/vfs/mount_ns.js';
+import type { FileSystem } from '../../kernel/vfs/superblock.js';
+import type { Credentials } from '../../kernel/vfs/types.js';
+
+const ROOT: Credentials = { uid: 0, gid: 0 };
+
+/** A directory `mkdirs` could not create (a file in the way, a read-only mount); each platform turns it into its own error. */
+export class RootSetupError extends Error {
+  readonly code = 'MKDIR';
+  constructor(readonly dir: string, readonly path: string, cause: unknown) {
+    super(`cannot create ${dir} in the container for ${path}: ${(cause as Error).message}`, { cause });
+    this.name = 'RootSetupError';
+  }
+}
+
+/** `mkdir -p` as root; `mode` applies to the last component, EEXIST is fine, anything else is a RootSetupError. */
+export function mkdirs(ns: MountNamespace, path: string, mode = 0o755): void {
+  let cur = '';
+  for (const part of path.split('/').filter((p) => p !== '')) {
+    cur += `/${part}`;
+    try {
+      ns.pathOps.mkdir(ROOT, ns.rootHandle(), cur, cur === path || `${cur}/` === path ? mode : 0o755);
+    } catch (e) {
+      if (e !== E.EXIST) throw new RootSetupError(cur, path, e);
+    }
+  }
+}
+
+/** What `prepareRoot` makes in the root before the container's namespace exists. */
+export interface RootSpec {
+  /** Directories to create (mount points), with the mode of the last component (default 0755). */
+  dirs: readonly (string | { path: string; mode: number })[];
+  /** Anything else to write through the writable view, after `dirs` (seeded files). */
+  seed?: (view: MountNamespace) => void;
+  /** Make the container's root mount read-only (EROFS). */
+  readonly: boolean;
+}
+
+/** Step 1: make `spec.dirs` (and `spec.seed`) in `rootFs`, then return the container's namespace on it. */
+export function prepareRoot(rootFs: FileSystem, spec: RootSpec): MountNamespace {
+  const view = new MountNamespace(rootFs);
+  for (const d of spec.dirs) {
+    if (typeof d === 'string') mkdirs(view, d);
+    else mkdirs(view, d.path, d.mode);
+  }
+  spec.seed?.(view);
+  return new MountNamespace(rootFs, { readonly: spec.readonly });
+}
+
+/**
+ * Step 3: make the working directory. The part of it outside every mount
+ * is made in `rootFs` itself (read-only root or not); the rest through `ns`,
+ * in the mount it is in (a read-only mount there fails).
+ */
+export function makeWorkdir(rootFs: FileSystem, ns: MountNamespace, workdir: string): void {
+  if (workdir === '/') return;
+  const points = new Set(ns.mounts().map((m) => m.target));
+  let outside = '';
+  for (const part of workdir.split('/').filter((p) => p !== '')) {
+    if (points.has(`${outside}/${part}`)) break;
+    outside += `/${part}`;
+  }
+  if (outside !== '') mkdirs(new MountNamespace(rootFs), outside);
+  mkdirs(ns, workdir);
+}
