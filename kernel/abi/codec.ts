@@ -97,7 +97,8 @@ export function checkIovs(mem: GuestMemory, ptr: number, count: number, out: Uin
   }
   // An iovec total above SSIZE_MAX is EINVAL in POSIX; ours is i32 in the result.
   if (total > 0x7fff_ffff) throw E.INVAL;
-  return Math.min(total, mem.size);
+  // `size` asks the engine for the buffer; a total within the size seen by the checks above needs no cap.
+  return total <= dv.byteLength ? total : Math.min(total, mem.size);
 }
 
 /**
