@@ -18,6 +18,7 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LayerFile, LayerTree } from '../../kernel/fs/layer_tree.js';
+import { lookupMerged, readLayerFile } from '../image/merged_lookup.js';
 import { mergeLayers, type MergedNode } from '../image/snapshot_view.js';
 import { CliExit, ExitCode } from './exit.js';
 
@@ -32,7 +33,6 @@ export interface RunUser {
 export type RootReader = (path: string) => string | undefined;
 
 const MAX_ID = 0xffff_ffff;
-const MAX_SYMLINKS = 40;
 
 /** Split `-u` / `User` into its user and optional group parts; empty or malformed specs are a 125. */
 export function splitUserSpec(spec: string): { user: string; group?: string } {
@@ -96,41 +96,10 @@ export function layersReader(lowers: readonly LayerTree[]): RootReader {
   let root: (MergedNode & { kind: 'dir' }) | undefined;
   return (path) => {
     const merged = (root ??= mergeLayers([...lowers].reverse()));
-    const hit = lookup(merged, path, 0);
+    const hit = lookupMerged(merged, path)?.node;
     if (!hit || hit.kind !== 'file') return undefined;
-    const f = hit.node as LayerFile;
-    const bytes = typeof f.data === 'function' ? f.data(0, f.size) : f.data.subarray(0, f.size);
-    return new TextDecoder().decode(bytes);
+    return new TextDecoder().decode(readLayerFile(hit.node as LayerFile));
   };
-}
-
-function lookup(root: MergedNode & { kind: 'dir' }, path: string, hops: number): MergedNode | undefined {
-  const parts = path.split('/').filter((p) => p !== '' && p !== '.');
-  const stack: string[] = [];
-  let cur: MergedNode = root;
-  for (let i = 0; i < parts.length; i++) {
-    const name = parts[i]!;
-    if (name === '..') {
-      stack.pop();
-      const up = lookup(root, `/${stack.join('/')}`, hops);
-      if (!up) return undefined;
-      cur = up;
-      continue;
-    }
-    if (cur.kind !== 'dir') return undefined;
-    const next: MergedNode | undefined = cur.entries.get(name);
-    if (!next) return undefined;
-    if (next.kind === 'symlink') {
-      if (hops >= MAX_SYMLINKS) return undefined;
-      const target = (next.node as { target: string }).target;
-      const base = target.startsWith('/') ? target : `/${[...stack, target].join('/')}`;
-      const rest = parts.slice(i + 1).join('/');
-      return lookup(root, rest ? `${base}/${rest}` : base, hops + 1);
-    }
-    stack.push(name);
-    cur = next;
-  }
-  return cur;
 }
 
 /**

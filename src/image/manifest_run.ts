@@ -4,11 +4,14 @@
  * directory and user, and the WebAssembly module argv[0] names, found in
  * the image's merged layers: through `$PATH` when it has no slash, then as
  * a path (relative to the working directory); symlinks are followed inside
- * the rootfs only. A Wasm OCI artifact without an Entrypoint or Cmd runs
- * its module layer, with the arguments after the image name. The kernel is not involved: this reads the layer trees.
+ * the rootfs only (`lookupMerged`, shared with `-u`'s /etc/passwd lookup). A
+ * Wasm OCI artifact without an Entrypoint or Cmd runs its module layer,
+ * with the arguments after the image name. The kernel is not involved: this
+ * reads the layer trees.
  */
 import type { LayerFile, LayerTree } from '../../kernel/fs/layer_tree.js';
 import { mergeEnv } from './image_config.js';
+import { lookupMerged, readLayerFile } from './merged_lookup.js';
 import type { ImageConfig, ImageManifest, Platform } from './manifest.js';
 import { findImage } from './manifest_store.js';
 import { WASM_LAYER_TYPES } from './media_types.js';
@@ -17,7 +20,7 @@ import { pullImage } from './pull.js';
 import { parseReference } from './reference.js';
 import type { RegistryClient } from './registry.js';
 import { prepareImage } from './snapshot_image.js';
-import { mergeLayers, type MergedNode } from './snapshot_view.js';
+import { mergeLayers } from './snapshot_view.js';
 import { StoreError, type Store } from './store_root.js';
 import { wasmLayerName } from './unpack_wasm.js';
 
@@ -60,40 +63,6 @@ export interface ImageProcess {
   bytes: Uint8Array;
 }
 
-const MAX_SYMLINKS = 40;
-
-/** Look up `path` (absolute) in the merged view, following symlinks inside it. */
-function lookup(root: MergedNode & { kind: 'dir' }, path: string, hops = { n: 0 }): { node: MergedNode; path: string } | undefined {
-  const parts = path.split('/').filter((p) => p !== '' && p !== '.');
-  const stack: string[] = [];
-  let cur: MergedNode = root;
-  for (let i = 0; i < parts.length; i++) {
-    const name = parts[i];
-    if (name === '..') {
-      stack.pop();
-      cur = lookup(root, `/${stack.join('/')}`, hops)?.node ?? root;
-      continue;
-    }
-    if (cur.kind !== 'dir') return undefined;
-    const next: MergedNode | undefined = cur.entries.get(name);
-    if (!next) return undefined;
-    if (next.kind === 'symlink') {
-      if (++hops.n > MAX_SYMLINKS) return undefined;
-      const target = (next.node as { target: string }).target;
-      const base = target.startsWith('/') ? target : `/${[...stack, target].join('/')}`;
-      const rest = parts.slice(i + 1).join('/');
-      return lookup(root, rest ? `${base}/${rest}` : base, hops);
-    }
-    stack.push(name);
-    cur = next;
-  }
-  return { node: cur, path: `/${stack.join('/')}` };
-}
-
-function readFile(f: LayerFile): Uint8Array {
-  return typeof f.data === 'function' ? f.data(0, f.size) : f.data.subarray(0, f.size);
-}
-
 function isWasm(b: Uint8Array): boolean {
   return b.length >= 8 && b[0] === 0 && b[1] === 0x61 && b[2] === 0x73 && b[3] === 0x6d;
 }
@@ -131,9 +100,9 @@ export function imageProcess(config: ImageConfig, manifest: ImageManifest, layer
   }
   candidates.push(joinPath(workdir, name));
   for (const c of candidates) {
-    const hit = lookup(root, c);
+    const hit = lookupMerged(root, c);
     if (!hit || hit.node.kind !== 'file') continue;
-    const bytes = readFile(hit.node.node as LayerFile);
+    const bytes = readLayerFile(hit.node.node as LayerFile);
     if (!isWasm(bytes)) throw new ImageRunError('NOT_WASM', `${name} (${hit.path} in the image) is not a WebAssembly module`);
     const user = o.user ?? (rc.User || undefined);
     return { argv, env, workdir, user, path: hit.path, bytes };
