@@ -14,18 +14,22 @@
  *   'DedicatedWorkerGlobalScope' }]`; `url` is the worker's script URL
  *   with its query and fragment. Bytes count the worker's JS heap and its
  *   ArrayBuffers, not WebAssembly memories (the guest's linear memory).
- * - A result comes after the next garbage collection, or after about 20 s
- *   (14–19 s when idle); launching Chromium with
- *   `--enable-blink-features=ForceEagerMeasureMemory` makes it 20–300 ms.
+ * - By default the result comes 12–19 s after the call, though its bytes
+ *   are taken within the first seconds; making garbage to hasten a GC does
+ *   not shorten it. Launched with
+ *   `--enable-blink-features=ForceEagerMeasureMemory` (tests, kiosks) it
+ *   comes in 20–50 ms with idle workers. So a worker over its limit is
+ *   ended some 15–40 s after it crossed it, or about 1 s with the flag.
  * - A worker is measured only when its event loop runs. While any worker
  *   runs a long synchronous task — an app worker running a guest, or
  *   parked in `Atomics.wait` on a system call — the whole measurement
  *   waits for it, up to about 60 s, and then leaves that worker out, even
  *   if it was terminated meanwhile. So the watchdog cannot see an app worker
- *   during a run: a runaway heap in a synchronous loop is not caught and
- *   grows until the renderer dies (about 4 GB, in about 8 s for
- *   `fault: 'heap'`). The watchdog catches a worker whose event loop turns
- *   while its heap grows (a test stands in for such a guest).
+ *   during a synchronous run: a runaway heap in a loop that never returns
+ *   (`fault: 'heap'`) is not caught and grows until the whole renderer
+ *   dies (at about 4 GB, some 8 s in). The watchdog ends a worker whose
+ *   event loop turns while its heap grows (a test stands in for such a
+ *   guest); a parked neighbour only delays it (by up to 60 s).
  */
 
 /** What `performance.measureUserAgentSpecificMemory()` resolves to (the fields used here). */

@@ -14,8 +14,9 @@
  * `performance.measureUserAgentSpecificMemory()` is missing (a page that is
  * not cross-origin isolated, Firefox, Safari) the host says so once with
  * `console.warn` and runs without it. Even in Chromium the watchdog sees a
- * worker only when its event loop turns, which an app worker's does not
- * during a synchronous run: see the limits in `browser_heap_watchdog.ts`.
+ * worker only when its event loop turns, and an app worker runs a whole
+ * task in one synchronous turn, so today it cannot end a running task's
+ * runaway heap (see the limits in `browser_heap_watchdog.ts`).
  */
 import { transfer, wrap, type Remote } from 'comlink';
 import type { Host } from '../../kernel/host.js';

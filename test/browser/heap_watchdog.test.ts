@@ -46,7 +46,7 @@ describe('browser app worker heap watchdog (headless Chromium)', () => {
     const chromium = await launchChromium();
     try {
       const out = await runCase(chromium.browser, 'oom', 60_000);
-      process.stderr.write(`heap watchdog: hog ${JSON.stringify(out.hog)} after ${out.endedAfterMs} ms, ${out.neighbours.length} neighbours\n`);
+      process.stderr.write(`heap watchdog: hog ${JSON.stringify(out.hog)} after ${out.endedAfterMs} ms, ${out.neighbours.length} neighbours\n${JSON.stringify(out.measurements)}\n`);
       expect(out.hog, `the hog was not ended within ${out.endedAfterMs} ms`).not.toBeNull();
       expect(out.hog.exitCode).toBe(137);
       expect(out.hog.signal).toBe('SIGKILL');

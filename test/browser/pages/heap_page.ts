@@ -29,7 +29,23 @@ async function hello(rt: Runtime, hello: Uint8Array, arg: string): Promise<{ exi
   return { exitCode: r.exitCode, stdout };
 }
 
+/** Start and end times (ms since page start) of each memory measurement, and its worker bytes (MB). */
+const measurements: unknown[] = [];
+function recordMeasurements(): void {
+  const proto = Performance.prototype as unknown as { measureUserAgentSpecificMemory: () => Promise<{ breakdown: { bytes: number; attribution: { url?: string }[] }[] }> };
+  const real = proto.measureUserAgentSpecificMemory;
+  proto.measureUserAgentSpecificMemory = async function (this: Performance) {
+    const start = Math.round(performance.now());
+    const m = await real.call(this);
+    const mb: Record<string, number> = {};
+    for (const e of m.breakdown) for (const a of e.attribution) if (a.url?.includes('#')) mb[a.url.replace(/.*#/, '')] = Math.round(e.bytes / 2 ** 20);
+    measurements.push({ start, end: Math.round(performance.now()), mb });
+    return m;
+  };
+}
+
 async function oom(): Promise<unknown> {
+  recordMeasurements();
   const rt = await Runtime.create({
     workers: browserWorkerHost({ sentry: './sentry_worker.js', app: './yield_hog_app_worker.js' }),
     poolSize: 2, appLimits: { heapMb: 32 },
@@ -45,13 +61,13 @@ async function oom(): Promise<unknown> {
   const hb = await bytes('hello.wasm');
   while (!ended && performance.now() - t0 < 40_000) {
     neighbours.push(await hello(rt, hb, `n${neighbours.length}`));
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 1000));
   }
   const endedAfterMs = Math.round(performance.now() - t0);
   const after = await hello(rt, hb, 'after');
   await hog.delete();
   await rt.close();
-  return { hog: ended, endedAfterMs, neighbours, after, warnings };
+  return { hog: ended, endedAfterMs, neighbours, after, warnings, measurements };
 }
 
 async function fallback(): Promise<unknown> {

@@ -17,8 +17,8 @@ scope.onmessage = (e) => {
     return;
   }
   const step = () => {
-    for (let i = 0; i < 16; i++) held.push(new Array(1 << 15).fill({ n: held.length })); // 16 × 256 KiB
-    if (held.length < 1024) setTimeout(step, 100);
+    for (let i = 0; i < 32; i++) held.push(new Array(1 << 15).fill({ n: held.length })); // 32 × 128 KiB
+    if (held.length < 2048) setTimeout(step, 100);
   };
   step();
 };
