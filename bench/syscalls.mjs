@@ -2,10 +2,11 @@
 /**
  * bench/syscalls: the wasmvisor inline platform against node:wasi and
  * @bjorn3/browser_wasi_shim on syscall-bound workloads, in one run: the
- * four goal workloads and fd_writev (two iovecs per fd_write, as stdio).
+ * four goal workloads, fd_writev and fd_readv (two iovecs per call, as
+ * wasi-libc's stdio makes them).
  *
  *   npm run build && node bench/syscalls.mjs [--runs N] [--quick] [--json]
- *       [--only fd_write,fd_writev,open_close,filestat,read] [--hosts wasmvisor,node:wasi,...]
+ *       [--only fd_write,fd_writev,open_close,filestat,read,fd_readv] [--hosts wasmvisor,node:wasi,...]
  *       [--cpu-prof DIR] [--markdown] [--json-out FILE]
  *
  * Each measurement is one fresh Node process running one bench/wasm/ program
@@ -37,6 +38,11 @@ const SELF = fileURLToPath(import.meta.url);
 const WASM_DIR = join(REPO_ROOT, 'bench', 'wasm');
 const BLOCK = 64 * 1024;
 const READ_FILE = 'bench-read.dat';
+const READV_FILE = 'bench-readv.dat';
+/** Bytes per fd_readv call: 4095 into the caller's buffer + 1024 into the FILE's (bench/wasm/fd_readv.c). */
+const READV_BYTES = 4095 + 1024;
+/** Passes of fd_readv over its file: the reported count is reads × passes. */
+const READV_PASSES = 50;
 
 /**
  * The workloads: full counts; `phase` is the BENCH line measured. `goal:
@@ -54,6 +60,8 @@ const WORKLOADS = [
     title: (n) => `path_filestat_get ×${n.toLocaleString('en-US')}` },
   { id: 'read', wasm: 'read_file.wasm', count: 4096, phase: 'read', op: '64 KiB read',
     title: (n) => `fd_read 64 KiB, a ${mib(n)} file` },
+  { id: 'fd_readv', wasm: 'fd_readv.wasm', count: 2_000, passes: READV_PASSES, phase: 'fd_readv', op: 'read', goal: false,
+    title: (n) => `fd_read 2 iovecs (4095+1024 B, fread-like) ×${(n * READV_PASSES).toLocaleString('en-US')}: ${READV_PASSES} passes over ${((n * READV_BYTES) / 2 ** 20).toFixed(1)} MiB` },
 ];
 
 /**
@@ -90,6 +98,11 @@ function guestSetup(workload, host, count) {
         return { args: [String(count), `/tmp/${READ_FILE}`, 'existing', '2'], prefill: [{ name: READ_FILE, size: count * BLOCK }] };
       }
       return { args: [String(count), `/tmp/${READ_FILE}`, 'create', '2'] };
+    case 'fd_readv':
+      if (host === 'browser_wasi_shim') {
+        return { args: [String(count), `/tmp/${READV_FILE}`, 'existing', String(READV_PASSES)], prefill: [{ name: READV_FILE, size: count * READV_BYTES }] };
+      }
+      return { args: [String(count), `/tmp/${READV_FILE}`, 'create', String(READV_PASSES)] };
     default:
       throw new Error(`unknown workload ${workload.id}`);
   }
@@ -173,7 +186,11 @@ function gitDescribe() {
 async function parentMain(argv) {
   const o = parseArgs(argv);
   const div = o.quick ? 100 : 1;
-  const workloads = WORKLOADS.filter((w) => !o.only || o.only.includes(w.id)).map((w) => ({ ...w, n: Math.max(1, Math.floor(w.count / div)) }));
+  // n: the count the guest is given; ops: the operations it reports (n × passes).
+  const workloads = WORKLOADS.filter((w) => !o.only || o.only.includes(w.id)).map((w) => {
+    const n = Math.max(1, Math.floor(w.count / div));
+    return { ...w, n, ops: n * (w.passes ?? 1) };
+  });
   const log = (s) => process.stderr.write(`${s}\n`);
   const base = mkdtempSync(join(tmpdir(), 'wasmvisor-bench-syscalls-'));
   const loadBefore = loadavg()[0];
@@ -213,7 +230,7 @@ async function parentMain(argv) {
             cell.wall.push(p.wallNs);
             if (p.phases.write) cell.setupWrite.push(p.phases.write[0].ns);
             if (p.phases.read?.[1]) cell.secondRead.push(p.phases.read[1].ns);
-            log(`round ${round + 1}/${o.runs}  ${w.id.padEnd(10)} ${host.padEnd(17)} ${formatNs(phase.ns / w.n)}/${w.op}`);
+            log(`round ${round + 1}/${o.runs}  ${w.id.padEnd(10)} ${host.padEnd(17)} ${formatNs(phase.ns / w.ops)}/${w.op}`);
           } else {
             const why = p.errors[0] ?? (r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
             cell.errors.push(why);
@@ -258,7 +275,7 @@ function buildReport(o, workloads, results) {
       const c = results[w.id][h];
       const samples = pick(c);
       if (info && samples.length === 0) continue;
-      hosts[h] = cellReport(samples, w.n, {
+      hosts[h] = cellReport(samples, w.ops, {
         notes: [...c.notes],
         errors: c.errors,
         ...(info ? {} : { wall_ns: c.wall }),
@@ -274,7 +291,7 @@ function buildReport(o, workloads, results) {
         ratiosOfMins[`wasmvisor/${p}`] = ratio(hosts.wasmvisor.min_ns, hosts[p].min_ns);
       }
     }
-    rows.push({ id, title, count: w.n, op, ...(info ? { info: true } : {}), ...(w.goal === false && !info ? { goal: false } : {}), hosts, ratios, ratios_of_mins: ratiosOfMins });
+    rows.push({ id, title, count: w.ops, op, ...(info ? { info: true } : {}), ...(w.goal === false && !info ? { goal: false } : {}), hosts, ratios, ratios_of_mins: ratiosOfMins });
   };
   for (const w of workloads) {
     addRow(w, w.id, w.title(w.n), w.op, (c) => c.samples, false);
@@ -343,7 +360,7 @@ function renderReport(rep, o) {
   out.push('');
   notes.forEach((n, i) => out.push(`[${i + 1}] ${n}`));
   if (rep.hosts.includes('browser_wasi_shim')) {
-    out.push('- browser_wasi_shim has no /dev/null: the harness gives it one, an in-memory Fd that discards writes; for read it gets the file prefilled in memory (its File grows by copying itself whole, so writing 256 MiB first would be quadratic).');
+    out.push('- browser_wasi_shim has no /dev/null: the harness gives it one, an in-memory Fd that discards writes; for read and fd_readv it gets the file prefilled in memory (its File grows by copying itself whole, so writing 256 MiB first would be quadratic).');
   }
   if (rep.hosts.includes('node:wasi')) out.push('- node:wasi: /tmp is a host temp dir (the file read was just written, so it is in the page cache); /dev is the host /dev.');
   if (rep.hosts.includes('wasmvisor')) out.push('- wasmvisor: /tmp is the container\'s in-memory tmpfs; the program writes the read file itself first.');
