@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync, rmSy
 import os from 'node:os';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { LayerTree } from '../../kernel/fs/layer_tree.js';
+import type { LayerFile, LayerTree } from '../../kernel/fs/layer_tree.js';
 import { layerSources } from '../../src/image/image_config.js';
 import { loadImages } from '../../src/image/load.js';
 import { resolveImage } from '../../src/image/manifest_store.js';
@@ -48,7 +48,7 @@ async function view(store: Store, name: string): Promise<string[]> {
   const r = await resolveImage(store, name);
   const trees: LayerTree[] = await new SnapshotStore(store.root, store.content, { persist: false }).prepare(layerSources(r.manifest, r.config));
   return [...flattenMerged(mergeLayers(trees))].map(([p, n]) =>
-    `${p} ${n.kind} ${n.node.mode.toString(8)}${n.kind === 'file' ? ' ' + Buffer.from(n.node.data as Uint8Array).toString() : ''}`);
+    `${p} ${n.kind} ${n.node.mode.toString(8)}${n.kind === 'file' ? ' ' + Buffer.from((n.node as LayerFile).data as Uint8Array).toString() : ''}`);
 }
 
 describe('load and save', () => {

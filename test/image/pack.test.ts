@@ -3,6 +3,7 @@ import { linkSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileS
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { LayerSymlink } from '../../kernel/fs/layer_tree.js';
 import { main } from '../../src/cli/wasmvisor.js';
 import { layerSources } from '../../src/image/image_config.js';
 import { loadImages } from '../../src/image/load.js';
@@ -35,7 +36,7 @@ function appDir(): string {
 async function tree(store: Store, name: string): Promise<string[]> {
   const r = await resolveImage(store, name);
   const trees = await new SnapshotStore(store.root, store.content, { persist: false }).prepare(layerSources(r.manifest, r.config));
-  return [...flattenMerged(mergeLayers(trees))].map(([p, n]) => `${p} ${n.kind} ${n.node.mode.toString(8)}${n.kind === 'symlink' ? ' -> ' + n.node.target : ''}`);
+  return [...flattenMerged(mergeLayers(trees))].map(([p, n]) => `${p} ${n.kind} ${n.node.mode.toString(8)}${n.kind === 'symlink' ? ' -> ' + (n.node as LayerSymlink).target : ''}`);
 }
 
 describe('pack', () => {

@@ -85,7 +85,7 @@ describe('pull from a real docker-registry', () => {
     expect(r.mediaType).toBe(MediaType.OCI_MANIFEST);
     expect(r.layers).toHaveLength(2);
     expect(r.fetched.blobs).toBe(3);
-    for (const l of r.layers) expect((await store.content.readAll(l.digest, 1 << 20)).equals(layout.read(l.digest))).toBe(true);
+    for (const l of r.layers) expect(Buffer.from(await store.content.readAll(l.digest, 1 << 20)).equals(layout.read(l.digest))).toBe(true);
     expect(await store.content.has(r.config)).toBe(true);
     expect(await store.content.has(r.digest)).toBe(true);
     expect((await store.images.get(`${reg.host}/test/simple:1`))?.target.digest).toBe(digests.simple);
@@ -151,7 +151,7 @@ describe('pull from a real docker-registry', () => {
     const img = await resolveImage(store, `${reg.host}/test/artifact:1`);
     expect(img.manifest.config.mediaType).toBe(MediaType.WASM_CONFIG);
     const wasm = await store.content.readAll(r.layers[0].digest, 1 << 20);
-    expect(WebAssembly.validate(wasm)).toBe(true);
+    expect(WebAssembly.validate(wasm as Uint8Array<ArrayBuffer>)).toBe(true);
     const l = await pullImage(store, `${reg.host}/test/artifact:legacy`, { client: client() });
     expect(l.layers[0].mediaType).toBe(MediaType.WASM_LAYER_LEGACY);
   });

@@ -94,8 +94,8 @@ export class OciLayout {
 export async function makeTar(files: Record<string, string | Uint8Array>): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise((r) => pack.on('end', r));
+  pack.on('data', (c) => chunks.push(c as Buffer));
+  const done = new Promise<void>((r) => pack.on('end', () => r()));
   for (const [name, data] of Object.entries(files)) {
     if (name.endsWith('/')) pack.entry({ name, type: 'directory', mode: 0o755, mtime: new Date(0) });
     else pack.entry({ name, mode: 0o644, mtime: new Date(0) }, Buffer.from(data));

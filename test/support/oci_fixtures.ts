@@ -31,7 +31,7 @@ export interface TarEntrySpec {
 export async function makeTar(entries: TarEntrySpec[]): Promise<Uint8Array> {
   const pack = tarStream.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
+  pack.on('data', (c) => chunks.push(c as Buffer));
   const done = new Promise<void>((res, rej) => { pack.on('end', () => res()); pack.on('error', rej); });
   for (const e of entries) {
     const type = e.type ?? 'file';
