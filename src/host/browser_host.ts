@@ -11,9 +11,8 @@
  * `HeapWatchdog` (see `browser_heap_watchdog.ts`): over the limit, it is
  * terminated and its task ends as a Node worker's heap exhaustion does
  * (`onFailure(message, true)`: status 137, "ran out of JS heap"). Where
- * `performance.measureUserAgentSpecificMemory()` is missing (a page that is
- * not cross-origin isolated, Firefox, Safari) the host says so once with
- * `console.warn` and runs without it. Even in Chromium the watchdog sees a
+ * `performance.measureUserAgentSpecificMemory()` is missing (Firefox,
+ * Safari) the host says so once with `console.warn` and runs without it. Even in Chromium the watchdog sees a
  * worker only when its event loop turns, and an app worker runs a whole
  * task in one synchronous turn, so today it cannot end a running task's
  * runaway heap (see the limits in `browser_heap_watchdog.ts`).
