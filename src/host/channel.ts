@@ -7,6 +7,13 @@
  *   PARKED  1 while the app thread sleeps in Atomics.wait (Sentry must notify)
  *   OP      request opcode / response status
  *   LEN     bytes of this chunk in the data area
+ *   WATCH   1 while the Sentry spins on this channel's STATE (it answered the
+ *           last request and expects the next soon): a request then needs
+ *           no ring entry. The app stores STATE first and reads WATCH after;
+ *           the Sentry clears WATCH first and reads STATE after: with
+ *           sequentially consistent atomics, either the app sees WATCH 0 and
+ *           rings, or the Sentry sees the request (a duplicate entry is
+ *           ignored as stale).
  *   FLAGS   MORE: more chunks follow · ACK: Sentry took a chunk, send the next
  *           · CONT: app took a response chunk, send the next · FIXED: the
  *           message is in its call's fixed layout (below)
@@ -41,7 +48,7 @@ import { Decoder, Encoder } from './codec.js';
 import { SPIN_FLOOR, SpinBudget, spinThenPark } from './spin_park.js';
 
 /** Header word indices of a task channel. */
-export const Ch = { STATE: 0, PARKED: 1, OP: 2, LEN: 3, FLAGS: 4, ID: 5 } as const;
+export const Ch = { STATE: 0, PARKED: 1, OP: 2, LEN: 3, FLAGS: 4, ID: 5, WATCH: 6 } as const;
 /** Channel states. */
 export const State = { IDLE: 0, REQ: 1, RESP: 2, CLOSED: 3 } as const;
 /** Chunk flags. */
@@ -115,6 +122,11 @@ export interface Reply {
 export type WireTable = readonly (Wire | undefined)[];
 
 const NO_WIRES: WireTable = [];
+
+/** Announce the request just stored in `h` (STATE = REQ): ring, unless the Sentry watches this channel. */
+function announce(h: Int32Array, hub: Int32Array, id: number): void {
+  if (Atomics.load(h, Ch.WATCH) === 0) ringPush(hub, id);
+}
 
 function ringPush(hub: Int32Array, id: number): void {
   const cap = hub[Hub.CAP]!;
@@ -190,7 +202,7 @@ export class ChannelClient {
       h[Ch.LEN] = enc.pos;
       h[Ch.FLAGS] = 0;
       Atomics.store(h, Ch.STATE, State.REQ);
-      ringPush(this.hub, this.id);
+      announce(h, this.hub, this.id);
       this.waitResp();
     } else {
       const msg = enc.bytes();
@@ -205,7 +217,7 @@ export class ChannelClient {
         h[Ch.LEN] = n;
         h[Ch.FLAGS] = off < msg.length ? Flag.MORE : 0;
         Atomics.store(h, Ch.STATE, State.REQ);
-        ringPush(this.hub, this.id);
+        announce(h, this.hub, this.id);
         this.waitResp();
         if (off >= msg.length) break;
         // else the Sentry acked the chunk (FLAGS=ACK); send the next
@@ -228,7 +240,7 @@ export class ChannelClient {
     h[Ch.LEN] = len;
     h[Ch.FLAGS] = Flag.FIXED;
     Atomics.store(h, Ch.STATE, State.REQ);
-    ringPush(this.hub, this.id);
+    announce(h, this.hub, this.id);
     this.waitResp();
     if ((h[Ch.FLAGS]! & Flag.FIXED) === 0) return this.receive();
     const r = this.reply;
@@ -256,7 +268,7 @@ export class ChannelClient {
       total += len;
       h[Ch.FLAGS] = Flag.CONT;
       Atomics.store(h, Ch.STATE, State.REQ);
-      ringPush(this.hub, this.id);
+      announce(h, this.hub, this.id);
       this.waitResp();
       len = h[Ch.LEN]!;
     }

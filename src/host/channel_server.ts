@@ -20,6 +20,7 @@ export type RequestHandler = (id: number, op: number, arg: unknown) => Reply | t
 export const PENDING: unique symbol = Symbol('pending');
 
 interface ServerChannel {
+  id: number;
   h: Int32Array;
   data: Uint8Array;
   dec: Decoder;
@@ -70,6 +71,8 @@ export class ChannelServer {
   private readonly local: (() => void)[] = [];
   private needScan = false;
   private ringDirty = false;
+  /** The channel answered last: the serve loop watches it while it spins (Ch.WATCH). */
+  private lastAnswered: ServerChannel | null = null;
 
   constructor(hub: SharedArrayBuffer, private readonly handler: RequestHandler, private readonly opts: ServerOptions) {
     this.hub = new Int32Array(hub);
@@ -81,6 +84,7 @@ export class ChannelServer {
   attach(id: number, sab: SharedArrayBuffer): void {
     if (id < 0 || id >= this.hub[Hub.CAP]!) throw new RangeError(`channel id ${id} outside the hub's capacity`);
     this.channels.set(id, {
+      id,
       h: new Int32Array(sab, 0, HEADER_BYTES / 4),
       data: new Uint8Array(sab, HEADER_BYTES),
       dec: new Decoder(new Uint8Array(sab, HEADER_BYTES)),
@@ -153,6 +157,7 @@ export class ChannelServer {
   }
 
   private publish(c: ServerChannel): void {
+    this.lastAnswered = c;
     Atomics.store(c.h, Ch.STATE, State.RESP);
     if (Atomics.load(c.h, Ch.PARKED) !== 0) Atomics.notify(c.h, Ch.STATE, 1);
   }
@@ -204,11 +209,23 @@ export class ChannelServer {
     return v - 1;
   }
 
+  /**
+   * Requests a recovery scan found with the ring empty and no watch: each
+   * is a lost announcement (a producer killed mid-push, or a protocol bug)
+   * and waited for the scan (up to SLEEP_CHECK_MS). A request whose app side
+   * is between storing STATE and ringing also counts, in that nanosecond.
+   */
+  recovered = 0;
+
   /** Serve every channel with a request waiting that no ring entry announced (recovery). */
   private scan(): void {
     this.needScan = false;
+    const ringEmpty = Atomics.load(this.hub, Hub.TAIL) === this.head;
     for (const [id, c] of this.channels) {
-      if (!c.busy && Atomics.load(c.h, Ch.STATE) === State.REQ) this.serveOne(id);
+      if (!c.busy && Atomics.load(c.h, Ch.STATE) === State.REQ) {
+        if (ringEmpty) this.recovered++;
+        this.serveOne(id);
+      }
     }
   }
 
@@ -326,7 +343,7 @@ export class ChannelServer {
           return;
         }
         // calls have been coming fast: spin a little for the next one
-        if (this.spin.current > 0 && spinWhileEqual(this.hub, Hub.TAIL, this.head, this.spin.current)) {
+        if (this.spin.current > 0 && this.spinForNext(this.spin.current)) {
           this.spin.hit();
           continue;
         }
@@ -337,6 +354,34 @@ export class ChannelServer {
       this.running = false;
     }
     this.sleep();
+  }
+
+  /**
+   * Spin up to `n` rounds for the next request: a ring entry, or a request
+   * on the channel answered last, which is watched meanwhile (its app side
+   * then skips the ring; see Ch.WATCH in channel.ts). True if one came; a
+   * request found on the watched channel is served here.
+   */
+  private spinForNext(n: number): boolean {
+    const w = this.lastAnswered;
+    const hub = this.hub;
+    if (w === null || w.busy || this.channels.get(w.id) !== w) return spinWhileEqual(hub, Hub.TAIL, this.head, n);
+    const h = w.h;
+    Atomics.store(h, Ch.WATCH, 1);
+    let came = false;
+    for (let k = 0; k < n; k++) {
+      if (Atomics.load(h, Ch.STATE) === State.REQ || Atomics.load(hub, Hub.TAIL) !== this.head) {
+        came = true;
+        break;
+      }
+    }
+    // clear WATCH before the last look at STATE: a request stored after it was cleared rings
+    Atomics.store(h, Ch.WATCH, 0);
+    if (Atomics.load(h, Ch.STATE) === State.REQ) {
+      this.serveOne(w.id);
+      return true;
+    }
+    return came || Atomics.load(hub, Hub.TAIL) !== this.head;
   }
 
   private sleep(): void {

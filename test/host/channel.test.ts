@@ -15,9 +15,13 @@ async function until(cond: () => boolean, ms = 10_000): Promise<void> {
 
 const clientScript = fileURLToPath(new URL('./fixtures/channel_client.mjs', import.meta.url));
 
-function runClient(channel: SharedArrayBuffer, hub: SharedArrayBuffer, id: number, calls: { op: number; arg: unknown }[]) {
+function runClient(channel: SharedArrayBuffer, hub: SharedArrayBuffer, id: number, calls: { op: number; arg: unknown }[], opts: { wires?: boolean; jitterUs?: number } = {}) {
   const w = new Worker(clientScript, {
-    workerData: { channel, hub, id, calls, channelModule: pathToFileURL(distFile('src/host/channel.js')).href },
+    workerData: {
+      channel, hub, id, calls, channelModule: pathToFileURL(distFile('src/host/channel.js')).href,
+      wiresModule: opts.wires ? pathToFileURL(distFile('kernel/platform/sentry_wire.js')).href : undefined,
+      jitterUs: opts.jitterUs,
+    },
   });
   return new Promise<{ ok: boolean; error?: string; name?: string; results: Reply[] }>((resolve, reject) => {
     w.once('message', (m) => { resolve(m); void w.terminate(); });
@@ -93,6 +97,37 @@ describe('SAB channel', () => {
     expect(r.results.map((x) => x.value)).toEqual(Array.from({ length: 10 }, (_, i) => i));
     server.stop();
   });
+
+  it('no request is lost whichever phase of the serve loop it meets (ring, watched channel, sleep)', async () => {
+    // Requests come from 4 workers with random gaps of 0–60 µs, from a tight loop to gaps
+    // longer than the server's short spin, so they land while it drains the ring, while it
+    // spins watching the channel answered last (no ring entry: Ch.WATCH), just as it stops
+    // watching, and while it sleeps. Half the calls use a fixed wire layout.
+    const { SYSCALL_BY_NAME } = await import('../../kernel/syscalls/table.js');
+    const clockNr = SYSCALL_BY_NAME.get('clock_time_get')!.nr;
+    const hub = createHubBuffer(8);
+    let served = 0;
+    const server = new ChannelServer(hub, (_id, op, arg) => {
+      served++;
+      return op === clockNr ? { status: 0, value: BigInt((arg as { id: number }).id) * 3n } : { status: 0, value: arg };
+    }, { defer: setImmediate, spinMax: 256, wires: (await import('../../kernel/platform/sentry_wire.js')).SENTRY_WIRES });
+    const n = 3000;
+    const chans = [0, 1, 2, 3].map(() => createChannelBuffer(256));
+    chans.forEach((c, i) => server.attach(i, c));
+    server.start();
+    const runs = chans.map((c, i) => runClient(c, hub, i, Array.from({ length: n }, (_, k) => (
+      k % 2 ? { op: 1, arg: i * 100_000 + k } : { op: clockNr, arg: { id: k, precision: 0n, _ret: 0 } }
+    )), { wires: true, jitterUs: i === 0 ? 0 : 60 }));
+    const rs = await Promise.all(runs);
+    rs.forEach((r, i) => {
+      expect(r.ok, r.error).toBe(true);
+      expect(r.results.map((x) => x.value)).toEqual(Array.from({ length: n }, (_, k) => (k % 2 ? i * 100_000 + k : BigInt(k) * 3n)));
+    });
+    expect(served).toBe(4 * n);
+    // every request was announced (ring or watch): none waited for the recovery scan
+    expect(server.recovered).toBe(0);
+    server.stop();
+  }, 120_000);
 
   it('closing a channel wakes a parked caller with ChannelClosed', async () => {
     const hub = createHubBuffer(4);
