@@ -1,6 +1,7 @@
 import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { emptyLayerDir } from '../../kernel/fs/layer_tree.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Runtime } from '../../src/index.js';
 import { PROBE, probe, requireDist } from './helpers.js';
@@ -139,5 +140,30 @@ describe('namespaces', () => {
     expect((await runProbe(as(243))).out).toMatch(/open: Permission denied/);
     const status = await runProbe({ ...as(242), process: { args: ['probe', 'show', '/proc/self/status'], user: { uid: 242, gid: 242 } } });
     expect(status.out).toMatch(/Uid:\t242/);
+  });
+
+  it('user: image layer owners stay as the image records them (as idmapped mounts), whatever the mapping', async () => {
+    // A layer is shared by every container of its image: its owners are the image's own,
+    // in the container's id space, as containerd shows a userns pod's image through
+    // idmapped mounts. Only host directories (rootfs, binds) carry host ids to map.
+    const text = new TextEncoder().encode('owned by 7 in the image\n');
+    const root = emptyLayerDir();
+    root.entries.set('secret', { kind: 'file', mode: 0o600, uid: 7, gid: 7, mtimeNs: 0n, size: text.length, data: text });
+    const layers = [{ id: 'test:userns-layer', root, bytes: text.length }];
+    const linux = {
+      namespaces: [{ type: 'user' }],
+      uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
+      gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
+    };
+    const run = async (uid: number, args: string[]) => {
+      const c = await rt.run({ module: PROBE, config: { linux, process: { args: ['probe', ...args], user: { uid, gid: uid } } }, rootfs: { layers } });
+      await c.wait();
+      const out = c.init.stdout.text();
+      await c.delete();
+      return out;
+    };
+    // (WASI's filestat carries no owner: the permission checks show it)
+    expect(await run(7, ['show', '/secret'])).toBe('owned by 7 in the image\n');
+    expect(await run(8, ['show', '/secret'])).toMatch(/open: Permission denied/);
   });
 });
