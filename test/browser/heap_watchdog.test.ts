@@ -45,7 +45,7 @@ describe('browser app worker heap watchdog (headless Chromium)', () => {
     // default flags, as a user's browser: measurements come after a GC or about 20 s
     const chromium = await launchChromium();
     try {
-      const out = await runCase(chromium.browser, 'oom', 60_000);
+      const out = await runCase(chromium.browser, 'oom', 75_000);
       process.stderr.write(`heap watchdog: hog ${JSON.stringify(out.hog)} after ${out.endedAfterMs} ms, ${out.neighbours.length} neighbours\n${JSON.stringify(out.measurements)}\n`);
       expect(out.hog, `the hog was not ended within ${out.endedAfterMs} ms`).not.toBeNull();
       expect(out.hog.exitCode).toBe(137);
@@ -55,11 +55,10 @@ describe('browser app worker heap watchdog (headless Chromium)', () => {
       out.neighbours.forEach((n: unknown, i: number) => expect(n).toEqual(HELLO(`n${i}`)));
       expect(out.after).toEqual(HELLO('after'));
       expect(out.warnings).toEqual([]);
-      process.stderr.write(`heap watchdog: hog ended after ${out.endedAfterMs} ms: ${out.hog.reason}\n`);
     } finally {
       await chromium.close();
     }
-  }, 90_000);
+  }, 100_000);
 
   itWithTools('chromium')('without measureUserAgentSpecificMemory it says so once and containers still run', async () => {
     const chromium = await launchChromium();
