@@ -20,7 +20,7 @@
 import { transfer, wrap, type Remote } from 'comlink';
 import type { Host } from '../../kernel/host.js';
 import type { AppDone, SentryApi, SentryEvent } from './protocol.js';
-import type { AppLimits, AppWorkerHandle, SentryHandle, WorkerHost } from '../runtime/workers.js';
+import { DEFAULT_APP_HEAP_MB, type AppLimits, type AppWorkerHandle, type SentryHandle, type WorkerHost } from '../runtime/workers.js';
 import { HeapWatchdog, heapWatchdogUnavailable } from './browser_heap_watchdog.js';
 
 /** Where the bundled worker scripts are. */
@@ -43,9 +43,6 @@ export interface BrowserHostOptions {
   /** Pause between heap measurements while app workers run tasks (default 1000 ms). */
   heapPollMs?: number;
 }
-
-/** App worker heap limit when `appLimits.heapMb` is not given: Node's default (`node_workers.ts`). */
-const DEFAULT_HEAP_MB = 64;
 
 /** A WorkerHost on Web Workers. */
 export function browserWorkerHost(urls: BrowserWorkerUrls, opts: BrowserHostOptions = {}): WorkerHost {
@@ -94,7 +91,7 @@ export function browserWorkerHost(urls: BrowserWorkerUrls, opts: BrowserHostOpti
       };
     },
     startApp(limits: AppLimits = {}): AppWorkerHandle {
-      const heapMb = limits.heapMb ?? DEFAULT_HEAP_MB;
+      const heapMb = limits.heapMb ?? DEFAULT_APP_HEAP_MB;
       const dog = heapWatchdog();
       // a URL of its own, so that memory measurements tell this worker apart
       const url = new URL(String(urls.app), globalThis.location?.href);

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, type ResourceLimits } from 'node:worker_threads';
 import { wrap, transfer, type Remote } from 'comlink';
 import type { AppDone, SentryApi, SentryEvent } from './protocol.js';
-import type { AppLimits, AppWorkerHandle, SentryHandle, WorkerHost } from '../runtime/workers.js';
+import { DEFAULT_APP_HEAP_MB, type AppLimits, type AppWorkerHandle, type SentryHandle, type WorkerHost } from '../runtime/workers.js';
 
 /** Thrown when a worker script is missing from dist/. */
 export class WorkerScriptMissing extends Error {
@@ -115,7 +115,7 @@ export function nodeWorkerHost(): WorkerHost {
     },
     startApp(limits: AppLimits = {}): AppWorkerHandle {
       const w = spawnNodeWorker('src/host/app_worker.js', { role: 'wasmvisor-app' }, {
-        maxOldGenerationSizeMb: limits.heapMb ?? 64,
+        maxOldGenerationSizeMb: limits.heapMb ?? DEFAULT_APP_HEAP_MB,
         maxYoungGenerationSizeMb: 4,
         stackSizeMb: limits.stackMb ?? 4,
       });

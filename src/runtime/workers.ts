@@ -31,6 +31,9 @@ export interface AppWorkerHandle {
   terminate(): Promise<void>;
 }
 
+/** An app worker's JS heap limit when `AppLimits.heapMb` is not given, MB (every host). */
+export const DEFAULT_APP_HEAP_MB = 64;
+
 /** Limits of an app worker's JS side (guest linear memory is limited by memory.max instead). */
 export interface AppLimits {
   heapMb?: number;
