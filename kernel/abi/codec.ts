@@ -101,6 +101,41 @@ export function checkIovs(mem: GuestMemory, ptr: number, count: number, out: Uin
   return total <= dv.byteLength ? total : Math.min(total, mem.size);
 }
 
+/** Iovecs copied byte by byte up to this length (cheaper than a view and `set`). */
+const SMALL_COPY = 32;
+
+/**
+ * Copy the first `total` bytes of `count` iovecs checked by `checkIovs`
+ * (`iov`: its ptr, len pairs) from guest memory `u8` to `out` (the gather
+ * of a write, without views or arrays).
+ */
+export function gatherChecked(u8: Uint8Array, iov: Uint32Array, count: number, total: number, out: Uint8Array): void {
+  let off = 0;
+  for (let i = 0; i < count && off < total; i++) {
+    const p = iov[2 * i]!;
+    const n = Math.min(iov[2 * i + 1]!, total - off);
+    if (n <= SMALL_COPY) for (let k = 0; k < n; k++) out[off + k] = u8[p + k]!;
+    else out.set(u8.subarray(p, p + n), off);
+    off += n;
+  }
+}
+
+/**
+ * Copy `data` over `count` iovecs checked by `checkIovs`, in order, into
+ * guest memory `u8` (the scatter of a read, as `scatter` does).
+ */
+export function scatterChecked(data: Uint8Array, iov: Uint32Array, count: number, u8: Uint8Array): void {
+  const total = data.length;
+  let off = 0;
+  for (let i = 0; i < count && off < total; i++) {
+    const p = iov[2 * i]!;
+    const n = Math.min(iov[2 * i + 1]!, total - off);
+    if (n <= SMALL_COPY) for (let k = 0; k < n; k++) u8[p + k] = data[off + k]!;
+    else u8.set(data.subarray(off, off + n), p);
+    off += n;
+  }
+}
+
 /**
  * Read and check an iovec array (`checkIovs`). Returns the iovecs and their
  * total length, capped at the size of guest memory.

@@ -19,7 +19,7 @@
  * filled returns the bytes read so far (as readv(2)), the error coming on
  * the next call.
  */
-import { checkIovs, IOV_MAX } from '../abi/codec.js';
+import { checkIovs, gatherChecked, IOV_MAX } from '../abi/codec.js';
 import type { GuestMemory } from '../abi/memory.js';
 import { Rights } from '../abi/wasi.js';
 import { E, Errno, SysError } from '../errno.js';
@@ -34,8 +34,6 @@ type RawImport = (...raw: (number | bigint)[]) => number | void;
 
 /** Largest write gathered into the reused scratch buffer; bigger ones get a fresh buffer, as the generic path. */
 const SCRATCH_MAX = 64 * 1024;
-/** Byte-by-byte copy below this iovec length (cheaper than a view and `set`). */
-const SMALL_COPY = 32;
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -90,16 +88,7 @@ function gatherIovs(mem: GuestMemory, s: Scratch, count: number, total: number):
   const u8 = mem.bytes(0, 0);
   if (contiguous) return u8.subarray(start, start + Math.min(end - start, total));
   const out = total <= SCRATCH_MAX ? s.bytesFor(total) : new Uint8Array(total);
-  let off = 0;
-  for (let i = 0; i < count && off < total; i++) {
-    const l = iov[2 * i + 1]!;
-    if (l === 0) continue;
-    const p = iov[2 * i]!;
-    const n = Math.min(l, total - off);
-    if (n <= SMALL_COPY) for (let k = 0; k < n; k++) out[off + k] = u8[p + k]!;
-    else out.set(u8.subarray(p, p + n), off);
-    off += n;
-  }
+  gatherChecked(u8, iov, count, total, out);
   return out;
 }
 

@@ -10,7 +10,7 @@
  *
  * Isomorphic: the channel is injected.
  */
-import { checkIovs, IOV_MAX } from '../abi/codec.js';
+import { checkIovs, gatherChecked, IOV_MAX, scatterChecked } from '../abi/codec.js';
 import { E, SysError } from '../errno.js';
 import { TaskExit, type ExitStatus } from '../task/exit.js';
 import { SYSCALL_BY_NAME } from '../syscalls/table.js';
@@ -30,8 +30,6 @@ type RawImport = (...raw: (number | bigint)[]) => number | void;
 
 const WRITE_NR = SYSCALL_BY_NAME.get('fd_write')!.nr;
 const READ_NR = SYSCALL_BY_NAME.get('fd_read')!.nr;
-/** Iovecs copied byte by byte up to this length (cheaper than a view and `set`). */
-const SMALL_COPY = 32;
 
 /** The errno of a reply that is not a success; throws for an exit. */
 function failed(r: SentryReply): number {
@@ -66,15 +64,7 @@ function fastWrite(ctx: ImportContext, chan: FixedChannel, report: () => void, g
       if (total > d.length) return generic(fdRaw, iovsRaw, countRaw, retRaw) as number;
       // before the data goes in: a memory report is a generic message in the same area
       report();
-      const u8 = mem.bytes(ret, 4);
-      let off = 0;
-      for (let i = 0; i < count && off < total; i++) {
-        const p = iov[2 * i]!;
-        const l = Math.min(iov[2 * i + 1]!, total - off);
-        if (l <= SMALL_COPY) for (let k = 0; k < l; k++) d[off + k] = u8[p + k]!;
-        else d.set(u8.subarray(p, p + l), off);
-        off += l;
-      }
+      gatherChecked(mem.bytes(ret, 4), iov, count, total, d);
       w[0] = Number(fdRaw) >>> 0;
       r = chan.callFixed(WRITE_NR, total);
     } catch (err) {
@@ -113,18 +103,8 @@ function fastRead(ctx: ImportContext, chan: FixedChannel, report: () => void, ge
     if (r.status !== 0) return failed(r);
     // scatter the answer over the iovecs, in order (the codec's `scatter`)
     const data = r.value as Uint8Array;
-    const n = data.length;
-    const iov = iovs.a;
-    const u8 = mem.bytes(ret, 4);
-    let off = 0;
-    for (let i = 0; i < count && off < n; i++) {
-      const p = iov[2 * i]!;
-      const l = Math.min(iov[2 * i + 1]!, n - off);
-      if (l <= SMALL_COPY) for (let k = 0; k < l; k++) u8[p + k] = data[off + k]!;
-      else u8.set(data.subarray(off, off + l), p);
-      off += l;
-    }
-    mem.setU32(ret, n);
+    scatterChecked(data, iovs.a, count, mem.bytes(ret, 4));
+    mem.setU32(ret, data.length);
     return 0;
   };
 }
