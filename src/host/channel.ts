@@ -3,7 +3,9 @@
  * region per task (request/response) plus one shared hub per Sentry.
  *
  * Per task channel (Int32 header words, then a data area):
- *   STATE   IDLE → REQ (app wrote a chunk) → RESP (Sentry wrote a chunk) → …
+ *   STATE   IDLE → REQ (app wrote a chunk) → RESP (Sentry wrote a chunk) → REQ …
+ *           (RESP stays until the next request: no store after reading an
+ *           answer, one write fewer to the shared line per call)
  *   PARKED  1 while the app thread sleeps in Atomics.wait (Sentry must notify)
  *   OP      request opcode / response status
  *   LEN     bytes of this chunk in the data area
@@ -246,7 +248,6 @@ export class ChannelClient {
     const r = this.reply;
     r.status = h[Ch.OP]!;
     r.value = r.status === 0 ? this.wires[op]!.getResult(this.slots, h[Ch.LEN]!) : undefined;
-    Atomics.store(h, Ch.STATE, State.IDLE);
     return r;
   }
 
@@ -258,8 +259,7 @@ export class ChannelClient {
       const r = this.reply;
       r.status = h[Ch.OP]!;
       r.value = this.dec.reset(this.data).value();
-      Atomics.store(h, Ch.STATE, State.IDLE);
-      return r;
+        return r;
     }
     let total = 0;
     while (h[Ch.FLAGS]! & Flag.MORE) {
@@ -277,7 +277,6 @@ export class ChannelClient {
     total += len;
     const r = this.reply;
     r.status = h[Ch.OP]!;
-    Atomics.store(h, Ch.STATE, State.IDLE);
     r.value = this.dec.reset(this.scratch.subarray(0, total)).value();
     this.dec.reset(this.data);
     return r;

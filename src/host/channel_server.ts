@@ -73,6 +73,8 @@ export class ChannelServer {
   private ringDirty = false;
   /** The channel answered last: the serve loop watches it while it spins (Ch.WATCH). */
   private lastAnswered: ServerChannel | null = null;
+  /** The channel whose Ch.WATCH is 1, if any. */
+  private watched: ServerChannel | null = null;
 
   constructor(hub: SharedArrayBuffer, private readonly handler: RequestHandler, private readonly opts: ServerOptions) {
     this.hub = new Int32Array(hub);
@@ -99,6 +101,7 @@ export class ChannelServer {
     const c = this.channels.get(id);
     if (!c) return;
     this.channels.delete(id);
+    if (this.watched === c) this.watched = null;
     Atomics.store(c.h, Ch.STATE, State.CLOSED);
     Atomics.notify(c.h, Ch.STATE);
   }
@@ -358,33 +361,57 @@ export class ChannelServer {
 
   /**
    * Spin up to `n` rounds for the next request: a ring entry, or a request
-   * on the channel answered last, which is watched meanwhile (its app side
-   * then skips the ring; see Ch.WATCH in channel.ts). True if one came; a
-   * request found on the watched channel is served here.
+   * on the channel answered last, which is watched (Ch.WATCH: its app side
+   * then skips the ring; see channel.ts). The watch stays on while that
+   * channel keeps calling (one store per burst, not per call) and while
+   * the loop drains the ring, which it does between spins; it is dropped
+   * when the spin times out or another channel is watched. True if a
+   * request came; one found on the watched channel is served here.
    */
   private spinForNext(n: number): boolean {
     const w = this.lastAnswered;
     const hub = this.hub;
-    if (w === null || w.busy || this.channels.get(w.id) !== w) return spinWhileEqual(hub, Hub.TAIL, this.head, n);
+    if (w === null || w.busy || this.channels.get(w.id) !== w) {
+      if (this.unwatch()) return true;
+      return spinWhileEqual(hub, Hub.TAIL, this.head, n);
+    }
+    if (this.watched !== w) {
+      if (this.unwatch()) return true;
+      Atomics.store(w.h, Ch.WATCH, 1);
+      this.watched = w;
+    }
     const h = w.h;
-    Atomics.store(h, Ch.WATCH, 1);
-    let came = false;
     for (let k = 0; k < n; k++) {
-      if (Atomics.load(h, Ch.STATE) === State.REQ || Atomics.load(hub, Hub.TAIL) !== this.head) {
-        came = true;
-        break;
+      if (Atomics.load(h, Ch.STATE) === State.REQ) {
+        this.serveOne(w.id);
+        return true;
       }
+      if (Atomics.load(hub, Hub.TAIL) !== this.head) return true;
     }
-    // clear WATCH before the last look at STATE: a request stored after it was cleared rings
-    Atomics.store(h, Ch.WATCH, 0);
-    if (Atomics.load(h, Ch.STATE) === State.REQ) {
-      this.serveOne(w.id);
-      return true;
-    }
-    return came || Atomics.load(hub, Hub.TAIL) !== this.head;
+    return this.unwatch() || Atomics.load(hub, Hub.TAIL) !== this.head;
+  }
+
+  /**
+   * Stop watching (Ch.WATCH = 0), then look at the channel's STATE once
+   * more: a request stored before the watch ended did not ring, so it is
+   * served here. True if one was.
+   */
+  private unwatch(): boolean {
+    const w = this.watched;
+    if (w === null) return false;
+    this.watched = null;
+    Atomics.store(w.h, Ch.WATCH, 0);
+    if (this.channels.get(w.id) !== w || Atomics.load(w.h, Ch.STATE) !== State.REQ) return false;
+    this.serveOne(w.id);
+    return true;
   }
 
   private sleep(): void {
+    // never sleep watching: that channel's app side would not ring
+    if (this.unwatch()) {
+      this.kick();
+      return;
+    }
     if (this.ringDirty && !this.stopped) {
       setTimeout(() => {
         this.needScan = true;
