@@ -122,9 +122,10 @@ export function gatherChecked(u8: Uint8Array, iov: Uint32Array, count: number, t
 
 /**
  * Copy `data` over `count` iovecs checked by `checkIovs`, in order, into
- * guest memory `u8` (the scatter of a read, as `scatter` does).
+ * guest memory `u8` (the scatter of a read, as `scatter` does); returns
+ * the bytes copied (all of `data` unless the iovecs hold less).
  */
-export function scatterChecked(data: Uint8Array, iov: Uint32Array, count: number, u8: Uint8Array): void {
+export function scatterChecked(data: Uint8Array, iov: Uint32Array, count: number, u8: Uint8Array): number {
   const total = data.length;
   let off = 0;
   for (let i = 0; i < count && off < total; i++) {
@@ -134,6 +135,7 @@ export function scatterChecked(data: Uint8Array, iov: Uint32Array, count: number
     else u8.set(data.subarray(off, off + n), p);
     off += n;
   }
+  return off;
 }
 
 /**

@@ -102,9 +102,7 @@ function fastRead(ctx: ImportContext, chan: FixedChannel, report: () => void, ge
     }
     if (r.status !== 0) return failed(r);
     // scatter the answer over the iovecs, in order (the codec's `scatter`)
-    const data = r.value as Uint8Array;
-    scatterChecked(data, iovs.a, count, mem.bytes(ret, 4));
-    mem.setU32(ret, data.length);
+    mem.setU32(ret, scatterChecked(r.value as Uint8Array, iovs.a, count, mem.bytes(ret, 4)));
     return 0;
   };
 }

@@ -70,7 +70,13 @@ export interface Env {
 const MODULE = new WebAssembly.Module(buildModule({ imports: [...WASI_PREVIEW1_IMPORTS], memoryPages: 1 }) as Uint8Array<ArrayBuffer>);
 
 /** Build a fresh environment. */
-export function makeEnv(opts: { args?: string[]; env?: string[]; stdin?: string; trace?: boolean; tmpfsLimit?: number; fdLimit?: number } = {}): Env {
+export function makeEnv(opts: {
+  args?: string[]; env?: string[]; stdin?: string; trace?: boolean; tmpfsLimit?: number; fdLimit?: number;
+  /** The platform (default: PLATFORM, from the vitest project). */
+  platform?: 'inline' | 'sentry';
+  /** Sentry only: install the app side's fd_read/fd_write fast paths (default true, as in an app worker). */
+  sentryFastPaths?: boolean;
+} = {}): Env {
   const host = new FakeHost();
   const kernel = new Kernel(host);
   const ns = new MountNamespace(new TmpFs(host, { limit: opts.tmpfsLimit }));
@@ -90,7 +96,7 @@ export function makeEnv(opts: { args?: string[]; env?: string[]; stdin?: string;
   installPreopen(task, root, '/');
   const out = newOutcome();
   const strace: string[] = [];
-  const loop = PLATFORM === 'sentry'
+  const loop = (opts.platform ?? PLATFORM) === 'sentry'
     ? sentryLoopback(kernel, task, () => ctx.memory?.size ?? 0, {
       // a test's pump plays the outside world (the host feeding stdin, a SIGCONT)
       onStuck: () => [stdin.readQueue, task.contQueue].filter((q) => q.syncPump?.(null)).length > 0,
@@ -105,7 +111,7 @@ export function makeEnv(opts: { args?: string[]; env?: string[]; stdin?: string;
   };
   const imports = buildImports(ctx);
   // the sentry platform's app side takes fd_read and fd_write straight to the channel, as in an app worker
-  if (loop && !ctx.strace) installSentryFastPaths(imports[WASI_MODULE] as Record<string, (...raw: (number | bigint)[]) => number | void>, ctx, loop.fixed, () => {});
+  if (loop && !ctx.strace && opts.sentryFastPaths !== false) installSentryFastPaths(imports[WASI_MODULE] as Record<string, (...raw: (number | bigint)[]) => number | void>, ctx, loop.fixed, () => {});
   const inst = new WebAssembly.Instance(MODULE, imports);
   const memory = inst.exports.memory as WebAssembly.Memory;
   const mem = new GuestMemory(memory);
