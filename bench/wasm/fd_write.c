@@ -12,13 +12,7 @@ int main(int argc, char **argv) {
   if (argc < 2) bench_fail("usage: fd_write COUNT [PATH|fd:N]", EINVAL);
   uint64_t count = bench_count(argv[1]);
   const char *target = argc > 2 ? argv[2] : "/dev/null";
-  int fd;
-  if (strncmp(target, "fd:", 3) == 0) {
-    fd = atoi(target + 3);
-  } else {
-    fd = open(target, O_WRONLY);
-    if (fd < 0) bench_fail(target, errno);
-  }
+  int fd = bench_target_fd(target);
   const char byte = 'x';
   __wasi_ciovec_t iov = {.buf = (const uint8_t *)&byte, .buf_len = 1};
   uint64_t t0 = bench_now();

@@ -16,13 +16,7 @@ int main(int argc, char **argv) {
   if (argc < 2) bench_fail("usage: fd_writev COUNT [PATH|fd:N]", EINVAL);
   uint64_t count = bench_count(argv[1]);
   const char *target = argc > 2 ? argv[2] : "/dev/null";
-  int fd;
-  if (strncmp(target, "fd:", 3) == 0) {
-    fd = atoi(target + 3);
-  } else {
-    fd = open(target, O_WRONLY);
-    if (fd < 0) bench_fail(target, errno);
-  }
+  int fd = bench_target_fd(target);
   __wasi_ciovec_t iovs[2] = {
     {.buf = (const uint8_t *)file_buf, .buf_len = 11},
     {.buf = (const uint8_t *)newline, .buf_len = 1},
