@@ -286,52 +286,222 @@ async function fdWrite(runs) {
 }
 
 // ---------------------------------------------------------------- [3] create-to-exit
+// wasmvisor's create() → start() → exit and run() → exit of wasm/hello.wasm, and as peers in
+// the same rounds (order rotating each round) native OCI runtimes running the same program
+// natively: `runc run` (and `crun run` when installed) of bench/hello_static.c, built with
+// gcc -static into a temporary bundle (nativePeers below). Each figure is the median wall
+// time of one container, create to exit, over a round of containers; then the median of the rounds.
 async function helloCreateToExit(runs) {
   const n = Number(process.env.HELLOS) || 50;
-  console.log(`\n[3] container create-to-exit of hello through the library, warm runtime, ms (${n} containers per run)`);
-  const { Runtime } = await import(dist('src/index.js'));
-  const { readFileSync } = await import('node:fs');
-  const hello = readFileSync(join(root, 'wasm/hello.wasm'));
-  const rt = await Runtime.create({ poolSize: 2 });
-  for (let i = 0; i < 5; i++) { const c = await rt.run({ module: hello }); await c.wait(); await c.delete(); }
-  // phases of each run: create() (config, compile cache, the Sentry builds the container),
-  // start() (the task is spawned and handed to a warm app worker), start → exit (the app
-  // worker instantiates the module and runs it, its calls crossing to the Sentry)
-  const phases = { create: [], start: [], run: [] };
-  const one = async () => {
-    const xs = [];
-    for (let i = 0; i < n; i++) {
-      const t0 = performance.now();
-      const c = await rt.create({ module: hello });
-      const t1 = performance.now();
-      await c.start();
-      const t2 = performance.now();
-      await c.wait();
-      const t3 = performance.now();
-      xs.push(t3 - t0);
-      phases.create.push(t1 - t0);
-      phases.start.push(t2 - t1);
-      phases.run.push(t3 - t2);
-      await c.delete();
+  const pn = Number(process.env.PEER_HELLOS) || n;
+  console.log(`\n[3] container create-to-exit of hello through the library, warm runtime, ms (${n} containers per run), against native OCI runtimes (${pn} per run), interleaved`);
+  const peers = await nativePeers();
+  let rt = null;
+  try {
+    const { Runtime } = await import(dist('src/index.js'));
+    const { readFileSync } = await import('node:fs');
+    const hello = readFileSync(join(root, 'wasm/hello.wasm'));
+    rt = await Runtime.create({ poolSize: 2 });
+    for (let i = 0; i < 5; i++) { const c = await rt.run({ module: hello }); await c.wait(); await c.delete(); }
+    // phases of each run: create() (config, compile cache, the Sentry builds the container),
+    // start() (the task is spawned and handed to a warm app worker), start → exit (the app
+    // worker instantiates the module and runs it, its calls crossing to the Sentry)
+    const phases = { create: [], start: [], run: [] };
+    const one = async () => {
+      const xs = [];
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now();
+        const c = await rt.create({ module: hello });
+        const t1 = performance.now();
+        await c.start();
+        const t2 = performance.now();
+        await c.wait();
+        const t3 = performance.now();
+        xs.push(t3 - t0);
+        phases.create.push(t1 - t0);
+        phases.start.push(t2 - t1);
+        phases.run.push(t3 - t2);
+        await c.delete();
+      }
+      return median(xs);
+    };
+    const viaRun = async () => {
+      const xs = [];
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now();
+        const c = await rt.run({ module: hello });
+        await c.wait();
+        xs.push(performance.now() - t0);
+        await c.delete();
+      }
+      return median(xs);
+    };
+    const entries = [
+      { label: 'create() → start() → exit (median ms)', fn: one },
+      { label: 'run() → exit, one control-plane call (median ms)', fn: viaRun },
+      ...peers.list.map((p) => ({ label: `${p.name} run --bundle B ID, native hello (median ms)`, fn: () => p.round(pn) })),
+    ];
+    if (peers.list.length) entries.push({ label: '(floor) spawn of the native hello, no container (ms)', fn: () => peers.bare(pn) });
+    const [m, r, ...rest] = await measureInterleaved(entries, runs);
+    console.log(`  phases of create() → start() → exit, medians over all runs (ms): create ${fmt(median(phases.create))}, start ${fmt(median(phases.start))}, start → exit ${fmt(median(phases.run))}`);
+    console.log(`  goal: median under 10 ms → ${Math.min(m, r) < 10 ? 'met' : 'not met'}`);
+    peers.list.forEach((p, i) => {
+      const pm = rest[i];
+      for (const [what, wv] of [['create() → start() → exit', m], ['run() → exit', r]]) {
+        if (!(pm > 0 && wv > 0)) { console.log(`  ratio ${p.name} / ${what}: n/a (a side has no figure)`); continue; }
+        const x = pm / wv;
+        console.log(`  ratio ${p.name} / ${what}: ${x.toFixed(2)}x (${x >= 1 ? `wasmvisor ${x.toFixed(1)}x faster` : `${p.name} ${(1 / x).toFixed(1)}x faster`})`);
+      }
+    });
+  } finally {
+    peers.close();
+    if (rt) await rt.close();
+  }
+}
+
+/** Like measure(), but round by round over all entries (order rotating each round); prints when done. */
+async function measureInterleaved(entries, runs) {
+  const xs = entries.map(() => []);
+  for (let round = 0; round < runs; round++) {
+    for (let k = 0; k < entries.length; k++) {
+      const j = (k + round) % entries.length;
+      try {
+        xs[j].push(await entries[j].fn());
+      } catch (err) {
+        console.log(`  (run ${round + 1} of "${entries[j].label}" failed: ${err.message})`);
+      }
     }
-    return median(xs);
-  };
-  const viaRun = async () => {
-    const xs = [];
-    for (let i = 0; i < n; i++) {
-      const t0 = performance.now();
-      const c = await rt.run({ module: hello });
-      await c.wait();
-      xs.push(performance.now() - t0);
-      await c.delete();
+  }
+  return entries.map((e, j) => {
+    if (xs[j].length === 0) { console.log(`${e.label.padEnd(58)} ${'n/a'.padStart(9)}  (every run failed)`); return NaN; }
+    const m = median(xs[j]);
+    console.log(`${e.label.padEnd(58)} ${fmt(m).padStart(9)}  (runs: ${xs[j].map(fmt).join(' ')})`);
+    return m;
+  });
+}
+
+// ---------------------------------------------------------------- [3] native peers: runc, crun
+// One temporary directory: bundle/ (rootfs/ with only the static hello, config.json from
+// `runc spec`: args ["/hello"], terminal false, everything else default: new pid, ipc, uts,
+// mount and network namespaces — an empty one, no interfaces configured — and a read-only
+// root) and one --root state directory per runtime, so nothing touches the host's
+// /run/runc. Each container is `RUNTIME --root S run --bundle B ID` in a spawnSync,
+// timed from before the spawn to its return (so it includes starting the runtime's CLI).
+// close() deletes leftover containers (`delete --force`, every id left in a state
+// directory) and the directory; it runs on exit and on SIGINT as well.
+async function nativePeers() {
+  const { spawnSync } = await import('node:child_process');
+  const fs = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const none = { list: [], bare: () => NaN, close() {} };
+  const firstLine = (s) => String(s ?? '').trim().split('\n').filter(Boolean).pop() ?? '';
+  const which = (name) => {
+    const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/local/sbin', '/usr/sbin', '/sbin'];
+    for (const d of dirs) {
+      if (!d) continue;
+      const p = join(d, name);
+      try { fs.accessSync(p, fs.constants.X_OK); return p; } catch {}
     }
-    return median(xs);
+    return null;
   };
-  const m = await measure('create() → start() → exit (median ms)', one, runs);
-  const r = await measure('run() → exit, one control-plane call (median ms)', viaRun, runs);
-  console.log(`  phases of create() → start() → exit, medians over all runs (ms): create ${fmt(median(phases.create))}, start ${fmt(median(phases.start))}, start → exit ${fmt(median(phases.run))}`);
-  console.log(`  goal: median under 10 ms → ${Math.min(m, r) < 10 ? 'met' : 'not met'}`);
-  await rt.close();
+  const found = [];
+  for (const name of ['runc', 'crun']) {
+    const bin = which(name);
+    if (!bin) { console.log(`  peer ${name}: absent`); continue; }
+    const v = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+    found.push({ name, bin, version: (v.stdout ?? '').split('\n')[0].trim() || '?' });
+  }
+  if (!found.length) return none;
+  const gcc = which('gcc');
+  if (!gcc) { console.log('  peers skipped: gcc not found (needed to build bench/hello_static.c)'); return none; }
+
+  const dir = fs.mkdtempSync(join(tmpdir(), 'wasmvisor-bench-oci-'));
+  const bundle = join(dir, 'bundle');
+  const rootfs = join(bundle, 'rootfs');
+  let closed = false;
+  const onInt = () => { close(); process.exit(130); };
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    process.off('exit', close);
+    process.off('SIGINT', onInt);
+    for (const p of found) {
+      let ids = [];
+      try { ids = fs.readdirSync(p.state); } catch {}
+      for (const id of ids) {
+        const d = spawnSync(p.bin, ['--root', p.state, 'delete', '--force', id], { encoding: 'utf8', timeout: 10_000 });
+        if (d.status !== 0) console.log(`  ${p.name} delete --force ${id} failed: ${firstLine(d.stderr) || d.error?.message}`);
+      }
+    }
+    try { fs.rmSync(dir, { recursive: true, force: true }); } catch (err) { console.log(`  could not remove ${dir}: ${err.message}`); }
+  };
+  process.on('exit', close);
+  process.on('SIGINT', onInt);
+  try {
+    fs.mkdirSync(rootfs, { recursive: true });
+    const exe = join(rootfs, 'hello');
+    const cc = spawnSync(gcc, ['-static', '-O2', '-s', '-o', exe, join(root, 'bench/hello_static.c')], { encoding: 'utf8' });
+    if (cc.status !== 0) {
+      console.log(`  peers skipped: gcc -static failed: ${firstLine(cc.stderr) || cc.error?.message}`);
+      close();
+      return none;
+    }
+    const rootless = typeof process.getuid === 'function' && process.getuid() !== 0;
+    const sp = spawnSync(found[0].bin, rootless ? ['spec', '--rootless'] : ['spec'], { cwd: bundle, encoding: 'utf8' });
+    if (sp.status !== 0) {
+      console.log(`  peers skipped: ${found[0].name} spec failed: ${firstLine(sp.stderr) || sp.error?.message}`);
+      close();
+      return none;
+    }
+    const cfgPath = join(bundle, 'config.json');
+    const cfg = JSON.parse(fs.readFileSync(cfgPath, 'utf8'));
+    cfg.process.args = ['/hello'];
+    cfg.process.terminal = false;
+    fs.writeFileSync(cfgPath, JSON.stringify(cfg, null, 2));
+    const nsList = (cfg.linux?.namespaces ?? []).map((x) => x.type).join(', ');
+    console.log(`  peers: bench/hello_static.c (gcc -static -O2 -s, ${Math.round(fs.statSync(exe).size / 1024)} KiB) alone in a bundle from \`${found[0].name} spec${rootless ? ' --rootless' : ''}\` (args, terminal false; namespaces ${nsList}), ${rootless ? 'NOT root: rootless spec' : 'as root'}`);
+
+    let seq = 0;
+    const runOne = (p, capture) => {
+      const id = `wvbench-${process.pid}-${seq++}`;
+      const t0 = performance.now();
+      const res = spawnSync(p.bin, ['--root', p.state, 'run', '--bundle', bundle, id], { stdio: ['ignore', 'pipe', 'pipe'], encoding: capture ? 'utf8' : undefined, timeout: 20_000, killSignal: 'SIGKILL' });
+      const ms = performance.now() - t0;
+      if (res.error || res.status !== 0) {
+        throw new Error(`${p.name} run exited ${res.status ?? res.signal ?? '?'}: ${firstLine(res.stderr) || res.error?.message || 'no message'}`);
+      }
+      return { ms, out: res.stdout };
+    };
+    const list = [];
+    for (const p of found) {
+      p.state = join(dir, `state-${p.name}`);
+      try {
+        const { out } = runOne(p, true);
+        if (!String(out).includes('hello from a static binary')) throw new Error(`unexpected output ${JSON.stringify(String(out).slice(0, 80))}`);
+        runOne(p); runOne(p); // warm: the runtime binary in the page cache
+      } catch (err) {
+        console.log(`  peer ${p.name} skipped: it cannot run a container here: ${err.message}`);
+        continue;
+      }
+      console.log(`  peer ${p.name}: ${p.bin} (${p.version}), \`${p.name} --root STATE run --bundle B ID\` per container, timed around spawnSync`);
+      list.push({ name: p.name, round: (k) => { const xs = []; for (let i = 0; i < k; i++) xs.push(runOne(p).ms); return median(xs); } });
+    }
+    const bare = (k) => {
+      const xs = [];
+      for (let i = 0; i < k; i++) {
+        const t0 = performance.now();
+        const res = spawnSync(exe, [], { stdio: ['ignore', 'pipe', 'pipe'] });
+        xs.push(performance.now() - t0);
+        if (res.status !== 0) throw new Error(`native hello exited ${res.status ?? res.signal}`);
+      }
+      return median(xs);
+    };
+    return { list, bare, close };
+  } catch (err) {
+    console.log(`  peers skipped: ${err.message}`);
+    close();
+    return none;
+  }
 }
 
 // ---------------------------------------------------------------- [4] density
