@@ -3,10 +3,63 @@
  * the fd releases only the kernel's reference; the host stream stays open.
  * Stdin is a kernel pipe fed by the host (see `Pipe.hostWrite`); on the
  * inline platform its read queue gets a `syncPump` that reads the host.
+ *
+ * Flow control (sentry platform): a sink with a `window` takes at most
+ * `window.limit` bytes that the host has not yet acknowledged. A write that
+ * finds the window full blocks on `window.queue` like a write to a full pipe
+ * (EAGAIN on a non-blocking fd); writes of at most PIPE_BUF bytes are
+ * atomic, larger ones may be partial. The host's acknowledgements
+ * (`ConsoleWindow.ack`) free room and wake the writer.
  */
 import { E } from '../errno.js';
-import { FileType } from '../vfs/types.js';
+import { FdFlags, FileType } from '../vfs/types.js';
+import { WaitQueue, WouldBlock } from '../vfs/wait.js';
+import { PIPE_BUF } from './pipe.js';
 import { StreamFile, type StreamMeta } from './stream_file.js';
+
+/** Default bytes of one console stream in flight to the host (written, not yet acknowledged): 1 MiB. */
+export const CONSOLE_WINDOW = 1 << 20;
+
+/**
+ * The flow-control window of one console stream: bytes handed to the host
+ * and not yet acknowledged, at most `limit`. Owned by whoever carries the
+ * bytes to the host (the Sentry); the console file only reads `room` and
+ * `take`s what it writes.
+ */
+export class ConsoleWindow {
+  private held = 0;
+  /** Notified when acknowledgements free room (or the window is opened). */
+  readonly queue = new WaitQueue();
+  /** Largest `inFlight` ever seen (tests and stats: proves the bound). */
+  peak = 0;
+
+  constructor(readonly limit = CONSOLE_WINDOW) {
+    if (!(limit > 0)) throw new RangeError(`console window must be positive (got ${limit})`);
+  }
+
+  /** Bytes written and not yet acknowledged. */
+  get inFlight(): number {
+    return this.held;
+  }
+
+  /** Bytes a write may hand to the host now. */
+  get room(): number {
+    return Math.max(0, this.limit - this.held);
+  }
+
+  /** Count `n` bytes handed to the host. */
+  take(n: number): void {
+    this.held += n;
+    if (this.held > this.peak) this.peak = this.held;
+  }
+
+  /** The host delivered `n` bytes: free their room and wake blocked writers. */
+  ack(n: number): void {
+    if (!(n > 0)) return;
+    this.held = Math.max(0, this.held - n);
+    this.queue.notify();
+  }
+}
 
 /**
  * Where console output goes (a host stream). Implementations must not throw
@@ -19,6 +72,8 @@ export interface ConsoleSink {
   readonly isTty: boolean;
   /** Set once the host stream is closed (its reader went away): later writes fail with EPIPE. */
   readonly closed?: boolean;
+  /** Flow control: when set, writes block while the host has `window.limit` bytes unacknowledged. */
+  readonly window?: ConsoleWindow;
 }
 
 /** Where console input comes from, read synchronously (inline platform). */
@@ -43,18 +98,40 @@ export class ConsoleFile extends StreamFile {
    * Writes go straight to the host stream. Once the host's reader is gone
    * (`sink.closed`), writes fail with EPIPE; preview1 has no signal handlers,
    * so the guest sees the error (as under other WASI runtimes) instead of a
-   * SIGPIPE.
+   * SIGPIPE. With a flow-control window, a write takes at most the room
+   * left (all of it or nothing for writes ≤ PIPE_BUF) and blocks, or fails
+   * with EAGAIN on a non-blocking fd, when there is none.
    */
   override write(data: Uint8Array): number {
     if (this.closed) throw E.BADF;
     if (this.sink.closed) throw E.PIPE;
-    if (data.byteLength > 0) this.sink.write(data);
+    let n = data.byteLength;
+    if (n === 0) return 0;
+    const w = this.sink.window;
+    if (w !== undefined) {
+      const room = w.room;
+      if (room === 0 || (n <= PIPE_BUF && n > room)) {
+        if (this.fdflags & FdFlags.NONBLOCK) throw E.AGAIN;
+        throw new WouldBlock([w.queue]);
+      }
+      if (n > room) n = room;
+    }
+    this.sink.write(n === data.byteLength ? data : data.subarray(0, n));
+    w?.take(n);
     if (this.sink.closed) throw E.PIPE;
-    return data.byteLength;
+    return n;
   }
   override sync(): void {}
   override writable(): boolean {
-    return true;
+    const w = this.sink.window;
+    return w === undefined || w.room > 0 || this.sink.closed === true;
+  }
+  override pollQueue(write: boolean): WaitQueue | undefined {
+    return write ? this.sink.window?.queue : undefined;
+  }
+  override available(): number | null {
+    const w = this.sink.window;
+    return w === undefined ? null : w.room;
   }
   override release(): void {
     // Only the kernel's reference goes away: never close the host stream.
