@@ -11,6 +11,7 @@ import { E } from '../../kernel/errno.js';
 import type { Host, HostFs } from '../../kernel/host.js';
 import type { ConsoleSink, ConsoleSource } from '../../kernel/task/console.js';
 import { TimedStdinReader } from './node_stdin.js';
+import { CaptureBuffer, DEFAULT_CAPTURE_LIMIT } from './web_streams.js';
 
 const origin = process.hrtime.bigint();
 const epochAtOrigin = BigInt(Date.now()) * 1_000_000n;
@@ -124,19 +125,38 @@ export function nodeConsoleSource(fd = 0): ConsoleSource {
   };
 }
 
-/** A sink that keeps what is written (tests, library callers capturing output). */
+/** Default bytes a CaptureSink keeps (16 MiB, as `OutputStream`'s capture). */
+export const CAPTURE_SINK_LIMIT = DEFAULT_CAPTURE_LIMIT;
+
+/**
+ * A sink that keeps what is written (tests, library callers capturing
+ * output), at most `limit` bytes (default 16 MiB): past it, writes still
+ * succeed (the guest is not stopped) but are not kept, and `truncated` is
+ * set. The cut falls at a byte count, maybe inside a UTF-8 character.
+ */
 export class CaptureSink implements ConsoleSink {
   readonly isTty = false;
-  private readonly chunks: Uint8Array[] = [];
+  private readonly buf: CaptureBuffer;
+  constructor(readonly limit = CAPTURE_SINK_LIMIT) {
+    this.buf = new CaptureBuffer(limit);
+  }
   write(data: Uint8Array): void {
-    this.chunks.push(data.slice());
+    this.buf.append(data);
   }
-  /** Everything written so far. */
+  /** True once output past `limit` was dropped. */
+  get truncated(): boolean {
+    return this.buf.truncated;
+  }
+  /** Bytes kept (at most `limit`). */
+  get length(): number {
+    return this.buf.length;
+  }
+  /** Everything kept so far. */
   bytes(): Uint8Array {
-    return Buffer.concat(this.chunks);
+    return this.buf.bytes();
   }
-  /** Everything written so far as UTF-8 text. */
+  /** Everything kept so far as UTF-8 text. */
   text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
+    return new TextDecoder().decode(this.buf.bytes());
   }
 }
