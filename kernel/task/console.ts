@@ -6,10 +6,13 @@
  *
  * Flow control (sentry platform): a sink with a `window` takes at most
  * `window.limit` bytes that the host has not yet acknowledged. A write that
- * finds the window full blocks on `window.queue` like a write to a full pipe
- * (EAGAIN on a non-blocking fd); writes of at most PIPE_BUF bytes are
- * atomic, larger ones may be partial. The host's acknowledgements
- * (`ConsoleWindow.ack`) free room and wake the writer.
+ * does not fit blocks on `window.queue` like a write to a full pipe; the
+ * host's acknowledgements (`ConsoleWindow.ack`) free room and wake it. As
+ * on a blocking Linux pipe, a blocking write returns its full count: it
+ * waits for room for all of it (a write larger than the window waits for
+ * an empty window and takes `limit` bytes: the only short write). On a
+ * non-blocking fd a write takes what fits (all or nothing up to PIPE_BUF)
+ * and fails with EAGAIN when nothing does.
  */
 import { E } from '../errno.js';
 import { FdFlags, FileType } from '../vfs/types.js';
@@ -19,6 +22,12 @@ import { StreamFile, type StreamMeta } from './stream_file.js';
 
 /** Default bytes of one console stream in flight to the host (written, not yet acknowledged): 1 MiB. */
 export const CONSOLE_WINDOW = 1 << 20;
+/**
+ * Bytes each output event (a batch of writes carried to the host as one
+ * chunk) is charged in the window besides its data: what the host spends on
+ * a chunk object, so a flood of one-byte writes is bounded in objects too.
+ */
+export const CONSOLE_EVENT_COST = 256;
 
 /**
  * The flow-control window of one console stream: bytes handed to the host
@@ -28,6 +37,10 @@ export const CONSOLE_WINDOW = 1 << 20;
  */
 export class ConsoleWindow {
   private held = 0;
+  /** Data bytes of each event posted to the host and not yet fully acknowledged, oldest first. */
+  private readonly posted: number[] = [];
+  /** Bytes of `posted[0]` already acknowledged. */
+  private headAcked = 0;
   /** Notified when acknowledgements free room (or the window is opened). */
   readonly queue = new WaitQueue();
   /** Largest `inFlight` ever seen (tests and stats: proves the bound). */
@@ -37,7 +50,7 @@ export class ConsoleWindow {
     if (!(limit > 0)) throw new RangeError(`console window must be positive (got ${limit})`);
   }
 
-  /** Bytes written and not yet acknowledged. */
+  /** Bytes written and not yet acknowledged, plus CONSOLE_EVENT_COST per event posted and not yet acknowledged. */
   get inFlight(): number {
     return this.held;
   }
@@ -53,10 +66,29 @@ export class ConsoleWindow {
     if (this.held > this.peak) this.peak = this.held;
   }
 
-  /** The host delivered `n` bytes: free their room and wake blocked writers. */
+  /** `bytes` already taken were posted to the host as one event: charge CONSOLE_EVENT_COST more until it is acknowledged. */
+  sent(bytes: number): void {
+    this.posted.push(bytes);
+    this.take(CONSOLE_EVENT_COST);
+  }
+
+  /** The host delivered `n` more bytes (acknowledged in the order posted): free their room, and their events', and wake blocked writers. */
   ack(n: number): void {
     if (!(n > 0)) return;
-    this.held = Math.max(0, this.held - n);
+    let free = n;
+    let left = n;
+    while (left > 0 && this.posted.length > 0) {
+      const rest = this.posted[0]! - this.headAcked;
+      if (left < rest) {
+        this.headAcked += left;
+        break;
+      }
+      left -= rest;
+      this.posted.shift();
+      this.headAcked = 0;
+      free += CONSOLE_EVENT_COST;
+    }
+    this.held = Math.max(0, this.held - free);
     this.queue.notify();
   }
 }
@@ -98,9 +130,9 @@ export class ConsoleFile extends StreamFile {
    * Writes go straight to the host stream. Once the host's reader is gone
    * (`sink.closed`), writes fail with EPIPE; preview1 has no signal handlers,
    * so the guest sees the error (as under other WASI runtimes) instead of a
-   * SIGPIPE. With a flow-control window, a write takes at most the room
-   * left (all of it or nothing for writes ≤ PIPE_BUF) and blocks, or fails
-   * with EAGAIN on a non-blocking fd, when there is none.
+   * SIGPIPE. With a flow-control window, see the module comment: blocking
+   * writes wait for room for all their bytes (at most `limit`),
+   * non-blocking ones take what fits or fail with EAGAIN.
    */
   override write(data: Uint8Array): number {
     if (this.closed) throw E.BADF;
@@ -110,8 +142,11 @@ export class ConsoleFile extends StreamFile {
     const w = this.sink.window;
     if (w !== undefined) {
       const room = w.room;
-      if (room === 0 || (n <= PIPE_BUF && n > room)) {
-        if (this.fdflags & FdFlags.NONBLOCK) throw E.AGAIN;
+      const nonblock = (this.fdflags & FdFlags.NONBLOCK) !== 0;
+      // bytes that must fit at once: all (blocking, up to the window; non-blocking up to PIPE_BUF), else any
+      const need = nonblock ? (n <= PIPE_BUF ? n : 1) : Math.min(n, w.limit);
+      if (room < need) {
+        if (nonblock) throw E.AGAIN;
         throw new WouldBlock([w.queue]);
       }
       if (n > room) n = room;

@@ -10,7 +10,7 @@ import { TmpFs } from '../../../kernel/fs/tmpfs.js';
 import { Kernel } from '../../../kernel/kernel.js';
 import { SentryStatus, SentryTasks, type SentryReply } from '../../../kernel/platform/sentry.js';
 import { SYSCALL_BY_NAME } from '../../../kernel/syscalls/table.js';
-import { CONSOLE_WINDOW, ConsoleFile, ConsoleWindow } from '../../../kernel/task/console.js';
+import { CONSOLE_EVENT_COST, CONSOLE_WINDOW, ConsoleFile, ConsoleWindow } from '../../../kernel/task/console.js';
 import { Pipe, PIPE_BUF } from '../../../kernel/task/pipe.js';
 import { installStdio } from '../../../kernel/task/stdio.js';
 import { MountNamespace } from '../../../kernel/vfs/mount_ns.js';
@@ -35,8 +35,10 @@ describe('ConsoleFile with a flow-control window', () => {
     const { w, f, got } = windowed(10_000);
     expect(f.write(new Uint8Array(6000))).toBe(6000);
     expect(w.inFlight).toBe(6000);
-    // partial: a large write takes what is left
-    expect(f.write(new Uint8Array(8000))).toBe(4000);
+    // a blocking write is never short: it waits for room for all of it
+    expect(() => f.write(new Uint8Array(8000))).toThrow(WouldBlock);
+    expect(w.inFlight).toBe(6000);
+    expect(f.write(new Uint8Array(4000))).toBe(4000);
     expect(w.room).toBe(0);
     expect(f.writable()).toBe(false);
     let thrown: unknown;
@@ -49,9 +51,38 @@ describe('ConsoleFile with a flow-control window', () => {
     w.ack(3000);
     expect(woke).toBe(1);
     expect(f.writable()).toBe(true);
-    expect(f.write(new Uint8Array(5000))).toBe(3000);
+    expect(() => f.write(new Uint8Array(5000))).toThrow(WouldBlock);
+    expect(f.write(new Uint8Array(3000))).toBe(3000);
     expect(got()).toBe(13_000);
     expect(w.peak).toBe(10_000);
+  });
+
+  it('a blocking write larger than the window waits for an empty window and takes the window (the one short write)', () => {
+    const { w, f } = windowed(10_000);
+    expect(f.write(new Uint8Array(1))).toBe(1);
+    expect(() => f.write(new Uint8Array(50_000))).toThrow(WouldBlock);
+    w.ack(1);
+    expect(f.write(new Uint8Array(50_000))).toBe(10_000);
+  });
+
+  it('each event posted to the host costs CONSOLE_EVENT_COST more until acknowledged, in order, so tiny writes are bounded in events too', () => {
+    const { w, f } = windowed(10 * (1 + CONSOLE_EVENT_COST));
+    let events = 0;
+    while (w.room > 0) {
+      f.write(new Uint8Array(1));
+      w.sent(1); // one event per write: the worst case
+      events++;
+    }
+    expect(events).toBe(10);
+    w.ack(3); // the three oldest events delivered
+    expect(w.inFlight).toBe(7 * (1 + CONSOLE_EVENT_COST));
+    const v = new ConsoleWindow(1000);
+    v.take(100);
+    v.sent(100);
+    v.ack(60); // part of an event: its bytes only
+    expect(v.inFlight).toBe(40 + CONSOLE_EVENT_COST);
+    v.ack(40);
+    expect(v.inFlight).toBe(0);
   });
 
   it('writes of at most PIPE_BUF bytes are all or nothing', () => {
@@ -63,11 +94,15 @@ describe('ConsoleFile with a flow-control window', () => {
     expect(f.write(new Uint8Array(PIPE_BUF))).toBe(PIPE_BUF);
   });
 
-  it('a non-blocking fd gets EAGAIN instead of blocking', () => {
-    const { f } = windowed(100);
+  it('a non-blocking fd takes what fits (partial past PIPE_BUF) and gets EAGAIN instead of blocking', () => {
+    const { w, f } = windowed(10_000);
     f.fdflags = FdFlags.NONBLOCK;
-    expect(f.write(new Uint8Array(100))).toBe(100);
+    expect(f.write(new Uint8Array(6000))).toBe(6000);
+    expect(f.write(new Uint8Array(8000))).toBe(4000);
     expect(() => f.write(new Uint8Array(1))).toThrow(E.AGAIN);
+    w.ack(100);
+    expect(() => f.write(new Uint8Array(200))).toThrow(E.AGAIN); // ≤ PIPE_BUF: all or nothing
+    expect(f.write(new Uint8Array(100))).toBe(100);
   });
 
   it('without a window (inline platform sinks) nothing blocks', () => {
