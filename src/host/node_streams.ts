@@ -13,7 +13,12 @@ export interface NodeStdio {
   stderr: Readable;
 }
 
-/** Node streams for `proc` (stdin works when it was started with stdin 'pipe'). */
+/**
+ * Node streams for `proc` (stdin works when it was started with stdin
+ * 'pipe'). stdout and stderr are pipes with flow control: read both, or
+ * `destroy()` the one you do not want. As with a child process's pipes, a
+ * stream left unread fills up and then blocks the guest's writes to it.
+ */
 export function nodeStdio(proc: ContainerProcess): NodeStdio {
   const stdin = new Writable({
     write(chunk: Buffer | string, _enc, cb) {

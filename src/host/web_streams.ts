@@ -18,6 +18,8 @@
 export const DEFAULT_CAPTURE_LIMIT = 16 << 20;
 /** Default high-water mark, in bytes, of each `readable()` queue (64 KiB). */
 export const DEFAULT_READABLE_HWM = 64 << 10;
+/** What a queued chunk counts in a `readable()` queue besides its bytes (its objects): a flood of tiny chunks fills it too. */
+export const READABLE_CHUNK_COST = 256;
 
 /** Smallest block a CaptureBuffer allocates: small writes are copied into the last block, not kept one object each. */
 const CAPTURE_BLOCK = 64 << 10;
@@ -172,9 +174,10 @@ export class OutputStream {
 
   /**
    * A web ReadableStream of the chunks from now on (closes at exit). Its
-   * queue holds `highWaterMark` bytes (default 64 KiB) before it slows the
-   * guest: while it is full, the guest's writes to this stream block once
-   * the Sentry's window is used up. Cancel it to stop reading.
+   * queue holds `highWaterMark` bytes (default 64 KiB; each chunk counts
+   * READABLE_CHUNK_COST more) before it slows the guest: while it is full,
+   * the guest's writes to this stream block once the Sentry's window is
+   * used up. Cancel it to stop reading.
    */
   readable(opts: { highWaterMark?: number } = {}): ReadableStream<Uint8Array> {
     let ctl!: ReadableStreamDefaultController<Uint8Array>;
@@ -185,7 +188,7 @@ export class OutputStream {
         this.controllers = this.controllers.filter((x) => x !== ctl);
         this.release();
       },
-    }, { highWaterMark: opts.highWaterMark ?? DEFAULT_READABLE_HWM, size: (chunk) => chunk.byteLength });
+    }, { highWaterMark: opts.highWaterMark ?? DEFAULT_READABLE_HWM, size: (chunk) => chunk.byteLength + READABLE_CHUNK_COST });
     if (this.closed) ctl.close();
     else this.controllers.push(ctl);
     return rs;
