@@ -159,7 +159,8 @@ export class ConsoleFile extends StreamFile {
   override sync(): void {}
   override writable(): boolean {
     const w = this.sink.window;
-    return w === undefined || w.room > 0 || this.sink.closed === true;
+    // as a pipe: writable once PIPE_BUF bytes fit
+    return w === undefined || w.room >= Math.min(PIPE_BUF, w.limit) || this.sink.closed === true;
   }
   override pollQueue(write: boolean): WaitQueue | undefined {
     return write ? this.sink.window?.queue : undefined;
