@@ -8,6 +8,14 @@
  * fit the data area, and every call under `--strace`, takes the generic
  * import. The Sentry sees the same request either way.
  *
+ * `random_get` of any length is served in pieces of at most the data area,
+ * each a fixed-layout call: the only call whose length is not capped at
+ * SSIZE_MAX, it would otherwise make the Sentry allocate about three times
+ * the guest's memory (bytes, encoding, chunk copy), and a 4 GiB request
+ * cannot be encoded at all (a generic message over 2^32 bytes: the Sentry
+ * failed). The checks come first (EFAULT before any call); a failing piece
+ * stops the call with its errno.
+ *
  * Isomorphic: the channel is injected.
  */
 import { checkIovs, gatherChecked, IOV_MAX, scatterChecked } from '../abi/codec.js';
@@ -30,6 +38,7 @@ type RawImport = (...raw: (number | bigint)[]) => number | void;
 
 const WRITE_NR = SYSCALL_BY_NAME.get('fd_write')!.nr;
 const READ_NR = SYSCALL_BY_NAME.get('fd_read')!.nr;
+const RANDOM_NR = SYSCALL_BY_NAME.get('random_get')!.nr;
 
 /** The errno of a reply that is not a success; throws for an exit. */
 function failed(r: SentryReply): number {
@@ -107,14 +116,45 @@ function fastRead(ctx: ImportContext, chan: FixedChannel, report: () => void, ge
   };
 }
 
+/** `random_get` longer than the data area, in pieces of at most the data area (see the top). */
+function pieceRandom(ctx: ImportContext, chan: FixedChannel, report: () => void, generic: RawImport): RawImport {
+  const { w, d } = chan.slots;
+  return function random_get(bufRaw: number | bigint, lenRaw: number | bigint): number {
+    const mem = ctx.memory;
+    if (mem === null || typeof lenRaw !== 'number' || typeof bufRaw !== 'number') return generic(bufRaw, lenRaw) as number;
+    const buf = bufRaw >>> 0;
+    const len = lenRaw >>> 0;
+    try {
+      mem.check(buf, len);
+      if (len <= d.length) return generic(bufRaw, lenRaw) as number;
+      report();
+      for (let off = 0; off < len;) {
+        const n = Math.min(d.length, len - off);
+        w[0] = n;
+        const r = chan.callFixed(RANDOM_NR, 0);
+        if (r.status !== 0) return failed(r);
+        mem.write(buf + off, r.value as Uint8Array);
+        off += n;
+      }
+    } catch (err) {
+      if (err instanceof SysError) return err.errno;
+      throw err;
+    }
+    return 0;
+  };
+}
+
 /**
  * Replace `fd_write` and `fd_read` of `ns` (the generic imports) with the
- * fast paths over `chan`. `report` sends a guest memory size change before
- * a call, as the generic `invoke` does. Not with `--strace`.
+ * fast paths over `chan`, and `random_get` with its piecewise form.
+ * `report` sends a guest memory size change before a call, as the generic
+ * `invoke` does. Not with `--strace`.
  */
 export function installSentryFastPaths(ns: Record<string, RawImport>, ctx: ImportContext, chan: FixedChannel, report: () => void): void {
   const write = ns.fd_write;
   if (write !== undefined) ns.fd_write = fastWrite(ctx, chan, report, write);
   const read = ns.fd_read;
   if (read !== undefined) ns.fd_read = fastRead(ctx, chan, report, read);
+  const random = ns.random_get;
+  if (random !== undefined) ns.random_get = pieceRandom(ctx, chan, report, random);
 }
