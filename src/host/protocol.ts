@@ -107,6 +107,12 @@ export interface SentryApi {
   signal(id: string, pid: number, sig: number): number[];
   /** The app worker of `pid` died (heap exhaustion, crash, terminate): end the task with `status`. */
   taskDied(id: string, pid: number, status: ExitStatus): void;
+  /**
+   * The host delivered `bytes` more of a task's output (one entry per stream,
+   * one call per batch of events): frees room in the stream's window, so a
+   * write parked on a full window resumes. Unknown tasks are ignored.
+   */
+  ack(acks: OutputAck[]): void;
   /** Release the channel of `pid` (its app worker is done with it). */
   release(id: string, pid: number): void;
   pause(id: string): void;
@@ -120,7 +126,19 @@ export interface SentryApi {
   fault(kind: 'crash'): void;
 }
 
-/** Events from the Sentry to the host. */
+/** Output bytes of one stream the host delivered (see `SentryApi.ack`). */
+export interface OutputAck {
+  id: string;
+  pid: number;
+  fd: 1 | 2;
+  bytes: number;
+}
+
+/**
+ * Events from the Sentry to the host. The bytes of 'out' events count
+ * against their stream's window (`CONSOLE_WINDOW` by default) until the
+ * host acknowledges them with `SentryApi.ack`.
+ */
 export type SentryEvent =
   | { t: 'out'; id: string; pid: number; fd: 1 | 2; data: Uint8Array }
   | { t: 'exit'; id: string; pid: number; status: ExitStatus; oomKilled: boolean }

@@ -12,10 +12,11 @@ import type { LayerTree } from '../../kernel/fs/layer_tree.js';
 import type { Host } from '../../kernel/host.js';
 import { SentryOp, SentryStatus, SentryTasks } from '../../kernel/platform/sentry.js';
 import { SENTRY_WIRES } from '../../kernel/platform/sentry_wire.js';
+import { ConsoleWindow } from '../../kernel/task/console.js';
 import type { ExitStatus } from '../../kernel/task/exit.js';
 import { Sandbox, SandboxError } from '../runtime/sandbox.js';
 import { ChannelServer, PENDING, channelCpuClock, createChannelBuffer, createHubBuffer } from './channel.js';
-import type { CgroupStats, DiffEntry, ProcessSpec, SandboxSpec, SentryApi, SentryEvent, SpawnResult } from './protocol.js';
+import type { CgroupStats, DiffEntry, OutputAck, ProcessSpec, SandboxSpec, SentryApi, SentryEvent, SpawnResult } from './protocol.js';
 
 const OOM_REASON = 'OOM-killed';
 
@@ -28,6 +29,8 @@ export interface SentryOptions {
   capacity?: number;
   /** Spin budget of the serve loop (0: never spin). */
   spinMax?: number;
+  /** Bytes of each task's stdout and of its stderr in flight to the host before its writes block (default CONSOLE_WINDOW, 1 MiB). */
+  outputWindow?: number;
 }
 
 /** The Sentry's state and control plane. */
@@ -40,6 +43,8 @@ export class SentryCore implements SentryApi {
   private readonly freeIds: number[] = [];
   /** channel id → its container's sandbox (the serve loop's per-call lookup) */
   private readonly chanSandbox: (Sandbox | undefined)[] = [];
+  /** channel id → its task's stdout and stderr flow-control windows (acknowledged by the host: `ack`) */
+  private readonly chanWindows: (readonly [ConsoleWindow, ConsoleWindow] | undefined)[] = [];
   private port: MessagePort | null = null;
   private pending: SentryEvent[] = [];
   private flushQueued = false;
@@ -84,23 +89,61 @@ export class SentryCore implements SentryApi {
     }
   }
 
+  /**
+   * Post the events of this turn as one batch. Consecutive output chunks of
+   * one stream are merged (one copy per run). Output bytes, and a fixed cost
+   * per posted chunk, stay counted in their stream's window until the host
+   * acknowledges them (`ack`); with no host attached they go nowhere and
+   * are acknowledged here.
+   */
   private flush(): void {
     this.flushQueued = false;
     const evs = this.pending;
     this.pending = [];
-    if (!this.port || evs.length === 0) return;
-    // merge consecutive output chunks of one stream
+    if (evs.length === 0) return;
+    if (!this.port) {
+      for (const e of evs) if (e.t === 'out') this.ackOne(e.id, e.pid, e.fd, e.data.byteLength);
+      return;
+    }
     const merged: SentryEvent[] = [];
-    for (const e of evs) {
-      const last = merged[merged.length - 1];
-      if (e.t === 'out' && last && last.t === 'out' && last.id === e.id && last.pid === e.pid && last.fd === e.fd) {
-        const d = new Uint8Array(last.data.length + e.data.length);
-        d.set(last.data);
-        d.set(e.data, last.data.length);
-        last.data = d;
+    for (let i = 0; i < evs.length;) {
+      const e = evs[i]!;
+      let j = i + 1;
+      if (e.t === 'out') {
+        let n = e.data.byteLength;
+        for (; j < evs.length; j++) {
+          const f = evs[j]!;
+          if (f.t !== 'out' || f.id !== e.id || f.pid !== e.pid || f.fd !== e.fd) break;
+          n += f.data.byteLength;
+        }
+        if (j > i + 1) {
+          const d = new Uint8Array(n);
+          for (let k = i, off = 0; k < j; k++) {
+            const c = (evs[k] as { data: Uint8Array }).data;
+            d.set(c, off);
+            off += c.byteLength;
+          }
+          merged.push({ ...e, data: d });
+        } else merged.push(e);
+        this.windowOf(e.id, e.pid, e.fd)?.sent(n);
       } else merged.push(e);
+      i = j;
     }
     this.port.postMessage(merged);
+  }
+
+  /** The host delivered output bytes: free them from their windows, which wakes writes blocked on them. */
+  ack(acks: OutputAck[]): void {
+    for (const a of acks) this.ackOne(a.id, a.pid, a.fd, a.bytes);
+  }
+
+  private ackOne(id: string, pid: number, fd: 1 | 2, bytes: number): void {
+    this.windowOf(id, pid, fd)?.ack(bytes);
+  }
+
+  private windowOf(id: string, pid: number, fd: 1 | 2): ConsoleWindow | undefined {
+    const t = this.sandboxes.get(id)?.tasks.get(pid);
+    return t && this.chanWindows[t.channelId]?.[fd - 1];
   }
 
   private sandbox(id: string): Sandbox {
@@ -156,8 +199,9 @@ export class SentryCore implements SentryApi {
     const channelId = this.freeIds.pop();
     if (channelId === undefined) throw new SandboxError('EAGAIN', 'this Sentry serves its maximum number of tasks');
     let rec;
+    const windows = [new ConsoleWindow(this.opts.outputWindow), new ConsoleWindow(this.opts.outputWindow)] as const;
     try {
-      rec = sb.spawn(proc, channelId, (fd, data) => this.emit({ t: 'out', id, pid: rec!.task.pid, fd, data }));
+      rec = sb.spawn(proc, channelId, (fd, data) => this.emit({ t: 'out', id, pid: rec!.task.pid, fd, data }), windows);
     } catch (err) {
       this.freeIds.push(channelId);
       throw err;
@@ -166,6 +210,7 @@ export class SentryCore implements SentryApi {
     const channel = createChannelBuffer();
     this.server.attach(channelId, channel);
     this.chanSandbox[channelId] = sb;
+    this.chanWindows[channelId] = windows;
     // the task's CPU time is what its app side says it ran; it stops counting at the exit
     const cpu = channelCpuClock(channel);
     let cpuAtExit: bigint | null = null;
@@ -244,6 +289,7 @@ export class SentryCore implements SentryApi {
     this.tasks.unregister(t.channelId);
     this.server.close(t.channelId);
     this.chanSandbox[t.channelId] = undefined;
+    this.chanWindows[t.channelId] = undefined;
     this.freeIds.push(t.channelId);
     sb.reap(pid);
   }

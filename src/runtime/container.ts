@@ -25,6 +25,16 @@ export interface ContainerHost {
   forget(c: Container): void;
   /** Compile (or fetch from cache) a module for this container. */
   compile(src: ModuleSource, memoryMax: number | null): Promise<WebAssembly.Module>;
+  /** `bytes` of output of `pid`'s `fd` were delivered: acknowledge them to the Sentry (batched). */
+  ackOutput(c: Container, pid: number, fd: 1 | 2, bytes: number): void;
+}
+
+/** How a container's processes keep their output (see `OutputStream`). */
+export interface CaptureOptions {
+  /** Keep output for `stdout.text()`. */
+  capture: boolean;
+  /** Bytes kept per stream (default 16 MiB); past it `truncated` is set. */
+  captureLimit?: number;
 }
 
 /** A module given as bytes, a compiled module, or (Node) a file path. */
@@ -39,6 +49,8 @@ export interface ExecOptions {
   stdin?: 'pipe' | 'null';
   /** Keep output for `stdout.text()` (default true). */
   capture?: boolean;
+  /** Bytes kept per stream by `capture` (default: the container's, 16 MiB unless set at create). */
+  captureLimit?: number;
 }
 
 /** Signal names and numbers accepted by `kill`. */
@@ -61,6 +73,7 @@ export class Container {
   /** Set by the runtime when the Sentry hosting this container died: nothing is left to ask it. */
   sentryLost = false;
   private readonly stopped: Promise<WaitResult>;
+  private readonly capture: CaptureOptions;
   private resolveStopped!: (r: WaitResult) => void;
 
   constructor(
@@ -70,11 +83,12 @@ export class Container {
     private readonly module: WebAssembly.Module,
     private readonly initSpec: ProcessSpec,
     readonly memoryMax: number | null,
-    private readonly capture: boolean,
+    capture: boolean | CaptureOptions,
     /** OCI annotations, kept as given. */
     readonly annotations: Readonly<Record<string, string>> = {},
   ) {
     this.stopped = new Promise((r) => { this.resolveStopped = r; });
+    this.capture = typeof capture === 'boolean' ? { capture } : capture;
   }
 
   /** Current status. */
@@ -109,7 +123,7 @@ export class Container {
     }
   }
 
-  private async spawn(module: WebAssembly.Module, spec: ProcessSpec, capture: boolean, spawned: SpawnResult | null = null): Promise<ContainerProcess> {
+  private async spawn(module: WebAssembly.Module, spec: ProcessSpec, capture: CaptureOptions, spawned: SpawnResult | null = null): Promise<ContainerProcess> {
     let r = spawned;
     if (r === null) try {
       r = await this.sentry.api.spawn(this.id, spec);
@@ -118,7 +132,11 @@ export class Container {
       if (/pids\.max|maximum number/.test(msg)) throw new ContainerError('EAGAIN', msg);
       throw new ContainerError('INTERNAL', msg);
     }
-    const proc = new ContainerProcess(this.id, r.pid, this.sentry, capture, spec.stdio.stdin === 'pipe');
+    const pid = r.pid;
+    const proc = new ContainerProcess(this.id, pid, this.sentry, {
+      ...capture,
+      onDelivered: (fd, bytes) => this.host.ackOutput(this, pid, fd, bytes),
+    }, spec.stdio.stdin === 'pipe');
     this.processes.set(r.pid, proc);
     this.host.launch(this, proc, module, r);
     return proc;
@@ -186,7 +204,10 @@ export class Container {
     requireState(canExec, this.st, this.id, 'exec into', 'start it (or resume it) first');
     const module = opts.module === undefined ? this.module : await this.host.compile(opts.module, this.memoryMax);
     const spec = toProcess(opts.process ?? { args: this.initSpec.args, env: this.initSpec.env }, opts.stdin ?? 'null', 'exec');
-    return this.spawn(module, spec, opts.capture ?? true);
+    return this.spawn(module, spec, {
+      capture: opts.capture ?? true,
+      captureLimit: opts.captureLimit ?? this.capture.captureLimit,
+    });
   }
 
   /** Signal one process (by pid in the container). */

@@ -17,6 +17,16 @@ export function waitResultOf(status: ExitStatus, oomKilled: boolean): WaitResult
   return r;
 }
 
+/** How a process's stdout and stderr are kept and acknowledged. */
+export interface ProcessOutputOptions {
+  /** Keep output for `stdout.text()` (default true). */
+  capture?: boolean;
+  /** Bytes kept per stream by `capture` (default 16 MiB, DEFAULT_CAPTURE_LIMIT). */
+  captureLimit?: number;
+  /** Output bytes of `fd` were delivered (the host acknowledges them to the Sentry). */
+  onDelivered?: (fd: 1 | 2, bytes: number) => void;
+}
+
 /** A process running (or that ran) in a container. */
 export class ContainerProcess {
   readonly stdout: OutputStream;
@@ -34,11 +44,13 @@ export class ContainerProcess {
     readonly containerId: string,
     readonly pid: number,
     private readonly sentry: SentryHandle,
-    capture: boolean,
+    output: ProcessOutputOptions | boolean,
     readonly hasStdin: boolean,
   ) {
-    this.stdout = new OutputStream(capture);
-    this.stderr = new OutputStream(capture);
+    const o = typeof output === 'boolean' ? { capture: output } : output;
+    const ack = o.onDelivered;
+    this.stdout = new OutputStream({ capture: o.capture, captureLimit: o.captureLimit, onDelivered: ack && ((n) => ack(1, n)) });
+    this.stderr = new OutputStream({ capture: o.capture, captureLimit: o.captureLimit, onDelivered: ack && ((n) => ack(2, n)) });
     this.ended = new Promise((r) => { this.resolveEnd = r; });
   }
 

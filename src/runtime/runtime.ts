@@ -7,7 +7,7 @@
  */
 import { hasLazyFiles, type LayerTree } from '../../kernel/fs/layer_tree.js';
 import type { ExitStatus } from '../../kernel/task/exit.js';
-import type { AppRun, SentryEvent, SpawnResult } from '../host/protocol.js';
+import type { AppRun, OutputAck, SentryEvent, SpawnResult } from '../host/protocol.js';
 import { toProcess, toSandbox, type OciConfig } from './config.js';
 import { Container, type ContainerHost, type ModuleSource } from './container.js';
 import { ModuleLimitError, limitModuleMemory } from './module_limits.js';
@@ -42,6 +42,12 @@ export interface CreateOptions {
   /** Keep output for `init.stdout.text()` (default true). */
   capture?: boolean;
   /**
+   * Bytes `capture` keeps per stream (default 16 MiB); past it the output
+   * is still delivered to readers and listeners but no longer kept, and
+   * `stdout.truncated` is set. Also the default of this container's execs.
+   */
+  captureLimit?: number;
+  /**
    * Lower layers of the root overlay: a host directory (never modified; Node
    * only) or unpacked image layers, top first (shared per Sentry by id).
    * Default: `config.root.path` as a host directory, else an empty root.
@@ -71,6 +77,8 @@ export class Runtime implements ContainerHost {
   /** Fault injection for tests: the next launched app worker misbehaves this way. */
   nextFault: AppRun['fault'] = undefined;
   private starting: Promise<SentrySlot> | null = null;
+  /** Output acknowledgements not yet sent, per Sentry (one `ack` call per Sentry per turn). */
+  private readonly acks = new Map<SentryHandle, Map<string, OutputAck>>();
 
   private constructor(private readonly workers: WorkerHost, private readonly opts: RuntimeOptions) {}
 
@@ -134,6 +142,27 @@ export class Runtime implements ContainerHost {
         this.maybeRelease(c, p);
       }
     }
+  }
+
+  /**
+   * ContainerHost: output was delivered. Acknowledgements are summed per
+   * stream and sent in one `ack` call per Sentry once the current turn
+   * (an events batch, or the reads that drained a stream) is done.
+   */
+  ackOutput(c: Container, pid: number, fd: 1 | 2, bytes: number): void {
+    if (c.sentryLost) return;
+    let m = this.acks.get(c.sentry);
+    if (!m) {
+      this.acks.set(c.sentry, (m = new Map()));
+      queueMicrotask(() => {
+        this.acks.delete(c.sentry);
+        void c.sentry.api.ack([...m!.values()]).catch(() => {});
+      });
+    }
+    const key = `${c.id}\0${pid}\0${fd}`;
+    const a = m.get(key);
+    if (a) a.bytes += bytes;
+    else m.set(key, { id: c.id, pid, fd, bytes });
   }
 
   /** The kernel worker died: every process it served ends; the runtime starts another Sentry for new containers. */
@@ -229,6 +258,9 @@ export class Runtime implements ContainerHost {
     if (this.closed) throw new ContainerError('RUNTIME_CLOSED', 'this runtime was closed; create a new one');
     const id = opts.id ?? `c${++seq}-${Date.now().toString(36)}`;
     if (this.containers.has(id)) throw new ContainerError('INVALID_CONFIG', `container ${id} already exists`);
+    if (opts.captureLimit !== undefined && !(Number.isSafeInteger(opts.captureLimit) && opts.captureLimit >= 0)) {
+      throw new ContainerError('INVALID_CONFIG', `captureLimit must be a whole number of bytes ≥ 0 (got ${opts.captureLimit})`);
+    }
     const cfg = opts.config ?? {};
     const spec = toSandbox(cfg);
     const enc = new TextEncoder();
@@ -258,7 +290,8 @@ export class Runtime implements ContainerHost {
       slot.containers--;
       throw new ContainerError('INVALID_CONFIG', (err as Error).message);
     }
-    const c = new Container(id, this, slot.handle, module, proc, spec.memoryMax, opts.capture ?? true, cfg.annotations ?? {});
+    const c = new Container(id, this, slot.handle, module, proc, spec.memoryMax,
+      { capture: opts.capture ?? true, captureLimit: opts.captureLimit }, cfg.annotations ?? {});
     this.containers.set(id, c);
     return { container: c, spawned };
   }

@@ -18,7 +18,7 @@ import { TmpFs } from '../../kernel/fs/tmpfs.js';
 import type { Host } from '../../kernel/host.js';
 import { Kernel } from '../../kernel/kernel.js';
 import { defaultAction } from '../../kernel/syscalls/proc.js';
-import { ConsoleFile } from '../../kernel/task/console.js';
+import { ConsoleFile, type ConsoleWindow } from '../../kernel/task/console.js';
 import type { ExitStatus } from '../../kernel/task/exit.js';
 import { Pipe } from '../../kernel/task/pipe.js';
 import { installPreopen, installStdio } from '../../kernel/task/stdio.js';
@@ -147,8 +147,8 @@ export class Sandbox {
     this.events.oom_kill++;
   }
 
-  /** Create a task for `proc` (EAGAIN past pids.max). */
-  spawn(proc: ProcessSpec, channelId: number, out: (fd: 1 | 2, data: Uint8Array) => void): SandboxTask {
+  /** Create a task for `proc` (EAGAIN past pids.max); `windows` flow-control its stdout and stderr (see ConsoleWindow). */
+  spawn(proc: ProcessSpec, channelId: number, out: (fd: 1 | 2, data: Uint8Array) => void, windows?: readonly [ConsoleWindow, ConsoleWindow]): SandboxTask {
     if (this.spec.pidsMax !== null && this.liveCount() >= this.spec.pidsMax) {
       throw new SandboxError('EAGAIN', `pids.max (${this.spec.pidsMax}) reached: cannot start another process`);
     }
@@ -166,8 +166,8 @@ export class Sandbox {
     installStdio(
       task,
       { file: pipe.readEnd({ filetype: tty ? FileType.CHARACTER_DEVICE : FileType.UNKNOWN }), tty },
-      { file: new ConsoleFile({ isTty: tty, write: (d) => out(1, d.slice()) }, 'stdout'), tty },
-      { file: new ConsoleFile({ isTty: tty, write: (d) => out(2, d.slice()) }, 'stderr'), tty },
+      { file: new ConsoleFile({ isTty: tty, write: (d) => out(1, d.slice()), window: windows?.[0] }, 'stdout'), tty },
+      { file: new ConsoleFile({ isTty: tty, write: (d) => out(2, d.slice()), window: windows?.[1] }, 'stderr'), tty },
     );
     this.installPreopens(task, proc.cwd);
     const rec: SandboxTask = { task, channelId, stdin: proc.stdio.stdin === 'pipe' ? pipe : null, memBytes: 0 };
