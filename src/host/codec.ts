@@ -23,6 +23,16 @@ const I64_MIN = -(1n << 63n), U64_MAX = (1n << 64n) - 1n;
 const utf8Enc = new TextEncoder();
 const utf8Dec = new TextDecoder();
 
+/**
+ * The biggest private buffer an Encoder keeps between messages. One channel
+ * has one encoder on each side for as long as its task lives: a buffer kept
+ * after one huge message (a guest's 2 GiB read) would stay allocated in the
+ * Sentry, uncounted, until the task ends.
+ */
+export const SPARE_MAX = 1 << 20;
+/** Room left after one value too big for doubling, for the fields that follow it. */
+const BIG_SLACK = 4096;
+
 /** Thrown when a value cannot be put on the wire (functions, symbols, class instances other than Uint8Array). */
 export class CodecError extends Error {
   readonly code = 'ECODEC';
@@ -60,13 +70,14 @@ export class Encoder {
     this.homeView = this.home ? this.view : null;
   }
 
-  /** Start a new message (back in the home buffer, if any). */
+  /** Start a new message (back in the home buffer, if any; a private buffer over SPARE_MAX is let go). */
   reset(): this {
     this.pos = 0;
     if (this.home !== null && this.buf !== this.home) {
       this.buf = this.home;
       this.view = this.homeView!;
     }
+    if (this.spare !== null && this.spare.length > SPARE_MAX) this.spare = null;
     return this;
   }
 
@@ -81,9 +92,13 @@ export class Encoder {
   }
 
   private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
+    const need = this.pos + n;
+    if (need <= this.buf.length) return;
+    // doubling while a message grows field by field; one value bigger than that (a guest's
+    // 2 GiB write) gets what it needs plus room for the fields after it, not the next power
+    // of two (up to twice its size, or past the longest typed array)
     let size = Math.max(this.buf.length * 2, 4096);
-    while (size < this.pos + n) size *= 2;
+    if (size < need) size = need + BIG_SLACK;
     let next = this.spare;
     if (next === null || next.length < size) next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.pos));

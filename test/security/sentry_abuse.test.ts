@@ -22,6 +22,7 @@ import type { ImportContext } from '../../kernel/platform/imports.js';
 import { installSentryFastPaths } from '../../kernel/platform/sentry_fast.js';
 import { SENTRY_WIRES } from '../../kernel/platform/sentry_wire.js';
 import { SYSCALL_BY_NAME } from '../../kernel/syscalls/table.js';
+import { Encoder, SPARE_MAX, decode } from '../../src/host/codec.js';
 import { Ch, ChannelClient, ChannelServer, Flag, HEADER_BYTES, State, createChannelBuffer, createHubBuffer } from '../../src/host/channel.js';
 import { Runtime, type Container } from '../../src/index.js';
 import { runWasm } from '../../src/runtime/run_wasm.js';
@@ -324,6 +325,41 @@ describe('random_get longer than the data area', () => {
   it('through the Sentry: 512 KiB of random bytes, every 64-byte block changed (the fixture\'s random action, above, compares with inline)', async () => {
     const { out } = await onSentry(['random']);
     expect(out).toContain('random-524288: errno=0 blocks=8192 changed=8192 past-range-untouched=1\n');
+  });
+});
+
+describe('the channel codec with huge values', () => {
+  // One Encoder per channel side lives as long as the task: a 2 GiB write or read must not
+  // leave a buffer of twice that size behind (the next power of two, kept as the spare).
+  const internals = (e: Encoder) => e as unknown as { buf: Uint8Array; spare: Uint8Array | null };
+
+  it('a value bigger than doubling gets its size plus a little, and the buffer is let go at the next message', () => {
+    const home = new Uint8Array(new SharedArrayBuffer(65536));
+    const enc = new Encoder(home);
+    const data = new Uint8Array(3 * MiB + 17).fill(7);
+    enc.reset().value({ fd: 1, data, offset: 5n });
+    expect(enc.inHome).toBe(false);
+    expect(internals(enc).buf.length).toBeLessThan(3 * MiB + 17 + 8192);
+    const back = decode(enc.bytes()) as { fd: number; data: Uint8Array; offset: bigint };
+    expect([back.fd, back.offset, Buffer.from(back.data).equals(data)]).toEqual([1, 5n, true]);
+    enc.reset().value(1);
+    expect(enc.inHome).toBe(true);
+    expect(internals(enc).spare).toBeNull();
+  });
+
+  it('messages that grow field by field still double (no copy per field), and a small spare is reused', () => {
+    const enc = new Encoder(new Uint8Array(new SharedArrayBuffer(65536)));
+    const subs = Array.from({ length: 65536 }, (_, i) => ({ userdata: BigInt(i), type: 0, timeout: 5n, fd: i }));
+    const t0 = performance.now();
+    enc.reset().value(subs);
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(internals(enc).buf.length).toBeLessThan(4 * enc.pos);
+    expect((decode(enc.bytes()) as unknown[]).length).toBe(65536);
+    enc.reset().value(new Uint8Array(200_000));
+    const spare = internals(enc).spare;
+    expect(spare!.length).toBeLessThanOrEqual(SPARE_MAX);
+    enc.reset().value(new Uint8Array(100_000));
+    expect(internals(enc).spare).toBe(spare);
   });
 });
 
