@@ -111,6 +111,15 @@ describe('hostile calls get the inline platform\'s answers through the channel',
     });
   }
 
+  it('every path of the container stat-ed by path and by fd (procfs, devfs, cgroupfs, …: the fixed filestat layout), regular files read', async () => {
+    const { exitCode, out } = await onSentry(['statall']);
+    expect(exitCode).toBe(0);
+    const m = /statall: paths=(\d+) errs=(\d+)/.exec(out)!;
+    expect(Number(m[1])).toBeGreaterThan(20);
+    expect(Number(m[2])).toBe(0);
+    await neighbourAnswers();
+  });
+
   it('the iovec attacks land where they should (a spot check of the shared answers)', async () => {
     const out = await inline(['iov']);
     expect(out).toContain('count-1025: errno=28 n=0\n'); // EINVAL past IOV_MAX
@@ -167,6 +176,18 @@ describe('bursts of calls from several containers at once', () => {
 
 describe('a read parked on stdin', () => {
   const stdinRun = () => rt.run({ module: WASM, config: { process: { args: ['sa', 'stdin'] } }, stdin: 'pipe' });
+
+  it('a 512 KiB read (generic path) parked, answered with 300 KiB in one go, parked again, then killed', async () => {
+    const c = await rt.run({ module: WASM, config: { process: { args: ['sa', 'stdin-big'] } }, stdin: 'pipe' });
+    await new Promise((r) => setTimeout(r, 50));
+    await c.init.write(new Uint8Array(300 * 1024).fill(0x41));
+    await until(() => /stdin: \d+ A/.test(c.init.stdout.text()), 20_000, 'the big read');
+    await until(() => [...c.init.stdout.text().matchAll(/stdin: (\d+)/g)].reduce((a, m) => a + Number(m[1]), 0) === 300 * 1024, 20_000, 'all 300 KiB');
+    await c.kill('SIGKILL');
+    expect(await c.wait()).toMatchObject({ exitCode: 137, signal: 'SIGKILL' });
+    await c.delete();
+    await neighbourAnswers();
+  });
 
   it('killed while parked: the container ends with the signal, nothing else moves', async () => {
     const c = await stdinRun();
