@@ -14,7 +14,11 @@ export class GuestMemory {
   private u8: Uint8Array;
   private dv: DataView;
 
+  /** True for a shared memory (its buffer grows in place instead of being detached). */
+  private readonly shared: boolean;
+
   constructor(private readonly memory: WebAssembly.Memory) {
+    this.shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
     this.buf = memory.buffer;
     this.u8 = new Uint8Array(this.buf);
     this.dv = new DataView(this.buf);
@@ -31,13 +35,12 @@ export class GuestMemory {
   }
 
   /**
-   * The size as of the last access, without asking the engine: 0 once a
-   * `memory.grow` detached the cached buffer (then read `size`). A shared
-   * memory's buffer is never detached, so this lags until the next access
-   * that syncs the views.
+   * The size as of the last access, without asking the engine when it can:
+   * 0 once a `memory.grow` detached the cached buffer (then read `size`). A
+   * shared memory's buffer is never detached, so for one this is `size`.
    */
   get cachedSize(): number {
-    return this.u8.byteLength;
+    return this.shared ? this.size : this.u8.byteLength;
   }
 
   /** Current size in bytes. */

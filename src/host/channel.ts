@@ -222,7 +222,8 @@ export class ChannelClient {
         announce(h, this.hub, this.id);
         this.waitResp();
         if (off >= msg.length) break;
-        // else the Sentry acked the chunk (FLAGS=ACK); send the next
+        // the Sentry acked the chunk (FLAGS=ACK): send the next; an answer instead ends the call early
+        if ((h[Ch.FLAGS]! & Flag.ACK) === 0) break;
       }
     }
     return this.receive();

@@ -132,6 +132,18 @@ export class ChannelServer {
     const c = this.channels.get(id);
     if (!c || !c.busy) return;
     c.busy = false;
+    try {
+      this.send(c, reply);
+    } catch (err) {
+      // An answer that cannot be built (a value the codec refuses, no memory for a huge one)
+      // fails that one call as a kernel bug: it never stops the serve loop and its other channels.
+      this.opts.onBug?.(err);
+      c.out = null;
+      this.send(c, { status: this.opts.bugStatus ?? -1, value: `the answer could not be sent: ${err instanceof Error ? err.message : String(err)}` });
+    }
+  }
+
+  private send(c: ServerChannel, reply: Reply): void {
     const fixed = c.fixed;
     if (fixed !== null) {
       c.fixed = null;
@@ -252,7 +264,19 @@ export class ChannelServer {
     if (flags & Flag.MORE || c.inBuf) {
       const need = c.inLen + len;
       if (!c.inBuf || c.inBuf.length < need) {
-        const nb = new Uint8Array(Math.max(need, (c.inBuf?.length ?? 0) * 2, 4096));
+        let nb: Uint8Array;
+        try {
+          nb = new Uint8Array(Math.max(need, Math.floor((c.inBuf?.length ?? 0) * 1.5), 4096));
+        } catch (err) {
+          // no memory for the message: fail this call (the app side stops sending chunks
+          // when it gets an answer instead of an ACK), never the serve loop
+          c.inBuf = null;
+          c.inLen = 0;
+          c.busy = true;
+          this.opts.onBug?.(err);
+          this.respond(id, { status: this.opts.bugStatus ?? -1, value: `a request of over ${need} bytes could not be received: ${err instanceof Error ? err.message : String(err)}` });
+          return;
+        }
         if (c.inBuf) nb.set(c.inBuf.subarray(0, c.inLen));
         c.inBuf = nb;
       }

@@ -129,6 +129,24 @@ describe('SAB channel', () => {
     server.stop();
   }, 120_000);
 
+  it('an answer that cannot be sent fails that call as a bug; the serve loop goes on', async () => {
+    const hub = createHubBuffer(4);
+    const bugs: unknown[] = [];
+    // op 4 answers with a value the codec refuses (a Map): building the reply throws
+    const server = new ChannelServer(hub, (_id, op, arg) => (op === 4 ? { status: 0, value: new Map() } : { status: 0, value: arg }),
+      { defer: setImmediate, bugStatus: 29, onBug: (e) => { bugs.push(e); } });
+    const ch = createChannelBuffer(256);
+    server.attach(0, ch);
+    server.start();
+    const r = await runClient(ch, hub, 0, [{ op: 4, arg: 0 }, { op: 1, arg: 'still served' }]);
+    expect(r.ok, r.error).toBe(true);
+    expect(r.results[0]!.status).toBe(29);
+    expect(String(r.results[0]!.value)).toMatch(/could not be sent: cannot encode a Map/);
+    expect(r.results[1]).toEqual({ status: 0, value: 'still served' });
+    expect(bugs).toHaveLength(1);
+    server.stop();
+  });
+
   it('closing a channel wakes a parked caller with ChannelClosed', async () => {
     const hub = createHubBuffer(4);
     const server = new ChannelServer(hub, () => PENDING, { defer: setImmediate });
