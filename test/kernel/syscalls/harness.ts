@@ -8,9 +8,8 @@
 import { TmpFs } from '../../../kernel/fs/tmpfs.js';
 import { Kernel } from '../../../kernel/kernel.js';
 import { GuestMemory } from '../../../kernel/abi/memory.js';
-import { WASI_PREVIEW1_IMPORTS } from '../../../kernel/abi/wasi.js';
+import { WASI_MODULE, WASI_PREVIEW1_IMPORTS } from '../../../kernel/abi/wasi.js';
 import { buildImports } from '../../../kernel/platform/imports.js';
-import { WASI_MODULE } from '../../../kernel/abi/wasi.js';
 import { invokeInline } from '../../../kernel/platform/inline.js';
 import { newOutcome } from '../../../kernel/syscalls/dispatch.js';
 import { ConsoleFile, type ConsoleSink } from '../../../kernel/task/console.js';
@@ -96,8 +95,9 @@ export function makeEnv(opts: {
   installPreopen(task, root, '/');
   const out = newOutcome();
   const strace: string[] = [];
-  const loop = (opts.platform ?? PLATFORM) === 'sentry'
-    ? sentryLoopback(kernel, task, () => ctx.memory?.size ?? 0, {
+  let guestMem: GuestMemory | null = null;
+  const loop: ReturnType<typeof sentryLoopback> | null = (opts.platform ?? PLATFORM) === 'sentry'
+    ? sentryLoopback(kernel, task, () => guestMem?.size ?? 0, {
       // a test's pump plays the outside world (the host feeding stdin, a SIGCONT)
       onStuck: () => [stdin.readQueue, task.contQueue].filter((q) => q.syncPump?.(null)).length > 0,
     })
@@ -116,6 +116,7 @@ export function makeEnv(opts: {
   const memory = inst.exports.memory as WebAssembly.Memory;
   const mem = new GuestMemory(memory);
   ctx.memory = mem;
+  guestMem = mem;
   const sys = inst.exports as unknown as Env['sys'];
   const u8 = () => new Uint8Array(memory.buffer);
   const dv = () => new DataView(memory.buffer);
