@@ -16,9 +16,11 @@
  * Isomorphic (no node:*): the Sentry worker runs it.
  */
 import { E } from '../../kernel/errno.js';
+import { installPreopen } from '../../kernel/task/stdio.js';
+import type { Task } from '../../kernel/task/task.js';
 import { MountNamespace } from '../../kernel/vfs/mount_ns.js';
 import type { FileSystem } from '../../kernel/vfs/superblock.js';
-import type { Credentials } from '../../kernel/vfs/types.js';
+import { FileType, OFlags, type Credentials, type OpenFile } from '../../kernel/vfs/types.js';
 
 const ROOT: Credentials = { uid: 0, gid: 0 };
 
@@ -80,4 +82,54 @@ export function makeWorkdir(rootFs: FileSystem, ns: MountNamespace, workdir: str
   }
   if (outside !== '') mkdirs(new MountNamespace(rootFs), outside);
   mkdirs(ns, workdir);
+}
+
+/**
+ * Open a directory for a preopen. The root "/" is opened from a capability
+ * handle (WASI path resolution: absolute paths, `..` above any directory fd
+ * opened through it and symlinks escaping that fd fail with EPERM), as
+ * WASI hosts do; `..` and absolute symlinks at the root itself stay legal.
+ */
+export function openPreopenDir(ns: MountNamespace, path: string): OpenFile {
+  if (path === '/') path = '.';
+  const beneath = path === '.';
+  return ns.pathOps.open(ROOT, ns.rootHandle({ beneath }), path, {
+    oflags: OFlags.DIRECTORY, fdflags: 0, followSymlinks: true, mode: { read: true, write: false },
+  });
+}
+
+/**
+ * A task's preopens, the same on both platforms: "/" on fd 3, then each of
+ * `named` (bind mount targets) under its path. For a working directory
+ * other than "/", stock wasi-libc has no chdir to learn it: every top-level
+ * directory is also preopened under its own name, and the working
+ * directory last as ".", so relative paths resolve against it.
+ */
+export function installPreopens(task: Task, ns: MountNamespace, workdir: string, named: readonly string[] = []): void {
+  installPreopen(task, openPreopenDir(ns, '/'), '/');
+  const done = new Set<string>(['/']);
+  for (const p of named) {
+    if (done.has(p)) continue;
+    done.add(p);
+    installPreopen(task, openPreopenDir(ns, p), p);
+  }
+  if (workdir === '/') return;
+  const root = openPreopenDir(ns, '/');
+  try {
+    for (let cookie = 0n; ;) {
+      const batch = root.readdir(cookie, 64);
+      if (batch.length === 0) break;
+      for (const e of batch) {
+        cookie = e.next;
+        if (e.name === '.' || e.name === '..' || e.filetype !== FileType.DIRECTORY) continue;
+        const p = `/${e.name}`;
+        if (done.has(p)) continue;
+        done.add(p);
+        installPreopen(task, openPreopenDir(ns, p), p);
+      }
+    }
+  } finally {
+    root.release();
+  }
+  installPreopen(task, openPreopenDir(ns, workdir), '.');
 }

@@ -40,14 +40,14 @@ import { ModuleError, runInline } from '../../kernel/platform/inline.js';
 import { ConsoleFile, type ConsoleSink, type ConsoleSource } from '../../kernel/task/console.js';
 import { exitCodeOf, type ExitStatus } from '../../kernel/task/exit.js';
 import { Pipe } from '../../kernel/task/pipe.js';
-import { installPreopen, installStdio } from '../../kernel/task/stdio.js';
+import { installStdio } from '../../kernel/task/stdio.js';
 import type { Task } from '../../kernel/task/task.js';
 import { MountNamespace } from '../../kernel/vfs/mount_ns.js';
-import { FileType, OFlags, type Credentials, type OpenFile } from '../../kernel/vfs/types.js';
+import { FileType, type OpenFile } from '../../kernel/vfs/types.js';
 import { CaptureSink, createNodeHost, nodeConsoleSink, nodeConsoleSource } from '../host/node_host.js';
 import { NodeHostFs } from '../host/node_hostfs.js';
 import { limitModuleMemory, ModuleLimitError } from './module_limits.js';
-import { makeWorkdir, prepareRoot, RootSetupError } from './root_setup.js';
+import { installPreopens, makeWorkdir, prepareRoot, RootSetupError } from './root_setup.js';
 
 /** A `-v HOST:CTR[:ro]` bind. */
 export interface BindMount {
@@ -206,21 +206,6 @@ function stdinFile(spec: StdinSpec | undefined): { file: OpenFile; tty: boolean;
   return { file: pipe.readEnd(), tty: false };
 }
 
-const ROOT: Credentials = { uid: 0, gid: 0 };
-
-/**
- * Open a directory for a preopen. The root "/" is opened from a capability
- * handle (WASI path resolution: absolute paths, `..` above any directory fd
- * opened through it and symlinks escaping that fd fail with EPERM), as
- * WASI hosts do; `..` and absolute symlinks at the root itself stay legal.
- */
-function openDir(ns: MountNamespace, path: string): OpenFile {
-  if (path === '/') path = '.';
-  const beneath = path === '.';
-  return ns.pathOps.open(ROOT, ns.rootHandle({ beneath }), path, {
-    oflags: OFlags.DIRECTORY, fdflags: 0, followSymlinks: true, mode: { read: true, write: false },
-  });
-}
 
 /** A root setup step, its RootSetupError (a file in the way, a read-only mount) as a bad option. */
 function rootStep<T>(step: () => T): T {
@@ -290,36 +275,6 @@ function buildMounts(host: Host, kernel: Kernel, opts: RunWasmOptions): MountNam
   return ns;
 }
 
-/** Preopens: "/" on fd 3, the binds under their paths, and for a workdir the scheme described above. */
-function installPreopens(task: Task, ns: MountNamespace, opts: RunWasmOptions, workdir: string): void {
-  installPreopen(task, openDir(ns, '/'), '/');
-  const named = new Set<string>(['/']);
-  for (const m of opts.mounts ?? []) {
-    if (named.has(m.container)) continue;
-    named.add(m.container);
-    installPreopen(task, openDir(ns, m.container), m.container);
-  }
-  if (workdir === '/') return;
-  const root = openDir(ns, '/');
-  try {
-    for (let cookie = 0n; ;) {
-      const batch = root.readdir(cookie, 64);
-      if (batch.length === 0) break;
-      for (const e of batch) {
-        cookie = e.next;
-        if (e.name === '.' || e.name === '..' || e.filetype !== FileType.DIRECTORY) continue;
-        const p = `/${e.name}`;
-        if (named.has(p)) continue;
-        named.add(p);
-        installPreopen(task, openDir(ns, p), p);
-      }
-    }
-  } finally {
-    root.release();
-  }
-  installPreopen(task, openDir(ns, workdir), '.');
-}
-
 function normalizeWorkdir(w: string | undefined): string {
   if (w === undefined || w === '') return '/';
   if (!w.startsWith('/')) throw new RunWasmError('BAD_OPTION', `workdir must be an absolute path: ${w}`);
@@ -357,7 +312,7 @@ export async function runWasm(opts: RunWasmOptions): Promise<RunWasmResult> {
     { file: new ConsoleFile(out.sink, 'stdout'), tty: out.sink.isTty },
     { file: new ConsoleFile(err.sink, 'stderr'), tty: err.sink.isTty },
   );
-  installPreopens(task, ns, opts, workdir);
+  installPreopens(task, ns, workdir, (opts.mounts ?? []).map((m) => m.container));
   const strace = opts.strace === true ? (l: string) => { writeSync(2, `${l}\n`); } : opts.strace || null;
   let status: ExitStatus;
   try {

@@ -21,12 +21,12 @@ import { defaultAction } from '../../kernel/syscalls/proc.js';
 import { ConsoleFile, type ConsoleWindow } from '../../kernel/task/console.js';
 import type { ExitStatus } from '../../kernel/task/exit.js';
 import { Pipe } from '../../kernel/task/pipe.js';
-import { installPreopen, installStdio } from '../../kernel/task/stdio.js';
+import { installStdio } from '../../kernel/task/stdio.js';
 import type { Task } from '../../kernel/task/task.js';
 import { MountNamespace } from '../../kernel/vfs/mount_ns.js';
-import { FileType, OFlags, type Credentials, type OpenFile } from '../../kernel/vfs/types.js';
+import { FileType, OFlags, type Credentials } from '../../kernel/vfs/types.js';
 import type { CgroupStats, DiffEntry, IdMapping, ProcessSpec, SandboxSpec } from '../host/protocol.js';
-import { makeWorkdir, mkdirs, prepareRoot, RootSetupError } from './root_setup.js';
+import { installPreopens, makeWorkdir, mkdirs, prepareRoot, RootSetupError } from './root_setup.js';
 import { diffUpper, upperBaseline, type UpperBaseline } from './tree_diff.js';
 
 const ROOT: Credentials = { uid: 0, gid: 0 };
@@ -169,7 +169,7 @@ export class Sandbox {
       { file: new ConsoleFile({ isTty: tty, write: (d) => out(1, d.slice()), window: windows?.[0] }, 'stdout'), tty },
       { file: new ConsoleFile({ isTty: tty, write: (d) => out(2, d.slice()), window: windows?.[1] }, 'stderr'), tty },
     );
-    this.installPreopens(task, proc.cwd);
+    installPreopens(task, this.ns, proc.cwd, this.spec.mounts.filter((m) => m.kind === 'bind').map((m) => m.target));
     const rec: SandboxTask = { task, channelId, stdin: proc.stdio.stdin === 'pipe' ? pipe : null, memBytes: 0 };
     task.memoryBytes = () => rec.memBytes;
     this.tasks.set(task.pid, rec);
@@ -186,32 +186,6 @@ export class Sandbox {
   /** Pids of tasks that have not ended. */
   livePids(): number[] {
     return [...this.tasks].filter(([, t]) => t.task.exitStatus === null).map(([p]) => p).sort((a, b) => a - b);
-  }
-
-  /**
-   * Preopens: "/" on fd 3. For a working directory other than "/", stock
-   * wasi-libc has no chdir to learn it: as `wasmvisor run -w` does, every
-   * top-level directory is also preopened under its own name and the
-   * working directory last as ".", so relative paths resolve against it.
-   */
-  private installPreopens(task: Task, cwd: string): void {
-    installPreopen(task, openDir(this.ns, '/'), '/');
-    if (cwd === '/') return;
-    const root = openDir(this.ns, '/');
-    try {
-      for (let cookie = 0n; ;) {
-        const batch = root.readdir(cookie);
-        if (batch.length === 0) break;
-        for (const e of batch) {
-          cookie = e.next;
-          if (e.name === '.' || e.name === '..' || e.filetype !== FileType.DIRECTORY) continue;
-          installPreopen(task, openDir(this.ns, `/${e.name}`), `/${e.name}`);
-        }
-      }
-    } finally {
-      root.release();
-    }
-    installPreopen(task, openDir(this.ns, cwd), '.');
   }
 
   /** Forget an ended task. */
@@ -329,8 +303,3 @@ function writeFile(ns: MountNamespace, path: string, data: Uint8Array): void {
   }
 }
 
-function openDir(ns: MountNamespace, path: string): OpenFile {
-  return ns.pathOps.open(ROOT, ns.rootHandle(), path, {
-    oflags: OFlags.DIRECTORY, fdflags: 0, followSymlinks: true, mode: { read: true, write: false },
-  });
-}

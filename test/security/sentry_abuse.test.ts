@@ -14,9 +14,9 @@
  * Found here: random_get(0, 2^32 - 1) from a guest with a 4 GiB memory
  * stopped the Sentry and every container on it (fixed: pieces, sentry_fast);
  * the codec doubled a 2 GiB message to 4 GiB and kept it (fixed); the memory
- * report missed a shared memory's grow (fixed: GuestMemory.cachedSize); an
- * `it.fails` records what is still open (capability rules of the Runtime's
- * preopens).
+ * report missed a shared memory's grow (fixed: GuestMemory.cachedSize); the
+ * Runtime's preopens were not capability handles (fixed: root_setup.ts
+ * installPreopens serves both platforms).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -149,12 +149,10 @@ describe('hostile calls get the inline platform\'s answers through the channel',
     expect(paths).toContain('path-u32max-len: open=21 stat=21 create=21\n');
   });
 
-  // The Runtime's preopens are not capability handles (src/runtime/sandbox.ts, `openDir`
-  // without `beneath`; run_wasm.ts opens "/" with `rootHandle({ beneath: true })`):
-  // through the Sentry an absolute path and `..` above a directory fd resolve (inside the
-  // container's mount tree, so nothing escapes), where WASI and the inline platform say
-  // EPERM. Remove `.fails` when the two agree.
-  it.fails('WASI capability rules (absolute paths, `..` above a directory fd) are the same on both platforms', async () => {
+  // Both platforms open their preopens from a capability handle (root_setup.ts
+  // installPreopens): an absolute path and `..` above a directory fd are EPERM through the
+  // Sentry as inline (before that fix they resolved inside the container's mount tree).
+  it('WASI capability rules (absolute paths, `..` above a directory fd) are the same on both platforms', async () => {
     const want = await inline(['caps']);
     expect(want).toContain('cap-absolute: open=63 stat=63 create=63\n');
     const got = await onSentry(['caps']);
