@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TmpFs } from '../../../kernel/fs/tmpfs.js';
 import { Kernel } from '../../../kernel/kernel.js';
-import { SentryOp, SentryStatus, SentryTasks, type SentryReply } from '../../../kernel/platform/sentry.js';
+import { SentryOp, SentryStatus } from '../../../kernel/platform/sentry.js';
 import { SYSCALL_BY_NAME } from '../../../kernel/syscalls/table.js';
 import type { ExitStatus } from '../../../kernel/task/exit.js';
 import { Pipe } from '../../../kernel/task/pipe.js';
@@ -9,16 +9,11 @@ import { installStdio } from '../../../kernel/task/stdio.js';
 import { ConsoleFile } from '../../../kernel/task/console.js';
 import { MountNamespace } from '../../../kernel/vfs/mount_ns.js';
 import { FakeHost } from '../../support/fake_host.js';
+import { recordingSentryTasks } from '../../support/sentry_transport.js';
 
 function setup() {
   const host = new FakeHost();
-  const posted: (() => void)[] = [];
-  const responses: [number, SentryReply][] = [];
-  const tasks = new SentryTasks({
-    respond: (id, r) => responses.push([id, { ...r }]),
-    post: (fn) => posted.push(fn),
-    setTimer: () => () => {},
-  });
+  const { tasks, posted, responses } = recordingSentryTasks();
   const mk = (id: number) => {
     const kernel = new Kernel(host);
     const ns = new MountNamespace(new TmpFs(host));

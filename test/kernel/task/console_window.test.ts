@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { E } from '../../../kernel/errno.js';
 import { TmpFs } from '../../../kernel/fs/tmpfs.js';
 import { Kernel } from '../../../kernel/kernel.js';
-import { SentryStatus, SentryTasks, type SentryReply } from '../../../kernel/platform/sentry.js';
+import { SentryStatus } from '../../../kernel/platform/sentry.js';
 import { SYSCALL_BY_NAME } from '../../../kernel/syscalls/table.js';
 import { CONSOLE_EVENT_COST, CONSOLE_WINDOW, ConsoleFile, ConsoleWindow } from '../../../kernel/task/console.js';
 import { Pipe, PIPE_BUF } from '../../../kernel/task/pipe.js';
@@ -17,6 +17,7 @@ import { MountNamespace } from '../../../kernel/vfs/mount_ns.js';
 import { FdFlags } from '../../../kernel/vfs/types.js';
 import { WouldBlock } from '../../../kernel/vfs/wait.js';
 import { FakeHost } from '../../support/fake_host.js';
+import { recordingSentryTasks } from '../../support/sentry_transport.js';
 
 function windowed(limit: number) {
   const w = new ConsoleWindow(limit);
@@ -119,13 +120,7 @@ describe('ConsoleFile with a flow-control window', () => {
 describe('sentry platform: a write parked on a full console window', () => {
   function setup() {
     const host = new FakeHost();
-    const posted: (() => void)[] = [];
-    const responses: [number, SentryReply][] = [];
-    const tasks = new SentryTasks({
-      respond: (id, r) => responses.push([id, { ...r }]),
-      post: (fn) => posted.push(fn),
-      setTimer: () => () => {},
-    });
+    const { tasks, posted, responses } = recordingSentryTasks();
     const kernel = new Kernel(host);
     const ns = new MountNamespace(new TmpFs(host));
     const task = kernel.createTask({ pathOps: ns.pathOps }, { args: ['t'], env: [] });
