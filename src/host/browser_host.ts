@@ -20,7 +20,7 @@
 import { transfer, wrap, type Remote } from 'comlink';
 import type { Host } from '../../kernel/host.js';
 import type { AppDone, SentryApi, SentryEvent } from './protocol.js';
-import { DEFAULT_APP_HEAP_MB, type AppLimits, type AppWorkerHandle, type SentryHandle, type WorkerHost } from '../runtime/workers.js';
+import { DEFAULT_APP_HEAP_MB, type AppLimits, type AppWorkerHandle, type SentryHandle, type SentryStartOptions, type WorkerHost } from '../runtime/workers.js';
 import { HeapWatchdog, heapWatchdogUnavailable } from './browser_heap_watchdog.js';
 
 /** Where the bundled worker scripts are. */
@@ -63,10 +63,10 @@ export function browserWorkerHost(urls: BrowserWorkerUrls, opts: BrowserHostOpti
     return watchdog;
   };
   return {
-    async startSentry(): Promise<SentryHandle> {
+    async startSentry(sopts: SentryStartOptions = {}): Promise<SentryHandle> {
       const w = new Worker(urls.sentry, { type: 'module', name: 'wasmvisor-sentry' });
       const ctl = new MessageChannel();
-      w.postMessage({ port: ctl.port2 }, [ctl.port2]);
+      w.postMessage({ port: ctl.port2, spinMax: sopts.spinMax, outputWindow: sopts.outputWindow }, [ctl.port2]);
       const api = wrap<SentryApi>(ctl.port1) as Remote<SentryApi>;
       const ev = new MessageChannel();
       let listener: (evs: SentryEvent[]) => void = () => {};

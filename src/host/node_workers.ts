@@ -80,7 +80,7 @@ export function nodeWorkerHost(): WorkerHost {
   return {
     async startSentry(opts = {}): Promise<SentryHandle> {
       const ctl = new MessageChannel();
-      const w = spawnNodeWorker('src/host/sentry_worker.js', { role: 'wasmvisor-sentry', port: ctl.port2, spinMax: opts.spinMax }, undefined, [ctl.port2]);
+      const w = spawnNodeWorker('src/host/sentry_worker.js', { role: 'wasmvisor-sentry', port: ctl.port2, spinMax: opts.spinMax, outputWindow: opts.outputWindow }, undefined, [ctl.port2]);
       w.unref();
       const api = wrap<SentryApi>(ctl.port1 as unknown as MessagePort) as Remote<SentryApi>;
       const ev = new MessageChannel();

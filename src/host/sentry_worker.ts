@@ -28,15 +28,16 @@ if (typeof WorkerGlobalScope !== 'undefined') {
   const scope = globalThis as unknown as { onmessage: ((e: MessageEvent) => void) | null };
   scope.onmessage = (e) => {
     scope.onmessage = null;
-    const core = new SentryCore({ host: portableHost(), defer: messageChannelDefer() });
-    expose(core, (e.data as { port: MessagePort }).port);
+    const d = e.data as { port: MessagePort; spinMax?: number; outputWindow?: number };
+    const core = new SentryCore({ host: portableHost(), defer: messageChannelDefer(), spinMax: d.spinMax, outputWindow: d.outputWindow });
+    expose(core, d.port);
   };
 } else {
   const wt = await import('node:worker_threads');
   if (wt.workerData?.role === 'wasmvisor-sentry') {
     const { createNodeHost } = await import('./node_host.js');
     const { NodeHostFs } = await import('./node_hostfs.js');
-    const core = new SentryCore({ host: createNodeHost({ hostfs: new NodeHostFs() }), defer: setImmediate, spinMax: wt.workerData.spinMax });
+    const core = new SentryCore({ host: createNodeHost({ hostfs: new NodeHostFs() }), defer: setImmediate, spinMax: wt.workerData.spinMax, outputWindow: wt.workerData.outputWindow });
     expose(core, wt.workerData.port as unknown as MessagePort);
   }
 }

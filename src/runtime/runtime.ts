@@ -27,6 +27,8 @@ export interface RuntimeOptions {
   appLimits?: AppLimits;
   /** Spin budget of Sentry serve loops (default 20000; 0 never spins). */
   sentrySpin?: number;
+  /** Bytes of a process's stdout or stderr in flight to this host, not yet delivered, before its writes block (default 1 MiB). */
+  outputWindow?: number;
 }
 
 /** Options of `create`. */
@@ -84,6 +86,9 @@ export class Runtime implements ContainerHost {
 
   /** Start a runtime (one Sentry and a pool of warm app workers). */
   static async create(opts: RuntimeOptions = {}): Promise<Runtime> {
+    if (opts.outputWindow !== undefined && !(Number.isSafeInteger(opts.outputWindow) && opts.outputWindow >= 4096)) {
+      throw new ContainerError('INVALID_CONFIG', `outputWindow must be a whole number of bytes, at least 4096 (PIPE_BUF); got ${opts.outputWindow}`);
+    }
     const workers = opts.workers ?? (await import('../host/node_workers.js')).nodeWorkerHost();
     const rt = new Runtime(workers, opts);
     await rt.sentryFor();
@@ -114,7 +119,7 @@ export class Runtime implements ContainerHost {
     if (s) return s;
     if (this.starting) return this.starting;
     this.starting = (async () => {
-      const handle = await this.workers.startSentry({ spinMax: this.opts.sentrySpin });
+      const handle = await this.workers.startSentry({ spinMax: this.opts.sentrySpin, outputWindow: this.opts.outputWindow });
       const slot: SentrySlot = { handle, containers: 0, layers: new Set() };
       handle.onEvents((evs) => this.onEvents(evs));
       handle.onCrash((message) => this.onSentryCrash(handle, message));

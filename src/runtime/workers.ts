@@ -40,8 +40,16 @@ export interface AppLimits {
   stackMb?: number;
 }
 
+/** Options of a Sentry a host starts. */
+export interface SentryStartOptions {
+  /** Spin budget of its serve loop (0: never spins). */
+  spinMax?: number;
+  /** Bytes of a task's stdout or stderr in flight to the host before its writes block (default 1 MiB). */
+  outputWindow?: number;
+}
+
 /** A host that can start workers. */
 export interface WorkerHost {
-  startSentry(opts?: { spinMax?: number }): Promise<SentryHandle>;
+  startSentry(opts?: SentryStartOptions): Promise<SentryHandle>;
   startApp(limits?: AppLimits): AppWorkerHandle;
 }
