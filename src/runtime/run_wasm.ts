@@ -119,6 +119,8 @@ export interface RunWasmResult {
   /** Captured output when `stdout`/`stderr` was 'capture'. */
   stdout?: string;
   stderr?: string;
+  /** Which captured streams were cut at the capture limit (16 MiB each); absent when none was. */
+  truncated?: ('stdout' | 'stderr')[];
 }
 
 /** Why `runWasm` could not run the module at all. Codes map to podman exit codes (125/126/127). */
@@ -324,5 +326,8 @@ export async function runWasm(opts: RunWasmOptions): Promise<RunWasmResult> {
     kernel.reap(task.pid);
     if (stdin.source !== undefined && stdin.source !== opts.stdin) stdin.source.close?.();
   }
-  return { exitCode: exitCodeOf(status), status, stdout: out.capture?.text(), stderr: err.capture?.text() };
+  const result: RunWasmResult = { exitCode: exitCodeOf(status), status, stdout: out.capture?.text(), stderr: err.capture?.text() };
+  const cut = ([['stdout', out.capture], ['stderr', err.capture]] as const).filter(([, c]) => c?.truncated).map(([n]) => n);
+  if (cut.length > 0) result.truncated = cut;
+  return result;
 }

@@ -77,6 +77,10 @@ describe('output flood (inline platform, runWasm)', () => {
     const r = await runWasm({ bytes: PROBE, args: ['flood', '320', '65536'], stdout: 'capture', stderr: 'capture' });
     expect(r.exitCode).toBe(0);
     expect(r.stdout!.length).toBe(16 * MiB);
+    expect(r.truncated).toEqual(['stdout']);
+    const small = await runWasm({ bytes: PROBE, args: ['flood', '2', '4096'], stdout: 'capture', stderr: 'capture' });
+    expect(small.stdout!.length).toBe(8192);
+    expect(small.truncated).toBeUndefined();
   });
 
   it('a CaptureSink given as stdout keeps its limit and says truncated', async () => {
