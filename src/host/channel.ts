@@ -47,7 +47,7 @@
  */
 import { wireSlots, type Wire, type WireSlots } from '../../kernel/platform/sentry_wire.js';
 import { Decoder, Encoder } from './codec.js';
-import { SPIN_FLOOR, SpinBudget, spinThenPark } from './spin_park.js';
+import { processClockMs, SPIN_FLOOR, SpinBudget, spinThenPark } from './spin_park.js';
 
 /** Header word indices of a task channel. */
 export const Ch = { STATE: 0, PARKED: 1, OP: 2, LEN: 3, FLAGS: 4, ID: 5, WATCH: 6 } as const;
@@ -63,10 +63,6 @@ export const HEADER_BYTES = 96;
 /** Byte offset of the CPU clock words (BASE, PARK) in a channel header. */
 export const CLOCK_OFFSET = 64;
 
-/** Milliseconds on a clock that every thread of the process shares. */
-export function processClockMs(): number {
-  return performance.timeOrigin + performance.now();
-}
 
 /**
  * A clock of the CPU time (ns) of the task on channel `sab`, from the clock

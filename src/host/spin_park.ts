@@ -15,6 +15,11 @@
  */
 export const SPIN_FLOOR = 2000;
 
+/** Milliseconds on a clock that every thread of the process shares (a task's CPU clock words use it). */
+export function processClockMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
 /** A spin budget that adapts to how quickly waits have ended lately. */
 export class SpinBudget {
   /** Loads to spin before parking on the next wait. */
@@ -66,13 +71,13 @@ export function spinThenPark(a: Int32Array, i: number, v: number, budget: SpinBu
     return;
   }
   budget.miss();
-  const t0 = clock ? performance.timeOrigin + performance.now() : 0;
+  const t0 = clock ? processClockMs() : 0;
   if (clock) clock[1] = t0;
   Atomics.store(a, parkedIndex, 1);
   while (Atomics.load(a, i) === v) Atomics.wait(a, i, v);
   Atomics.store(a, parkedIndex, 0);
   if (clock) {
-    clock[0] = clock[0]! + (performance.timeOrigin + performance.now() - t0);
+    clock[0] = clock[0]! + (processClockMs() - t0);
     clock[1] = 0;
   }
 }
