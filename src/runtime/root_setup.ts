@@ -33,6 +33,16 @@ export class RootSetupError extends Error {
   }
 }
 
+/** Run a root setup step, turning a RootSetupError into the platform's own error (`as`); anything else passes. */
+export function rootSetupStep<T>(step: () => T, as: (message: string) => Error): T {
+  try {
+    return step();
+  } catch (e) {
+    if (e instanceof RootSetupError) throw as(e.message);
+    throw e;
+  }
+}
+
 /** `mkdir -p` as root; `mode` applies to the last component, EEXIST is fine, anything else is a RootSetupError. */
 export function mkdirs(ns: MountNamespace, path: string, mode = 0o755): void {
   let cur = '';

@@ -47,7 +47,7 @@ import { FileType, type OpenFile } from '../../kernel/vfs/types.js';
 import { CaptureSink, createNodeHost, nodeConsoleSink, nodeConsoleSource } from '../host/node_host.js';
 import { NodeHostFs } from '../host/node_hostfs.js';
 import { limitModuleMemory, ModuleLimitError } from './module_limits.js';
-import { installPreopens, makeWorkdir, prepareRoot, RootSetupError } from './root_setup.js';
+import { installPreopens, makeWorkdir, prepareRoot, rootSetupStep } from './root_setup.js';
 
 /** A `-v HOST:CTR[:ro]` bind. */
 export interface BindMount {
@@ -208,15 +208,9 @@ function stdinFile(spec: StdinSpec | undefined): { file: OpenFile; tty: boolean;
   return { file: pipe.readEnd(), tty: false };
 }
 
-
 /** A root setup step, its RootSetupError (a file in the way, a read-only mount) as a bad option. */
 function rootStep<T>(step: () => T): T {
-  try {
-    return step();
-  } catch (e) {
-    if (e instanceof RootSetupError) throw new RunWasmError('BAD_OPTION', e.message);
-    throw e;
-  }
+  return rootSetupStep(step, (m) => new RunWasmError('BAD_OPTION', m));
 }
 
 /** Build the container's mount namespace: root (tmpfs, or overlay over --rootfs and layers), /dev, /proc, /tmp, --tmpfs, binds. */

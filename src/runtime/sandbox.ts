@@ -26,7 +26,7 @@ import type { Task } from '../../kernel/task/task.js';
 import { MountNamespace } from '../../kernel/vfs/mount_ns.js';
 import { FileType, OFlags, type Credentials } from '../../kernel/vfs/types.js';
 import type { CgroupStats, DiffEntry, IdMapping, ProcessSpec, SandboxSpec } from '../host/protocol.js';
-import { installPreopens, makeWorkdir, mkdirs, prepareRoot, RootSetupError } from './root_setup.js';
+import { installPreopens, makeWorkdir, mkdirs, prepareRoot, rootSetupStep } from './root_setup.js';
 import { diffUpper, upperBaseline, type UpperBaseline } from './tree_diff.js';
 
 const ROOT: Credentials = { uid: 0, gid: 0 };
@@ -233,12 +233,7 @@ export class Sandbox {
 
 /** A root setup step, its RootSetupError (a file in the way, a read-only mount) as EINVAL. */
 function setupStep<T>(step: () => T): T {
-  try {
-    return step();
-  } catch (e) {
-    if (e instanceof RootSetupError) throw new SandboxError('EINVAL', e.message);
-    throw e;
-  }
+  return rootSetupStep(step, (m) => new SandboxError('EINVAL', m));
 }
 
 /** The overlay's lower layers, top first: a host directory, or layers the Sentry holds. */
