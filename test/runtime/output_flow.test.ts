@@ -33,19 +33,28 @@ async function parked(c: Container, ms = 300): Promise<number> {
   throw new Error('the guest never blocked');
 }
 
+/**
+ * Run the probe's non-blocking flood (writes of `size` bytes) on `runtime` with
+ * stdout asked for as a stream and never read; returns the container (exited 0)
+ * and the bytes written before the first EAGAIN, as the guest reported them.
+ */
+async function floodUnread(runtime: Runtime, size: number): Promise<{ c: Container; wrote: number }> {
+  const c = await runtime.run({ module: PROBE, config: probe('flood', '0', String(size), 'nb'), capture: false });
+  c.init.stdout.readable(); // asked for, never read
+  let err = '';
+  c.init.stderr.on((d) => { err += new TextDecoder().decode(d); });
+  expect(await c.wait()).toEqual({ exitCode: 0, oomKilled: false });
+  const m = /^wrote (\d+) errno EAGAIN\n$/.exec(err);
+  expect(m, err).not.toBeNull();
+  return { c, wrote: Number(m![1]) };
+}
+
 describe('output flow control (sentry platform)', () => {
   it('the window is a Runtime option: with 64 KiB a non-blocking writer gets EAGAIN after 64 KiB plus the stream queue; a bad one is refused', async () => {
     await expect(Runtime.create({ outputWindow: 100 })).rejects.toThrow(/outputWindow must be .* at least 4096/);
     const small = await Runtime.create({ poolSize: 1, outputWindow: 64 * 1024 });
     try {
-      const c = await small.run({ module: PROBE, config: probe('flood', '0', '4096', 'nb'), capture: false });
-      c.init.stdout.readable(); // asked for, never read
-      let err = '';
-      c.init.stderr.on((d) => { err += new TextDecoder().decode(d); });
-      expect(await c.wait()).toEqual({ exitCode: 0, oomKilled: false });
-      const m = /^wrote (\d+) errno EAGAIN\n$/.exec(err);
-      expect(m, err).not.toBeNull();
-      const wrote = Number(m![1]);
+      const { wrote } = await floodUnread(small, 4096);
       // the window plus what the unread stream queued (up to its high-water mark): far below the default 1 MiB
       expect(wrote).toBeLessThanOrEqual(64 * 1024 + DEFAULT_READABLE_HWM + 4096);
       expect(wrote).toBeGreaterThanOrEqual(64 * 1024 - 17 * CONSOLE_EVENT_COST - 4096);
@@ -56,15 +65,8 @@ describe('output flow control (sentry platform)', () => {
   });
 
   it('an unread stream blocks the guest after the window plus the stream queue, and a non-blocking fd gets EAGAIN exactly there', async () => {
-    const c = await rt.run({ module: PROBE, config: probe('flood', '0', '65536', 'nb'), capture: false });
-    c.init.stdout.readable(); // asked for, never read
-    let err = '';
-    c.init.stderr.on((d) => { err += new TextDecoder().decode(d); });
-    expect(await c.wait()).toEqual({ exitCode: 0, oomKilled: false });
+    const { c, wrote } = await floodUnread(rt, 65536);
     // nothing was acknowledged past the first queued chunk: the guest wrote one window, less the cost of its chunks (at most one per write)
-    const m = /^wrote (\d+) errno EAGAIN\n$/.exec(err);
-    expect(m, err).not.toBeNull();
-    const wrote = Number(m![1]);
     expect(wrote).toBeLessThanOrEqual(CONSOLE_WINDOW);
     expect(wrote).toBeGreaterThanOrEqual(CONSOLE_WINDOW - 17 * CONSOLE_EVENT_COST);
     expect(c.init.stdout.receivedLength).toBe(wrote);
