@@ -47,7 +47,7 @@
  */
 import { wireSlots, type Wire, type WireSlots } from '../../kernel/platform/sentry_wire.js';
 import { Decoder, Encoder } from './codec.js';
-import { processClockMs, SPIN_FLOOR, SpinBudget, spinThenPark } from './spin_park.js';
+import { processClockMs, SPIN_FLOOR, SPIN_MAX, SpinBudget, spinThenPark } from './spin_park.js';
 
 /** Header word indices of a task channel. */
 export const Ch = { STATE: 0, PARKED: 1, OP: 2, LEN: 3, FLAGS: 4, ID: 5, WATCH: 6 } as const;
@@ -152,7 +152,7 @@ export class ChannelClient {
   /** Adaptive spin budget of this side. */
   readonly spin: SpinBudget;
 
-  constructor(channel: SharedArrayBuffer, hub: SharedArrayBuffer, readonly id: number, spinMax = 20_000, private readonly wires: WireTable = NO_WIRES) {
+  constructor(channel: SharedArrayBuffer, hub: SharedArrayBuffer, readonly id: number, spinMax = SPIN_MAX, private readonly wires: WireTable = NO_WIRES) {
     this.h = new Int32Array(channel, 0, HEADER_BYTES / 4);
     this.slots = wireSlots(channel, HEADER_BYTES);
     this.clock = new Float64Array(channel, CLOCK_OFFSET, 2);
@@ -191,7 +191,7 @@ export class ChannelClient {
     const wire = this.wires[op];
     if (wire !== undefined) {
       const n = wire.putArgs(this.slots, arg);
-      if (n >= 0) return this.callFixed(op, n);
+      if (n >= 0) return this.sendFixed(op, n);
     }
     const enc = this.enc.reset().value(arg);
     if (enc.inHome) {
@@ -233,8 +233,13 @@ export class ChannelClient {
    * The Reply object is reused by the next call.
    */
   callFixed(op: number, len: number): Reply {
+    if (Atomics.load(this.h, Ch.STATE) === State.CLOSED) throw new ChannelClosed();
+    return this.sendFixed(op, len);
+  }
+
+  /** `callFixed` once the channel is known to be open. */
+  private sendFixed(op: number, len: number): Reply {
     const h = this.h;
-    if (Atomics.load(h, Ch.STATE) === State.CLOSED) throw new ChannelClosed();
     h[Ch.OP] = op;
     h[Ch.LEN] = len;
     h[Ch.FLAGS] = Flag.FIXED;

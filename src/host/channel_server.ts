@@ -8,7 +8,7 @@
 import { wireSlots, type Wire, type WireSlots } from '../../kernel/platform/sentry_wire.js';
 import { Decoder, Encoder } from './codec.js';
 import { Ch, Flag, HEADER_BYTES, Hub, State, type Reply, type WireTable } from './channel.js';
-import { SPIN_FLOOR, SpinBudget, spinWhileEqual, waitAsync } from './spin_park.js';
+import { relax, SPIN_FLOOR, SPIN_MAX, SpinBudget, spinWhileEqual, waitAsync } from './spin_park.js';
 
 /** How long the serve loop sleeps before checking its channels anyway (ms). */
 const SLEEP_CHECK_MS = 250;
@@ -37,13 +37,15 @@ interface ServerChannel {
   outStatus: number;
   /** a request is being handled or parked */
   busy: boolean;
+  /** detached by `close`: stale references (the watch, ring entries) see this */
+  closed: boolean;
 }
 
 /** Options of a ChannelServer. */
 export interface ServerOptions {
   /** Schedule `fn` on the next turn of the event loop (setImmediate in Node, a MessageChannel in browsers). */
   defer: (fn: () => void) => void;
-  /** Max loads to spin on the hub while requests come fast (0: always sleep). */
+  /** Max rounds to spin (spin_park.ts) while requests come fast (default SPIN_MAX; 0: always sleep). */
   spinMax?: number;
   /** Max time (ms) to serve before yielding to the event loop. */
   sliceMs?: number;
@@ -61,7 +63,9 @@ export interface ServerOptions {
  */
 export class ChannelServer {
   private readonly hub: Int32Array;
-  private readonly channels = new Map<number, ServerChannel>();
+  /** Attached channels by id (an array: the serve loop looks one up per ring entry). */
+  private readonly byId: (ServerChannel | undefined)[] = [];
+  private readonly wires: WireTable;
   private head = 0;
   private readonly spin: SpinBudget;
   private scheduled = false;
@@ -78,29 +82,34 @@ export class ChannelServer {
 
   constructor(hub: SharedArrayBuffer, private readonly handler: RequestHandler, private readonly opts: ServerOptions) {
     this.hub = new Int32Array(hub);
-    const max = opts.spinMax ?? 20_000;
+    const max = opts.spinMax ?? SPIN_MAX;
     this.spin = new SpinBudget(Math.min(SPIN_FLOOR, max), max, max);
+    this.wires = opts.wires ?? [];
   }
 
   /** Serve channel `id` backed by `sab`. */
   attach(id: number, sab: SharedArrayBuffer): void {
     if (id < 0 || id >= this.hub[Hub.CAP]!) throw new RangeError(`channel id ${id} outside the hub's capacity`);
-    this.channels.set(id, {
+    const c: ServerChannel = {
       id,
       h: new Int32Array(sab, 0, HEADER_BYTES / 4),
       data: new Uint8Array(sab, HEADER_BYTES),
       dec: new Decoder(new Uint8Array(sab, HEADER_BYTES)),
       enc: new Encoder(new Uint8Array(sab, HEADER_BYTES)),
       slots: wireSlots(sab, HEADER_BYTES), fixed: null,
-      inBuf: null, inLen: 0, out: null, outOff: 0, outStatus: 0, busy: false,
-    });
+      inBuf: null, inLen: 0, out: null, outOff: 0, outStatus: 0, busy: false, closed: false,
+    };
+    const old = this.byId[id];
+    if (old) old.closed = true;
+    this.byId[id] = c;
   }
 
   /** Close channel `id`: its app worker's pending and future calls throw ChannelClosed. */
   close(id: number): void {
-    const c = this.channels.get(id);
+    const c = this.byId[id];
     if (!c) return;
-    this.channels.delete(id);
+    this.byId[id] = undefined;
+    c.closed = true;
     if (this.watched === c) this.watched = null;
     Atomics.store(c.h, Ch.STATE, State.CLOSED);
     Atomics.notify(c.h, Ch.STATE);
@@ -108,7 +117,7 @@ export class ChannelServer {
 
   /** True if channel `id` has a request being handled or parked. */
   isBusy(id: number): boolean {
-    return this.channels.get(id)?.busy ?? false;
+    return this.byId[id]?.busy ?? false;
   }
 
   /** Run `fn` from the serve loop soon (used to retry parked requests when a WaitQueue notifies). */
@@ -129,8 +138,12 @@ export class ChannelServer {
 
   /** Answer the parked request of channel `id`. */
   respond(id: number, reply: Reply): void {
-    const c = this.channels.get(id);
-    if (!c || !c.busy) return;
+    const c = this.byId[id];
+    if (c !== undefined && c.busy) this.answer(c, reply);
+  }
+
+  /** Answer the request `c` is handling. */
+  private answer(c: ServerChannel, reply: Reply): void {
     c.busy = false;
     try {
       this.send(c, reply);
@@ -236,23 +249,27 @@ export class ChannelServer {
   private scan(): void {
     this.needScan = false;
     const ringEmpty = Atomics.load(this.hub, Hub.TAIL) === this.head;
-    for (const [id, c] of this.channels) {
-      if (!c.busy && Atomics.load(c.h, Ch.STATE) === State.REQ) {
+    for (const c of this.byId) {
+      if (c !== undefined && !c.busy && Atomics.load(c.h, Ch.STATE) === State.REQ) {
         if (ringEmpty) this.recovered++;
-        this.serveOne(id);
+        this.serve(c);
       }
     }
   }
 
+  /** Serve the request waiting on channel `id`, if any (a ring entry). */
   private serveOne(id: number): void {
-    const c = this.channels.get(id);
-    if (!c) return;
+    const c = this.byId[id];
+    if (c !== undefined) this.serve(c);
+  }
+
+  private serve(c: ServerChannel): void {
     const h = c.h;
     // stale or duplicate ring entries: nothing new, or a request already being handled
     if (c.busy || Atomics.load(h, Ch.STATE) !== State.REQ) return;
     const flags = h[Ch.FLAGS]!;
     if (flags & Flag.FIXED) {
-      this.serveFixed(id, c, h[Ch.OP]!, h[Ch.LEN]!);
+      this.serveFixed(c, h[Ch.OP]!, h[Ch.LEN]!);
       return;
     }
     if (flags & Flag.CONT) {
@@ -274,7 +291,7 @@ export class ChannelServer {
           c.inLen = 0;
           c.busy = true;
           this.opts.onBug?.(err);
-          this.respond(id, { status: this.opts.bugStatus ?? -1, value: `a request of over ${need} bytes could not be received: ${err instanceof Error ? err.message : String(err)}` });
+          this.answer(c, { status: this.opts.bugStatus ?? -1, value: `a request of over ${need} bytes could not be received: ${err instanceof Error ? err.message : String(err)}` });
           return;
         }
         if (c.inBuf) nb.set(c.inBuf.subarray(0, c.inLen));
@@ -301,28 +318,28 @@ export class ChannelServer {
     try {
       const arg = c.dec.reset(msg).value();
       if (msg.buffer !== c.data.buffer) c.dec.reset(c.data);
-      reply = this.handler(id, op, arg);
+      reply = this.handler(c.id, op, arg);
     } catch (err) {
       this.opts.onBug?.(err);
       reply = { status: this.opts.bugStatus ?? -1, value: String(err) };
     }
-    if (reply !== PENDING) this.respond(id, reply);
+    if (reply !== PENDING) this.answer(c, reply);
   }
 
   /** A request in its call's fixed layout. */
-  private serveFixed(id: number, c: ServerChannel, op: number, len: number): void {
+  private serveFixed(c: ServerChannel, op: number, len: number): void {
     c.busy = true;
     let reply: Reply | typeof PENDING;
     try {
-      const wire = this.opts.wires?.[op];
+      const wire = this.wires[op];
       if (wire === undefined) throw new Error(`fixed-layout request for op ${op}, which has no wire layout here`);
       c.fixed = wire;
-      reply = this.handler(id, op, wire.getArgs(c.slots, len));
+      reply = this.handler(c.id, op, wire.getArgs(c.slots, len));
     } catch (err) {
       this.opts.onBug?.(err);
       reply = { status: this.opts.bugStatus ?? -1, value: String(err) };
     }
-    if (reply !== PENDING) this.respond(id, reply);
+    if (reply !== PENDING) this.answer(c, reply);
   }
 
   /**
@@ -370,7 +387,7 @@ export class ChannelServer {
           return;
         }
         // calls have been coming fast: spin a little for the next one
-        if (this.spin.current > 0 && this.spinForNext(this.spin.current)) {
+        if (this.spin.current > 0 && this.spinForNext(this.spin.current, deadline)) {
           this.spin.hit();
           continue;
         }
@@ -390,12 +407,14 @@ export class ChannelServer {
    * channel keeps calling (one store per burst, not per call) and while
    * the loop drains the ring, which it does between spins; it is dropped
    * when the spin times out or another channel is watched. True if a
-   * request came; one found on the watched channel is served here.
+   * request came; those found on the watched channel are served here, one
+   * after another while nothing else waits (no trip through the outer loop
+   * per call) until `deadline`.
    */
-  private spinForNext(n: number): boolean {
+  private spinForNext(n: number, deadline: number): boolean {
     const w = this.lastAnswered;
     const hub = this.hub;
-    if (w === null || w.busy || this.channels.get(w.id) !== w) {
+    if (w === null || w.busy || w.closed) {
       if (this.unwatch()) return true;
       return spinWhileEqual(hub, Hub.TAIL, this.head, n);
     }
@@ -405,12 +424,17 @@ export class ChannelServer {
       this.watched = w;
     }
     const h = w.h;
+    let served = 0;
     for (let k = 0; k < n; k++) {
       if (Atomics.load(h, Ch.STATE) === State.REQ) {
-        this.serveOne(w.id);
-        return true;
+        this.serve(w);
+        if (w.busy || this.lastAnswered !== w || this.local.length !== 0 || this.needScan) return true;
+        if ((++served & 63) === 0 && performance.now() > deadline) return true;
+        k = -1;
+        continue;
       }
       if (Atomics.load(hub, Hub.TAIL) !== this.head) return true;
+      relax();
     }
     return this.unwatch() || Atomics.load(hub, Hub.TAIL) !== this.head;
   }
@@ -425,8 +449,8 @@ export class ChannelServer {
     if (w === null) return false;
     this.watched = null;
     Atomics.store(w.h, Ch.WATCH, 0);
-    if (this.channels.get(w.id) !== w || Atomics.load(w.h, Ch.STATE) !== State.REQ) return false;
-    this.serveOne(w.id);
+    if (w.closed || Atomics.load(w.h, Ch.STATE) !== State.REQ) return false;
+    this.serve(w);
     return true;
   }
 
