@@ -105,37 +105,52 @@ export function checkIovs(mem: GuestMemory, ptr: number, count: number, out: Uin
 const SMALL_COPY = 32;
 
 /**
- * Copy the first `total` bytes of `count` iovecs checked by `checkIovs`
- * (`iov`: its ptr, len pairs) from guest memory `u8` to `out` (the gather
- * of a write, without views or arrays).
+ * Copy `n` bytes between `buf` [0, n) and the bytes [from, from + n) of
+ * `count` iovecs checked by `checkIovs` (`iov`: their ptr, len pairs) in
+ * guest memory `u8`: out of the guest (`toGuest` false, a gather) or into
+ * it (a scatter). Returns the bytes copied (fewer only if the iovecs hold
+ * less). No views or arrays per iovec.
  */
-export function gatherChecked(u8: Uint8Array, iov: Uint32Array, count: number, total: number, out: Uint8Array): void {
+function copyIovs(u8: Uint8Array, iov: Uint32Array, count: number, from: number, buf: Uint8Array, n: number, toGuest: boolean): number {
   let off = 0;
-  for (let i = 0; i < count && off < total; i++) {
-    const p = iov[2 * i]!;
-    const n = Math.min(iov[2 * i + 1]!, total - off);
-    if (n <= SMALL_COPY) for (let k = 0; k < n; k++) out[off + k] = u8[p + k]!;
-    else out.set(u8.subarray(p, p + n), off);
-    off += n;
+  for (let i = 0; i < count && off < n; i++) {
+    let p = iov[2 * i]!;
+    let len = iov[2 * i + 1]!;
+    if (from >= len) {
+      from -= len;
+      continue;
+    }
+    p += from;
+    len -= from;
+    from = 0;
+    const k = Math.min(len, n - off);
+    if (toGuest) {
+      if (k <= SMALL_COPY) for (let j = 0; j < k; j++) u8[p + j] = buf[off + j]!;
+      else u8.set(buf.subarray(off, off + k), p);
+    } else if (k <= SMALL_COPY) for (let j = 0; j < k; j++) buf[off + j] = u8[p + j]!;
+    else buf.set(u8.subarray(p, p + k), off);
+    off += k;
   }
+  return off;
 }
 
 /**
- * Copy `data` over `count` iovecs checked by `checkIovs`, in order, into
- * guest memory `u8` (the scatter of a read, as `scatter` does); returns
- * the bytes copied (all of `data` unless the iovecs hold less).
+ * Copy `total` bytes of `count` iovecs checked by `checkIovs` (`iov`: their
+ * ptr, len pairs), starting `from` bytes into them, from guest memory `u8`
+ * to `out` (the gather of a write, or of one piece of it).
  */
-export function scatterChecked(data: Uint8Array, iov: Uint32Array, count: number, u8: Uint8Array): number {
-  const total = data.length;
-  let off = 0;
-  for (let i = 0; i < count && off < total; i++) {
-    const p = iov[2 * i]!;
-    const n = Math.min(iov[2 * i + 1]!, total - off);
-    if (n <= SMALL_COPY) for (let k = 0; k < n; k++) u8[p + k] = data[off + k]!;
-    else u8.set(data.subarray(off, off + n), p);
-    off += n;
-  }
-  return off;
+export function gatherChecked(u8: Uint8Array, iov: Uint32Array, count: number, total: number, out: Uint8Array, from = 0): void {
+  copyIovs(u8, iov, count, from, out, total, false);
+}
+
+/**
+ * Copy `data` over `count` iovecs checked by `checkIovs`, in order, starting
+ * `from` bytes into them, into guest memory `u8` (the scatter of a read, or
+ * of one piece of it, as `scatter` does); returns the bytes copied (all of
+ * `data` unless the iovecs hold less).
+ */
+export function scatterChecked(data: Uint8Array, iov: Uint32Array, count: number, u8: Uint8Array, from = 0): number {
+  return copyIovs(u8, iov, count, from, data, data.length, true);
 }
 
 /**
