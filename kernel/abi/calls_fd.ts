@@ -8,7 +8,18 @@ import { Layout } from './wasi.js';
 /** `{fd}` for calls taking only an fd. */
 export interface FdArgs { fd: number }
 /** fd_read / fd_pread / sock_recv input. */
-export interface ReadArgs { fd: number; max: number; _iovs: Iov[]; _ret: number }
+export interface ReadArgs {
+  fd: number;
+  max: number;
+  /**
+   * Return what is there, an empty result if the read would block, instead
+   * of blocking: set only by the sentry platform for the later pieces of a
+   * read bigger than its channel (sentry_fast.ts); the codec never sets it.
+   */
+  noWait?: boolean;
+  _iovs: Iov[];
+  _ret: number;
+}
 /** fd_pread input. */
 export interface PreadArgs extends ReadArgs { offset: bigint }
 /** fd_write / fd_pwrite input. */

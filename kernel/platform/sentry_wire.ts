@@ -175,14 +175,16 @@ const fdPwrite: Wire<PwriteArgs, number> = {
   ...numberResult,
 };
 
+/** fd_read: fd, max and a flag word (1: `noWait`, a later piece of a big read: sentry_fast.ts). */
 const fdRead: Wire<ReadArgs, Uint8Array> = {
   putArgs(s, a) {
     if (a.max > s.d.length) return -1;
     s.w[0] = a.fd;
     s.w[1] = a.max;
+    s.w[2] = a.noWait === true ? 1 : 0;
     return 0;
   },
-  getArgs(s) { return { fd: s.w[0]! >>> 0, max: s.w[1]!, _iovs: NO_IOVS, _ret: 0 }; },
+  getArgs(s) { return { fd: s.w[0]! >>> 0, max: s.w[1]!, noWait: s.w[2] === 1, _iovs: NO_IOVS, _ret: 0 }; },
   ...bytesResult,
 };
 

@@ -4,12 +4,27 @@ import { Advice, Rights } from '../abi/wasi.js';
 import { E } from '../errno.js';
 import type { Task } from '../task/task.js';
 import { FileType, Whence } from '../vfs/types.js';
+import { WouldBlock } from '../vfs/wait.js';
 
 const I64_MAX = (1n << 63n) - 1n;
 
-/** `fd_read`: read up to `max` bytes at the offset. */
+const NOTHING = new Uint8Array(0);
+
+/**
+ * `fd_read`: read up to `max` bytes at the offset. With `noWait` (a later
+ * piece of a big read on the sentry platform) a read that would block
+ * returns nothing instead: the call then ends with what its earlier pieces
+ * read, as read(2) returns what is there.
+ */
 export function fd_read(task: Task, a: ReadArgs): Uint8Array {
-  return task.fds.file(a.fd, Rights.FD_READ).read(a.max);
+  const f = task.fds.file(a.fd, Rights.FD_READ);
+  if (a.noWait !== true) return f.read(a.max);
+  try {
+    return f.read(a.max);
+  } catch (err) {
+    if (err instanceof WouldBlock) return NOTHING;
+    throw err;
+  }
 }
 
 /** `fd_pread`: read at `offset` without moving the offset. */

@@ -75,6 +75,8 @@ export function makeEnv(opts: {
   platform?: 'inline' | 'sentry';
   /** Sentry only: install the app side's fd_read/fd_write fast paths (default true, as in an app worker). */
   sentryFastPaths?: boolean;
+  /** Sentry only: the outside world acting while a call is parked (a reader draining a pipe), tried before stdin's pump; true if it did something. */
+  onStuck?: () => boolean;
 } = {}): Env {
   const host = new FakeHost();
   const kernel = new Kernel(host);
@@ -99,7 +101,7 @@ export function makeEnv(opts: {
   const loop: ReturnType<typeof sentryLoopback> | null = (opts.platform ?? PLATFORM) === 'sentry'
     ? sentryLoopback(kernel, task, () => guestMem?.size ?? 0, {
       // a test's pump plays the outside world (the host feeding stdin, a SIGCONT)
-      onStuck: () => [stdin.readQueue, task.contQueue].filter((q) => q.syncPump?.(null)).length > 0,
+      onStuck: () => opts.onStuck?.() === true || [stdin.readQueue, task.contQueue].filter((q) => q.syncPump?.(null)).length > 0,
     })
     : null;
   const ctx = {
