@@ -2,7 +2,7 @@
  * The sentry platform's data plane under a hostile guest
  * (fixtures/sentry_abuse.c, raw WASI calls): iovec layouts that overlap,
  * wrap, cross the end of memory or exceed the channel's 64 KiB data area
- * (the generic chunked path), memory.grow between calls and up to the
+ * (data-area pieces: sentry_fast.ts), memory.grow between calls and up to the
  * maximum, paths past PATH_MAX and past the data area, invalid UTF-8 and
  * NULs, poll_oneoff with up to 65,537 subscriptions, random_get around the
  * data area, bursts of calls from several containers at once, and reads
@@ -133,7 +133,7 @@ describe('hostile calls get the inline platform\'s answers through the channel',
     expect(out).toContain('count-u32max: errno=28 n=0\n');
     expect(out).toContain('array-wraps: errno=21 n=0\n'); // EFAULT
     expect(out).toContain('iov-past-end: errno=21 n=0\n');
-    expect(out).toContain('total-64k+1: errno=0 n=65537\n'); // the generic chunked path
+    expect(out).toContain('total-64k+1: errno=0 n=65537\n'); // two pieces on the sentry platform
     expect(out).toContain('total-512k: errno=0 n=524288\n');
     expect(out).toContain('overlap-1024x3m: errno=28 n=0\n'); // 3 GiB: past SSIZE_MAX
     // 1024 x 256 KiB over one buffer: capped at the memory size (a short write)
@@ -182,7 +182,7 @@ describe('bursts of calls from several containers at once', () => {
 describe('a read parked on stdin', () => {
   const stdinRun = () => rt.run({ module: WASM, config: { process: { args: ['sa', 'stdin'] } }, stdin: 'pipe' });
 
-  it('a 512 KiB read (generic path) parked, answered with 300 KiB in one go, parked again, then killed', async () => {
+  it('a 512 KiB read (data-area pieces) parked, answered with 300 KiB in one go, parked again, then killed', async () => {
     const c = await rt.run({ module: WASM, config: { process: { args: ['sa', 'stdin-big'] } }, stdin: 'pipe' });
     await new Promise((r) => setTimeout(r, 50));
     await c.init.write(new Uint8Array(300 * 1024).fill(0x41));
@@ -324,7 +324,7 @@ describe('memory', () => {
     expect(r).toMatchObject({ oomKilled: true });
   });
 
-  it('one 24 MiB write crosses the channel in chunks (generic path) and the Sentry stays up', async () => {
+  it('one 24 MiB write crosses the channel in data-area pieces and the Sentry stays up', async () => {
     const { exitCode, out } = await onSentry(['bigwrite:24']);
     expect(exitCode).toBe(0);
     expect(out).toBe(`bigwrite: errno=0 n=${24 * MiB}\ndone: 0\n`);
