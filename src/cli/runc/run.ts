@@ -1,0 +1,49 @@
+/**
+ * `run --bundle B [--detach] ID`: create, start and wait; exits with the
+ * container's code (its sandbox process's exit status) and deletes it.
+ */
+import type { Command } from 'commander';
+import { childExitCode } from '../../runtime/detached/spawn.js';
+import { removeContainerDir } from '../../runtime/detached/state.js';
+import { rootOf } from './context.js';
+import { createContainer, type CreateFlags } from './create.js';
+import { startContainer } from './start.js';
+
+const FORWARDED: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'];
+
+/** Run container `id`; resolves with its exit code (0 once started, with `detach`). */
+export async function runContainer(root: string, id: string, f: CreateFlags & { detach?: boolean }): Promise<number> {
+  const child = await createContainer(root, id, f, f.detach === true);
+  try {
+    await startContainer(root, id);
+  } catch (err) {
+    child.kill('SIGKILL');
+    await childExitCode(child);
+    removeContainerDir(root, id);
+    throw err;
+  }
+  if (f.detach) return 0;
+  // this command stands for the container, as `runc run` does: signals sent to it go to the container
+  const forward = (s: NodeJS.Signals) => { child.kill(s); };
+  for (const s of FORWARDED) process.on(s, forward);
+  const code = await childExitCode(child);
+  for (const s of FORWARDED) process.off(s, forward);
+  removeContainerDir(root, id);
+  return code;
+}
+
+/** Register `run`. */
+export function register(program: Command): void {
+  program.command('run')
+    .description('create and start a container, wait for it, and exit with its code')
+    .argument('<container-id>')
+    .option('-b, --bundle <dir>', 'bundle directory', '.')
+    .option('--pid-file <file>', 'write the pid of the container\'s process here')
+    .option('--console-socket <path>', 'terminal socket (not supported)')
+    .option('-d, --detach', 'return once started')
+    .option('--no-pivot', 'accepted for compatibility (no effect)')
+    .option('--no-new-keyring', 'accepted for compatibility (no effect)')
+    .action(async (id: string, f: CreateFlags & { detach?: boolean }, cmd: Command) => {
+      process.exitCode = await runContainer(rootOf(cmd), id, f);
+    });
+}

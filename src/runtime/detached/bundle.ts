@@ -1,0 +1,74 @@
+/**
+ * An OCI bundle as containerd hands it over: `config.json` and the root
+ * filesystem it names (`root.path`, relative to the bundle, already
+ * mounted). The module to run is `process.args[0]` resolved inside that
+ * root. The config is checked by the runtime's own `toSandbox` and
+ * `toProcess`, so a bad bundle fails before any state exists.
+ */
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { toProcess, toSandbox, type OciConfig, type OciProcess } from '../config.js';
+import { ContainerError } from '../status.js';
+import { DetachedError } from './state.js';
+
+/** A checked bundle. */
+export interface Bundle {
+  /** Absolute bundle directory. */
+  dir: string;
+  config: OciConfig;
+  /** Absolute root filesystem directory. */
+  rootfs: string;
+  /** Host path of the init module. */
+  modulePath: string;
+}
+
+/** Host path of `args[0]` inside `rootfs`: a regular file that stays inside it after symlinks. */
+export function resolveModule(rootfs: string, p: OciProcess | undefined): string {
+  const argv0 = p?.args?.[0];
+  if (!argv0) throw new DetachedError('BAD_BUNDLE', 'config.json: process.args is empty: name the .wasm module to run, e.g. ["/hello.wasm"]');
+  const inRoot = join(rootfs, argv0.startsWith('/') ? argv0 : join(p?.cwd ?? '/', argv0));
+  let real: string;
+  try {
+    real = realpathSync(inRoot);
+  } catch {
+    throw new DetachedError('BAD_BUNDLE', `${argv0}: no such file in the container's root ${rootfs}`);
+  }
+  const rel = relative(realpathSync(rootfs), real);
+  if (rel.startsWith('..') || isAbsolute(rel)) throw new DetachedError('BAD_BUNDLE', `${argv0}: resolves outside the container's root`);
+  if (!statSync(real).isFile()) throw new DetachedError('BAD_BUNDLE', `${argv0}: not a regular file (a .wasm module is needed)`);
+  return real;
+}
+
+/** Read and check `dir/config.json`; throws BAD_BUNDLE with a one-line reason. */
+export function loadBundle(dir: string): Bundle {
+  const abs = resolve(dir);
+  let text: string;
+  try {
+    text = readFileSync(join(abs, 'config.json'), 'utf8');
+  } catch (err) {
+    throw new DetachedError('BAD_BUNDLE', `cannot read ${join(abs, 'config.json')}: ${(err as Error).message.split('\n')[0]} (is --bundle the bundle directory?)`);
+  }
+  let config: OciConfig;
+  try {
+    config = JSON.parse(text) as OciConfig;
+  } catch (err) {
+    throw new DetachedError('BAD_BUNDLE', `${join(abs, 'config.json')} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new DetachedError('BAD_BUNDLE', `${join(abs, 'config.json')} must hold a JSON object`);
+  }
+  try {
+    toSandbox(config);
+    toProcess(config.process, 'null', 'main.wasm');
+  } catch (err) {
+    if (err instanceof ContainerError) throw new DetachedError('BAD_BUNDLE', err.message);
+    throw err;
+  }
+  const rootfs = resolve(abs, config.root?.path ?? 'rootfs');
+  try {
+    if (!statSync(rootfs).isDirectory()) throw new Error('not a directory');
+  } catch {
+    throw new DetachedError('BAD_BUNDLE', `root.path ${rootfs} is not a directory: create it (containerd mounts the image there)`);
+  }
+  return { dir: abs, config, rootfs, modulePath: resolveModule(rootfs, config.process) };
+}

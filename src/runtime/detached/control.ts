@@ -1,0 +1,107 @@
+/**
+ * The control protocol between wasmvisor-runc commands and a sandbox
+ * process: newline-delimited JSON over the unix socket `ROOT/ID/ctl.sock`.
+ * A request is one line; the answer is one `{ok, …}` line, except for
+ * `exec`, whose connection then carries the exec'd process's stdio
+ * (`out` and `exit` lines from the sandbox; `in` and `eof` lines to it).
+ */
+import { connect, type Socket } from 'node:net';
+import { dirname, basename } from 'node:path';
+import type { OciProcess } from '../config.js';
+import { DetachedError } from './state.js';
+
+/** A request to the sandbox process. */
+export type ControlRequest =
+  | { op: 'start' }
+  | { op: 'pause' }
+  | { op: 'resume' }
+  | { op: 'kill'; signal: string }
+  | { op: 'exec'; process: OciProcess };
+
+/** The sandbox's answer. */
+export type ControlReply = { ok: true; pid?: number } | { ok: false; error: string };
+
+/** Lines on an exec connection after its reply. */
+export type ExecLine =
+  | { t: 'out'; fd: 1 | 2; data: string }
+  | { t: 'exit'; code: number }
+  | { t: 'in'; data: string }
+  | { t: 'eof' };
+
+/** Longest unix socket path the kernel accepts (sun_path less the NUL). */
+const SUN_PATH_MAX = 107;
+
+/**
+ * The path to bind or connect: a long absolute path (deep `--root`, long
+ * ids) is reached relative to the current directory after a chdir, as the
+ * kernel limits socket paths to 107 bytes.
+ */
+export function reachableSocket(path: string): string {
+  if (Buffer.byteLength(path) <= SUN_PATH_MAX) return path;
+  process.chdir(dirname(path));
+  return basename(path);
+}
+
+/** Split a stream into JSON lines, calling `fn` for each. */
+export function onLines(sock: Socket, fn: (msg: unknown) => void): void {
+  let buf = '';
+  sock.setEncoding('utf8');
+  sock.on('data', (chunk: string) => {
+    buf += chunk;
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      if (line.trim() !== '') fn(JSON.parse(line));
+    }
+  });
+}
+
+/** Write one JSON line. */
+export function sendLine(sock: Socket, msg: unknown): void {
+  sock.write(`${JSON.stringify(msg)}\n`);
+}
+
+/**
+ * Connect to a sandbox and send `req`; resolves with the reply and the
+ * still-open socket (the caller ends it, or keeps it for exec's stdio).
+ */
+export function request(path: string, req: ControlRequest): Promise<{ reply: ControlReply; sock: Socket; rest: (fn: (msg: unknown) => void) => void }> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(reachableSocket(path));
+    let listener: ((msg: unknown) => void) | null = null;
+    const early: unknown[] = [];
+    let replied = false;
+    sock.once('error', (err) => {
+      if (!replied) reject(new DetachedError('CONTROL', `cannot reach the sandbox process of this container (${(err as Error).message}): it may have exited; see state`));
+    });
+    sock.once('close', () => {
+      if (!replied) reject(new DetachedError('CONTROL', 'the sandbox process closed the control connection without answering: it may have exited; see state'));
+    });
+    onLines(sock, (msg) => {
+      if (!replied) {
+        replied = true;
+        resolve({
+          reply: msg as ControlReply,
+          sock,
+          rest: (fn) => {
+            listener = fn;
+            for (const m of early.splice(0)) fn(m);
+          },
+        });
+        return;
+      }
+      if (listener) listener(msg);
+      else early.push(msg);
+    });
+    sock.once('connect', () => sendLine(sock, req));
+  });
+}
+
+/** Send `req` and end the connection; throws WRONG_STATE (or the sandbox's error) when it refused. */
+export async function call(path: string, req: ControlRequest): Promise<ControlReply & { ok: true }> {
+  const { reply, sock } = await request(path, req);
+  sock.end();
+  if (!reply.ok) throw new DetachedError('WRONG_STATE', reply.error);
+  return reply;
+}

@@ -1,0 +1,37 @@
+/**
+ * A container process's stdio wired to this host process's fds 0–2, as
+ * the sandbox process of a detached container does: output is written
+ * synchronously (so nothing is lost at exit), stdin is forwarded one chunk
+ * at a time until EOF.
+ */
+import { nodeConsoleSink } from '../../host/node_host.js';
+import type { ContainerProcess } from '../process.js';
+
+/** Forward `proc`'s stdout/stderr to fds 1 and 2 and fd 0 to its stdin; returns a function that stops reading fd 0. */
+export function wireHostStdio(proc: ContainerProcess): () => void {
+  const out = nodeConsoleSink(1);
+  const err = nodeConsoleSink(2);
+  proc.stdout.on((d) => { try { out.write(d); } catch { /* the host's stdout failed: drop, as a closed pipe */ } });
+  proc.stderr.on((d) => { try { err.write(d); } catch { /* likewise */ } });
+  let input: NodeJS.ReadStream;
+  try {
+    input = process.stdin;
+  } catch {
+    void proc.closeStdin().catch(() => {});
+    return () => {};
+  }
+  const onData = (chunk: Buffer) => {
+    input.pause(); // one chunk in flight to the Sentry at a time
+    proc.write(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength).slice()).then(() => input.resume(), () => {});
+  };
+  const onEnd = () => { void proc.closeStdin().catch(() => {}); };
+  input.on('data', onData);
+  input.once('end', onEnd);
+  input.once('error', onEnd);
+  return () => {
+    input.off('data', onData);
+    input.off('end', onEnd);
+    input.off('error', onEnd);
+    input.pause();
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * The sandbox process of one detached container (started by
+ * `wasmvisor-runc create`, one per container): it creates the container
+ * through the library with the bundle's root and module, serves the
+ * control socket (start, pause, resume, kill, exec), keeps `state.json`
+ * current, and exits with the container's exit code (128+n for a signal),
+ * which containerd's shim reaps as the container's own.
+ *
+ * Run as `node sandbox_main.js '{"root":…,"id":…,"bundle":…}'`.
+ */
+import { createServer, type Socket } from 'node:net';
+import { rmSync } from 'node:fs';
+import type { Container } from '../container.js';
+import type { Runtime } from '../runtime.js';
+import type { WaitResult } from '../status.js';
+import { loadBundle, resolveModule, type Bundle } from './bundle.js';
+import { onLines, reachableSocket, sendLine, type ControlReply, type ControlRequest, type ExecLine } from './control.js';
+import { wireHostStdio } from './host_stdio.js';
+import { reportReady } from './spawn.js';
+import { OCI_VERSION, containerDir, pidStartTime, saveState, socketPath, type RuncState } from './state.js';
+
+/** What `create` passes to the sandbox process. */
+export interface SandboxArgs {
+  root: string;
+  id: string;
+  bundle: string;
+}
+
+/** Signals sent to the sandbox process itself that become the container's (others keep Node's default). */
+const FORWARDED: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'];
+
+/** One container served by this process. */
+class DetachedSandbox {
+  private stopStdin: () => void = () => {};
+  /** Control replies not yet written: the process waits for them before it exits. */
+  readonly inflight = new Set<Promise<void>>();
+  private finishing = false;
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly c: Container,
+    private readonly bundle: Bundle,
+    private readonly dir: string,
+    private readonly st: RuncState,
+  ) {}
+
+  /** Save the state with `status` (the sandbox owns state.json). */
+  private save(status: RuncState['status'], exitCode?: number): void {
+    this.st.status = status;
+    if (exitCode !== undefined) this.st.exitCode = exitCode;
+    saveState(this.dir, this.st);
+  }
+
+  async handle(req: ControlRequest, sock: Socket): Promise<ControlReply | null> {
+    switch (req.op) {
+      case 'start':
+        await this.c.start();
+        this.stopStdin = wireHostStdio(this.c.init);
+        this.save('running');
+        return { ok: true };
+      case 'pause':
+        await this.c.pause();
+        this.save('paused');
+        return { ok: true };
+      case 'resume':
+        await this.c.resume();
+        this.save('running');
+        return { ok: true };
+      case 'kill':
+        await this.c.kill(req.signal);
+        if (this.c.status.state === 'paused' || this.c.status.state === 'running') this.save(this.c.status.state);
+        return { ok: true };
+      case 'exec':
+        await this.exec(req.process, sock);
+        return null;
+    }
+  }
+
+  /** Run an exec'd process, its stdio carried on `sock` (see control.ts). */
+  private async exec(p: NonNullable<Extract<ControlRequest, { op: 'exec' }>['process']>, sock: Socket): Promise<void> {
+    if (p.terminal) throw new Error('exec with a terminal (-t) is not supported: run it without a tty');
+    const proc = await this.c.exec({ module: resolveModule(this.bundle.rootfs, p), process: p, stdin: 'pipe', capture: false });
+    sendLine(sock, { ok: true, pid: proc.pid });
+    const send = (l: ExecLine) => { if (!sock.destroyed) sendLine(sock, l); };
+    proc.stdout.on((d) => send({ t: 'out', fd: 1, data: Buffer.from(d).toString('base64') }));
+    proc.stderr.on((d) => send({ t: 'out', fd: 2, data: Buffer.from(d).toString('base64') }));
+    onLines(sock, (m) => {
+      const l = m as ExecLine;
+      if (l.t === 'in') void proc.write(new Uint8Array(Buffer.from(l.data, 'base64'))).catch(() => {});
+      else if (l.t === 'eof') void proc.closeStdin().catch(() => {});
+    });
+    void proc.wait().then((r) => {
+      send({ t: 'exit', code: r.exitCode });
+      sock.end();
+    });
+  }
+
+  /** The container ended: record it, then exit with its code. */
+  async finish(r: WaitResult): Promise<never> {
+    if (!this.finishing) {
+      this.finishing = true;
+      this.stopStdin();
+      try {
+        this.save('stopped', r.exitCode);
+        rmSync(socketPath(this.dir), { force: true });
+      } catch {
+        // the state directory was deleted (delete --force): nothing to record
+      }
+      const closed = Promise.all([this.rt.close(), Promise.allSettled([...this.inflight])]);
+      await Promise.race([closed, new Promise((res) => setTimeout(res, 2000))]);
+    }
+    process.exit(r.exitCode);
+  }
+}
+
+/** Serve control connections for `sb`. */
+function serve(sb: DetachedSandbox, path: string): Promise<void> {
+  const server = createServer((sock) => {
+    sock.on('error', () => {});
+    let first = true;
+    onLines(sock, (m) => {
+      if (!first) return; // exec stdio lines are read by the exec's own listener
+      first = false;
+      const answer = (reply: ControlReply) => new Promise<void>((res) => sock.end(`${JSON.stringify(reply)}\n`, () => res()));
+      const done = sb.handle(m as ControlRequest, sock).then(
+        (reply) => (reply ? answer(reply) : undefined),
+        (err: unknown) => answer({ ok: false, error: (err as Error).message ?? String(err) }),
+      );
+      sb.inflight.add(done);
+      void done.finally(() => sb.inflight.delete(done));
+    });
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(reachableSocket(path), () => resolve());
+  });
+}
+
+/** The sandbox process's main: create, report to `create` on fd 3, serve until the container ends. */
+export async function sandboxMain(args: SandboxArgs): Promise<void> {
+  let rt: Runtime | null = null;
+  try {
+    const bundle = loadBundle(args.bundle);
+    const dir = containerDir(args.root, args.id);
+    const { Runtime } = await import('../runtime.js');
+    rt = await Runtime.create({ poolSize: 1 });
+    const c = await rt.create({
+      id: args.id, module: bundle.modulePath, config: bundle.config, rootfs: { hostPath: bundle.rootfs }, stdin: 'pipe', capture: false,
+    });
+    const st: RuncState = {
+      ociVersion: OCI_VERSION, id: args.id, status: 'created', pid: process.pid, bundle: bundle.dir, rootfs: bundle.rootfs,
+      created: new Date().toISOString(), owner: '', annotations: bundle.config.annotations ?? {}, pidStart: pidStartTime(process.pid),
+    };
+    const sb = new DetachedSandbox(rt, c, bundle, dir, st);
+    for (const s of FORWARDED) process.on(s, () => { void c.kill(s).catch(() => {}); });
+    await serve(sb, socketPath(dir));
+    saveState(dir, st);
+    void c.wait().then((r) => sb.finish(r));
+    reportReady({ ok: true });
+  } catch (err) {
+    reportReady({ ok: false, error: (err as Error).message ?? String(err) });
+    if (rt) await Promise.race([rt.close(), new Promise((res) => setTimeout(res, 1000))]);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Starting a helper process (the sandbox process of a container, or an
+ * exec relay) that outlives the command that started it. The helper gets
+ * the caller's fds 0–2 (containerd's shim passes the container's stdio
+ * there) and a pipe on fd 3 on which it reports, in one JSON line, that it
+ * is ready or why it failed; then the pipe closes and the caller may exit.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, writeSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { signalNum } from './signals.js';
+import { DetachedError } from './state.js';
+
+/** What a helper reports on fd 3. */
+export type ReadyReport = { ok: true } | { ok: false; error: string };
+
+/** Helper side: report on fd 3, once, then close it. */
+export function reportReady(r: ReadyReport): void {
+  try {
+    writeSync(3, `${JSON.stringify(r)}\n`);
+    closeSync(3);
+  } catch {
+    // the starter is gone: nobody to tell
+  }
+}
+
+/**
+ * Start `entry` (a file next to this one in dist/) with `arg` and wait for
+ * its report. `detached`: in its own session, not waited for (the caller
+ * exits and the process is reparented, under containerd to the shim).
+ * Throws with the helper's own message when it failed.
+ */
+export async function startHelper(entry: string, arg: unknown, detached: boolean): Promise<ChildProcess> {
+  const file = fileURLToPath(new URL(entry, import.meta.url));
+  const child = spawn(process.execPath, [file, JSON.stringify(arg)], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], detached });
+  const pipe = child.stdio[3] as Readable;
+  const report = await new Promise<ReadyReport | null>((resolve) => {
+    let buf = '';
+    pipe.setEncoding('utf8');
+    pipe.on('data', (d: string) => { buf += d; });
+    pipe.on('error', () => resolve(null));
+    pipe.on('close', () => {
+      try {
+        resolve(JSON.parse(buf.split('\n')[0]!) as ReadyReport);
+      } catch {
+        resolve(null);
+      }
+    });
+  });
+  pipe.destroy();
+  if (!report || !report.ok) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    const why = report && !report.ok ? report.error : `the helper process ended before it was ready (${child.exitCode ?? child.signalCode ?? 'no report'})`;
+    throw new DetachedError('CONTROL', why);
+  }
+  if (detached) child.unref();
+  return child;
+}
+
+/** The exit code of a child as a shell reports it (128+n for a signal). */
+export function childExitCode(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    const done = () => {
+      const sig = child.signalCode;
+      resolve(sig ? 128 + (signalNum(sig) ?? 0) : child.exitCode ?? 0);
+    };
+    if (child.exitCode !== null || child.signalCode !== null) done();
+    else child.once('exit', done);
+  });
+}
