@@ -19,12 +19,13 @@
 export const SPIN_MAX = 1000;
 
 /**
- * Rounds every waiter spins at least (unless spinning is off): about 2.5 µs.
- * With a floor of 0 a budget that shrank there could never grow again (a
- * zero spin never sees the answer arrive), and every later call would pay a
- * park and a wake-up (NOTES.md: ~3.4 µs, far more on a busy machine).
+ * Rounds every waiter spins at least (unless spinning is off): about 15 µs,
+ * as the 2,000 bare loads of the spin before rounds had pauses. With a floor
+ * of 0 a budget that shrank there could never grow again (a zero spin never
+ * sees the answer arrive), and every later call would pay a park and a
+ * wake-up (NOTES.md: ~3.4 µs; 27–31 µs on the KVM machines of bench/README).
  */
-export const SPIN_FLOOR = 16;
+export const SPIN_FLOOR = 96;
 
 /** Milliseconds on a clock that every thread of the process shares (a task's CPU clock words use it). */
 export function processClockMs(): number {
