@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, TOP, alive, makeBundle, runc, shimCreate, tempDir, type Shimmed } from './fixtures/harness.js';
+import { BIN, TOP, alive, killLeftovers, makeBundle, runc, shimCreate, tempDir, type Shimmed } from './fixtures/harness.js';
 
 let work: string;
 let root: string;
@@ -19,10 +19,8 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  for (const s of started) {
-    s.reaper.stdin?.destroy();
-    if (alive(s.pid)) process.kill(s.pid, 'SIGKILL');
-  }
+  for (const s of started) s.reaper.stdin?.destroy();
+  killLeftovers(root);
 });
 
 async function create(name: string, args: string[]): Promise<Shimmed> {

@@ -39,6 +39,17 @@ export function resolveModule(rootfs: string, p: OciProcess | undefined): string
   return real;
 }
 
+/**
+ * The config as the sandbox takes it. Mounts on `/dev` and under it are
+ * dropped: containerd's default spec puts a tmpfs on /dev (and shm, pts,
+ * mqueue inside) for runc to fill with device nodes, while the sandbox's
+ * kernel serves /dev itself (null, zero, random, urandom, tty, stdio).
+ */
+export function sandboxConfig(config: OciConfig): OciConfig {
+  const mounts = config.mounts?.filter((m) => m.destination !== '/dev' && !m.destination.startsWith('/dev/'));
+  return mounts === undefined ? config : { ...config, mounts };
+}
+
 /** Read and check `dir/config.json`; throws BAD_BUNDLE with a one-line reason. */
 export function loadBundle(dir: string): Bundle {
   const abs = resolve(dir);
@@ -48,15 +59,16 @@ export function loadBundle(dir: string): Bundle {
   } catch (err) {
     throw new DetachedError('BAD_BUNDLE', `cannot read ${join(abs, 'config.json')}: ${(err as Error).message.split('\n')[0]} (is --bundle the bundle directory?)`);
   }
-  let config: OciConfig;
+  let parsed: OciConfig;
   try {
-    config = JSON.parse(text) as OciConfig;
+    parsed = JSON.parse(text) as OciConfig;
   } catch (err) {
     throw new DetachedError('BAD_BUNDLE', `${join(abs, 'config.json')} is not valid JSON: ${(err as Error).message}`);
   }
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new DetachedError('BAD_BUNDLE', `${join(abs, 'config.json')} must hold a JSON object`);
   }
+  const config = sandboxConfig(parsed);
   try {
     toSandbox(config);
     toProcess(config.process, 'null', 'main.wasm');

@@ -1,0 +1,116 @@
+/**
+ * A real containerd 1.6 drives wasmvisor-runc through its
+ * `io.containerd.runc.v2` shim (`ctr run --runc-binary`): containerd runs
+ * with root, state and socket under a temp dir and the CRI plugin off; the
+ * image is an OCI archive built here (linux/<host arch>, so ctr unpacks it
+ * without platform flags) holding the project's wasm modules.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { itWithTools, which } from '../support/tools.js';
+import { makeTar, writeOciLayout } from '../support/oci_fixtures.js';
+import { BIN, HELLO, PROBE, killLeftovers, tempDir } from './fixtures/harness.js';
+
+const it = itWithTools('containerd', 'ctr');
+
+let work = '';
+let containerd: ChildProcess | null = null;
+const NS = 'wasmvisor-test';
+
+function ctr(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('ctr', ['--address', join(work, 'containerd.sock'), '-n', NS, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    p.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    p.once('error', reject);
+    p.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** An OCI archive of one linux/<host arch> image named `name` whose entrypoint is `entrypoint`. */
+async function imageArchive(name: string, entrypoint: string[]): Promise<string> {
+  const dir = join(work, `layout-${name.replace(/\W/g, '_')}`);
+  const layer = await makeTar([
+    { name: 'hello.wasm', data: readFileSync(HELLO), mode: 0o755 },
+    { name: 'probe.wasm', data: readFileSync(PROBE), mode: 0o755 },
+  ]);
+  writeOciLayout(dir, {
+    layers: [{ tar: layer, compression: 'gzip' }],
+    os: 'linux',
+    architecture: process.arch === 'x64' ? 'amd64' : process.arch,
+    config: { config: { Entrypoint: entrypoint, Env: ['PATH=/'] } },
+  });
+  // containerd names an imported image by this annotation
+  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { manifests: { annotations?: Record<string, string> }[] };
+  index.manifests[0]!.annotations = { 'io.containerd.image.name': name };
+  writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
+  const tar = join(work, `${name.replace(/\W/g, '_')}.tar`);
+  execFileSync('tar', ['-cf', tar, '-C', dir, '.']);
+  return tar;
+}
+
+async function waitForSocket(path: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (existsSync(path)) return;
+    if (containerd?.exitCode !== null) throw new Error(`containerd exited: ${readFileSync(join(work, 'containerd.log'), 'utf8').slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error('containerd did not open its socket');
+}
+
+beforeAll(async () => {
+  work = tempDir('runc-ctd-');
+  if (!existsSync(join(import.meta.dirname, '../../dist/src/cli/runc/main.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does)');
+  if (!which('containerd') || !which('ctr')) return; // the tests themselves say so (and fail under CI)
+  writeFileSync(join(work, 'config.toml'), [
+    'version = 2',
+    `root = "${work}/root"`,
+    `state = "${work}/state"`,
+    'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+    '[grpc]',
+    `  address = "${work}/containerd.sock"`,
+    '[ttrpc]',
+    `  address = "${work}/containerd.sock.ttrpc"`,
+    '[plugins."io.containerd.internal.v1.opt"]',
+    `  path = "${work}/opt"`,
+    '',
+  ].join('\n'));
+  const log = openSync(join(work, 'containerd.log'), 'w');
+  containerd = spawn('containerd', ['--config', join(work, 'config.toml')], { stdio: ['ignore', log, log] });
+  await waitForSocket(join(work, 'containerd.sock'));
+  for (const [name, ep] of [['localhost/wasmvisor/hello:test', ['/hello.wasm']], ['localhost/wasmvisor/probe:test', ['/probe.wasm']]] as const) {
+    const r = await ctr('images', 'import', await imageArchive(name, [...ep]));
+    if (r.code !== 0) throw new Error(`ctr images import failed: ${r.stderr}`);
+  }
+}, 120_000);
+
+afterAll(async () => {
+  killLeftovers(join(work, 'runc')); // a failed test's sandbox processes
+  if (containerd && containerd.exitCode === null) {
+    const exited = new Promise((r) => containerd!.once('exit', r));
+    containerd.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    if (containerd.exitCode === null) containerd.kill('SIGKILL');
+  }
+}, 30_000);
+
+describe('containerd 1.6 drives wasmvisor-runc', () => {
+  it('ctr run --rm prints the module\'s output and exits 0', async () => {
+    const r = await ctr('run', '--rm', '--runc-binary', BIN, '--runc-root', join(work, 'runc'), 'localhost/wasmvisor/hello:test', 'hello1');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('hello from wasmvisor\n');
+    expect((await ctr('containers', 'ls', '-q')).stdout).not.toContain('hello1');
+  });
+
+  it('ctr reports the module\'s exit code (3)', async () => {
+    // ctr's own args replace the image's entrypoint and command
+    const r = await ctr('run', '--rm', '--runc-binary', BIN, '--runc-root', join(work, 'runc'), 'localhost/wasmvisor/probe:test', 'exit3', '/probe.wasm', 'exit', '3');
+    expect(r.code, r.stderr).toBe(3);
+    expect(existsSync(join(work, 'runc', 'exit3'))).toBe(false); // deleted by the shim
+  });
+});
