@@ -89,7 +89,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  killLeftovers(join(work, 'runc')); // a failed test's sandbox processes
+  killLeftovers(join(work, 'runc', NS)); // a failed test's sandbox processes
   if (containerd && containerd.exitCode === null) {
     const exited = new Promise((r) => containerd!.once('exit', r));
     containerd.kill('SIGTERM');
@@ -111,6 +111,41 @@ describe('containerd 1.6 drives wasmvisor-runc', () => {
     // ctr's own args replace the image's entrypoint and command
     const r = await ctr('run', '--rm', '--runc-binary', BIN, '--runc-root', join(work, 'runc'), 'localhost/wasmvisor/probe:test', 'exit3', '/probe.wasm', 'exit', '3');
     expect(r.code, r.stderr).toBe(3);
-    expect(existsSync(join(work, 'runc', 'exit3'))).toBe(false); // deleted by the shim
+    expect(existsSync(join(work, 'runc', NS))).toBe(true); // the shim's --root is RUNC_ROOT/NAMESPACE
+    expect(existsSync(join(work, 'runc', NS, 'exit3'))).toBe(false); // deleted by the shim
+  });
+
+  it('ctr task exec, pause, resume and kill a detached container', async () => {
+    const runc = ['--runc-binary', BIN, '--runc-root', join(work, 'runc')];
+    const d = await ctr('run', '-d', ...runc, 'localhost/wasmvisor/probe:test', 'det', '/probe.wasm', 'tick', '0');
+    expect(d.code, d.stderr).toBe(0);
+    try {
+      const ex = await ctr('task', 'exec', '--exec-id', 'e1', 'det', '/hello.wasm', 'in-exec');
+      expect(ex.code, ex.stderr).toBe(0);
+      expect(ex.stdout).toBe('hello from wasmvisor\narg 1: in-exec\n');
+      expect((await ctr('task', 'exec', '--exec-id', 'e2', 'det', '/probe.wasm', 'exit', '6')).code).toBe(6);
+
+      expect((await ctr('task', 'pause', 'det')).code).toBe(0);
+      expect((await ctr('task', 'ls')).stdout).toMatch(/det\s+\d+\s+PAUSED/);
+      expect((await ctr('task', 'resume', 'det')).code).toBe(0);
+      expect((await ctr('task', 'ls')).stdout).toMatch(/det\s+\d+\s+RUNNING/);
+
+      const k = await ctr('task', 'kill', 'det');
+      expect(k.code, k.stderr).toBe(0);
+      let ls = '';
+      for (let i = 0; i < 250 && !/det\s+\d+\s+STOPPED/.test(ls); i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        ls = (await ctr('task', 'ls')).stdout;
+      }
+      expect(ls).toMatch(/det\s+\d+\s+STOPPED/);
+      const rm = await ctr('task', 'rm', 'det');
+      expect(rm.code, rm.stderr).toBe(0);
+      expect(rm.stderr).toContain('exit code 143'); // SIGTERM's 128+15, reaped by the shim
+    } finally {
+      await ctr('task', 'kill', '-s', 'SIGKILL', 'det');
+      await ctr('task', 'rm', '-f', 'det');
+      await ctr('containers', 'rm', 'det');
+    }
+    expect(existsSync(join(work, 'runc', NS, 'det'))).toBe(false);
   });
 });

@@ -106,8 +106,10 @@ class DetachedSandbox {
       } catch {
         // the state directory was deleted (delete --force): nothing to record
       }
-      const closed = Promise.all([this.rt.close(), Promise.allSettled([...this.inflight])]);
-      await Promise.race([closed, new Promise((res) => setTimeout(res, 2000))]);
+      // answer requests in flight first (a kill's reply), while the Sentry still answers them; then stop the workers
+      const within = (p: Promise<unknown>) => Promise.race([p, new Promise((res) => setTimeout(res, 2000))]);
+      await within(Promise.allSettled([...this.inflight]));
+      await within(this.rt.close());
     }
     process.exit(r.exitCode);
   }
