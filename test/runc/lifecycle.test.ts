@@ -161,6 +161,15 @@ describe('wasmvisor-runc lifecycle', () => {
     expect(await state('ticker')).toMatchObject({ status: 'stopped' });
     expect((await runc(root, ['delete', 'ticker'])).code).toBe(0);
   });
+
+  it('a long id under a deep root still reaches its control socket (past the 107-byte socket path limit)', async () => {
+    const id = `long-${'x'.repeat(120)}`;
+    const deep = join(root, 'deep'.repeat(10));
+    const b = makeBundle(work, 'long', ['/probe.wasm', 'exit', '4']);
+    expect(join(deep, id, 'ctl.sock').length).toBeGreaterThan(107);
+    const r = await runc(deep, ['run', '--bundle', b, id]);
+    expect(r.code, r.stderr).toBe(4);
+  });
 });
 
 describe('wasmvisor-runc command line', () => {

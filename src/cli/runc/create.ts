@@ -39,17 +39,21 @@ export async function createContainer(root: string, id: string, f: CreateFlags, 
   }
 }
 
-/** Register `create`. */
-export function register(program: Command): void {
-  program.command('create')
-    .description('create a container from an OCI bundle (its process waits for start)')
+/** The flags `create` and `run` share, as runc spells them. */
+export function withCreateFlags(cmd: Command): Command {
+  return cmd
     .argument('<container-id>')
     .option('-b, --bundle <dir>', 'bundle directory (config.json and the root filesystem)', '.')
     .option('--pid-file <file>', 'write the pid of the container\'s process here')
     .option('--console-socket <path>', 'unix socket to send a terminal\'s fd to (not supported)')
     .option('--no-pivot', 'accepted for compatibility (no effect)')
     .option('--no-new-keyring', 'accepted for compatibility (no effect)')
-    .option('--preserve-fds <n>', 'accepted for compatibility (no effect)')
+    .option('--preserve-fds <n>', 'accepted for compatibility (no effect)');
+}
+
+/** Register `create`. */
+export function register(program: Command): void {
+  withCreateFlags(program.command('create').description('create a container from an OCI bundle (its process waits for start)'))
     .action(async (id: string, f: CreateFlags, cmd: Command) => {
       await createContainer(rootOf(cmd), id, f);
     });

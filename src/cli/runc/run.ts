@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { childExitCode } from '../../runtime/detached/spawn.js';
 import { removeContainerDir } from '../../runtime/detached/state.js';
 import { rootOf } from './context.js';
-import { createContainer, type CreateFlags } from './create.js';
+import { createContainer, withCreateFlags, type CreateFlags } from './create.js';
 import { startContainer } from './start.js';
 
 const FORWARDED: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'];
@@ -34,15 +34,8 @@ export async function runContainer(root: string, id: string, f: CreateFlags & { 
 
 /** Register `run`. */
 export function register(program: Command): void {
-  program.command('run')
-    .description('create and start a container, wait for it, and exit with its code')
-    .argument('<container-id>')
-    .option('-b, --bundle <dir>', 'bundle directory', '.')
-    .option('--pid-file <file>', 'write the pid of the container\'s process here')
-    .option('--console-socket <path>', 'terminal socket (not supported)')
+  withCreateFlags(program.command('run').description('create and start a container, wait for it, and exit with its code'))
     .option('-d, --detach', 'return once started')
-    .option('--no-pivot', 'accepted for compatibility (no effect)')
-    .option('--no-new-keyring', 'accepted for compatibility (no effect)')
     .action(async (id: string, f: CreateFlags & { detach?: boolean }, cmd: Command) => {
       process.exitCode = await runContainer(rootOf(cmd), id, f);
     });
