@@ -132,13 +132,13 @@ describe('wasmvisor-runc lifecycle', () => {
     }
   });
 
-  it('run exits with the container\'s code; run -d, exec, ps, list, and kill by name', async () => {
+  it('run exits with the container\'s code; run -d, events --stats, exec, ps, list, and kill by name', async () => {
     const b = makeBundle(work, 'runner', ['/probe.wasm', 'exit', '3']);
     const r = await runc(root, ['run', '--bundle', b, 'runner']);
     expect(r.code, r.stderr).toBe(3);
     expect(existsSync(join(root, 'runner'))).toBe(false);
 
-    const tick = makeBundle(work, 'ticker', ['/probe.wasm', 'tick', '0']);
+    const tick = makeBundle(work, 'ticker', ['/probe.wasm', 'tick', '0'], { linux: { resources: { memory: { limit: 32 << 20 }, pids: { limit: 8 } } } });
     const d = await runc(root, ['run', '-d', '--bundle', tick, 'ticker'], { quiet: true });
     expect(d.code).toBe(0);
     const st = await state('ticker');
@@ -147,6 +147,12 @@ describe('wasmvisor-runc lifecycle', () => {
     expect(JSON.parse(ps.stdout)).toEqual([st.pid]);
     const list = await runc(root, ['list', '--format', 'json']);
     expect((JSON.parse(list.stdout) as { id: string; status: string }[]).find((c) => c.id === 'ticker')).toMatchObject({ status: 'running' });
+
+    const ev = await runc(root, ['events', '--stats', 'ticker']);
+    expect(ev.code, ev.stderr).toBe(0);
+    const stats = JSON.parse(ev.stdout) as { type: string; data: { memory: { usage: { usage: number; limit: number } }; pids: { current: number; limit: number } } };
+    expect(stats).toMatchObject({ type: 'stats', id: 'ticker', data: { memory: { usage: { limit: 32 << 20 } }, pids: { current: 1, limit: 8 } } });
+    expect(stats.data.memory.usage.usage).toBeGreaterThan(0);
 
     const ex = await runc(root, ['exec', 'ticker', '/hello.wasm', 'from-exec']);
     expect(ex.code, ex.stderr).toBe(0);
@@ -177,7 +183,7 @@ describe('wasmvisor-runc command line', () => {
     const { buildProgram } = await import('../../src/cli/runc/main.js');
     const program = buildProgram(() => {});
     const names = program.commands.map((c) => c.name());
-    expect(names).toEqual(expect.arrayContaining(['create', 'start', 'state', 'kill', 'delete', 'list', 'ps', 'exec', 'pause', 'resume', 'spec', 'run', 'features']));
+    expect(names).toEqual(expect.arrayContaining(['create', 'start', 'state', 'kill', 'delete', 'list', 'ps', 'exec', 'events', 'pause', 'resume', 'spec', 'run', 'features']));
     for (const n of names) {
       const r = await runc(root, [n, '--help']);
       expect(r.code, n).toBe(0);

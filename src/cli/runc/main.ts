@@ -11,6 +11,7 @@ import { Command, CommanderError } from 'commander';
 import { DEFAULT_ROOT, logRecord, type GlobalFlags } from './context.js';
 import * as create from './create.js';
 import * as del from './delete.js';
+import * as events from './events.js';
 import * as exec from './exec.js';
 import * as features from './features.js';
 import * as kill from './kill.js';
@@ -44,7 +45,7 @@ export function buildProgram(onError: (msg: string) => void): Command {
     writeErr: (s) => process.stderr.write(s),
     outputError: (s) => onError(`${s.trim().replace(/^error: /, '')} (see --help)`),
   });
-  for (const m of [create, start, state, kill, del, list, ps, pause, resume, exec, spec, run, features]) m.register(program);
+  for (const m of [create, start, state, kill, del, list, ps, pause, resume, exec, events, spec, run, features]) m.register(program);
   program.commands.forEach((c) => c.exitOverride());
   return program;
 }

@@ -7,6 +7,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { dirname, basename } from 'node:path';
+import type { CgroupStats } from '../../host/protocol.js';
 import type { OciProcess } from '../config.js';
 import { DetachedError } from './state.js';
 
@@ -16,10 +17,11 @@ export type ControlRequest =
   | { op: 'pause' }
   | { op: 'resume' }
   | { op: 'kill'; signal: string }
+  | { op: 'stats' }
   | { op: 'exec'; process: OciProcess };
 
 /** The sandbox's answer. */
-export type ControlReply = { ok: true; pid?: number } | { ok: false; error: string };
+export type ControlReply = { ok: true; pid?: number; stats?: CgroupStats } | { ok: false; error: string };
 
 /** Lines on an exec connection after its reply. */
 export type ExecLine =

@@ -2,7 +2,7 @@
  * The sandbox process of one detached container (started by
  * `wasmvisor-runc create`, one per container): it creates the container
  * through the library with the bundle's root and module, serves the
- * control socket (start, pause, resume, kill, exec), keeps `state.json`
+ * control socket (start, pause, resume, kill, stats, exec), keeps `state.json`
  * current, and exits with the container's exit code (128+n for a signal),
  * which containerd's shim reaps as the container's own.
  *
@@ -70,6 +70,8 @@ class DetachedSandbox {
         await this.c.kill(req.signal);
         if (this.c.status.state === 'paused' || this.c.status.state === 'running') this.save(this.c.status.state);
         return { ok: true };
+      case 'stats':
+        return { ok: true, stats: await this.c.stats() };
       case 'exec':
         await this.exec(req.process, sock);
         return null;
