@@ -54,7 +54,15 @@ export function onLines(sock: Socket, fn: (msg: unknown) => void): void {
     while ((i = buf.indexOf('\n')) >= 0) {
       const line = buf.slice(0, i);
       buf = buf.slice(i + 1);
-      if (line.trim() !== '') fn(JSON.parse(line));
+      if (line.trim() === '') continue;
+      let msg: unknown;
+      try {
+        msg = JSON.parse(line);
+      } catch {
+        sock.destroy(); // not our protocol: drop the peer
+        return;
+      }
+      fn(msg);
     }
   });
 }
@@ -74,7 +82,7 @@ export function request(path: string, req: ControlRequest): Promise<{ reply: Con
     let listener: ((msg: unknown) => void) | null = null;
     const early: unknown[] = [];
     let replied = false;
-    sock.once('error', (err) => {
+    sock.on('error', (err) => {
       if (!replied) reject(new DetachedError('CONTROL', `cannot reach the sandbox process of this container (${(err as Error).message}): it may have exited; see state`));
     });
     sock.once('close', () => {

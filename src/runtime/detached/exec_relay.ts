@@ -5,7 +5,7 @@
  * starts one per exec (containerd's shim reaps it as the exec's process);
  * without --detach the command itself relays.
  */
-import { writeSync } from 'node:fs';
+import { nodeConsoleSink } from '../../host/node_host.js';
 import type { OciProcess } from '../config.js';
 import { request, sendLine, type ExecLine } from './control.js';
 import { DetachedError } from './state.js';
@@ -14,17 +14,6 @@ import { DetachedError } from './state.js';
 export interface ExecArgs {
   socket: string;
   process: OciProcess;
-}
-
-function writeAll(fd: number, data: Buffer): void {
-  let off = 0;
-  while (off < data.length) {
-    try {
-      off += writeSync(fd, data, off, data.length - off);
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'EAGAIN') return; // the reader is gone: drop
-    }
-  }
 }
 
 /**
@@ -44,11 +33,19 @@ export async function relayExec(a: ExecArgs, started: () => void): Promise<numbe
   input.on('data', onData);
   input.once('end', onEnd);
   input.once('error', onEnd);
+  const sinks = { 1: nodeConsoleSink(1), 2: nodeConsoleSink(2) };
   const code = await new Promise<number>((resolve) => {
     rest((m) => {
       const l = m as ExecLine;
-      if (l.t === 'out') writeAll(l.fd, Buffer.from(l.data, 'base64'));
-      else if (l.t === 'exit') resolve(l.code);
+      if (l.t === 'out') {
+        try {
+          sinks[l.fd].write(Buffer.from(l.data, 'base64'));
+        } catch {
+          // this relay's stdout failed: drop, as a closed pipe
+        }
+      } else if (l.t === 'exit') {
+        resolve(l.code);
+      }
     });
     sock.once('close', () => resolve(255));
   });
