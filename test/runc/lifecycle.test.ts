@@ -97,6 +97,11 @@ describe('wasmvisor-runc lifecycle', () => {
     expect(await state('twice')).toMatchObject({ status: 'paused' });
     expect((await runc(root, ['resume', 'twice'])).code).toBe(0);
     expect(await state('twice')).toMatchObject({ status: 'running' });
+    // STOP and CONT by Linux number and by name pause and resume it too
+    expect((await runc(root, ['kill', 'twice', '19'])).code).toBe(0);
+    expect(await state('twice')).toMatchObject({ status: 'paused' });
+    expect((await runc(root, ['kill', 'twice', 'CONT'])).code).toBe(0);
+    expect(await state('twice')).toMatchObject({ status: 'running' });
 
     const force = await runc(root, ['delete', '--force', 'twice']);
     expect(force.code, force.stderr).toBe(0);

@@ -5,11 +5,13 @@
  * root. The config is checked by the runtime's own `toSandbox` and
  * `toProcess`, so a bad bundle fails before any state exists.
  */
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { toProcess, toSandbox, type OciConfig, type OciProcess } from '../config.js';
 import { ContainerError } from '../status.js';
 import { DetachedError } from './state.js';
+
+const WASM_MAGIC = Buffer.from([0x00, 0x61, 0x73, 0x6d]);
 
 /** A checked bundle. */
 export interface Bundle {
@@ -36,6 +38,16 @@ export function resolveModule(rootfs: string, p: OciProcess | undefined): string
   const rel = relative(realpathSync(rootfs), real);
   if (rel.startsWith('..') || isAbsolute(rel)) throw new DetachedError('BAD_BUNDLE', `${argv0}: resolves outside the container's root`);
   if (!statSync(real).isFile()) throw new DetachedError('BAD_BUNDLE', `${argv0}: not a regular file (a .wasm module is needed)`);
+  const head = Buffer.alloc(4);
+  const fd = openSync(real, 'r');
+  try {
+    readSync(fd, head, 0, 4, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (!head.equals(WASM_MAGIC)) {
+    throw new DetachedError('BAD_BUNDLE', `${argv0}: not a WebAssembly module (wasmvisor runs .wasm programs; process.args[0] must name one)`);
+  }
   return real;
 }
 
