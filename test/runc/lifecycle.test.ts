@@ -79,6 +79,12 @@ describe('wasmvisor-runc lifecycle', () => {
     expect((await runc(root, ['start', 'nine'])).code).toBe(0);
     expect((await runc(root, ['kill', 'nine', '9'])).code).toBe(0);
     expect(await s9.reaped).toEqual({ create: 0, exit: 0, signal: 9 });
+
+    // a created container that never started stops with the signal's code too
+    const sc = await create('never', ['/hello.wasm']);
+    expect((await runc(root, ['kill', 'never', 'SIGINT'])).code).toBe(0);
+    expect(await sc.reaped).toEqual({ create: 0, exit: 130, signal: 0 });
+    expect(readFileSync(sc.stdoutPath, 'utf8')).toBe('');
   });
 
   it('refuses wrong-state operations with one line and exit 1', async () => {

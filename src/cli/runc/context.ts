@@ -5,21 +5,22 @@
  * stderr; with `--log`, a `level=error` record that containerd's shim
  * reports), and the status guard check over a container's state on disk.
  */
-import { appendFileSync, writeFileSync, renameSync } from 'node:fs';
+import { writeFileSync, renameSync } from 'node:fs';
 import { dirname, join, basename, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { requireState, ContainerError, type ContainerStatus } from '../../runtime/status.js';
 import { call } from '../../runtime/detached/control.js';
+import type { LogTarget } from '../../runtime/detached/log.js';
 import { DetachedError, asStatus, containerDir, loadState, socketPath, type RuncState } from '../../runtime/detached/state.js';
 
 /** Default state directory, as runc's /run/runc. */
 export const DEFAULT_ROOT = '/run/wasmvisor-runc';
 
+export { logRecord } from '../../runtime/detached/log.js';
+
 /** The global flags. */
-export interface GlobalFlags {
+export interface GlobalFlags extends LogTarget {
   root?: string;
-  log?: string;
-  logFormat?: string;
   debug?: boolean;
   systemdCgroup?: boolean;
 }
@@ -28,20 +29,6 @@ export interface GlobalFlags {
 export function rootOf(cmd: Command): string {
   const g = cmd.optsWithGlobals<GlobalFlags>();
   return resolve(g.root ?? DEFAULT_ROOT);
-}
-
-/** Append a record to `--log FILE` (json or text, as runc's logrus writes them). */
-export function logRecord(g: GlobalFlags, level: 'error' | 'debug', msg: string): void {
-  if (!g.log) return;
-  const time = new Date().toISOString();
-  const line = g.logFormat === 'json'
-    ? JSON.stringify({ level, msg, time })
-    : `time="${time}" level=${level} msg=${JSON.stringify(msg)}`;
-  try {
-    appendFileSync(g.log, `${line}\n`);
-  } catch {
-    // the log is best effort; stderr still has the message
-  }
 }
 
 /** Throw WRONG_STATE (the library's guard and message) unless `guard` allows `op` on `st`. */

@@ -5,10 +5,12 @@
  */
 import type { Command } from 'commander';
 import type { ChildProcess } from 'node:child_process';
+import { resolve } from 'node:path';
 import { loadBundle } from '../../runtime/detached/bundle.js';
 import { startHelper } from '../../runtime/detached/spawn.js';
 import { DetachedError, checkId, makeContainerDir, removeContainerDir } from '../../runtime/detached/state.js';
-import { rootOf, writePidFile } from './context.js';
+import type { LogTarget } from '../../runtime/detached/log.js';
+import { rootOf, writePidFile, type GlobalFlags } from './context.js';
 
 /** Options of `create`. */
 export interface CreateFlags {
@@ -22,7 +24,7 @@ export interface CreateFlags {
  * `detached` false keeps it as this process's child (for `run`).
  * Nothing is left under `root` when it fails.
  */
-export async function createContainer(root: string, id: string, f: CreateFlags, detached = true): Promise<ChildProcess> {
+export async function createContainer(root: string, id: string, f: CreateFlags, detached = true, log: LogTarget = {}): Promise<ChildProcess> {
   checkId(id);
   if (f.consoleSocket) {
     throw new DetachedError('UNSUPPORTED', '--console-socket (a terminal, as ctr run -t asks) is not supported yet: run the container without a tty');
@@ -30,7 +32,7 @@ export async function createContainer(root: string, id: string, f: CreateFlags, 
   const bundle = loadBundle(f.bundle ?? '.');
   makeContainerDir(root, id);
   try {
-    const child = await startHelper('./sandbox_main.js', { root, id, bundle: bundle.dir }, detached);
+    const child = await startHelper('./sandbox_main.js', { root, id, bundle: bundle.dir, log: { log: log.log && resolve(log.log), logFormat: log.logFormat } }, detached);
     if (f.pidFile) writePidFile(f.pidFile, child.pid!);
     return child;
   } catch (err) {
@@ -55,6 +57,6 @@ export function withCreateFlags(cmd: Command): Command {
 export function register(program: Command): void {
   withCreateFlags(program.command('create').description('create a container from an OCI bundle (its process waits for start)'))
     .action(async (id: string, f: CreateFlags, cmd: Command) => {
-      await createContainer(rootOf(cmd), id, f);
+      await createContainer(rootOf(cmd), id, f, true, cmd.optsWithGlobals<GlobalFlags>());
     });
 }

@@ -5,15 +5,16 @@
 import type { Command } from 'commander';
 import { childExitCode } from '../../runtime/detached/spawn.js';
 import { removeContainerDir } from '../../runtime/detached/state.js';
-import { rootOf } from './context.js';
+import type { LogTarget } from '../../runtime/detached/log.js';
+import { rootOf, type GlobalFlags } from './context.js';
 import { createContainer, withCreateFlags, type CreateFlags } from './create.js';
 import { startContainer } from './start.js';
 
 const FORWARDED: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'];
 
 /** Run container `id`; resolves with its exit code (0 once started, with `detach`). */
-export async function runContainer(root: string, id: string, f: CreateFlags & { detach?: boolean }): Promise<number> {
-  const child = await createContainer(root, id, f, f.detach === true);
+export async function runContainer(root: string, id: string, f: CreateFlags & { detach?: boolean }, log: LogTarget = {}): Promise<number> {
+  const child = await createContainer(root, id, f, f.detach === true, log);
   try {
     await startContainer(root, id);
   } catch (err) {
@@ -37,6 +38,6 @@ export function register(program: Command): void {
   withCreateFlags(program.command('run').description('create and start a container, wait for it, and exit with its code'))
     .option('-d, --detach', 'return once started')
     .action(async (id: string, f: CreateFlags & { detach?: boolean }, cmd: Command) => {
-      process.exitCode = await runContainer(rootOf(cmd), id, f);
+      process.exitCode = await runContainer(rootOf(cmd), id, f, cmd.optsWithGlobals<GlobalFlags>());
     });
 }

@@ -16,6 +16,7 @@ import type { WaitResult } from '../status.js';
 import { loadBundle, resolveModule, type Bundle } from './bundle.js';
 import { onLines, reachableSocket, sendLine, type ControlReply, type ControlRequest, type ExecLine } from './control.js';
 import { wireHostStdio } from './host_stdio.js';
+import { logRecord, type LogTarget } from './log.js';
 import { reportReady } from './spawn.js';
 import { OCI_VERSION, containerDir, pidStartTime, saveState, socketPath, type RuncState } from './state.js';
 
@@ -24,6 +25,8 @@ export interface SandboxArgs {
   root: string;
   id: string;
   bundle: string;
+  /** runc's --log and --log-format, for failures after create returned. */
+  log?: LogTarget;
 }
 
 /** Signals sent to the sandbox process itself that become the container's (others keep Node's default). */
@@ -143,6 +146,11 @@ function serve(sb: DetachedSandbox, path: string): Promise<void> {
 /** The sandbox process's main: create, report to `create` on fd 3, serve until the container ends. */
 export async function sandboxMain(args: SandboxArgs): Promise<void> {
   let rt: Runtime | null = null;
+  // a bug here must not write into the container's stderr: it goes to runc's log, and the container ends (255)
+  process.on('uncaughtException', (err) => {
+    logRecord(args.log ?? {}, 'error', `sandbox process of ${args.id}: ${err.stack ?? err.message}`);
+    process.exit(255);
+  });
   try {
     const bundle = loadBundle(args.bundle);
     const dir = containerDir(args.root, args.id);
