@@ -124,6 +124,15 @@ describe('containerd 1.6 drives wasmvisor-runc', () => {
       expect(ex.code, ex.stderr).toBe(0);
       expect(ex.stdout).toBe('hello from wasmvisor\narg 1: in-exec\n');
       expect((await ctr('task', 'exec', '--exec-id', 'e2', 'det', '/probe.wasm', 'exit', '6')).code).toBe(6);
+      // the shim kills an exec by signalling its pid (our relay): the exec'd process gets the signal
+      const long = ctr('task', 'exec', '--exec-id', 'e3', 'det', '/probe.wasm', 'tick', '0');
+      let killed = await ctr('task', 'kill', '--exec-id', 'e3', 'det');
+      for (let i = 0; i < 250 && killed.code !== 0; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        killed = await ctr('task', 'kill', '--exec-id', 'e3', 'det');
+      }
+      expect(killed.code, killed.stderr).toBe(0);
+      expect((await long).code).toBe(143);
 
       expect((await ctr('task', 'pause', 'det')).code).toBe(0);
       expect((await ctr('task', 'ls')).stdout).toMatch(/det\s+\d+\s+PAUSED/);

@@ -173,6 +173,14 @@ describe('wasmvisor-runc lifecycle', () => {
     const ex5 = await runc(root, ['exec', '--process', procFile, 'ticker']);
     expect(ex5.code, ex5.stderr).toBe(5);
 
+    // `exec` without --detach is the exec's process: a signal sent to it goes to the exec'd process
+    const epid = join(work, 'exec.pid');
+    const running = runc(root, ['exec', '--pid-file', epid, 'ticker', '/probe.wasm', 'tick', '0']);
+    for (let i = 0; i < 1500 && !existsSync(epid); i++) await new Promise((res) => setTimeout(res, 20));
+    process.kill(Number(readFileSync(epid, 'utf8')), 'SIGTERM');
+    const termed = await running;
+    expect(termed.code, termed.stderr).toBe(143);
+
     expect((await runc(root, ['kill', 'ticker', 'SIGKILL'])).code).toBe(0);
     for (let i = 0; i < 200 && alive(st.pid as number); i++) await new Promise((res) => setTimeout(res, 20));
     expect(await state('ticker')).toMatchObject({ status: 'stopped' });

@@ -3,7 +3,8 @@
  * process: newline-delimited JSON over the unix socket `ROOT/ID/ctl.sock`.
  * A request is one line; the answer is one `{ok, …}` line, except for
  * `exec`, whose connection then carries the exec'd process's stdio
- * (`out` and `exit` lines from the sandbox; `in` and `eof` lines to it).
+ * (`out` and `exit` lines from the sandbox; `in`, `eof` and `signal` lines
+ * to it; the exec'd process is killed if the connection closes first).
  */
 import { connect, type Socket } from 'node:net';
 import { dirname, basename } from 'node:path';
@@ -28,7 +29,8 @@ export type ExecLine =
   | { t: 'out'; fd: 1 | 2; data: string }
   | { t: 'exit'; code: number }
   | { t: 'in'; data: string }
-  | { t: 'eof' };
+  | { t: 'eof' }
+  | { t: 'signal'; signal: string };
 
 /** Longest unix socket path the kernel accepts (sun_path less the NUL). */
 const SUN_PATH_MAX = 107;

@@ -1,9 +1,10 @@
 /**
  * An exec'd process as the host sees it: a process that carries the exec's
- * stdio between its own fds 0–2 and the sandbox (over the control socket)
- * and exits with the exec's exit code. `wasmvisor-runc exec --detach`
- * starts one per exec (containerd's shim reaps it as the exec's process);
- * without --detach the command itself relays.
+ * stdio between its own fds 0–2 and the sandbox (over the control socket),
+ * passes the signals it gets on to the exec'd process, and exits with the
+ * exec's exit code. `wasmvisor-runc exec --detach` starts one per exec
+ * (containerd's shim reaps it as the exec's process, and signals it to
+ * kill the exec); without --detach the command itself relays.
  */
 import { nodeConsoleSink } from '../../host/node_host.js';
 import type { OciProcess } from '../config.js';
@@ -15,6 +16,9 @@ export interface ExecArgs {
   socket: string;
   process: OciProcess;
 }
+
+/** Signals this relay passes on to the exec'd process (SIGKILL kills the relay, and the sandbox then kills the process). */
+const RELAYED: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR2'];
 
 /**
  * Ask the sandbox to exec, call `started` once the process exists, then
@@ -33,6 +37,9 @@ export async function relayExec(a: ExecArgs, started: () => void): Promise<numbe
   input.on('data', onData);
   input.once('end', onEnd);
   input.once('error', onEnd);
+  // the shim signals an exec by this relay's pid: the signal goes to the exec'd process
+  const onSignal = (signal: NodeJS.Signals) => { if (!sock.destroyed) sendLine(sock, { t: 'signal', signal } satisfies ExecLine); };
+  for (const s of RELAYED) process.on(s, onSignal);
   const sinks = { 1: nodeConsoleSink(1), 2: nodeConsoleSink(2) };
   const code = await new Promise<number>((resolve) => {
     rest((m) => {
@@ -51,6 +58,7 @@ export async function relayExec(a: ExecArgs, started: () => void): Promise<numbe
   });
   input.off('data', onData);
   input.pause();
+  for (const s of RELAYED) process.off(s, onSignal);
   sock.destroy();
   return code;
 }

@@ -54,6 +54,7 @@ class DetachedSandbox {
     saveState(this.dir, this.st);
   }
 
+  /** Act on one control request; null when the reply was sent already (exec keeps the connection). */
   async handle(req: ControlRequest, sock: Socket): Promise<ControlReply | null> {
     switch (req.op) {
       case 'start':
@@ -93,7 +94,10 @@ class DetachedSandbox {
       const l = m as ExecLine;
       if (l.t === 'in') void proc.write(new Uint8Array(Buffer.from(l.data, 'base64'))).catch(() => {});
       else if (l.t === 'eof') void proc.closeStdin().catch(() => {});
+      else if (l.t === 'signal') void this.c.killProcess(proc.pid, l.signal).catch(() => {});
     });
+    // the relay is the exec's process to the host: if it dies (SIGKILL), so does the exec
+    sock.once('close', () => { if (!proc.result) void this.c.killProcess(proc.pid, 'SIGKILL').catch(() => {}); });
     void proc.wait().then((r) => {
       send({ t: 'exit', code: r.exitCode });
       sock.end();
