@@ -150,6 +150,7 @@ function serve(sb: DetachedSandbox, path: string): Promise<void> {
 /** The sandbox process's main: create, report to `create` on fd 3, serve until the container ends. */
 export async function sandboxMain(args: SandboxArgs): Promise<void> {
   let rt: Runtime | null = null;
+  process.title = `wasmvisor-sandbox ${args.id}`;
   // a bug here must not write into the container's stderr: it goes to runc's log, and the container ends (255)
   process.on('uncaughtException', (err) => {
     logRecord(args.log ?? {}, 'error', `sandbox process of ${args.id}: ${err.stack ?? err.message}`);
