@@ -44,6 +44,18 @@ describe('bundles', () => {
     expect(cfg.mounts!.map((m) => m.destination)).toEqual(['/proc', '/devices', '/run']);
   });
 
+  it('makes namespaces to join (a pod\'s, by path) anew, keeping their types', () => {
+    const cfg = sandboxConfig({ linux: { namespaces: [{ type: 'pid' }, { type: 'network', path: '/proc/42/ns/net' }, { type: 'ipc', path: '/proc/42/ns/ipc' }] } });
+    expect(cfg.linux!.namespaces).toEqual([{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }]);
+  });
+
+  it('a pod sandbox needs no module; any other container does', () => {
+    const pod = makeBundle(work, 'pod', ['/pause'], { annotations: { 'io.kubernetes.cri.container-type': 'sandbox' } });
+    expect(loadBundle(pod).modulePath).toBeNull();
+    const app = makeBundle(work, 'app', ['/pause'], { annotations: { 'io.kubernetes.cri.container-type': 'container' } });
+    expect(() => loadBundle(app)).toThrow("/pause: no such file in the container's root");
+  });
+
   it('loads a bundle: absolute paths, the module resolved in the root', () => {
     const b = makeBundle(work, 'ok', ['/hello.wasm']);
     const got = loadBundle(b);

@@ -206,6 +206,32 @@ describe('wasmvisor-runc lifecycle', () => {
   });
 });
 
+describe('wasmvisor-runc pod sandboxes', () => {
+  it('runs a Kubernetes pause container as an idle sandbox: no module needed, exec refused, TERM ends it with 0', async () => {
+    const b = makeBundle(work, 'pod', ['/pause'], {
+      annotations: { 'io.kubernetes.cri.container-type': 'sandbox' },
+      // CRI gives the sandbox a network namespace to join (CNI's); it is made anew here
+      linux: { namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network', path: '/var/run/netns/cni-x' }] },
+    });
+    writeFileSync(join(b, 'rootfs/pause'), '\x7fELF\x02\x01\x01'); // the native pause binary of the image, never run
+    const s = await shimCreate(root, b, 'pod');
+    started.push(s);
+    expect(await state('pod')).toMatchObject({ status: 'created', pid: s.pid, annotations: { 'io.kubernetes.cri.container-type': 'sandbox' } });
+    expect((await runc(root, ['start', 'pod'])).code).toBe(0);
+    expect(await state('pod')).toMatchObject({ status: 'running' });
+    expect((await runc(root, ['pause', 'pod'])).code).toBe(0);
+    expect(await state('pod')).toMatchObject({ status: 'paused' });
+    expect((await runc(root, ['resume', 'pod'])).code).toBe(0);
+    const ex = await runc(root, ['exec', 'pod', '/hello.wasm']);
+    expect(ex.code).toBe(1);
+    expect(ex.stderr).toMatch(/^wasmvisor-runc: container pod is a pod sandbox \(pause\): it runs no program to exec into/);
+    expect((await runc(root, ['kill', 'pod', '15'])).code).toBe(0);
+    expect(await s.reaped).toEqual({ create: 0, exit: 0, signal: 0 });
+    expect(await state('pod')).toMatchObject({ status: 'stopped' });
+    expect((await runc(root, ['delete', 'pod'])).code).toBe(0);
+  });
+});
+
 describe('wasmvisor-runc command line', () => {
   it('--help works on every command; --version and features print', async () => {
     const { buildProgram } = await import('../../src/cli/runc/main.js');

@@ -20,8 +20,20 @@ export interface Bundle {
   config: OciConfig;
   /** Absolute root filesystem directory. */
   rootfs: string;
-  /** Host path of the init module. */
-  modulePath: string;
+  /** Host path of the init module; null for a pod sandbox (see `isPodSandbox`), which runs none. */
+  modulePath: string | null;
+}
+
+/** Annotations by which CRI runtimes (containerd, CRI-O) mark a pod's sandbox container. */
+const SANDBOX_ANNOTATIONS = ['io.kubernetes.cri.container-type', 'io.kubernetes.cri-o.ContainerType'];
+
+/**
+ * A Kubernetes pod sandbox: the "pause" container CRI creates first to
+ * hold the pod's namespaces. Its image runs a native `/pause`; here it is
+ * an idle container (no module, no kernel) that waits to be killed.
+ */
+export function isPodSandbox(config: OciConfig): boolean {
+  return SANDBOX_ANNOTATIONS.some((a) => config.annotations?.[a] === 'sandbox');
 }
 
 /** Host path of `args[0]` inside `rootfs`: a regular file that stays inside it after symlinks. */
@@ -56,10 +68,17 @@ export function resolveModule(rootfs: string, p: OciProcess | undefined): string
  * dropped: containerd's default spec puts a tmpfs on /dev (and shm, pts,
  * mqueue inside) for runc to fill with device nodes, while the sandbox's
  * kernel serves /dev itself (null, zero, random, urandom, tty, stdio).
+ * Namespaces to join (by path, as a pod's containers join its sandbox's)
+ * are made anew.
  */
 export function sandboxConfig(config: OciConfig): OciConfig {
-  const mounts = config.mounts?.filter((m) => m.destination !== '/dev' && !m.destination.startsWith('/dev/'));
-  return mounts === undefined ? config : { ...config, mounts };
+  const out: OciConfig = { ...config };
+  if (config.mounts) out.mounts = config.mounts.filter((m) => m.destination !== '/dev' && !m.destination.startsWith('/dev/'));
+  const ns = config.linux?.namespaces;
+  // a namespace to join (a pod's, by path) becomes a new one of the same type: WASI programs have no
+  // sockets or SysV IPC to share, and the hostname is in each container's own config
+  if (ns?.some((n) => n.path !== undefined)) out.linux = { ...config.linux, namespaces: ns.map((n) => ({ type: n.type })) };
+  return out;
 }
 
 /** Read and check `dir/config.json`; throws BAD_BUNDLE with a one-line reason. */
@@ -94,5 +113,5 @@ export function loadBundle(dir: string): Bundle {
   } catch {
     throw new DetachedError('BAD_BUNDLE', `root.path ${rootfs} is not a directory: create it (containerd mounts the image there)`);
   }
-  return { dir: abs, config, rootfs, modulePath: resolveModule(rootfs, config.process) };
+  return { dir: abs, config, rootfs, modulePath: isPodSandbox(config) ? null : resolveModule(rootfs, config.process) };
 }

@@ -4,12 +4,12 @@
  * through the library with the bundle's root and module, serves the
  * control socket (start, pause, resume, kill, stats, exec), keeps `state.json`
  * current, and exits with the container's exit code (128+n for a signal),
- * which containerd's shim reaps as the container's own.
+ * which containerd's shim reaps as the container's own. A pod's sandbox
+ * (pause) container is held without a kernel (pod_sandbox.ts).
  *
  * Run as `node sandbox_main.js '{"root":…,"id":…,"bundle":…}'`.
  */
 import { createServer, type Socket } from 'node:net';
-import { rmSync } from 'node:fs';
 import type { Container } from '../container.js';
 import type { Runtime } from '../runtime.js';
 import type { WaitResult } from '../status.js';
@@ -17,6 +17,8 @@ import { loadBundle, resolveModule, type Bundle } from './bundle.js';
 import { onLines, reachableSocket, sendLine, type ControlReply, type ControlRequest, type ExecLine } from './control.js';
 import { wireHostStdio } from './host_stdio.js';
 import { logRecord, type LogTarget } from './log.js';
+import { PodSandbox } from './pod_sandbox.js';
+import { finishSandbox, type Served } from './served.js';
 import { reportReady } from './spawn.js';
 import { OCI_VERSION, containerDir, pidStartTime, saveState, socketPath, type RuncState } from './state.js';
 
@@ -32,12 +34,10 @@ export interface SandboxArgs {
 /** Signals sent to the sandbox process itself that become the container's (others keep Node's default). */
 const FORWARDED: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'];
 
-/** One container served by this process. */
-class DetachedSandbox {
+/** One WebAssembly container served by this process. */
+class DetachedSandbox implements Served {
   private stopStdin: () => void = () => {};
-  /** Control replies not yet written: the process waits for them before it exits. */
   readonly inflight = new Set<Promise<void>>();
-  private finishing = false;
 
   constructor(
     private readonly rt: Runtime,
@@ -48,13 +48,11 @@ class DetachedSandbox {
   ) {}
 
   /** Save the state with `status` (the sandbox owns state.json). */
-  private save(status: RuncState['status'], exitCode?: number): void {
+  private save(status: RuncState['status']): void {
     this.st.status = status;
-    if (exitCode !== undefined) this.st.exitCode = exitCode;
     saveState(this.dir, this.st);
   }
 
-  /** Act on one control request; null when the reply was sent already (exec keeps the connection). */
   async handle(req: ControlRequest, sock: Socket): Promise<ControlReply | null> {
     switch (req.op) {
       case 'start':
@@ -105,27 +103,14 @@ class DetachedSandbox {
   }
 
   /** The container ended: record it, then exit with its code. */
-  async finish(r: WaitResult): Promise<never> {
-    if (!this.finishing) {
-      this.finishing = true;
-      this.stopStdin();
-      try {
-        this.save('stopped', r.exitCode);
-        rmSync(socketPath(this.dir), { force: true });
-      } catch {
-        // the state directory was deleted (delete --force): nothing to record
-      }
-      // answer requests in flight first (a kill's reply), while the Sentry still answers them; then stop the workers
-      const within = (p: Promise<unknown>) => Promise.race([p, new Promise((res) => setTimeout(res, 2000))]);
-      await within(Promise.allSettled([...this.inflight]));
-      await within(this.rt.close());
-    }
-    process.exit(r.exitCode);
+  finish(r: WaitResult): Promise<never> {
+    this.stopStdin();
+    return finishSandbox(this.dir, this.st, this, r.exitCode, () => this.rt.close());
   }
 }
 
 /** Serve control connections for `sb`. */
-function serve(sb: DetachedSandbox, path: string): Promise<void> {
+function serve(sb: Served, path: string): Promise<void> {
   const server = createServer((sock) => {
     sock.on('error', () => {});
     let first = true;
@@ -159,20 +144,28 @@ export async function sandboxMain(args: SandboxArgs): Promise<void> {
   try {
     const bundle = loadBundle(args.bundle);
     const dir = containerDir(args.root, args.id);
-    const { Runtime } = await import('../runtime.js');
-    rt = await Runtime.create({ poolSize: 1 });
-    const c = await rt.create({
-      id: args.id, module: bundle.modulePath, config: bundle.config, rootfs: { hostPath: bundle.rootfs }, stdin: 'pipe', capture: false,
-    });
     const st: RuncState = {
       ociVersion: OCI_VERSION, id: args.id, status: 'created', pid: process.pid, bundle: bundle.dir, rootfs: bundle.rootfs,
       created: new Date().toISOString(), owner: '', annotations: bundle.config.annotations ?? {}, pidStart: pidStartTime(process.pid),
     };
-    const sb = new DetachedSandbox(rt, c, bundle, dir, st);
-    for (const s of FORWARDED) process.on(s, () => { void c.kill(s).catch(() => {}); });
-    await serve(sb, socketPath(dir));
+    let served: Served;
+    if (bundle.modulePath === null) {
+      const pod: PodSandbox = new PodSandbox(dir, st, (code) => { void finishSandbox(dir, st, pod, code, async () => {}); });
+      for (const s of FORWARDED) process.on(s, () => { pod.signal(s); });
+      served = pod;
+    } else {
+      const { Runtime } = await import('../runtime.js');
+      rt = await Runtime.create({ poolSize: 1 });
+      const c = await rt.create({
+        id: args.id, module: bundle.modulePath, config: bundle.config, rootfs: { hostPath: bundle.rootfs }, stdin: 'pipe', capture: false,
+      });
+      const sb = new DetachedSandbox(rt, c, bundle, dir, st);
+      for (const s of FORWARDED) process.on(s, () => { void c.kill(s).catch(() => {}); });
+      void c.wait().then((r) => sb.finish(r));
+      served = sb;
+    }
+    await serve(served, socketPath(dir));
     saveState(dir, st);
-    void c.wait().then((r) => sb.finish(r));
     reportReady({ ok: true });
   } catch (err) {
     reportReady({ ok: false, error: (err as Error).message ?? String(err) });
