@@ -16,8 +16,6 @@ import { DetachedError, asStatus, containerDir, loadState, socketPath, type Runc
 /** Default state directory, as runc's /run/runc. */
 export const DEFAULT_ROOT = '/run/wasmvisor-runc';
 
-export { logRecord } from '../../runtime/detached/log.js';
-
 /** The global flags. */
 export interface GlobalFlags extends LogTarget {
   root?: string;

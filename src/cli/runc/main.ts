@@ -8,7 +8,8 @@
  * as runc.
  */
 import { Command, CommanderError } from 'commander';
-import { DEFAULT_ROOT, logRecord, type GlobalFlags } from './context.js';
+import { logRecord } from '../../runtime/detached/log.js';
+import { DEFAULT_ROOT, type GlobalFlags } from './context.js';
 import * as create from './create.js';
 import * as del from './delete.js';
 import * as events from './events.js';
