@@ -186,7 +186,9 @@ describe('wasmvisor-runc lifecycle', () => {
     const epid = join(work, 'exec.pid');
     const running = runc(root, ['exec', '--pid-file', epid, 'ticker', '/probe.wasm', 'tick', '0']);
     for (let i = 0; i < 1500 && !existsSync(epid); i++) await new Promise((res) => setTimeout(res, 20));
-    process.kill(Number(readFileSync(epid, 'utf8')), 'SIGTERM');
+    const relay = Number(readFileSync(epid, 'utf8'));
+    expect(JSON.parse((await runc(root, ['ps', '--format', 'json', 'ticker'])).stdout)).toEqual([st.pid, relay]);
+    process.kill(relay, 'SIGTERM');
     const termed = await running;
     expect(termed.code, termed.stderr).toBe(143);
 

@@ -19,7 +19,7 @@ export type ControlRequest =
   | { op: 'resume' }
   | { op: 'kill'; signal: string }
   | { op: 'stats' }
-  | { op: 'exec'; process: OciProcess };
+  | { op: 'exec'; process: OciProcess; relayPid: number };
 
 /** The sandbox's answer. */
 export type ControlReply = { ok: true; pid?: number; stats?: CgroupStats } | { ok: false; error: string };

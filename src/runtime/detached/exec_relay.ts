@@ -25,7 +25,7 @@ const RELAYED: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQ
  * relay stdio; resolves with the exit code (255 if the sandbox went away).
  */
 export async function relayExec(a: ExecArgs, started: () => void): Promise<number> {
-  const { reply, sock, rest } = await request(a.socket, { op: 'exec', process: a.process });
+  const { reply, sock, rest } = await request(a.socket, { op: 'exec', process: a.process, relayPid: process.pid });
   if (!reply.ok) {
     sock.destroy();
     throw new DetachedError('WRONG_STATE', reply.error);

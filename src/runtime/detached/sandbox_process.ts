@@ -10,6 +10,7 @@
  * Run as `node sandbox_main.js '{"root":…,"id":…,"bundle":…}'`.
  */
 import { createServer, type Socket } from 'node:net';
+import type { OciProcess } from '../config.js';
 import type { Container } from '../container.js';
 import type { Runtime } from '../runtime.js';
 import type { WaitResult } from '../status.js';
@@ -75,15 +76,26 @@ class DetachedSandbox implements Served {
       case 'stats':
         return { ok: true, stats: await this.c.stats() };
       case 'exec':
-        await this.exec(req.process, sock);
+        await this.exec(req.process, req.relayPid, sock);
         return null;
     }
   }
 
   /** Run an exec'd process, its stdio carried on `sock` (see control.ts). */
-  private async exec(p: NonNullable<Extract<ControlRequest, { op: 'exec' }>['process']>, sock: Socket): Promise<void> {
+  private async exec(p: OciProcess, relayPid: number, sock: Socket): Promise<void> {
     if (p.terminal) throw new Error('exec with a terminal (-t) is not supported: run it without a tty');
     const proc = await this.c.exec({ module: resolveModule(this.bundle.rootfs, p), process: p, stdin: 'pipe', capture: false });
+    // the relay is one of the container's host processes while the exec runs (`ps` lists it)
+    this.st.execPids = [...(this.st.execPids ?? []), relayPid];
+    saveState(this.dir, this.st);
+    void proc.wait().then(() => {
+      this.st.execPids = this.st.execPids?.filter((x) => x !== relayPid);
+      try {
+        if (this.st.status !== 'stopped') saveState(this.dir, this.st);
+      } catch {
+        // deleted meanwhile (delete --force): nothing to record
+      }
+    });
     sendLine(sock, { ok: true, pid: proc.pid });
     const send = (l: ExecLine) => { if (!sock.destroyed) sendLine(sock, l); };
     proc.stdout.on((d) => send({ t: 'out', fd: 1, data: Buffer.from(d).toString('base64') }));

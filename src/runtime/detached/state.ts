@@ -32,6 +32,8 @@ export interface RuncState {
   pidStart?: number;
   /** Exit code once the sandbox recorded it. */
   exitCode?: number;
+  /** Host pids of the relays of running execs (see exec_relay.ts). */
+  execPids?: number[];
 }
 
 /** Errors of detached containers; `code` is stable, the message says what to do. */
