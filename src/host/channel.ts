@@ -47,7 +47,7 @@
  */
 import { wireSlots, type Wire, type WireSlots } from '../../kernel/platform/sentry_wire.js';
 import { Decoder, Encoder } from './codec.js';
-import { processClockMs, SPIN_FLOOR, SPIN_MAX, SpinBudget, spinThenPark } from './spin_park.js';
+import { processClockMs, SPIN_FLOOR, SPIN_MAX, SpinBudget, spinThenPark, WARM_WAITS } from './spin_park.js';
 
 /** Header word indices of a task channel. */
 export const Ch = { STATE: 0, PARKED: 1, OP: 2, LEN: 3, FLAGS: 4, ID: 5, WATCH: 6 } as const;
@@ -151,6 +151,8 @@ export class ChannelClient {
   readonly slots: WireSlots;
   /** Adaptive spin budget of this side. */
   readonly spin: SpinBudget;
+  /** Waits so far (the spin pauses between loads after WARM_WAITS). */
+  private waits = 0;
 
   constructor(channel: SharedArrayBuffer, hub: SharedArrayBuffer, readonly id: number, spinMax = SPIN_MAX, private readonly wires: WireTable = NO_WIRES) {
     this.h = new Int32Array(channel, 0, HEADER_BYTES / 4);
@@ -177,7 +179,7 @@ export class ChannelClient {
    * the server instead.
    */
   protected await(h: Int32Array): void {
-    spinThenPark(h, Ch.STATE, State.REQ, this.spin, Ch.PARKED, this.clock);
+    spinThenPark(h, Ch.STATE, State.REQ, this.spin, Ch.PARKED, this.clock, ++this.waits > WARM_WAITS);
   }
 
   /**

@@ -8,7 +8,7 @@
 import { wireSlots, type Wire, type WireSlots } from '../../kernel/platform/sentry_wire.js';
 import { Decoder, Encoder } from './codec.js';
 import { Ch, Flag, HEADER_BYTES, Hub, State, type Reply, type WireTable } from './channel.js';
-import { relax, SPIN_FLOOR, SPIN_MAX, SpinBudget, spinWhileEqual, waitAsync } from './spin_park.js';
+import { relax, SPIN_FLOOR, SPIN_MAX, SpinBudget, spinRounds, spinWhileEqual, waitAsync, WARM_WAITS } from './spin_park.js';
 
 /** How long the serve loop sleeps before checking its channels anyway (ms). */
 const SLEEP_CHECK_MS = 250;
@@ -45,7 +45,7 @@ interface ServerChannel {
 export interface ServerOptions {
   /** Schedule `fn` on the next turn of the event loop (setImmediate in Node, a MessageChannel in browsers). */
   defer: (fn: () => void) => void;
-  /** Max rounds to spin (spin_park.ts) while requests come fast (default SPIN_MAX; 0: always sleep). */
+  /** Max loads to spin (spin_park.ts) while requests come fast (default SPIN_MAX; 0: always sleep). */
   spinMax?: number;
   /** Max time (ms) to serve before yielding to the event loop. */
   sliceMs?: number;
@@ -79,6 +79,8 @@ export class ChannelServer {
   private lastAnswered: ServerChannel | null = null;
   /** The channel whose Ch.WATCH is 1, if any. */
   private watched: ServerChannel | null = null;
+  /** Spins and requests served while spinning so far (spins pause between loads after WARM_WAITS). */
+  private spins = 0;
 
   constructor(hub: SharedArrayBuffer, private readonly handler: RequestHandler, private readonly opts: ServerOptions) {
     this.hub = new Int32Array(hub);
@@ -414,9 +416,10 @@ export class ChannelServer {
   private spinForNext(n: number, deadline: number): boolean {
     const w = this.lastAnswered;
     const hub = this.hub;
+    const relaxed = ++this.spins > WARM_WAITS;
     if (w === null || w.busy || w.closed) {
       if (this.unwatch()) return true;
-      return spinWhileEqual(hub, Hub.TAIL, this.head, n);
+      return spinWhileEqual(hub, Hub.TAIL, this.head, n, relaxed);
     }
     if (this.watched !== w) {
       if (this.unwatch()) return true;
@@ -424,17 +427,22 @@ export class ChannelServer {
       this.watched = w;
     }
     const h = w.h;
+    let rounds = spinRounds(n, relaxed);
     let served = 0;
-    for (let k = 0; k < n; k++) {
+    for (let k = 0; k < rounds; k++) {
       if (Atomics.load(h, Ch.STATE) === State.REQ) {
         this.serve(w);
         if (w.busy || this.lastAnswered !== w || this.local.length !== 0 || this.needScan) return true;
-        if ((++served & 63) === 0 && performance.now() > deadline) return true;
+        if ((++served & 15) === 0 && performance.now() > deadline) return true;
+        // a request within the spin: the budget grows, as the outer loop's `hit` does
+        this.spin.hit();
+        this.spins++;
+        rounds = spinRounds(this.spin.current, relaxed);
         k = -1;
         continue;
       }
       if (Atomics.load(hub, Hub.TAIL) !== this.head) return true;
-      relax();
+      if (relaxed) relax();
     }
     return this.unwatch() || Atomics.load(hub, Hub.TAIL) !== this.head;
   }

@@ -25,7 +25,7 @@ export interface RuntimeOptions {
   containersPerSentry?: number;
   /** JS limits of each app worker. */
   appLimits?: AppLimits;
-  /** Spin budget of Sentry serve loops, in spin rounds (spin_park.ts; default 1000, about 150 µs; 0 never spins). */
+  /** Spin budget of Sentry serve loops, in loads (spin_park.ts; default 20000, about 140 µs; 0 never spins). */
   sentrySpin?: number;
   /** Bytes of a process's stdout or stderr in flight to this host, not yet delivered, before its writes block (default 1 MiB). */
   outputWindow?: number;
