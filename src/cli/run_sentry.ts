@@ -13,7 +13,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { nodeConsoleSink } from '../host/node_host.js';
+import { wireHostStdio } from '../runtime/detached/host_stdio.js';
 import type { OciConfig, OciMount } from '../runtime/config.js';
 import type { CreateOptions } from '../runtime/runtime.js';
 import type { RunWasmOptions } from '../runtime/run_wasm.js';
@@ -120,9 +120,7 @@ export async function runOnSentry(o: SentryRunOptions): Promise<WaitResult> {
     else pending ??= sig;
   };
   for (const s of FORWARDED) process.on(s, forward);
-  let stdin: NodeJS.ReadStream | null = null;
-  let onData: ((chunk: Buffer) => void) | null = null;
-  let onEnd: (() => void) | null = null;
+  let unwire: (() => void) | null = null;
   const { Runtime } = await import('../runtime/runtime.js');
   let rt: import('../runtime/runtime.js').Runtime | null = null;
   try {
@@ -130,34 +128,14 @@ export async function runOnSentry(o: SentryRunOptions): Promise<WaitResult> {
     rt = await Runtime.create({ poolSize: 0 });
     const c = await rt.run({ module: bytes, config, rootfs, stdin: 'pipe', capture: false }).catch((err: unknown) => { throw cliError(err, name); });
     container = c;
-    const init = c.init;
-    const out = nodeConsoleSink(1);
-    const errSink = nodeConsoleSink(2);
-    init.stdout.on((d) => { try { out.write(d); } catch { /* the host's stdout failed: drop, as a closed pipe */ } });
-    init.stderr.on((d) => { try { errSink.write(d); } catch { /* likewise */ } });
-    const input = (stdin = process.stdin);
-    onData = (chunk: Buffer) => {
-      input.pause(); // one chunk in flight to the Sentry at a time
-      init.write(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength).slice()).then(() => input.resume(), () => {});
-    };
-    onEnd = () => { void init.closeStdin().catch(() => {}); };
-    input.on('data', onData);
-    input.once('end', onEnd);
-    input.once('error', onEnd);
+    unwire = wireHostStdio(c.init);
     if (pending) forward(pending);
     const r = await c.wait();
     await c.delete().catch(() => {});
     return r;
   } finally {
     for (const s of FORWARDED) process.off(s, forward);
-    if (stdin) {
-      if (onData) stdin.off('data', onData);
-      if (onEnd) {
-        stdin.off('end', onEnd);
-        stdin.off('error', onEnd);
-      }
-      stdin.pause();
-    }
+    unwire?.();
     if (rt) await rt.close();
   }
 }
