@@ -1,12 +1,12 @@
 /**
- * Fast paths of the sentry platform, app side: `fd_write` and `fd_read`
- * go from the guest's iovecs straight into the channel's data area (and
- * back) in their fixed wire layout (sentry_wire.ts), with no arguments
- * object, no iovec array and no generic codec. The checks are the codec's
- * own (`checkIovs`, then the result pointer), in the same order, so a bad
- * call gets the same errno as through the generic import; every call under
- * `--strace` takes the generic import. The Sentry sees the same request
- * either way.
+ * Fast paths of the sentry platform, app side: the iovec calls (`fd_write`,
+ * `fd_read`, `fd_pwrite`, `fd_pread`, `sock_send`) go from the guest's
+ * iovecs straight into the channel's data area (and back) in their fixed
+ * wire layout (sentry_wire.ts), with no arguments object, no iovec array
+ * and no generic codec. The checks are the codec's own (`checkIovs`, then
+ * the result pointer), in the same order, so a bad call gets the same errno
+ * as through the generic import; every call under `--strace` takes the
+ * generic import. The Sentry sees the same request either way.
  *
  * A call bigger than the data area goes in pieces (`inPieces`), each a
  * fixed-layout call of at most the data area, so that no message and no
@@ -15,11 +15,12 @@
  * and copy about twice the bytes, charged to no one (a big read: the whole
  * result, then its encoding). The checks come first (EFAULT before any
  * call).
- * - `fd_write`: the counts add up; the call ends at the first short piece,
+ * - `fd_write`, `fd_pwrite` (each piece at the call's offset plus the bytes
+ *   before it), `sock_send`: the counts add up; the call ends at the first short piece,
  *   or at a failure: the bytes written so far if any (a partial write, as
  *   POSIX), else the errno. Pieces may block (a blocking write waits for
  *   room for all its bytes).
- * - `fd_read`: the same, but only the first piece may wait: the others ask
+ * - `fd_read`, `fd_pread`: the same, but only the first piece may wait: the others ask
  *   the Sentry not to (`noWait`: would-block is an empty answer), since
  *   read(2) returns what is there. A short or empty piece (EOF, nothing
  *   more yet) ends the call.
@@ -31,13 +32,13 @@
  *
  * Isomorphic: the channel is injected.
  */
-import { checkIovs, gatherChecked, IOV_MAX, scatterChecked } from '../abi/codec.js';
+import { checkIovs, gatherChecked, IOV_MAX, scatterChecked, u32, u64 } from '../abi/codec.js';
 import { E, SysError } from '../errno.js';
 import { TaskExit, type ExitStatus } from '../task/exit.js';
 import { SYSCALL_BY_NAME } from '../syscalls/table.js';
 import type { ImportContext } from './imports.js';
 import { SentryStatus, type SentryReply } from './sentry.js';
-import type { WireSlots } from './sentry_wire.js';
+import { NOWAIT_WORD, type WireSlots } from './sentry_wire.js';
 
 /** A channel that can send a call whose arguments are already in its slots. */
 export interface FixedChannel {
@@ -49,8 +50,6 @@ export interface FixedChannel {
 /** An import as the wasm instance calls it. */
 type RawImport = (...raw: (number | bigint)[]) => number | void;
 
-const WRITE_NR = SYSCALL_BY_NAME.get('fd_write')!.nr;
-const READ_NR = SYSCALL_BY_NAME.get('fd_read')!.nr;
 const RANDOM_NR = SYSCALL_BY_NAME.get('random_get')!.nr;
 
 /** The errno of a reply that is not a success; throws for an exit. */
@@ -93,13 +92,38 @@ function inPieces(total: number, size: number, partial: boolean, send: (off: num
   return off;
 }
 
-function fastWrite(ctx: ImportContext, chan: FixedChannel, report: () => void, generic: RawImport): RawImport {
+/**
+ * Where an iovec call puts its own argument besides fd and length (the
+ * offset of fd_pwrite and fd_pread, the flags of sock_send) for the piece
+ * that starts `off` bytes into the call. An offset moves with the piece;
+ * it is below 2^63 when a piece after the first is sent (the first one
+ * fails with EINVAL otherwise), so the sum cannot wrap.
+ */
+type PutExtra = (s: WireSlots, extra: number | bigint, off: number) => void;
+
+const noExtra: PutExtra = () => {};
+const offsetExtra: PutExtra = (s, extra, off) => {
+  const offset = u64(extra);
+  s.q[1] = off === 0 ? offset : offset + BigInt(off);
+};
+const flagsExtra: PutExtra = (s, extra) => { s.w[1] = u32(extra) & 0xffff; };
+
+/**
+ * An iovec call as the fast paths take it: (fd, iovs, count, extra, ret),
+ * `extra` being the call's own argument (0 if none). Returns the errno, or
+ * -1 for "take the generic import" (no memory yet, or an i64 count).
+ */
+type IovCall = (fdRaw: number | bigint, iovsRaw: number | bigint, countRaw: number | bigint, extraRaw: number | bigint, retRaw: number | bigint) => number;
+
+/** fd_write, fd_pwrite, sock_send: the iovecs gathered into the data area, in pieces when bigger. */
+function fastWrite(ctx: ImportContext, chan: FixedChannel, report: () => void, nr: number, put: PutExtra): IovCall {
   const iovs = new Iovs();
-  const { w, d } = chan.slots;
+  const s = chan.slots;
+  const { w, d } = s;
   const countOf = (r: SentryReply) => r.value as number;
-  return function fd_write(fdRaw: number | bigint, iovsRaw: number | bigint, countRaw: number | bigint, retRaw: number | bigint): number {
+  return (fdRaw, iovsRaw, countRaw, extraRaw, retRaw) => {
     const mem = ctx.memory;
-    if (mem === null || typeof countRaw !== 'number') return generic(fdRaw, iovsRaw, countRaw, retRaw) as number;
+    if (mem === null || typeof countRaw !== 'number') return -1;
     let r: SentryReply;
     let ret: number;
     try {
@@ -115,7 +139,8 @@ function fastWrite(ctx: ImportContext, chan: FixedChannel, report: () => void, g
         const n = inPieces(total, d.length, true, (off, k) => {
           gatherChecked(u8, iov, count, k, d, off);
           w[0] = fd;
-          return chan.callFixed(WRITE_NR, k);
+          put(s, extraRaw, off);
+          return chan.callFixed(nr, k);
         }, countOf);
         if (n < 0) return -n;
         mem.setU32(ret, n);
@@ -123,7 +148,8 @@ function fastWrite(ctx: ImportContext, chan: FixedChannel, report: () => void, g
       }
       gatherChecked(u8, iov, count, total, d);
       w[0] = fd;
-      r = chan.callFixed(WRITE_NR, total);
+      put(s, extraRaw, 0);
+      r = chan.callFixed(nr, total);
     } catch (err) {
       if (err instanceof SysError) return err.errno;
       throw err;
@@ -134,12 +160,14 @@ function fastWrite(ctx: ImportContext, chan: FixedChannel, report: () => void, g
   };
 }
 
-function fastRead(ctx: ImportContext, chan: FixedChannel, report: () => void, generic: RawImport): RawImport {
+/** fd_read, fd_pread: the answer scattered over the iovecs, in pieces when bigger (only the first may wait). */
+function fastRead(ctx: ImportContext, chan: FixedChannel, report: () => void, nr: number, put: PutExtra): IovCall {
   const iovs = new Iovs();
-  const { w, d } = chan.slots;
-  return function fd_read(fdRaw: number | bigint, iovsRaw: number | bigint, countRaw: number | bigint, retRaw: number | bigint): number {
+  const s = chan.slots;
+  const { w, d } = s;
+  return (fdRaw, iovsRaw, countRaw, extraRaw, retRaw) => {
     const mem = ctx.memory;
-    if (mem === null || typeof countRaw !== 'number') return generic(fdRaw, iovsRaw, countRaw, retRaw) as number;
+    if (mem === null || typeof countRaw !== 'number') return -1;
     let r: SentryReply;
     let ret: number;
     let count: number;
@@ -155,8 +183,9 @@ function fastRead(ctx: ImportContext, chan: FixedChannel, report: () => void, ge
         const n = inPieces(total, d.length, true, (off, k) => {
           w[0] = fd;
           w[1] = k;
-          w[2] = off > 0 ? 1 : 0; // noWait after the first piece
-          return chan.callFixed(READ_NR, 0);
+          w[NOWAIT_WORD] = off > 0 ? 1 : 0; // noWait after the first piece
+          put(s, extraRaw, off);
+          return chan.callFixed(nr, 0);
         }, (rr, off) => scatterChecked(rr.value as Uint8Array, iov, count, u8, off));
         if (n < 0) return -n;
         mem.setU32(ret, n);
@@ -164,8 +193,9 @@ function fastRead(ctx: ImportContext, chan: FixedChannel, report: () => void, ge
       }
       w[0] = fd;
       w[1] = total;
-      w[2] = 0;
-      r = chan.callFixed(READ_NR, 0);
+      w[NOWAIT_WORD] = 0;
+      put(s, extraRaw, 0);
+      r = chan.callFixed(nr, 0);
     } catch (err) {
       if (err instanceof SysError) return err.errno;
       throw err;
@@ -174,6 +204,22 @@ function fastRead(ctx: ImportContext, chan: FixedChannel, report: () => void, ge
     // scatter the answer over the iovecs, in order (the codec's `scatter`)
     mem.setU32(ret, scatterChecked(r.value as Uint8Array, iovs.a, count, mem.bytes(ret, 4)));
     return 0;
+  };
+}
+
+/** A call of four raw arguments (fd, iovs, count, ret) over `fast`, else `generic`. */
+function fourArgs(fast: IovCall, generic: RawImport): RawImport {
+  return (a, b, c, d) => {
+    const r = fast(a!, b!, c!, 0, d!);
+    return r >= 0 ? r : generic(a!, b!, c!, d!) as number;
+  };
+}
+
+/** A call of five raw arguments (fd, iovs, count, extra, ret) over `fast`, else `generic`. */
+function fiveArgs(fast: IovCall, generic: RawImport): RawImport {
+  return (a, b, c, e, d) => {
+    const r = fast(a!, b!, c!, e!, d!);
+    return r >= 0 ? r : generic(a!, b!, c!, e!, d!) as number;
   };
 }
 
@@ -205,16 +251,22 @@ function pieceRandom(ctx: ImportContext, chan: FixedChannel, report: () => void,
   };
 }
 /**
- * Replace `fd_write` and `fd_read` of `ns` (the generic imports) with the
- * fast paths over `chan`, and `random_get` with its piecewise form.
- * `report` sends a guest memory size change before a call, as the generic
- * `invoke` does. Not with `--strace`.
+ * Replace the iovec calls of `ns` (the generic imports: fd_write, fd_read,
+ * fd_pwrite, fd_pread, sock_send) with the fast paths over `chan`, and
+ * `random_get` with its piecewise form. `report` sends a guest memory size
+ * change before a call, as the generic `invoke` does. Not with `--strace`.
  */
 export function installSentryFastPaths(ns: Record<string, RawImport>, ctx: ImportContext, chan: FixedChannel, report: () => void): void {
-  const write = ns.fd_write;
-  if (write !== undefined) ns.fd_write = fastWrite(ctx, chan, report, write);
-  const read = ns.fd_read;
-  if (read !== undefined) ns.fd_read = fastRead(ctx, chan, report, read);
+  const nr = (name: string) => SYSCALL_BY_NAME.get(name)!.nr;
+  const wrap = (name: string, fast: IovCall, arity: typeof fourArgs) => {
+    const generic = ns[name];
+    if (generic !== undefined) ns[name] = arity(fast, generic);
+  };
+  wrap('fd_write', fastWrite(ctx, chan, report, nr('fd_write'), noExtra), fourArgs);
+  wrap('fd_read', fastRead(ctx, chan, report, nr('fd_read'), noExtra), fourArgs);
+  wrap('fd_pwrite', fastWrite(ctx, chan, report, nr('fd_pwrite'), offsetExtra), fiveArgs);
+  wrap('fd_pread', fastRead(ctx, chan, report, nr('fd_pread'), offsetExtra), fiveArgs);
+  wrap('sock_send', fastWrite(ctx, chan, report, nr('sock_send'), flagsExtra), fiveArgs);
   const random = ns.random_get;
   if (random !== undefined) ns.random_get = pieceRandom(ctx, chan, report, random);
 }

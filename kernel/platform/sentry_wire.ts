@@ -24,7 +24,7 @@
  * Isomorphic: no I/O, no host APIs.
  */
 import type { ReadArgs, PreadArgs, WriteArgs, PwriteArgs, SeekArgs, FdArgs, Fdstat } from '../abi/calls_fd.js';
-import type { ClockArgs } from '../abi/calls_misc.js';
+import type { ClockArgs, SendArgs } from '../abi/calls_misc.js';
 import type { OpenArgs, PathStatArgs } from '../abi/calls_path.js';
 import { decodeGuestString } from '../abi/memory.js';
 import { SYSCALL_BY_NAME } from '../syscalls/table.js';
@@ -49,6 +49,8 @@ export interface WireSlots {
 /** Byte offset of the argument words in a channel header, and their count. */
 export const WIRE_WORDS_OFFSET = 32;
 export const WIRE_WORDS = 8;
+/** The argument word of fd_read's and fd_pread's `noWait` flag (1: set). */
+export const NOWAIT_WORD = 4;
 
 /** The slots over a channel buffer whose data area starts at `dataOffset`. */
 export function wireSlots(sab: SharedArrayBuffer, dataOffset: number): WireSlots {
@@ -175,27 +177,42 @@ const fdPwrite: Wire<PwriteArgs, number> = {
   ...numberResult,
 };
 
-/** fd_read: fd, max and a flag word (1: `noWait`, a later piece of a big read: sentry_fast.ts). */
+/**
+ * fd_read: fd, max and a flag word (1: `noWait`, a later piece of a big
+ * read: sentry_fast.ts) in word 4, clear of the offset words of fd_pread.
+ */
 const fdRead: Wire<ReadArgs, Uint8Array> = {
   putArgs(s, a) {
     if (a.max > s.d.length) return -1;
     s.w[0] = a.fd;
     s.w[1] = a.max;
-    s.w[2] = a.noWait === true ? 1 : 0;
+    s.w[NOWAIT_WORD] = a.noWait === true ? 1 : 0;
     return 0;
   },
-  getArgs(s) { return { fd: s.w[0]! >>> 0, max: s.w[1]!, noWait: s.w[2] === 1, _iovs: NO_IOVS, _ret: 0 }; },
+  getArgs(s) { return { fd: s.w[0]! >>> 0, max: s.w[1]!, noWait: s.w[NOWAIT_WORD] === 1, _iovs: NO_IOVS, _ret: 0 }; },
   ...bytesResult,
 };
 
+/** fd_pread: fd_read's layout plus the offset in u64 word 1 (words 2 and 3). */
 const fdPread: Wire<PreadArgs, Uint8Array> = {
   putArgs(s, a) {
     const n = fdRead.putArgs(s, a);
     if (n >= 0) s.q[1] = a.offset;
     return n;
   },
-  getArgs(s) { return { fd: s.w[0]! >>> 0, max: s.w[1]!, offset: s.q[1]!, _iovs: NO_IOVS, _ret: 0 }; },
+  getArgs(s, len) { return { ...fdRead.getArgs(s, len), offset: s.q[1]! }; },
   ...bytesResult,
+};
+
+/** sock_send: fd_write's layout plus the flags in word 1. */
+const sockSend: Wire<SendArgs, number> = {
+  putArgs(s, a) {
+    const n = fdWrite.putArgs(s, a);
+    if (n >= 0) s.w[1] = a.siflags;
+    return n;
+  },
+  getArgs(s, len) { return { fd: s.w[0]! >>> 0, data: s.view(len), siflags: s.w[1]!, _ret: 0 }; },
+  ...numberResult,
 };
 
 const fdOnly = {
@@ -299,6 +316,7 @@ const byName: Record<string, Wire> = {
   path_open: pathOpen,
   path_filestat_get: pathFilestatGet,
   random_get: randomGet,
+  sock_send: sockSend,
 };
 
 /** Wire formats by syscall number (the table's `nr`); undefined: the call uses the generic encoding. */

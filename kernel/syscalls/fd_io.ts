@@ -11,27 +11,33 @@ const I64_MAX = (1n << 63n) - 1n;
 const NOTHING = new Uint8Array(0);
 
 /**
- * `fd_read`: read up to `max` bytes at the offset. With `noWait` (a later
- * piece of a big read on the sentry platform) a read that would block
- * returns nothing instead: the call then ends with what its earlier pieces
- * read, as read(2) returns what is there.
+ * `read()` for a call with `noWait` (a later piece of a big read on the
+ * sentry platform): nothing instead of blocking. The call then ends with
+ * what its earlier pieces read, as read(2) returns what is there.
  */
-export function fd_read(task: Task, a: ReadArgs): Uint8Array {
-  const f = task.fds.file(a.fd, Rights.FD_READ);
-  if (a.noWait !== true) return f.read(a.max);
+function readNow(read: () => Uint8Array): Uint8Array {
   try {
-    return f.read(a.max);
+    return read();
   } catch (err) {
     if (err instanceof WouldBlock) return NOTHING;
     throw err;
   }
 }
 
-/** `fd_pread`: read at `offset` without moving the offset. */
+/** `fd_read`: read up to `max` bytes at the offset (`noWait`: see `readNow`). */
+export function fd_read(task: Task, a: ReadArgs): Uint8Array {
+  const f = task.fds.file(a.fd, Rights.FD_READ);
+  return a.noWait !== true ? f.read(a.max) : readNow(() => f.read(a.max));
+}
+
+/**
+ * `fd_pread`: read at `offset` without moving the offset (`noWait`: see
+ * `readNow`; pipes and sockets fail with ESPIPE before it matters).
+ */
 export function fd_pread(task: Task, a: PreadArgs): Uint8Array {
   const f = task.fds.file(a.fd, Rights.FD_READ | Rights.FD_SEEK);
   if (a.offset > I64_MAX) throw E.INVAL;
-  return f.pread(a.max, a.offset);
+  return a.noWait !== true ? f.pread(a.max, a.offset) : readNow(() => f.pread(a.max, a.offset));
 }
 
 /** `fd_write`: write at the offset (or the end with APPEND). */

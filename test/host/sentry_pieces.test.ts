@@ -13,77 +13,12 @@
  * can be counted.
  */
 import { describe, expect, it } from 'vitest';
-import { Rights } from '../../kernel/abi/wasi.js';
 import { Errno } from '../../kernel/errno.js';
 import { TaskExit } from '../../kernel/task/exit.js';
-import { Pipe } from '../../kernel/task/pipe.js';
-import { StreamFile } from '../../kernel/task/stream_file.js';
 import { FdFlags } from '../../kernel/vfs/types.js';
-import { DEFAULT_CHANNEL_DATA } from '../../src/host/channel.js';
 import { LoopbackParked } from '../support/sentry_loopback.js';
+import { AREA, BIG, env, gathered, KiB, layout, MiB, pattern, pipeOut, PLATFORMS, Probe, RW, spy } from '../support/pieces.js';
 import { makeEnv, openPath, type Env } from '../kernel/syscalls/harness.js';
-
-const AREA = DEFAULT_CHANNEL_DATA;
-const KiB = 1024;
-const MiB = 1024 * KiB;
-/** Five data areas and a bit: six pieces, the last one short. */
-const BIG = 5 * AREA + 17;
-const PLATFORMS = ['inline', 'sentry'] as const;
-const RW = Rights.FD_READ | Rights.FD_WRITE | Rights.FD_FDSTAT_SET_FLAGS;
-
-/** An environment with `pages` more pages of guest memory. */
-function env(platform: 'inline' | 'sentry', pages = 16, onStuck?: () => boolean): Env {
-  const e = makeEnv({ platform, onStuck });
-  e.memory.grow(pages);
-  return e;
-}
-
-/** `len` bytes of a pattern that differs at every offset of a piece (no piece looks like another). */
-function pattern(len: number, seed = 1): Uint8Array {
-  const b = new Uint8Array(len);
-  for (let i = 0; i < len; i++) b[i] = (i * 31 + (i >>> 8) * 7 + seed) & 0xff;
-  return b;
-}
-
-/** Each call the kernel runs, as the dispatcher's filter sees it: name, bytes asked for, noWait. */
-function spy(e: Env): { name: string; n: number; noWait: boolean }[] {
-  const seen: { name: string; n: number; noWait: boolean }[] = [];
-  e.kernel.dispatcher.filter = (_t, entry, args) => {
-    const a = args as { data?: Uint8Array; max?: number; noWait?: boolean };
-    if (entry.name === 'fd_write' || entry.name === 'fd_read') seen.push({ name: entry.name, n: a.data?.length ?? a.max!, noWait: a.noWait === true });
-    return undefined;
-  };
-  return seen;
-}
-
-/** A pipe whose write end is `fd` of the task (the read end stays outside, returned). */
-function pipeOut(e: Env, capacity: number, nonblock = false): { fd: number; pipe: Pipe; reader: ReturnType<Pipe['readEnd']> } {
-  const pipe = new Pipe(capacity);
-  const w = pipe.writeEnd();
-  if (nonblock) w.fdflags = FdFlags.NONBLOCK;
-  const reader = pipe.readEnd();
-  return { fd: e.task.fds.insert(w, RW, 0), pipe, reader };
-}
-
-/** Iovecs at 16 over `sizes`, each buffer right after the last one from 64 KiB on; returns their pointers. */
-function layout(e: Env, sizes: number[]): number[] {
-  let at = 65536;
-  const ptrs = sizes.map((n) => { const p = at; at += n + 3; return p; });
-  e.iovs(16, sizes.map((n, i) => [ptrs[i]!, n]));
-  return ptrs;
-}
-
-/** What the iovecs at `ptrs` (lengths `sizes`) hold, first `n` bytes, as one array. */
-function gathered(e: Env, ptrs: number[], sizes: number[], n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const [i, p] of ptrs.entries()) {
-    const k = Math.min(sizes[i]!, n - off);
-    out.set(e.u8().subarray(p, p + k), off);
-    off += k;
-  }
-  return out;
-}
 
 describe('fd_write larger than the data area', () => {
   const sizes = [100_000, 0, 150_001, BIG - 250_001];
@@ -273,36 +208,6 @@ describe('fd_read larger than the data area', () => {
     expect(e.u32(8)).toBe(AREA);
   });
 });
-
-/** A source like /dev/zero that records what it was asked for and the host memory held while it runs. */
-class Probe extends StreamFile {
-  /** Largest read or write it was handed. */
-  biggest = 0;
-  /** Largest growth of `process.memoryUsage().arrayBuffers` over `base` seen inside a read or write. */
-  peak = 0;
-  base = 0;
-  constructor() {
-    super({ read: true, write: true });
-  }
-  private look(n: number): void {
-    this.biggest = Math.max(this.biggest, n);
-    this.peak = Math.max(this.peak, process.memoryUsage().arrayBuffers - this.base);
-  }
-  /** One buffer, reused (a fresh one per piece would be garbage the measure counts until a GC). */
-  private buf = new Uint8Array(0);
-  override read(max: number): Uint8Array {
-    if (this.buf.length < max) this.buf = new Uint8Array(max);
-    this.look(max);
-    return this.buf.subarray(0, max);
-  }
-  override write(data: Uint8Array): number {
-    this.look(data.length);
-    return data.length;
-  }
-  describe(): string {
-    return 'probe';
-  }
-}
 
 describe('what the Sentry holds for one big call', () => {
   // Measured as the growth of the process's ArrayBuffer memory (`process.memoryUsage()
