@@ -27,15 +27,19 @@
  * - `random_get`: the only call whose length is not capped at SSIZE_MAX (a
  *   4 GiB request could not even be encoded: the Sentry failed); a failing
  *   piece fails the call with its errno.
+ * - `fd_readdir` (`pieceReaddir`): its answer, entries for the buffer, in
+ *   calls of a data area's worth of buffer, each from the last cookie.
  * Other tasks' calls may run between two pieces (as between the chunks of
  * a pipe write over PIPE_BUF in Linux).
  *
  * Isomorphic: the channel is injected.
  */
-import { checkIovs, gatherChecked, IOV_MAX, scatterChecked, u32, u64 } from '../abi/codec.js';
+import { encodeDirents, type ReaddirArgs } from '../abi/calls_fd.js';
+import { checkIovs, type Codec, gatherChecked, IOV_MAX, scatterChecked, u32, u64 } from '../abi/codec.js';
 import { E, SysError } from '../errno.js';
 import { TaskExit, type ExitStatus } from '../task/exit.js';
 import { SYSCALL_BY_NAME } from '../syscalls/table.js';
+import type { DirEntry } from '../vfs/types.js';
 import type { ImportContext } from './imports.js';
 import { SentryStatus, type SentryReply } from './sentry.js';
 import { NOWAIT_WORD, type WireSlots } from './sentry_wire.js';
@@ -251,9 +255,54 @@ function pieceRandom(ctx: ImportContext, chan: FixedChannel, report: () => void,
   };
 }
 /**
+ * `fd_readdir` with a buffer bigger than the data area: calls for a data
+ * area's worth of buffer each (the handler answers the entries that start
+ * inside it: at most a data area plus one entry of names and headers),
+ * each from the cookie of the last entry written, written into the guest's
+ * buffer in order. The same bytes and bufused as one call: entries in
+ * order, the last cut at the end of the buffer, bufused below buf_len only
+ * at the end of the directory. A failure after some entries ends the call
+ * with them. Calls with a smaller buffer take the generic import.
+ */
+function pieceReaddir(ctx: ImportContext, chan: FixedChannel, generic: RawImport): RawImport {
+  const entry = SYSCALL_BY_NAME.get('fd_readdir')!;
+  const codec = entry.codec as Codec<ReaddirArgs, DirEntry[]>;
+  const size = chan.slots.d.length;
+  return function fd_readdir(fdRaw, bufRaw, lenRaw, cookieRaw, retRaw) {
+    const mem = ctx.memory;
+    if (mem === null || u32(lenRaw) <= size) return generic(fdRaw!, bufRaw!, lenRaw!, cookieRaw!, retRaw!) as number;
+    try {
+      const a = codec.decode(mem, [fdRaw!, bufRaw!, lenRaw!, cookieRaw!, retRaw!]);
+      let used = 0;
+      let cookie = a.cookie;
+      while (used < a.bufLen) {
+        const want = Math.min(size, a.bufLen - used);
+        const out = ctx.invoke(entry, { fd: a.fd, bufLen: want, cookie, _buf: 0, _ret: 0 });
+        if (out.errno !== 0) {
+          if (used === 0) return out.errno;
+          break;
+        }
+        const entries = out.value as DirEntry[];
+        const n = encodeDirents(mem, a._buf + used, a.bufLen - used, entries);
+        used += n;
+        // less than `want` bytes of entries: the end of the directory; else the last
+        // entry was written whole (the space left was more than `want`) unless the buffer is full
+        if (n < want) break;
+        cookie = entries[entries.length - 1]!.next;
+      }
+      mem.setU32(a._ret, used);
+      return 0;
+    } catch (err) {
+      if (err instanceof SysError) return err.errno;
+      throw err;
+    }
+  };
+}
+
+/**
  * Replace the iovec calls of `ns` (the generic imports: fd_write, fd_read,
  * fd_pwrite, fd_pread, sock_send) with the fast paths over `chan`, and
- * `random_get` with its piecewise form. `report` sends a guest memory size
+ * `random_get` and `fd_readdir` with their piecewise forms. `report` sends a guest memory size
  * change before a call, as the generic `invoke` does. Not with `--strace`.
  */
 export function installSentryFastPaths(ns: Record<string, RawImport>, ctx: ImportContext, chan: FixedChannel, report: () => void): void {
@@ -269,4 +318,6 @@ export function installSentryFastPaths(ns: Record<string, RawImport>, ctx: Impor
   wrap('sock_send', fastWrite(ctx, chan, report, nr('sock_send'), flagsExtra), fiveArgs);
   const random = ns.random_get;
   if (random !== undefined) ns.random_get = pieceRandom(ctx, chan, report, random);
+  const readdir = ns.fd_readdir;
+  if (readdir !== undefined) ns.fd_readdir = pieceReaddir(ctx, chan, readdir);
 }

@@ -4,18 +4,25 @@ import { Layout, Rights } from '../abi/wasi.js';
 import { E } from '../errno.js';
 import type { Task } from '../task/task.js';
 import { type DirEntry, FileType } from '../vfs/types.js';
+import { utf8Length } from '../vfs/walk.js';
 
 /**
- * `fd_readdir` from `cookie`: entries that fit in `bufLen` (each takes at
- * least a 24-byte header), plus one more so that a full buffer is seen as
- * "more to come" by the guest.
+ * `fd_readdir` from `cookie`: the entries that start inside `bufLen` bytes
+ * (each a 24-byte header and its name), the last one possibly cut by the
+ * ABI, so that a full buffer is seen as "more to come" by the guest. The
+ * answer is at most `bufLen` plus one entry (on the sentry platform it
+ * crosses the channel whole; a big buffer comes in pieces, sentry_fast.ts).
  */
 export function fd_readdir(task: Task, a: ReaddirArgs): DirEntry[] {
   const f = task.fds.file(a.fd);
   if (f.filetype !== FileType.DIRECTORY) throw E.NOTDIR;
   task.fds.get(a.fd, Rights.FD_READDIR);
-  const max = Math.floor(a.bufLen / Layout.DIRENT_SIZE) + 1;
-  return f.readdir(a.cookie, max);
+  const entries = f.readdir(a.cookie, Math.floor(a.bufLen / Layout.DIRENT_SIZE) + 1);
+  let used = 0;
+  let i = 0;
+  while (i < entries.length && used < a.bufLen) used += Layout.DIRENT_SIZE + utf8Length(entries[i++]!.name);
+  if (i < entries.length) entries.length = i;
+  return entries;
 }
 
 /** `fd_prestat_get`: the preopen's container path (its byte length goes to the guest). EBADF for non-preopens. */

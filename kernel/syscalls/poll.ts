@@ -27,7 +27,7 @@ function fdEvent(task: Task, s: Extract<Subscription, { fd: number }>, queues: S
   const ready = write ? f.writable() : f.readable();
   if (!ready && f.filetype !== FileType.REGULAR_FILE && f.filetype !== FileType.DIRECTORY) {
     const q = pollQueueOf(f, write);
-    if (q !== undefined) queues.add(q); // once per queue: 65,536 subscriptions on one fd are one wait
+    if (q !== undefined) queues.add(q); // once per queue: 8,192 subscriptions on one fd are one wait
     return null;
   }
   let nbytes = 0n;

@@ -52,7 +52,7 @@ const notes: Partial<Record<WasiCallName, Support>> = {
   fd_advise: partial('advice is validated and otherwise ignored (no page cache)'),
   fd_fdstat_set_flags: partial('APPEND and NONBLOCK change; asking to change DSYNC, RSYNC or SYNC is ENOTSUP (as Linux F_SETFL ignores them)'),
   fd_datasync: partial('in-memory files have nothing to flush; hostfs files are fsync()ed'),
-  poll_oneoff: partial('CPU-time clock subscriptions report EINVAL in their event; at most 65,536 subscriptions; nbytes counts bytes buffered in the kernel (for host stdin: what was read from the host so far)'),
+  poll_oneoff: partial('CPU-time clock subscriptions report EINVAL in their event; at most 8,192 subscriptions (EINVAL); nbytes counts bytes buffered in the kernel (for host stdin: what was read from the host so far)'),
   path_open: partial('rights are intersected and narrowed to the file type; TRUNC without PATH_FILESTAT_SET_SIZE is EPERM (wasi-testsuite)'),
   fd_renumber: partial('dup2 semantics: the target need not be open (WASI hosts refuse that)'),
   proc_raise: partial('default actions only (no handlers in preview1); STOP on the inline platform continues at once, since nothing else could send CONT'),

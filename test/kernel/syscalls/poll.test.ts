@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_SUBSCRIPTIONS } from '../../../kernel/abi/calls_misc.js';
 import { Errno } from '../../../kernel/errno.js';
 import { makeEnv, type Env } from './harness.js';
 
@@ -134,7 +135,7 @@ describe('poll_oneoff', () => {
     expect(env.sys.poll_oneoff(65536 - 10, 2000, 1, 8)).toBe(Errno.FAULT);
     expect(env.sys.poll_oneoff(1000, 65536 - 10, 1, 8)).toBe(Errno.FAULT);
     expect(env.sys.poll_oneoff(1000, 2000, 2000, 8)).toBe(Errno.FAULT); // 2000 subscriptions leave the page
-    expect(env.sys.poll_oneoff(1000, 2000, 65537, 8)).toBe(Errno.INVAL); // more than MAX_SUBSCRIPTIONS
+    expect(env.sys.poll_oneoff(1000, 2000, MAX_SUBSCRIPTIONS + 1, 8)).toBe(Errno.INVAL); // more than MAX_SUBSCRIPTIONS
     expect(env.sys.poll_oneoff(1000, 2000, 0x1000_0000, 8)).toBe(Errno.INVAL);
     clockSub(env, 1000, 1n, 1, 0n);
     env.dv().setUint8(1008, 9);
