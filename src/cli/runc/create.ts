@@ -5,10 +5,12 @@
  */
 import type { Command } from 'commander';
 import type { ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { OciConfig } from '../../runtime/config.js';
 import { loadBundle } from '../../runtime/detached/bundle.js';
 import { startHelper } from '../../runtime/detached/spawn.js';
-import { DetachedError, checkId, makeContainerDir, removeContainerDir } from '../../runtime/detached/state.js';
+import { DetachedError, checkId, containerDir, makeContainerDir, removeContainerDir } from '../../runtime/detached/state.js';
 import type { LogTarget } from '../../runtime/detached/log.js';
 import { rootOf, writePidFile, type GlobalFlags } from './context.js';
 
@@ -20,24 +22,49 @@ export interface CreateFlags {
 }
 
 /**
- * Create container `id` from a bundle; resolves with its sandbox process.
- * `detached` false keeps it as this process's child (for `run`).
- * Nothing is left under `root` when it fails.
+ * A container that `wasmvisor run -d` makes without a bundle directory of
+ * its own: the config is written into the container's state directory
+ * (which is then its bundle), the module is a host file.
  */
-export async function createContainer(root: string, id: string, f: CreateFlags, detached = true, log: LogTarget = {}): Promise<ChildProcess> {
+export interface OwnBundle {
+  config: OciConfig;
+  /** Host path of the init module. */
+  module: string;
+  /** false: the container's stdin stays open and unread (`-i`); else it reads EOF. */
+  stdin: boolean;
+  /** File in the state directory that takes the container's stdout and stderr. */
+  logFile: string;
+}
+
+/**
+ * Create container `id` from a bundle (or from `own`); resolves with its
+ * sandbox process. `detached` false keeps it as this process's child (for
+ * `run`). Nothing is left under `root` when it fails.
+ */
+export async function createContainer(root: string, id: string, f: CreateFlags, detached = true, log: LogTarget = {}, own?: OwnBundle): Promise<ChildProcess> {
   checkId(id);
   if (f.consoleSocket) {
     throw new DetachedError('UNSUPPORTED', '--console-socket (a terminal, as ctr run -t asks) is not supported yet: run the container without a tty');
   }
-  const bundle = loadBundle(f.bundle ?? '.');
-  makeContainerDir(root, id);
+  const bundleDir = own ? containerDir(root, id) : loadBundle(f.bundle ?? '.').dir;
+  const dir = makeContainerDir(root, id);
+  let logFd: number | undefined;
   try {
-    const child = await startHelper('./sandbox_main.js', { root, id, bundle: bundle.dir, log: { log: log.log && resolve(log.log), logFormat: log.logFormat } }, detached);
+    if (own) {
+      writeFileSync(join(dir, 'config.json'), JSON.stringify(own.config));
+      loadBundle(dir, own.module); // the same checks as a bundle's, before the sandbox process starts
+      logFd = openSync(join(dir, own.logFile), 'a', 0o600);
+    }
+    const child = await startHelper('./sandbox_main.js', {
+      root, id, bundle: bundleDir, log: { log: log.log && resolve(log.log), logFormat: log.logFormat }, module: own?.module, stdin: own?.stdin,
+    }, detached, logFd === undefined ? undefined : ['ignore', logFd, logFd]);
     if (f.pidFile) writePidFile(f.pidFile, child.pid!);
     return child;
   } catch (err) {
     removeContainerDir(root, id);
     throw err;
+  } finally {
+    if (logFd !== undefined) closeSync(logFd);
   }
 }
 

@@ -8,8 +8,8 @@ import { loadState, pidAlive, removeContainerDir } from '../../runtime/detached/
 import { canDelete } from '../../runtime/status.js';
 import { guard, rootOf } from './context.js';
 
-/** Wait (bounded) until `pid` is gone or a zombie. */
-async function gone(pid: number, start: number | undefined): Promise<void> {
+/** Wait (bounded, 5 s) until `pid` is gone or a zombie. */
+export async function gone(pid: number, start: number | undefined): Promise<void> {
   for (let i = 0; i < 500 && pidAlive(pid, start); i++) await new Promise((r) => setTimeout(r, 10));
 }
 

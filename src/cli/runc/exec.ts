@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { OciProcess } from '../../runtime/config.js';
-import { relayExec } from '../../runtime/detached/exec_relay.js';
+import { relayExec, type ExecArgs } from '../../runtime/detached/exec_relay.js';
 import { startHelper } from '../../runtime/detached/spawn.js';
 import { DetachedError, containerDir, loadState, socketPath } from '../../runtime/detached/state.js';
 import { canExec } from '../../runtime/status.js';
@@ -42,17 +42,17 @@ export function execProcess(f: ExecFlags, args: string[]): OciProcess {
   return { args, cwd: f.cwd ?? '/', env: f.env.length > 0 ? f.env : undefined, terminal: f.tty === true };
 }
 
-/** Exec in container `id`; resolves with the exit code (0 once started, with --detach). */
-export async function execContainer(root: string, id: string, p: OciProcess, f: ExecFlags): Promise<number> {
+/** Exec in container `id`; resolves with the exit code (0 once started, with --detach). `relay`: a host module, and whether stdin is read. */
+export async function execContainer(root: string, id: string, p: OciProcess, f: ExecFlags, relay: Pick<ExecArgs, 'module' | 'stdin'> = {}): Promise<number> {
   if (f.consoleSocket || p.terminal) throw new DetachedError('UNSUPPORTED', 'exec with a terminal (-t, --console-socket) is not supported yet: exec without a tty');
   guard(canExec, loadState(root, id), 'exec into', 'start it (or resume it) first');
   const socket = socketPath(containerDir(root, id));
   if (f.detach) {
-    const relay = await startHelper('./exec_main.js', { socket, process: p }, true);
-    if (f.pidFile) writePidFile(f.pidFile, relay.pid!);
+    const helper = await startHelper('./exec_main.js', { socket, process: p, ...relay }, true);
+    if (f.pidFile) writePidFile(f.pidFile, helper.pid!);
     return 0;
   }
-  return relayExec({ socket, process: p }, () => { if (f.pidFile) writePidFile(f.pidFile, process.pid); });
+  return relayExec({ socket, process: p, ...relay }, () => { if (f.pidFile) writePidFile(f.pidFile, process.pid); });
 }
 
 function collect(v: string, prev: string[]): string[] {

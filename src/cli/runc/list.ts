@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { listStates } from '../../runtime/detached/state.js';
 import { DetachedError } from '../../runtime/detached/state.js';
+import { printTable } from '../table.js';
 import { rootOf } from './context.js';
 import { publicState } from './state.js';
 
@@ -21,8 +22,7 @@ export function register(program: Command): void {
       } else if (f.format === 'table') {
         const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER'],
           ...states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created, s.owner || 'root'])];
-        const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-        for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padEnd(w[i]!)).join('   ').trimEnd()}\n`);
+        printTable(rows, '   ');
       } else {
         throw new DetachedError('BAD_ARG', `invalid --format ${f.format}: use table or json`);
       }

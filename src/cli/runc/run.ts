@@ -7,14 +7,14 @@ import { childExitCode } from '../../runtime/detached/spawn.js';
 import { removeContainerDir } from '../../runtime/detached/state.js';
 import type { LogTarget } from '../../runtime/detached/log.js';
 import { rootOf, type GlobalFlags } from './context.js';
-import { createContainer, withCreateFlags, type CreateFlags } from './create.js';
+import { createContainer, withCreateFlags, type CreateFlags, type OwnBundle } from './create.js';
 import { startContainer } from './start.js';
 
 const FORWARDED: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'];
 
-/** Run container `id`; resolves with its exit code (0 once started, with `detach`). */
-export async function runContainer(root: string, id: string, f: CreateFlags & { detach?: boolean }, log: LogTarget = {}): Promise<number> {
-  const child = await createContainer(root, id, f, f.detach === true, log);
+/** Run container `id`; resolves with its exit code (0 once started, with `detach`). `own`: see createContainer. */
+export async function runContainer(root: string, id: string, f: CreateFlags & { detach?: boolean }, log: LogTarget = {}, own?: OwnBundle): Promise<number> {
+  const child = await createContainer(root, id, f, f.detach === true, log, own);
   try {
     await startContainer(root, id);
   } catch (err) {

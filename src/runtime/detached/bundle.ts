@@ -18,8 +18,8 @@ export interface Bundle {
   /** Absolute bundle directory. */
   dir: string;
   config: OciConfig;
-  /** Absolute root filesystem directory. */
-  rootfs: string;
+  /** Absolute root filesystem directory; null for an in-memory root (a module given by host path, without `root.path`). */
+  rootfs: string | null;
   /** Host path of the init module; null for a pod sandbox (see `isPodSandbox`), which runs none. */
   modulePath: string | null;
 }
@@ -50,16 +50,7 @@ export function resolveModule(rootfs: string, p: OciProcess | undefined): string
   const rel = relative(realpathSync(rootfs), real);
   if (rel.startsWith('..') || isAbsolute(rel)) throw new DetachedError('BAD_BUNDLE', `${argv0}: resolves outside the container's root`);
   if (!statSync(real).isFile()) throw new DetachedError('BAD_BUNDLE', `${argv0}: not a regular file (a .wasm module is needed)`);
-  const head = Buffer.alloc(4);
-  const fd = openSync(real, 'r');
-  try {
-    readSync(fd, head, 0, 4, 0);
-  } finally {
-    closeSync(fd);
-  }
-  if (!head.equals(WASM_MAGIC)) {
-    throw new DetachedError('BAD_BUNDLE', `${argv0}: not a WebAssembly module (wasmvisor runs .wasm programs; process.args[0] must name one)`);
-  }
+  checkWasm(real, argv0);
   return real;
 }
 
@@ -81,8 +72,27 @@ export function sandboxConfig(config: OciConfig): OciConfig {
   return out;
 }
 
-/** Read and check `dir/config.json`; throws BAD_BUNDLE with a one-line reason. */
-export function loadBundle(dir: string): Bundle {
+/** Throw BAD_BUNDLE unless the file at `path` starts as a WebAssembly module. */
+function checkWasm(path: string, name: string): void {
+  const head = Buffer.alloc(4);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, head, 0, 4, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (!head.equals(WASM_MAGIC)) {
+    throw new DetachedError('BAD_BUNDLE', `${name}: not a WebAssembly module (wasmvisor runs .wasm programs; process.args[0] must name one)`);
+  }
+}
+
+/**
+ * Read and check `dir/config.json`; throws BAD_BUNDLE with a one-line
+ * reason. `module`: a host path to run instead of `process.args[0]` in the
+ * root (as `wasmvisor run -d FILE.wasm` gives); the root is then optional
+ * (no `root.path`: an in-memory root).
+ */
+export function loadBundle(dir: string, module?: string): Bundle {
   const abs = resolve(dir);
   let text: string;
   try {
@@ -107,11 +117,13 @@ export function loadBundle(dir: string): Bundle {
     if (err instanceof ContainerError) throw new DetachedError('BAD_BUNDLE', err.message);
     throw err;
   }
+  if (module !== undefined) checkWasm(module, module);
+  if (module !== undefined && config.root?.path === undefined) return { dir: abs, config, rootfs: null, modulePath: module };
   const rootfs = resolve(abs, config.root?.path ?? 'rootfs');
   try {
     if (!statSync(rootfs).isDirectory()) throw new Error('not a directory');
   } catch {
     throw new DetachedError('BAD_BUNDLE', `root.path ${rootfs} is not a directory: create it (containerd mounts the image there)`);
   }
-  return { dir: abs, config, rootfs, modulePath: isPodSandbox(config) ? null : resolveModule(rootfs, config.process) };
+  return { dir: abs, config, rootfs, modulePath: module ?? (isPodSandbox(config) ? null : resolveModule(rootfs, config.process)) };
 }

@@ -2,7 +2,8 @@
  * The control protocol between wasmvisor-runc commands and a sandbox
  * process: newline-delimited JSON over the unix socket `ROOT/ID/ctl.sock`.
  * A request is one line; the answer is one `{ok, …}` line, except for
- * `exec`, whose connection then carries the exec'd process's stdio
+ * `exec` (whose `module`, when given, is a host path to run instead of
+ * `process.args[0]` in the container's root), whose connection then carries the exec'd process's stdio
  * (`out` and `exit` lines from the sandbox; `in`, `eof` and `signal` lines
  * to it; the exec'd process is killed if the connection closes first).
  */
@@ -19,7 +20,7 @@ export type ControlRequest =
   | { op: 'resume' }
   | { op: 'kill'; signal: string }
   | { op: 'stats' }
-  | { op: 'exec'; process: OciProcess; relayPid: number };
+  | { op: 'exec'; process: OciProcess; relayPid: number; module?: string };
 
 /** The sandbox's answer. */
 export type ControlReply = { ok: true; pid?: number; stats?: CgroupStats } | { ok: false; error: string };

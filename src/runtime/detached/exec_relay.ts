@@ -15,6 +15,10 @@ import { DetachedError } from './state.js';
 export interface ExecArgs {
   socket: string;
   process: OciProcess;
+  /** Host path of the module to run (default: `process.args[0]` in the container's root). */
+  module?: string;
+  /** false: the exec'd process reads EOF at once instead of this relay's fd 0. */
+  stdin?: boolean;
 }
 
 /** Signals this relay passes on to the exec'd process (SIGKILL kills the relay, and the sandbox then kills the process). */
@@ -25,7 +29,7 @@ const RELAYED: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQ
  * relay stdio; resolves with the exit code (255 if the sandbox went away).
  */
 export async function relayExec(a: ExecArgs, started: () => void): Promise<number> {
-  const { reply, sock, rest } = await request(a.socket, { op: 'exec', process: a.process, relayPid: process.pid });
+  const { reply, sock, rest } = await request(a.socket, { op: 'exec', process: a.process, relayPid: process.pid, module: a.module });
   if (!reply.ok) {
     sock.destroy();
     throw new DetachedError('WRONG_STATE', reply.error);
@@ -34,9 +38,12 @@ export async function relayExec(a: ExecArgs, started: () => void): Promise<numbe
   const input = process.stdin;
   const onData = (chunk: Buffer) => sendLine(sock, { t: 'in', data: chunk.toString('base64') } satisfies ExecLine);
   const onEnd = () => { if (!sock.destroyed) sendLine(sock, { t: 'eof' } satisfies ExecLine); };
-  input.on('data', onData);
-  input.once('end', onEnd);
-  input.once('error', onEnd);
+  if (a.stdin === false) onEnd();
+  else {
+    input.on('data', onData);
+    input.once('end', onEnd);
+    input.once('error', onEnd);
+  }
   // the shim signals an exec by this relay's pid: the signal goes to the exec'd process
   const onSignal = (signal: NodeJS.Signals) => { if (!sock.destroyed) sendLine(sock, { t: 'signal', signal } satisfies ExecLine); };
   for (const s of RELAYED) process.on(s, onSignal);
@@ -56,8 +63,10 @@ export async function relayExec(a: ExecArgs, started: () => void): Promise<numbe
     });
     sock.once('close', () => resolve(255));
   });
-  input.off('data', onData);
-  input.pause();
+  if (a.stdin !== false) {
+    input.off('data', onData);
+    input.pause();
+  }
   for (const s of RELAYED) process.off(s, onSignal);
   sock.destroy();
   return code;

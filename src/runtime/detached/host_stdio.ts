@@ -7,12 +7,17 @@
 import { nodeConsoleSink } from '../../host/node_host.js';
 import type { ContainerProcess } from '../process.js';
 
-/** Forward `proc`'s stdout/stderr to fds 1 and 2 and fd 0 to its stdin; returns a function that stops reading fd 0. */
-export function wireHostStdio(proc: ContainerProcess): () => void {
+/**
+ * Forward `proc`'s stdout/stderr to fds 1 and 2 and fd 0 to its stdin;
+ * returns a function that stops reading fd 0. `stdin` false leaves the
+ * process's stdin open and unread (a detached `run -d -i`: it never sees EOF).
+ */
+export function wireHostStdio(proc: ContainerProcess, stdin = true): () => void {
   const out = nodeConsoleSink(1);
   const err = nodeConsoleSink(2);
   proc.stdout.on((d) => { try { out.write(d); } catch { /* the host's stdout failed: drop, as a closed pipe */ } });
   proc.stderr.on((d) => { try { err.write(d); } catch { /* likewise */ } });
+  if (!stdin) return () => {};
   let input: NodeJS.ReadStream;
   try {
     input = process.stdin;

@@ -30,6 +30,10 @@ export interface SandboxArgs {
   bundle: string;
   /** runc's --log and --log-format, for failures after create returned. */
   log?: LogTarget;
+  /** Host path of the init module (`wasmvisor run -d FILE.wasm`), instead of `process.args[0]` in the bundle's root. */
+  module?: string;
+  /** false: the container's stdin stays open and unread instead of reading fd 0 (`run -d -i`). */
+  stdin?: boolean;
 }
 
 /** Signals sent to the sandbox process itself that become the container's (others keep Node's default). */
@@ -46,6 +50,7 @@ class DetachedSandbox implements Served {
     private readonly bundle: Bundle,
     private readonly dir: string,
     private readonly st: RuncState,
+    private readonly readStdin: boolean,
   ) {}
 
   /** Save the state with `status` (the sandbox owns state.json). */
@@ -58,7 +63,7 @@ class DetachedSandbox implements Served {
     switch (req.op) {
       case 'start':
         await this.c.start();
-        this.stopStdin = wireHostStdio(this.c.init);
+        this.stopStdin = wireHostStdio(this.c.init, this.readStdin);
         this.save('running');
         return { ok: true };
       case 'pause':
@@ -76,15 +81,19 @@ class DetachedSandbox implements Served {
       case 'stats':
         return { ok: true, stats: await this.c.stats() };
       case 'exec':
-        await this.exec(req.process, req.relayPid, sock);
+        await this.exec(req.process, req.relayPid, sock, req.module);
         return null;
     }
   }
 
   /** Run an exec'd process, its stdio carried on `sock` (see control.ts). */
-  private async exec(p: OciProcess, relayPid: number, sock: Socket): Promise<void> {
+  private async exec(p: OciProcess, relayPid: number, sock: Socket, hostModule?: string): Promise<void> {
     if (p.terminal) throw new Error('exec with a terminal (-t) is not supported: run it without a tty');
-    const proc = await this.c.exec({ module: resolveModule(this.bundle.rootfs, p), process: p, stdin: 'pipe', capture: false });
+    if (hostModule === undefined && this.bundle.rootfs === null) {
+      throw new Error(`${p.args?.[0] ?? 'exec'}: this container's root is in memory (no host directory to find modules in): give the path of a .wasm file on the host`);
+    }
+    const module = hostModule ?? resolveModule(this.bundle.rootfs!, p);
+    const proc = await this.c.exec({ module, process: p, stdin: 'pipe', capture: false });
     // the relay is one of the container's host processes while the exec runs (`ps` lists it)
     this.st.execPids = [...(this.st.execPids ?? []), relayPid];
     saveState(this.dir, this.st);
@@ -154,10 +163,10 @@ export async function sandboxMain(args: SandboxArgs): Promise<void> {
     process.exit(255);
   });
   try {
-    const bundle = loadBundle(args.bundle);
+    const bundle = loadBundle(args.bundle, args.module);
     const dir = containerDir(args.root, args.id);
     const st: RuncState = {
-      ociVersion: OCI_VERSION, id: args.id, status: 'created', pid: process.pid, bundle: bundle.dir, rootfs: bundle.rootfs,
+      ociVersion: OCI_VERSION, id: args.id, status: 'created', pid: process.pid, bundle: bundle.dir, rootfs: bundle.rootfs ?? '',
       created: new Date().toISOString(), owner: '', annotations: bundle.config.annotations ?? {}, pidStart: pidStartTime(process.pid),
     };
     let served: Served;
@@ -169,9 +178,10 @@ export async function sandboxMain(args: SandboxArgs): Promise<void> {
       const { Runtime } = await import('../runtime.js');
       rt = await Runtime.create({ poolSize: 1 });
       const c = await rt.create({
-        id: args.id, module: bundle.modulePath, config: bundle.config, rootfs: { hostPath: bundle.rootfs }, stdin: 'pipe', capture: false,
+        id: args.id, module: bundle.modulePath, config: bundle.config, rootfs: bundle.rootfs === null ? undefined : { hostPath: bundle.rootfs },
+        stdin: 'pipe', capture: false,
       });
-      const sb = new DetachedSandbox(rt, c, bundle, dir, st);
+      const sb = new DetachedSandbox(rt, c, bundle, dir, st, args.stdin !== false);
       for (const s of FORWARDED) process.on(s, () => { void c.kill(s).catch(() => {}); });
       void c.wait().then((r) => sb.finish(r));
       served = sb;

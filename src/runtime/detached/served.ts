@@ -2,12 +2,17 @@
  * What a sandbox process serves on its control socket, whichever kind of
  * container it holds (a WebAssembly container, or a pod's idle sandbox),
  * and how it ends: the state saved as stopped, replies in flight written,
- * then exit with the container's code.
+ * then exit with the container's code. A container made with the
+ * annotation `AUTO_REMOVE` (`wasmvisor run -d --rm`) removes its directory
+ * instead.
  */
 import { rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { ControlReply, ControlRequest } from './control.js';
 import { saveState, socketPath, type RuncState } from './state.js';
+
+/** Annotation (value `true`) by which a sandbox process removes its container's directory when the container ends. */
+export const AUTO_REMOVE = 'org.wasmvisor.autoremove';
 
 /** One container's operations, as the control server calls them. */
 export interface Served {
@@ -31,8 +36,12 @@ export async function finishSandbox(dir: string, st: RuncState, served: Served, 
   try {
     st.status = 'stopped';
     st.exitCode = code;
-    saveState(dir, st);
-    rmSync(socketPath(dir), { force: true });
+    st.finished = new Date().toISOString();
+    if (st.annotations[AUTO_REMOVE] === 'true') rmSync(dir, { recursive: true, force: true });
+    else {
+      saveState(dir, st);
+      rmSync(socketPath(dir), { force: true });
+    }
   } catch {
     // the state directory was deleted (delete --force): nothing to record
   }

@@ -5,7 +5,7 @@
  * there) and a pipe on fd 3 on which it reports, in one JSON line, that it
  * is ready or why it failed; then the pipe closes and the caller may exit.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type IOType } from 'node:child_process';
 import { closeSync, writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -29,11 +29,14 @@ export function reportReady(r: ReadyReport): void {
  * Start `entry` (a file next to this one in dist/) with `arg` and wait for
  * its report. `detached`: in its own session, not waited for (the caller
  * exits and the process is reparented, under containerd to the shim).
- * Throws with the helper's own message when it failed.
+ * `stdio`: its fds 0–2 (default: this process's own). Throws with the
+ * helper's own message when it failed.
  */
-export async function startHelper(entry: string, arg: unknown, detached: boolean): Promise<ChildProcess> {
+export async function startHelper(
+  entry: string, arg: unknown, detached: boolean, stdio: ReadonlyArray<IOType | number> = ['inherit', 'inherit', 'inherit'],
+): Promise<ChildProcess> {
   const file = fileURLToPath(new URL(entry, import.meta.url));
-  const child = spawn(process.execPath, [file, JSON.stringify(arg)], { stdio: ['inherit', 'inherit', 'inherit', 'pipe'], detached });
+  const child = spawn(process.execPath, [file, JSON.stringify(arg)], { stdio: [...stdio, 'pipe'], detached });
   const pipe = child.stdio[3] as Readable;
   const report = await new Promise<ReadyReport | null>((resolve) => {
     let buf = '';

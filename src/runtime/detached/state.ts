@@ -32,6 +32,8 @@ export interface RuncState {
   pidStart?: number;
   /** Exit code once the sandbox recorded it. */
   exitCode?: number;
+  /** ISO 8601 time the container ended, once the sandbox recorded it. */
+  finished?: string;
   /** Host pids of the relays of running execs (see exec_relay.ts). */
   execPids?: number[];
 }
