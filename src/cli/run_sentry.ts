@@ -79,7 +79,7 @@ export function sentryConfig(o: SentryRunOptions): { config: OciConfig; rootfs?:
 }
 
 /** The module's bytes, with the inline platform's messages and exit codes for a missing or non-wasm file. */
-async function moduleBytes(o: SentryRunOptions): Promise<Uint8Array> {
+export async function moduleBytes(o: SentryRunOptions): Promise<Uint8Array> {
   if (o.bytes) return o.bytes;
   if (!o.file) throw new CliExit(ExitCode.RUNTIME, 'no module to run');
   let b: Uint8Array;

@@ -12,6 +12,15 @@ import { register as logout } from './logout.js';
 import { register as load } from './load.js';
 import { register as save } from './save.js';
 import { register as pack } from './pack.js';
+import { register as ps } from './ps.js';
+import { register as logs } from './logs.js';
+import { register as exec } from './exec.js';
+import { register as stop } from './stop.js';
+import { register as kill } from './kill.js';
+import { register as rm } from './rm.js';
+import { register as wait } from './wait.js';
 
 /** Registration functions, in `--help` order. */
-export const COMMANDS: ReadonlyArray<(program: Command) => void> = [run, pull, push, images, rmi, inspect, prune, login, logout, load, save, pack];
+export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
+  run, ps, logs, exec, stop, kill, rm, wait, pull, push, images, rmi, inspect, prune, login, logout, load, save, pack,
+];

@@ -17,6 +17,8 @@ import { parsePlatform } from '../../image/platform.js';
 import { progressFor } from '../../image/progress.js';
 import { addRegistryFlags, clientFromFlags, storeFromCommand, type RegistryFlags } from '../../image/registry_setup.js';
 import { runOnSentry } from '../run_sentry.js';
+import { runDetached } from '../containers/run_detached.js';
+import { containersRoot } from '../containers/store.js';
 import { emptyRootReader, hostRootReader, layersReader, resolveUser, withHome } from '../run_user.js';
 
 function collect(v: string, prev: string[]): string[] {
@@ -125,6 +127,10 @@ interface RunFlags {
   pull?: string;
   platform: string[];
   pidsLimit?: string;
+  detach?: boolean;
+  name?: string;
+  interactive?: boolean;
+  rm?: boolean;
 }
 
 /** For `run IMAGE`: find or pull the image and work out its module, argv, env and workdir (exit codes as podman). */
@@ -173,9 +179,11 @@ export function register(program: Command): void {
     .option('--pids-limit <n>', 'most processes in the container (-1: no limit); accepted on the inline platform, where the container is one process and never exceeds it')
     .option('--ulimit <nofile=SOFT[:HARD]>', 'resource limit; nofile (default 1024) caps the open fds (EMFILE past it)', collect, [])
     .option('--strace', 'print every system call with its arguments, result and duration on stderr')
-    .option('-i, --interactive', 'accepted for podman compatibility: stdin is always passed through')
+    .option('-d, --detach', 'run in the background (a detached sandbox process on the sentry platform): print the container id and return; see ps, logs, exec, stop, rm')
+    .option('--name <name>', 'with -d: the container\'s name (unique; default: a generated one)')
+    .option('-i, --interactive', 'stdin is always passed through in the foreground; with -d, keep the container\'s stdin open (else it reads EOF)')
     .option('-t, --tty', 'accepted for podman compatibility: the guest sees a terminal when the host stream is one')
-    .option('--rm', 'accepted for podman compatibility: a FILE.wasm container is always removed when it exits')
+    .option('--rm', 'with -d: remove the container when it exits; in the foreground a container is always removed')
     .option('--entrypoint <path>', 'image: run this instead of the image\'s Entrypoint (drops its Cmd)')
     .option('--pull <policy>', 'image: missing (default), always or never')
     .option('--platform <inline|sentry|os/arch>', 'how to run: inline (default) or sentry (see below); OS/ARCH: image platform to pull (default wasip1/wasm, then wasi/wasm); repeatable', collect, [])
@@ -238,7 +246,15 @@ does not exist (or the program named by an image is not in it).`);
         memoryLimit: flags.memory === undefined ? undefined : parseMemory(flags.memory),
         stdin: 'inherit',
       };
+      if (flags.name !== undefined && !flags.detach) throw new CliExit(ExitCode.RUNTIME, '--name needs -d: only detached containers are kept and named');
       try {
+        if (flags.detach) {
+          const id = await runDetached({ ...opts, pidsLimit, tmpfsSpecs: flags.tmpfs }, {
+            root: containersRoot(c), name: flags.name, rm: flags.rm === true, interactive: flags.interactive === true, image: file,
+          });
+          process.stdout.write(`${id}\n`);
+          return;
+        }
         if (platform.exec === 'sentry') {
           const r = await runOnSentry({ ...opts, pidsLimit, tmpfsSpecs: flags.tmpfs });
           if (r.reason) process.stderr.write(`wasmvisor: ${file}: ${r.reason}\n`);

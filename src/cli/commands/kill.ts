@@ -1,0 +1,34 @@
+/**
+ * `wasmvisor kill [-s SIGNAL] CONTAINER...`: send a signal (default
+ * SIGKILL, as podman) to running detached containers. SIGKILL is stop's
+ * last step (killNow), so the exit (137) and its time are recorded.
+ */
+import type { Command } from 'commander';
+import { parseSignal } from '../../runtime/detached/signals.js';
+import { killContainer } from '../runc/kill.js';
+import { killNow } from './stop.js';
+import { CliExit, ExitCode } from '../exit.js';
+import { containersRoot, findContainer } from '../containers/store.js';
+
+/** Register `kill`. */
+export function register(program: Command): void {
+  program.command('kill')
+    .description('send a signal to detached containers (default SIGKILL)')
+    .argument('<containers...>', 'ids, unique id prefixes, or names')
+    .option('-s, --signal <signal>', 'name (TERM, SIGTERM) or number (15)', 'SIGKILL')
+    .action(async (refs: string[], f: { signal: string }, c: Command) => {
+      const root = containersRoot(c);
+      let signal: string;
+      try {
+        signal = parseSignal(f.signal);
+      } catch (err) {
+        throw new CliExit(ExitCode.RUNTIME, (err as Error).message);
+      }
+      const states = refs.map((r) => findContainer(root, r));
+      for (const [i, st] of states.entries()) {
+        if (st.status === 'stopped') throw new CliExit(ExitCode.RUNTIME, `container ${refs[i]} is not running (it exited): nothing to signal`);
+      }
+      for (const st of states) await (signal === 'SIGKILL' ? killNow(root, st.id) : killContainer(root, st.id, signal));
+      for (const r of refs) process.stdout.write(`${r}\n`);
+    });
+}

@@ -1,0 +1,66 @@
+/**
+ * `wasmvisor run -d`: the container `run --platform sentry` would run, in
+ * a detached sandbox process (wasmvisor-runc's, see runc/create.ts) under
+ * `STORE/containers/ID/`, its output to the log there; prints the id.
+ */
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { runContainer } from '../runc/run.js';
+import { AUTO_REMOVE } from '../../runtime/detached/served.js';
+import { listStates } from '../../runtime/detached/state.js';
+import { CliExit, ExitCode } from '../exit.js';
+import { moduleBytes, sentryConfig, type SentryRunOptions } from '../run_sentry.js';
+import { Annotation, LOG_FILE } from './store.js';
+
+/** What `run -d` adds to the run options. */
+export interface DetachOptions {
+  /** `STORE/containers`. */
+  root: string;
+  name?: string;
+  /** `--rm`: remove the container when it exits. */
+  rm: boolean;
+  /** `-i`: keep stdin open (the container never reads EOF) instead of /dev/null. */
+  interactive: boolean;
+  /** The FILE.wasm as given. */
+  image: string;
+}
+
+/** Names as podman accepts them. */
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+const ADJECTIVES = ['brave', 'calm', 'eager', 'gentle', 'happy', 'jolly', 'keen', 'lucid', 'merry', 'nimble', 'proud', 'quiet', 'swift', 'tidy', 'vivid', 'witty'];
+const NOUNS = ['albatross', 'badger', 'cheetah', 'dolphin', 'falcon', 'gecko', 'heron', 'ibis', 'jaguar', 'koala', 'lemur', 'marmot', 'otter', 'panda', 'quokka', 'raven'];
+
+/** A name no container under `root` has (adjective_noun, as podman makes them). */
+function freshName(taken: ReadonlySet<string>): string {
+  for (;;) {
+    const [a, n] = randomBytes(2);
+    const name = `${ADJECTIVES[a! % ADJECTIVES.length]}_${NOUNS[n! % NOUNS.length]}`;
+    if (!taken.has(name)) return name;
+    if (taken.size >= ADJECTIVES.length * NOUNS.length) return `${name}_${randomBytes(3).toString('hex')}`;
+  }
+}
+
+/** Start the container detached; resolves with its id once it runs. */
+export async function runDetached(o: SentryRunOptions, d: DetachOptions): Promise<string> {
+  if (o.strace) throw new CliExit(ExitCode.RUNTIME, '--strace works on the inline platform only, and run -d uses the sentry platform: drop one of them');
+  if (!o.file) throw new CliExit(ExitCode.RUNTIME, `run -d of an image is not supported yet: run ${d.image} in the foreground, or run -d a FILE.wasm`);
+  await moduleBytes(o); // 127 / 126 with one line, as run
+  const taken = new Set(listStates(d.root).map((s) => s.annotations[Annotation.NAME]).filter((n): n is string => n !== undefined));
+  if (d.name !== undefined) {
+    if (!NAME_RE.test(d.name)) throw new CliExit(ExitCode.RUNTIME, `invalid --name ${JSON.stringify(d.name)}: use letters, digits and _ . - (starting with a letter or digit)`);
+    if (taken.has(d.name)) throw new CliExit(ExitCode.RUNTIME, `the container name "${d.name}" is already in use: remove that container (wasmvisor rm ${d.name}) or choose another name`);
+  }
+  const name = d.name ?? freshName(taken);
+  const { config, rootfs } = sentryConfig({ ...o, terminal: false });
+  if (rootfs && 'hostPath' in rootfs) config.root = { ...config.root, path: rootfs.hostPath };
+  config.annotations = {
+    [Annotation.NAME]: name,
+    [Annotation.IMAGE]: d.image,
+    [Annotation.COMMAND]: JSON.stringify(config.process?.args ?? []),
+    ...(d.rm ? { [AUTO_REMOVE]: 'true' } : {}),
+  };
+  const id = randomBytes(32).toString('hex');
+  await runContainer(d.root, id, { detach: true }, {}, { config, module: resolve(o.file), stdin: !d.interactive, logFile: LOG_FILE });
+  return id;
+}

@@ -1,0 +1,77 @@
+/**
+ * Detached containers of `wasmvisor` (`run -d`, `ps`, `logs`, `exec`,
+ * `stop`, `kill`, `rm`, `wait`): each is a wasmvisor-runc container (one
+ * sandbox process, `state.json`, `ctl.sock`; see src/runtime/detached/)
+ * whose state directory is `STORE/containers/ID/`, so that it works
+ * rootless. What podman shows beyond runc's state (name, image, command)
+ * rides in the state's annotations; the container's stdout and stderr go
+ * to `ctr.log` beside it. Containers are named by full id, name, or a
+ * unique id prefix.
+ */
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { resolveStoreRoot } from '../../image/store_root.js';
+import { listStates, loadState, type RuncState } from '../../runtime/detached/state.js';
+import { CliExit, ExitCode } from '../exit.js';
+
+/** Annotations of a `wasmvisor run -d` container. */
+export const Annotation = {
+  NAME: 'org.wasmvisor.name',
+  /** The FILE.wasm or IMAGE as given to run. */
+  IMAGE: 'org.wasmvisor.image',
+  /** The command line, JSON array. */
+  COMMAND: 'org.wasmvisor.command',
+} as const;
+
+/** The log file in a container's directory. */
+export const LOG_FILE = 'ctr.log';
+
+/** `STORE/containers`: the state root of detached containers (the store from `--root`, `$WASMVISOR_ROOT`, `$XDG_DATA_HOME`). */
+export function containersRoot(cmd: Command): string {
+  return join(resolveStoreRoot((cmd.optsWithGlobals() as { root?: string }).root), 'containers');
+}
+
+/** A container's name (its id's first 12 characters if it has none). */
+export function nameOf(st: RuncState): string {
+  return st.annotations[Annotation.NAME] ?? st.id.slice(0, 12);
+}
+
+/** The container `ref` names (id, name, or unique id prefix), refreshed; 125 "no such container" otherwise. */
+export function findContainer(root: string, ref: string): RuncState {
+  const all = listStates(root);
+  const exact = all.find((s) => s.id === ref) ?? all.find((s) => s.annotations[Annotation.NAME] === ref);
+  if (exact) return exact;
+  const byPrefix = ref === '' ? [] : all.filter((s) => s.id.startsWith(ref));
+  if (byPrefix.length > 1) throw new CliExit(ExitCode.RUNTIME, `${ref}: more than one container has an id starting so: give more of the id`);
+  if (byPrefix.length === 0) throw new CliExit(ExitCode.RUNTIME, `no such container ${ref}: see wasmvisor ps -a`);
+  return byPrefix[0]!;
+}
+
+/** Reload `id`'s state (undefined once removed). */
+export function reload(root: string, id: string): RuncState | undefined {
+  try {
+    return loadState(root, id);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Wait until container `id` has stopped (or is gone); resolves with its state then, or undefined if it was removed. */
+export async function waitStopped(root: string, id: string, timeoutMs = Infinity): Promise<RuncState | undefined> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const st = reload(root, id);
+    if (!st || st.status === 'stopped') return st;
+    if (Date.now() >= end) return st;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/**
+ * The exit code of a stopped container: the one its sandbox process
+ * recorded, else 137 (the sandbox process itself was killed with SIGKILL
+ * and could record nothing).
+ */
+export function exitCodeOf(st: RuncState): number {
+  return st.exitCode ?? 137;
+}
