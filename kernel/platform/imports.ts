@@ -35,9 +35,10 @@ function errnoOf(err: unknown, host: Host, name: string): number {
   return E.IO.errno;
 }
 
-function makeImport(entry: SyscallEntry, ctx: ImportContext): (...raw: (number | bigint)[]) => number | void {
+/** Call `entry` untraced: decode, `invoke`, encode; returns the errno. */
+export function plainCall(entry: SyscallEntry, ctx: ImportContext): (raw: RawArgs) => number {
   const { codec, name } = entry;
-  const plain = (raw: RawArgs): number => {
+  return (raw: RawArgs): number => {
     const mem = ctx.memory;
     if (mem === null) return Errno.FAULT;
     let args: unknown;
@@ -56,29 +57,17 @@ function makeImport(entry: SyscallEntry, ctx: ImportContext): (...raw: (number |
     }
     return out.errno;
   };
-  const traced = (raw: RawArgs): number => {
-    const t0 = ctx.host.monotonicNs();
-    const mem = ctx.memory;
-    let args: unknown = raw;
-    let value: unknown;
-    let errno: number;
-    try {
-      if (mem === null) throw E.FAULT;
-      args = codec.decode(mem, raw);
-      const out = ctx.invoke(entry, args);
-      errno = out.errno;
-      value = out.value;
-      if (errno === Errno.SUCCESS && codec.encode) codec.encode(mem, args, value);
-    } catch (err) {
-      if (err instanceof TaskExit) {
-        ctx.strace!(formatCall(ctx.pid, name, args, 0, undefined, ctx.host.monotonicNs() - t0).replace(/ = 0 SUCCESS/, ' = ?'));
-        throw err;
-      }
-      errno = errnoOf(err, ctx.host, name);
-    }
-    ctx.strace!(formatCall(ctx.pid, name, args, errno, value, ctx.host.monotonicNs() - t0));
-    return errno;
-  };
+}
+
+function makeImport(entry: SyscallEntry, ctx: ImportContext): (...raw: (number | bigint)[]) => number | void {
+  const { codec, name } = entry;
+  const plain = plainCall(entry, ctx);
+  const traced = tracer(entry, ctx, (mem, _raw, args, shown) => {
+    const out = ctx.invoke(entry, args);
+    shown.value = out.value;
+    if (out.errno === Errno.SUCCESS && codec.encode) codec.encode(mem, args, out.value);
+    return out.errno;
+  });
   const call = (raw: RawArgs): number => (ctx.strace ? traced(raw) : plain(raw));
   if (!codec.returnsErrno) {
     // proc_exit never returns to the guest (its caller is noreturn): if the call
@@ -92,6 +81,45 @@ function makeImport(entry: SyscallEntry, ctx: ImportContext): (...raw: (number |
   return fixedArity(codec.params.length, call);
 }
 
+/**
+ * How a traced call runs once the codec decoded its arguments (`args`, for
+ * the line; `raw` as the guest passed them): returns the errno and sets
+ * `shown.value` to the result the line shows.
+ */
+export type TracedRun = (mem: GuestMemory, raw: RawArgs, args: unknown, shown: { value: unknown }) => number;
+
+/**
+ * The `--strace` form of call `entry`: one line per guest call around
+ * `run`, with the arguments as the codec decodes them (a decode failure is
+ * the call's errno, `run` is not called), the errno, the shown result and
+ * the duration; ` = ?` for a call that ended the task. Used by the generic
+ * imports and by the sentry platform's piecewise calls (sentry_fast.ts).
+ */
+export function tracer(entry: SyscallEntry, ctx: ImportContext, run: TracedRun): (raw: RawArgs) => number {
+  const { codec, name } = entry;
+  const shown = { value: undefined as unknown };
+  return (raw) => {
+    const t0 = ctx.host.monotonicNs();
+    const mem = ctx.memory;
+    let args: unknown = raw;
+    let errno: number;
+    shown.value = undefined;
+    try {
+      if (mem === null) throw E.FAULT;
+      args = codec.decode(mem, raw);
+      errno = run(mem, raw, args, shown);
+    } catch (err) {
+      if (err instanceof TaskExit) {
+        ctx.strace!(formatCall(ctx.pid, name, args, 0, undefined, ctx.host.monotonicNs() - t0).replace(/ = 0 SUCCESS/, ' = ?'));
+        throw err;
+      }
+      errno = errnoOf(err, ctx.host, name);
+    }
+    ctx.strace!(formatCall(ctx.pid, name, args, errno, shown.value, ctx.host.monotonicNs() - t0));
+    return errno;
+  };
+}
+
 type Raw = number | bigint;
 
 /**
@@ -99,7 +127,7 @@ type Raw = number | bigint;
  * call (the arguments go into one array per import, reused: a call never
  * re-enters its own import, and nothing keeps `raw` after the call).
  */
-function fixedArity(n: number, call: (raw: RawArgs) => number): (...raw: Raw[]) => number {
+export function fixedArity(n: number, call: (raw: RawArgs) => number): (...raw: Raw[]) => number {
   const r: Raw[] = new Array<Raw>(n).fill(0);
   switch (n) {
     case 1: return (a: Raw) => { r[0] = a; return call(r); };

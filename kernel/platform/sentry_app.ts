@@ -97,7 +97,7 @@ export function runSentryApp(module: WebAssembly.Module, call: SentryCall, opts:
     invoke: invokeWith(call, report),
   };
   const imports = buildImports(ctx);
-  if (opts.fixed && !ctx.strace) {
+  if (opts.fixed) {
     installSentryFastPaths(imports[WASI_MODULE] as Record<string, (...raw: (number | bigint)[]) => number | void>, ctx, opts.fixed, report);
   }
   let instance: WebAssembly.Instance;

@@ -5,8 +5,8 @@
  * wire layout (sentry_wire.ts), with no arguments object, no iovec array
  * and no generic codec. The checks are the codec's own (`checkIovs`, then
  * the result pointer), in the same order, so a bad call gets the same errno
- * as through the generic import; every call under `--strace` takes the
- * generic import. The Sentry sees the same request either way.
+ * as through the generic import. Under `--strace` they print the generic
+ * import's line (`traceFast`). The Sentry sees the same request either way.
  *
  * A call bigger than the data area goes in pieces (`inPieces`), each a
  * fixed-layout call of at most the data area, so that no message and no
@@ -35,14 +35,16 @@
  * Isomorphic: the channel is injected.
  */
 import { encodeDirents, type ReaddirArgs } from '../abi/calls_fd.js';
-import { checkIovs, type Codec, gatherChecked, IOV_MAX, scatterChecked, u32, u64 } from '../abi/codec.js';
+import { checkIovs, type Codec, gather, gatherChecked, type Iov, IOV_MAX, scatterChecked, u32, u64 } from '../abi/codec.js';
+import type { GuestMemory } from '../abi/memory.js';
 import { E, SysError } from '../errno.js';
 import { TaskExit, type ExitStatus } from '../task/exit.js';
 import { SYSCALL_BY_NAME } from '../syscalls/table.js';
 import type { DirEntry } from '../vfs/types.js';
-import type { ImportContext } from './imports.js';
+import { fixedArity, plainCall, tracer, type ImportContext } from './imports.js';
 import { SentryStatus, type SentryReply } from './sentry.js';
 import { NOWAIT_WORD, type WireSlots } from './sentry_wire.js';
+import { MAX_BYTES } from './strace.js';
 
 /** A channel that can send a call whose arguments are already in its slots. */
 export interface FixedChannel {
@@ -299,25 +301,59 @@ function pieceReaddir(ctx: ImportContext, chan: FixedChannel, generic: RawImport
   };
 }
 
+/** What a traced piecewise call shows as its result, read back from guest memory after it succeeded. */
+type Shown = (mem: GuestMemory, args: any) => unknown;
+
+/** A count written at `_ret`. */
+const countShown: Shown = (mem, a: { _ret: number }) => mem.u32(a._ret);
+/** The bytes read into the iovecs: as many as the line shows, and one more to mark a longer buffer. */
+const readShown: Shown = (mem, a: { _iovs: Iov[]; _ret: number }) => gather(mem, a._iovs, Math.min(mem.u32(a._ret), MAX_BYTES + 1));
+/** The random bytes, as many as the line shows (and one more). */
+const randomShown: Shown = (mem, a: { len: number; _buf: number }) => mem.view(a._buf, Math.min(a.len, MAX_BYTES + 1));
+
+/**
+ * `fast` under `--strace`: one line per guest call (`tracer`, the generic
+ * imports' own), the arguments as the codec decodes them and the result
+ * read back by `shown`, so the line is the generic import's while the
+ * call still goes in pieces. A decode failure is the call's errno without
+ * calling `fast` (its checks are the codec's, in the same order).
+ */
+function traceFast(ctx: ImportContext, name: string, fast: RawImport, shown: Shown): RawImport {
+  const entry = SYSCALL_BY_NAME.get(name)!;
+  return fixedArity(entry.codec.params.length, tracer(entry, ctx, (mem, raw, args, out) => {
+    const errno = fast(raw[0]!, raw[1]!, raw[2]!, raw[3]!, raw[4]!) as number;
+    if (errno === 0) out.value = shown(mem, args);
+    return errno;
+  }));
+}
+
 /**
  * Replace the iovec calls of `ns` (the generic imports: fd_write, fd_read,
  * fd_pwrite, fd_pread, sock_send) with the fast paths over `chan`, and
- * `random_get` and `fd_readdir` with their piecewise forms. `report` sends a guest memory size
- * change before a call, as the generic `invoke` does. Not with `--strace`.
+ * `random_get` and `fd_readdir` with their piecewise forms. `report` sends
+ * a guest memory size change before a call, as the generic `invoke` does.
+ * With `--strace` (`ctx.strace`) each prints the generic import's line
+ * (`traceFast`), except fd_readdir, which then takes the generic import
+ * whole (its line shows the entries of one call).
  */
 export function installSentryFastPaths(ns: Record<string, RawImport>, ctx: ImportContext, chan: FixedChannel, report: () => void): void {
   const nr = (name: string) => SYSCALL_BY_NAME.get(name)!.nr;
-  const wrap = (name: string, fast: IovCall, arity: typeof fourArgs) => {
-    const generic = ns[name];
-    if (generic !== undefined) ns[name] = arity(fast, generic);
+  const install = (name: string, make: (generic: RawImport) => RawImport, shown: Shown) => {
+    if (ns[name] === undefined) return;
+    if (!ctx.strace) {
+      ns[name] = make(ns[name]);
+      return;
+    }
+    // the fallback inside the traced line must not print a second one
+    const entry = SYSCALL_BY_NAME.get(name)!;
+    ns[name] = traceFast(ctx, name, make(fixedArity(entry.codec.params.length, plainCall(entry, ctx))), shown);
   };
-  wrap('fd_write', fastWrite(ctx, chan, report, nr('fd_write'), noExtra), fourArgs);
-  wrap('fd_read', fastRead(ctx, chan, report, nr('fd_read'), noExtra), fourArgs);
-  wrap('fd_pwrite', fastWrite(ctx, chan, report, nr('fd_pwrite'), offsetExtra), fiveArgs);
-  wrap('fd_pread', fastRead(ctx, chan, report, nr('fd_pread'), offsetExtra), fiveArgs);
-  wrap('sock_send', fastWrite(ctx, chan, report, nr('sock_send'), flagsExtra), fiveArgs);
-  const random = ns.random_get;
-  if (random !== undefined) ns.random_get = pieceRandom(ctx, chan, report, random);
+  install('fd_write', (g) => fourArgs(fastWrite(ctx, chan, report, nr('fd_write'), noExtra), g), countShown);
+  install('fd_read', (g) => fourArgs(fastRead(ctx, chan, report, nr('fd_read'), noExtra), g), readShown);
+  install('fd_pwrite', (g) => fiveArgs(fastWrite(ctx, chan, report, nr('fd_pwrite'), offsetExtra), g), countShown);
+  install('fd_pread', (g) => fiveArgs(fastRead(ctx, chan, report, nr('fd_pread'), offsetExtra), g), readShown);
+  install('sock_send', (g) => fiveArgs(fastWrite(ctx, chan, report, nr('sock_send'), flagsExtra), g), countShown);
+  install('random_get', (g) => pieceRandom(ctx, chan, report, g), randomShown);
   const readdir = ns.fd_readdir;
-  if (readdir !== undefined) ns.fd_readdir = pieceReaddir(ctx, chan, readdir);
+  if (readdir !== undefined && !ctx.strace) ns.fd_readdir = pieceReaddir(ctx, chan, readdir);
 }

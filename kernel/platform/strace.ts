@@ -5,7 +5,8 @@
  */
 import { ERRNO_NAMES } from '../errno.js';
 
-const MAX_BYTES = 32;
+/** Bytes of a buffer shown; a longer one is marked `...`. */
+export const MAX_BYTES = 32;
 /** Longest string (path, name) shown, in code points; the rest is cut with `...`. */
 const MAX_STRING = 256;
 

@@ -105,23 +105,44 @@ describe('fd_write larger than the data area', () => {
 });
 
 describe('under --strace', () => {
-  it('a big write and read are one generic call each, traced as on the inline platform', () => {
+  it('big writes and reads (several iovecs, at an offset, failing) go in pieces and print one line each, the inline platform\'s', () => {
     const lines: string[][] = [];
+    const sizes = [100_000, 5, BIG - 100_005];
     for (const platform of PLATFORMS) {
       const e = makeEnv({ platform, trace: true });
       e.memory.grow(16);
-      const seen = spy(e);
+      const seen = spy(e, ['fd_write', 'fd_read', 'fd_pwrite', 'fd_pread']);
       const fd = openPath(e, 'big', 1);
-      layout(e, [BIG]);
-      expect(e.sys.fd_write(fd, 16, 1, 8)).toBe(Errno.SUCCESS);
+      const ptrs = layout(e, sizes);
+      let off = 0;
+      for (const [i, p] of ptrs.entries()) { e.u8().set(pattern(BIG).subarray(off, off + sizes[i]!), p); off += sizes[i]!; }
+      expect(e.sys.fd_write(fd, 16, sizes.length, 8)).toBe(Errno.SUCCESS);
+      expect(e.sys.fd_pwrite(fd, 16, sizes.length, 1000n, 8)).toBe(Errno.SUCCESS);
       expect(e.sys.fd_seek(fd, 0n, 0, 8)).toBe(Errno.SUCCESS);
-      expect(e.sys.fd_read(fd, 16, 1, 8)).toBe(Errno.SUCCESS);
+      expect(e.sys.fd_read(fd, 16, sizes.length, 8)).toBe(Errno.SUCCESS);
       expect(e.u32(8)).toBe(BIG);
-      expect(seen.map((s) => s.n)).toEqual([BIG, BIG]);
-      lines.push(e.strace.filter((l) => /fd_(read|write)/.test(l)).map((l) => l.replace(/<[^>]*>\s*$/, '')));
+      expect(e.sys.fd_pread(fd, 16, sizes.length, 3n, 8)).toBe(Errno.SUCCESS);
+      expect(e.sys.fd_read(fd, 16, sizes.length, 8)).toBe(Errno.SUCCESS);
+      expect(e.u32(8)).toBe(1000);
+      expect(e.sys.fd_write(77, 16, sizes.length, 8)).toBe(Errno.BADF);
+      expect(e.sys.fd_write(fd, 16, sizes.length, 0xffff_fffe)).toBe(Errno.FAULT);
+      const ns = seen.map((s) => s.n);
+      if (platform === 'sentry') expect(Math.max(...ns)).toBe(AREA);
+      else expect(ns).toEqual([BIG, BIG, BIG, BIG, BIG, BIG]);
+      lines.push(e.strace.filter((l) => /fd_p?(read|write)/.test(l)).map((l) => l.replace(/<[^>]*>\s*$/, '')));
     }
-    expect(lines[0]!.length).toBe(2);
+    expect(lines[0]!.length).toBe(7);
     expect(lines[1]).toEqual(lines[0]);
+  });
+
+  it('a big random_get: one line, pieces on the sentry platform', () => {
+    const e = makeEnv({ platform: 'sentry', trace: true });
+    e.memory.grow(16);
+    let n = 0;
+    e.kernel.dispatcher.filter = (_t, entry) => { if (entry.name === 'random_get') n++; return undefined; };
+    expect(e.sys.random_get(65536, 5 * AREA)).toBe(Errno.SUCCESS);
+    expect(n).toBe(5);
+    expect(e.strace.filter((l) => /random_get/.test(l)).length).toBe(1);
   });
 });
 

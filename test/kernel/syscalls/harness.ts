@@ -113,7 +113,7 @@ export function makeEnv(opts: {
   };
   const imports = buildImports(ctx);
   // the sentry platform's app side takes fd_read and fd_write straight to the channel, as in an app worker
-  if (loop && !ctx.strace && opts.sentryFastPaths !== false) installSentryFastPaths(imports[WASI_MODULE] as Record<string, (...raw: (number | bigint)[]) => number | void>, ctx, loop.fixed, () => {});
+  if (loop && opts.sentryFastPaths !== false) installSentryFastPaths(imports[WASI_MODULE] as Record<string, (...raw: (number | bigint)[]) => number | void>, ctx, loop.fixed, () => {});
   const inst = new WebAssembly.Instance(MODULE, imports);
   const memory = inst.exports.memory as WebAssembly.Memory;
   const mem = new GuestMemory(memory);
