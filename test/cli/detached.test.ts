@@ -198,6 +198,18 @@ describe('wasmvisor run -d and the container commands', () => {
     expect(wv(['rm', 'k1', 'k2']).stdout).toBe('k1\nk2\n');
   });
 
+  it('run -d IMAGE runs the image\'s module on its layers; --root names the store as WASMVISOR_ROOT does', async () => {
+    const load = wv(['load', '-i', join(TOP, 'src/image/samples/hello')]);
+    expect(load.code, load.stderr).toBe(0);
+    const id = runD(['--name', 'img', 'localhost/wasmvisor/hello', 'a', 'b']);
+    expect((await wvAsync(['wait', 'img'])).stdout).toBe('0\n');
+    expect(wv(['logs', id]).stdout).toBe('hello from wasmvisor\narg 1: a\narg 2: b\n');
+    const ps = spawnSync(process.execPath, [BIN, '--root', store, 'ps', '-a', '--format', 'json'], { encoding: 'utf8', env: { ...process.env, WASMVISOR_ROOT: '/nonexistent' } });
+    expect(ps.status, ps.stderr).toBe(0);
+    expect(JSON.parse(ps.stdout)).toMatchObject([{ Id: id, Image: 'localhost/wasmvisor/hello:latest', Command: ['/hello.wasm', 'a', 'b'], ExitCode: 0 }]);
+    expect(wv(['rm', 'img']).code).toBe(0);
+  });
+
   it('run -d refuses what it cannot run with run\'s exit codes, leaving nothing', () => {
     const missing = wv(['run', '-d', '/nonexistent/x.wasm']);
     expect(missing.code).toBe(127);

@@ -251,6 +251,7 @@ does not exist (or the program named by an image is not in it).`);
         if (flags.detach) {
           const id = await runDetached({ ...opts, pidsLimit, tmpfsSpecs: flags.tmpfs }, {
             root: containersRoot(c), name: flags.name, rm: flags.rm === true, interactive: flags.interactive === true, image: file,
+            stored: image && { store: (await storeFromCommand(c)).root, name: image.name, platform: platform.image },
           });
           process.stdout.write(`${id}\n`);
           return;

@@ -1,12 +1,15 @@
 /**
  * `wasmvisor run -d`: the container `run --platform sentry` would run, in
  * a detached sandbox process (wasmvisor-runc's, see runc/create.ts) under
- * `STORE/containers/ID/`, its output to the log there; prints the id.
+ * `STORE/containers/ID/`, its output to the log there; prints the id. An
+ * image's module is copied there; its layers are prepared again by the
+ * sandbox process from the store (they cannot cross processes).
  */
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { runContainer } from '../runc/run.js';
 import { AUTO_REMOVE } from '../../runtime/detached/served.js';
+import type { StoredImage } from '../../runtime/detached/sandbox_process.js';
 import { listStates } from '../../runtime/detached/state.js';
 import { CliExit, ExitCode } from '../exit.js';
 import { moduleBytes, sentryConfig, type SentryRunOptions } from '../run_sentry.js';
@@ -21,8 +24,10 @@ export interface DetachOptions {
   rm: boolean;
   /** `-i`: keep stdin open (the container never reads EOF) instead of /dev/null. */
   interactive: boolean;
-  /** The FILE.wasm as given. */
+  /** The FILE.wasm or IMAGE as given. */
   image: string;
+  /** For an IMAGE: where it is stored (its layers are the root). */
+  stored?: StoredImage;
 }
 
 /** Names as podman accepts them. */
@@ -44,8 +49,7 @@ function freshName(taken: ReadonlySet<string>): string {
 /** Start the container detached; resolves with its id once it runs. */
 export async function runDetached(o: SentryRunOptions, d: DetachOptions): Promise<string> {
   if (o.strace) throw new CliExit(ExitCode.RUNTIME, '--strace works on the inline platform only, and run -d uses the sentry platform: drop one of them');
-  if (!o.file) throw new CliExit(ExitCode.RUNTIME, `run -d of an image is not supported yet: run ${d.image} in the foreground, or run -d a FILE.wasm`);
-  await moduleBytes(o); // 127 / 126 with one line, as run
+  const bytes = await moduleBytes(o); // 127 / 126 with one line, as run
   const taken = new Set(listStates(d.root).map((s) => s.annotations[Annotation.NAME]).filter((n): n is string => n !== undefined));
   if (d.name !== undefined) {
     if (!NAME_RE.test(d.name)) throw new CliExit(ExitCode.RUNTIME, `invalid --name ${JSON.stringify(d.name)}: use letters, digits and _ . - (starting with a letter or digit)`);
@@ -56,11 +60,13 @@ export async function runDetached(o: SentryRunOptions, d: DetachOptions): Promis
   if (rootfs && 'hostPath' in rootfs) config.root = { ...config.root, path: rootfs.hostPath };
   config.annotations = {
     [Annotation.NAME]: name,
-    [Annotation.IMAGE]: d.image,
+    [Annotation.IMAGE]: d.stored?.name ?? d.image,
     [Annotation.COMMAND]: JSON.stringify(config.process?.args ?? []),
     ...(d.rm ? { [AUTO_REMOVE]: 'true' } : {}),
   };
   const id = randomBytes(32).toString('hex');
-  await runContainer(d.root, id, { detach: true }, {}, { config, module: resolve(o.file), stdin: !d.interactive, logFile: LOG_FILE });
+  await runContainer(d.root, id, { detach: true }, {}, {
+    config, module: o.file ? resolve(o.file) : bytes, image: d.stored, stdin: !d.interactive, logFile: LOG_FILE,
+  });
   return id;
 }

@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { OciConfig } from '../../runtime/config.js';
+import type { SandboxArgs, StoredImage } from '../../runtime/detached/sandbox_process.js';
 import { loadBundle } from '../../runtime/detached/bundle.js';
 import { startHelper } from '../../runtime/detached/spawn.js';
 import { DetachedError, checkId, containerDir, makeContainerDir, removeContainerDir } from '../../runtime/detached/state.js';
@@ -28,8 +29,10 @@ export interface CreateFlags {
  */
 export interface OwnBundle {
   config: OciConfig;
-  /** Host path of the init module. */
-  module: string;
+  /** The init module: a host path, or its bytes (written into the state directory as `module.wasm`). */
+  module: string | Uint8Array;
+  /** The image whose layers are the root (else an in-memory root, or the config's `root.path`). */
+  image?: StoredImage;
   /** false: the container's stdin stays open and unread (`-i`); else it reads EOF. */
   stdin: boolean;
   /** File in the state directory that takes the container's stdout and stderr. */
@@ -50,14 +53,18 @@ export async function createContainer(root: string, id: string, f: CreateFlags, 
   const dir = makeContainerDir(root, id);
   let logFd: number | undefined;
   try {
+    let module: string | undefined;
     if (own) {
       writeFileSync(join(dir, 'config.json'), JSON.stringify(own.config));
-      loadBundle(dir, own.module); // the same checks as a bundle's, before the sandbox process starts
+      module = typeof own.module === 'string' ? own.module : join(dir, 'module.wasm');
+      if (typeof own.module !== 'string') writeFileSync(module, own.module);
+      loadBundle(dir, module); // the same checks as a bundle's, before the sandbox process starts
       logFd = openSync(join(dir, own.logFile), 'a', 0o600);
     }
-    const child = await startHelper('./sandbox_main.js', {
-      root, id, bundle: bundleDir, log: { log: log.log && resolve(log.log), logFormat: log.logFormat }, module: own?.module, stdin: own?.stdin,
-    }, detached, logFd === undefined ? undefined : ['ignore', logFd, logFd]);
+    const args: SandboxArgs = {
+      root, id, bundle: bundleDir, log: { log: log.log && resolve(log.log), logFormat: log.logFormat }, module, stdin: own?.stdin, image: own?.image,
+    };
+    const child = await startHelper('./sandbox_main.js', args, detached, logFd === undefined ? undefined : ['ignore', logFd, logFd]);
     if (f.pidFile) writePidFile(f.pidFile, child.pid!);
     return child;
   } catch (err) {

@@ -10,6 +10,7 @@
  * Run as `node sandbox_main.js '{"root":…,"id":…,"bundle":…}'`.
  */
 import { createServer, type Socket } from 'node:net';
+import type { LayerTree } from '../../../kernel/fs/layer_tree.js';
 import type { OciProcess } from '../config.js';
 import type { Container } from '../container.js';
 import type { Runtime } from '../runtime.js';
@@ -34,6 +35,25 @@ export interface SandboxArgs {
   module?: string;
   /** false: the container's stdin stays open and unread instead of reading fd 0 (`run -d -i`). */
   stdin?: boolean;
+  /** An image in a store whose layers are the root (`wasmvisor run -d IMAGE`). */
+  image?: StoredImage;
+}
+
+/** An image by its stored name, in the store at `store`. */
+export interface StoredImage {
+  store: string;
+  name: string;
+  /** `OS/ARCH` when run chose one. */
+  platform?: string;
+}
+
+/** The layer trees of a stored image, top first. */
+async function imageLayers(i: StoredImage): Promise<LayerTree[]> {
+  const [{ openStore }, { prepareImage }, { parsePlatform }] = await Promise.all([
+    import('../../image/store_root.js'), import('../../image/snapshot_image.js'), import('../../image/platform.js'),
+  ]);
+  const prepared = await prepareImage(await openStore(i.store), i.name, { platforms: i.platform ? [parsePlatform(i.platform)] : undefined });
+  return prepared.lowers;
 }
 
 /** Signals sent to the sandbox process itself that become the container's (others keep Node's default). */
@@ -178,7 +198,7 @@ export async function sandboxMain(args: SandboxArgs): Promise<void> {
       const { Runtime } = await import('../runtime.js');
       rt = await Runtime.create({ poolSize: 1 });
       const c = await rt.create({
-        id: args.id, module: bundle.modulePath, config: bundle.config, rootfs: bundle.rootfs === null ? undefined : { hostPath: bundle.rootfs },
+        id: args.id, module: bundle.modulePath, config: bundle.config, rootfs: args.image ? { layers: await imageLayers(args.image) } : bundle.rootfs === null ? undefined : { hostPath: bundle.rootfs },
         stdin: 'pipe', capture: false,
       });
       const sb = new DetachedSandbox(rt, c, bundle, dir, st, args.stdin !== false);
