@@ -17,8 +17,8 @@ import { Errno } from '../../kernel/errno.js';
 import { TaskExit } from '../../kernel/task/exit.js';
 import { FdFlags } from '../../kernel/vfs/types.js';
 import { LoopbackParked } from '../support/sentry_loopback.js';
-import { AREA, BIG, env, gathered, KiB, layout, MiB, pattern, pipeOut, PLATFORMS, Probe, RW, spy } from '../support/pieces.js';
-import { makeEnv, openPath, type Env } from '../kernel/syscalls/harness.js';
+import { AREA, BIG, env, fill, gathered, KiB, layout, measure32MiB, MiB, pattern, pipeOut, PLATFORMS, Probe, RW, spy } from '../support/pieces.js';
+import { makeEnv, openPath } from '../kernel/syscalls/harness.js';
 
 describe('fd_write larger than the data area', () => {
   const sizes = [100_000, 0, 150_001, BIG - 250_001];
@@ -28,10 +28,7 @@ describe('fd_write larger than the data area', () => {
     for (const platform of PLATFORMS) {
       const e = env(platform);
       const fd = openPath(e, 'big', 1 /* CREAT */);
-      const ptrs = layout(e, sizes);
-      const data = pattern(BIG);
-      let off = 0;
-      for (const [i, p] of ptrs.entries()) { e.u8().set(data.subarray(off, off + sizes[i]!), p); off += sizes[i]!; }
+      fill(e, layout(e, sizes), sizes, pattern(BIG));
       const seen = spy(e);
       expect(e.sys.fd_write(fd, 16, sizes.length, 8)).toBe(Errno.SUCCESS);
       expect(e.u32(8)).toBe(BIG);
@@ -113,9 +110,7 @@ describe('under --strace', () => {
       e.memory.grow(16);
       const seen = spy(e, ['fd_write', 'fd_read', 'fd_pwrite', 'fd_pread']);
       const fd = openPath(e, 'big', 1);
-      const ptrs = layout(e, sizes);
-      let off = 0;
-      for (const [i, p] of ptrs.entries()) { e.u8().set(pattern(BIG).subarray(off, off + sizes[i]!), p); off += sizes[i]!; }
+      fill(e, layout(e, sizes), sizes, pattern(BIG));
       expect(e.sys.fd_write(fd, 16, sizes.length, 8)).toBe(Errno.SUCCESS);
       expect(e.sys.fd_pwrite(fd, 16, sizes.length, 1000n, 8)).toBe(Errno.SUCCESS);
       expect(e.sys.fd_seek(fd, 0n, 0, 8)).toBe(Errno.SUCCESS);
@@ -239,21 +234,13 @@ describe('what the Sentry holds for one big call', () => {
   // in the file: 181,752,850 bytes, 5.4 times the write), and a 32 MiB read made the file
   // produce all of it at once. Now each piece is at most the data area, handed over as a view
   // of it.
-  function measure(e: Env, probe: Probe, call: () => number): { biggest: number; peak: number; held: number } {
-    probe.biggest = probe.peak = 0;
-    probe.base = process.memoryUsage().arrayBuffers;
-    expect(call()).toBe(Errno.SUCCESS);
-    expect(e.u32(8)).toBe(32 * MiB);
-    return { biggest: probe.biggest, peak: probe.peak, held: process.memoryUsage().arrayBuffers - probe.base };
-  }
-
   it('a 32 MiB write and a 32 MiB read: at most a data area per piece, and under 4 data areas of new host memory', () => {
     const e = env('sentry', 513);
     const probe = new Probe();
     const fd = e.task.fds.insert(probe, RW, 0);
     e.iovs(16, [[65536, 16 * MiB], [65536 + 16 * MiB, 16 * MiB]]);
-    const write = measure(e, probe, () => e.sys.fd_write(fd, 16, 2, 8));
-    const read = measure(e, probe, () => e.sys.fd_read(fd, 16, 2, 8));
+    const write = measure32MiB(e, probe, () => e.sys.fd_write(fd, 16, 2, 8));
+    const read = measure32MiB(e, probe, () => e.sys.fd_read(fd, 16, 2, 8));
     console.log(`sentry_pieces: 32 MiB write: ${JSON.stringify(write)}; 32 MiB read: ${JSON.stringify(read)} (bytes)`);
     for (const m of [write, read]) {
       expect(m.biggest).toBe(AREA);

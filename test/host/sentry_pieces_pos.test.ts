@@ -7,18 +7,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Errno } from '../../kernel/errno.js';
-import { AREA, BIG, env, gathered, layout, MiB, pattern, pipeOut, PLATFORMS, Probe, RW, spy } from '../support/pieces.js';
-import { openPath, type Env } from '../kernel/syscalls/harness.js';
 import { Rights } from '../../kernel/abi/wasi.js';
+import { AREA, BIG, env, fill, gathered, layout, measure32MiB, MiB, pattern, pipeOut, PLATFORMS, Probe, RW, spy } from '../support/pieces.js';
+import { openPath } from '../kernel/syscalls/harness.js';
 
 const POS = ['fd_pwrite', 'fd_pread'];
 const AT = 1000n;
-
-/** Fill the iovecs at `ptrs` (lengths `sizes`) with `data`, in order. */
-function fill(e: Env, ptrs: number[], sizes: number[], data: Uint8Array): void {
-  let off = 0;
-  for (const [i, p] of ptrs.entries()) { e.u8().set(data.subarray(off, off + sizes[i]!), p); off += sizes[i]!; }
-}
 
 describe('fd_pwrite larger than the data area', () => {
   const sizes = [100_000, 0, 150_001, BIG - 250_001];
@@ -119,15 +113,8 @@ describe('what the Sentry holds for one big positional call', () => {
     const probe = new Probe();
     const fd = e.task.fds.insert(probe, RW | Rights.FD_SEEK, 0);
     e.iovs(16, [[65536, 16 * MiB], [65536 + 16 * MiB, 16 * MiB]]);
-    const measure = (call: () => number) => {
-      probe.biggest = probe.peak = 0;
-      probe.base = process.memoryUsage().arrayBuffers;
-      expect(call()).toBe(Errno.SUCCESS);
-      expect(e.u32(8)).toBe(32 * MiB);
-      return { biggest: probe.biggest, peak: probe.peak, held: process.memoryUsage().arrayBuffers - probe.base };
-    };
-    const pwrite = measure(() => e.sys.fd_pwrite(fd, 16, 2, 5n * BigInt(MiB), 8));
-    const pread = measure(() => e.sys.fd_pread(fd, 16, 2, 5n * BigInt(MiB), 8));
+    const pwrite = measure32MiB(e, probe, () => e.sys.fd_pwrite(fd, 16, 2, 5n * BigInt(MiB), 8));
+    const pread = measure32MiB(e, probe, () => e.sys.fd_pread(fd, 16, 2, 5n * BigInt(MiB), 8));
     console.log(`sentry_pieces_pos: 32 MiB pwrite: ${JSON.stringify(pwrite)}; 32 MiB pread: ${JSON.stringify(pread)} (bytes)`);
     for (const m of [pwrite, pread]) {
       expect(m.biggest).toBe(AREA);

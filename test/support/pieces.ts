@@ -71,6 +71,12 @@ export function layout(e: Env, sizes: number[]): number[] {
   return ptrs;
 }
 
+/** Fill the iovecs at `ptrs` (lengths `sizes`) with `data`, in order. */
+export function fill(e: Env, ptrs: number[], sizes: number[], data: Uint8Array): void {
+  let off = 0;
+  for (const [i, p] of ptrs.entries()) { e.u8().set(data.subarray(off, off + sizes[i]!), p); off += sizes[i]!; }
+}
+
 /** What the iovecs at `ptrs` (lengths `sizes`) hold, first `n` bytes, as one array. */
 export function gathered(e: Env, ptrs: number[], sizes: number[], n: number): Uint8Array {
   const out = new Uint8Array(n);
@@ -119,3 +125,18 @@ export class Probe extends StreamFile {
   }
 }
 
+
+/**
+ * Run `call` (a 32 MiB call whose count goes to 8) against `probe`: the
+ * largest piece the probe was handed, the growth of the process's
+ * ArrayBuffer memory seen inside it (the Sentry's side, while the call
+ * runs) and after the call (what stays; loopback: both ends in this
+ * process). A garbage collection can only lower these figures.
+ */
+export function measure32MiB(e: Env, probe: Probe, call: () => number): { biggest: number; peak: number; held: number } {
+  probe.biggest = probe.peak = 0;
+  probe.base = process.memoryUsage().arrayBuffers;
+  const errno = call();
+  if (errno !== 0 || e.u32(8) !== 32 * MiB) throw new Error(`the call failed (${errno}) or was short (${e.u32(8)})`);
+  return { biggest: probe.biggest, peak: probe.peak, held: process.memoryUsage().arrayBuffers - probe.base };
+}
