@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alive, killLeftovers } from '../runc/fixtures/harness.js';
+import { alive, killLeftovers, until } from '../runc/fixtures/harness.js';
 
 const TOP = join(import.meta.dirname, '../..');
 const BIN = join(TOP, 'bin/wasmvisor.js');
@@ -44,16 +44,6 @@ function runD(args: string[]): string {
   expect(r.code).toBe(0);
   expect(r.stdout).toMatch(/^[0-9a-f]{64}\n$/);
   return r.stdout.trim();
-}
-
-async function until<T>(what: string, fn: () => T | undefined, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 function psJson(all = true): Array<Record<string, unknown>> {

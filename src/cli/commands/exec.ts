@@ -11,10 +11,7 @@ import { execContainer } from '../runc/exec.js';
 import { CliExit, ExitCode } from '../exit.js';
 import { parseEnv } from './run.js';
 import { containersRoot, findContainer } from '../containers/store.js';
-
-function collect(v: string, prev: string[]): string[] {
-  return [...prev, v];
-}
+import { collect } from '../options.js';
 
 /** Register `exec`. */
 export function register(program: Command): void {

@@ -20,10 +20,7 @@ import { runOnSentry } from '../run_sentry.js';
 import { runDetached } from '../containers/run_detached.js';
 import { containersRoot } from '../containers/store.js';
 import { emptyRootReader, hostRootReader, layersReader, resolveUser, withHome } from '../run_user.js';
-
-function collect(v: string, prev: string[]): string[] {
-  return [...prev, v];
-}
+import { collect } from '../options.js';
 
 /** `-e K=V` or `-e K` (value from the host environment; skipped if unset, as podman does). */
 export function parseEnv(specs: readonly string[], fileLines: readonly string[] = [], hostEnv = process.env): string[] {

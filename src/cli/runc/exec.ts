@@ -15,6 +15,7 @@ import { startHelper } from '../../runtime/detached/spawn.js';
 import { DetachedError, containerDir, loadState, socketPath } from '../../runtime/detached/state.js';
 import { canExec } from '../../runtime/status.js';
 import { guard, rootOf, writePidFile } from './context.js';
+import { collect } from '../options.js';
 
 /** Options of `exec`. */
 export interface ExecFlags {
@@ -53,10 +54,6 @@ export async function execContainer(root: string, id: string, p: OciProcess, f: 
     return 0;
   }
   return relayExec({ socket, process: p, ...relay }, () => { if (f.pidFile) writePidFile(f.pidFile, process.pid); });
-}
-
-function collect(v: string, prev: string[]): string[] {
-  return [...prev, v];
 }
 
 /** Register `exec`. */
