@@ -264,9 +264,11 @@ function pieceRandom(ctx: ImportContext, chan: FixedChannel, report: () => void,
  * buffer in order. The same bytes and bufused as one call: entries in
  * order, the last cut at the end of the buffer, bufused below buf_len only
  * at the end of the directory. A failure after some entries ends the call
- * with them. Calls with a smaller buffer take the generic import.
+ * with them. Calls with a smaller buffer take the generic import. With
+ * `shown` (under `--strace`) the entries written are collected there: they
+ * are the entries one call would answer (those starting inside the buffer).
  */
-function pieceReaddir(ctx: ImportContext, chan: FixedChannel, generic: RawImport): RawImport {
+function pieceReaddir(ctx: ImportContext, chan: FixedChannel, generic: RawImport, shown: DirEntry[] | null = null): RawImport {
   const entry = SYSCALL_BY_NAME.get('fd_readdir')!;
   const codec = entry.codec as Codec<ReaddirArgs, DirEntry[]>;
   const size = chan.slots.d.length;
@@ -275,6 +277,7 @@ function pieceReaddir(ctx: ImportContext, chan: FixedChannel, generic: RawImport
     if (mem === null || u32(lenRaw) <= size) return generic(fdRaw!, bufRaw!, lenRaw!, cookieRaw!, retRaw!) as number;
     try {
       const a = codec.decode(mem, [fdRaw!, bufRaw!, lenRaw!, cookieRaw!, retRaw!]);
+      if (shown !== null) shown.length = 0;
       let used = 0;
       let cookie = a.cookie;
       while (used < a.bufLen) {
@@ -285,6 +288,7 @@ function pieceReaddir(ctx: ImportContext, chan: FixedChannel, generic: RawImport
           break;
         }
         const entries = out.value as DirEntry[];
+        if (shown !== null) for (const d of entries) shown.push(d);
         const n = encodeDirents(mem, a._buf + used, a.bufLen - used, entries);
         used += n;
         // less than `want` bytes of entries: the end of the directory; else the last
@@ -333,8 +337,7 @@ function traceFast(ctx: ImportContext, name: string, fast: RawImport, shown: Sho
  * `random_get` and `fd_readdir` with their piecewise forms. `report` sends
  * a guest memory size change before a call, as the generic `invoke` does.
  * With `--strace` (`ctx.strace`) each prints the generic import's line
- * (`traceFast`), except fd_readdir, which then takes the generic import
- * whole (its line shows the entries of one call).
+ * (`traceFast`).
  */
 export function installSentryFastPaths(ns: Record<string, RawImport>, ctx: ImportContext, chan: FixedChannel, report: () => void): void {
   const nr = (name: string) => SYSCALL_BY_NAME.get(name)!.nr;
@@ -355,5 +358,14 @@ export function installSentryFastPaths(ns: Record<string, RawImport>, ctx: Impor
   install('sock_send', (g) => fiveArgs(fastWrite(ctx, chan, report, nr('sock_send'), flagsExtra), g), countShown);
   install('random_get', (g) => pieceRandom(ctx, chan, report, g), randomShown);
   const readdir = ns.fd_readdir;
-  if (readdir !== undefined && !ctx.strace) ns.fd_readdir = pieceReaddir(ctx, chan, readdir);
+  if (readdir === undefined) return;
+  if (!ctx.strace) {
+    ns.fd_readdir = pieceReaddir(ctx, chan, readdir);
+    return;
+  }
+  // traced: a small buffer takes the (traced) generic import, a big one the pieces in one line
+  const entries: DirEntry[] = [];
+  const size = chan.slots.d.length;
+  const pieces = traceFast(ctx, 'fd_readdir', pieceReaddir(ctx, chan, readdir, entries), () => entries.splice(0));
+  ns.fd_readdir = (fd, buf, len, cookie, ret) => (u32(len) <= size ? readdir : pieces)(fd!, buf!, len!, cookie!, ret!) as number;
 }

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Errno } from '../../kernel/errno.js';
-import { DIR_REQUEST, openPath, type Env } from '../kernel/syscalls/harness.js';
+import { DIR_REQUEST, makeEnv, openPath, type Env } from '../kernel/syscalls/harness.js';
 import { AREA, env, MiB, PLATFORMS } from '../support/pieces.js';
 
 /** A directory `d` under fd 3 holding `n` entries with names of 200 bytes; returns its fd. */
@@ -59,6 +59,22 @@ describe('fd_readdir with a buffer bigger than the data area', () => {
       expect(used[0]).toBe(len === MiB ? (N + 2) * 24 + N * 200 + 1 + 2 : len);
       expect(Buffer.from(got[1]!).equals(Buffer.from(got[0]!))).toBe(true);
     }
+  });
+
+  it('under --strace: one line per call, the inline platform\'s, while the calls still go in pieces', () => {
+    const lines: string[][] = [];
+    for (const platform of PLATFORMS) {
+      const e = makeEnv({ platform, trace: true });
+      e.memory.grow(32);
+      const d = bigDir(e, N);
+      const seen = readdirSpy(e);
+      for (const len of [MiB, 300_000, 4096]) expect(e.sys.fd_readdir(d, BUF, len, 0n, 8)).toBe(Errno.SUCCESS);
+      expect(e.sys.fd_readdir(77, BUF, MiB, 0n, 8)).toBe(Errno.BADF);
+      if (platform === 'sentry') expect(Math.max(...seen)).toBe(AREA);
+      lines.push(e.strace.filter((l) => /fd_readdir/.test(l)).map((l) => l.replace(/<[^>]*>\s*$/, '')));
+    }
+    expect(lines[0]!.length).toBe(4);
+    expect(lines[1]).toEqual(lines[0]);
   });
 
   it('errors before any entry keep their errno on both platforms (EBADF, EFAULT, ENOTDIR)', () => {
