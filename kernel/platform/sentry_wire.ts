@@ -167,12 +167,18 @@ const fdWrite: Wire<WriteArgs, number> = {
   ...numberResult,
 };
 
-const fdPwrite: Wire<PwriteArgs, number> = {
-  putArgs(s, a) {
-    const n = fdWrite.putArgs(s, a);
-    if (n >= 0) s.q[1] = a.offset;
+/** A layout's `putArgs` followed, when the arguments fit, by `put` of the call's own scalar. */
+function plus<B, A extends B>(base: (s: WireSlots, a: B) => number, put: (s: WireSlots, a: A) => void): (s: WireSlots, a: A) => number {
+  return (s, a) => {
+    const n = base(s, a);
+    if (n >= 0) put(s, a);
     return n;
-  },
+  };
+}
+
+/** fd_pwrite: fd_write's layout plus the offset in u64 word 1. */
+const fdPwrite: Wire<PwriteArgs, number> = {
+  putArgs: plus(fdWrite.putArgs, (s, a: PwriteArgs) => { s.q[1] = a.offset; }),
   getArgs(s, len) { return { fd: s.w[0]! >>> 0, data: s.view(len), offset: s.q[1]!, _ret: 0 }; },
   ...numberResult,
 };
@@ -195,22 +201,14 @@ const fdRead: Wire<ReadArgs, Uint8Array> = {
 
 /** fd_pread: fd_read's layout plus the offset in u64 word 1 (words 2 and 3). */
 const fdPread: Wire<PreadArgs, Uint8Array> = {
-  putArgs(s, a) {
-    const n = fdRead.putArgs(s, a);
-    if (n >= 0) s.q[1] = a.offset;
-    return n;
-  },
-  getArgs(s, len) { return { ...fdRead.getArgs(s, len), offset: s.q[1]! }; },
+  putArgs: plus(fdRead.putArgs, (s, a: PreadArgs) => { s.q[1] = a.offset; }),
+  getArgs(s) { return { fd: s.w[0]! >>> 0, max: s.w[1]!, noWait: s.w[NOWAIT_WORD] === 1, offset: s.q[1]!, _iovs: NO_IOVS, _ret: 0 }; },
   ...bytesResult,
 };
 
 /** sock_send: fd_write's layout plus the flags in word 1. */
 const sockSend: Wire<SendArgs, number> = {
-  putArgs(s, a) {
-    const n = fdWrite.putArgs(s, a);
-    if (n >= 0) s.w[1] = a.siflags;
-    return n;
-  },
+  putArgs: plus(fdWrite.putArgs, (s, a: SendArgs) => { s.w[1] = a.siflags; }),
   getArgs(s, len) { return { fd: s.w[0]! >>> 0, data: s.view(len), siflags: s.w[1]!, _ret: 0 }; },
   ...numberResult,
 };
