@@ -200,6 +200,25 @@ describe('wasmvisor run -d and the container commands', () => {
     expect(wv(['rm', 'img']).code).toBe(0);
   });
 
+  it('exec in an image\'s container finds the module in the image (absolute or relative to /) and passes the container\'s env and -e', () => {
+    const pack = wv(['pack', '--add', `${PROBE}:/bin/probe.wasm`, '--add', `${join(TOP, 'wasm/hello.wasm')}:/hello.wasm`,
+      '--entrypoint', '/bin/probe.wasm', '-e', 'GREETING=hi', '-t', 'localhost/test/probe:1']);
+    expect(pack.code, pack.stderr).toBe(0);
+    runD(['--name', 'packed', 'localhost/test/probe:1', 'tick']);
+    const hello = wv(['exec', 'packed', '/hello.wasm', 'x']);
+    expect(hello.code, hello.stderr).toBe(0);
+    expect(hello.stdout).toBe('hello from wasmvisor\narg 1: x\n');
+    expect(wv(['exec', 'packed', 'bin/probe.wasm', 'exit', '4']).code).toBe(4);
+    const env = wv(['exec', '-e', 'EXTRA=2', 'packed', '/bin/probe.wasm', 'show', '/proc/self/environ']);
+    expect(env.code, env.stderr).toBe(0);
+    expect(env.stdout).toContain('GREETING=hi');
+    expect(env.stdout).toContain('EXTRA=2');
+    const missing = wv(['exec', 'packed', '/nope.wasm']);
+    expect(missing.code).toBe(125);
+    expect(missing.stderr).toBe('wasmvisor: /nope.wasm: no such file in the container\'s image (give a path in the image, or a .wasm file on the host)\n');
+    expect(wv(['rm', '-f', 'packed']).code).toBe(0);
+  });
+
   it('run -d refuses what it cannot run with run\'s exit codes, leaving nothing', () => {
     const missing = wv(['run', '-d', '/nonexistent/x.wasm']);
     expect(missing.code).toBe(127);

@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { execContainer } from '../runc/exec.js';
 import { CliExit, ExitCode } from '../exit.js';
 import { parseEnv } from './run.js';
-import { containersRoot, findContainer } from '../containers/store.js';
+import { containerConfig, containersRoot, findContainer } from '../containers/store.js';
 import { collect } from '../options.js';
 
 /** Register `exec`. */
@@ -30,8 +30,10 @@ export function register(program: Command): void {
       const st = findContainer(root, ref);
       if (st.status !== 'running') throw new CliExit(ExitCode.RUNTIME, `container ${ref} is ${st.status === 'stopped' ? 'not running (it exited)' : st.status}: exec needs a running container`);
       const onHost = existsSync(module) && statSync(module).isFile();
+      // as podman: the container's environment, then -e
+      const env = parseEnv(f.env, containerConfig(root, st.id).process?.env ?? []);
       process.exitCode = await execContainer(root, st.id, {
-        args: [onHost ? basename(module) : module, ...args], cwd: f.workdir, env: f.env.length > 0 ? parseEnv(f.env) : undefined,
+        args: [onHost ? basename(module) : module, ...args], cwd: f.workdir, env,
       }, { env: [] }, { module: onHost ? resolve(module) : undefined, stdin: f.interactive === true });
     });
 }

@@ -246,6 +246,7 @@ does not exist (or the program named by an image is not in it).`);
       if (flags.name !== undefined && !flags.detach) throw new CliExit(ExitCode.RUNTIME, '--name needs -d: only detached containers are kept and named');
       try {
         if (flags.detach) {
+          if (flags.platform.includes('inline')) throw new CliExit(ExitCode.RUNTIME, 'run -d runs on the sentry platform (a detached sandbox process): drop --platform inline');
           const id = await runDetached({ ...opts, pidsLimit, tmpfsSpecs: flags.tmpfs }, {
             root: containersRoot(c), name: flags.name, rm: flags.rm === true, interactive: flags.interactive === true, image: file,
             stored: image && { store: (await storeFromCommand(c)).root, name: image.name, platform: platform.image },

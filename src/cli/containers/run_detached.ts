@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { runContainer } from '../runc/run.js';
 import { AUTO_REMOVE } from '../../runtime/detached/served.js';
-import type { StoredImage } from '../../runtime/detached/sandbox_process.js';
+import type { StoredImage } from '../../runtime/detached/image_root.js';
 import { listStates } from '../../runtime/detached/state.js';
 import { CliExit, ExitCode } from '../exit.js';
 import { moduleBytes, sentryConfig, type SentryRunOptions } from '../run_sentry.js';

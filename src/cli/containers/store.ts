@@ -8,9 +8,11 @@
  * to `ctr.log` beside it. Containers are named by full id, name, or a
  * unique id prefix.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { resolveStoreRoot } from '../../image/store_root.js';
+import type { OciConfig } from '../../runtime/config.js';
 import { listStates, loadState, type RuncState } from '../../runtime/detached/state.js';
 import { CliExit, ExitCode } from '../exit.js';
 
@@ -45,6 +47,15 @@ export function findContainer(root: string, ref: string): RuncState {
   if (byPrefix.length > 1) throw new CliExit(ExitCode.RUNTIME, `${ref}: more than one container has an id starting so: give more of the id`);
   if (byPrefix.length === 0) throw new CliExit(ExitCode.RUNTIME, `no such container ${ref}: see wasmvisor ps -a`);
   return byPrefix[0]!;
+}
+
+/** The OCI config `run -d` wrote for container `id` (empty if unreadable). */
+export function containerConfig(root: string, id: string): OciConfig {
+  try {
+    return JSON.parse(readFileSync(join(root, id, 'config.json'), 'utf8')) as OciConfig;
+  } catch {
+    return {};
+  }
 }
 
 /** Reload `id`'s state (undefined once removed). */

@@ -18,6 +18,7 @@ import type { WaitResult } from '../status.js';
 import { loadBundle, resolveModule, type Bundle } from './bundle.js';
 import { onLines, reachableSocket, sendLine, type ControlReply, type ControlRequest, type ExecLine } from './control.js';
 import { wireHostStdio } from './host_stdio.js';
+import { imageLayers, moduleInLayers, type StoredImage } from './image_root.js';
 import { logRecord, type LogTarget } from './log.js';
 import { PodSandbox } from './pod_sandbox.js';
 import { finishSandbox, type Served } from './served.js';
@@ -39,23 +40,6 @@ export interface SandboxArgs {
   image?: StoredImage;
 }
 
-/** An image by its stored name, in the store at `store`. */
-export interface StoredImage {
-  store: string;
-  name: string;
-  /** `OS/ARCH` when run chose one. */
-  platform?: string;
-}
-
-/** The layer trees of a stored image, top first. */
-async function imageLayers(i: StoredImage): Promise<LayerTree[]> {
-  const [{ openStore }, { prepareImage }, { parsePlatform }] = await Promise.all([
-    import('../../image/store_root.js'), import('../../image/snapshot_image.js'), import('../../image/platform.js'),
-  ]);
-  const prepared = await prepareImage(await openStore(i.store), i.name, { platforms: i.platform ? [parsePlatform(i.platform)] : undefined });
-  return prepared.lowers;
-}
-
 /** Signals sent to the sandbox process itself that become the container's (others keep Node's default). */
 const FORWARDED: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT'];
 
@@ -71,6 +55,8 @@ class DetachedSandbox implements Served {
     private readonly dir: string,
     private readonly st: RuncState,
     private readonly readStdin: boolean,
+    /** The image's layers, top first, when the root is an image's. */
+    private readonly layers: LayerTree[] | null,
   ) {}
 
   /** Save the state with `status` (the sandbox owns state.json). */
@@ -109,10 +95,12 @@ class DetachedSandbox implements Served {
   /** Run an exec'd process, its stdio carried on `sock` (see control.ts). */
   private async exec(p: OciProcess, relayPid: number, sock: Socket, hostModule?: string): Promise<void> {
     if (p.terminal) throw new Error('exec with a terminal (-t) is not supported: run it without a tty');
-    if (hostModule === undefined && this.bundle.rootfs === null) {
-      throw new Error(`${p.args?.[0] ?? 'exec'}: this container's root is in memory (no host directory to find modules in): give the path of a .wasm file on the host`);
-    }
-    const module = hostModule ?? resolveModule(this.bundle.rootfs!, p);
+    const argv0 = p.args?.[0] ?? '';
+    let module: string | Uint8Array;
+    if (hostModule !== undefined) module = hostModule;
+    else if (this.layers) module = await moduleInLayers(this.layers, argv0, p.cwd);
+    else if (this.bundle.rootfs !== null) module = resolveModule(this.bundle.rootfs, p);
+    else throw new Error(`${argv0}: this container's root is in memory (no host directory to find modules in): give the path of a .wasm file on the host`);
     const proc = await this.c.exec({ module, process: p, stdin: 'pipe', capture: false });
     // the relay is one of the container's host processes while the exec runs (`ps` lists it)
     this.st.execPids = [...(this.st.execPids ?? []), relayPid];
@@ -197,11 +185,12 @@ export async function sandboxMain(args: SandboxArgs): Promise<void> {
     } else {
       const { Runtime } = await import('../runtime.js');
       rt = await Runtime.create({ poolSize: 1 });
+      const layers = args.image ? await imageLayers(args.image) : null;
       const c = await rt.create({
-        id: args.id, module: bundle.modulePath, config: bundle.config, rootfs: args.image ? { layers: await imageLayers(args.image) } : bundle.rootfs === null ? undefined : { hostPath: bundle.rootfs },
+        id: args.id, module: bundle.modulePath, config: bundle.config, rootfs: layers ? { layers } : bundle.rootfs === null ? undefined : { hostPath: bundle.rootfs },
         stdin: 'pipe', capture: false,
       });
-      const sb = new DetachedSandbox(rt, c, bundle, dir, st, args.stdin !== false);
+      const sb = new DetachedSandbox(rt, c, bundle, dir, st, args.stdin !== false, layers);
       for (const s of FORWARDED) process.on(s, () => { void c.kill(s).catch(() => {}); });
       void c.wait().then((r) => sb.finish(r));
       served = sb;

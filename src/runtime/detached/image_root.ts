@@ -1,0 +1,39 @@
+/**
+ * The root of a detached container made from an image (`wasmvisor run -d
+ * IMAGE`): its sandbox process prepares the image's layers from the store
+ * again (layer trees cannot cross processes), and finds exec'd modules in
+ * them.
+ */
+import type { LayerFile, LayerTree } from '../../../kernel/fs/layer_tree.js';
+import { DetachedError } from './state.js';
+
+/** An image by its stored name, in the store at `store`. */
+export interface StoredImage {
+  store: string;
+  name: string;
+  /** `OS/ARCH` when run chose one. */
+  platform?: string;
+}
+
+/** The layer trees of a stored image, top first. */
+export async function imageLayers(i: StoredImage): Promise<LayerTree[]> {
+  const [{ openStore }, { prepareImage }, { parsePlatform }] = await Promise.all([
+    import('../../image/store_root.js'), import('../../image/snapshot_image.js'), import('../../image/platform.js'),
+  ]);
+  const prepared = await prepareImage(await openStore(i.store), i.name, { platforms: i.platform ? [parsePlatform(i.platform)] : undefined });
+  return prepared.lowers;
+}
+
+/** The bytes of the module at `path` (absolute, or relative to `cwd`) in `lowers` (top first); BAD_ARG with one line otherwise. */
+export async function moduleInLayers(lowers: readonly LayerTree[], path: string, cwd = '/'): Promise<Uint8Array> {
+  const [{ mergeLayers }, { lookupMerged, readLayerFile }] = await Promise.all([
+    import('../../image/snapshot_view.js'), import('../../image/merged_lookup.js'),
+  ]);
+  const hit = lookupMerged(mergeLayers([...lowers].reverse()), path.startsWith('/') ? path : `${cwd.replace(/\/$/, '')}/${path}`);
+  if (!hit || hit.node.kind !== 'file') throw new DetachedError('BAD_ARG', `${path}: no such file in the container's image (give a path in the image, or a .wasm file on the host)`);
+  const bytes = readLayerFile(hit.node.node as LayerFile);
+  if (bytes.byteLength < 4 || bytes[0] !== 0x00 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
+    throw new DetachedError('BAD_ARG', `${path}: not a WebAssembly module`);
+  }
+  return bytes;
+}
