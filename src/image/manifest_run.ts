@@ -63,7 +63,8 @@ export interface ImageProcess {
   bytes: Uint8Array;
 }
 
-function isWasm(b: Uint8Array): boolean {
+/** True if `b` starts as a WebAssembly module (magic and version). */
+export function isWasm(b: Uint8Array): boolean {
   return b.length >= 8 && b[0] === 0 && b[1] === 0x61 && b[2] === 0x73 && b[3] === 0x6d;
 }
 

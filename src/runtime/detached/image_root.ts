@@ -26,14 +26,12 @@ export async function imageLayers(i: StoredImage): Promise<LayerTree[]> {
 
 /** The bytes of the module at `path` (absolute, or relative to `cwd`) in `lowers` (top first); BAD_ARG with one line otherwise. */
 export async function moduleInLayers(lowers: readonly LayerTree[], path: string, cwd = '/'): Promise<Uint8Array> {
-  const [{ mergeLayers }, { lookupMerged, readLayerFile }] = await Promise.all([
-    import('../../image/snapshot_view.js'), import('../../image/merged_lookup.js'),
+  const [{ mergeLayers }, { lookupMerged, readLayerFile }, { isWasm }] = await Promise.all([
+    import('../../image/snapshot_view.js'), import('../../image/merged_lookup.js'), import('../../image/manifest_run.js'),
   ]);
   const hit = lookupMerged(mergeLayers([...lowers].reverse()), path.startsWith('/') ? path : `${cwd.replace(/\/$/, '')}/${path}`);
   if (!hit || hit.node.kind !== 'file') throw new DetachedError('BAD_ARG', `${path}: no such file in the container's image (give a path in the image, or a .wasm file on the host)`);
   const bytes = readLayerFile(hit.node.node as LayerFile);
-  if (bytes.byteLength < 4 || bytes[0] !== 0x00 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
-    throw new DetachedError('BAD_ARG', `${path}: not a WebAssembly module`);
-  }
+  if (!isWasm(bytes)) throw new DetachedError('BAD_ARG', `${path}: not a WebAssembly module`);
   return bytes;
 }
