@@ -17,6 +17,7 @@ import { findImage } from './manifest_store.js';
 import { WASM_LAYER_TYPES } from './media_types.js';
 import type { Progress } from './progress.js';
 import { pullImage } from './pull.js';
+import { isBundledSample, loadBundledSamples } from './samples/index.js';
 import { parseReference } from './reference.js';
 import type { RegistryClient } from './registry.js';
 import { prepareImage } from './snapshot_image.js';
@@ -152,6 +153,11 @@ export async function prepareRun(store: Store, input: string, o: RunOverrides, o
     if (err instanceof StoreError && err.code === 'IMAGE_NOT_FOUND' && policy === 'missing') return undefined;
     throw err;
   });
+  if (!rec && policy === 'missing' && isBundledSample(input)) {
+    // a bundled sample is loaded from the package, not pulled: `run localhost/wasmvisor/hello` works offline
+    await loadBundledSamples(store);
+    rec = await findImage(store, input);
+  }
   if (!rec) {
     const r = await pullImage(store, input, { client: opts.client, platforms: opts.platforms, progress: opts.progress });
     rec = await findImage(store, r.name);

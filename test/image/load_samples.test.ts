@@ -3,7 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { layerSources } from '../../src/image/image_config.js';
+import { prepareRun } from '../../src/image/manifest_run.js';
 import { resolveImage } from '../../src/image/manifest_store.js';
+import { RegistryClient } from '../../src/image/registry.js';
 import { buildSamples, sameLayout } from '../../src/image/samples/build.js';
 import { isBundledSample, loadBundledSamples, SAMPLE_ARTIFACT, SAMPLE_IMAGE, samplesDir } from '../../src/image/samples/index.js';
 import { SnapshotStore } from '../../src/image/snapshot.js';
@@ -26,6 +28,17 @@ describe('bundled samples', () => {
     expect((await resolveImage(store, SAMPLE_IMAGE)).config.config?.Entrypoint).toEqual(['/hello.wasm']);
     expect([SAMPLE_IMAGE, SAMPLE_ARTIFACT, 'localhost/wasmvisor/hello'].every(isBundledSample)).toBe(true);
     expect(['hello', 'docker.io/library/hello:latest'].some(isBundledSample)).toBe(false);
+  });
+
+  it('run IMAGE of a sample name in an empty store loads it from the package (no pull, offline); --pull never does not', async () => {
+    const store = await openStore(mkdtempSync(path.join(os.tmpdir(), 'wv-samples-run-')));
+    // a pull would go to https://localhost/ and fail: the sample must come from the package
+    const client = new RegistryClient({});
+    const r = await prepareRun(store, 'localhost/wasmvisor/hello', {}, { client });
+    expect(r.name).toBe(SAMPLE_IMAGE);
+    expect(r.process.path).toBe('/hello.wasm');
+    const empty = await openStore(mkdtempSync(path.join(os.tmpdir(), 'wv-samples-never-')));
+    await expect(prepareRun(empty, 'localhost/wasmvisor/hello', {}, { client, pull: 'never' })).rejects.toThrow(/not in the store/);
   });
 
   it('the committed layout is what build.ts makes from wasm/hello.wasm (else: npm run build && node dist/src/image/samples/build.js)', async () => {
