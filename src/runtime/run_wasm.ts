@@ -41,7 +41,6 @@ import { ConsoleFile, type ConsoleSink, type ConsoleSource } from '../../kernel/
 import { exitCodeOf, type ExitStatus } from '../../kernel/task/exit.js';
 import { Pipe } from '../../kernel/task/pipe.js';
 import { installStdio } from '../../kernel/task/stdio.js';
-import type { Task } from '../../kernel/task/task.js';
 import { MountNamespace } from '../../kernel/vfs/mount_ns.js';
 import { FileType, type OpenFile } from '../../kernel/vfs/types.js';
 import { CaptureSink, createNodeHost, nodeConsoleSink, nodeConsoleSource } from '../host/node_host.js';
