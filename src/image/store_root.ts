@@ -7,6 +7,7 @@
  * ```
  * content/      the content store (see content_store.ts)
  * images.json   { "version": 1, "images": { NAME: ImageRecord } }, replaced atomically
+ *               (read into a Map: a name such as `constructor` or `__proto__` is only ever a key)
  * images.lock   held while images.json is read-modified-written
  * ```
  * Other parts of the pipeline (snapshots, unpacked layers) keep their own
@@ -57,6 +58,9 @@ interface ImagesFile {
   images: Record<string, ImageRecord>;
 }
 
+/** The name index in memory: a Map, never a plain object, so no name meets Object.prototype. */
+export type ImageIndex = Map<string, ImageRecord>;
+
 /** Name → manifest/index, in `<root>/images.json`, each change written atomically under a lock. */
 export class ImageStore {
   private readonly file: string;
@@ -67,18 +71,19 @@ export class ImageStore {
     this.lockFile = path.join(root, 'images.lock');
   }
 
-  private async read(): Promise<ImagesFile> {
+  private async read(): Promise<ImageIndex> {
     let text: string;
     try {
       text = await fsp.readFile(this.file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, images: {} };
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
       throw err;
     }
     try {
       const parsed = JSON.parse(text) as ImagesFile;
-      if (parsed.version !== 1 || typeof parsed.images !== 'object' || parsed.images === null) throw new Error('bad shape');
-      return parsed;
+      if (parsed.version !== 1 || typeof parsed.images !== 'object' || parsed.images === null || Array.isArray(parsed.images)) throw new Error('bad shape');
+      // JSON.parse makes every key (even `__proto__`) an own property; Object.entries reads only those
+      return new Map(Object.entries(parsed.images));
     } catch {
       throw new StoreError('CORRUPT', `${this.file} is not a wasmvisor image list; move it away and pull the images again`);
     }
@@ -86,13 +91,13 @@ export class ImageStore {
 
   /** Every named image, sorted by name. */
   async list(): Promise<ImageRecord[]> {
-    const { images } = await this.read();
-    return Object.values(images).sort((a, b) => a.name.localeCompare(b.name));
+    const images = await this.read();
+    return [...images.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /** The record for `name`, or undefined. */
   async get(name: string): Promise<ImageRecord | undefined> {
-    return (await this.read()).images[name];
+    return (await this.read()).get(name);
   }
 
   /** Point `name` at `target` (creating or replacing it); returns the record. */
@@ -100,10 +105,10 @@ export class ImageStore {
     let rec!: ImageRecord;
     await this.update((images) => {
       const now = new Date().toISOString();
-      const old = images[name];
+      const old = images.get(name);
       rec = { name, target, createdAt: old && old.target.digest === target.digest ? old.createdAt : now, updatedAt: now };
       if (labels && Object.keys(labels).length > 0) rec.labels = labels;
-      images[name] = rec;
+      images.set(name, rec);
     });
     return rec;
   }
@@ -112,8 +117,8 @@ export class ImageStore {
   async delete(name: string): Promise<ImageRecord | undefined> {
     let removed: ImageRecord | undefined;
     await this.update((images) => {
-      removed = images[name];
-      delete images[name];
+      removed = images.get(name);
+      images.delete(name);
     });
     return removed;
   }
@@ -124,7 +129,7 @@ export class ImageStore {
   }
 
   /** Read-modify-write `images.json` under the lock; `fn` mutates the map in place. */
-  async update(fn: (images: Record<string, ImageRecord>) => void): Promise<void> {
+  async update(fn: (images: ImageIndex) => void): Promise<void> {
     await fsp.mkdir(this.root, { recursive: true });
     const deadline = Date.now() + 10_000;
     let delay = 5;
@@ -136,8 +141,10 @@ export class ImageStore {
       delay = Math.min(delay * 2, 100);
     }
     try {
-      const data = await this.read();
-      fn(data.images);
+      const images = await this.read();
+      fn(images);
+      // Object.fromEntries defines own data properties (a `__proto__` key stays a key)
+      const data: ImagesFile = { version: 1, images: Object.fromEntries(images) };
       await writeFileAtomic(this.file, JSON.stringify(data, null, 2) + '\n');
     } finally {
       await fsp.rm(this.lockFile, { force: true });
