@@ -40,12 +40,12 @@ describe('bundles', () => {
         { destination: '/proc', type: 'proc' }, { destination: '/dev', type: 'tmpfs' }, { destination: '/dev/shm', type: 'tmpfs' },
         { destination: '/devices', type: 'tmpfs' }, { destination: '/run', type: 'tmpfs' },
       ],
-    });
+    }, '/b');
     expect(cfg.mounts!.map((m) => m.destination)).toEqual(['/proc', '/devices', '/run']);
   });
 
   it('makes namespaces to join (a pod\'s, by path) anew, keeping their types', () => {
-    const cfg = sandboxConfig({ linux: { namespaces: [{ type: 'pid' }, { type: 'network', path: '/proc/42/ns/net' }, { type: 'ipc', path: '/proc/42/ns/ipc' }] } });
+    const cfg = sandboxConfig({ linux: { namespaces: [{ type: 'pid' }, { type: 'network', path: '/proc/42/ns/net' }, { type: 'ipc', path: '/proc/42/ns/ipc' }] } }, '/b');
     expect(cfg.linux!.namespaces).toEqual([{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }]);
   });
 

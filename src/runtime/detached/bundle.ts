@@ -7,7 +7,7 @@
  */
 import { closeSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { toProcess, toSandbox, type OciConfig, type OciProcess } from '../config.js';
+import { toProcess, toSandbox, type OciConfig, type OciMount, type OciProcess } from '../config.js';
 import { ContainerError } from '../status.js';
 import { DetachedError } from './state.js';
 
@@ -54,17 +54,29 @@ export function resolveModule(rootfs: string, p: OciProcess | undefined): string
   return real;
 }
 
+/** A bind mount as runc tells one: type `bind`, or a `bind`/`rbind` option whatever the type (our `none` binds too). */
+function isBind(m: OciMount): boolean {
+  return m.type === 'bind' || m.type === 'none' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+}
+
 /**
  * The config as the sandbox takes it. Mounts on `/dev` and under it are
  * dropped: containerd's default spec puts a tmpfs on /dev (and shm, pts,
  * mqueue inside) for runc to fill with device nodes, while the sandbox's
  * kernel serves /dev itself (null, zero, random, urandom, tty, stdio).
+ * A relative `source` of a bind mount is made absolute against `bundleDir`,
+ * as runc's specconv joins it with the bundle (runc runs in the bundle
+ * directory), never against the cwd of whoever runs wasmvisor-runc.
  * Namespaces to join (by path, as a pod's containers join its sandbox's)
  * are made anew.
  */
-export function sandboxConfig(config: OciConfig): OciConfig {
+export function sandboxConfig(config: OciConfig, bundleDir: string): OciConfig {
   const out: OciConfig = { ...config };
-  if (config.mounts) out.mounts = config.mounts.filter((m) => m.destination !== '/dev' && !m.destination.startsWith('/dev/'));
+  if (config.mounts) {
+    out.mounts = config.mounts
+      .filter((m) => m.destination !== '/dev' && !m.destination.startsWith('/dev/'))
+      .map((m) => (isBind(m) && typeof m.source === 'string' && m.source !== '' && !isAbsolute(m.source) ? { ...m, source: resolve(bundleDir, m.source) } : m));
+  }
   const ns = config.linux?.namespaces;
   // a namespace to join (a pod's, by path) becomes a new one of the same type: WASI programs have no
   // sockets or SysV IPC to share, and the hostname is in each container's own config
@@ -109,7 +121,7 @@ export function loadBundle(dir: string, module?: string): Bundle {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new DetachedError('BAD_BUNDLE', `${join(abs, 'config.json')} must hold a JSON object`);
   }
-  const config = sandboxConfig(parsed);
+  const config = sandboxConfig(parsed, abs);
   try {
     toSandbox(config);
     toProcess(config.process, 'null', 'main.wasm');
