@@ -41,29 +41,61 @@ export interface HostStat {
 }
 
 /**
- * Synchronous host file access for bind mounts. Paths are absolute host
- * paths already confined by hostfs to the bind's source; implementations
- * must not follow symlinks in the final component unless asked
- * (`lstat`, `readlink`), and throw SysError (kernel/errno) on failure.
+ * Synchronous host file access for bind mounts and `--rootfs`, relative to
+ * open directory handles (openat style). The only calls that take a host
+ * path are the mount-time ones (`lstat`, `openDir`, `open` of a single-file
+ * bind); everything below a mount's root is reached as (directory handle,
+ * one name), so a host path component swapped for a symlink after the walk
+ * cannot redirect it. `name` is one component (hostfs checks it is not '',
+ * '.', '..' and holds no '/' or NUL); no `*At` call follows a symlink in
+ * `name`. Failures throw SysError (kernel/errno). Handles are small numbers
+ * the caller must `close`; a directory stream is closed with `closeDirStream`.
  */
 export interface HostFs {
+  /** lstat of an absolute host path (mount-time checks only). */
   lstat(path: string): HostStat;
-  readdir(path: string): string[];
-  readlink(path: string): string;
-  /** Open for I/O; returns a host handle. `flags` are 'r', 'r+', 'w+', 'wx+' etc. */
+  /** Open host directory `path` (the mount source, as the user named it) as a directory handle. */
+  openDir(path: string): number;
+  /** Open host file `path` (a single-file bind) with O_NOFOLLOW. `flags`: 'r', 'r+', 'wx', 'wx+'... */
   open(path: string, flags: string, mode: number): number;
+  /** lstat of `name` in directory `dir`. */
+  statAt(dir: number, name: string): HostStat;
+  /** Open `name` in `dir` for I/O, never following a symlink (O_NOFOLLOW). */
+  openAt(dir: number, name: string, flags: string, mode: number): number;
+  /** Open directory `name` in `dir` (O_DIRECTORY | O_NOFOLLOW). */
+  openDirAt(dir: number, name: string): number;
+  /** Start listing directory `dir` (an independent stream, its own position). */
+  openDirStream(dir: number): number;
+  /** Up to `max` more names of a stream ('.' and '..' left out); [] at the end. */
+  readDirStream(stream: number, max: number): string[];
+  /** Close a directory stream. */
+  closeDirStream(stream: number): void;
+  /** Target of symlink `name` in `dir`. */
+  readlinkAt(dir: number, name: string): string;
+  /** mkdir `name` in `dir`. */
+  mkdirAt(dir: number, name: string, mode: number): void;
+  /** rmdir `name` in `dir`. */
+  rmdirAt(dir: number, name: string): void;
+  /** unlink `name` in `dir`. */
+  unlinkAt(dir: number, name: string): void;
+  /** rename `from/fromName` to `to/toName`. */
+  renameAt(from: number, fromName: string, to: number, toName: string): void;
+  /** Hard link `from/fromName` (not followed) as `to/toName`. */
+  linkAt(from: number, fromName: string, to: number, toName: string): void;
+  /** Create symlink `name` in `dir` holding `target` (written verbatim, never resolved on the host). */
+  symlinkAt(target: string, dir: number, name: string): void;
+  /** Set times of `name` in `dir` without following it; null keeps a time. */
+  utimesAt(dir: number, name: string, atimeNs: bigint | null, mtimeNs: bigint | null): void;
+  /** Set times of an open handle; null keeps a time. */
+  futimes(handle: number, atimeNs: bigint | null, mtimeNs: bigint | null): void;
+  /** chown an open handle (-1 keeps an id). */
+  fchown(handle: number, uid: number, gid: number): void;
+  /** chown `name` in `dir` without following it (-1 keeps an id). */
+  lchownAt(dir: number, name: string, uid: number, gid: number): void;
   close(handle: number): void;
   pread(handle: number, buf: Uint8Array, pos: number): number;
   pwrite(handle: number, buf: Uint8Array, pos: number): number;
   fstat(handle: number): HostStat;
   ftruncate(handle: number, size: number): void;
   fsync(handle: number): void;
-  mkdir(path: string, mode: number): void;
-  rmdir(path: string): void;
-  unlink(path: string): void;
-  rename(from: string, to: string): void;
-  link(from: string, to: string): void;
-  symlink(target: string, path: string): void;
-  utimes(path: string, atimeNs: bigint | null, mtimeNs: bigint | null): void;
-  chmod(path: string, mode: number): void;
 }

@@ -5,9 +5,22 @@
  * demand (the lazy form of `LayerFile.data`). Host hard links become one
  * node; host devices, fifos and sockets are skipped. Symlinks are copied as
  * they are and resolved later inside the container, never on the host.
+ *
+ * Every host access is (directory handle, name), as hostfs does: the tree
+ * holds the root's handle, and a read re-opens the file's directory from
+ * there one name at a time through host_dirs.ts (dev/ino checked at each
+ * step, O_NOFOLLOW), then the file, whose dev/ino must be the ones recorded.
+ * A rootfs directory later replaced by a symlink (through a bind of the
+ * same host directory, by another container or a host process) reads as
+ * ENOENT, never as the symlink's target.
  */
+import { E } from '../errno.js';
 import type { HostFs, HostStat } from '../host.js';
-import type { LayerDir, LayerFile, LayerNode, LayerTree } from './layer_tree.js';
+import { HostDirCache, type HostDirNode, isPlainName } from './host_dirs.js';
+import type { LayerDir, LayerFile, LayerTree } from './layer_tree.js';
+
+/** Directory handles a host layer keeps open. */
+const LAYER_DIR_HANDLES = 16;
 
 function meta(st: HostStat) {
   return { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeNs: st.mtimeNs };
@@ -17,9 +30,16 @@ function meta(st: HostStat) {
 export function layerTreeFromHost(host: HostFs, root: string, id = `host:${root}`): LayerTree {
   const files = new Map<string, LayerFile>();
   let bytes = 0;
-  const reader = (path: string) => (offset: number, length: number): Uint8Array => {
-    const h = host.open(path, 'r', 0);
+  const rootHandle = host.openDir(root);
+  const rst = host.fstat(rootHandle);
+  const rootNode: HostDirNode = { parent: null, name: '', dev: rst.dev, ino: rst.ino };
+  const dirs = new HostDirCache(host, rootNode, rootHandle, LAYER_DIR_HANDLES);
+
+  const reader = (dir: HostDirNode, name: string, st: HostStat) => (offset: number, length: number): Uint8Array => {
+    const h = host.openAt(dirs.handle(dir), name, 'r', 0);
     try {
+      const now = host.fstat(h);
+      if (now.dev !== st.dev || now.ino !== st.ino) throw E.NOENT;
       const buf = new Uint8Array(length);
       let done = 0;
       while (done < length) {
@@ -32,25 +52,39 @@ export function layerTreeFromHost(host: HostFs, root: string, id = `host:${root}
       host.close(h);
     }
   };
-  const walk = (path: string, st: HostStat): LayerDir => {
-    const entries = new Map<string, LayerNode>();
-    for (const name of host.readdir(path).sort()) {
-      const p = `${path}/${name}`;
-      const cst = host.lstat(p);
-      if (cst.kind === 'dir') entries.set(name, walk(p, cst));
-      else if (cst.kind === 'symlink') entries.set(name, { kind: 'symlink', ...meta(cst), target: host.readlink(p) });
-      else if (cst.kind === 'file') {
+
+  // Iterative: a host tree can be deeper than the JS stack.
+  const top: LayerDir = { kind: 'dir', ...meta(rst), entries: new Map() };
+  const todo: [HostDirNode, LayerDir][] = [[rootNode, top]];
+  while (todo.length > 0) {
+    const [node, out] = todo.pop()!;
+    const s = host.openDirStream(dirs.handle(node));
+    const names: string[] = [];
+    try {
+      for (let got = host.readDirStream(s, 1024); got.length > 0; got = host.readDirStream(s, 1024)) names.push(...got);
+    } finally {
+      host.closeDirStream(s);
+    }
+    for (const name of names.sort()) {
+      if (!isPlainName(name)) continue;
+      const cst = host.statAt(dirs.handle(node), name);
+      if (cst.kind === 'dir') {
+        const d: LayerDir = { kind: 'dir', ...meta(cst), entries: new Map() };
+        out.entries.set(name, d);
+        todo.push([{ parent: node, name, dev: cst.dev, ino: cst.ino }, d]);
+      } else if (cst.kind === 'symlink') {
+        out.entries.set(name, { kind: 'symlink', ...meta(cst), target: host.readlinkAt(dirs.handle(node), name) });
+      } else if (cst.kind === 'file') {
         const key = `${cst.dev}:${cst.ino}`;
         let f = files.get(key);
         if (f === undefined) {
-          f = { kind: 'file', ...meta(cst), size: Number(cst.size), data: reader(p) };
+          f = { kind: 'file', ...meta(cst), size: Number(cst.size), data: reader(node, name, cst) };
           files.set(key, f);
           bytes += f.size;
         }
-        entries.set(name, f);
+        out.entries.set(name, f);
       }
     }
-    return { kind: 'dir', ...meta(st), entries };
-  };
-  return { id, root: walk(root, host.lstat(root)), bytes, hostPath: root };
+  }
+  return { id, root: top, bytes, hostPath: root };
 }

@@ -2,26 +2,38 @@
  * hostfs: a bind mount of a host directory, through `Host.hostfs`.
  *
  * Confinement: the VFS walks paths one name at a time and resolves every
- * symlink itself, inside the container's mount tree; hostfs only ever asks
- * the host about `source/name/name...` built from names it looked up with
- * lstat (never following), and opens files with O_NOFOLLOW. Before each
- * operation under a directory it re-checks (one lstat) that the directory's
- * host path still leads to the same host directory, so a directory the
- * guest replaced by a symlink (even through another mount) cannot redirect
- * it. A host process racing between that check and the operation is out of
- * scope (Node has no openat).
+ * symlink itself, inside the container's mount tree. hostfs never hands the
+ * host a path below the bind's source: every call is (open directory
+ * handle, one name), openat style (kernel/host.ts), and never follows a
+ * symlink in that name. A directory's handle comes from the mount's bounded
+ * cache (host_dirs.ts), re-opened from its parent's handle by name with
+ * O_DIRECTORY | O_NOFOLLOW and checked against the dev/ino lookup recorded
+ * (mismatch: ENOENT); a file opened by name is fstat'ed and checked the same
+ * way. So a directory swapped for a symlink, by the guest through another
+ * mount, by another container, or by a host process racing renames, cannot
+ * redirect an operation outside the bind (race-free on Linux; without
+ * /proc, see src/host/node_hostfs.ts, the host paths are re-walked).
+ *
+ * Owners go through the user namespace's mappings (vfs/idmap.ts): an
+ * unmapped host owner shows as 65534 and gives container root no override
+ * (`idsMapped`, vfs/perm.ts); a new file, directory or symlink is given the
+ * host ids the creator's ids map to, or removed again and the call fails
+ * when the host refuses or the ids have no mapping.
  *
  * Inodes are cached per directory by name and re-validated (host dev/ino
- * and kind) on each lookup. Host devices, fifos and sockets are visible but
- * cannot be opened (ENXIO).
+ * and kind) on each lookup. readdir streams the host directory
+ * (hostfs_list.ts): a call costs what it returns. Host devices, fifos and
+ * sockets are visible but cannot be opened (ENXIO).
  */
 import { E } from '../errno.js';
 import type { HostFs, HostStat } from '../host.js';
-import { DirEntries } from '../vfs/dir_entries.js';
+import { containerToHost, hostToContainer, type IdMap, OVERFLOW_ID } from '../vfs/idmap.js';
 import { BaseInode, type Inode, type InodeDirEntry, type OpenRequest, type TimeSpec } from '../vfs/inode.js';
 import { RegularDescription } from '../vfs/file_description.js';
 import { type Clock, type FileSystem, SuperBlock } from '../vfs/superblock.js';
-import { type Filestat, FileType, type FileTypeValue, type OpenFile } from '../vfs/types.js';
+import { type Credentials, type Filestat, FileType, type FileTypeValue, type OpenFile } from '../vfs/types.js';
+import { checkName, HostDirCache, type HostDirNode } from './host_dirs.js';
+import { HostLister } from './hostfs_list.js';
 
 /** Largest single host read. */
 const MAX_READ = 16 << 20;
@@ -46,13 +58,16 @@ export function hostFileType(kind: HostStat['kind']): FileTypeValue {
   }
 }
 
+const same = (a: HostStat, b: HostStat) => a.dev === b.dev && a.ino === b.ino && a.kind === b.kind;
+
 /** One host file or directory. */
-export class HostInode extends BaseInode {
+export class HostInode extends BaseInode implements HostDirNode {
   readonly type: FileTypeValue;
   readonly ino: bigint;
+  readonly dev: bigint;
   private st: HostStat;
   private readonly kids = new Map<string, HostInode>();
-  private listing: DirEntries<true> | null = null;
+  private lister: HostLister | null = null;
   private handle: number | null = null;
   private writableHandle = false;
   private opens = 0;
@@ -63,6 +78,7 @@ export class HostInode extends BaseInode {
     this.st = st;
     this.type = hostFileType(st.kind);
     this.ino = st.ino;
+    this.dev = st.dev;
   }
 
   get sb(): SuperBlock {
@@ -72,63 +88,62 @@ export class HostInode extends BaseInode {
     return this.st.mode & 0o7777;
   }
   get uid(): number {
-    return this.st.uid;
+    return hostToContainer(this.fs.uidMappings, this.st.uid) ?? OVERFLOW_ID;
   }
   get gid(): number {
-    return this.st.gid;
+    return hostToContainer(this.fs.gidMappings, this.st.gid) ?? OVERFLOW_ID;
+  }
+  /** False when the host owner or group has no mapping: root has no override on it. */
+  get idsMapped(): boolean {
+    return hostToContainer(this.fs.uidMappings, this.st.uid) !== undefined && hostToContainer(this.fs.gidMappings, this.st.gid) !== undefined;
   }
   private get host(): HostFs {
     return this.fs.host;
   }
 
-  /** Host path of this inode. */
+  /** Host path this inode was last seen at (for messages and tests; never used to reach it). */
   path(): string {
     const names: string[] = [];
     for (let n: HostInode = this; n.parent !== null; n = n.parent) names.push(n.name);
     names.push(this.fs.source);
     return names.reverse().join('/');
   }
-
-  /** Re-check that this directory's host path still is this directory (see top). */
-  private verify(): string {
+  /** Open handle of this directory (checked against its dev/ino; see host_dirs.ts). */
+  dirHandle(): number {
     if (this.removed) throw E.NOENT;
-    const p = this.path();
-    const st = this.host.lstat(p);
-    if (st.kind !== 'dir' || st.ino !== this.st.ino || st.dev !== this.st.dev) throw E.NOENT;
-    this.st = st;
-    return p;
+    return this.fs.dirs!.handle(this);
+  }
+  /** The parent's handle, for calls on this entry by name. */
+  private parentHandle(): number {
+    if (this.removed || this.parent === null) throw E.NOENT;
+    return this.parent.dirHandle();
   }
 
   stat(): Filestat {
-    if (this.handle !== null) this.st = this.host.fstat(this.handle);
-    else if (!this.removed) {
-      try {
-        if (this.parent !== null) this.parent.verify();
-        this.st = this.host.lstat(this.path());
-      } catch (e) {
-        if (e !== E.NOENT) throw e;
+    try {
+      if (this.handle !== null) this.st = this.host.fstat(this.handle);
+      else if (this.type === FileType.DIRECTORY && this.fs.dirs !== null) this.st = this.host.fstat(this.dirHandle());
+      else if (this.parent !== null && !this.removed) {
+        const st = this.host.statAt(this.parentHandle(), this.name);
+        if (same(st, this.st)) this.st = st;
       }
+    } catch (e) {
+      if (e !== E.NOENT) throw e;
     }
     const s = this.st;
     return {
-      dev: this.fs.sb.dev,
-      ino: s.ino,
-      filetype: this.type,
-      nlink: s.nlink,
-      size: s.size,
-      atim: s.atimeNs,
-      mtim: s.mtimeNs,
-      ctim: s.ctimeNs,
-      mode: s.mode & 0o7777,
-      uid: s.uid,
-      gid: s.gid,
+      dev: this.fs.sb.dev, ino: s.ino, filetype: this.type, nlink: s.nlink, size: s.size,
+      atim: s.atimeNs, mtim: s.mtimeNs, ctim: s.ctimeNs, mode: s.mode & 0o7777, uid: this.uid, gid: this.gid,
     };
   }
 
   override setTimes(atim: TimeSpec, mtim: TimeSpec): void {
-    if (this.parent !== null) this.parent.verify();
     const now = this.fs.sb.now();
-    this.host.utimes(this.path(), atim === 'now' ? now : atim, mtim === 'now' ? now : mtim);
+    const a = atim === 'now' ? now : atim;
+    const m = mtim === 'now' ? now : mtim;
+    if (this.handle !== null) this.host.futimes(this.handle, a, m);
+    else if (this.type === FileType.DIRECTORY && this.fs.dirs !== null) this.host.futimes(this.dirHandle(), a, m);
+    else this.host.utimesAt(this.parentHandle(), this.name, a, m);
   }
 
   // ---- directories ----
@@ -137,10 +152,10 @@ export class HostInode extends BaseInode {
     return this.parent ?? this;
   }
   override lookup(name: string): Inode | undefined {
-    const p = `${this.verify()}/${name}`;
+    checkName(name);
     let st: HostStat;
     try {
-      st = this.host.lstat(p);
+      st = this.host.statAt(this.dirHandle(), name);
     } catch (e) {
       if (e === E.NOENT) {
         this.kids.delete(name);
@@ -149,7 +164,7 @@ export class HostInode extends BaseInode {
       throw e;
     }
     const cached = this.kids.get(name);
-    if (cached !== undefined && cached.st.ino === st.ino && cached.st.dev === st.dev && cached.st.kind === st.kind) {
+    if (cached !== undefined && same(cached.st, st)) {
       cached.st = st;
       return cached;
     }
@@ -158,69 +173,105 @@ export class HostInode extends BaseInode {
     return ino;
   }
   override readdir(after: number, max: number): InodeDirEntry[] {
-    const p = this.verify();
-    if (this.listing === null || after < 3) {
-      const names = new Set(this.host.readdir(p));
-      const l = this.listing ?? new DirEntries<true>();
-      for (const [n] of [...l.entries()]) if (!names.has(n)) l.delete(n);
-      for (const n of names) if (!l.has(n)) l.set(n, true);
-      this.listing = l;
-    }
+    this.lister ??= new HostLister(this.host, this.fs.streams);
     const out: InodeDirEntry[] = [];
-    for (const e of this.listing.after(after, max)) {
+    for (const e of this.lister.list(this.dirHandle(), after, max)) {
       const c = this.lookup(e.name);
       if (c !== undefined) out.push({ name: e.name, ino: c.ino, type: c.type, seq: e.seq });
     }
     return out;
   }
+
+  /** Host ids a file created by `cred` gets, or EACCES when they have no mapping. */
+  private ownerFor(cred: Credentials): [number, number] {
+    const uid = containerToHost(this.fs.uidMappings, cred.uid);
+    // A set-group-ID directory gives its group (the host does it): keep it.
+    const gid = (this.st.mode & 0o2000) !== 0 ? -1 : containerToHost(this.fs.gidMappings, cred.gid);
+    if (uid === undefined || gid === undefined) throw E.ACCES;
+    return [uid, gid];
+  }
+  /**
+   * Give the new entry `name` its owner; on failure remove it and fail
+   * (fail closed). Without mappings a refusal is accepted: the file stays
+   * the runtime user's, as without a user namespace.
+   */
+  private chownNew(dir: number, name: string, cred: Credentials, chown: (uid: number, gid: number) => void, remove: () => void): void {
+    const mapped = this.fs.uidMappings.length > 0 || this.fs.gidMappings.length > 0;
+    try {
+      const [uid, gid] = this.ownerFor(cred);
+      const st = this.host.statAt(dir, name);
+      if (st.uid !== uid || (gid !== -1 && st.gid !== gid)) chown(uid, gid);
+    } catch (e) {
+      if (!mapped && (e === E.PERM || e === E.ACCES)) return;
+      try {
+        remove();
+      } catch {
+        // already gone
+      }
+      throw e === E.PERM ? E.ACCES : e;
+    }
+  }
   private created(name: string): Inode {
-    this.listing?.set(name, true);
     const c = this.lookup(name);
     if (c === undefined) throw E.IO;
     return c;
   }
-  override create(name: string, mode: number): Inode {
-    const h = this.host.open(`${this.verify()}/${name}`, 'wx', mode);
-    this.host.close(h);
+  override create(name: string, mode: number, cred: Credentials): Inode {
+    const d = this.dirHandle();
+    const h = this.host.openAt(d, checkName(name), 'wx', mode);
+    try {
+      this.chownNew(d, name, cred, (u, g) => this.host.fchown(h, u, g), () => this.host.unlinkAt(d, name));
+    } finally {
+      this.host.close(h);
+    }
     return this.created(name);
   }
-  override mkdir(name: string, mode: number): Inode {
-    this.host.mkdir(`${this.verify()}/${name}`, mode);
+  override mkdir(name: string, mode: number, cred: Credentials): Inode {
+    const d = this.dirHandle();
+    this.host.mkdirAt(d, checkName(name), mode);
+    this.chownNew(d, name, cred, (u, g) => this.host.lchownAt(d, name, u, g), () => this.host.rmdirAt(d, name));
     return this.created(name);
   }
-  override symlink(name: string, target: string): Inode {
-    this.host.symlink(target, `${this.verify()}/${name}`);
+  override symlink(name: string, target: string, cred: Credentials): Inode {
+    const d = this.dirHandle();
+    this.host.symlinkAt(target, d, checkName(name));
+    this.chownNew(d, name, cred, (u, g) => this.host.lchownAt(d, name, u, g), () => this.host.unlinkAt(d, name));
     return this.created(name);
   }
   override link(name: string, target: Inode): void {
     if (!(target instanceof HostInode) || target.fs !== this.fs) throw E.XDEV;
     if (target.parent === null || target.removed) throw E.NOENT;
-    const from = `${target.parent.verify()}/${target.name}`;
-    this.host.link(from, `${this.verify()}/${name}`);
+    const from = target.parent.dirHandle();
+    const to = this.dirHandle();
+    // The name must still be the inode the VFS resolved.
+    if (!same(this.host.statAt(from, target.name), target.st)) throw E.NOENT;
+    this.host.linkAt(from, checkName(target.name), to, checkName(name));
     this.created(name);
   }
   private forget(name: string): void {
     const c = this.kids.get(name);
-    if (c !== undefined) c.removed = true;
+    if (c !== undefined) {
+      c.removed = true;
+      this.fs.dirs?.forget(c);
+    }
     this.kids.delete(name);
-    this.listing?.delete(name);
   }
   override unlink(name: string): void {
-    this.host.unlink(`${this.verify()}/${name}`);
+    this.host.unlinkAt(this.dirHandle(), checkName(name));
     this.forget(name);
   }
   override rmdir(name: string): void {
-    this.host.rmdir(`${this.verify()}/${name}`);
+    this.host.rmdirAt(this.dirHandle(), checkName(name));
     this.forget(name);
   }
   override rename(oldName: string, newDir: Inode, newName: string): void {
     if (!(newDir instanceof HostInode) || newDir.fs !== this.fs) throw E.XDEV;
     const moving = this.kids.get(oldName);
-    this.host.rename(`${this.verify()}/${oldName}`, `${newDir.verify()}/${newName}`);
+    const from = this.dirHandle();
+    const to = newDir.dirHandle();
+    this.host.renameAt(from, checkName(oldName), to, checkName(newName));
     this.kids.delete(oldName);
-    this.listing?.delete(oldName);
     newDir.forget(newName);
-    newDir.listing?.set(newName, true);
     if (moving !== undefined) {
       moving.parent = newDir;
       moving.name = newName;
@@ -231,34 +282,33 @@ export class HostInode extends BaseInode {
   // ---- symlinks and files ----
 
   override readlink(): string {
-    if (this.parent !== null) this.parent.verify();
-    return this.host.readlink(this.path());
+    return this.host.readlinkAt(this.parentHandle(), this.name);
   }
 
-  private hostPathChecked(): string {
+  /** Open this file by name from its parent's handle, and check it is still this inode. */
+  private openChecked(flags: string): number {
     if (this.removed) throw E.NOENT;
-    if (this.parent === null) {
-      // The root of a single-file bind: still the same host file?
-      const st = this.host.lstat(this.fs.source);
-      if (st.kind !== this.st.kind || st.ino !== this.st.ino || st.dev !== this.st.dev) throw E.NOENT;
-      return this.fs.source;
+    const h = this.parent === null ? this.host.open(this.fs.source, flags, 0) : this.host.openAt(this.parentHandle(), this.name, flags, 0);
+    const st = this.host.fstat(h);
+    if (!same(st, this.st)) {
+      this.host.close(h);
+      throw E.NOENT;
     }
-    return `${this.parent.verify()}/${this.name}`;
+    return h;
   }
   /** Open the shared host handle (read-write when the mount allows and the host agrees). */
   private ensureHandle(): number {
     if (this.handle !== null) return this.handle;
-    const p = this.hostPathChecked();
     if (!this.fs.sb.readonly) {
       try {
-        this.handle = this.host.open(p, 'r+', 0);
+        this.handle = this.openChecked('r+');
         this.writableHandle = true;
         return this.handle;
       } catch (e) {
         if (e !== E.ACCES && e !== E.PERM && e !== E.ROFS) throw e;
       }
     }
-    this.handle = this.host.open(p, 'r', 0);
+    this.handle = this.openChecked('r');
     this.writableHandle = false;
     return this.handle;
   }
@@ -301,6 +351,14 @@ export class HostInode extends BaseInode {
   }
 }
 
+/** Options of a bind mount. */
+export interface HostFsOptions {
+  readonly?: boolean;
+  /** User-namespace mappings (none: ids pass unchanged). */
+  uidMappings?: readonly IdMap[];
+  gidMappings?: readonly IdMap[];
+}
+
 /**
  * A bind mount of host directory `source`, or of one host regular file
  * (mount it on a file; see MountNamespace.mount).
@@ -308,11 +366,30 @@ export class HostInode extends BaseInode {
 export class HostFsMount implements FileSystem {
   readonly sb: SuperBlock;
   readonly root: HostInode;
+  /** Directory handles (null for a single-file bind). */
+  readonly dirs: HostDirCache | null;
+  /** Open readdir streams of the whole mount. */
+  readonly streams = new Map<object, number>();
+  readonly uidMappings: readonly IdMap[];
+  readonly gidMappings: readonly IdMap[];
 
-  constructor(readonly host: HostFs, readonly source: string, clock: Clock, opts: { readonly?: boolean } = {}) {
+  constructor(readonly host: HostFs, readonly source: string, clock: Clock, opts: HostFsOptions = {}) {
     this.sb = new SuperBlock('hostfs', clock, opts.readonly === true);
+    this.uidMappings = opts.uidMappings ?? [];
+    this.gidMappings = opts.gidMappings ?? [];
     const st = host.lstat(source);
-    if (st.kind !== 'dir' && st.kind !== 'file') throw E.NOTDIR;
-    this.root = new HostInode(this, null, '', st);
+    if (st.kind === 'file') {
+      this.root = new HostInode(this, null, '', st);
+      this.dirs = null;
+    } else if (st.kind === 'dir') {
+      const h = host.openDir(source);
+      const hst = host.fstat(h);
+      if (hst.dev !== st.dev || hst.ino !== st.ino) {
+        host.close(h);
+        throw E.NOENT;
+      }
+      this.root = new HostInode(this, null, '', hst);
+      this.dirs = new HostDirCache(host, this.root, h);
+    } else throw E.NOTDIR;
   }
 }
