@@ -1,32 +1,53 @@
 /**
  * `wasmvisor logs [-f] CONTAINER`: what a detached container wrote to its
- * stdout and stderr (`STORE/containers/ID/ctr.log`); -f follows until it
- * exits.
+ * stdout and stderr: `STORE/containers/ID/ctr.log.1` (the rotated part, if
+ * any; see runtime/detached/log_file.ts), then `ctr.log`. -f follows until
+ * it exits, across rotations: the fd held on the live log still reads the
+ * renamed file to its end before the new `ctr.log` is opened (output of a
+ * whole file rotated away between two looks is lost, as it is on disk).
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { nodeConsoleSink } from '../../host/node_host.js';
+import { ROTATED_SUFFIX } from '../../runtime/detached/log_file.js';
 import { containersRoot, findContainer, LOG_FILE, reload } from '../containers/store.js';
 
-/** Copy `path` from `offset` to stdout; resolves with the new offset. */
-function copyFrom(path: string, offset: number, out: { write(b: Uint8Array): void }): number {
-  let fd: number;
+type Out = { write(b: Uint8Array): void };
+
+/** An open log file and how far it was read. */
+interface Reading {
+  fd: number;
+  offset: number;
+}
+
+function tryOpen(path: string): number | undefined {
   try {
-    fd = openSync(path, 'r');
+    return openSync(path, 'r');
   } catch {
-    return offset; // removed meanwhile (rm, --rm)
+    return undefined; // not there (never rotated; removed by rm, --rm)
   }
+}
+
+/** Copy `r` from its offset to its end. */
+function drain(r: Reading, out: Out): void {
+  const buf = Buffer.alloc(64 * 1024);
+  for (;;) {
+    const n = readSync(r.fd, buf, 0, buf.length, r.offset);
+    if (n <= 0) return;
+    out.write(buf.subarray(0, n));
+    r.offset += n;
+  }
+}
+
+/** True if `path` is no longer the file `fd` has open (rotated or removed). */
+function replaced(path: string, fd: number): boolean {
   try {
-    const buf = Buffer.alloc(64 * 1024);
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, offset);
-      if (n <= 0) return offset;
-      out.write(buf.subarray(0, n));
-      offset += n;
-    }
-  } finally {
-    closeSync(fd);
+    const now = statSync(path);
+    const held = fstatSync(fd);
+    return now.ino !== held.ino || now.dev !== held.dev;
+  } catch {
+    return true;
   }
 }
 
@@ -41,13 +62,38 @@ export function register(program: Command): void {
       const st = findContainer(root, ref);
       const path = join(root, st.id, LOG_FILE);
       const out = nodeConsoleSink(1);
-      let offset = copyFrom(path, 0, out);
-      if (!f.follow) return;
-      for (;;) {
-        const now = reload(root, st.id);
-        offset = copyFrom(path, offset, out);
-        if (!now || now.status === 'stopped') return; // read once more after it stopped: nothing is lost
-        await new Promise((r) => setTimeout(r, 100));
+      // the live log first: a rotation between the two opens makes the old one the same file, read once
+      let live: Reading | undefined;
+      const liveFd = tryOpen(path);
+      if (liveFd !== undefined) live = { fd: liveFd, offset: 0 };
+      const oldFd = tryOpen(path + ROTATED_SUFFIX);
+      if (oldFd !== undefined) {
+        if (liveFd === undefined || fstatSync(oldFd).ino !== fstatSync(liveFd).ino) drain({ fd: oldFd, offset: 0 }, out);
+        closeSync(oldFd);
+      }
+      try {
+        if (live) drain(live, out);
+        if (!f.follow) return;
+        for (;;) {
+          const now = reload(root, st.id);
+          if (live) drain(live, out);
+          // rotated: the writer no longer writes the held file, so reading it to its end loses nothing; the new ctr.log starts from 0
+          if (!live || replaced(path, live.fd)) {
+            const fd = tryOpen(path);
+            if (fd !== undefined) {
+              if (live) {
+                drain(live, out);
+                closeSync(live.fd);
+              }
+              live = { fd, offset: 0 };
+              drain(live, out);
+            }
+          }
+          if (!now || now.status === 'stopped') return; // read once more after it stopped: nothing is lost
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      } finally {
+        if (live) closeSync(live.fd);
       }
     });
 }

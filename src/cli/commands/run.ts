@@ -17,6 +17,7 @@ import { parsePlatform } from '../../image/platform.js';
 import { progressFor } from '../../image/progress.js';
 import { addRegistryFlags, clientFromFlags, storeFromCommand, type RegistryFlags } from '../../image/registry_setup.js';
 import { runOnSentry } from '../run_sentry.js';
+import { parseLogOpts } from '../containers/log_opts.js';
 import { runDetached } from '../containers/run_detached.js';
 import { containersRoot } from '../containers/store.js';
 import { emptyRootReader, hostRootReader, layersReader, resolveUser, withHome } from '../run_user.js';
@@ -128,6 +129,7 @@ interface RunFlags {
   name?: string;
   interactive?: boolean;
   rm?: boolean;
+  logOpt: string[];
 }
 
 /** For `run IMAGE`: find or pull the image and work out its module, argv, env and workdir (exit codes as podman). */
@@ -178,6 +180,7 @@ export function register(program: Command): void {
     .option('--strace', 'print every system call with its arguments, result and duration on stderr')
     .option('-d, --detach', 'run in the background (a detached sandbox process on the sentry platform): print the container id and return; see ps, logs, exec, stop, rm')
     .option('--name <name>', 'with -d: the container\'s name (unique; default: a generated one)')
+    .option('--log-opt <max-size=SIZE>', 'with -d: cap of the container\'s log (default max-size=10m; see below)', collect, [])
     .option('-i, --interactive', 'stdin is always passed through in the foreground; with -d, keep the container\'s stdin open (else it reads EOF)')
     .option('-t, --tty', 'accepted for podman compatibility: the guest sees a terminal when the host stream is one')
     .option('--rm', 'with -d: remove the container when it exits; in the foreground a container is always removed')
@@ -206,6 +209,13 @@ then DIR as ".": relative paths resolve in DIR and absolute ones from the
 root. Limit: "/" itself and names directly under "/" that are not
 directories present at start resolve in DIR, and getcwd() says "/".
 
+Log (-d): stdout and stderr go to STORE/containers/ID/ctr.log, which never
+exceeds --log-opt max-size (default 10m; k, m, g are powers of 1024): when a
+write would take it past that, it is renamed ctr.log.1 (replacing the one
+before) and a new ctr.log begins, so at most twice the size is on disk and
+"wasmvisor logs" shows the newest output (-f follows across the rotation).
+Other --log-opt keys (path, ...) are refused with exit 125.
+
 Exit status: the program's own; 125 if wasmvisor itself failed or an option
 is invalid; 126 if FILE is not a runnable WebAssembly command; 127 if FILE
 does not exist (or the program named by an image is not in it).`);
@@ -219,6 +229,7 @@ does not exist (or the program named by an image is not in it).`);
         }
       });
       const platform = parseRunPlatform(flags.platform);
+      const logOpts = parseLogOpts(flags.logOpt); // checked in the foreground too (podman takes them there), used by -d
       const pidsLimit = flags.pidsLimit === undefined ? undefined : parsePidsLimit(flags.pidsLimit);
       const env = parseEnv(flags.env, fileLines);
       const image = looksLikeImage(file, existsSync) ? await imageRunSpec(file, args, env, flags, c, platform.image) : undefined;
@@ -248,7 +259,7 @@ does not exist (or the program named by an image is not in it).`);
         if (flags.detach) {
           if (flags.platform.includes('inline')) throw new CliExit(ExitCode.RUNTIME, 'run -d runs on the sentry platform (a detached sandbox process): drop --platform inline');
           const id = await runDetached({ ...opts, pidsLimit, tmpfsSpecs: flags.tmpfs }, {
-            root: containersRoot(c), name: flags.name, rm: flags.rm === true, interactive: flags.interactive === true, image: file,
+            root: containersRoot(c), name: flags.name, rm: flags.rm === true, interactive: flags.interactive === true, image: file, logMaxSize: logOpts.maxSize,
             stored: image && { store: (await storeFromCommand(c)).root, name: image.name, platform: platform.image },
           });
           process.stdout.write(`${id}\n`);

@@ -28,6 +28,8 @@ export interface DetachOptions {
   image: string;
   /** For an IMAGE: where it is stored (its layers are the root). */
   stored?: StoredImage;
+  /** Bytes `ctr.log` never exceeds (`--log-opt max-size`; it rotates once to `ctr.log.1`). */
+  logMaxSize: number;
 }
 
 /** Names as podman accepts them. */
@@ -66,7 +68,7 @@ export async function runDetached(o: SentryRunOptions, d: DetachOptions): Promis
   };
   const id = randomBytes(32).toString('hex');
   await runContainer(d.root, id, { detach: true }, {}, {
-    config, module: o.file ? resolve(o.file) : bytes, image: d.stored, stdin: !d.interactive, logFile: LOG_FILE,
+    config, module: o.file ? resolve(o.file) : bytes, image: d.stored, stdin: !d.interactive, logFile: LOG_FILE, logMaxSize: d.logMaxSize,
   });
   return id;
 }

@@ -38,6 +38,8 @@ export interface OwnBundle {
   stdin: boolean;
   /** File in the state directory that takes the container's stdout and stderr. */
   logFile: string;
+  /** Bytes that file never exceeds: past it, it rotates once to FILE.1 (log_file.ts). */
+  logMaxSize: number;
 }
 
 /**
@@ -64,7 +66,9 @@ export async function createContainer(root: string, id: string, f: CreateFlags, 
     }
     const args: SandboxArgs = {
       root, id, bundle: bundleDir, log: { log: log.log && resolve(log.log), logFormat: log.logFormat }, module, stdin: own?.stdin, image: own?.image,
+      logFile: own && { path: join(dir, own.logFile), maxSize: own.logMaxSize },
     };
+    // the sandbox process's own fds 1 and 2 (Node's fatal messages, never the guest's output) are the log as first opened
     const child = await startHelper('./sandbox_main.js', args, detached, logFd === undefined ? undefined : ['ignore', logFd, logFd]);
     if (f.pidFile) writePidFile(f.pidFile, child.pid!);
     return child;

@@ -7,14 +7,21 @@
 import { nodeConsoleSink } from '../../host/node_host.js';
 import type { ContainerProcess } from '../process.js';
 
+/** Where output goes instead of fds 1 and 2: a synchronous writer (its return is the guest's acknowledgement). */
+export interface OutputWriter {
+  write(data: Uint8Array): void;
+}
+
 /**
  * Forward `proc`'s stdout/stderr to fds 1 and 2 and fd 0 to its stdin;
  * returns a function that stops reading fd 0. `stdin` false leaves the
  * process's stdin open and unread (a detached `run -d -i`: it never sees EOF).
+ * `output`: one writer that takes both stdout and stderr instead (a
+ * detached container's capped log, log_file.ts).
  */
-export function wireHostStdio(proc: ContainerProcess, stdin = true): () => void {
-  const out = nodeConsoleSink(1);
-  const err = nodeConsoleSink(2);
+export function wireHostStdio(proc: ContainerProcess, stdin = true, output?: OutputWriter): () => void {
+  const out = output ?? nodeConsoleSink(1);
+  const err = output ?? nodeConsoleSink(2);
   proc.stdout.on((d) => { try { out.write(d); } catch { /* the host's stdout failed: drop, as a closed pipe */ } });
   proc.stderr.on((d) => { try { err.write(d); } catch { /* likewise */ } });
   if (!stdin) return () => {};

@@ -20,6 +20,7 @@ import { onLines, reachableSocket, sendLine, type ControlReply, type ControlRequ
 import { wireHostStdio } from './host_stdio.js';
 import { imageLayers, moduleInLayers, type StoredImage } from './image_root.js';
 import { logRecord, type LogTarget } from './log.js';
+import { RotatingLog, type LogFileSpec } from './log_file.js';
 import { PodSandbox } from './pod_sandbox.js';
 import { finishSandbox, type Served } from './served.js';
 import { reportReady } from './spawn.js';
@@ -38,6 +39,8 @@ export interface SandboxArgs {
   stdin?: boolean;
   /** An image in a store whose layers are the root (`wasmvisor run -d IMAGE`). */
   image?: StoredImage;
+  /** The container's stdout and stderr go to this capped log (`run -d`) instead of fds 1 and 2 (containerd's shim's). */
+  logFile?: LogFileSpec;
 }
 
 /** Signals sent to the sandbox process itself that become the container's (others keep Node's default). */
@@ -57,6 +60,8 @@ class DetachedSandbox implements Served {
     private readonly readStdin: boolean,
     /** The image's layers, top first, when the root is an image's. */
     private readonly layers: LayerTree[] | null,
+    /** The capped log that takes the init process's output, if not fds 1 and 2. */
+    private readonly log: RotatingLog | null,
   ) {}
 
   /** Save the state with `status` (the sandbox owns state.json). */
@@ -69,7 +74,7 @@ class DetachedSandbox implements Served {
     switch (req.op) {
       case 'start':
         await this.c.start();
-        this.stopStdin = wireHostStdio(this.c.init, this.readStdin);
+        this.stopStdin = wireHostStdio(this.c.init, this.readStdin, this.log ?? undefined);
         this.save('running');
         return { ok: true };
       case 'pause':
@@ -190,7 +195,8 @@ export async function sandboxMain(args: SandboxArgs): Promise<void> {
         id: args.id, module: bundle.modulePath, config: bundle.config, rootfs: layers ? { layers } : bundle.rootfs === null ? undefined : { hostPath: bundle.rootfs },
         stdin: 'pipe', capture: false,
       });
-      const sb = new DetachedSandbox(rt, c, bundle, dir, st, args.stdin !== false, layers);
+      const log = args.logFile ? new RotatingLog(args.logFile) : null;
+      const sb = new DetachedSandbox(rt, c, bundle, dir, st, args.stdin !== false, layers, log);
       for (const s of FORWARDED) process.on(s, () => { void c.kill(s).catch(() => {}); });
       void c.wait().then((r) => sb.finish(r));
       served = sb;

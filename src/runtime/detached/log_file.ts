@@ -1,0 +1,89 @@
+/**
+ * The log file of a `wasmvisor run -d` container (`ctr.log`), capped: the
+ * guest must not make the host write unbounded disk. When a write would
+ * take `ctr.log` past `maxSize` bytes, it is renamed to `ctr.log.1`
+ * (replacing the one before) and a fresh `ctr.log` begins, so at most
+ * 2 × maxSize bytes are on disk and the newest maxSize to 2 × maxSize bytes
+ * are kept (a single write larger than maxSize keeps its last maxSize
+ * bytes). The write that overflows is cut after its last newline that still
+ * fits, so that a line-oriented log rotates between lines. Writes are synchronous: the guest's output listener returns only
+ * once the bytes are on disk, so the Sentry's output window holds the guest
+ * back when it writes faster than the disk, and no memory piles up here.
+ *
+ * Readers (`wasmvisor logs -f`) follow across a rotation by the file's
+ * identity: the fd they hold still reads the renamed file to its end.
+ */
+import { closeSync, openSync, renameSync, writeSync, fstatSync } from 'node:fs';
+
+/** Suffix of the rotated log beside the live one. */
+export const ROTATED_SUFFIX = '.1';
+
+/** Default cap of `ctr.log` (10 MiB; at most twice that on disk with `ctr.log.1`). */
+export const DEFAULT_LOG_MAX_SIZE = 10 * 1024 * 1024;
+
+/** A container's log file and its cap, as `run -d` passes them to the sandbox process. */
+export interface LogFileSpec {
+  /** Absolute path of `ctr.log`. */
+  path: string;
+  /** Bytes `ctr.log` never exceeds. */
+  maxSize: number;
+}
+
+/** A size-capped log that rotates once to `PATH.1`. */
+export class RotatingLog {
+  private fd: number;
+  private size: number;
+  /** True once a write failed for good (a full disk): later output is dropped, as a closed pipe's. */
+  private broken = false;
+
+  constructor(private readonly spec: LogFileSpec) {
+    if (!(spec.maxSize > 0)) throw new RangeError(`log max size must be positive, got ${spec.maxSize}`);
+    this.fd = openSync(spec.path, 'a', 0o600);
+    this.size = fstatSync(this.fd).size;
+  }
+
+  /** Append `data` (stdout and stderr alike), rotating first when it would not fit. */
+  write(data: Uint8Array): void {
+    if (this.broken || data.byteLength === 0) return;
+    const max = this.spec.maxSize;
+    try {
+      let rest = data;
+      if (this.size > 0 && this.size + rest.byteLength > max) {
+        const nl = rest.subarray(0, max - this.size).lastIndexOf(0x0a);
+        if (nl >= 0) {
+          this.append(rest.subarray(0, nl + 1));
+          rest = rest.subarray(nl + 1);
+        }
+        this.rotate();
+      }
+      this.append(rest.byteLength > max ? rest.subarray(rest.byteLength - max) : rest);
+    } catch {
+      this.broken = true; // ENOSPC, EIO: the container keeps running, its output is lost
+    }
+  }
+
+  /** Write all of `part` to the live file. */
+  private append(part: Uint8Array): void {
+    let off = 0;
+    while (off < part.byteLength) off += writeSync(this.fd, part, off, part.byteLength - off);
+    this.size += part.byteLength;
+  }
+
+  /** `PATH` becomes `PATH.1` (replacing it); a new empty `PATH` takes the writes. */
+  private rotate(): void {
+    renameSync(this.spec.path, this.spec.path + ROTATED_SUFFIX);
+    const fresh = openSync(this.spec.path, 'a', 0o600);
+    closeSync(this.fd);
+    this.fd = fresh;
+    this.size = 0;
+  }
+
+  /** Close the file. */
+  close(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+  }
+}
