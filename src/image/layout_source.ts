@@ -6,23 +6,32 @@
  *
  * A directory is read lazily: only the files the image refers to are
  * copied into the store, each checked against its digest. An archive is
- * read in one streaming pass that puts every regular file into the content
- * store (verified against its name when it is `blobs/sha256/<hex>`);
- * `cleanup` afterwards deletes what this import added but no image uses.
+ * read in one streaming pass. Only the entries an importer can use are
+ * kept: `oci-layout`, `index.json` and `manifest.json` in memory (each
+ * capped), blobs (`blobs/sha256/<hex>`, verified against the name, and a
+ * docker-archive's `<hex>.json`, `<hex>.tar`, `<id>/layer.tar`) streamed
+ * into the content store; anything else is skipped unread. The pass obeys
+ * the layer unpack's caps ({@link DEFAULT_UNPACK_LIMITS}: total
+ * uncompressed bytes, expansion ratio, entries) and refuses an entry whose
+ * header already breaks one before ingesting a byte of it. A refused scan
+ * removes what it stored; `cleanup` afterwards deletes what this import
+ * added but no image uses.
  * Entry names are checked as layer entries are: a `..` component is refused.
  */
 import { createReadStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import tarStream from 'tar-stream';
 import type { ContentStore } from './content_store.js';
-import { decompressStream } from './decompress.js';
+import { decompressStream, type Compression } from './decompress.js';
 import { nodeDecompressors } from './decompress_node.js';
 import { isDigest, sha256Digest, type Digest } from './digest.js';
 import { putBytes, putStream } from './layout_ingest.js';
+import { MAX_CONFIG_SIZE, MAX_MANIFEST_SIZE } from './manifest.js';
 import { entryComponents } from './tar_tree.js';
+import { DEFAULT_UNPACK_LIMITS, drained, type UnpackLimits } from './unpack_core.js';
 
 /** Stable codes of {@link LayoutError}. */
-export type LayoutErrorCode = 'NOT_FOUND' | 'UNKNOWN_FORMAT' | 'INVALID' | 'MISSING_BLOB' | 'DIGEST_MISMATCH' | 'UNSAFE_PATH';
+export type LayoutErrorCode = 'NOT_FOUND' | 'UNKNOWN_FORMAT' | 'INVALID' | 'MISSING_BLOB' | 'DIGEST_MISMATCH' | 'UNSAFE_PATH' | 'TOO_LARGE';
 
 /** An image layout or archive that cannot be imported or written. */
 export class LayoutError extends Error {
@@ -121,8 +130,23 @@ export class DirSource implements LayoutSource {
   }
 }
 
-/** Files outside `blobs/` up to this size are kept in memory while scanning an archive. */
-const SMALL_FILE = 1024 * 1024;
+/** The caps of an archive scan: the layer unpack's (see unpack_core.ts). */
+export type ArchiveLimits = Pick<UnpackLimits, 'maxBytes' | 'maxRatio' | 'ratioGraceBytes' | 'maxEntries'>;
+
+/** What a scan does with one regular-file entry, and the most bytes it may declare. */
+export type EntryUse = { keep: 'memory' | 'store'; max: number } | { keep: 'skip' };
+
+const DOCKER_CONFIG = /^[a-f0-9]{64}\.json$/;
+const DOCKER_LAYER = /^[a-f0-9]{64}(\.tar|\/layer\.tar)$/;
+
+/** How an archive entry named `name` is used: the layout's small files, blobs, or skipped unread. */
+export function archiveEntryUse(name: string, maxBytes: number): EntryUse {
+  if (name === 'oci-layout') return { keep: 'memory', max: 4096 };
+  if (name === 'index.json' || name === 'manifest.json') return { keep: 'memory', max: MAX_MANIFEST_SIZE };
+  if (digestOfBlobPath(name) || DOCKER_LAYER.test(name)) return { keep: 'store', max: maxBytes };
+  if (DOCKER_CONFIG.test(name)) return { keep: 'store', max: MAX_CONFIG_SIZE };
+  return { keep: 'skip' }; // repositories, <id>/json, <id>/VERSION, anything else: no importer reads them
+}
 
 /** An archive source: one streaming pass stores every blob, then lookups are by name. */
 export class ArchiveSource implements LayoutSource {
@@ -132,48 +156,85 @@ export class ArchiveSource implements LayoutSource {
   private readonly links = new Map<string, string>();
   private readonly mismatched = new Set<string>();
 
-  private constructor(readonly what: string, private readonly content: ContentStore) {}
+  private constructor(readonly what: string, private readonly content: ContentStore, private readonly limits: ArchiveLimits) {}
 
-  /** Read `file` (tar, tar.gz or tar.zst) into the content store. */
-  static async open(file: string, content: ContentStore): Promise<ArchiveSource> {
-    const src = new ArchiveSource(`archive ${file}`, content);
-    await src.scan(createReadStream(file, { highWaterMark: 1 << 20 }));
+  /** Read `file` (tar, tar.gz or tar.zst) into the content store; on failure nothing it stored stays. */
+  static async open(file: string, content: ContentStore, limits: Partial<ArchiveLimits> = {}): Promise<ArchiveSource> {
+    const src = new ArchiveSource(`archive ${file}`, content, { ...DEFAULT_UNPACK_LIMITS, ...limits });
+    try {
+      // small reads: the ratio cap counts compressed bytes as the decompressor pulls them
+      await src.scan(createReadStream(file, { highWaterMark: 64 * 1024 }));
+    } catch (err) {
+      await cleanupSource(src, content, new Set());
+      throw err;
+    }
     return src;
   }
 
   private async scan(input: AsyncIterable<Uint8Array>): Promise<void> {
+    const lim = this.limits;
+    let refusal: LayoutError | undefined;
+    const refuse = (why: string): LayoutError =>
+      (refusal ??= new LayoutError('TOO_LARGE', `${this.what} ${why}; refused (an archive bomb?), nothing was loaded`));
+    let compressed = 0;
+    let uncompressed = 0;
+    let compression: Compression = 'none';
+    async function* counted(): AsyncIterable<Uint8Array> {
+      for await (const c of input) {
+        compressed += c.length;
+        yield c;
+      }
+    }
     const extract = tarStream.extract();
-    const plain = decompressStream(input, { decompressors: nodeDecompressors });
+    const plain = decompressStream(counted(), { decompressors: nodeDecompressors, onCompression: (c) => { compression = c; } });
     const feed = (async () => {
       try {
         for await (const c of plain) {
-          if (!extract.write(c)) await new Promise<void>((r) => { extract.once('drain', r); extract.once('close', r); });
+          if (extract.destroyed) return; // the reader stopped: stop decompressing too
+          uncompressed += c.length;
+          if (uncompressed > lim.maxBytes) throw refuse(`unpacks to more than ${lim.maxBytes} bytes (the load size limit)`);
+          if (compression !== 'none' && uncompressed > lim.ratioGraceBytes && uncompressed > compressed * lim.maxRatio) {
+            throw refuse(`expands more than ${lim.maxRatio}:1 (${compressed} compressed bytes gave ${uncompressed} so far)`);
+          }
+          if (!extract.write(c)) await drained(extract);
         }
         (extract as unknown as { end(): void }).end();
       } catch (err) {
         extract.destroy(err as Error);
       }
     })();
+    let entries = 0;
+    let declared = 0;
     try {
       for await (const entry of extract) {
+        if (++entries > lim.maxEntries) throw refuse(`has more than ${lim.maxEntries} entries (the load limit)`);
         const h = entry.header;
         const name = normName(h.name);
         const body = entry as AsyncIterable<Uint8Array>;
         if (h.type === 'file' || h.type === 'contiguous-file') {
-          const expected = digestOfBlobPath(name);
-          if (!expected && (h.size ?? 0) <= SMALL_FILE) {
+          const size = h.size ?? 0;
+          const use = archiveEntryUse(name, lim.maxBytes);
+          if (use.keep !== 'skip' && size > use.max) throw refuse(`holds ${name} of ${size} bytes, over the ${use.max}-byte limit for it`);
+          declared += size;
+          if (declared > lim.maxBytes) throw refuse(`declares more than ${lim.maxBytes} bytes of files (the load size limit; ${name} is ${size})`);
+          if (use.keep === 'skip') {
+            entry.resume();
+            continue;
+          }
+          if (use.keep === 'memory') {
             const parts: Uint8Array[] = [];
             for await (const c of body) parts.push(c);
             this.small.set(name, Buffer.concat(parts));
             continue;
           }
+          const expected = digestOfBlobPath(name);
           try {
-            const r = await putStream(this.content, body, { expected, size: h.size });
+            const r = await putStream(this.content, body, { expected, size });
             if (!r.existed) this.added.add(r.digest);
             this.files.set(name, { digest: r.digest, size: r.size });
           } catch (err) {
             const code = (err as { code?: string }).code;
-            if (code !== 'DIGEST_MISMATCH' && code !== 'SIZE_MISMATCH') throw err;
+            if (refusal || (code !== 'DIGEST_MISMATCH' && code !== 'SIZE_MISMATCH')) throw err;
             this.mismatched.add(name); // reported only if the image uses it
             entry.resume();
           }
@@ -186,11 +247,14 @@ export class ArchiveSource implements LayoutSource {
         }
       }
     } catch (err) {
+      if (!extract.destroyed) extract.destroy();
+      await feed;
+      if (refusal) throw refusal;
       if (err instanceof LayoutError) throw err;
       throw new LayoutError('INVALID', `${this.what} is not a readable tar archive (${(err as Error).message})`);
-    } finally {
-      await feed;
     }
+    await feed;
+    if (refusal) throw refusal;
   }
 
   /** The canonical name `name` refers to (following links), if it is a file. */
@@ -241,7 +305,7 @@ export class ArchiveSource implements LayoutSource {
 }
 
 /** Open `input` (a directory or an archive file) as a layout source. */
-export async function openLayoutSource(input: string, content: ContentStore): Promise<LayoutSource> {
+export async function openLayoutSource(input: string, content: ContentStore, limits?: Partial<ArchiveLimits>): Promise<LayoutSource> {
   let st;
   try {
     st = await fsp.stat(input);
@@ -249,7 +313,7 @@ export async function openLayoutSource(input: string, content: ContentStore): Pr
     throw new LayoutError('NOT_FOUND', `${input} does not exist; give an OCI layout directory or an oci-archive/docker-archive file`);
   }
   if (st.isDirectory()) return new DirSource(input, content);
-  return ArchiveSource.open(input, content);
+  return ArchiveSource.open(input, content, limits);
 }
 
 /** Delete what `src` added to the store that is not in `keep` (after an import, or all of it after a failure). */

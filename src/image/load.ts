@@ -13,6 +13,8 @@
  * `localhost/<input base name>:<ref.name>` when it is only a tag; docker's
  * `RepoTags`; an image with no name at all becomes
  * `localhost/<input base name>:latest` (or `@digest` when there are several).
+ * An archive is scanned under the layer unpack's caps (see layout_source.ts);
+ * a config over {@link MAX_CONFIG_SIZE} is refused, as run and pull refuse it.
  * On failure nothing this load added stays in the store.
  */
 import path from 'node:path';
@@ -20,7 +22,7 @@ import { Lease } from './gc.js';
 import type { Digest } from './digest.js';
 import { sniffCompression } from './decompress.js';
 import { putBytes } from './layout_ingest.js';
-import { cleanupSource, LayoutError, openLayoutSource, type LayoutSource } from './layout_source.js';
+import { cleanupSource, LayoutError, openLayoutSource, type ArchiveLimits, type LayoutSource } from './layout_source.js';
 import { MAX_CONFIG_SIZE, MAX_MANIFEST_SIZE, parseConfig, parseManifest, type Descriptor, type ImageManifest } from './manifest.js';
 import { MediaType } from './media_types.js';
 import { parseReference } from './reference.js';
@@ -36,6 +38,8 @@ export interface LoadedImage {
 export interface LoadOptions {
   /** Name every loaded image this (only valid when the input holds one image). */
   tag?: string;
+  /** Overrides of the archive caps (default: the layer unpack's, {@link DEFAULT_UNPACK_LIMITS}). */
+  limits?: Partial<ArchiveLimits>;
 }
 
 const NAME_ANN = 'io.containerd.image.name';
@@ -47,7 +51,7 @@ export async function loadImages(store: Store, input: string, opts: LoadOptions 
   let src: LayoutSource | undefined;
   const keep = new Set<Digest>();
   try {
-    src = await openLayoutSource(input, store.content);
+    src = await openLayoutSource(input, store.content, opts.limits);
     const base = baseName(input);
     let found: { name?: string; target: Descriptor }[];
     if ((await src.has('index.json')) && (await src.has('oci-layout'))) found = await importOci(src, keep, base);
@@ -147,11 +151,13 @@ async function importTree(src: LayoutSource, d: Descriptor, keep: Set<Digest>, d
   if (depth > 4) throw new LayoutError('INVALID', `${src.what}: indexes nested more than 4 deep`);
   const blob = `blobs/sha256/${d.digest.slice(7)}`;
   if (!d.digest.startsWith('sha256:')) throw new LayoutError('INVALID', `${src.what}: digest ${d.digest} is not sha256`);
+  if (d.size > MAX_MANIFEST_SIZE && isManifestType(d.mediaType)) {
+    throw new LayoutError('TOO_LARGE', `${src.what}: manifest ${d.digest} is ${d.size} bytes, over the ${MAX_MANIFEST_SIZE}-byte limit; this is not an image wasmvisor can use`);
+  }
   const stored = await src.store(blob, d.digest);
   if (stored.size !== d.size) throw new LayoutError('DIGEST_MISMATCH', `${src.what}: ${blob} is ${stored.size} bytes, its descriptor says ${d.size}`);
   keep.add(d.digest);
-  if (d.mediaType !== MediaType.OCI_INDEX && d.mediaType !== MediaType.OCI_MANIFEST
-    && d.mediaType !== MediaType.DOCKER_LIST && d.mediaType !== MediaType.DOCKER_MANIFEST) return;
+  if (!isManifestType(d.mediaType)) return;
   const parsed = parseManifest((await src.read(blob, MAX_MANIFEST_SIZE))!, d.mediaType, d.digest);
   if (parsed.kind === 'index') {
     let present = 0;
@@ -163,12 +169,21 @@ async function importTree(src: LayoutSource, d: Descriptor, keep: Set<Digest>, d
     if (present === 0) throw new LayoutError('MISSING_BLOB', `${src.what}: none of the manifests of index ${d.digest} is in the layout`);
     return;
   }
-  for (const c of [parsed.manifest.config, ...parsed.manifest.layers]) {
+  const cfg = parsed.manifest.config;
+  if (cfg.size > MAX_CONFIG_SIZE) {
+    // run and pull refuse such a config; refuse it here too, before storing or naming anything
+    throw new LayoutError('TOO_LARGE', `${src.what}: config ${cfg.digest} of manifest ${d.digest} is ${cfg.size} bytes, over the ${MAX_CONFIG_SIZE}-byte limit; this is not an image wasmvisor can use`);
+  }
+  for (const c of [cfg, ...parsed.manifest.layers]) {
     const name = `blobs/sha256/${c.digest.slice(7)}`;
     const s = await src.store(name, c.digest);
     if (s.size !== c.size) throw new LayoutError('DIGEST_MISMATCH', `${src.what}: ${name} is ${s.size} bytes, its descriptor says ${c.size}`);
     keep.add(c.digest);
   }
+}
+
+function isManifestType(t: string): boolean {
+  return t === MediaType.OCI_INDEX || t === MediaType.OCI_MANIFEST || t === MediaType.DOCKER_LIST || t === MediaType.DOCKER_MANIFEST;
 }
 
 interface DockerManifestEntry {

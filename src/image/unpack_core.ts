@@ -178,7 +178,8 @@ export async function unpackLayerWith(src: ByteSource, newHasher: () => StreamHa
   };
 }
 
-function drained(s: { once(ev: string, f: () => void): unknown; off(ev: string, f: () => void): unknown; destroyed?: boolean }): Promise<void> {
+/** Resolves when writable `s` drains or closes (listeners removed either way, so repeated waits add none). */
+export function drained(s: { once(ev: string, f: () => void): unknown; off(ev: string, f: () => void): unknown; destroyed?: boolean }): Promise<void> {
   return new Promise((resolve) => {
     if (s.destroyed) return resolve();
     const fin = (): void => {
