@@ -40,6 +40,12 @@ export interface HostStat {
   ctimeNs: bigint;
 }
 
+/** One entry of a directory stream: its name and kind as the directory says (no stat). */
+export interface HostDirent {
+  name: string;
+  kind: HostStat['kind'] | 'unknown';
+}
+
 /**
  * Synchronous host file access for bind mounts and `--rootfs`, relative to
  * open directory handles (openat style). The only calls that take a host
@@ -66,8 +72,8 @@ export interface HostFs {
   openDirAt(dir: number, name: string): number;
   /** Start listing directory `dir` (an independent stream, its own position). */
   openDirStream(dir: number): number;
-  /** Up to `max` more names of a stream ('.' and '..' left out); [] at the end. */
-  readDirStream(stream: number, max: number): string[];
+  /** Up to `max` more entries of a stream ('.' and '..' left out); [] at the end. */
+  readDirStream(stream: number, max: number): HostDirent[];
   /** Close a directory stream. */
   closeDirStream(stream: number): void;
   /** Target of symlink `name` in `dir`. */

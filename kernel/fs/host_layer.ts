@@ -61,7 +61,7 @@ export function layerTreeFromHost(host: HostFs, root: string, id = `host:${root}
     const s = host.openDirStream(dirs.handle(node));
     const names: string[] = [];
     try {
-      for (let got = host.readDirStream(s, 1024); got.length > 0; got = host.readDirStream(s, 1024)) names.push(...got);
+      for (let got = host.readDirStream(s, 1024); got.length > 0; got = host.readDirStream(s, 1024)) for (const e of got) names.push(e.name);
     } finally {
       host.closeDirStream(s);
     }

@@ -175,9 +175,16 @@ export class HostInode extends BaseInode implements HostDirNode {
   override readdir(after: number, max: number): InodeDirEntry[] {
     this.lister ??= new HostLister(this.host, this.fs.streams);
     const out: InodeDirEntry[] = [];
+    // No host call per entry: a known child gives its ino, any other ino 0,
+    // which WASI libc answers with its own fstatat (a call of its own).
     for (const e of this.lister.list(this.dirHandle(), after, max)) {
-      const c = this.lookup(e.name);
+      const c = this.kids.get(e.name);
       if (c !== undefined) out.push({ name: e.name, ino: c.ino, type: c.type, seq: e.seq });
+      else if (e.kind !== 'unknown') out.push({ name: e.name, ino: 0n, type: hostFileType(e.kind), seq: e.seq });
+      else {
+        const l = this.lookup(e.name);
+        if (l !== undefined) out.push({ name: e.name, ino: l.ino, type: l.type, seq: e.seq });
+      }
     }
     return out;
   }

@@ -12,7 +12,7 @@
  * allows.
  */
 import { FIRST_SEQ } from '../vfs/inode.js';
-import type { HostFs } from '../host.js';
+import type { HostDirent, HostFs } from '../host.js';
 
 /** Positions per listing. */
 const SPAN = 2 ** 26;
@@ -25,13 +25,12 @@ const CHUNK = 256;
 
 interface Listing {
   readonly gen: number;
-  readonly names: string[];
+  readonly names: HostDirent[];
   done: boolean;
 }
 
-/** One name and its cookie. */
-export interface ListedName {
-  name: string;
+/** One entry and its cookie. */
+export interface ListedName extends HostDirent {
   seq: number;
 }
 
@@ -63,7 +62,7 @@ export class HostLister {
     while (l.names.length < end && !l.done) this.more(dir, l, Math.min(CHUNK, end - l.names.length));
     const out: ListedName[] = [];
     const base = FIRST_SEQ + l.gen * SPAN;
-    for (let i = start; i < end && i < l.names.length; i++) out.push({ name: l.names[i]!, seq: base + i });
+    for (let i = start; i < end && i < l.names.length; i++) out.push({ ...l.names[i]!, seq: base + i });
     return out;
   }
 
@@ -89,7 +88,7 @@ export class HostLister {
       this.streams.set(l, s);
     }
     const names = this.host.readDirStream(s, n);
-    for (const name of names) l.names.push(name);
+    for (const e of names) l.names.push(e);
     if (names.length < n) {
       l.done = true;
       this.streams.delete(l);

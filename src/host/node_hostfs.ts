@@ -12,7 +12,7 @@
  */
 import * as fs from 'node:fs';
 import { E, type SysError } from '../../kernel/errno.js';
-import type { HostFs, HostStat } from '../../kernel/host.js';
+import type { HostDirent, HostFs, HostStat } from '../../kernel/host.js';
 
 const C = fs.constants;
 
@@ -65,6 +65,17 @@ function kindOf(s: fs.BigIntStats): HostStat['kind'] {
   if (s.isBlockDevice()) return 'blockdev';
   if (s.isFIFO()) return 'fifo';
   return 'socket';
+}
+
+function direntKind(e: fs.Dirent): HostDirent['kind'] {
+  if (e.isFile()) return 'file';
+  if (e.isDirectory()) return 'dir';
+  if (e.isSymbolicLink()) return 'symlink';
+  if (e.isCharacterDevice()) return 'chardev';
+  if (e.isBlockDevice()) return 'blockdev';
+  if (e.isFIFO()) return 'fifo';
+  if (e.isSocket()) return 'socket';
+  return 'unknown';
 }
 
 function toHostStat(s: fs.BigIntStats): HostStat {
@@ -148,15 +159,15 @@ export class NodeHostFs implements HostFs {
     this.streams.set(id, d);
     return id;
   }
-  readDirStream(stream: number, max: number): string[] {
+  readDirStream(stream: number, max: number): HostDirent[] {
     const d = this.streams.get(stream);
     if (d === undefined) throw E.BADF;
-    const out: string[] = [];
+    const out: HostDirent[] = [];
     return run(() => {
       while (out.length < max) {
         const e = d.readSync();
         if (e === null) break;
-        out.push(e.name);
+        out.push({ name: e.name, kind: direntKind(e) });
       }
       return out;
     });
