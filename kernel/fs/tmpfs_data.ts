@@ -33,6 +33,20 @@ export class SpaceAccount {
     for (let a: SpaceAccount | null = this; a !== null; a = a.parent) a.used += n;
   }
 
+  /**
+   * Count `n` more bytes (negative: fewer) that are already taken elsewhere
+   * (a guest's linear memory, which shares the container's budget): never
+   * refused, so `used` may pass `limit` (the caller then OOM-kills, see `over`).
+   */
+  force(n: number): void {
+    for (let a: SpaceAccount | null = this; a !== null; a = a.parent) a.used += n;
+  }
+
+  /** True when more bytes are counted here than the limit allows. */
+  get over(): boolean {
+    return this.used > this.limit;
+  }
+
   /** Give back `n` bytes. */
   release(n: number): void {
     for (let a: SpaceAccount | null = this; a !== null; a = a.parent) a.used -= n;

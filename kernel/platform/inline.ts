@@ -34,6 +34,12 @@ export interface InlineOptions {
   dispatcher?: Dispatcher;
   /** Trace each call to this sink (`--strace`). */
   strace?: ((line: string) => void) | null;
+  /**
+   * Told the guest memory's size in bytes before a call whenever it changed
+   * since the last call (as the sentry platform's MEMORY report); it may
+   * throw TaskExit to end the task (the OOM killer of a memory budget).
+   */
+  onMemory?: (bytes: number) => void;
 }
 
 /** Wait once for `block`; false if it could never end on this thread. */
@@ -106,15 +112,29 @@ export function runInline(task: Task, module: WebAssembly.Module, opts: InlineOp
     return true;
   };
   const out = newOutcome();
+  const onMemory = opts.onMemory;
+  let lastMem = -1;
+  const report = onMemory === undefined ? null : () => {
+    const n = ctx.memory?.size ?? 0;
+    if (n !== lastMem) {
+      lastMem = n;
+      onMemory(n);
+    }
+  };
   const ctx: ImportContext = {
     memory: null,
     host: task.host,
     pid: task.pid,
     strace: opts.strace ?? null,
-    invoke: (entry, args) => invokeInline(dispatcher, task, entry, args, out),
+    invoke: report === null
+      ? (entry, args) => invokeInline(dispatcher, task, entry, args, out)
+      : (entry, args) => {
+        report();
+        return invokeInline(dispatcher, task, entry, args, out);
+      },
   };
   const imports = buildImports(ctx);
-  if (!ctx.strace) installInlineFastPaths(imports[WASI_MODULE] as Record<string, (...raw: (number | bigint)[]) => number | void>, ctx, dispatcher, task);
+  if (!ctx.strace) installInlineFastPaths(imports[WASI_MODULE] as Record<string, (...raw: (number | bigint)[]) => number | void>, ctx, dispatcher, task, report);
   let instance: WebAssembly.Instance;
   try {
     instance = new WebAssembly.Instance(module, imports);

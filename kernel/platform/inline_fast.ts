@@ -99,8 +99,9 @@ function gatherIovs(mem: GuestMemory, s: Scratch, count: number, total: number):
  * at EOF or a short read. Falls back to `generic` whenever the fast path
  * does not apply, before any side effect.
  */
-function fastFdRead(ctx: ImportContext, dispatcher: Dispatcher, task: Task, s: Scratch, generic: RawImport): RawImport {
+function fastFdRead(ctx: ImportContext, dispatcher: Dispatcher, task: Task, s: Scratch, generic: RawImport, before: (() => void) | null): RawImport {
   return function fd_read(fdRaw: number | bigint, iovsRaw: number | bigint, countRaw: number | bigint, retRaw: number | bigint): number {
+    if (before !== null) before();
     const mem = ctx.memory;
     if (mem === null || dispatcher.filter !== null || typeof countRaw !== 'number') {
       return generic(fdRaw, iovsRaw, countRaw, retRaw) as number;
@@ -153,8 +154,9 @@ function fastFdRead(ctx: ImportContext, dispatcher: Dispatcher, task: Task, s: S
  * array, a copy only for non-contiguous iovecs). A write that would block
  * falls back to `generic`, which waits (a blocked write has written nothing).
  */
-function fastFdWrite(ctx: ImportContext, dispatcher: Dispatcher, task: Task, s: Scratch, generic: RawImport): RawImport {
+function fastFdWrite(ctx: ImportContext, dispatcher: Dispatcher, task: Task, s: Scratch, generic: RawImport, before: (() => void) | null): RawImport {
   return function fd_write(fdRaw: number | bigint, iovsRaw: number | bigint, countRaw: number | bigint, retRaw: number | bigint): number {
+    if (before !== null) before();
     const mem = ctx.memory;
     if (mem === null || dispatcher.filter !== null || typeof countRaw !== 'number') {
       return generic(fdRaw, iovsRaw, countRaw, retRaw) as number;
@@ -183,12 +185,13 @@ function fastFdWrite(ctx: ImportContext, dispatcher: Dispatcher, task: Task, s: 
 /**
  * Replace the imports of `ns` that have an inline fast path (call once the
  * generic imports are built; not with `--strace`, which needs the generic
- * path's decoded arguments).
+ * path's decoded arguments). `before` runs first in each (the memory report,
+ * which may end the task); the generic fallback runs it again, harmlessly.
  */
-export function installInlineFastPaths(ns: Record<string, RawImport>, ctx: ImportContext, dispatcher: Dispatcher, task: Task): void {
+export function installInlineFastPaths(ns: Record<string, RawImport>, ctx: ImportContext, dispatcher: Dispatcher, task: Task, before: (() => void) | null = null): void {
   const s = new Scratch();
   const read = ns.fd_read;
-  if (read !== undefined) ns.fd_read = fastFdRead(ctx, dispatcher, task, s, read);
+  if (read !== undefined) ns.fd_read = fastFdRead(ctx, dispatcher, task, s, read, before);
   const write = ns.fd_write;
-  if (write !== undefined) ns.fd_write = fastFdWrite(ctx, dispatcher, task, s, write);
+  if (write !== undefined) ns.fd_write = fastFdWrite(ctx, dispatcher, task, s, write, before);
 }

@@ -86,6 +86,18 @@ export interface DiffEntry {
   path: string;
 }
 
+/**
+ * A diff as the Sentry sends it, in path order: record i is `names[i]`
+ * under record `parents[i]` (-1: the root), with kind `kinds[i]` ('A', 'C',
+ * 'D', or '-' for a directory listed only as a parent). The caller builds
+ * the paths (`diffPaths`), so a deep tree costs the Sentry no long strings.
+ */
+export interface DiffWire {
+  names: string[];
+  parents: number[];
+  kinds: string;
+}
+
 /** The Sentry's control plane (comlink). Errors are thrown as `{code, message}`-carrying Errors. */
 export interface SentryApi {
   /** Attach the events port; answers the hub every channel rings. */
@@ -118,7 +130,7 @@ export interface SentryApi {
   pause(id: string): void;
   resume(id: string): void;
   stats(id: string): CgroupStats;
-  diff(id: string): DiffEntry[];
+  diff(id: string): Promise<DiffWire>;
   /** Pids of live tasks of the container. */
   pids(id: string): number[];
   destroy(id: string): void;

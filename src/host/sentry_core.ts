@@ -16,7 +16,7 @@ import { ConsoleWindow } from '../../kernel/task/console.js';
 import type { ExitStatus } from '../../kernel/task/exit.js';
 import { Sandbox, SandboxError } from '../runtime/sandbox.js';
 import { ChannelServer, PENDING, channelCpuClock, createChannelBuffer, createHubBuffer } from './channel.js';
-import type { CgroupStats, DiffEntry, OutputAck, ProcessSpec, SandboxSpec, SentryApi, SentryEvent, SpawnResult } from './protocol.js';
+import type { CgroupStats, DiffWire, OutputAck, ProcessSpec, SandboxSpec, SentryApi, SentryEvent, SpawnResult } from './protocol.js';
 
 const OOM_REASON = 'OOM-killed';
 
@@ -307,8 +307,9 @@ export class SentryCore implements SentryApi {
     return this.sandbox(id).stats();
   }
 
-  diff(id: string): DiffEntry[] {
-    return this.sandbox(id).diff();
+  diff(id: string): Promise<DiffWire> {
+    // between slices of the walk, a turn of the event loop: the serve loop answers every other task
+    return this.sandbox(id).diff(() => new Promise((r) => this.opts.defer(r)));
   }
 
   pids(id: string): number[] {

@@ -4,7 +4,13 @@
  * (proc, tmpfs, bind ro/rw), linux.namespaces, uid/gid mappings,
  * resources.memory.limit and pids.limit, annotations. `toSandbox` checks it
  * and turns it into what the Sentry builds.
+ *
+ * Every container has a memory budget: without `memory.limit` (or with -1,
+ * "unlimited") it gets the default of memory_default.ts, as `-m` does on the
+ * inline platform. RLIMIT_NOFILE above Linux's `nr_open` (1,048,576) is
+ * refused, as runc on Linux fails to set it (EPERM); "infinity" included.
  */
+import { NR_OPEN } from '../../kernel/task/fd_table.js';
 import type { IdMapping, ProcessSpec, SandboxMount, SandboxSpec } from '../host/protocol.js';
 import { ContainerError } from './status.js';
 
@@ -95,8 +101,12 @@ export function mapId(maps: readonly IdMapping[], id: number): number {
   return bad(`id ${id} is not mapped by the user namespace's mappings`);
 }
 
-/** The Sentry-side spec of a container. */
-export function toSandbox(cfg: OciConfig): SandboxSpec {
+/**
+ * The Sentry-side spec of a container. `memoryDefault` is the budget of a
+ * container whose config sets no memory limit (`defaultMemoryLimit`); only
+ * a check of the config (no container) may leave it out.
+ */
+export function toSandbox(cfg: OciConfig, memoryDefault?: number): SandboxSpec {
   const ns = cfg.linux?.namespaces ?? [];
   for (const n of ns) {
     if (!KNOWN_NS.has(n.type)) bad(`unknown namespace type ${n.type}`);
@@ -116,7 +126,7 @@ export function toSandbox(cfg: OciConfig): SandboxSpec {
     hostname: cfg.hostname ?? 'wasmvisor',
     readonlyRoot: cfg.root?.readonly === true,
     mounts: (cfg.mounts ?? []).map(mountOf).filter((m): m is SandboxMount => m !== null),
-    memoryMax: mem === undefined || mem === -1 ? null : mem,
+    memoryMax: mem === undefined || mem === -1 ? memoryDefault ?? null : mem,
     pidsMax: pids === undefined || pids === -1 ? null : pids,
     uidMappings,
     gidMappings,
@@ -127,7 +137,12 @@ export function toSandbox(cfg: OciConfig): SandboxSpec {
 export function toProcess(p: OciProcess | undefined, stdin: 'pipe' | 'null', argv0: string): ProcessSpec {
   const args = p?.args && p.args.length > 0 ? [...p.args] : [argv0];
   const nofile = p?.rlimits?.find((r) => r.type === 'RLIMIT_NOFILE');
-  if (nofile && (nofile.soft < 3 || nofile.soft > nofile.hard)) bad(`RLIMIT_NOFILE soft ${nofile.soft} must be ≥ 3 and ≤ hard ${nofile.hard}`);
+  if (nofile && (!Number.isInteger(nofile.soft) || !Number.isInteger(nofile.hard) || nofile.soft < 3 || nofile.soft > nofile.hard)) {
+    bad(`RLIMIT_NOFILE soft ${nofile.soft} must be an integer ≥ 3 and ≤ hard ${nofile.hard}`);
+  }
+  if (nofile && nofile.hard > NR_OPEN) {
+    bad(`RLIMIT_NOFILE ${nofile.soft}:${nofile.hard} is above nr_open (${NR_OPEN}), which Linux refuses too ("infinity" included): give at most ${NR_OPEN}`);
+  }
   return {
     args,
     env: p?.env ?? ['PATH=/usr/local/bin:/usr/bin:/bin'],

@@ -9,6 +9,7 @@ import { Signal } from '../../kernel/abi/wasi.js';
 import type { CgroupStats, DiffEntry, ProcessSpec, SpawnResult } from '../host/protocol.js';
 import { toProcess, type OciProcess } from './config.js';
 import { ContainerProcess, waitResultOf } from './process.js';
+import { diffPaths } from './tree_diff.js';
 import {
   ContainerError, canDelete, canExec, canInspect, canKill, canPause, canResume, canStart, requireState,
   type ContainerStatus, type WaitResult,
@@ -232,7 +233,7 @@ export class Container {
   async diff(): Promise<DiffEntry[]> {
     requireState(canInspect, this.st, this.id, 'diff', 'it was deleted');
     if (this.sentryLost) throw new ContainerError('INTERNAL', `container ${this.id}: its Sentry stopped; its filesystem is gone`);
-    return this.sentry.api.diff(this.id);
+    return diffPaths(await this.sentry.api.diff(this.id));
   }
 
   /** Pids of the container's live processes. */

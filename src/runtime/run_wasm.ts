@@ -25,7 +25,8 @@ import { readFile } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { basename } from 'node:path';
 import { E } from '../../kernel/errno.js';
-import { createDevFs, DEV_SIZE_LIMIT } from '../../kernel/fs/devfs.js';
+import { Signal } from '../../kernel/abi/wasi.js';
+import { createDevFs } from '../../kernel/fs/devfs.js';
 import { layerTreeFromHost } from '../../kernel/fs/host_layer.js';
 import { HostFsMount } from '../../kernel/fs/hostfs.js';
 import type { LayerTree } from '../../kernel/fs/layer_tree.js';
@@ -38,13 +39,14 @@ import type { Host } from '../../kernel/host.js';
 import { Kernel } from '../../kernel/kernel.js';
 import { ModuleError, runInline } from '../../kernel/platform/inline.js';
 import { ConsoleFile, type ConsoleSink, type ConsoleSource } from '../../kernel/task/console.js';
-import { exitCodeOf, type ExitStatus } from '../../kernel/task/exit.js';
+import { exitCodeOf, TaskExit, type ExitStatus } from '../../kernel/task/exit.js';
 import { Pipe } from '../../kernel/task/pipe.js';
 import { installStdio } from '../../kernel/task/stdio.js';
 import { MountNamespace } from '../../kernel/vfs/mount_ns.js';
 import { FileType, type OpenFile } from '../../kernel/vfs/types.js';
 import { CaptureSink, createNodeHost, nodeConsoleSink, nodeConsoleSource } from '../host/node_host.js';
 import { NodeHostFs } from '../host/node_hostfs.js';
+import { defaultMemoryLimit } from './memory_default.js';
 import { limitModuleMemory, ModuleLimitError } from './module_limits.js';
 import { installPreopens, makeWorkdir, prepareRoot, rootSetupStep } from './root_setup.js';
 
@@ -96,12 +98,15 @@ export interface RunWasmOptions {
   /** Trace syscalls: true → stderr, or a line sink. */
   strace?: boolean | ((line: string) => void);
   /**
-   * Memory budget in bytes (`-m`): the module's linear memory cannot grow
-   * past it (its maximum is rewritten; `memory.grow` fails, malloc returns
-   * NULL), and the in-memory filesystems (the root's upper, /tmp, --tmpfs)
-   * share one space account of this size (ENOSPC past it). Default: no
-   * linear-memory cap beyond wasm32's 4 GiB, and half the host's RAM for the
-   * in-memory filesystems, as Linux sizes tmpfs.
+   * Memory budget in bytes (`-m`), shared by the module's linear memory
+   * and every in-memory file (the root's upper, /tmp, --tmpfs, /dev): the
+   * linear memory's maximum is rewritten to it (`memory.grow` fails, malloc
+   * returns NULL); a file write that does not fit beside the linear memory
+   * fails with ENOSPC; a task whose linear memory grew past what the files
+   * leave is OOM-killed at its next call (SIGKILL, exit 137), as the sentry
+   * platform does. Default: `defaultMemoryLimit` (memory_default.ts), the
+   * same as every other platform's. A compiled `module` keeps its own
+   * maximum under the default (the OOM kill still holds).
    */
   memoryLimit?: number;
   /** RLIMIT_NOFILE: fds are numbered below it, EMFILE past it (default 1024, as Linux). At least 4 (stdio and "/"). */
@@ -153,9 +158,9 @@ async function loadModule(opts: RunWasmOptions): Promise<WebAssembly.Module> {
   if (bytes.byteLength < 8 || WASM_MAGIC.some((b, i) => bytes![i] !== b)) {
     throw new RunWasmError('NOT_WASM', `${name}: not a WebAssembly module`);
   }
-  if (opts.memoryLimit !== undefined) {
+  {
     try {
-      bytes = limitModuleMemory(bytes, opts.memoryLimit);
+      bytes = limitModuleMemory(bytes, memoryBudget(opts));
     } catch (err) {
       if (err instanceof ModuleLimitError && err.code === 'TOO_BIG') throw new RunWasmError('CANNOT_RUN', `${name}: ${err.message}`);
       throw new RunWasmError('NOT_WASM', `${name}: invalid WebAssembly module: ${(err as Error).message}`);
@@ -212,10 +217,13 @@ function rootStep<T>(step: () => T): T {
   return rootSetupStep(step, (m) => new RunWasmError('BAD_OPTION', m));
 }
 
+/** The container's memory budget: `-m`, else the default of every platform. */
+function memoryBudget(opts: RunWasmOptions): number {
+  return opts.memoryLimit ?? defaultMemoryLimit(totalmem());
+}
+
 /** Build the container's mount namespace: root (tmpfs, or overlay over --rootfs and layers), /dev, /proc, /tmp, --tmpfs, binds. */
-function buildMounts(host: Host, kernel: Kernel, opts: RunWasmOptions): MountNamespace {
-  // One budget for every in-memory filesystem of the container: a guest cannot fill the host's RAM with files.
-  const space = new SpaceAccount(opts.memoryLimit ?? Math.floor(totalmem() / 2));
+function buildMounts(host: Host, kernel: Kernel, opts: RunWasmOptions, space: SpaceAccount): MountNamespace {
   let rootFs: FileSystem;
   const lowers = [...(opts.lowers ?? [])];
   if (opts.rootfs !== undefined) {
@@ -241,8 +249,8 @@ function buildMounts(host: Host, kernel: Kernel, opts: RunWasmOptions): MountNam
     dirs: ['/dev', '/proc', { path: '/tmp', mode: 0o1777 }, ...(opts.mounts ?? []).map((b) => b.container), ...(opts.tmpfs ?? [])],
     readonly: opts.readOnly === true,
   }));
-  // /dev is a writable tmpfs (as in podman): bound like Docker's (size=64m), and by the budget.
-  ns.mount('/dev', createDevFs(host, { limit: Math.min(DEV_SIZE_LIMIT, space.limit) }));
+  // /dev is a writable tmpfs (as in podman): bound like Docker's (size=64m), and charged to the budget.
+  ns.mount('/dev', createDevFs(host, { parentAccount: space }));
   ns.mount('/proc', new ProcFs(kernel.procSource({ mounts: () => ns.mounts(), hostname: opts.hostname }), host));
   // As podman's --read-only (with its default --read-only-tmpfs): /tmp stays writable.
   if (opts.readOnly === true) ns.mount('/tmp', new TmpFs(host, { mode: 0o1777, parentAccount: space }));
@@ -290,7 +298,15 @@ export async function runWasm(opts: RunWasmOptions): Promise<RunWasmResult> {
   const host = opts.host ?? createNodeHost({ hostfs: new NodeHostFs() });
   const kernel = new Kernel(host);
   const workdir = normalizeWorkdir(opts.workdir);
-  const ns = buildMounts(host, kernel, opts);
+  // One budget for the container's linear memory and every in-memory file: a guest cannot fill the host's RAM.
+  const space = new SpaceAccount(memoryBudget(opts));
+  let linear = 0;
+  const onMemory = (bytes: number) => {
+    space.force(bytes - linear);
+    linear = bytes;
+    if (space.over) throw new TaskExit({ code: 0, signal: Signal.KILL, reason: `OOM-killed: memory limit (${space.limit} bytes) exceeded` });
+  };
+  const ns = buildMounts(host, kernel, opts, space);
   const env = envList(opts.env);
   if (workdir !== '/' && !env.some((e) => e.startsWith('PWD='))) env.push(`PWD=${workdir}`);
   const argv0 = opts.argv0 ?? (opts.file ? basename(opts.file) : 'main.wasm');
@@ -311,7 +327,7 @@ export async function runWasm(opts: RunWasmOptions): Promise<RunWasmResult> {
   const strace = opts.strace === true ? (l: string) => { writeSync(2, `${l}\n`); } : opts.strace || null;
   let status: ExitStatus;
   try {
-    status = runInline(task, module, { dispatcher: kernel.dispatcher, strace });
+    status = runInline(task, module, { dispatcher: kernel.dispatcher, strace, onMemory });
   } catch (e) {
     if (e instanceof ModuleError) throw new RunWasmError('CANNOT_RUN', `${opts.file ?? 'module'}: ${e.message}`);
     throw e;

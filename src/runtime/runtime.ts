@@ -10,6 +10,7 @@ import type { ExitStatus } from '../../kernel/task/exit.js';
 import type { AppRun, OutputAck, SentryEvent, SpawnResult } from '../host/protocol.js';
 import { toProcess, toSandbox, type OciConfig } from './config.js';
 import { Container, type ContainerHost, type ModuleSource } from './container.js';
+import { defaultMemoryLimit, hostMemoryBytes } from './memory_default.js';
 import { ModuleLimitError, limitModuleMemory } from './module_limits.js';
 import type { ContainerProcess } from './process.js';
 import { ContainerError } from './status.js';
@@ -82,6 +83,9 @@ export class Runtime implements ContainerHost {
   /** Output acknowledgements not yet sent, per Sentry (one `ack` call per Sentry per turn). */
   private readonly acks = new Map<SentryHandle, Map<string, OutputAck>>();
 
+  /** Memory budget of a container whose config sets none (memory_default.ts). */
+  private memoryDefault: number = defaultMemoryLimit(undefined);
+
   private constructor(private readonly workers: WorkerHost, private readonly opts: RuntimeOptions) {}
 
   /** Start a runtime (one Sentry and a pool of warm app workers). */
@@ -91,6 +95,7 @@ export class Runtime implements ContainerHost {
     }
     const workers = opts.workers ?? (await import('../host/node_workers.js')).nodeWorkerHost();
     const rt = new Runtime(workers, opts);
+    rt.memoryDefault = defaultMemoryLimit(await hostMemoryBytes());
     await rt.sentryFor();
     rt.refill();
     return rt;
@@ -202,7 +207,8 @@ export class Runtime implements ContainerHost {
   async compile(src: ModuleSource, memoryMax: number | null): Promise<WebAssembly.Module> {
     const key = String(memoryMax);
     if (src instanceof WebAssembly.Module) {
-      if (memoryMax !== null) {
+      // the default budget is still enforced by the Sentry's OOM killer; only an explicit limit needs the rewrite
+      if (memoryMax !== null && memoryMax !== this.memoryDefault) {
         throw new ContainerError('INVALID_CONFIG', 'a memory limit needs the module as bytes (or a path), not a compiled WebAssembly.Module: the limit is written into the module');
       }
       return src;
@@ -267,7 +273,7 @@ export class Runtime implements ContainerHost {
       throw new ContainerError('INVALID_CONFIG', `captureLimit must be a whole number of bytes ≥ 0 (got ${opts.captureLimit})`);
     }
     const cfg = opts.config ?? {};
-    const spec = toSandbox(cfg);
+    const spec = toSandbox(cfg, this.memoryDefault);
     const enc = new TextEncoder();
     spec.files = (opts.files ?? []).map((f) => ({ path: f.path, data: typeof f.data === 'string' ? enc.encode(f.data) : f.data, mode: f.mode }));
     const proc = toProcess(cfg.process, opts.stdin ?? 'null', 'main.wasm');

@@ -25,7 +25,7 @@ import { installStdio } from '../../kernel/task/stdio.js';
 import type { Task } from '../../kernel/task/task.js';
 import { MountNamespace } from '../../kernel/vfs/mount_ns.js';
 import { FileType, OFlags, type Credentials } from '../../kernel/vfs/types.js';
-import type { CgroupStats, DiffEntry, IdMapping, ProcessSpec, SandboxSpec } from '../host/protocol.js';
+import type { CgroupStats, DiffWire, IdMapping, ProcessSpec, SandboxSpec } from '../host/protocol.js';
 import { installPreopens, makeWorkdir, mkdirs, prepareRoot, rootSetupStep } from './root_setup.js';
 import { diffUpper, upperBaseline, type UpperBaseline } from './tree_diff.js';
 
@@ -92,7 +92,7 @@ export class Sandbox {
         if (!host.hostfs) throw new SandboxError('EINVAL', `bind mount of ${m.source}: this host has no host directories (browser)`);
         let fs: HostFsMount;
         try {
-          fs = new HostFsMount(host.hostfs, m.source, host, { readonly: m.readonly });
+          fs = new HostFsMount(host.hostfs, m.source, host, { readonly: m.readonly, uidMappings: spec.uidMappings, gidMappings: spec.gidMappings });
         } catch (e) {
           throw new SandboxError('ENOENT', `bind mount ${m.source} → ${m.target}: ${m.source} cannot be used (${(e as Error).message})`);
         }
@@ -225,9 +225,13 @@ export class Sandbox {
     };
   }
 
-  /** Paths added, changed and deleted since the container was created (like `podman diff`). */
-  diff(): DiffEntry[] {
-    return diffUpper(this.upper, this.lowers, this.base);
+  /**
+   * Paths added, changed and deleted since the container was created (like
+   * `podman diff`), as a wire record (`diffPaths`). Linear in the upper's
+   * entries; awaits `pause` between slices so the Sentry serves other work.
+   */
+  diff(pause?: () => Promise<void>): Promise<DiffWire> {
+    return diffUpper(this.upper, this.lowers, this.base, pause);
   }
 }
 
