@@ -51,6 +51,12 @@ export interface Inode {
   readonly mode: number;
   readonly uid: number;
   readonly gid: number;
+  /**
+   * False when the owner or group has no mapping in the container's user
+   * namespace (a bind's host file shown as 65534): root has no override on it
+   * (vfs/perm.ts). Absent means mapped.
+   */
+  readonly idsMapped?: boolean;
   stat(): Filestat;
   /** Change atime/mtime (ctime becomes now). */
   setTimes(atim: TimeSpec, mtim: TimeSpec): void;

@@ -50,7 +50,7 @@ function isWithin(d: Inode, anc: Inode): boolean {
 /** The directory `p.dir` must accept a new or removed entry: EROFS, then w+x. */
 function checkDirWritable(cred: Credentials, dir: Loc): void {
   if (dir.mnt.isReadonly) throw E.ROFS;
-  if (cred.uid !== 0) checkPerm(cred, dir.inode, MAY_WRITE | MAY_EXEC);
+  checkPerm(cred, dir.inode, MAY_WRITE | MAY_EXEC);
 }
 
 /** PathOps implementation over one mount table. */
@@ -93,11 +93,11 @@ export class VfsPathOps implements PathOps {
     const writing = opts.mode.write || trunc;
     if (ino.type === FileType.DIRECTORY) {
       if (writing) throw E.ISDIR;
-      if (cred.uid !== 0 && opts.mode.read) checkPerm(cred, ino, MAY_READ);
+      if (opts.mode.read) checkPerm(cred, ino, MAY_READ);
       const dloc = new Loc(loc.mnt, ino, { base: start, rel: path }, start.beneath);
       return new DirDescription({ mode: opts.mode, fdflags: opts.fdflags, cred, loc: dloc });
     }
-    if (!created && cred.uid !== 0) {
+    if (!created) {
       checkPerm(cred, ino, (opts.mode.read ? MAY_READ : 0) | (writing ? MAY_WRITE : 0));
     }
     const isData = ino.type === FileType.REGULAR_FILE;
@@ -185,11 +185,9 @@ export class VfsPathOps implements PathOps {
       // Two names of one file: POSIX says do nothing.
       if (dst === src || (dst.sb === src.sb && dst.ino === src.ino)) return;
     }
-    if (cred.uid !== 0) {
-      checkPerm(cred, a.dir.inode, MAY_WRITE | MAY_EXEC);
-      checkPerm(cred, b.dir.inode, MAY_WRITE | MAY_EXEC);
-      if (srcIsDir && a.dir.inode !== b.dir.inode) checkPerm(cred, src, MAY_WRITE);
-    }
+    checkPerm(cred, a.dir.inode, MAY_WRITE | MAY_EXEC);
+    checkPerm(cred, b.dir.inode, MAY_WRITE | MAY_EXEC);
+    if (srcIsDir && a.dir.inode !== b.dir.inode) checkPerm(cred, src, MAY_WRITE);
     checkSticky(cred, a.dir.inode, src);
     if (dst !== undefined) {
       checkSticky(cred, b.dir.inode, dst);

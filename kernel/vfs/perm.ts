@@ -1,7 +1,10 @@
 /**
  * Permission checks: mode bits against the caller's uid/gid, as POSIX.
  * uid 0 passes every read/write/search check; executing a regular file
- * still needs one x bit.
+ * still needs one x bit. As in a Linux user namespace, root's overrides
+ * (CAP_DAC_OVERRIDE, CAP_FOWNER) only cover inodes whose owner and group
+ * are mapped (`Inode.idsMapped`): on any other inode root is checked by the
+ * mode bits like anyone.
  */
 import { E } from '../errno.js';
 import type { Inode } from './inode.js';
@@ -14,16 +17,23 @@ export const MAY_WRITE = 2;
 /** Search (directory) or execute access. */
 export const MAY_EXEC = 1;
 
+/** True if `cred` is root with power over `ino` (its ids are mapped). */
+export function privileged(cred: Credentials, ino: Inode): boolean {
+  return cred.uid === 0 && ino.idsMapped !== false;
+}
+
 /** True if `cred` may access `ino` with every bit of `want` (MAY_*). */
 export function permits(cred: Credentials, ino: Inode, want: number): boolean {
   const mode = ino.mode;
-  if (cred.uid === 0) {
+  if (privileged(cred, ino)) {
     if ((want & MAY_EXEC) !== 0 && ino.type !== FileType.DIRECTORY) return (mode & 0o111) !== 0;
     return true;
   }
+  // An unmapped owner (shown as 65534) is nobody in the container, not its uid 65534.
+  const mapped = ino.idsMapped !== false;
   let bits: number;
-  if (cred.uid === ino.uid) bits = mode >> 6;
-  else if (cred.gid === ino.gid || (cred.groups !== undefined && cred.groups.includes(ino.gid))) bits = mode >> 3;
+  if (mapped && cred.uid === ino.uid) bits = mode >> 6;
+  else if (mapped && (cred.gid === ino.gid || (cred.groups !== undefined && cred.groups.includes(ino.gid)))) bits = mode >> 3;
   else bits = mode;
   return (bits & want) === want;
 }
@@ -35,7 +45,7 @@ export function checkPerm(cred: Credentials, ino: Inode, want: number): void {
 
 /** True if `cred` owns `ino` or is root (may change its times, mode...). */
 export function isOwner(cred: Credentials, ino: Inode): boolean {
-  return cred.uid === 0 || cred.uid === ino.uid;
+  return privileged(cred, ino) || (cred.uid === ino.uid && ino.idsMapped !== false);
 }
 
 /**
@@ -43,7 +53,7 @@ export function isOwner(cred: Credentials, ino: Inode): boolean {
  * directory, or root may remove or rename an entry.
  */
 export function checkSticky(cred: Credentials, dir: Inode, child: Inode): void {
-  if ((dir.mode & 0o1000) === 0 || cred.uid === 0) return;
-  if (cred.uid === child.uid || cred.uid === dir.uid) return;
+  if ((dir.mode & 0o1000) === 0 || privileged(cred, child)) return;
+  if ((cred.uid === child.uid && child.idsMapped !== false) || (cred.uid === dir.uid && dir.idsMapped !== false)) return;
   throw E.PERM;
 }

@@ -85,7 +85,7 @@ export function reopen(cred: Credentials, f: OpenFile, opts: OpenOptions): OpenF
     const isDir = f instanceof DirDescription;
     const trunc = (opts.oflags & OFlags.TRUNC) !== 0;
     if (isDir && (mode.write || trunc)) throw E.ISDIR;
-    if (cred.uid !== 0) checkPerm(cred, ino, (mode.read ? MAY_READ : 0) | (mode.write || trunc ? MAY_WRITE : 0));
+    checkPerm(cred, ino, (mode.read ? MAY_READ : 0) | (mode.write || trunc ? MAY_WRITE : 0));
     if ((mode.write || trunc) && loc.mnt.isReadonly) throw E.ROFS;
     const req = { mode, fdflags: opts.fdflags, cred, loc };
     if (isDir) return new DirDescription(req);

@@ -129,7 +129,7 @@ class Walk {
   /** Check the current inode is a searchable directory. */
   enterable(): void {
     if (this.ino.type !== FileType.DIRECTORY) throw E.NOTDIR;
-    if (this.cred.uid !== 0 && !permits(this.cred, this.ino, MAY_EXEC)) throw E.ACCES;
+    if (!permits(this.cred, this.ino, MAY_EXEC)) throw E.ACCES;
   }
 
   up(): void {
