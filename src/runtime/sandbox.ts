@@ -92,7 +92,7 @@ export class Sandbox {
         if (!host.hostfs) throw new SandboxError('EINVAL', `bind mount of ${m.source}: this host has no host directories (browser)`);
         let fs: HostFsMount;
         try {
-          fs = new HostFsMount(host.hostfs, m.source, host, { readonly: m.readonly });
+          fs = new HostFsMount(host.hostfs, m.source, host, { readonly: m.readonly, uidMappings: spec.uidMappings, gidMappings: spec.gidMappings });
         } catch (e) {
           throw new SandboxError('ENOENT', `bind mount ${m.source} → ${m.target}: ${m.source} cannot be used (${(e as Error).message})`);
         }
