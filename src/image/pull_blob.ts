@@ -17,11 +17,11 @@ import type { Descriptor } from './manifest.js';
 import type { Progress } from './progress.js';
 import { RegistryClient, RegistryError } from './registry.js';
 import type { Endpoint } from './registry_config.js';
-import { discard, readBody } from './registry_http.js';
+import { discard } from './registry_http.js';
 import type { Store } from './store_root.js';
 
 /** Stable codes of {@link PullError}. */
-export type PullErrorCode = 'INTERRUPTED' | 'TRUNCATED' | 'OVERSIZED' | 'DIGEST_MISMATCH' | 'LOCK_TIMEOUT';
+export type PullErrorCode = 'INTERRUPTED' | 'TRUNCATED' | 'OVERSIZED' | 'DIGEST_MISMATCH' | 'LOCK_TIMEOUT' | 'STALLED';
 
 /** A download that could not complete; the message says whether a re-run resumes it. */
 export class PullError extends Error {
@@ -201,8 +201,8 @@ async function fetchSmall(ctx: BlobContext, desc: Descriptor, limit: number): Pr
   let lastErr: unknown;
   for (const ep of ctx.eps) {
     try {
-      const res = await ctx.client.getBlob(ep, desc.digest);
-      const bytes = await readBody(res, Math.min(limit, desc.size));
+      const res = await ctx.client.getBlob(ep, desc.digest, 0, true);
+      const bytes = await ctx.client.readSmall(ep, res, Math.min(limit, desc.size), `blob ${desc.digest}`);
       if (!bytes || bytes.length !== desc.size) {
         throw new PullError(bytes ? 'TRUNCATED' : 'OVERSIZED', `blob ${desc.digest} from ${ep.host} is not the ${desc.size} bytes its descriptor says; nothing was stored`);
       }
@@ -273,8 +273,18 @@ async function download(ctx: BlobContext, desc: Descriptor, w: Writer): Promise<
           await w.reset();
           continue;
         }
+        // a body that stops sending fails the download at once (a re-run resumes it), not after every retry
+        const stallMs = client.stallMs;
+        let stalled = false;
+        let timer: NodeJS.Timeout | undefined;
+        const arm = (): void => {
+          clearTimeout(timer);
+          timer = setTimeout(() => { stalled = true; res.body.destroy(new Error('stalled')); }, stallMs);
+        };
         try {
+          arm();
           for await (const chunk of res.body) {
+            arm();
             const c = chunk as Buffer;
             if (w.offset + c.length > desc.size) {
               res.body.destroy();
@@ -291,9 +301,14 @@ async function download(ctx: BlobContext, desc: Descriptor, w: Writer): Promise<
           }
         } catch (err) {
           if (err instanceof PullError) throw err;
+          if (stalled) {
+            throw new PullError('STALLED', `blob ${desc.digest} from ${ep.host} stalled: no byte for ${stallMs / 1000} s at ${w.offset} of ${desc.size} bytes; run the pull again to resume it`);
+          }
           failures++;
           lastErr = (err as Error).message || 'connection lost';
           await sleep(200 * 2 ** (failures - 1));
+        } finally {
+          clearTimeout(timer);
         }
       }
       if (w.digest() === desc.digest) break;

@@ -11,6 +11,9 @@
  * `Basic`, the credentials are sent. A second 401 is a login failure,
  * reported in one line that names the registry and what to check.
  * Network errors, 429 and 5xx are retried with exponential backoff.
+ * Small requests (the /v2/ probe, manifests, tokens, tags, configs) have one
+ * overall deadline, body included ({@link DEFAULT_DEADLINE_MS}); blob
+ * downloads instead fail after {@link DEFAULT_STALL_MS} without a byte.
  */
 import { authFilesToRead, basicAuth, findCredentials, parseChallenges, type Challenge, type Credentials } from './auth.js';
 import { sha256Digest, type Digest } from './digest.js';
@@ -29,6 +32,7 @@ export type RegistryErrorCode =
   | 'UNREACHABLE'
   | 'TOO_LARGE'
   | 'DIGEST_MISMATCH'
+  | 'TIMEOUT'
   | 'PROTOCOL';
 
 /** A registry failure; `code` is stable and `message` is one line saying what to do. */
@@ -53,7 +57,17 @@ export interface RegistryClientOptions {
   attempts?: number;
   /** First backoff delay in ms, doubled each retry (default 200). */
   backoffMs?: number;
+  /** Overall deadline of a small request, body included, in ms (default {@link DEFAULT_DEADLINE_MS}). */
+  deadlineMs?: number;
+  /** A blob download fails when no byte arrives for this long, in ms (default {@link DEFAULT_STALL_MS}). */
+  stallMs?: number;
 }
+
+/** Default overall deadline of a small registry request (manifest, token, probe, tags, config). */
+export const DEFAULT_DEADLINE_MS = 60_000;
+
+/** Default time a blob download may go without receiving a byte. */
+export const DEFAULT_STALL_MS = 30_000;
 
 /** What a request needs besides the endpoint. */
 export interface RequestInit {
@@ -68,6 +82,12 @@ export interface RequestInit {
   scopes?: string[];
   /** Do not retry (a failure on a mirror falls through quickly). */
   noRetry?: boolean;
+  /** A small request: the whole exchange, retries and body included, has the client's deadline. */
+  small?: boolean;
+  /** What this is, for messages (default `METHOD path`). */
+  what?: string;
+  /** Fail when no byte arrives for this long, in ms (default 60 s). */
+  idleTimeoutMs?: number;
 }
 
 /** A manifest or index as a registry served it. */
@@ -133,6 +153,8 @@ export class RegistryClient {
     const actions = init.actions ?? 'pull';
     const scopes = [`repository:${ep.repository}:${actions}`, ...(init.scopes ?? [])];
     const attempts = init.noRetry ? 1 : this.opts.attempts ?? 4;
+    const what = init.what ?? `${init.method ?? 'GET'} ${init.path || '/v2/'}`;
+    const deadline = init.small ? Date.now() + this.deadlineMs : undefined;
     let authTried = false;
     let lastErr: unknown;
     for (let attempt = 0; attempt < attempts; ) {
@@ -144,9 +166,15 @@ export class RegistryClient {
       if (auth) headers.Authorization = auth;
       let res: HttpResponse;
       try {
-        res = await httpRequest({ method: init.method ?? 'GET', url, headers, body: init.body, insecureTls: ep.insecure });
+        res = await httpRequest({ method: init.method ?? 'GET', url, headers, body: init.body, insecureTls: ep.insecure, deadline, idleTimeoutMs: init.idleTimeoutMs });
       } catch (err) {
         const msg = `${(err as NodeJS.ErrnoException).code ?? ''} ${(err as Error).message}`;
+        const ecode = (err as NodeJS.ErrnoException).code;
+        if (ecode === 'EDEADLINE') throw this.timedOut(ep, what);
+        if (ecode === 'EREDIRECT') throw new RegistryError('PROTOCOL', `registry ${(err as Error).message}`);
+        if (ecode === 'ETIMEDOUT') {
+          throw new RegistryError('TIMEOUT', `registry ${ep.host} sent nothing for ${(init.idleTimeoutMs ?? 60_000) / 1000} s in answer to ${what}; it is stalling, try again later`);
+        }
         if (ep.insecure && url.protocol === 'https:' && !this.schemes.has(ep.host) && TLS_ERRORS.test(msg)) {
           this.schemes.set(ep.host, 'http'); // the server does not speak TLS: an insecure registry on plain HTTP
           continue;
@@ -187,6 +215,25 @@ export class RegistryClient {
           ? ' (is the registry running on that port?)'
           : '';
     throw new RegistryError('UNREACHABLE', `cannot reach registry ${ep.host}: ${`${code} ${e?.message ?? 'too many failures'}`.trim()}${hint}`);
+  }
+
+  private get deadlineMs(): number {
+    return this.opts.deadlineMs ?? DEFAULT_DEADLINE_MS;
+  }
+
+  /** The error of a small request to `ep` that ran past the deadline. */
+  private timedOut(ep: Endpoint, what: string): RegistryError {
+    return new RegistryError('TIMEOUT', `registry ${ep.host} did not complete ${what} within ${this.deadlineMs / 1000} s (the deadline for small requests); it is stalling or too slow, try again later`);
+  }
+
+  /** {@link readBody} of a small request's response, a deadline turned into a TIMEOUT error naming `what`. */
+  async readSmall(ep: Endpoint, res: HttpResponse, limit: number, what: string): Promise<Buffer | undefined> {
+    try {
+      return await readBody(res, limit);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EDEADLINE') throw this.timedOut(ep, what);
+      throw err;
+    }
   }
 
   private cachedAuth(ep: Endpoint, scopes: string[]): string | undefined {
@@ -245,15 +292,16 @@ export class RegistryClient {
     if (creds) headers.Authorization = basicAuth(creds);
     let res: HttpResponse;
     try {
-      res = await httpRequest({ method: 'GET', url, headers, insecureTls: ep.insecure });
+      res = await httpRequest({ method: 'GET', url, headers, insecureTls: ep.insecure, deadline: Date.now() + this.deadlineMs });
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EDEADLINE') throw this.timedOut(ep, `a token request to ${url.host}`);
       throw new RegistryError('UNREACHABLE', `cannot reach the token server ${url.host} of registry ${ep.host}: ${(err as Error).message}`);
     }
     if (res.status === 401 || res.status === 403) {
       await discard(res);
       throw this.loginFailed(ep);
     }
-    const body = await readBody(res, 1024 * 1024);
+    const body = await this.readSmall(ep, res, 1024 * 1024, `a token request to ${url.host}`);
     if (res.status !== 200 || !body) {
       throw new RegistryError('PROTOCOL', `token server ${url.host} of registry ${ep.host} answered ${res.status}`, res.status);
     }
@@ -279,7 +327,7 @@ export class RegistryClient {
 
   /** `/v2/` probe: resolves if the registry answers and accepts our credentials. */
   async ping(ep: Endpoint): Promise<void> {
-    const res = await this.request(ep, { path: '' });
+    const res = await this.request(ep, { path: '', small: true, what: 'the /v2/ probe' });
     if (res.status !== 200) await this.fail(ep, res, 'the /v2/ probe');
     await discard(res);
   }
@@ -303,9 +351,10 @@ export class RegistryClient {
   }
 
   private async getManifestFrom(ep: Endpoint, ref: Reference, object: string): Promise<FetchedManifest> {
-    const res = await this.request(ep, { path: `manifests/${object}`, headers: { Accept: MANIFEST_ACCEPT }, noRetry: ep.mirror });
-    if (res.status !== 200) await this.fail(ep, res, `manifest ${ref.name}:${object}`);
-    const bytes = await readBody(res, MAX_MANIFEST_SIZE);
+    const what = `manifest ${ref.name}:${object}`;
+    const res = await this.request(ep, { path: `manifests/${object}`, headers: { Accept: MANIFEST_ACCEPT }, noRetry: ep.mirror, small: true, what });
+    if (res.status !== 200) await this.fail(ep, res, what);
+    const bytes = await this.readSmall(ep, res, MAX_MANIFEST_SIZE, what);
     if (!bytes) {
       throw new RegistryError('TOO_LARGE', `manifest ${ref.name}:${object} on ${ep.host} is over the ${MAX_MANIFEST_SIZE}-byte limit; this is not an image wasmvisor can use`);
     }
@@ -321,17 +370,26 @@ export class RegistryClient {
     return { bytes, mediaType: header(res, 'content-type')?.split(';')[0].trim(), digest, endpoint: ep };
   }
 
-  /** Start a blob download from byte `offset`; resolves to the response (200 or 206). */
-  async getBlob(ep: Endpoint, digest: Digest, offset = 0): Promise<HttpResponse> {
+  /** The stall timeout of blob downloads, in ms. */
+  get stallMs(): number {
+    return this.opts.stallMs ?? DEFAULT_STALL_MS;
+  }
+
+  /**
+   * Start a blob download from byte `offset`; resolves to the response (200 or 206).
+   * `small` (a config): the small-request deadline covers it, body included;
+   * else the headers must come within the stall timeout.
+   */
+  async getBlob(ep: Endpoint, digest: Digest, offset = 0, small = false): Promise<HttpResponse> {
     const headers: Record<string, string> = offset > 0 ? { Range: `bytes=${offset}-` } : {};
-    const res = await this.request(ep, { path: `blobs/${digest}`, headers, noRetry: ep.mirror });
+    const res = await this.request(ep, { path: `blobs/${digest}`, headers, noRetry: ep.mirror, small, what: `blob ${digest}`, idleTimeoutMs: small ? undefined : this.stallMs });
     if (res.status !== 200 && res.status !== 206) await this.fail(ep, res, `blob ${digest}`);
     return res;
   }
 
   /** True if `ep` has the blob (HEAD). */
   async hasBlob(ep: Endpoint, digest: Digest, actions = 'pull'): Promise<boolean> {
-    const res = await this.request(ep, { method: 'HEAD', path: `blobs/${digest}`, actions });
+    const res = await this.request(ep, { method: 'HEAD', path: `blobs/${digest}`, actions, small: true, what: `HEAD of blob ${digest}` });
     await discard(res);
     if (res.status === 200) return true;
     if (res.status === 404) return false;
@@ -340,9 +398,10 @@ export class RegistryClient {
 
   /** Tags of the repository (first page of `/tags/list`). */
   async listTags(ep: Endpoint): Promise<string[]> {
-    const res = await this.request(ep, { path: 'tags/list' });
-    if (res.status !== 200) await this.fail(ep, res, `tags of ${ep.repository}`);
-    const body = await readBody(res, 4 * 1024 * 1024);
+    const what = `tags of ${ep.repository}`;
+    const res = await this.request(ep, { path: 'tags/list', small: true, what });
+    if (res.status !== 200) await this.fail(ep, res, what);
+    const body = await this.readSmall(ep, res, 4 * 1024 * 1024, what);
     return ((JSON.parse(body?.toString('utf8') ?? '{}') as { tags?: string[] | null }).tags ?? []).slice();
   }
 }

@@ -1,8 +1,10 @@
 /**
  * The HTTP transport of the registry client, on node:http/node:https with
- * keep-alive agents: one request, redirects followed (Authorization dropped
- * when the host changes, as blob redirects to object stores need), the
- * response body left as a stream for the caller. `HTTP_PROXY`,
+ * keep-alive agents: one request, redirects followed under
+ * {@link redirectPolicy} (never from https to plain http unless the registry
+ * is insecure; Authorization dropped on any change of scheme, host or port,
+ * as blob redirects to object stores need), an optional overall deadline,
+ * the response body left as a stream for the caller. `HTTP_PROXY`,
  * `HTTPS_PROXY` (a CONNECT tunnel) and `NO_PROXY` are honoured. Retries and auth live in
  * registry.ts; this file only moves bytes.
  */
@@ -24,6 +26,8 @@ export interface HttpRequest {
   insecureTls?: boolean;
   /** Give up when no byte arrives for this long (ms). */
   idleTimeoutMs?: number;
+  /** Give up, body included, at this time (ms since the epoch): an `EDEADLINE` error. */
+  deadline?: number;
   /** Follow up to this many redirects (default 5). */
   maxRedirects?: number;
 }
@@ -117,7 +121,11 @@ async function once(req: HttpRequest): Promise<HttpResponse> {
     } else if (req.method === 'PUT' || req.method === 'POST' || req.method === 'PATCH') {
       headers['Content-Length'] = '0';
     }
+    let timer: NodeJS.Timeout | undefined;
+    let response: http.IncomingMessage | undefined;
     const onResponse = (res: http.IncomingMessage): void => {
+      response = res;
+      if (timer) res.once('close', () => clearTimeout(timer));
       resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res, url: req.url });
     };
     let r: http.ClientRequest;
@@ -134,6 +142,17 @@ async function once(req: HttpRequest): Promise<HttpResponse> {
       r = mod.request(req.url, { method: req.method, headers, agent }, onResponse);
     }
     r.setTimeout(req.idleTimeoutMs ?? 60_000, () => r.destroy(Object.assign(new Error(`no answer from ${req.url.host} in time`), { code: 'ETIMEDOUT' })));
+    if (req.deadline !== undefined) {
+      const ms = req.deadline - Date.now();
+      // the whole exchange, body included: a server that trickles bytes never trips the idle timeout
+      timer = setTimeout(() => {
+        const e = Object.assign(new Error(`no complete answer to ${req.method} ${req.url.pathname} within the deadline`), { code: 'EDEADLINE' });
+        r.destroy(e);
+        response?.destroy(e);
+      }, Math.max(0, ms));
+      timer.unref();
+      r.once('close', () => { if (!response) clearTimeout(timer); });
+    }
     r.on('error', reject);
     if (payload instanceof Readable) {
       payload.on('error', (e) => r.destroy(e));
@@ -144,7 +163,42 @@ async function once(req: HttpRequest): Promise<HttpResponse> {
   });
 }
 
-/** Send `req`, following redirects; resolves once the response headers are in. */
+/** The port `u` connects to (the scheme's default when none is written). */
+function portOf(u: URL): string {
+  return u.port || (u.protocol === 'https:' ? '443' : u.protocol === 'http:' ? '80' : '');
+}
+
+/** What to do with a redirect: follow it or not, and whether credentials may go along. */
+export interface RedirectDecision {
+  follow: boolean;
+  /** Keep the Authorization header (same scheme, host and port only). */
+  keepAuth: boolean;
+  /** Why it is refused, when it is. */
+  refusal?: string;
+}
+
+/**
+ * The redirect policy: only http(s) targets; never from https to plain
+ * http unless `insecure` (the registry was configured or flagged so); and
+ * credentials go along only to the very same scheme, host and port, so a
+ * downgrade, even an allowed one, never carries them in clear.
+ */
+export function redirectPolicy(from: URL, to: URL, insecure: boolean): RedirectDecision {
+  if (to.protocol !== 'https:' && to.protocol !== 'http:') {
+    return { follow: false, keepAuth: false, refusal: `a redirect to ${to.protocol} is not followed` };
+  }
+  if (from.protocol === 'https:' && to.protocol === 'http:' && !insecure) {
+    return {
+      follow: false,
+      keepAuth: false,
+      refusal: `redirected from https to plain http (${to.host}); refusing to downgrade a TLS-verified registry (the request and its credentials would travel in clear)`,
+    };
+  }
+  const same = from.protocol === to.protocol && from.hostname.toLowerCase() === to.hostname.toLowerCase() && portOf(from) === portOf(to);
+  return { follow: true, keepAuth: same };
+}
+
+/** Send `req`, following redirects under {@link redirectPolicy}; resolves once the response headers are in. */
 export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
   let cur = req;
   for (let hops = 0; ; hops++) {
@@ -153,8 +207,14 @@ export async function httpRequest(req: HttpRequest): Promise<HttpResponse> {
     if (![301, 302, 303, 307, 308].includes(res.status) || !loc || hops >= (req.maxRedirects ?? 5)) return res;
     res.body.resume();
     const next = new URL(loc, cur.url);
-    const headers = { ...cur.headers };
-    if (next.host !== cur.url.host) delete headers.Authorization;
+    const policy = redirectPolicy(cur.url, next, req.insecureTls === true);
+    if (!policy.follow) {
+      throw Object.assign(new Error(`${cur.url.host} ${policy.refusal}`), { code: 'EREDIRECT' });
+    }
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(cur.headers ?? {})) {
+      if (policy.keepAuth || k.toLowerCase() !== 'authorization') headers[k] = v;
+    }
     const keepBody = res.status === 307 || res.status === 308;
     cur = { ...cur, url: next, headers, method: keepBody ? cur.method : 'GET', body: keepBody ? cur.body : undefined };
   }

@@ -42,13 +42,25 @@ export function addRegistryFlags(cmd: Command, withCreds = true): Command {
   return cmd;
 }
 
-/** A registry client configured from `flags`. */
-export function clientFromFlags(flags: RegistryFlags): RegistryClient {
+/** Milliseconds from `env[name]` given in seconds (a positive number), else undefined. */
+function secondsEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const v = Number(env[name]);
+  return env[name] && Number.isFinite(v) && v > 0 ? v * 1000 : undefined;
+}
+
+/**
+ * A registry client configured from `flags`; `$WASMVISOR_REGISTRY_DEADLINE`
+ * (seconds, default 60) bounds each small request, `$WASMVISOR_BLOB_STALL_TIMEOUT`
+ * (seconds, default 30) how long a blob download may go without a byte.
+ */
+export function clientFromFlags(flags: RegistryFlags, env: NodeJS.ProcessEnv = process.env): RegistryClient {
   return new RegistryClient({
     tlsVerify: parseBoolFlag(flags.tlsVerify),
     authFile: flags.authfile,
     credentials: parseCreds(flags.creds),
     conf: loadRegistriesConf(flags.registriesConf),
+    deadlineMs: secondsEnv(env, 'WASMVISOR_REGISTRY_DEADLINE'),
+    stallMs: secondsEnv(env, 'WASMVISOR_BLOB_STALL_TIMEOUT'),
   });
 }
 
