@@ -149,7 +149,7 @@ describe('load -i ARCHIVE under limits (archive bombs)', () => {
 
   it('a blob entry whose header claims 3 GiB is refused before a byte is ingested', async () => {
     const archive = path.join(tmp('wv-bomb-'), 'huge.tar.gz');
-    const parts = [gzipSync(tarHeader(FAKE_BLOB, 3 * 1024 * MiB))];
+    const parts: Buffer[] = [gzipSync(tarHeader(FAKE_BLOB, 3 * 1024 * MiB))];
     for (let i = 0; i < 192; i++) parts.push(zeros16); // 3 GiB of zeros in 3 MiB
     parts.push(gzipSync(END));
     writeFileSync(archive, Buffer.concat(parts));
@@ -164,7 +164,7 @@ describe('load -i ARCHIVE under limits (archive bombs)', () => {
 
   it('a blob of zeros under the size cap is refused by the expansion ratio, a little past the 32 MiB grace', async () => {
     const archive = path.join(tmp('wv-bomb-'), 'ratio.tar.gz');
-    const parts = [gzipSync(tarHeader(FAKE_BLOB, 1008 * MiB))];
+    const parts: Buffer[] = [gzipSync(tarHeader(FAKE_BLOB, 1008 * MiB))];
     for (let i = 0; i < 63; i++) parts.push(zeros16);
     parts.push(gzipSync(END));
     writeFileSync(archive, Buffer.concat(parts));
@@ -194,7 +194,7 @@ describe('load -i ARCHIVE under limits (archive bombs)', () => {
     // junk that compresses about 64:1 (under the ratio cap): 16 KiB of noise repeated
     const junk = gzipSync(Buffer.concat(Array.from({ length: 64 }, () => randomBytes(16 * 1024)).fill(randomBytes(16 * 1024))));
     const archive = path.join(tmp('wv-bomb-'), 'img-junk.tar.gz');
-    const parts = [gzipSync(Buffer.concat(dirEntries(dir)))];
+    const parts: Buffer[] = [gzipSync(Buffer.concat(dirEntries(dir)))];
     for (let i = 0; i < 600; i++) parts.push(gzipSync(tarHeader(`extra/junk-${i}`, MiB)), junk);
     parts.push(gzipSync(END));
     writeFileSync(archive, Buffer.concat(parts));
