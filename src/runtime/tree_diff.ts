@@ -76,7 +76,7 @@ function lowerChild(dirs: readonly LayerDir[], name: string): { node: LayerNode 
 }
 
 /** Entries of the upper visited between two pauses of `diffUpper`. */
-export const DIFF_SLICE = 2048;
+export const DIFF_SLICE = 512;
 
 /** One directory being walked. */
 interface Frame {
