@@ -20,6 +20,12 @@ export interface LayerMeta {
   gid: number;
   /** Modification time, ns since the epoch. */
   mtimeNs: bigint;
+  /**
+   * Set on a host directory's node (`--rootfs` under a user namespace) whose
+   * host owner or group has no mapping: it shows as 65534 and container root
+   * has no override on it (`Inode.idsMapped`), also after a copy-up.
+   */
+  unmapped?: true;
 }
 
 /** A regular file; `data` holds its bytes (or a lazy reader for large layers). */

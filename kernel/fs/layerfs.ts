@@ -51,6 +51,9 @@ export class LayerInode extends BaseInode {
   get gid(): number {
     return this.node.gid;
   }
+  get idsMapped(): boolean {
+    return this.node.unmapped !== true;
+  }
 
   stat(): Filestat {
     const n = this.node;

@@ -7,7 +7,9 @@
  *   an opaque directory hides everything below it, a non-directory ends the
  *   stack.
  * - Any change to a lower object first copies it up (parents first) with
- *   its data, mode, owner and times. A hard-linked lower file is copied up
+ *   its data, mode, owner and times. A host file whose owner the user
+ *   namespace does not map (LayerMeta.unmapped) stays unmapped after the
+ *   copy, and its copy-up, which reads it, is EACCES unless anyone may read it. A hard-linked lower file is copied up
  *   once and all its other visible names are linked to the copy at once,
  *   so the names stay one file.
  * - Removing a name that hides a lower entry leaves a whiteout; a directory
@@ -122,6 +124,8 @@ export class OverlayFs implements FileSystem {
     } else if (lower.kind === 'symlink') {
       u = pu.symlink(node.name, lower.target, cred) as TmpNode;
     } else {
+      // Copy-up reads the file: one whose host owner is unmapped is "other" to everyone in the container.
+      if (lower.unmapped === true && (lower.mode & 0o004) === 0) throw E.ACCES;
       const f = pu.create(node.name, lower.mode, cred) as TmpFile;
       try {
         for (let off = 0; off < lower.size; off += COPY_STEP) {

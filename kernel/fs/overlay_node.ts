@@ -44,6 +44,8 @@ export class OvlNode extends BaseInode {
   covers: boolean;
   /** Removed from the tree (unlinked, rmdir'ed, replaced). */
   removed = false;
+  /** Shown from a lower node whose host ids are unmapped (LayerMeta.unmapped): kept after copy-up, as the host owner would be. */
+  private readonly unmapped: boolean;
   private kids: DirEntries<OvlNode> | null = null;
   private opens = 0;
 
@@ -59,6 +61,7 @@ export class OvlNode extends BaseInode {
     this.lowers = e.lowers;
     this.layers = e.layers;
     this.covers = e.covers;
+    this.unmapped = e.lowers.length > 0 && e.lowers[0].unmapped === true;
     this.type = e.upper !== null ? e.upper.type : layerFileType(e.lowers[0]);
   }
 
@@ -73,6 +76,9 @@ export class OvlNode extends BaseInode {
   }
   get gid(): number {
     return this.upper !== null ? this.upper.gid : this.lowers[0].gid;
+  }
+  get idsMapped(): boolean {
+    return !this.unmapped;
   }
 
   stat(): Filestat {

@@ -4,7 +4,7 @@
  * still needs one x bit. As in a Linux user namespace, root's overrides
  * (CAP_DAC_OVERRIDE, CAP_FOWNER) only cover inodes whose owner and group
  * are mapped (`Inode.idsMapped`): on any other inode root is checked by the
- * mode bits like anyone.
+ * mode bits like anyone (except the runtime's own setup, `Credentials.hostRoot`).
  */
 import { E } from '../errno.js';
 import type { Inode } from './inode.js';
@@ -19,7 +19,7 @@ export const MAY_EXEC = 1;
 
 /** True if `cred` is root with power over `ino` (its ids are mapped). */
 export function privileged(cred: Credentials, ino: Inode): boolean {
-  return cred.uid === 0 && ino.idsMapped !== false;
+  return cred.uid === 0 && (ino.idsMapped !== false || cred.hostRoot === true);
 }
 
 /** True if `cred` may access `ino` with every bit of `want` (MAY_*). */

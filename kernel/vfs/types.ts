@@ -68,6 +68,12 @@ export interface Credentials {
   uid: number;
   gid: number;
   groups?: readonly number[];
+  /**
+   * The runtime itself preparing the root before the guest runs (mount
+   * points, seeded files), as runc does as host root: with uid 0, root's
+   * overrides cover unmapped inodes too. Never a task's credentials.
+   */
+  hostRoot?: true;
   /** Pid of the calling task in its pid namespace. */
   pid?: number;
   /** Look up an open fd of the calling task. */

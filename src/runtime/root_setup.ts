@@ -23,6 +23,8 @@ import type { FileSystem } from '../../kernel/vfs/superblock.js';
 import { FileType, OFlags, type Credentials, type OpenFile } from '../../kernel/vfs/types.js';
 
 const ROOT: Credentials = { uid: 0, gid: 0 };
+/** The runtime making mount points and seeded files: root over every inode, unmapped host files too (as runc, host root, does). */
+export const SETUP: Credentials = { uid: 0, gid: 0, hostRoot: true };
 
 /** A directory `mkdirs` could not create (a file in the way, a read-only mount); each platform turns it into its own error. */
 export class RootSetupError extends Error {
@@ -49,7 +51,7 @@ export function mkdirs(ns: MountNamespace, path: string, mode = 0o755): void {
   for (const part of path.split('/').filter((p) => p !== '')) {
     cur += `/${part}`;
     try {
-      ns.pathOps.mkdir(ROOT, ns.rootHandle(), cur, cur === path || `${cur}/` === path ? mode : 0o755);
+      ns.pathOps.mkdir(SETUP, ns.rootHandle(), cur, cur === path || `${cur}/` === path ? mode : 0o755);
     } catch (e) {
       if (e !== E.EXIST) throw new RootSetupError(cur, path, e);
     }
@@ -135,7 +137,15 @@ export function installPreopens(task: Task, ns: MountNamespace, workdir: string,
         const p = `/${e.name}`;
         if (done.has(p)) continue;
         done.add(p);
-        installPreopen(task, openPreopenDir(ns, p), p);
+        let dir: OpenFile;
+        try {
+          dir = openPreopenDir(ns, p);
+        } catch (err) {
+          // a directory container root may not open (an unmapped host owner's 0700 under a user namespace) is not preopened
+          if (err === E.ACCES) continue;
+          throw err;
+        }
+        installPreopen(task, dir, p);
       }
     }
   } finally {

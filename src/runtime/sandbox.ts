@@ -11,7 +11,7 @@ import { CgroupFs, type CgroupSource } from '../../kernel/cgroup/cgroupfs.js';
 import { createDevFs } from '../../kernel/fs/devfs.js';
 import { layerTreeFromHost } from '../../kernel/fs/host_layer.js';
 import { HostFsMount } from '../../kernel/fs/hostfs.js';
-import type { LayerDir, LayerTree } from '../../kernel/fs/layer_tree.js';
+import type { LayerDir, LayerNode, LayerTree } from '../../kernel/fs/layer_tree.js';
 import { OverlayFs } from '../../kernel/fs/overlay.js';
 import { ProcFs } from '../../kernel/fs/procfs.js';
 import { TmpFs } from '../../kernel/fs/tmpfs.js';
@@ -24,12 +24,10 @@ import { Pipe } from '../../kernel/task/pipe.js';
 import { installStdio } from '../../kernel/task/stdio.js';
 import type { Task } from '../../kernel/task/task.js';
 import { MountNamespace } from '../../kernel/vfs/mount_ns.js';
-import { FileType, OFlags, type Credentials } from '../../kernel/vfs/types.js';
+import { FileType, OFlags } from '../../kernel/vfs/types.js';
 import type { CgroupStats, DiffWire, IdMapping, ProcessSpec, SandboxSpec } from '../host/protocol.js';
-import { installPreopens, makeWorkdir, mkdirs, prepareRoot, rootSetupStep } from './root_setup.js';
+import { installPreopens, makeWorkdir, mkdirs, prepareRoot, rootSetupStep, SETUP } from './root_setup.js';
 import { diffUpper, upperBaseline, type UpperBaseline } from './tree_diff.js';
-
-const ROOT: Credentials = { uid: 0, gid: 0 };
 
 /** Error raised inside the Sentry for a control-plane request; `code` is stable. */
 export class SandboxError extends Error {
@@ -274,25 +272,43 @@ export function toContainerId(maps: readonly IdMapping[], hostId: number): numbe
 
 /**
  * User namespace: a host directory's owners seen from the container. The
- * tree was built for this container alone, so it is rewritten in place.
+ * tree was built for this container alone, so it is rewritten in place. A
+ * node whose owner or group has no mapping is marked `unmapped`: container
+ * root has no override on it (as on a bind's host files). Iterative: a host
+ * tree can be deeper than the stack.
  */
-function remapOwners(dir: LayerDir, uids: readonly IdMapping[], gids: readonly IdMapping[]): void {
-  dir.uid = toContainerId(uids, dir.uid);
-  dir.gid = toContainerId(gids, dir.gid);
-  for (const n of dir.entries.values()) {
-    if (n.kind === 'whiteout') continue;
-    if (n.kind === 'dir') remapOwners(n, uids, gids);
-    else {
-      n.uid = toContainerId(uids, n.uid);
-      n.gid = toContainerId(gids, n.gid);
+function remapOwners(top: LayerDir, uids: readonly IdMapping[], gids: readonly IdMapping[]): void {
+  const seen = new Set<LayerNode>();
+  const todo: LayerDir[] = [top];
+  const remap = (n: Exclude<LayerNode, { kind: 'whiteout' }>) => {
+    if (seen.has(n)) return; // a hard link: one node under several names
+    seen.add(n);
+    const uid = toContainerId(uids, n.uid);
+    const gid = toContainerId(gids, n.gid);
+    if (!isMapped(uids, n.uid) || !isMapped(gids, n.gid)) n.unmapped = true;
+    n.uid = uid;
+    n.gid = gid;
+  };
+  remap(top);
+  while (todo.length > 0) {
+    for (const n of todo.pop()!.entries.values()) {
+      if (n.kind === 'whiteout') continue;
+      const fresh = !seen.has(n);
+      remap(n);
+      if (fresh && n.kind === 'dir') todo.push(n);
     }
   }
+}
+
+/** True if host id `hostId` has a mapping (always, without mappings). */
+function isMapped(maps: readonly IdMapping[], hostId: number): boolean {
+  return maps.length === 0 || maps.some((m) => hostId >= m.hostID && hostId < m.hostID + m.size);
 }
 
 function writeFile(ns: MountNamespace, path: string, data: Uint8Array): void {
   const dir = path.slice(0, path.lastIndexOf('/'));
   if (dir) mkdirs(ns, dir);
-  const f = ns.pathOps.open(ROOT, ns.rootHandle(), path, {
+  const f = ns.pathOps.open(SETUP, ns.rootHandle(), path, {
     oflags: OFlags.CREAT | OFlags.TRUNC, fdflags: 0, followSymlinks: true, mode: { read: false, write: true },
   });
   try {
