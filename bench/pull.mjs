@@ -37,14 +37,14 @@ const dist = (rel) => {
   }
   return pathToFileURL(p).href;
 };
-const { openStore } = await import(dist('src/image/store_root.js'));
-const { pullImage } = await import(dist('src/image/pull.js'));
-const { RegistryClient } = await import(dist('src/image/registry.js'));
+const { openStore } = await import(dist('src/image/content/store_root.js'));
+const { pullImage } = await import(dist('src/image/registry/pull.js'));
+const { RegistryClient } = await import(dist('src/image/registry/registry.js'));
 let unpackWith = null;
-if (UNPACK && existsSync(join(root, 'dist/src/image/snapshot.js')) && existsSync(join(root, 'dist/src/image/image_config.js'))) {
-  const { SnapshotStore } = await import(dist('src/image/snapshot.js'));
-  const { layerSources } = await import(dist('src/image/image_config.js'));
-  const { resolveImage } = await import(dist('src/image/manifest_store.js'));
+if (UNPACK && existsSync(join(root, 'dist/src/image/snapshot/snapshot.js')) && existsSync(join(root, 'dist/src/image/content/image_config.js'))) {
+  const { SnapshotStore } = await import(dist('src/image/snapshot/snapshot.js'));
+  const { layerSources } = await import(dist('src/image/content/image_config.js'));
+  const { resolveImage } = await import(dist('src/image/content/manifest_store.js'));
   unpackWith = async (store, name) => {
     const img = await resolveImage(store, name);
     const snaps = new SnapshotStore(store.root, store.content);

@@ -18,8 +18,8 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LayerFile, LayerTree } from '../../kernel/fs/layer_tree.js';
-import { lookupMerged, readLayerFile } from '../image/merged_lookup.js';
-import { mergeLayers, type MergedNode } from '../image/snapshot_view.js';
+import { lookupMerged, readLayerFile } from '../image/snapshot/merged_lookup.js';
+import { mergeLayers, type MergedNode } from '../image/snapshot/snapshot_view.js';
 import { CliExit, ExitCode } from './exit.js';
 
 /** A resolved user: ids, and the passwd home when the user has an entry. */

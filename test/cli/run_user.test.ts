@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { hostRootReader, resolveUser, withHome } from '../../src/cli/run_user.js';
-import { packImage } from '../../src/image/pack.js';
-import { openStore } from '../../src/image/store_root.js';
+import { packImage } from '../../src/image/layout/pack.js';
+import { openStore } from '../../src/image/content/store_root.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'bin/wasmvisor.js');

@@ -2,14 +2,14 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { layerSources } from '../../src/image/image_config.js';
-import { prepareRun } from '../../src/image/manifest_run.js';
-import { resolveImage } from '../../src/image/manifest_store.js';
-import { RegistryClient } from '../../src/image/registry.js';
+import { layerSources } from '../../src/image/content/image_config.js';
+import { prepareRun } from '../../src/image/run/manifest_run.js';
+import { resolveImage } from '../../src/image/content/manifest_store.js';
+import { RegistryClient } from '../../src/image/registry/registry.js';
 import { buildSamples, sameLayout } from '../../src/image/samples/build.js';
 import { isBundledSample, loadBundledSamples, SAMPLE_ARTIFACT, SAMPLE_IMAGE, samplesDir } from '../../src/image/samples/index.js';
-import { SnapshotStore } from '../../src/image/snapshot.js';
-import { openStore } from '../../src/image/store_root.js';
+import { SnapshotStore } from '../../src/image/snapshot/snapshot.js';
+import { openStore } from '../../src/image/content/store_root.js';
 
 describe('bundled samples', () => {
   it('load offline into an empty store, once, and unpack to the hello module', async () => {

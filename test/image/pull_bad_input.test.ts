@@ -10,10 +10,10 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { MediaType } from '../../src/image/media_types.js';
-import { pullImage } from '../../src/image/pull.js';
-import { RegistryClient } from '../../src/image/registry.js';
-import { openStore, type Store } from '../../src/image/store_root.js';
+import { MediaType } from '../../src/image/content/media_types.js';
+import { pullImage } from '../../src/image/registry/pull.js';
+import { RegistryClient } from '../../src/image/registry/registry.js';
+import { openStore, type Store } from '../../src/image/content/store_root.js';
 
 const sha = (b: Buffer | string): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 

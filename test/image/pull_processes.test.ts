@@ -7,8 +7,8 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MediaType } from '../../src/image/media_types.js';
-import { openStore } from '../../src/image/store_root.js';
+import { MediaType } from '../../src/image/content/media_types.js';
+import { openStore } from '../../src/image/content/store_root.js';
 import { imageBlobs, sha256 as sha } from '../support/oci_fixtures.js';
 
 const root = path.resolve(import.meta.dirname, '../..');

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { formatBytes, PlainProgress, progressFor, silentProgress, TtyProgress } from '../../src/image/progress.js';
+import { formatBytes, PlainProgress, progressFor, silentProgress, TtyProgress } from '../../src/cli/progress.js';
 
 function sink(tty: boolean): PassThrough & { text: () => string } {
   const s = new PassThrough() as PassThrough & { text: () => string; isTTY?: boolean; columns?: number; cursorTo?: unknown; clearLine?: unknown; moveCursor?: unknown };

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { LayerDir, LayerNode, LayerTree } from '../../kernel/fs/layer_tree.js';
-import { imageProcess } from '../../src/image/manifest_run.js';
-import type { ImageConfig, ImageManifest } from '../../src/image/manifest.js';
-import { MediaType } from '../../src/image/media_types.js';
+import { imageProcess } from '../../src/image/run/manifest_run.js';
+import type { ImageConfig, ImageManifest } from '../../src/image/content/manifest.js';
+import { MediaType } from '../../src/image/content/media_types.js';
 
 const WASM = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
 const meta = { mode: 0o755, uid: 0, gid: 0, mtimeNs: 0n };

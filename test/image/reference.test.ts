@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseReference, ReferenceError } from '../../src/image/reference.js';
+import { parseReference, ImageReferenceError } from '../../src/image/reference/reference.js';
 
 const D = 'sha256:' + 'a'.repeat(64);
 
@@ -44,8 +44,8 @@ describe('parseReference', () => {
     } catch (e) {
       err = e;
     }
-    expect(err).toBeInstanceOf(ReferenceError);
-    expect((err as ReferenceError).code).toBe(code);
+    expect(err).toBeInstanceOf(ImageReferenceError);
+    expect((err as ImageReferenceError).code).toBe(code);
     expect((err as Error).message).toMatch(msg);
   });
 });

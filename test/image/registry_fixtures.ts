@@ -10,7 +10,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import tar from 'tar-stream';
-import type { Descriptor, Platform } from '../../src/image/manifest.js';
+import type { Descriptor, Platform } from '../../src/image/content/manifest.js';
 
 const run = promisify(execFile);
 

@@ -7,10 +7,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { pullImage } from '../../src/image/pull.js';
-import { RegistryClient } from '../../src/image/registry.js';
-import { proxyFor } from '../../src/image/registry_http.js';
-import { openStore } from '../../src/image/store_root.js';
+import { pullImage } from '../../src/image/registry/pull.js';
+import { RegistryClient } from '../../src/image/registry/registry.js';
+import { proxyFor } from '../../src/image/registry/registry_http.js';
+import { openStore } from '../../src/image/content/store_root.js';
 import { listenLocal, tinyRegistry } from '../support/oci_fixtures.js';
 import { itWithTools } from '../support/tools.js';
 

@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { redirectPolicy } from '../../src/image/registry_http.js';
+import { redirectPolicy } from '../../src/image/registry/registry_http.js';
 import { runCli } from './cli_process.js';
 import { itWithTools } from '../support/tools.js';
 
@@ -87,7 +87,7 @@ describe('https → http redirect on the same host and port', () => {
   });
 
   itTls('a TLS-verified registry: the downgrade is refused, nothing reaches plain http', async () => {
-    const lib = path.resolve(import.meta.dirname, '..', '..', 'dist', 'src', 'image', 'registry.js');
+    const lib = path.resolve(import.meta.dirname, '..', '..', 'dist', 'src', 'image', 'registry', 'registry.js');
     const script = `
       const { RegistryClient } = await import(${JSON.stringify(lib)});
       const c = new RegistryClient({ credentials: { username: 'user', password: 'secret' }, attempts: 1 });

@@ -9,9 +9,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { pullImage } from '../../src/image/pull.js';
-import { RegistryClient } from '../../src/image/registry.js';
-import { openStore } from '../../src/image/store_root.js';
+import { pullImage } from '../../src/image/registry/pull.js';
+import { RegistryClient } from '../../src/image/registry/registry.js';
+import { openStore } from '../../src/image/content/store_root.js';
 import { listenLocal, tinyRegistry } from '../support/oci_fixtures.js';
 import { runCli } from './cli_process.js';
 

@@ -3,12 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { LayerDir, LayerTree } from '../../kernel/fs/layer_tree.js';
-import { chainIds } from '../../src/image/chain_id.js';
-import { putBytes } from '../../src/image/layout_ingest.js';
-import { SnapshotStore, type LayerSource } from '../../src/image/snapshot.js';
-import { decodeTree, encodeTree } from '../../src/image/snapshot_codec.js';
-import { openStore, type Store } from '../../src/image/store_root.js';
-import { unpackLayer } from '../../src/image/unpack.js';
+import { chainIds } from '../../src/image/snapshot/chain_id.js';
+import { putBytes } from '../../src/image/layout/layout_ingest.js';
+import { SnapshotStore, type LayerSource } from '../../src/image/snapshot/snapshot.js';
+import { decodeTree, encodeTree } from '../../src/image/snapshot/snapshot_codec.js';
+import { openStore, type Store } from '../../src/image/content/store_root.js';
+import { unpackLayer } from '../../src/image/snapshot/unpack.js';
 import { chunks, gzip, makeTar, sha256 } from '../support/oci_fixtures.js';
 
 const GZ = 'application/vnd.oci.image.layer.v1.tar+gzip';

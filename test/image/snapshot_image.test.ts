@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadBundledSamples, SAMPLE_IMAGE } from '../../src/image/samples/index.js';
-import { prepareImage, sharedSnapshots } from '../../src/image/snapshot_image.js';
-import { openStore } from '../../src/image/store_root.js';
+import { prepareImage, sharedSnapshots } from '../../src/image/snapshot/snapshot_image.js';
+import { openStore } from '../../src/image/content/store_root.js';
 
 describe('prepareImage', () => {
   it('gives every caller in the process the same trees, owned when asked', async () => {

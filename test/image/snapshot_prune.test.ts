@@ -4,9 +4,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/wasmvisor.js';
 import { loadBundledSamples, SAMPLE_ARTIFACT, SAMPLE_IMAGE } from '../../src/image/samples/index.js';
-import { SnapshotStore } from '../../src/image/snapshot.js';
-import { prepareImage } from '../../src/image/snapshot_image.js';
-import { openStore } from '../../src/image/store_root.js';
+import { SnapshotStore } from '../../src/image/snapshot/snapshot.js';
+import { prepareImage } from '../../src/image/snapshot/snapshot_image.js';
+import { openStore } from '../../src/image/content/store_root.js';
 
 async function quietly<T>(fn: () => Promise<T>): Promise<T> {
   const w = process.stdout.write;

@@ -2,9 +2,9 @@ import { mkdtempSync, promises as fsp, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ContentStoreError, type ContentStore } from '../../src/image/content_store.js';
-import { sha256Digest, validateDigest, DigestError } from '../../src/image/digest.js';
-import { openStore, resolveStoreRoot, type Store } from '../../src/image/store_root.js';
+import { ContentStoreError, type ContentStore } from '../../src/image/content/content_store.js';
+import { sha256Digest, validateDigest, DigestError } from '../../src/image/content/digest.js';
+import { openStore, resolveStoreRoot, type Store } from '../../src/image/content/store_root.js';
 
 /** Every file under `dir` with its size, as a sorted listing. */
 export function listing(dir: string): string[] {

@@ -3,11 +3,11 @@ import { mkdtempSync, promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sha256Digest } from '../../src/image/digest.js';
-import { collectGarbage, Lease } from '../../src/image/gc.js';
-import { tryLock } from '../../src/image/content_store.js';
-import { MediaType } from '../../src/image/media_types.js';
-import { openStore, type Store } from '../../src/image/store_root.js';
+import { sha256Digest } from '../../src/image/content/digest.js';
+import { collectGarbage, Lease } from '../../src/image/content/gc.js';
+import { tryLock } from '../../src/image/content/content_store.js';
+import { MediaType } from '../../src/image/content/media_types.js';
+import { openStore, type Store } from '../../src/image/content/store_root.js';
 
 const tmp: string[] = [];
 afterAll(async () => {

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/image/store_root.js';
+import { openStore } from '../../src/image/content/store_root.js';
 import { makeTar, writeOciLayout } from '../support/oci_fixtures.js';
 import { runCli } from './cli_process.js';
 

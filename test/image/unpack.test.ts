@@ -4,12 +4,12 @@ import { mkdtempSync, mkdirSync, writeFileSync, symlinkSync, linkSync, chmodSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LayerDir, LayerNode } from '../../kernel/fs/layer_tree.js';
-import { unpackLayer } from '../../src/image/unpack.js';
-import { SlabAllocator, unpackLayerWith } from '../../src/image/unpack_core.js';
+import { unpackLayer } from '../../src/image/snapshot/unpack.js';
+import { SlabAllocator, unpackLayerWith } from '../../src/image/snapshot/unpack_core.js';
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { nodeDecompressors } from '../../src/image/decompress_node.js';
-import { browserDecompressors, webGunzip } from '../../src/image/decompress.js';
+import { nodeDecompressors } from '../../src/image/snapshot/decompress_node.js';
+import { browserDecompressors, webGunzip } from '../../src/image/snapshot/decompress.js';
 import { chunks, gzip, makeTar, sha256, zstd } from '../support/oci_fixtures.js';
 import { itWithTools } from '../support/tools.js';
 
@@ -155,7 +155,7 @@ describe('unpackLayer', () => {
       expect(text, file).not.toMatch(/from 'node:/);
       for (const m of text.matchAll(/^import (?!type)[^;]*from '(\.[^']+)\.js'/gm)) visit(join(file, '..', `${m[1]}.ts`));
     };
-    visit(join(__dirname, '../../src/image/unpack_core.ts'));
+    visit(join(__dirname, '../../src/image/snapshot/unpack_core.ts'));
     expect(seen.size).toBeGreaterThan(3);
   });
 

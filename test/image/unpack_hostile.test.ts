@@ -4,10 +4,10 @@ import { appendFileSync, mkdtempSync, truncateSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LayerDir } from '../../kernel/fs/layer_tree.js';
-import { unpackLayer } from '../../src/image/unpack.js';
-import { UnpackError } from '../../src/image/unpack_error.js';
-import { nodeDecompressors } from '../../src/image/decompress_node.js';
-import { browserDecompressors } from '../../src/image/decompress.js';
+import { unpackLayer } from '../../src/image/snapshot/unpack.js';
+import { UnpackError } from '../../src/image/snapshot/unpack_error.js';
+import { nodeDecompressors } from '../../src/image/snapshot/decompress_node.js';
+import { browserDecompressors } from '../../src/image/snapshot/decompress.js';
 import { chunks, gzip, makeTar, type TarEntrySpec } from '../support/oci_fixtures.js';
 
 async function refused(entries: TarEntrySpec[], code: string, opts = {}): Promise<UnpackError> {

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { LayerDir, LayerNode } from '../../kernel/fs/layer_tree.js';
-import { nodeDecompressors } from '../../src/image/decompress_node.js';
-import { unpackLayer } from '../../src/image/unpack.js';
-import { UnpackError } from '../../src/image/unpack_error.js';
+import { nodeDecompressors } from '../../src/image/snapshot/decompress_node.js';
+import { unpackLayer } from '../../src/image/snapshot/unpack.js';
+import { UnpackError } from '../../src/image/snapshot/unpack_error.js';
 import { chunks, gzip, makeTar, type TarEntrySpec } from '../support/oci_fixtures.js';
-import { decodeTree, encodeTree } from '../../src/image/snapshot_codec.js';
+import { decodeTree, encodeTree } from '../../src/image/snapshot/snapshot_codec.js';
 
 const segment = fc.stringMatching(/^[a-z0-9_.-]{1,12}$/).filter((s) => s !== '.' && s !== '..' && !s.startsWith('.wh.'));
 const filePath = fc.array(segment, { minLength: 1, maxLength: 4 }).map((p) => p.join('/'));

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import tarStream from 'tar-stream';
-import { MediaType } from '../../src/image/media_types.js';
+import { MediaType } from '../../src/image/content/media_types.js';
 
 /** One tar entry to write. */
 export interface TarEntrySpec {

@@ -1,9 +1,9 @@
 /** `wasmvisor images`: list the images in the store. */
 import type { Command } from 'commander';
-import { summarise } from '../../image/manifest_inspect.js';
-import { formatBytes } from '../../image/progress.js';
-import { parseReference } from '../../image/reference.js';
-import { storeFromCommand } from '../../image/registry_setup.js';
+import { summarise } from '../../image/content/manifest_inspect.js';
+import { formatBytes } from '../progress.js';
+import { parseReference } from '../../image/reference/reference.js';
+import { storeFromCommand } from '../registry_setup.js';
 
 /** True if `filter` names the repository or the image (short forms normalised as references are). */
 function matches(name: string, repository: string, filter: string): boolean {

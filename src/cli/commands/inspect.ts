@@ -1,9 +1,9 @@
 /** `wasmvisor inspect IMAGE | docker://REF`: show a local image, or a registry's without pulling its layers. */
 import type { Command } from 'commander';
-import { inspectLocal, inspectRemote } from '../../image/manifest_inspect.js';
-import { findImage, readManifest } from '../../image/manifest_store.js';
-import { parsePlatform } from '../../image/platform.js';
-import { addRegistryFlags, clientFromFlags, storeFromCommand, type RegistryFlags } from '../../image/registry_setup.js';
+import { inspectLocal, inspectRemote } from '../../image/content/manifest_inspect.js';
+import { findImage, readManifest } from '../../image/content/manifest_store.js';
+import { parsePlatform } from '../../image/reference/platform.js';
+import { addRegistryFlags, clientFromFlags, storeFromCommand, type RegistryFlags } from '../registry_setup.js';
 
 /** Register `inspect`. */
 export function register(program: Command): void {

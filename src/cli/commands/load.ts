@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
-import { loadImages } from '../../image/load.js';
-import { storeFromCommand } from '../../image/registry_setup.js';
+import { loadImages } from '../../image/layout/load.js';
+import { storeFromCommand } from '../registry_setup.js';
 import { CliExit } from '../exit.js';
 
 /** Register `load`. */

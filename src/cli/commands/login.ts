@@ -1,11 +1,11 @@
 /** `wasmvisor login REGISTRY`: check credentials against the registry and store them. */
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
-import { authFileToWrite, saveCredentials } from '../../image/auth.js';
-import { parseReference } from '../../image/reference.js';
-import { RegistryClient } from '../../image/registry.js';
-import { loadRegistriesConf } from '../../image/registry_config.js';
-import { parseBoolFlag } from '../../image/registry_setup.js';
+import { authFileToWrite, saveCredentials } from '../../image/registry/auth.js';
+import { parseReference } from '../../image/reference/reference.js';
+import { RegistryClient } from '../../image/registry/registry.js';
+import { loadRegistriesConf } from '../../image/registry/registry_config.js';
+import { parseBoolFlag } from '../registry_setup.js';
 import { CliExit } from '../exit.js';
 
 async function readStdin(): Promise<string> {

@@ -1,6 +1,6 @@
 /** `wasmvisor logout REGISTRY`: remove stored credentials. */
 import type { Command } from 'commander';
-import { authFileToWrite, removeAllCredentials, removeCredentials } from '../../image/auth.js';
+import { authFileToWrite, removeAllCredentials, removeCredentials } from '../../image/registry/auth.js';
 import { CliExit } from '../exit.js';
 
 /** Register `logout`. */

@@ -1,7 +1,7 @@
 /** `wasmvisor pack`: build an image (or a Wasm OCI artifact) from host files. */
 import type { Command } from 'commander';
-import { packImage, parseAdd, parseLabels } from '../../image/pack.js';
-import { storeFromCommand } from '../../image/registry_setup.js';
+import { packImage, parseAdd, parseLabels } from '../../image/layout/pack.js';
+import { storeFromCommand } from '../registry_setup.js';
 import { CliExit } from '../exit.js';
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];

@@ -1,8 +1,8 @@
 /** `wasmvisor prune`: garbage-collect content, snapshots and stale ingests no image uses. */
 import type { Command } from 'commander';
-import { collectGarbage, pruneSnapshots } from '../../image/gc.js';
-import { formatBytes } from '../../image/progress.js';
-import { storeFromCommand } from '../../image/registry_setup.js';
+import { collectGarbage, pruneSnapshots } from '../../image/content/gc.js';
+import { formatBytes } from '../progress.js';
+import { storeFromCommand } from '../registry_setup.js';
 
 /** Register `prune`. */
 export function register(program: Command): void {

@@ -1,9 +1,9 @@
 /** `wasmvisor pull IMAGE`: fetch an image from a registry into the store. */
 import type { Command } from 'commander';
-import { parsePlatform } from '../../image/platform.js';
-import { progressFor } from '../../image/progress.js';
-import { pullImage } from '../../image/pull.js';
-import { addRegistryFlags, clientFromFlags, storeFromCommand, type RegistryFlags } from '../../image/registry_setup.js';
+import { parsePlatform } from '../../image/reference/platform.js';
+import { progressFor } from '../progress.js';
+import { pullImage } from '../../image/registry/pull.js';
+import { addRegistryFlags, clientFromFlags, storeFromCommand, type RegistryFlags } from '../registry_setup.js';
 
 /** Register `pull`. */
 export function register(program: Command): void {

@@ -1,8 +1,8 @@
 /** `wasmvisor push IMAGE [DESTINATION]`: upload an image from the store to a registry. */
 import type { Command } from 'commander';
-import { progressFor } from '../../image/progress.js';
-import { pushImage } from '../../image/push.js';
-import { addRegistryFlags, clientFromFlags, storeFromCommand, type RegistryFlags } from '../../image/registry_setup.js';
+import { progressFor } from '../progress.js';
+import { pushImage } from '../../image/registry/push.js';
+import { addRegistryFlags, clientFromFlags, storeFromCommand, type RegistryFlags } from '../registry_setup.js';
 
 /** Register `push`. */
 export function register(program: Command): void {

@@ -1,9 +1,9 @@
 /** `wasmvisor rmi IMAGE...`: remove image names and the content only they used. */
 import type { Command } from 'commander';
-import { collectGarbage, pruneSnapshots } from '../../image/gc.js';
-import { findImage } from '../../image/manifest_store.js';
-import { storeFromCommand } from '../../image/registry_setup.js';
-import { StoreError } from '../../image/store_root.js';
+import { collectGarbage, pruneSnapshots } from '../../image/content/gc.js';
+import { findImage } from '../../image/content/manifest_store.js';
+import { storeFromCommand } from '../registry_setup.js';
+import { StoreError } from '../../image/content/store_root.js';
 import { CliExit } from '../exit.js';
 
 /** Register `rmi`. */

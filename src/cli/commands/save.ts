@@ -4,9 +4,9 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
-import { parsePlatform } from '../../image/platform.js';
-import { storeFromCommand } from '../../image/registry_setup.js';
-import { SAVE_FORMATS, saveImages, type SaveFormat } from '../../image/save.js';
+import { parsePlatform } from '../../image/reference/platform.js';
+import { storeFromCommand } from '../registry_setup.js';
+import { SAVE_FORMATS, saveImages, type SaveFormat } from '../../image/layout/save.js';
 import { CliExit } from '../exit.js';
 
 /** Register `save`. */

@@ -11,9 +11,9 @@ import { existsSync, mkdtempSync, promises as fsp, readdirSync, readFileSync, st
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { packImage } from '../pack.js';
-import { saveImages } from '../save.js';
-import { openStore } from '../store_root.js';
+import { packImage } from '../layout/pack.js';
+import { saveImages } from '../layout/save.js';
+import { openStore } from '../content/store_root.js';
 import { SAMPLE_ARTIFACT, SAMPLE_IMAGE } from './index.js';
 
 /** The fixed build time of the samples (2024-01-01T00:00:00Z). */

@@ -8,8 +8,8 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadImages, type LoadedImage } from '../load.js';
-import type { Store } from '../store_root.js';
+import { loadImages, type LoadedImage } from '../layout/load.js';
+import type { Store } from '../content/store_root.js';
 
 /** The sample image's name. */
 export const SAMPLE_IMAGE = 'localhost/wasmvisor/hello:latest';

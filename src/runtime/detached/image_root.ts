@@ -18,7 +18,7 @@ export interface StoredImage {
 /** The layer trees of a stored image, top first. */
 export async function imageLayers(i: StoredImage): Promise<LayerTree[]> {
   const [{ openStore }, { prepareImage }, { parsePlatform }] = await Promise.all([
-    import('../../image/store_root.js'), import('../../image/snapshot_image.js'), import('../../image/platform.js'),
+    import('../../image/content/store_root.js'), import('../../image/snapshot/snapshot_image.js'), import('../../image/reference/platform.js'),
   ]);
   const prepared = await prepareImage(await openStore(i.store), i.name, { platforms: i.platform ? [parsePlatform(i.platform)] : undefined });
   return prepared.lowers;
@@ -27,7 +27,7 @@ export async function imageLayers(i: StoredImage): Promise<LayerTree[]> {
 /** The bytes of the module at `path` (absolute, or relative to `cwd`) in `lowers` (top first); BAD_ARG with one line otherwise. */
 export async function moduleInLayers(lowers: readonly LayerTree[], path: string, cwd = '/'): Promise<Uint8Array> {
   const [{ mergeLayers }, { lookupMerged, readLayerFile }, { isWasm }] = await Promise.all([
-    import('../../image/snapshot_view.js'), import('../../image/merged_lookup.js'), import('../../image/manifest_run.js'),
+    import('../../image/snapshot/snapshot_view.js'), import('../../image/snapshot/merged_lookup.js'), import('../../image/run/manifest_run.js'),
   ]);
   const hit = lookupMerged(mergeLayers([...lowers].reverse()), path.startsWith('/') ? path : `${cwd.replace(/\/$/, '')}/${path}`);
   if (!hit || hit.node.kind !== 'file') throw new DetachedError('BAD_ARG', `${path}: no such file in the container's image (give a path in the image, or a .wasm file on the host)`);

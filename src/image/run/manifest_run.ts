@@ -1,0 +1,168 @@
+/**
+ * From an image to the process `run IMAGE` starts: argv from the config's
+ * Entrypoint and Cmd (as Docker and podman combine them), env, working
+ * directory and user, and the WebAssembly module argv[0] names, found in
+ * the image's merged layers: through `$PATH` when it has no slash, then as
+ * a path (relative to the working directory); symlinks are followed inside
+ * the rootfs only (`lookupMerged`, shared with `-u`'s /etc/passwd lookup). A
+ * Wasm OCI artifact without an Entrypoint or Cmd runs its module layer,
+ * with the arguments after the image name. The kernel is not involved: this
+ * reads the layer trees.
+ */
+import type { LayerFile, LayerTree } from '../../../kernel/fs/layer_tree.js';
+import { mergeEnv } from '../content/image_config.js';
+import { lookupMerged, readLayerFile } from '../snapshot/merged_lookup.js';
+import type { ImageConfig, ImageManifest, Platform } from '../content/manifest.js';
+import { findImage } from '../content/manifest_store.js';
+import { WASM_LAYER_TYPES } from '../content/media_types.js';
+import type { Progress } from '../transport/progress.js';
+import { pullImage } from '../registry/pull.js';
+import { isBundledSample, loadBundledSamples } from '../samples/index.js';
+import { parseReference } from '../reference/reference.js';
+import type { RegistryClient } from '../registry/registry.js';
+import { prepareImage } from '../snapshot/snapshot_image.js';
+import { mergeLayers } from '../snapshot/snapshot_view.js';
+import { StoreError, type Store } from '../content/store_root.js';
+import { wasmLayerName } from '../snapshot/unpack_wasm.js';
+
+/** The PATH used when the image sets none (podman's default). */
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Stable codes of {@link ImageRunError}; the CLI maps them to 125, 127 and 126. */
+export type ImageRunErrorCode = 'NO_COMMAND' | 'NOT_FOUND' | 'NOT_WASM';
+
+/** The image cannot be run as asked; the message names the file or what is missing. */
+export class ImageRunError extends Error {
+  constructor(readonly code: ImageRunErrorCode, message: string) {
+    super(message);
+    this.name = 'ImageRunError';
+  }
+}
+
+/** What the command line overrides (podman's `--entrypoint`, args after IMAGE, `-e`, `-w`, `-u`). */
+export interface RunOverrides {
+  /** `--entrypoint`: replaces the image's Entrypoint and drops its Cmd. */
+  entrypoint?: string[];
+  /** Arguments after IMAGE: replace Cmd. */
+  args?: string[];
+  /** `KEY=VALUE` entries added to (and overriding) the image's Env. */
+  env?: string[];
+  workdir?: string;
+  user?: string;
+}
+
+/** The process to start. */
+export interface ImageProcess {
+  /** argv as given to the program (argv[0] as the image or user spelled it). */
+  argv: string[];
+  env: string[];
+  workdir: string;
+  user?: string;
+  /** Absolute path of the module in the rootfs. */
+  path: string;
+  /** The module's bytes. */
+  bytes: Uint8Array;
+}
+
+/** True if `b` starts as a WebAssembly module (magic and version). */
+export function isWasm(b: Uint8Array): boolean {
+  return b.length >= 8 && b[0] === 0 && b[1] === 0x61 && b[2] === 0x73 && b[3] === 0x6d;
+}
+
+/** Join `p` onto directory `dir` (absolute result). */
+function joinPath(dir: string, p: string): string {
+  return p.startsWith('/') ? p : `${dir.replace(/\/+$/, '')}/${p}`;
+}
+
+/**
+ * The process `run IMAGE` starts, from the image's `config`, its `manifest`
+ * (for the Wasm artifact default) and its layer trees, bottom first.
+ */
+export function imageProcess(config: ImageConfig, manifest: ImageManifest, layers: readonly LayerTree[], o: RunOverrides = {}): ImageProcess {
+  const rc = config.config ?? {};
+  const entrypoint = o.entrypoint ?? rc.Entrypoint ?? [];
+  const cmd = o.args && o.args.length > 0 ? o.args : o.entrypoint !== undefined ? [] : rc.Cmd ?? [];
+  let argv = [...entrypoint, ...cmd];
+  const wasm = manifest.layers.filter((l) => WASM_LAYER_TYPES.has(l.mediaType));
+  if (entrypoint.length === 0 && !(rc.Cmd && rc.Cmd.length > 0) && wasm.length > 0) {
+    // a Wasm artifact with no command of its own: run its module, with the arguments given
+    argv = [`/${wasmLayerName(wasm[wasm.length - 1])}`, ...argv];
+  }
+  if (argv.length === 0 || argv[0] === '') {
+    throw new ImageRunError('NO_COMMAND', 'the image has no Entrypoint or Cmd: give the program to run after the image name, or --entrypoint');
+  }
+  const env = mergeEnv(rc.Env ?? [], o.env ?? []);
+  const workdir = o.workdir || rc.WorkingDir || '/';
+  const root = mergeLayers(layers);
+  const name = argv[0];
+  const candidates: string[] = [];
+  if (!name.includes('/')) {
+    const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? DEFAULT_PATH;
+    for (const dir of pathVar.split(':')) if (dir) candidates.push(joinPath(joinPath(workdir, dir), name));
+  }
+  candidates.push(joinPath(workdir, name));
+  for (const c of candidates) {
+    const hit = lookupMerged(root, c);
+    if (!hit || hit.node.kind !== 'file') continue;
+    const bytes = readLayerFile(hit.node.node as LayerFile);
+    if (!isWasm(bytes)) throw new ImageRunError('NOT_WASM', `${name} (${hit.path} in the image) is not a WebAssembly module`);
+    const user = o.user ?? (rc.User || undefined);
+    return { argv, env, workdir, user, path: hit.path, bytes };
+  }
+  throw new ImageRunError(
+    'NOT_FOUND',
+    name.includes('/') ? `${name}: no such file in the image` : `${name}: executable file not found in $PATH of the image`,
+  );
+}
+
+/** True if the `run` argument names an image rather than a host file: not an existing path, not `*.wasm`, and a valid reference. */
+export function looksLikeImage(arg: string, exists: (p: string) => boolean): boolean {
+  if (exists(arg) || arg.endsWith('.wasm') || /^(\/|\.\.?\/)/.test(arg)) return false;
+  try {
+    parseReference(arg);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** How `run IMAGE` gets the image. */
+export interface PrepareRunOptions {
+  /** `missing` (default, as podman): pull if absent; `always`; `never`. */
+  pull?: 'missing' | 'always' | 'never';
+  client: RegistryClient;
+  platforms?: readonly Platform[];
+  progress?: Progress;
+  /** Recorded on every snapshot used (e.g. `container:<id>`). */
+  owner?: string;
+}
+
+/** What `runWasm` needs to start the image's process, plus the process description. */
+export interface PreparedRun {
+  process: ImageProcess;
+  /** The image's layer trees, top first (runWasm's `lowers`). */
+  lowers: LayerTree[];
+  /** The stored name that was run. */
+  name: string;
+}
+
+/** Find (pulling per `opts.pull`) and prepare `input`, and work out its process. */
+export async function prepareRun(store: Store, input: string, o: RunOverrides, opts: PrepareRunOptions): Promise<PreparedRun> {
+  const policy = opts.pull ?? 'missing';
+  let rec = policy === 'always' ? undefined : await findImage(store, input).catch((err: unknown) => {
+    if (err instanceof StoreError && err.code === 'IMAGE_NOT_FOUND' && policy === 'missing') return undefined;
+    throw err;
+  });
+  if (!rec && policy === 'missing' && isBundledSample(input)) {
+    // a bundled sample is loaded from the package, not pulled: `run localhost/wasmvisor/hello` works offline
+    await loadBundledSamples(store);
+    rec = await findImage(store, input);
+  }
+  if (!rec) {
+    const r = await pullImage(store, input, { client: opts.client, platforms: opts.platforms, progress: opts.progress });
+    rec = await findImage(store, r.name);
+  }
+  const prepared = await prepareImage(store, rec.name, { platforms: opts.platforms, owner: opts.owner });
+  const proc = imageProcess(prepared.image.config, prepared.image.manifest, prepared.layers, o);
+  return { process: proc, lowers: prepared.lowers, name: rec.name };
+}

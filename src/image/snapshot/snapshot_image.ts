@@ -1,0 +1,47 @@
+/**
+ * From an image name to the layer trees a container stacks, through one
+ * {@link SnapshotStore} per store root per process, so every container of
+ * an image in this process shares one copy of its layers (and other images
+ * with the same bottom layers share those).
+ */
+import type { LayerTree } from '../../../kernel/fs/layer_tree.js';
+import { layerSources } from '../content/image_config.js';
+import type { Platform } from '../content/manifest.js';
+import { resolveImage, type ResolvedImage } from '../content/manifest_store.js';
+import { SnapshotStore, type SnapshotStoreOptions } from './snapshot.js';
+import type { Store } from '../content/store_root.js';
+
+const shared = new Map<string, SnapshotStore>();
+
+/** The process-wide snapshot store of `store` (created on first use with `opts`). */
+export function sharedSnapshots(store: Store, opts?: SnapshotStoreOptions): SnapshotStore {
+  let s = shared.get(store.root);
+  if (!s) {
+    s = new SnapshotStore(store.root, store.content, opts);
+    shared.set(store.root, s);
+  }
+  return s;
+}
+
+/** What {@link prepareImage} returns. */
+export interface PreparedImage {
+  image: ResolvedImage;
+  /** The layer trees, bottom layer first. */
+  layers: LayerTree[];
+  /** The same trees top first, as `kernel/fs/overlay` takes its lowers. */
+  lowers: LayerTree[];
+}
+
+/** Options of {@link prepareImage}. */
+export interface PrepareImageOptions {
+  platforms?: readonly Platform[];
+  /** Record this owner (e.g. `container:<id>`) on every snapshot used; release it on removal. */
+  owner?: string;
+}
+
+/** Resolve `input` in `store` and prepare its layers (unpacking only what no cache holds). */
+export async function prepareImage(store: Store, input: string, opts: PrepareImageOptions = {}): Promise<PreparedImage> {
+  const image = await resolveImage(store, input, opts.platforms);
+  const layers = await sharedSnapshots(store).prepare(layerSources(image.manifest, image.config), { owner: opts.owner });
+  return { image, layers, lowers: [...layers].reverse() };
+}
