@@ -34,7 +34,7 @@ async function workerMain() {
     // with `pause`, each spin round also runs the channel's relax() (spin_park.ts)
     const a = new Int32Array(workerData.sab);
     const spin = workerData.spin;
-    const relax = workerData.pause ? (await import(dist('src/host/spin_park.js'))).relax : () => {};
+    const relax = workerData.pause ? (await import(dist('src/sentry/spin_park.js'))).relax : () => {};
     for (;;) {
       let k = 0;
       while (Atomics.load(a, 0) !== 1 && k < spin) { k++; relax(); }
@@ -52,7 +52,7 @@ async function workerMain() {
   if (role === 'ping') {
     const a = new Int32Array(workerData.sab);
     const { n, spin } = workerData;
-    const relax = workerData.pause ? (await import(dist('src/host/spin_park.js'))).relax : () => {};
+    const relax = workerData.pause ? (await import(dist('src/sentry/spin_park.js'))).relax : () => {};
     let t0 = 0;
     let done = 0;
     for (let i = -WARM_TRIPS; i < n; i++) {
@@ -78,7 +78,7 @@ async function workerMain() {
     return;
   }
   if (role === 'server') {
-    const { ChannelServer } = await import(dist('src/host/channel.js'));
+    const { ChannelServer } = await import(dist('src/sentry/channel_server.js'));
     const { SENTRY_WIRES } = await import(dist('kernel/platform/sentry_wire.js'));
     // echo for the generic encoding; a clock reading for clock_time_get's fixed layout
     const server = new ChannelServer(workerData.hub, (_id, op, arg) => ({ status: 0, value: op === workerData.clockNr ? 1_700_000_000_000_000_000n : arg }), { defer: setImmediate, wires: SENTRY_WIRES });
@@ -103,7 +103,7 @@ async function workerMain() {
     return;
   }
   if (role === 'client') {
-    const { ChannelClient } = await import(dist('src/host/channel.js'));
+    const { ChannelClient } = await import(dist('src/sentry/channel.js'));
     const { SENTRY_WIRES } = await import(dist('kernel/platform/sentry_wire.js'));
     const c = new ChannelClient(workerData.channel, workerData.hub, 0, undefined, SENTRY_WIRES);
     const { n, fixed, clockNr } = workerData;
@@ -145,7 +145,7 @@ async function pingPong(spin, pause = false) {
 }
 
 async function channelRoundTrip(fixed) {
-  const { createChannelBuffer, createHubBuffer } = await import(dist('src/host/channel.js'));
+  const { createChannelBuffer, createHubBuffer } = await import(dist('src/sentry/channel.js'));
   const { SYSCALL_BY_NAME } = await import(dist('kernel/syscalls/table.js'));
   const clockNr = SYSCALL_BY_NAME.get('clock_time_get').nr;
   const hub = createHubBuffer(16);
@@ -222,13 +222,14 @@ const CPU_WRITES = Number(process.env.CPU_WRITES) || 200_000;
 
 async function cpuPerCall(runs) {
   console.log(`\n[0] CPU time per one-byte fd_write to /dev/null on one thread, ns (${CPU_WRITES} writes per run; load-independent)`);
-  const { SentryCore } = await import(dist('src/host/sentry_core.js'));
-  const { ChannelClient } = await import(dist('src/host/channel.js'));
+  const { SentryCore } = await import(dist('src/sentry/sentry_core.js'));
+  const { ChannelClient } = await import(dist('src/sentry/channel.js'));
   const { runSentryApp } = await import(dist('kernel/platform/sentry_app.js'));
   const { SENTRY_WIRES } = await import(dist('kernel/platform/sentry_wire.js'));
   const { runWasm } = await import(dist('src/runtime/run_wasm.js'));
   const { createNodeHost } = await import(dist('src/host/node_host.js'));
   const { toSandbox, toProcess } = await import(dist('src/runtime/config.js'));
+  const { Sandbox } = await import(dist('src/runtime/sandbox.js'));
   const { readFileSync } = await import('node:fs');
   const bytes = readFileSync(PROBE);
   const module = new WebAssembly.Module(bytes);
@@ -236,7 +237,7 @@ async function cpuPerCall(runs) {
   let seq = 0;
   const sentry = () => {
     const host = createNodeHost();
-    const core = new SentryCore({ host, defer: () => {}, spinMax: 0 });
+    const core = new SentryCore({ host, defer: () => {}, spinMax: 0, createContainer: (h, i, spec, layers) => new Sandbox(h, i, spec, layers) });
     const id = `b${++seq}`;
     const sp = core.createAndSpawn(id, toSandbox({}), toProcess({ args }, 'null', 'probe'));
     const server = core.server; // private in TypeScript: the bench drives the serve loop itself

@@ -11,5 +11,5 @@ export {
   type ContainerStatus, type StateName, type WaitResult,
 } from './runtime/status.js';
 export type { OciConfig, OciProcess, OciMount } from './runtime/config.js';
-export type { CgroupStats, DiffEntry } from './host/protocol.js';
-export type { WorkerHost, SentryHandle, AppWorkerHandle, AppLimits } from './runtime/workers.js';
+export type { CgroupStats, DiffEntry } from './sentry/control_plane.js';
+export type { WorkerHost, SentryHandle, AppWorkerHandle, AppLimits } from './sentry/worker_host.js';

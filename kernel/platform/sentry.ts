@@ -22,28 +22,7 @@ import type { Task } from '../task/task.js';
 import { newOutcome } from '../syscalls/dispatch.js';
 import { SYSCALLS } from '../syscalls/table.js';
 import type { WouldBlock } from '../vfs/wait.js';
-
-/** Response statuses beyond errno values (which are ≥ 0). */
-export const SentryStatus = {
-  /** The task ended (value: ExitStatus); the app worker unwinds the guest. */
-  EXIT: -2,
-  /** A kernel bug in the serve loop (value: message); the app worker sees EIO. */
-  BUG: -3,
-} as const;
-
-/** Control ops an app worker sends besides syscalls (syscalls use their table index). */
-export const SentryOp = {
-  /** `_start` returned or trapped; value: ExitStatus. Answered with status 0. */
-  EXIT: 1000,
-  /** Report the guest memory size in bytes (value: number); answered with 0. */
-  MEMORY: 1001,
-} as const;
-
-/** One answer on a channel. */
-export interface SentryReply {
-  status: number;
-  value: unknown;
-}
+import { SentryOp, SentryStatus, type SentryReply } from './sentry_protocol.js';
 
 /** What the Sentry kernel side needs from its transport. */
 export interface SentryTransport {

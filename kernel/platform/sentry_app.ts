@@ -15,7 +15,7 @@ import { newOutcome } from '../syscalls/dispatch.js';
 import { buildImports, type ImportContext } from './imports.js';
 import { installSentryFastPaths, type FixedChannel } from './sentry_fast.js';
 import { ModuleError, TRAP_EXIT_CODE } from './inline.js';
-import { SentryOp, SentryStatus, type SentryReply } from './sentry.js';
+import { SentryOp, SentryStatus, type SentryReply } from './sentry_protocol.js';
 
 /** A blocking round trip to the Sentry. Throws if the channel closed (the task was killed). */
 export type SentryCall = (op: number, args: unknown) => SentryReply;

@@ -42,8 +42,8 @@ import { TaskExit, type ExitStatus } from '../task/exit.js';
 import { SYSCALL_BY_NAME } from '../syscalls/table.js';
 import type { DirEntry } from '../vfs/types.js';
 import { fixedArity, plainCall, tracer, type ImportContext } from './imports.js';
-import { SentryStatus, type SentryReply } from './sentry.js';
-import { NOWAIT_WORD, type WireSlots } from './sentry_wire.js';
+import { NOWAIT_WORD, SentryStatus, type SentryReply } from './sentry_protocol.js';
+import type { WireSlots } from './sentry_wire.js';
 import { MAX_BYTES } from './strace.js';
 
 /** A channel that can send a call whose arguments are already in its slots. */

@@ -1,10 +1,11 @@
 /**
  * Fixed-layout wire formats of the hot calls on the sentry platform. The
- * generic channel encoding (src/host/codec.ts) tags every value and spells
+ * generic channel encoding (src/sentry/value_codec.ts) tags every value and spells
  * out every object key: fine for a rare call, most of the CPU time of a
  * one-byte `fd_write`. A call listed here crosses the channel instead as
  * scalars in eight argument words plus raw bytes in the data area, in a
- * layout both sides know by the call's number; nothing is tagged, no key is
+ * layout both sides know by the call's number (the words' place in the
+ * channel header: sentry_protocol.ts); nothing is tagged, no key is
  * sent, and the Sentry rebuilds the same plain arguments object the codec
  * would have delivered, so the handlers, the dispatcher and parking do not
  * change.
@@ -29,6 +30,7 @@ import type { OpenArgs, PathStatArgs } from '../abi/calls_path.js';
 import { decodeGuestString } from '../abi/memory.js';
 import { SYSCALL_BY_NAME } from '../syscalls/table.js';
 import type { Filestat, FileTypeValue } from '../vfs/types.js';
+import { NOWAIT_WORD, WIRE_WORDS, WIRE_WORDS_OFFSET } from './sentry_protocol.js';
 
 /** The fixed-layout slots of one channel: eight argument words and the data area. */
 export interface WireSlots {
@@ -46,11 +48,6 @@ export interface WireSlots {
   view(len: number): Uint8Array;
 }
 
-/** Byte offset of the argument words in a channel header, and their count. */
-export const WIRE_WORDS_OFFSET = 32;
-export const WIRE_WORDS = 8;
-/** The argument word of fd_read's and fd_pread's `noWait` flag (1: set). */
-export const NOWAIT_WORD = 4;
 
 /** The slots over a channel buffer whose data area starts at `dataOffset`. */
 export function wireSlots(sab: SharedArrayBuffer, dataOffset: number): WireSlots {
@@ -317,8 +314,11 @@ const byName: Record<string, Wire> = {
   sock_send: sockSend,
 };
 
+/** Fixed wire layouts by opcode (undefined: the generic encoding). */
+export type WireTable = readonly (Wire | undefined)[];
+
 /** Wire formats by syscall number (the table's `nr`); undefined: the call uses the generic encoding. */
-export const SENTRY_WIRES: readonly (Wire | undefined)[] = (() => {
+export const SENTRY_WIRES: WireTable = (() => {
   const out: (Wire | undefined)[] = [];
   for (const [name, wire] of Object.entries(byName)) {
     const e = SYSCALL_BY_NAME.get(name);

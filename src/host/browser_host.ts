@@ -3,7 +3,8 @@
  * Workers. SharedArrayBuffer needs a cross-origin isolated page: serve it
  * (and the worker scripts) with `Cross-Origin-Opener-Policy: same-origin`
  * and `Cross-Origin-Embedder-Policy: require-corp`. The worker scripts are
- * the bundled `sentry_worker` and `app_worker` entries; give their URLs.
+ * the bundled `sentry_worker` (src/runtime/sentry_worker.ts) and
+ * `app_worker` (src/sentry/app_worker.ts) entries; give their URLs.
  *
  * App workers have no hard JS heap limit here (Node's `resourceLimits` has
  * no Web Worker counterpart). With `appLimits.heapMb` (default 64, as on
@@ -19,8 +20,8 @@
  */
 import { transfer, wrap, type Remote } from 'comlink';
 import type { Host } from '../../kernel/host.js';
-import type { AppDone, SentryApi, SentryEvent } from './protocol.js';
-import { DEFAULT_APP_HEAP_MB, type AppLimits, type AppWorkerHandle, type SentryHandle, type SentryStartOptions, type WorkerHost } from '../runtime/workers.js';
+import type { AppDone, SentryApi, SentryEvent } from '../sentry/control_plane.js';
+import { DEFAULT_APP_HEAP_MB, type AppLimits, type AppWorkerHandle, type SentryHandle, type SentryStartOptions, type WorkerHost } from '../sentry/worker_host.js';
 import { HeapWatchdog, heapWatchdogUnavailable } from './browser_heap_watchdog.js';
 
 /** Where the bundled worker scripts are. */

@@ -4,7 +4,17 @@
  * Writable that feeds the guest (`end()` closes its stdin: EOF).
  */
 import { Readable, Writable } from 'node:stream';
-import type { ContainerProcess } from '../runtime/process.js';
+import type { OutputStream } from './web_streams.js';
+
+/** The stdio of one container process (the runtime's `ContainerProcess` is one). */
+export interface ProcessStdio {
+  readonly stdout: OutputStream;
+  readonly stderr: OutputStream;
+  /** Feed the process's stdin. */
+  write(data: Uint8Array | string): Promise<void>;
+  /** Close its stdin (EOF). */
+  closeStdin(): Promise<void>;
+}
 
 /** Node streams of one process. */
 export interface NodeStdio {
@@ -19,7 +29,7 @@ export interface NodeStdio {
  * `destroy()` the one you do not want. As with a child process's pipes, a
  * stream left unread fills up and then blocks the guest's writes to it.
  */
-export function nodeStdio(proc: ContainerProcess): NodeStdio {
+export function nodeStdio(proc: ProcessStdio): NodeStdio {
   const stdin = new Writable({
     write(chunk: Buffer | string, _enc, cb) {
       proc.write(typeof chunk === 'string' ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength).slice())

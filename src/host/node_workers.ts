@@ -15,8 +15,8 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker, type ResourceLimits } from 'node:worker_threads';
 import { wrap, transfer, type Remote } from 'comlink';
-import type { AppDone, SentryApi, SentryEvent } from './protocol.js';
-import { DEFAULT_APP_HEAP_MB, type AppLimits, type AppWorkerHandle, type SentryHandle, type WorkerHost } from '../runtime/workers.js';
+import type { AppDone, SentryApi, SentryEvent } from '../sentry/control_plane.js';
+import { DEFAULT_APP_HEAP_MB, type AppLimits, type AppWorkerHandle, type SentryHandle, type WorkerHost } from '../sentry/worker_host.js';
 
 /** Thrown when a worker script is missing from dist/. */
 export class WorkerScriptMissing extends Error {
@@ -46,7 +46,7 @@ export function packageRoot(): string {
   }
 }
 
-/** Absolute path of a built file, e.g. `distFile('src/host/app_worker.js')`; throws WorkerScriptMissing if absent. */
+/** Absolute path of a built file, e.g. `distFile('src/sentry/app_worker.js')`; throws WorkerScriptMissing if absent. */
 export function distFile(rel: string): string {
   const p = join(packageRoot(), 'dist', rel);
   if (!existsSync(p)) throw new WorkerScriptMissing(p);
@@ -74,13 +74,17 @@ export function spawnNodeWorker(rel: string, workerData?: unknown, resourceLimit
 
 // ---------------------------------------------------------------- WorkerHost for Node
 
+/** The Sentry worker's entry, built (see worker_host.ts). */
+export const SENTRY_WORKER = 'src/runtime/sentry_worker.js';
+/** An app worker's entry, built. */
+export const APP_WORKER = 'src/sentry/app_worker.js';
 
 /** Node's WorkerHost: worker_threads running the built scripts from dist/. */
 export function nodeWorkerHost(): WorkerHost {
   return {
     async startSentry(opts = {}): Promise<SentryHandle> {
       const ctl = new MessageChannel();
-      const w = spawnNodeWorker('src/host/sentry_worker.js', { role: 'wasmvisor-sentry', port: ctl.port2, spinMax: opts.spinMax, outputWindow: opts.outputWindow }, undefined, [ctl.port2]);
+      const w = spawnNodeWorker(SENTRY_WORKER, { role: 'wasmvisor-sentry', port: ctl.port2, spinMax: opts.spinMax, outputWindow: opts.outputWindow }, undefined, [ctl.port2]);
       w.unref();
       const api = wrap<SentryApi>(ctl.port1 as unknown as MessagePort) as Remote<SentryApi>;
       const ev = new MessageChannel();
@@ -114,7 +118,7 @@ export function nodeWorkerHost(): WorkerHost {
       };
     },
     startApp(limits: AppLimits = {}): AppWorkerHandle {
-      const w = spawnNodeWorker('src/host/app_worker.js', { role: 'wasmvisor-app' }, {
+      const w = spawnNodeWorker(APP_WORKER, { role: 'wasmvisor-app' }, {
         maxOldGenerationSizeMb: limits.heapMb ?? DEFAULT_APP_HEAP_MB,
         maxYoungGenerationSizeMb: 4,
         stackSizeMb: limits.stackMb ?? 4,

@@ -11,7 +11,7 @@
  * refused, as runc on Linux fails to set it (EPERM); "infinity" included.
  */
 import { NR_OPEN } from '../../kernel/task/fd_table.js';
-import type { IdMapping, ProcessSpec, SandboxMount, SandboxSpec } from '../host/protocol.js';
+import type { IdMapping, ProcessSpec, SandboxMount, SandboxSpec } from '../sentry/control_plane.js';
 import { ContainerError } from './status.js';
 
 /** OCI `process`. */

@@ -6,7 +6,7 @@
  * and the status.
  */
 import { Signal } from '../../kernel/abi/wasi.js';
-import type { CgroupStats, DiffEntry, ProcessSpec, SpawnResult } from '../host/protocol.js';
+import type { CgroupStats, DiffEntry, ProcessSpec, SpawnResult } from '../sentry/control_plane.js';
 import { toProcess, type OciProcess } from './config.js';
 import { ContainerProcess, waitResultOf } from './process.js';
 import { diffPaths } from './tree_diff.js';
@@ -14,7 +14,7 @@ import {
   ContainerError, canDelete, canExec, canInspect, canKill, canPause, canResume, canStart, requireState,
   type ContainerStatus, type WaitResult,
 } from './status.js';
-import type { SentryHandle } from './workers.js';
+import type { SentryHandle } from '../sentry/worker_host.js';
 
 /** What a container needs from its runtime. */
 export interface ContainerHost {

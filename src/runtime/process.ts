@@ -7,7 +7,7 @@ import { SIGNAL_NAMES } from '../../kernel/abi/wasi.js';
 import { exitCodeOf, type ExitStatus } from '../../kernel/task/exit.js';
 import { OutputStream, stdinWritable } from '../host/web_streams.js';
 import type { WaitResult } from './status.js';
-import type { AppWorkerHandle, SentryHandle } from './workers.js';
+import type { AppWorkerHandle, SentryHandle } from '../sentry/worker_host.js';
 
 /** Turn a kernel exit status into what `wait` reports. */
 export function waitResultOf(status: ExitStatus, oomKilled: boolean): WaitResult {

@@ -7,14 +7,14 @@
  */
 import { hasLazyFiles, type LayerTree } from '../../kernel/fs/layer_tree.js';
 import type { ExitStatus } from '../../kernel/task/exit.js';
-import type { AppRun, OutputAck, SentryEvent, SpawnResult } from '../host/protocol.js';
+import type { AppRun, OutputAck, SentryEvent, SpawnResult } from '../sentry/control_plane.js';
 import { toProcess, toSandbox, type OciConfig } from './config.js';
 import { Container, type ContainerHost, type ModuleSource } from './container.js';
 import { defaultMemoryLimit, hostMemoryBytes } from './memory_default.js';
 import { ModuleLimitError, limitModuleMemory } from './module_limits.js';
 import type { ContainerProcess } from './process.js';
 import { ContainerError } from './status.js';
-import type { AppLimits, AppWorkerHandle, SentryHandle, WorkerHost } from './workers.js';
+import type { AppLimits, AppWorkerHandle, SentryHandle, WorkerHost } from '../sentry/worker_host.js';
 
 /** Options of a Runtime. */
 export interface RuntimeOptions {

@@ -25,7 +25,7 @@ import { installStdio } from '../../kernel/task/stdio.js';
 import type { Task } from '../../kernel/task/task.js';
 import { MountNamespace } from '../../kernel/vfs/mount_ns.js';
 import { FileType, OFlags } from '../../kernel/vfs/types.js';
-import type { CgroupStats, DiffWire, IdMapping, ProcessSpec, SandboxSpec } from '../host/protocol.js';
+import type { CgroupStats, DiffWire, IdMapping, ProcessSpec, SandboxSpec } from '../sentry/control_plane.js';
 import { installPreopens, makeWorkdir, mkdirs, prepareRoot, rootSetupStep, SETUP } from './root_setup.js';
 import { diffUpper, upperBaseline, type UpperBaseline } from './tree_diff.js';
 

@@ -22,7 +22,7 @@
  */
 import type { LayerDir, LayerNode, LayerTree } from '../../kernel/fs/layer_tree.js';
 import { isWhiteout, TmpDir, type TmpFs, type TmpNode } from '../../kernel/fs/tmpfs.js';
-import type { DiffEntry, DiffWire } from '../host/protocol.js';
+import type { DiffEntry, DiffWire } from '../sentry/control_plane.js';
 
 /** Identity of one upper path at a point in time. */
 interface Mark {

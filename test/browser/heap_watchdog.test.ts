@@ -15,8 +15,8 @@ let site: Site | null = null;
 beforeAll(async () => {
   site = await serveIsolated({
     page: 'test/browser/pages/heap_page.ts',
-    sentry_worker: 'src/host/sentry_worker.ts',
-    app_worker: 'src/host/app_worker.ts',
+    sentry_worker: 'src/runtime/sentry_worker.ts',
+    app_worker: 'src/sentry/app_worker.ts',
     yield_hog_app_worker: 'test/browser/pages/yield_hog_app_worker.ts',
   }, { 'hello.wasm': 'wasm/hello.wasm', 'probe.wasm': 'test/runtime/fixtures/probe.wasm' });
 });

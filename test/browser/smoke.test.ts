@@ -8,8 +8,8 @@ beforeAll(async () => {
   site = await serveIsolated({
     page: 'web/smoke/page.ts',
     inline_worker: 'web/smoke/inline_worker.ts',
-    sentry_worker: 'src/host/sentry_worker.ts',
-    app_worker: 'src/host/app_worker.ts',
+    sentry_worker: 'src/runtime/sentry_worker.ts',
+    app_worker: 'src/sentry/app_worker.ts',
   }, { 'hello.wasm': 'wasm/hello.wasm' });
 });
 

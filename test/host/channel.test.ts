@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { ChannelServer, Hub, PENDING, createChannelBuffer, createHubBuffer, type Reply } from '../../src/host/channel.js';
-import { decode, encode } from '../../src/host/codec.js';
+import { Hub, type SentryReply as Reply } from '../../kernel/platform/sentry_protocol.js';
+import { createChannelBuffer, createHubBuffer } from '../../src/sentry/channel.js';
+import { ChannelServer, PENDING } from '../../src/sentry/channel_server.js';
+import { decode, encode } from '../../src/sentry/value_codec.js';
 import { distFile } from '../../src/host/node_workers.js';
 
 async function until(cond: () => boolean, ms = 10_000): Promise<void> {
@@ -18,7 +20,7 @@ const clientScript = fileURLToPath(new URL('./fixtures/channel_client.mjs', impo
 function runClient(channel: SharedArrayBuffer, hub: SharedArrayBuffer, id: number, calls: { op: number; arg: unknown }[], opts: { wires?: boolean; jitterUs?: number } = {}) {
   const w = new Worker(clientScript, {
     workerData: {
-      channel, hub, id, calls, channelModule: pathToFileURL(distFile('src/host/channel.js')).href,
+      channel, hub, id, calls, channelModule: pathToFileURL(distFile('src/sentry/channel.js')).href,
       wiresModule: opts.wires ? pathToFileURL(distFile('kernel/platform/sentry_wire.js')).href : undefined,
       jitterUs: opts.jitterUs,
     },

@@ -5,8 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { SENTRY_WIRES, wireSlots, type Wire } from '../../kernel/platform/sentry_wire.js';
 import { SYSCALL_BY_NAME } from '../../kernel/syscalls/table.js';
-import { decode, encode } from '../../src/host/codec.js';
-import { ChannelClient, ChannelServer, Ch, Flag, HEADER_BYTES, PENDING, State, createChannelBuffer, createHubBuffer } from '../../src/host/channel.js';
+import { Ch, Flag, HEADER_BYTES, State } from '../../kernel/platform/sentry_protocol.js';
+import { decode, encode } from '../../src/sentry/value_codec.js';
+import { ChannelClient, createChannelBuffer, createHubBuffer } from '../../src/sentry/channel.js';
+import { ChannelServer, PENDING } from '../../src/sentry/channel_server.js';
 
 const wire = (name: string): Wire => {
   const w = SENTRY_WIRES[SYSCALL_BY_NAME.get(name)!.nr];

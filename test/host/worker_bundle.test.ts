@@ -3,11 +3,11 @@
 import { existsSync, utimesSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { packageRoot, workerScript } from '../../src/host/node_workers.js';
+import { APP_WORKER, SENTRY_WORKER, packageRoot, workerScript } from '../../src/host/node_workers.js';
 
 describe('worker bundles', () => {
   const root = packageRoot();
-  for (const rel of ['src/host/app_worker.js', 'src/host/sentry_worker.js']) {
+  for (const rel of [APP_WORKER, SENTRY_WORKER]) {
     it(`${rel} has a bundle from the build, and workers use it while it is fresh`, () => {
       const bundle = join(root, 'dist', 'bundle', rel.split('/').pop()!);
       expect(existsSync(bundle), `${bundle}: run npm run build (it bundles the workers)`).toBe(true);
@@ -19,7 +19,7 @@ describe('worker bundles', () => {
   }
 
   it('a stale bundle is not used', () => {
-    const rel = 'src/host/app_worker.js';
+    const rel = APP_WORKER;
     const bundle = join(root, 'dist', 'bundle', 'app_worker.js');
     const entry = join(root, 'dist', rel);
     const st = statSync(bundle);

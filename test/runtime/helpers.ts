@@ -1,15 +1,15 @@
 /** Shared helpers of the container library tests. */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { distFile } from '../../src/host/node_workers.js';
+import { APP_WORKER, SENTRY_WORKER, distFile } from '../../src/host/node_workers.js';
 
 /** The probe workload (see fixtures/probe.c). */
 export const PROBE = readFileSync(fileURLToPath(new URL('./fixtures/probe.wasm', import.meta.url)));
 
 /** Fail early and clearly when dist/ is missing: workers run built JS. */
 export function requireDist(): void {
-  distFile('src/host/app_worker.js');
-  distFile('src/host/sentry_worker.js');
+  distFile(APP_WORKER);
+  distFile(SENTRY_WORKER);
 }
 
 /** Poll `cond` every 5 ms until true or `ms` elapse. */

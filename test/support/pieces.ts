@@ -8,7 +8,7 @@ import { Rights } from '../../kernel/abi/wasi.js';
 import { Pipe } from '../../kernel/task/pipe.js';
 import { StreamFile } from '../../kernel/task/stream_file.js';
 import { FdFlags } from '../../kernel/vfs/types.js';
-import { DEFAULT_CHANNEL_DATA } from '../../src/host/channel.js';
+import { DEFAULT_CHANNEL_DATA } from '../../kernel/platform/sentry_protocol.js';
 import { makeEnv, type Env } from '../kernel/syscalls/harness.js';
 
 export const AREA = DEFAULT_CHANNEL_DATA;

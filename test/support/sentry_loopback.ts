@@ -18,8 +18,9 @@ import { SentryTasks } from '../../kernel/platform/sentry.js';
 import { SENTRY_WIRES } from '../../kernel/platform/sentry_wire.js';
 import type { FixedChannel } from '../../kernel/platform/sentry_fast.js';
 import type { Task } from '../../kernel/task/task.js';
-import { ChannelClient, ChannelServer, PENDING, createChannelBuffer, createHubBuffer } from '../../src/host/channel.js';
-import { Ch, State } from '../../src/host/channel.js';
+import { Ch, State } from '../../kernel/platform/sentry_protocol.js';
+import { ChannelClient, createChannelBuffer, createHubBuffer } from '../../src/sentry/channel.js';
+import { ChannelServer, PENDING } from '../../src/sentry/channel_server.js';
 
 /** Thrown when a call parks and nothing on this thread could ever answer it (inline: EDEADLK). */
 export class LoopbackParked extends Error {
@@ -83,7 +84,7 @@ export function sentryLoopback(kernel: Kernel, task: Task, memoryBytes: () => nu
   const server: ChannelServer = new ChannelServer(hub, (id, op, arg) => {
     const r = tasks.handle(id, op, arg);
     return r === null ? PENDING : r;
-  }, { defer: () => {}, wires: SENTRY_WIRES, bugStatus: -3, onBug: (err) => host.logBug('sentry loopback', err) });
+  }, { defer: () => {}, wires: SENTRY_WIRES, onBug: (err) => host.logBug('sentry loopback', err) });
   server.attach(0, channel);
   tasks.register(0, kernel, task, {
     isPaused: () => task.state === 'stopped',

@@ -4,7 +4,8 @@
  * reuses its reply object), posted work is queued for the test to run, and
  * timers never fire.
  */
-import { SentryTasks, type SentryReply } from '../../kernel/platform/sentry.js';
+import { SentryTasks } from '../../kernel/platform/sentry.js';
+import type { SentryReply } from '../../kernel/platform/sentry_protocol.js';
 
 /** A SentryTasks whose answers land in `responses` and whose posted work waits in `posted`. */
 export function recordingSentryTasks(): { tasks: SentryTasks; posted: (() => void)[]; responses: [number, SentryReply][] } {

@@ -4,7 +4,7 @@
  * interval until the container stops.
  */
 import type { Command } from 'commander';
-import type { CgroupStats } from '../../host/protocol.js';
+import type { CgroupStats } from '../../sentry/control_plane.js';
 import { call } from '../../runtime/detached/control.js';
 import { DetachedError, containerDir, loadState, socketPath } from '../../runtime/detached/state.js';
 import { canInspect } from '../../runtime/status.js';

@@ -9,7 +9,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { dirname, basename } from 'node:path';
-import type { CgroupStats } from '../../host/protocol.js';
+import type { CgroupStats } from '../../sentry/control_plane.js';
 import type { OciProcess } from '../config.js';
 import { DetachedError } from './state.js';
 

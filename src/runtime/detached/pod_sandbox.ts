@@ -4,7 +4,7 @@
  * once started, pauses and resumes, and ends as `/pause` does: exit 0 on
  * SIGTERM or SIGINT, 128+n on other fatal signals. Exec is refused.
  */
-import type { CgroupStats } from '../../host/protocol.js';
+import type { CgroupStats } from '../../sentry/control_plane.js';
 import { canPause, canResume, canStart, requireState } from '../status.js';
 import type { ControlReply, ControlRequest } from './control.js';
 import { DetachedError, asStatus, saveState, type RuncState } from './state.js';

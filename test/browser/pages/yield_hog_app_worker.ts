@@ -5,8 +5,8 @@
  * the only kind Chromium can measure (see src/host/browser_heap_watchdog.ts).
  * The real fault grows in one synchronous loop that no measurement sees.
  */
-import '../../../src/host/app_worker.js';
-import type { AppRun } from '../../../src/host/protocol.js';
+import '../../../src/sentry/app_worker.js';
+import type { AppRun } from '../../../src/sentry/control_plane.js';
 
 const scope = globalThis as unknown as { onmessage: ((e: MessageEvent) => void) | null };
 const serve = scope.onmessage;

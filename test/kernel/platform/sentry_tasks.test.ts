@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TmpFs } from '../../../kernel/fs/tmpfs.js';
 import { Kernel } from '../../../kernel/kernel.js';
-import { SentryOp, SentryStatus } from '../../../kernel/platform/sentry.js';
+import { SentryOp, SentryStatus } from '../../../kernel/platform/sentry_protocol.js';
 import { SYSCALL_BY_NAME } from '../../../kernel/syscalls/table.js';
 import type { ExitStatus } from '../../../kernel/task/exit.js';
 import { Pipe } from '../../../kernel/task/pipe.js';

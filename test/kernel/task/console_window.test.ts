@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { E } from '../../../kernel/errno.js';
 import { TmpFs } from '../../../kernel/fs/tmpfs.js';
 import { Kernel } from '../../../kernel/kernel.js';
-import { SentryStatus } from '../../../kernel/platform/sentry.js';
+import { SentryStatus } from '../../../kernel/platform/sentry_protocol.js';
 import { SYSCALL_BY_NAME } from '../../../kernel/syscalls/table.js';
 import { CONSOLE_EVENT_COST, CONSOLE_WINDOW, ConsoleFile, ConsoleWindow } from '../../../kernel/task/console.js';
 import { Pipe, PIPE_BUF } from '../../../kernel/task/pipe.js';

@@ -1,22 +1,24 @@
 /**
- * A compact binary encoding of plain values for the SAB channel: what the
- * ABI layer decodes from guest memory (numbers, bigints, strings, byte
- * arrays, arrays, plain objects) and what handlers return. Faster than
+ * The generic value codec of the sentry platform's SAB channel (not the
+ * guest-memory ABI codec, kernel/abi/codec.ts): a compact binary encoding
+ * of plain values, what the ABI layer decodes from guest memory (numbers,
+ * bigints, strings, byte arrays, arrays, plain objects) and what handlers
+ * return. Faster than
  * structured clone for the tiny messages syscalls make, and it writes into
  * a reusable scratch buffer so that a hot call allocates almost nothing.
  *
- * Tags (one byte), little-endian payloads:
- *   0 undefined · 1 null · 2 false · 3 true · 4 i32 · 5 f64 · 6 i64 bigint
- *   7 u64 bigint · 8 string (u32 byte length, UTF-8) · 9 bytes (u32 length)
- *   10 array (u32 count, items) · 11 object (u32 count, key string, value)*
- *   12 big bigint (decimal string)
- *
- * Object keys starting with `_` are not sent: by the kernel ABI's rule they
- * are private to the side that decoded guest memory (pointers for encode).
+ * The tags and payloads are the protocol module's (`ValueTag` in
+ * kernel/platform/sentry_protocol.ts). Object keys starting with `_` are
+ * not sent: by the kernel ABI's rule they are private to the side that
+ * decoded guest memory (pointers for encode).
  */
+import { ValueTag } from '../../kernel/platform/sentry_protocol.js';
 
-const T_UNDEF = 0, T_NULL = 1, T_FALSE = 2, T_TRUE = 3, T_I32 = 4, T_F64 = 5, T_I64 = 6,
-  T_U64 = 7, T_STR = 8, T_BYTES = 9, T_ARR = 10, T_OBJ = 11, T_BIG = 12;
+// module constants, as before the tags moved to the protocol module (the hot paths read them unchanged)
+const {
+  UNDEF: T_UNDEF, NULL: T_NULL, FALSE: T_FALSE, TRUE: T_TRUE, I32: T_I32, F64: T_F64, I64: T_I64,
+  U64: T_U64, STR: T_STR, BYTES: T_BYTES, ARR: T_ARR, OBJ: T_OBJ, BIG: T_BIG,
+} = ValueTag;
 
 const I64_MIN = -(1n << 63n), U64_MAX = (1n << 64n) - 1n;
 

@@ -2,27 +2,40 @@
  * The Sentry: one kernel worker hosting many containers. It serves every
  * task channel through one hub (channel.ts), runs their calls with the
  * sentry platform (kernel/platform/sentry.ts), and answers the control
- * plane (`SentryApi`, exposed with comlink by sentry_worker.ts). Events
- * (output, exits) go back on a MessagePort, batched per event-loop turn.
- * Isomorphic: the host and the scheduling primitive are injected.
+ * plane (`SentryApi`, exposed with comlink by the Sentry worker's entry,
+ * src/runtime/sentry_worker.ts). Events (output, exits) go back on a
+ * MessagePort, batched per event-loop turn. Isomorphic: the host, the
+ * scheduling primitive and the container builder are injected.
  */
 import { Signal } from '../../kernel/abi/wasi.js';
 import { layerTreeFromHost } from '../../kernel/fs/host_layer.js';
 import type { LayerTree } from '../../kernel/fs/layer_tree.js';
 import type { Host } from '../../kernel/host.js';
-import { SentryOp, SentryStatus, SentryTasks } from '../../kernel/platform/sentry.js';
+import { SentryTasks } from '../../kernel/platform/sentry.js';
+import { DEFAULT_HUB_CAPACITY, SentryOp, SentryStatus } from '../../kernel/platform/sentry_protocol.js';
 import { SENTRY_WIRES } from '../../kernel/platform/sentry_wire.js';
 import { ConsoleWindow } from '../../kernel/task/console.js';
 import type { ExitStatus } from '../../kernel/task/exit.js';
-import { Sandbox, SandboxError } from '../runtime/sandbox.js';
-import { ChannelServer, PENDING, channelCpuClock, createChannelBuffer, createHubBuffer } from './channel.js';
-import type { CgroupStats, DiffWire, OutputAck, ProcessSpec, SandboxSpec, SentryApi, SentryEvent, SpawnResult } from './protocol.js';
+import { channelCpuClock, createChannelBuffer, createHubBuffer } from './channel.js';
+import { ChannelServer, PENDING } from './channel_server.js';
+import type { CgroupStats, DiffWire, OutputAck, ProcessSpec, SandboxSpec, SentryApi, SentryEvent, SpawnResult } from './control_plane.js';
+import type { SentryContainer, SentryContainerFactory } from './sentry_container.js';
+
+/** Error raised inside the Sentry for a control-plane request; `code` is stable. */
+export class SentryError extends Error {
+  constructor(readonly code: 'EAGAIN' | 'ENOENT' | 'EINVAL' | 'ESRCH', message: string) {
+    super(message);
+    this.name = 'SentryError';
+  }
+}
 
 const OOM_REASON = 'OOM-killed';
 
 /** Options of a Sentry. */
 export interface SentryOptions {
   host: Host;
+  /** Builds each container's kernel state (the runtime's container builder). */
+  createContainer: SentryContainerFactory;
   /** Run `fn` on the next event-loop turn. */
   defer: (fn: () => void) => void;
   /** Max channels (tasks alive at once). Power of two. */
@@ -38,11 +51,11 @@ export class SentryCore implements SentryApi {
   private readonly hubBuf: SharedArrayBuffer;
   private readonly server: ChannelServer;
   private readonly tasks: SentryTasks;
-  private readonly sandboxes = new Map<string, Sandbox>();
+  private readonly sandboxes = new Map<string, SentryContainer>();
   private readonly layerTrees = new Map<string, LayerTree>();
   private readonly freeIds: number[] = [];
   /** channel id → its container's sandbox (the serve loop's per-call lookup) */
-  private readonly chanSandbox: (Sandbox | undefined)[] = [];
+  private readonly chanSandbox: (SentryContainer | undefined)[] = [];
   /** channel id → its task's stdout and stderr flow-control windows (acknowledged by the host: `ack`) */
   private readonly chanWindows: (readonly [ConsoleWindow, ConsoleWindow] | undefined)[] = [];
   private port: MessagePort | null = null;
@@ -50,7 +63,7 @@ export class SentryCore implements SentryApi {
   private flushQueued = false;
 
   constructor(private readonly opts: SentryOptions) {
-    const cap = opts.capacity ?? 4096;
+    const cap = opts.capacity ?? DEFAULT_HUB_CAPACITY;
     this.hubBuf = createHubBuffer(cap);
     for (let i = cap - 1; i >= 0; i--) this.freeIds.push(i);
     this.tasks = new SentryTasks({
@@ -75,7 +88,6 @@ export class SentryCore implements SentryApi {
       defer: opts.defer,
       spinMax: opts.spinMax,
       wires: SENTRY_WIRES,
-      bugStatus: -3,
       onBug: (err) => opts.host.logBug('sentry serve loop', err),
     });
     this.server.start();
@@ -146,9 +158,9 @@ export class SentryCore implements SentryApi {
     return t && this.chanWindows[t.channelId]?.[fd - 1];
   }
 
-  private sandbox(id: string): Sandbox {
+  private sandbox(id: string): SentryContainer {
     const sb = this.sandboxes.get(id);
-    if (!sb) throw new SandboxError('ENOENT', `no container ${id} in this Sentry`);
+    if (!sb) throw new SentryError('ENOENT', `no container ${id} in this Sentry`);
     return sb;
   }
 
@@ -164,13 +176,13 @@ export class SentryCore implements SentryApi {
   addHostLayer(id: string, path: string): void {
     if (this.layerTrees.has(id)) return;
     const fs = this.opts.host.hostfs;
-    if (!fs) throw new SandboxError('EINVAL', `layer ${id} reads host directory ${path}, and this host has no host file access (browser): give a layer with its bytes`);
+    if (!fs) throw new SentryError('EINVAL', `layer ${id} reads host directory ${path}, and this host has no host file access (browser): give a layer with its bytes`);
     let tree: LayerTree;
     try {
       if (fs.lstat(path).kind !== 'dir') throw new Error('not a directory');
       tree = layerTreeFromHost(fs, path, id);
     } catch (e) {
-      throw new SandboxError('ENOENT', `layer ${id}: host directory ${path} cannot be used: ${(e as Error).message}`);
+      throw new SentryError('ENOENT', `layer ${id}: host directory ${path} cannot be used: ${(e as Error).message}`);
     }
     this.layerTrees.set(id, tree);
   }
@@ -180,8 +192,8 @@ export class SentryCore implements SentryApi {
   }
 
   createContainer(id: string, spec: SandboxSpec): void {
-    if (this.sandboxes.has(id)) throw new SandboxError('EINVAL', `container ${id} already exists in this Sentry`);
-    this.sandboxes.set(id, new Sandbox(this.opts.host, id, spec, this.layerTrees));
+    if (this.sandboxes.has(id)) throw new SentryError('EINVAL', `container ${id} already exists in this Sentry`);
+    this.sandboxes.set(id, this.opts.createContainer(this.opts.host, id, spec, this.layerTrees));
   }
 
   createAndSpawn(id: string, spec: SandboxSpec, init: ProcessSpec): SpawnResult {
@@ -197,7 +209,7 @@ export class SentryCore implements SentryApi {
   spawn(id: string, proc: ProcessSpec): SpawnResult {
     const sb = this.sandbox(id);
     const channelId = this.freeIds.pop();
-    if (channelId === undefined) throw new SandboxError('EAGAIN', 'this Sentry serves its maximum number of tasks');
+    if (channelId === undefined) throw new SentryError('EAGAIN', 'this Sentry serves its maximum number of tasks');
     let rec;
     const windows = [new ConsoleWindow(this.opts.outputWindow), new ConsoleWindow(this.opts.outputWindow)] as const;
     try {
@@ -227,7 +239,7 @@ export class SentryCore implements SentryApi {
   }
 
   /** The OOM killer: a container over memory.max (guest memories plus upper-layer bytes) loses its init, and so every task. */
-  private checkMemory(sb: Sandbox): void {
+  private checkMemory(sb: SentryContainer): void {
     if (!sb.overLimit()) return;
     const init = sb.tasks.get(1) ?? [...sb.tasks.values()][0];
     if (!init || init.task.exitStatus !== null) return;
@@ -235,7 +247,7 @@ export class SentryCore implements SentryApi {
     this.tasks.terminate(init.channelId, { code: 0, signal: Signal.KILL, reason: `${OOM_REASON}: memory.max (${sb.spec.memoryMax} bytes) exceeded` });
   }
 
-  private onExit(sb: Sandbox, pid: number, status: ExitStatus): void {
+  private onExit(sb: SentryContainer, pid: number, status: ExitStatus): void {
     const oomKilled = (status.reason ?? '').startsWith(OOM_REASON);
     this.emit({ t: 'exit', id: sb.id, pid, status, oomKilled });
     // pid namespace: when init ends, every other task of the container ends (SIGKILL)
@@ -253,7 +265,7 @@ export class SentryCore implements SentryApi {
   signal(id: string, pid: number, sig: number): number[] {
     const sb = this.sandbox(id);
     const target = sb.tasks.get(pid);
-    if (!target) throw new SandboxError('ESRCH', `no process ${pid} in container ${id}`);
+    if (!target) throw new SentryError('ESRCH', `no process ${pid} in container ${id}`);
     const a = sb.signalAction(sig);
     if (a.kind === 'ignore') return [];
     if (a.kind !== 'exit') {

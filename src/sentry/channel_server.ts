@@ -1,20 +1,21 @@
 /**
- * The Sentry's end of the SAB channels (layout and protocol in channel.ts):
+ * The Sentry's end of the SAB channels (layout and protocol:
+ * kernel/platform/sentry_protocol.ts; the app's end: channel.ts):
  * one server drains the hub's ring of every channel attached to it, spins
  * briefly on the hub while requests come fast, then sleeps with
  * `Atomics.waitAsync` so its event loop keeps running; requests can be
  * parked and answered later with `respond`.
  */
-import { wireSlots, type Wire, type WireSlots } from '../../kernel/platform/sentry_wire.js';
-import { Decoder, Encoder } from './codec.js';
-import { Ch, Flag, HEADER_BYTES, Hub, State, type Reply, type WireTable } from './channel.js';
+import { wireSlots, type Wire, type WireSlots, type WireTable } from '../../kernel/platform/sentry_wire.js';
+import { Ch, Flag, HEADER_BYTES, Hub, SentryStatus, State, type SentryReply } from '../../kernel/platform/sentry_protocol.js';
+import { Decoder, Encoder } from './value_codec.js';
 import { relax, SPIN_FLOOR, SPIN_MAX, SpinBudget, spinRounds, spinWhileEqual, waitAsync, WARM_WAITS } from './spin_park.js';
 
 /** How long the serve loop sleeps before checking its channels anyway (ms). */
 const SLEEP_CHECK_MS = 250;
 
 /** What the Sentry does with one request; return `PENDING` to answer later with `respond`. */
-export type RequestHandler = (id: number, op: number, arg: unknown) => Reply | typeof PENDING;
+export type RequestHandler = (id: number, op: number, arg: unknown) => SentryReply | typeof PENDING;
 
 /** Returned by a handler that parked the request. */
 export const PENDING: unique symbol = Symbol('pending');
@@ -51,7 +52,7 @@ export interface ServerOptions {
   sliceMs?: number;
   /** Called when a handler throws (a bug): the request is answered with `bugStatus`. */
   onBug?: (err: unknown) => void;
-  /** Status sent when a handler throws. */
+  /** Status sent when a handler throws (default SentryStatus.BUG). */
   bugStatus?: number;
   /** Fixed wire layouts by opcode (the clients must use the same table). */
   wires?: WireTable;
@@ -139,13 +140,13 @@ export class ChannelServer {
   }
 
   /** Answer the parked request of channel `id`. */
-  respond(id: number, reply: Reply): void {
+  respond(id: number, reply: SentryReply): void {
     const c = this.byId[id];
     if (c !== undefined && c.busy) this.answer(c, reply);
   }
 
   /** Answer the request `c` is handling. */
-  private answer(c: ServerChannel, reply: Reply): void {
+  private answer(c: ServerChannel, reply: SentryReply): void {
     c.busy = false;
     try {
       this.send(c, reply);
@@ -154,11 +155,11 @@ export class ChannelServer {
       // fails that one call as a kernel bug: it never stops the serve loop and its other channels.
       this.opts.onBug?.(err);
       c.out = null;
-      this.send(c, { status: this.opts.bugStatus ?? -1, value: `the answer could not be sent: ${err instanceof Error ? err.message : String(err)}` });
+      this.send(c, { status: this.opts.bugStatus ?? SentryStatus.BUG, value: `the answer could not be sent: ${err instanceof Error ? err.message : String(err)}` });
     }
   }
 
-  private send(c: ServerChannel, reply: Reply): void {
+  private send(c: ServerChannel, reply: SentryReply): void {
     const fixed = c.fixed;
     if (fixed !== null) {
       c.fixed = null;
@@ -293,7 +294,7 @@ export class ChannelServer {
           c.inLen = 0;
           c.busy = true;
           this.opts.onBug?.(err);
-          this.answer(c, { status: this.opts.bugStatus ?? -1, value: `a request of over ${need} bytes could not be received: ${err instanceof Error ? err.message : String(err)}` });
+          this.answer(c, { status: this.opts.bugStatus ?? SentryStatus.BUG, value: `a request of over ${need} bytes could not be received: ${err instanceof Error ? err.message : String(err)}` });
           return;
         }
         if (c.inBuf) nb.set(c.inBuf.subarray(0, c.inLen));
@@ -316,14 +317,14 @@ export class ChannelServer {
     }
     const op = h[Ch.OP]!;
     c.busy = true;
-    let reply: Reply | typeof PENDING;
+    let reply: SentryReply | typeof PENDING;
     try {
       const arg = c.dec.reset(msg).value();
       if (msg.buffer !== c.data.buffer) c.dec.reset(c.data);
       reply = this.handler(c.id, op, arg);
     } catch (err) {
       this.opts.onBug?.(err);
-      reply = { status: this.opts.bugStatus ?? -1, value: String(err) };
+      reply = { status: this.opts.bugStatus ?? SentryStatus.BUG, value: String(err) };
     }
     if (reply !== PENDING) this.answer(c, reply);
   }
@@ -331,7 +332,7 @@ export class ChannelServer {
   /** A request in its call's fixed layout. */
   private serveFixed(c: ServerChannel, op: number, len: number): void {
     c.busy = true;
-    let reply: Reply | typeof PENDING;
+    let reply: SentryReply | typeof PENDING;
     try {
       const wire = this.wires[op];
       if (wire === undefined) throw new Error(`fixed-layout request for op ${op}, which has no wire layout here`);
@@ -339,7 +340,7 @@ export class ChannelServer {
       reply = this.handler(c.id, op, wire.getArgs(c.slots, len));
     } catch (err) {
       this.opts.onBug?.(err);
-      reply = { status: this.opts.bugStatus ?? -1, value: String(err) };
+      reply = { status: this.opts.bugStatus ?? SentryStatus.BUG, value: String(err) };
     }
     if (reply !== PENDING) this.answer(c, reply);
   }

@@ -1,9 +1,10 @@
 /**
- * The wire protocol between the host (main thread), the Sentry worker and
+ * The control plane between the host (main thread), the Sentry worker and
  * app workers. Types only (comlink style): the control plane is a comlink
  * proxy of `SentryApi`; events flow back on a MessagePort; app workers get
  * one `AppRun` message per task and answer with `AppDone`. The data plane
- * (syscalls) is the SAB channel in channel.ts, not described here.
+ * (syscalls) is the SAB channel, whose protocol is
+ * kernel/platform/sentry_protocol.ts, not described here.
  */
 import type { LayerTree } from '../../kernel/fs/layer_tree.js';
 import type { ExitStatus } from '../../kernel/task/exit.js';

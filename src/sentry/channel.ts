@@ -1,72 +1,35 @@
 /**
- * The data plane between app workers and the Sentry: one SharedArrayBuffer
- * region per task (request/response) plus one shared hub per Sentry.
+ * The data plane between app workers and the Sentry, app side: one
+ * SharedArrayBuffer region per task (request/response) plus one shared hub
+ * per Sentry. The layout, ops, statuses and flags are the protocol module's
+ * (kernel/platform/sentry_protocol.ts), which the kernel's side of the
+ * platform reads too; this file and channel_server.ts implement it.
  *
- * Per task channel (Int32 header words, then a data area):
- *   STATE   IDLE → REQ (app wrote a chunk) → RESP (Sentry wrote a chunk) → REQ …
- *           (RESP stays until the next request: no store after reading an
- *           answer, one write fewer to the shared line per call)
- *   PARKED  1 while the app thread sleeps in Atomics.wait (Sentry must notify)
- *   OP      request opcode / response status
- *   LEN     bytes of this chunk in the data area
- *   WATCH   1 while the Sentry spins on this channel's STATE (it answered the
- *           last request and expects the next soon): a request then needs
- *           no ring entry. The app stores STATE first and reads WATCH after;
- *           the Sentry clears WATCH first and reads STATE after: with
- *           sequentially consistent atomics, either the app sees WATCH 0 and
- *           rings, or the Sentry sees the request (a duplicate entry is
- *           ignored as stale).
- *   FLAGS   MORE: more chunks follow · ACK: Sentry took a chunk, send the next
- *           · CONT: app took a response chunk, send the next · FIXED: the
- *           message is in its call's fixed layout (below)
- *   words 8–15  arguments and results of the fixed layouts
- *   bytes 64–79 the task's CPU clock, kept by the app side (two float64 ms
- *               on the process's clock, `performance.timeOrigin + now()`):
- *               BASE = start + time parked so far; PARK = when the current
- *               park began, 0 while not parked. CPU time = now − BASE −
- *               (PARK ? now − PARK : 0): the time the task's thread was not
- *               asleep waiting for the Sentry (Node has no per-thread CPU
- *               clock; time the host preempts the thread counts too)
+ * A request: the app writes OP, LEN, FLAGS (and the data area or the fixed
+ * layout's words), stores STATE = REQ, then rings the hub unless the
+ * Sentry watches the channel; it spins, then parks (spin_park.ts) until
+ * STATE is no longer REQ. Messages larger than the data area travel in
+ * chunks, so any size works. Calls that have a fixed wire layout
+ * (kernel/platform/sentry_wire.ts: the hot ones, fd_write, fd_read,
+ * clock_time_get, path_open, …) skip the generic value codec
+ * (value_codec.ts): their scalars go in the argument words and their bytes
+ * raw in the data area, both sides knowing the layout by the opcode.
  *
- * Messages larger than the data area travel in chunks, so any size works.
- *
- * Calls that have a fixed wire layout (kernel/platform/sentry_wire.ts: the
- * hot ones, fd_write, fd_read, clock_time_get, path_open, …) skip the
- * generic codec: their scalars go in the argument words and their bytes raw
- * in the data area, both sides knowing the layout by the opcode. A value
- * that does not fit falls back to the generic encoding for that message.
- *
- * The hub is how one Sentry serves N channels without ever blocking on one
- * of them: an app worker pushes its channel id onto a multi-producer ring
- * (`Atomics.add` on TAIL reserves a slot) and notifies TAIL only when the
- * Sentry said it is asleep. The Sentry drains the ring, spins briefly on
- * TAIL while requests come fast, then sleeps with `Atomics.waitAsync` so its
- * event loop (control plane, timers, parked-request retries) keeps running.
- * Each channel has at most one request outstanding, so the ring (capacity ≥
- * number of channels) cannot overflow.
+ * The Sentry drains the hub's ring, spins briefly on TAIL while requests
+ * come fast, then sleeps with `Atomics.waitAsync` so its event loop
+ * (control plane, timers, parked-request retries) keeps running
+ * (channel_server.ts).
  */
-import { wireSlots, type Wire, type WireSlots } from '../../kernel/platform/sentry_wire.js';
-import { Decoder, Encoder } from './codec.js';
+import { wireSlots, type WireSlots, type WireTable } from '../../kernel/platform/sentry_wire.js';
+import {
+  Ch, CLOCK_OFFSET, DEFAULT_CHANNEL_DATA, DEFAULT_HUB_CAPACITY, Flag, HEADER_BYTES, Hub, State, type SentryReply,
+} from '../../kernel/platform/sentry_protocol.js';
+import { Decoder, Encoder } from './value_codec.js';
 import { processClockMs, SPIN_FLOOR, SPIN_MAX, SpinBudget, spinThenPark, WARM_WAITS } from './spin_park.js';
-
-/** Header word indices of a task channel. */
-export const Ch = { STATE: 0, PARKED: 1, OP: 2, LEN: 3, FLAGS: 4, ID: 5, WATCH: 6 } as const;
-/** Channel states. */
-export const State = { IDLE: 0, REQ: 1, RESP: 2, CLOSED: 3 } as const;
-/** Chunk flags. */
-export const Flag = { MORE: 1, ACK: 2, CONT: 4, FIXED: 8 } as const;
-/** Hub word indices. */
-export const Hub = { TAIL: 0, SLEEPING: 1, CAP: 2, RING: 4 } as const;
-
-/** Bytes before a channel's data area. */
-export const HEADER_BYTES = 96;
-/** Byte offset of the CPU clock words (BASE, PARK) in a channel header. */
-export const CLOCK_OFFSET = 64;
-
 
 /**
  * A clock of the CPU time (ns) of the task on channel `sab`, from the clock
- * words its app side keeps (see the layout above): 0 before its app side
+ * words its app side keeps (CLOCK_OFFSET in the protocol module): 0 before its app side
  * started, never going back.
  */
 export function channelCpuClock(sab: SharedArrayBuffer): () => bigint {
@@ -84,16 +47,13 @@ export function channelCpuClock(sab: SharedArrayBuffer): () => bigint {
   };
 }
 
-/** Default data area of a channel: 64 KiB. */
-export const DEFAULT_CHANNEL_DATA = 64 * 1024;
-
 /** Shared memory of one task channel. */
 export function createChannelBuffer(dataBytes = DEFAULT_CHANNEL_DATA): SharedArrayBuffer {
   return new SharedArrayBuffer(HEADER_BYTES + dataBytes);
 }
 
 /** Shared memory of a Sentry's hub, for up to `capacity` channels. */
-export function createHubBuffer(capacity = 4096): SharedArrayBuffer {
+export function createHubBuffer(capacity = DEFAULT_HUB_CAPACITY): SharedArrayBuffer {
   // a power of two, so that slot numbers stay consistent when the int32 counters wrap
   if (capacity <= 0 || (capacity & (capacity - 1)) !== 0) throw new RangeError('hub capacity must be a power of two');
   const sab = new SharedArrayBuffer((Hub.RING + capacity) * 4);
@@ -109,15 +69,6 @@ export class ChannelClosed extends Error {
     this.name = 'ChannelClosed';
   }
 }
-
-/** A response as the app worker sees it. */
-export interface Reply {
-  status: number;
-  value: unknown;
-}
-
-/** Fixed wire layouts by opcode (undefined: the generic encoding). */
-export type WireTable = readonly (Wire | undefined)[];
 
 const NO_WIRES: WireTable = [];
 
@@ -144,7 +95,7 @@ export class ChannelClient {
   private readonly enc: Encoder;
   private scratch = new Uint8Array(4096);
   private readonly dec: Decoder;
-  private readonly reply: Reply = { status: 0, value: undefined };
+  private readonly reply: SentryReply = { status: 0, value: undefined };
   /** The task's CPU clock words (BASE, PARK), kept here. */
   private readonly clock: Float64Array;
   /** The fixed-layout slots of this channel (for `callFixed`). */
@@ -187,7 +138,7 @@ export class ChannelClient {
    * Sentry closed the channel. The returned Reply object is reused by the
    * next call: read it before calling again.
    */
-  call(op: number, arg: unknown): Reply {
+  call(op: number, arg: unknown): SentryReply {
     const h = this.h;
     if (Atomics.load(h, Ch.STATE) === State.CLOSED) throw new ChannelClosed();
     const wire = this.wires[op];
@@ -234,13 +185,13 @@ export class ChannelClient {
    * area), undefined for an errno, or a generic value (an exit status).
    * The Reply object is reused by the next call.
    */
-  callFixed(op: number, len: number): Reply {
+  callFixed(op: number, len: number): SentryReply {
     if (Atomics.load(this.h, Ch.STATE) === State.CLOSED) throw new ChannelClosed();
     return this.sendFixed(op, len);
   }
 
   /** `callFixed` once the channel is known to be open. */
-  private sendFixed(op: number, len: number): Reply {
+  private sendFixed(op: number, len: number): SentryReply {
     const h = this.h;
     h[Ch.OP] = op;
     h[Ch.LEN] = len;
@@ -256,7 +207,7 @@ export class ChannelClient {
   }
 
   /** Read a response in the generic encoding: one chunk (decoded in place) or several. */
-  private receive(): Reply {
+  private receive(): SentryReply {
     const h = this.h;
     let len = h[Ch.LEN]!;
     if ((h[Ch.FLAGS]! & Flag.MORE) === 0) {
@@ -295,5 +246,3 @@ export class ChannelClient {
     this.scratch = next;
   }
 }
-
-export { ChannelServer, PENDING, type RequestHandler, type ServerOptions } from './channel_server.js';

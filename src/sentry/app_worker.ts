@@ -10,7 +10,7 @@ import { runSentryApp } from '../../kernel/platform/sentry_app.js';
 import { SENTRY_WIRES } from '../../kernel/platform/sentry_wire.js';
 import type { Host } from '../../kernel/host.js';
 import { ChannelClient, ChannelClosed } from './channel.js';
-import type { AppDone, AppRun } from './protocol.js';
+import type { AppDone, AppRun } from './control_plane.js';
 
 /** A minimal Host for the app side: the ABI layer only needs clocks (strace) and bug logging. */
 function appHost(): Host {

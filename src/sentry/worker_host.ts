@@ -3,9 +3,12 @@
  * (kernel worker with a comlink control plane and an events port) and app
  * workers. Node (`src/host/node_workers.ts`) and the browser
  * (`src/host/browser_host.ts`) implement it; the library is the same.
+ * The Sentry worker's entry is `src/runtime/sentry_worker.ts`, an app
+ * worker's `src/sentry/app_worker.ts` (built into dist/, bundled into
+ * dist/bundle/ by `npm run build`).
  */
 import type { Remote } from 'comlink';
-import type { AppDone, AppRun, SentryApi, SentryEvent } from '../host/protocol.js';
+import type { AppDone, AppRun, SentryApi, SentryEvent } from './control_plane.js';
 
 /** A started Sentry. */
 export interface SentryHandle {

@@ -1,0 +1,60 @@
+/**
+ * What the Sentry needs of one container's kernel state, and how it gets
+ * one. The runtime's container builder provides it (today `Sandbox`,
+ * src/runtime/sandbox.ts, bound by the Sentry worker's entry
+ * src/runtime/sentry_worker.ts), so that the dependency runs runtime →
+ * sentry and never back. Types only.
+ */
+import type { LayerTree } from '../../kernel/fs/layer_tree.js';
+import type { Host } from '../../kernel/host.js';
+import type { Kernel } from '../../kernel/kernel.js';
+import type { ConsoleWindow } from '../../kernel/task/console.js';
+import type { ExitStatus } from '../../kernel/task/exit.js';
+import type { Task } from '../../kernel/task/task.js';
+import type { CgroupStats, DiffWire, ProcessSpec, SandboxSpec } from './control_plane.js';
+
+/** A live task of a container, as the Sentry tracks it. */
+export interface SentryContainerTask {
+  readonly task: Task;
+  /** Its channel id (the Sentry's hub slot). */
+  readonly channelId: number;
+}
+
+/** What a signal does to a container's tasks. */
+export type SignalAction = { kind: 'exit'; status: ExitStatus } | { kind: 'stop' | 'continue' | 'ignore' };
+
+/** One container's kernel state inside the Sentry. */
+export interface SentryContainer {
+  readonly id: string;
+  readonly spec: SandboxSpec;
+  /** Its own kernel (pid namespace: init is pid 1). */
+  readonly kernel: Kernel;
+  /** Live (and not yet reaped) tasks by pid. */
+  readonly tasks: ReadonlyMap<number, SentryContainerTask>;
+  /** True while the container is paused (its tasks stop at their next syscall). */
+  paused: boolean;
+  /** Syscalls served for this container (the Sentry counts them). */
+  syscalls: number;
+  /** Create a task on channel `channelId`; its console output goes to `out`. Throws when pids.max is reached. */
+  spawn(proc: ProcessSpec, channelId: number, out: (fd: 1 | 2, data: Uint8Array) => void, windows?: readonly [ConsoleWindow, ConsoleWindow]): SentryContainerTask;
+  /** The guest memory of `pid` is now `bytes` (charged to the memory cgroup). */
+  chargeMemory(pid: number, bytes: number): void;
+  /** True if the container is over memory.max. */
+  overLimit(): boolean;
+  /** Count an OOM kill (memory.events). */
+  noteOomKill(): void;
+  /** Pids of live tasks. */
+  livePids(): number[];
+  /** Forget an ended task. */
+  reap(pid: number): void;
+  /** Feed stdin of `pid` (null: EOF). */
+  writeStdin(pid: number, data: Uint8Array | null): void;
+  /** What signal `sig` (WASI number) does to the container's tasks. */
+  signalAction(sig: number): SignalAction;
+  stats(): CgroupStats;
+  /** The container's changes to its root; `pause` runs between slices of the walk. */
+  diff(pause?: () => Promise<void>): Promise<DiffWire>;
+}
+
+/** Builds a container's kernel state in the Sentry (`layers`: the layer trees the Sentry holds, by id). */
+export type SentryContainerFactory = (host: Host, id: string, spec: SandboxSpec, layers: ReadonlyMap<string, LayerTree>) => SentryContainer;
