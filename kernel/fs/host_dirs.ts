@@ -36,11 +36,13 @@ export function checkName(name: string): string {
 /** The bounded handle cache of one mount; the root handle is pinned. */
 export class HostDirCache {
   private readonly lru = new Map<HostDirNode, number>();
+  private closed = false;
 
   constructor(private readonly host: HostFs, readonly root: HostDirNode, readonly rootHandle: number, private readonly cap = DIR_HANDLES) {}
 
-  /** An open handle of directory `node` (valid until the next `handle` call evicts it; use it at once). */
+  /** An open handle of directory `node` (valid until the next `handle` call evicts it; use it at once); EIO once closed. */
   handle(node: HostDirNode): number {
+    if (this.closed) throw E.IO;
     if (node === this.root) return this.rootHandle;
     const hit = this.lru.get(node);
     if (hit !== undefined) {
@@ -100,6 +102,19 @@ export class HostDirCache {
     if (h === undefined) return;
     this.lru.delete(node);
     this.host.close(h);
+  }
+
+  /**
+   * Close every handle, the root's too (the mount or layer is gone). Later
+   * calls fail with EIO: a closed handle number may already name another
+   * host file, so it is never used again.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const h of this.lru.values()) this.host.close(h);
+    this.lru.clear();
+    this.host.close(this.rootHandle);
   }
 
   /** Number of open handles, the root's excluded (for tests). */

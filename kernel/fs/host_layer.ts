@@ -26,14 +26,33 @@ function meta(st: HostStat) {
   return { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeNs: st.mtimeNs };
 }
 
-/** Build a LayerTree of host directory `root` (absolute path). */
+/**
+ * Build a LayerTree of host directory `root` (absolute path). The tree holds
+ * host handles until its `close()`, which whoever built it calls when the
+ * last container using it is gone; reads after that fail (EIO).
+ */
 export function layerTreeFromHost(host: HostFs, root: string, id = `host:${root}`): LayerTree {
-  const files = new Map<string, LayerFile>();
-  let bytes = 0;
   const rootHandle = host.openDir(root);
-  const rst = host.fstat(rootHandle);
+  let rst: HostStat;
+  try {
+    rst = host.fstat(rootHandle);
+  } catch (e) {
+    host.close(rootHandle);
+    throw e;
+  }
   const rootNode: HostDirNode = { parent: null, name: '', dev: rst.dev, ino: rst.ino };
   const dirs = new HostDirCache(host, rootNode, rootHandle, LAYER_DIR_HANDLES);
+  try {
+    return readTree(host, dirs, rootNode, rst, root, id);
+  } catch (e) {
+    dirs.close();
+    throw e;
+  }
+}
+
+function readTree(host: HostFs, dirs: HostDirCache, rootNode: HostDirNode, rst: HostStat, root: string, id: string): LayerTree {
+  const files = new Map<string, LayerFile>();
+  let bytes = 0;
 
   const reader = (dir: HostDirNode, name: string, st: HostStat) => (offset: number, length: number): Uint8Array => {
     const h = host.openAt(dirs.handle(dir), name, 'r', 0);
@@ -86,5 +105,5 @@ export function layerTreeFromHost(host: HostFs, root: string, id = `host:${root}
       }
     }
   }
-  return { id, root: top, bytes, hostPath: root };
+  return { id, root: top, bytes, hostPath: root, close: () => dirs.close() };
 }

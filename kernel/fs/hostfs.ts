@@ -295,6 +295,7 @@ export class HostInode extends BaseInode implements HostDirNode {
   /** Open this file by name from its parent's handle, and check it is still this inode. */
   private openChecked(flags: string): number {
     if (this.removed) throw E.NOENT;
+    if (this.fs.closed) throw E.IO;
     const h = this.parent === null ? this.host.open(this.fs.source, flags, 0) : this.host.openAt(this.parentHandle(), this.name, flags, 0);
     const st = this.host.fstat(h);
     if (!same(st, this.st)) {
@@ -310,6 +311,7 @@ export class HostInode extends BaseInode implements HostDirNode {
       try {
         this.handle = this.openChecked('r+');
         this.writableHandle = true;
+        this.fs.files.add(this);
         return this.handle;
       } catch (e) {
         if (e !== E.ACCES && e !== E.PERM && e !== E.ROFS) throw e;
@@ -317,6 +319,7 @@ export class HostInode extends BaseInode implements HostDirNode {
     }
     this.handle = this.openChecked('r');
     this.writableHandle = false;
+    this.fs.files.add(this);
     return this.handle;
   }
   override size(): number {
@@ -351,10 +354,14 @@ export class HostInode extends BaseInode implements HostDirNode {
     if (this.handle !== null && this.writableHandle) this.host.fsync(this.handle);
   }
   closed(): void {
-    if (--this.opens === 0 && this.handle !== null) {
-      this.host.close(this.handle);
-      this.handle = null;
-    }
+    if (--this.opens === 0) this.dropHandle();
+  }
+  /** Close the shared host handle if open. */
+  dropHandle(): void {
+    if (this.handle === null) return;
+    this.host.close(this.handle);
+    this.handle = null;
+    this.fs.files.delete(this);
   }
 }
 
@@ -379,6 +386,10 @@ export class HostFsMount implements FileSystem {
   readonly streams = new Map<object, number>();
   readonly uidMappings: readonly IdMap[];
   readonly gidMappings: readonly IdMap[];
+  /** Files holding a host handle (closed with the mount). */
+  readonly files = new Set<HostInode>();
+  /** Set by `close`: every later host call of the mount fails (EIO). */
+  closed = false;
 
   constructor(readonly host: HostFs, readonly source: string, clock: Clock, opts: HostFsOptions = {}) {
     this.sb = new SuperBlock('hostfs', clock, opts.readonly === true);
@@ -398,5 +409,19 @@ export class HostFsMount implements FileSystem {
       this.root = new HostInode(this, null, '', hst);
       this.dirs = new HostDirCache(host, this.root, h);
     } else throw E.NOTDIR;
+  }
+
+  /**
+   * Close every host handle of the mount (its directories, readdir streams
+   * and open files): the container that made it is gone. Later calls fail
+   * with EIO; a description closed afterwards closes nothing twice.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const f of [...this.files]) f.dropHandle();
+    for (const s of this.streams.values()) this.host.closeDirStream(s);
+    this.streams.clear();
+    this.dirs?.close();
   }
 }

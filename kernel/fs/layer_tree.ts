@@ -67,6 +67,12 @@ export interface LayerTree {
    * copied to another worker; the receiver rebuilds it from the path.
    */
   readonly hostPath?: string;
+  /**
+   * Release the host handles a host directory's tree holds
+   * (`layerTreeFromHost`); its lazy reads fail afterwards. Called by whoever
+   * built the tree, once no container uses it.
+   */
+  readonly close?: () => void;
 }
 
 /** True if some file of `tree` reads its bytes through a function (a lazy layer), which no structured clone can carry. */

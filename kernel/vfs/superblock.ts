@@ -56,4 +56,6 @@ export interface FileSystem {
   readonly root: Inode;
   /** Source string for /proc/mounts (`tmpfs`, `overlay`, a host path). */
   readonly source: string;
+  /** Release host resources (handles) once the container that mounted it is gone; later calls fail. */
+  close?(): void;
 }

@@ -223,7 +223,7 @@ function memoryBudget(opts: RunWasmOptions): number {
 }
 
 /** Build the container's mount namespace: root (tmpfs, or overlay over --rootfs and layers), /dev, /proc, /tmp, --tmpfs, binds. */
-function buildMounts(host: Host, kernel: Kernel, opts: RunWasmOptions, space: SpaceAccount): MountNamespace {
+function buildMounts(host: Host, kernel: Kernel, opts: RunWasmOptions, space: SpaceAccount, owned: { close(): void }[]): MountNamespace {
   let rootFs: FileSystem;
   const lowers = [...(opts.lowers ?? [])];
   if (opts.rootfs !== undefined) {
@@ -232,6 +232,7 @@ function buildMounts(host: Host, kernel: Kernel, opts: RunWasmOptions, space: Sp
     try {
       if (host.hostfs.lstat(opts.rootfs).kind !== 'dir') throw E.NOTDIR;
       lower = layerTreeFromHost(host.hostfs, opts.rootfs);
+      if (lower.close) owned.push({ close: lower.close });
     } catch (e) {
       const why = e === E.NOTDIR ? 'is not a directory' : e === E.NOENT ? 'does not exist' : `cannot be read (${(e as Error).message})`;
       throw new RunWasmError('BAD_OPTION', `--rootfs: ${opts.rootfs} ${why}`);
@@ -264,6 +265,7 @@ function buildMounts(host: Host, kernel: Kernel, opts: RunWasmOptions, space: Sp
     let fs: HostFsMount;
     try {
       fs = new HostFsMount(host.hostfs, b.host, host, { readonly: b.readonly === true });
+      owned.push(fs);
     } catch (e) {
       const why = e === E.NOTDIR ? 'is not a directory' : e === E.NOENT ? 'does not exist' : `cannot be used (${(e as Error).message})`;
       throw new RunWasmError('BAD_OPTION', `-v ${b.host}:${b.container}: ${b.host} ${why}`);
@@ -288,6 +290,16 @@ function normalizeWorkdir(w: string | undefined): string {
 
 /** Run a WASI command module to completion in a fresh container. */
 export async function runWasm(opts: RunWasmOptions): Promise<RunWasmResult> {
+  // the container's host handles (--rootfs, binds) are closed when it is gone, whatever the outcome
+  const owned: { close(): void }[] = [];
+  try {
+    return await runContainer(opts, owned);
+  } finally {
+    for (const r of owned) r.close();
+  }
+}
+
+async function runContainer(opts: RunWasmOptions, owned: { close(): void }[]): Promise<RunWasmResult> {
   if (opts.fdLimit !== undefined && (!Number.isInteger(opts.fdLimit) || opts.fdLimit < 4 || opts.fdLimit > 1 << 20)) {
     throw new RunWasmError('BAD_OPTION', `nofile limit ${opts.fdLimit}: give an integer from 4 (stdio and "/") to 1048576`);
   }
@@ -306,7 +318,7 @@ export async function runWasm(opts: RunWasmOptions): Promise<RunWasmResult> {
     linear = bytes;
     if (space.over) throw new TaskExit({ code: 0, signal: Signal.KILL, reason: `OOM-killed: memory limit (${space.limit} bytes) exceeded` });
   };
-  const ns = buildMounts(host, kernel, opts, space);
+  const ns = buildMounts(host, kernel, opts, space, owned);
   const env = envList(opts.env);
   if (workdir !== '/' && !env.some((e) => e.startsWith('PWD='))) env.push(`PWD=${workdir}`);
   const argv0 = opts.argv0 ?? (opts.file ? basename(opts.file) : 'main.wasm');

@@ -59,46 +59,68 @@ export class Sandbox {
   syscalls = 0;
   private readonly base: UpperBaseline;
   private readonly lowers: LayerTree[];
+  /** Host handles this container opened (its --rootfs tree, its binds): closed by `close`. */
+  private readonly owned: { close(): void }[] = [];
 
   constructor(host: Host, readonly id: string, readonly spec: SandboxSpec, layers: ReadonlyMap<string, LayerTree>) {
     this.kernel = new Kernel(host);
-    const lowers = lowerLayers(host, spec, layers);
-    this.rootFs = new OverlayFs(lowers, host);
-    this.upper = this.rootFs.upper;
-    // mount points and seeded files through a writable view, then the container's namespace (maybe read-only): root_setup.ts
-    this.ns = setupStep(() => prepareRoot(this.rootFs, {
-      dirs: [
-        { path: '/tmp', mode: 0o1777 }, '/dev', '/proc', '/etc', '/sys/fs/cgroup',
-        ...spec.mounts.filter((m) => m.kind !== 'proc').map((m) => m.target),
-      ],
-      seed: (view) => {
-        writeFile(view, '/etc/hostname', new TextEncoder().encode(`${spec.hostname}\n`));
-        for (const f of spec.files ?? []) writeFile(view, f.path, f.data);
-      },
-      readonly: spec.readonlyRoot,
-    }));
-    // /dev files are capped by devfs and charged to the container through the upper's account.
-    this.ns.mount('/dev', createDevFs(host, { parentAccount: this.upper.account }));
-    this.ns.mount('/proc', new ProcFs(this.kernel.procSource({
-      hostname: spec.hostname, mounts: () => this.ns.mounts(), memoryLimit: spec.memoryMax ?? undefined,
-    }), host));
-    this.ns.mount('/sys/fs/cgroup', new CgroupFs(this.cgroupSource(), host), { readonly: true });
-    for (const m of spec.mounts) {
-      if (m.kind === 'tmpfs') {
-        this.ns.mount(m.target, new TmpFs(host, { mode: 0o1777, limit: m.sizeBytes, source: 'tmpfs', parentAccount: this.upper.account }), { readonly: m.readonly });
-      } else if (m.kind === 'bind') {
-        if (!host.hostfs) throw new SandboxError('EINVAL', `bind mount of ${m.source}: this host has no host directories (browser)`);
-        let fs: HostFsMount;
-        try {
-          fs = new HostFsMount(host.hostfs, m.source, host, { readonly: m.readonly, uidMappings: spec.uidMappings, gidMappings: spec.gidMappings });
-        } catch (e) {
-          throw new SandboxError('ENOENT', `bind mount ${m.source} → ${m.target}: ${m.source} cannot be used (${(e as Error).message})`);
+    // A failed setup closes the host handles it opened (close, below).
+    try {
+      const lowers = lowerLayers(host, spec, layers);
+      // a --rootfs tree was built for this container alone: it is this container's to close
+      if (spec.rootfs?.kind === 'host') for (const t of lowers) if (t.close) this.owned.push({ close: t.close });
+      this.rootFs = new OverlayFs(lowers, host);
+      this.upper = this.rootFs.upper;
+      // mount points and seeded files through a writable view, then the container's namespace (maybe read-only): root_setup.ts
+      this.ns = setupStep(() => prepareRoot(this.rootFs, {
+        dirs: [
+          { path: '/tmp', mode: 0o1777 }, '/dev', '/proc', '/etc', '/sys/fs/cgroup',
+          ...spec.mounts.filter((m) => m.kind !== 'proc').map((m) => m.target),
+        ],
+        seed: (view) => {
+          writeFile(view, '/etc/hostname', new TextEncoder().encode(`${spec.hostname}\n`));
+          for (const f of spec.files ?? []) writeFile(view, f.path, f.data);
+        },
+        readonly: spec.readonlyRoot,
+      }));
+      // /dev files are capped by devfs and charged to the container through the upper's account.
+      this.ns.mount('/dev', createDevFs(host, { parentAccount: this.upper.account }));
+      this.ns.mount('/proc', new ProcFs(this.kernel.procSource({
+        hostname: spec.hostname, mounts: () => this.ns.mounts(), memoryLimit: spec.memoryMax ?? undefined,
+      }), host));
+      this.ns.mount('/sys/fs/cgroup', new CgroupFs(this.cgroupSource(), host), { readonly: true });
+      for (const m of spec.mounts) {
+        if (m.kind === 'tmpfs') {
+          this.ns.mount(m.target, new TmpFs(host, { mode: 0o1777, limit: m.sizeBytes, source: 'tmpfs', parentAccount: this.upper.account }), { readonly: m.readonly });
+        } else if (m.kind === 'bind') {
+          if (!host.hostfs) throw new SandboxError('EINVAL', `bind mount of ${m.source}: this host has no host directories (browser)`);
+          let fs: HostFsMount;
+          try {
+            fs = new HostFsMount(host.hostfs, m.source, host, { readonly: m.readonly, uidMappings: spec.uidMappings, gidMappings: spec.gidMappings });
+          } catch (e) {
+            throw new SandboxError('ENOENT', `bind mount ${m.source} → ${m.target}: ${m.source} cannot be used (${(e as Error).message})`);
+          }
+          this.owned.push(fs);
+          this.ns.mount(m.target, fs, { readonly: m.readonly });
         }
-        this.ns.mount(m.target, fs, { readonly: m.readonly });
+      }
+      this.lowers = lowers;
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+    this.base = upperBaseline(this.upper);
+  }
+
+  /** Close the host handles of the container's --rootfs and binds (it is gone); a Sentry-held layer stays open. */
+  close(): void {
+    for (const r of this.owned.splice(0)) {
+      try {
+        r.close();
+      } catch (e) {
+        this.kernel.host.logBug(`closing host handles of container ${this.id}`, e);
       }
     }
-    this.lowers = lowers;
-    this.base = upperBaseline(this.upper);
   }
 
   private cgroupSource(): CgroupSource {

@@ -54,6 +54,8 @@ export interface SentryContainer {
   stats(): CgroupStats;
   /** The container's changes to its root; `pause` runs between slices of the walk. */
   diff(pause?: () => Promise<void>): Promise<DiffWire>;
+  /** The container is gone: close the host handles it holds (its --rootfs, its binds). */
+  close(): void;
 }
 
 /** Builds a container's kernel state in the Sentry (`layers`: the layer trees the Sentry holds, by id). */

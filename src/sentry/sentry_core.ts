@@ -337,5 +337,6 @@ export class SentryCore implements SentryApi {
     if (!sb) return;
     for (const pid of [...sb.tasks.keys()]) this.release(id, pid);
     this.sandboxes.delete(id);
+    sb.close();
   }
 }
