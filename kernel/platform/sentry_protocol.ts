@@ -69,8 +69,10 @@ export const HEADER_BYTES = 96;
 export const WIRE_WORDS_OFFSET = 32;
 /** Number of fixed-layout argument words (i32; the same bytes as WIRE_WORDS / 2 u64 words). */
 export const WIRE_WORDS = 8;
-/** Byte offset of the CPU clock words (BASE, PARK: two float64) in a channel header. */
+/** Byte offset of the CPU clock words (two float64, `Clock`) in a channel header. */
 export const CLOCK_OFFSET = 64;
+/** Indices of the CPU clock words (Float64Array at CLOCK_OFFSET). */
+export const Clock = { BASE: 0, PARK: 1 } as const;
 /** Default data area of a channel: 64 KiB. */
 export const DEFAULT_CHANNEL_DATA = 64 * 1024;
 /** Default hub capacity (channels per Sentry; a power of two). */

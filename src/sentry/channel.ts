@@ -22,7 +22,7 @@
  */
 import { wireSlots, type WireSlots, type WireTable } from '../../kernel/platform/sentry_wire.js';
 import {
-  Ch, CLOCK_OFFSET, DEFAULT_CHANNEL_DATA, DEFAULT_HUB_CAPACITY, Flag, HEADER_BYTES, Hub, State, type SentryReply,
+  Ch, Clock, CLOCK_OFFSET, DEFAULT_CHANNEL_DATA, DEFAULT_HUB_CAPACITY, Flag, HEADER_BYTES, Hub, State, type SentryReply,
 } from '../../kernel/platform/sentry_protocol.js';
 import { Decoder, Encoder } from './value_codec.js';
 import { processClockMs, SPIN_FLOOR, SPIN_MAX, SpinBudget, spinThenPark, WARM_WAITS } from './spin_park.js';
@@ -36,10 +36,10 @@ export function channelCpuClock(sab: SharedArrayBuffer): () => bigint {
   const c = new Float64Array(sab, CLOCK_OFFSET, 2);
   let last = 0n;
   return () => {
-    const base = c[0]!;
+    const base = c[Clock.BASE]!;
     if (base === 0) return last;
     const now = processClockMs();
-    const park = c[1]!;
+    const park = c[Clock.PARK]!;
     const ms = now - base - (park !== 0 ? now - park : 0);
     const ns = ms > 0 ? BigInt(Math.round(ms * 1e6)) : 0n;
     if (ns > last) last = ns;
@@ -109,8 +109,8 @@ export class ChannelClient {
     this.h = new Int32Array(channel, 0, HEADER_BYTES / 4);
     this.slots = wireSlots(channel, HEADER_BYTES);
     this.clock = new Float64Array(channel, CLOCK_OFFSET, 2);
-    this.clock[1] = 0;
-    this.clock[0] = processClockMs();
+    this.clock[Clock.PARK] = 0;
+    this.clock[Clock.BASE] = processClockMs();
     this.data = new Uint8Array(channel, HEADER_BYTES);
     this.hub = new Int32Array(hub);
     this.spin = new SpinBudget(Math.min(SPIN_FLOOR, spinMax), spinMax, spinMax);

@@ -1,6 +1,6 @@
 /**
  * The Sentry: one kernel worker hosting many containers. It serves every
- * task channel through one hub (channel.ts), runs their calls with the
+ * task channel through one hub (channel_server.ts), runs their calls with the
  * sentry platform (kernel/platform/sentry.ts), and answers the control
  * plane (`SentryApi`, exposed with comlink by the Sentry worker's entry,
  * src/runtime/sentry_worker.ts). Events (output, exits) go back on a

@@ -18,6 +18,8 @@
  * made a hello container's start-to-exit about twice as long (bench [3]).
  */
 
+import { Clock } from '../../kernel/platform/sentry_protocol.js';
+
 /** Longest spin before parking, in loads of a back-to-back spin: about 140 µs. */
 export const SPIN_MAX = 20_000;
 
@@ -105,7 +107,7 @@ export function spinWhileEqual(a: Int32Array, i: number, v: number, n: number, r
  * Block the calling thread until `a[i]` differs from `v`: spin first with
  * `budget`, then park in `Atomics.wait`, setting `a[parkedIndex]` to 1
  * while parked so the other side knows a notify is needed. Adapts the budget.
- * `relaxed`: pause between loads (see the top). With `clock` (BASE, PARK: a task's CPU clock words, channel.ts), the time
+ * `relaxed`: pause between loads (see the top). With `clock` (BASE, PARK: a task's CPU clock words, sentry_protocol.ts), the time
  * parked is kept out of the task's CPU time: PARK holds when the park began
  * while it lasts, and BASE moves forward by its length after.
  */
@@ -116,13 +118,13 @@ export function spinThenPark(a: Int32Array, i: number, v: number, budget: SpinBu
   }
   budget.miss();
   const t0 = clock ? processClockMs() : 0;
-  if (clock) clock[1] = t0;
+  if (clock) clock[Clock.PARK] = t0;
   Atomics.store(a, parkedIndex, 1);
   while (Atomics.load(a, i) === v) Atomics.wait(a, i, v);
   Atomics.store(a, parkedIndex, 0);
   if (clock) {
-    clock[0] = clock[0]! + (processClockMs() - t0);
-    clock[1] = 0;
+    clock[Clock.BASE] = clock[Clock.BASE]! + (processClockMs() - t0);
+    clock[Clock.PARK] = 0;
   }
 }
 
