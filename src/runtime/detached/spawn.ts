@@ -6,7 +6,7 @@
  * is ready or why it failed; then the pipe closes and the caller may exit.
  */
 import { spawn, type ChildProcess, type IOType } from 'node:child_process';
-import { closeSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { signalNum } from './signals.js';
@@ -26,6 +26,19 @@ export function reportReady(r: ReadyReport): void {
 }
 
 /**
+ * The built file of helper entry `entry` (`./sandbox_main.js`): next to
+ * this module in dist/; when this module runs from its TypeScript source
+ * (the library under vitest), the same file in the package's dist/.
+ */
+function helperFile(entry: string): string {
+  const here = fileURLToPath(new URL(entry, import.meta.url));
+  if (existsSync(here)) return here;
+  const built = fileURLToPath(new URL(`../../../dist/src/runtime/detached/${entry}`, import.meta.url));
+  if (existsSync(built)) return built;
+  throw new DetachedError('CONTROL', `helper script ${here} is missing: run \`npm run build\` first (helper processes run the built JavaScript in dist/)`);
+}
+
+/**
  * Start `entry` (a file next to this one in dist/) with `arg` and wait for
  * its report. `detached`: in its own session, not waited for (the caller
  * exits and the process is reparented, under containerd to the shim).
@@ -35,7 +48,7 @@ export function reportReady(r: ReadyReport): void {
 export async function startHelper(
   entry: string, arg: unknown, detached: boolean, stdio: ReadonlyArray<IOType | number> = ['inherit', 'inherit', 'inherit'],
 ): Promise<ChildProcess> {
-  const file = fileURLToPath(new URL(entry, import.meta.url));
+  const file = helperFile(entry);
   const child = spawn(process.execPath, [file, JSON.stringify(arg)], { stdio: [...stdio, 'pipe'], detached });
   const pipe = child.stdio[3] as Readable;
   const report = await new Promise<ReadyReport | null>((resolve) => {

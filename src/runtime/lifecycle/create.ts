@@ -1,0 +1,101 @@
+/**
+ * Create: check the bundle, start the container's sandbox process (it
+ * creates the container through the library and waits for `start`), then
+ * write the pid file with its pid. Nothing is left under the state root
+ * when it fails.
+ */
+import type { ChildProcess, IOType } from 'node:child_process';
+import { closeSync, openSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { OciConfig } from '../config.js';
+import type { StoredImage } from '../detached/image_root.js';
+import type { LogTarget } from '../detached/log.js';
+import type { SandboxArgs } from '../detached/sandbox_process.js';
+import { loadBundle } from '../detached/bundle.js';
+import { startHelper } from '../detached/spawn.js';
+import { DetachedError, checkId, containerDir, makeContainerDir, removeContainerDir } from '../detached/state.js';
+import { DetachedContainer, writePidFile } from './container.js';
+
+/**
+ * A container made without a bundle directory of its own (`wasmvisor run
+ * -d`): the config is written into the container's state directory (which
+ * is then its bundle), the module is a host file.
+ */
+export interface OwnBundle {
+  config: OciConfig;
+  /** The init module: a host path, or its bytes (written into the state directory as `module.wasm`). */
+  module: string | Uint8Array;
+  /** The image whose layers are the root (else an in-memory root, or the config's `root.path`). */
+  image?: StoredImage;
+  /** false: the container's stdin stays open and unread (`-i`); else it reads EOF. */
+  stdin: boolean;
+  /** File in the state directory that takes the container's stdout and stderr. */
+  logFile: string;
+  /** Bytes that file never exceeds: past it, it rotates once to FILE.1 (../detached/log_file.ts). */
+  logMaxSize: number;
+}
+
+/** What createContainer takes. */
+export interface CreateOptions {
+  /** State root (`ROOT/ID/` is made). */
+  root: string;
+  /** Container id: letters, digits, and `_ + - .` (BAD_ID otherwise). */
+  id: string;
+  /** OCI bundle directory (config.json and the root it names); default `.`. Ignored with `own`. */
+  bundle?: string;
+  /** Write the sandbox process's pid here (atomically, as runc). */
+  pidFile?: string;
+  /** runc's `--console-socket`: a terminal; refused (UNSUPPORTED). */
+  consoleSocket?: string;
+  /** true (default): the sandbox process outlives this one, in its own session; false: it stays this process's child (as `run` waits for it). */
+  detached?: boolean;
+  /** runc's `--log` and `--log-format`, for failures after create returned. */
+  log?: LogTarget;
+  /** A container without a bundle directory (`wasmvisor run -d`). */
+  own?: OwnBundle;
+  /** The sandbox process's fds 0–2, where the container's stdio goes (default: this process's own; with `own`, its log file). */
+  stdio?: readonly [IOType | number, IOType | number, IOType | number];
+}
+
+/** A created container and its sandbox process. */
+export interface CreatedContainer {
+  container: DetachedContainer;
+  /** The sandbox process: its exit status is the container's (128+n for a signal). */
+  child: ChildProcess;
+}
+
+/** Create container `opts.id` under `opts.root`; resolves once it is `created` and waits for startContainer. */
+export async function createContainer(opts: CreateOptions): Promise<CreatedContainer> {
+  const { root, id, own, log = {} } = opts;
+  checkId(id);
+  if (opts.consoleSocket) {
+    throw new DetachedError('UNSUPPORTED', '--console-socket (a terminal, as ctr run -t asks) is not supported yet: run the container without a tty');
+  }
+  const bundleDir = own ? containerDir(root, id) : loadBundle(opts.bundle ?? '.').dir;
+  const dir = makeContainerDir(root, id);
+  let logFd: number | undefined;
+  try {
+    let module: string | undefined;
+    if (own) {
+      writeFileSync(join(dir, 'config.json'), JSON.stringify(own.config));
+      module = typeof own.module === 'string' ? own.module : join(dir, 'module.wasm');
+      if (typeof own.module !== 'string') writeFileSync(module, own.module);
+      loadBundle(dir, module); // the same checks as a bundle's, before the sandbox process starts
+      logFd = openSync(join(dir, own.logFile), 'a', 0o600);
+    }
+    const args: SandboxArgs = {
+      root, id, bundle: bundleDir, log: { log: log.log && resolve(log.log), logFormat: log.logFormat }, module, stdin: own?.stdin, image: own?.image,
+      logFile: own && { path: join(dir, own.logFile), maxSize: own.logMaxSize },
+    };
+    // the sandbox process's own fds 1 and 2 (Node's fatal messages, never the guest's output) are the log as first opened
+    const stdio = logFd === undefined ? opts.stdio : ['ignore', logFd, logFd] as const;
+    const child = await startHelper('./sandbox_main.js', args, opts.detached !== false, stdio);
+    if (opts.pidFile) writePidFile(opts.pidFile, child.pid!);
+    return { container: DetachedContainer.load(root, id), child };
+  } catch (err) {
+    removeContainerDir(root, id);
+    throw err;
+  } finally {
+    if (logFd !== undefined) closeSync(logFd);
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * Delete: remove a created or stopped container's state (a created one's
+ * sandbox process is killed); `force` kills a running or paused one first.
+ */
+import { canDelete } from '../status.js';
+import { removeContainerDir } from '../detached/state.js';
+import { DetachedContainer } from './container.js';
+import { pidGone } from './wait.js';
+
+/** Options of deleteContainer. */
+export interface DeleteOptions {
+  /** Kill a running or paused container first (else WRONG_STATE). */
+  force?: boolean;
+}
+
+/** Delete container `id` under `root`; resolves once its sandbox process is gone (at most 5 s) and its directory removed. */
+export async function deleteContainer(root: string, id: string, opts: DeleteOptions = {}): Promise<void> {
+  const c = DetachedContainer.load(root, id);
+  if (!opts.force) c.guard(canDelete, 'delete', 'stop it first (kill), or delete --force');
+  if (c.status !== 'stopped') {
+    try {
+      process.kill(c.state.pid, 'SIGKILL');
+    } catch {
+      // exited meanwhile
+    }
+    await pidGone(c.state.pid, c.state.pidStart);
+  }
+  removeContainerDir(root, id);
+}
