@@ -6,7 +6,8 @@
  */
 import { Command, CommanderError } from 'commander';
 import { COMMANDS } from './commands/index.js';
-import { CliExit } from './exit.js';
+import { DetachedError } from '../runtime/detached/state.js';
+import { CliExit, ExitCode } from './exit.js';
 
 /** Build the command tree (exported for tests and `--help` checks). */
 export function buildProgram(): Command {
@@ -32,6 +33,11 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CliExit) {
       if (err.message) process.stderr.write(`wasmvisor: ${err.message}\n`);
       return err.code;
+    }
+    if (err instanceof DetachedError) {
+      // a lifecycle operation of a detached container refused or failed (any code): podman's runtime error
+      process.stderr.write(`wasmvisor: ${err.message}\n`);
+      return ExitCode.RUNTIME;
     }
     if (err instanceof CommanderError) {
       // help and version exit 0; usage errors exit 125 as podman does

@@ -1,13 +1,13 @@
 /**
  * `wasmvisor exec [-i] CONTAINER MODULE [ARG...]`: run another module in a
  * running detached container with this command's stdio, and exit with its
- * code (wasmvisor-runc's exec relay, runc/exec.ts). MODULE is a .wasm file
+ * code (the library's execInContainer, attached). MODULE is a .wasm file
  * on the host, else a path inside the container's root (`--rootfs`).
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { execContainer } from '../runc/exec.js';
+import { execInContainer } from '../../runtime/lifecycle/exec.js';
 import { CliExit, ExitCode } from '../exit.js';
 import { parseEnv } from './run.js';
 import { containerConfig, containersRoot, findContainer } from '../containers/store.js';
@@ -32,8 +32,8 @@ export function register(program: Command): void {
       const onHost = existsSync(module) && statSync(module).isFile();
       // as podman: the container's environment, then -e
       const env = parseEnv(f.env, containerConfig(root, st.id).process?.env ?? []);
-      process.exitCode = await execContainer(root, st.id, {
+      process.exitCode = await execInContainer(root, st.id, {
         args: [onHost ? basename(module) : module, ...args], cwd: f.workdir, env,
-      }, { env: [] }, { module: onHost ? resolve(module) : undefined, stdin: f.interactive === true });
+      }, { module: onHost ? resolve(module) : undefined, stdin: f.interactive === true });
     });
 }

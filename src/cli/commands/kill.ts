@@ -1,12 +1,12 @@
 /**
  * `wasmvisor kill [-s SIGNAL] CONTAINER...`: send a signal (default
- * SIGKILL, as podman) to running detached containers. SIGKILL is stop's
- * last step (killNow), so the exit (137) and its time are recorded.
+ * SIGKILL, as podman) to running detached containers. SIGKILL is the
+ * library's killNow (stop's last step), so the exit (137) and its time are recorded.
  */
 import type { Command } from 'commander';
 import { parseSignal } from '../../runtime/detached/signals.js';
-import { killContainer } from '../runc/kill.js';
-import { killNow } from './stop.js';
+import { killContainer } from '../../runtime/lifecycle/kill.js';
+import { killNow } from '../../runtime/lifecycle/stop.js';
 import { CliExit, ExitCode } from '../exit.js';
 import { containersRoot, findContainer } from '../containers/store.js';
 

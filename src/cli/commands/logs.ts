@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { nodeConsoleSink } from '../../host/node_host.js';
 import { ROTATED_SUFFIX } from '../../runtime/detached/log_file.js';
-import { containersRoot, findContainer, LOG_FILE, reload } from '../containers/store.js';
+import { reloadState } from '../../runtime/lifecycle/wait.js';
+import { containersRoot, findContainer, LOG_FILE } from '../containers/store.js';
 
 type Out = { write(b: Uint8Array): void };
 
@@ -75,7 +76,7 @@ export function register(program: Command): void {
         if (live) drain(live, out);
         if (!f.follow) return;
         for (;;) {
-          const now = reload(root, st.id);
+          const now = reloadState(root, st.id);
           if (live) drain(live, out);
           // rotated: the writer no longer writes the held file, so reading it to its end loses nothing; the new ctr.log starts from 0
           if (!live || replaced(path, live.fd)) {

@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import { listStates, type RuncState } from '../../runtime/detached/state.js';
 import { CliExit, ExitCode } from '../exit.js';
 import { printTable } from '../table.js';
-import { Annotation, containersRoot, exitCodeOf, nameOf } from '../containers/store.js';
+import { stoppedExitCode } from '../../runtime/lifecycle/wait.js';
+import { Annotation, containersRoot, nameOf } from '../containers/store.js';
 
 /** A duration as podman words it ("5 seconds", "About a minute", "3 hours"). */
 export function humanDuration(ms: number): string {
@@ -30,7 +31,7 @@ export function statusText(st: RuncState, now = Date.now()): string {
     case 'running': return `Up ${humanDuration(now - Date.parse(st.created))}`;
     case 'stopped': {
       const ago = st.finished === undefined ? '' : ` ${humanDuration(now - Date.parse(st.finished))} ago`;
-      return `Exited (${exitCodeOf(st)})${ago}`;
+      return `Exited (${stoppedExitCode(st)})${ago}`;
     }
   }
 }
@@ -56,7 +57,7 @@ export function psRecord(st: RuncState, now = Date.now()): Record<string, unknow
     State: state,
     Status: statusText(st, now),
     Exited: st.status === 'stopped',
-    ExitCode: st.status === 'stopped' ? exitCodeOf(st) : 0,
+    ExitCode: st.status === 'stopped' ? stoppedExitCode(st) : 0,
     ExitedAt: st.finished === undefined ? 0 : Math.floor(Date.parse(st.finished) / 1000),
     Pid: st.pid,
     AutoRemove: st.annotations['org.wasmvisor.autoremove'] === 'true',

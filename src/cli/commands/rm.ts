@@ -1,6 +1,6 @@
 /** `wasmvisor rm [-f] CONTAINER...`: remove detached containers (state and log); -f kills a running one first. */
 import type { Command } from 'commander';
-import { deleteContainer } from '../runc/delete.js';
+import { deleteContainer } from '../../runtime/lifecycle/delete.js';
 import { CliExit, ExitCode } from '../exit.js';
 import { containersRoot, findContainer } from '../containers/store.js';
 
@@ -18,7 +18,7 @@ export function register(program: Command): void {
           if (st.status !== 'stopped') throw new CliExit(ExitCode.RUNTIME, `container ${refs[i]} is running: stop it first (wasmvisor stop ${refs[i]}), or rm -f`);
         }
       }
-      for (const st of states) await deleteContainer(root, st.id, true);
+      for (const st of states) await deleteContainer(root, st.id, { force: true });
       for (const r of refs) process.stdout.write(`${r}\n`);
     });
 }

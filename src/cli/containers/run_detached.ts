@@ -1,13 +1,13 @@
 /**
  * `wasmvisor run -d`: the container `run --platform sentry` would run, in
- * a detached sandbox process (wasmvisor-runc's, see runc/create.ts) under
+ * a detached sandbox process (the library's runContainer, as wasmvisor-runc's) under
  * `STORE/containers/ID/`, its output to the log there; prints the id. An
  * image's module is copied there; its layers are prepared again by the
  * sandbox process from the store (they cannot cross processes).
  */
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import { runContainer } from '../runc/run.js';
+import { runContainer } from '../../runtime/lifecycle/run.js';
 import { AUTO_REMOVE } from '../../runtime/detached/served.js';
 import type { StoredImage } from '../../runtime/detached/image_root.js';
 import { listStates } from '../../runtime/detached/state.js';
@@ -67,8 +67,9 @@ export async function runDetached(o: SentryRunOptions, d: DetachOptions): Promis
     ...(d.rm ? { [AUTO_REMOVE]: 'true' } : {}),
   };
   const id = randomBytes(32).toString('hex');
-  await runContainer(d.root, id, { detach: true }, {}, {
-    config, module: o.file ? resolve(o.file) : bytes, image: d.stored, stdin: !d.interactive, logFile: LOG_FILE, logMaxSize: d.logMaxSize,
+  await runContainer({
+    root: d.root, id, detach: true,
+    own: { config, module: o.file ? resolve(o.file) : bytes, image: d.stored, stdin: !d.interactive, logFile: LOG_FILE, logMaxSize: d.logMaxSize },
   });
   return id;
 }

@@ -6,14 +6,15 @@
  * rootless. What podman shows beyond runc's state (name, image, command)
  * rides in the state's annotations; the container's stdout and stderr go
  * to `ctr.log` beside it. Containers are named by full id, name, or a
- * unique id prefix.
+ * unique id prefix. The operations on them are the library's
+ * (src/runtime/lifecycle/); this file only finds them by name.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { resolveStoreRoot } from '../../image/content/store_root.js';
 import type { OciConfig } from '../../runtime/config.js';
-import { listStates, loadState, type RuncState } from '../../runtime/detached/state.js';
+import { listStates, type RuncState } from '../../runtime/detached/state.js';
 import { CliExit, ExitCode } from '../exit.js';
 
 /** Annotations of a `wasmvisor run -d` container. */
@@ -56,33 +57,4 @@ export function containerConfig(root: string, id: string): OciConfig {
   } catch {
     return {};
   }
-}
-
-/** Reload `id`'s state (undefined once removed). */
-export function reload(root: string, id: string): RuncState | undefined {
-  try {
-    return loadState(root, id);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Wait until container `id` has stopped (or is gone); resolves with its state then, or undefined if it was removed. */
-export async function waitStopped(root: string, id: string, timeoutMs = Infinity): Promise<RuncState | undefined> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const st = reload(root, id);
-    if (!st || st.status === 'stopped') return st;
-    if (Date.now() >= end) return st;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/**
- * The exit code of a stopped container: the one its sandbox process
- * recorded, else 137 (the sandbox process itself was killed with SIGKILL
- * and could record nothing).
- */
-export function exitCodeOf(st: RuncState): number {
-  return st.exitCode ?? 137;
 }
