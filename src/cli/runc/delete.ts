@@ -4,29 +4,8 @@
  * or paused one first.
  */
 import type { Command } from 'commander';
-import { loadState, pidAlive, removeContainerDir } from '../../runtime/detached/state.js';
-import { canDelete } from '../../runtime/status.js';
-import { guard, rootOf } from './context.js';
-
-/** Wait (bounded, 5 s) until `pid` is gone or a zombie. */
-export async function gone(pid: number, start: number | undefined): Promise<void> {
-  for (let i = 0; i < 500 && pidAlive(pid, start); i++) await new Promise((r) => setTimeout(r, 10));
-}
-
-/** Delete container `id`. */
-export async function deleteContainer(root: string, id: string, force: boolean): Promise<void> {
-  const st = loadState(root, id);
-  if (!force) guard(canDelete, st, 'delete', 'stop it first (kill), or delete --force');
-  if (st.status !== 'stopped') {
-    try {
-      process.kill(st.pid, 'SIGKILL');
-    } catch {
-      // exited meanwhile
-    }
-    await gone(st.pid, st.pidStart);
-  }
-  removeContainerDir(root, id);
-}
+import { deleteContainer } from '../../runtime/lifecycle/delete.js';
+import { rootOf } from './context.js';
 
 /** Register `delete`. */
 export function register(program: Command): void {
@@ -35,6 +14,6 @@ export function register(program: Command): void {
     .argument('<container-id>')
     .option('-f, --force', 'kill it first if it is running or paused')
     .action(async (id: string, f: { force?: boolean }, cmd: Command) => {
-      await deleteContainer(rootOf(cmd), id, f.force === true);
+      await deleteContainer(rootOf(cmd), id, { force: f.force === true });
     });
 }

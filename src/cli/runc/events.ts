@@ -4,14 +4,12 @@
  * interval until the container stops.
  */
 import type { Command } from 'commander';
-import type { CgroupStats } from '../../sentry/control_plane.js';
-import { call } from '../../runtime/detached/control.js';
-import { DetachedError, containerDir, loadState, socketPath } from '../../runtime/detached/state.js';
-import { canInspect } from '../../runtime/status.js';
-import { guard, rootOf } from './context.js';
+import { DetachedError } from '../../runtime/detached/state.js';
+import { containerStats, type ContainerStats } from '../../runtime/lifecycle/stats.js';
+import { rootOf } from './context.js';
 
 /** A runc `stats` event of container `id` (the memory and pids parts runc's cgroup v2 manager fills). */
-export function statsEvent(id: string, s: CgroupStats): Record<string, unknown> {
+export function statsEvent(id: string, s: ContainerStats): Record<string, unknown> {
   return {
     type: 'stats',
     id,
@@ -31,19 +29,15 @@ export function parseInterval(spec: string): number {
 
 /** Print container `id`'s stats once, or every `intervalMs` until it stops. */
 export async function containerEvents(root: string, id: string, once: boolean, intervalMs: number): Promise<void> {
-  const st = loadState(root, id);
-  guard(canInspect, st, 'get events of', 'it was deleted');
-  if (st.status === 'stopped') throw new DetachedError('WRONG_STATE', `container ${id}: container not running (it is stopped); no figures are left`);
-  const socket = socketPath(containerDir(root, id));
-  for (;;) {
-    let stats: CgroupStats | undefined;
+  for (let first = true; ; first = false) {
+    let stats: ContainerStats;
     try {
-      stats = (await call(socket, { op: 'stats' })).stats;
+      stats = await containerStats(root, id);
     } catch (err) {
-      if (once) throw err;
+      if (once || first) throw err;
       return; // the container stopped: the stream ends
     }
-    process.stdout.write(`${JSON.stringify(statsEvent(id, stats!))}\n`);
+    process.stdout.write(`${JSON.stringify(statsEvent(id, stats))}\n`);
     if (once) return;
     await new Promise((r) => setTimeout(r, intervalMs));
   }

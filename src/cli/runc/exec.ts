@@ -1,20 +1,18 @@
 /**
  * `exec [--process FILE] [--detach] [--pid-file F] ID [ARGS...]`: run
- * another process in a running container. `--process` is read before
- * anything else (containerd's shim deletes the file as soon as this
- * command returns). With --detach an exec relay process (see
- * exec_relay.ts) carries the process's stdio and exit code and is what
- * the pid file names; without it, this command relays and exits with the
- * process's code.
+ * another process in a running container (the library's
+ * execInContainer). `--process` is read before anything else
+ * (containerd's shim deletes the file as soon as this command returns).
+ * With --detach an exec relay process carries the process's stdio and
+ * exit code and is what the pid file names; without it, this command
+ * relays and exits with the process's code.
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { OciProcess } from '../../runtime/config.js';
-import { relayExec, type ExecArgs } from '../../runtime/detached/exec_relay.js';
-import { startHelper } from '../../runtime/detached/spawn.js';
-import { DetachedError, containerDir, loadState, socketPath } from '../../runtime/detached/state.js';
-import { canExec } from '../../runtime/status.js';
-import { guard, rootOf, writePidFile } from './context.js';
+import { DetachedError } from '../../runtime/detached/state.js';
+import { execInContainer } from '../../runtime/lifecycle/exec.js';
+import { rootOf } from './context.js';
 import { collect } from '../options.js';
 
 /** Options of `exec`. */
@@ -43,19 +41,6 @@ export function execProcess(f: ExecFlags, args: string[]): OciProcess {
   return { args, cwd: f.cwd ?? '/', env: f.env.length > 0 ? f.env : undefined, terminal: f.tty === true };
 }
 
-/** Exec in container `id`; resolves with the exit code (0 once started, with --detach). `relay`: a host module, and whether stdin is read. */
-export async function execContainer(root: string, id: string, p: OciProcess, f: ExecFlags, relay: Pick<ExecArgs, 'module' | 'stdin'> = {}): Promise<number> {
-  if (f.consoleSocket || p.terminal) throw new DetachedError('UNSUPPORTED', 'exec with a terminal (-t, --console-socket) is not supported yet: exec without a tty');
-  guard(canExec, loadState(root, id), 'exec into', 'start it (or resume it) first');
-  const socket = socketPath(containerDir(root, id));
-  if (f.detach) {
-    const helper = await startHelper('./exec_main.js', { socket, process: p, ...relay }, true);
-    if (f.pidFile) writePidFile(f.pidFile, helper.pid!);
-    return 0;
-  }
-  return relayExec({ socket, process: p, ...relay }, () => { if (f.pidFile) writePidFile(f.pidFile, process.pid); });
-}
-
 /** Register `exec`. */
 export function register(program: Command): void {
   program.command('exec')
@@ -71,6 +56,6 @@ export function register(program: Command): void {
     .option('-e, --env <K=V>', 'environment variable (repeatable)', collect, [])
     .action(async (id: string, args: string[], f: ExecFlags, cmd: Command) => {
       const p = execProcess(f, args); // first: the shim deletes --process as soon as we return
-      process.exitCode = await execContainer(rootOf(cmd), id, p, f);
+      process.exitCode = await execInContainer(rootOf(cmd), id, p, { detach: f.detach, pidFile: f.pidFile, consoleSocket: f.consoleSocket });
     });
 }

@@ -1,12 +1,7 @@
 /** `pause ID`: pause every process of a container. */
 import type { Command } from 'commander';
-import { canPause } from '../../runtime/status.js';
-import { askSandbox, rootOf } from './context.js';
-
-/** Pause container `id`: every process stops at its next system call. */
-export function pauseContainer(root: string, id: string): Promise<void> {
-  return askSandbox(root, id, 'pause', canPause, 'only a running container can be paused');
-}
+import { pauseContainer } from '../../runtime/lifecycle/pause.js';
+import { rootOf } from './context.js';
 
 /** Register `pause`. */
 export function register(program: Command): void {

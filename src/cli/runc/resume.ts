@@ -1,12 +1,7 @@
 /** `resume ID`: resume every process of a paused container. */
 import type { Command } from 'commander';
-import { canResume } from '../../runtime/status.js';
-import { askSandbox, rootOf } from './context.js';
-
-/** Resume paused container `id`. */
-export function resumeContainer(root: string, id: string): Promise<void> {
-  return askSandbox(root, id, 'resume', canResume, 'only a paused container can be resumed');
-}
+import { resumeContainer } from '../../runtime/lifecycle/pause.js';
+import { rootOf } from './context.js';
 
 /** Register `resume`. */
 export function register(program: Command): void {

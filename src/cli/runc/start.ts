@@ -1,12 +1,7 @@
 /** `start ID`: run the process of a created container. */
 import type { Command } from 'commander';
-import { canStart } from '../../runtime/status.js';
-import { askSandbox, rootOf } from './context.js';
-
-/** Start container `id` (its sandbox process saves the state). */
-export function startContainer(root: string, id: string): Promise<void> {
-  return askSandbox(root, id, 'start', canStart, 'a container starts once: create another');
-}
+import { startContainer } from '../../runtime/lifecycle/start.js';
+import { rootOf } from './context.js';
 
 /** Register `start`. */
 export function register(program: Command): void {
