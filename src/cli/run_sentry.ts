@@ -11,10 +11,10 @@
  * are forwarded to the container, and the exit code is the workload's own,
  * or 125/126/127 as podman.
  */
-import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
 import { wireHostStdio } from '../runtime/detached/host_stdio.js';
-import type { OciConfig, OciMount } from '../runtime/config.js';
+import type { OciConfig } from '../runtime/config.js';
+import { readModule, ModuleLoadError } from '../runtime/module_loader.js';
+import { runConfig } from '../runtime/run_config.js';
 import type { CreateOptions } from '../runtime/runtime.js';
 import type { RunWasmOptions } from '../runtime/run_wasm.js';
 import { ContainerError, type WaitResult } from '../runtime/status.js';
@@ -33,66 +33,27 @@ export interface SentryRunOptions extends RunWasmOptions {
 /** Signals forwarded to the container, as podman's --sig-proxy does. */
 const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
 
-const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
-
-/** The OCI config and root of the container `run` describes (the runtime's own `config.ts` checks it). */
+/** The OCI config and root of the container `run` describes: the runtime's `runConfig`, written once for every platform. */
 export function sentryConfig(o: SentryRunOptions): { config: OciConfig; rootfs?: CreateOptions['rootfs'] } {
-  const mounts: OciMount[] = [];
-  const tmpfs = (o.tmpfsSpecs ?? o.tmpfs ?? []).map((spec) => {
-    const i = spec.indexOf(':');
-    const destination = i < 0 ? spec : spec.slice(0, i);
-    if (!destination.startsWith('/')) throw new CliExit(ExitCode.RUNTIME, `--tmpfs ${spec}: the path must be absolute`);
-    return { destination, type: 'tmpfs', source: 'tmpfs', options: i < 0 ? [] : spec.slice(i + 1).split(',').filter((x) => x !== '') };
-  });
-  // as podman's --read-only (with its default --read-only-tmpfs): /tmp stays writable
-  if (o.readOnly === true && !tmpfs.some((t) => t.destination === '/tmp')) mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: [] });
-  mounts.push(...tmpfs);
-  const binds = [...(o.mounts ?? [])].sort((a, b) => a.container.split('/').length - b.container.split('/').length);
-  for (const b of binds) mounts.push({ destination: b.container, type: 'bind', source: b.host, options: ['rbind', b.readonly === true ? 'ro' : 'rw'] });
-  const workdir = o.workdir === undefined || o.workdir === '' ? '/' : o.workdir;
-  if (!workdir.startsWith('/')) throw new CliExit(ExitCode.RUNTIME, `workdir must be an absolute path: ${workdir}`);
-  const env = Array.isArray(o.env) ? [...o.env] : Object.entries(o.env ?? {}).map(([k, v]) => `${k}=${v}`);
-  if (workdir !== '/' && !env.some((e) => e.startsWith('PWD='))) env.push(`PWD=${workdir}`);
-  const argv0 = o.argv0 ?? (o.file ? basename(o.file) : 'main.wasm');
-  const config: OciConfig = {
-    process: {
-      args: [argv0, ...(o.args ?? [])],
-      env,
-      cwd: workdir,
-      terminal: o.terminal ?? process.stdout.isTTY === true,
-      user: o.user && { uid: o.user.uid, gid: o.user.gid },
-      rlimits: o.fdLimit === undefined ? undefined : [{ type: 'RLIMIT_NOFILE', soft: o.fdLimit, hard: o.fdLimit }],
-    },
-    root: { readonly: o.readOnly === true },
-    hostname: o.hostname,
-    mounts,
-    linux: {
-      resources: {
-        memory: o.memoryLimit === undefined ? undefined : { limit: o.memoryLimit },
-        pids: o.pidsLimit === undefined ? undefined : { limit: o.pidsLimit },
-      },
-    },
-  };
-  const rootfs: CreateOptions['rootfs'] = o.rootfs !== undefined ? { hostPath: o.rootfs }
-    : o.lowers && o.lowers.length > 0 ? { layers: [...o.lowers] } : undefined;
-  return { config, rootfs };
+  try {
+    const { config, root } = runConfig({ ...o, tmpfs: o.tmpfsSpecs ?? o.tmpfs, terminal: o.terminal ?? process.stdout.isTTY === true });
+    return { config, rootfs: root.hostPath !== undefined || root.layers !== undefined ? root : undefined };
+  } catch (err) {
+    if (err instanceof ContainerError) throw new CliExit(ExitCode.RUNTIME, err.message);
+    throw err;
+  }
 }
 
-/** The module's bytes, with the inline platform's messages and exit codes for a missing or non-wasm file. */
+/** The module's bytes, with the inline platform's messages and exit codes for a missing or non-wasm file (the one module loader). */
 export async function moduleBytes(o: SentryRunOptions): Promise<Uint8Array> {
   if (o.bytes) return o.bytes;
   if (!o.file) throw new CliExit(ExitCode.RUNTIME, 'no module to run');
-  let b: Uint8Array;
   try {
-    b = await readFile(o.file);
+    return await readModule(o.file);
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new CliExit(ExitCode.NOT_FOUND, `${o.file}: no such file`);
-    if (code === 'EISDIR') throw new CliExit(ExitCode.CANNOT_RUN, `${o.file}: is a directory, not a WebAssembly module`);
-    throw new CliExit(ExitCode.CANNOT_RUN, `${o.file}: cannot read: ${(err as Error).message}`);
+    if (!(err instanceof ModuleLoadError)) throw err;
+    throw new CliExit(err.code === 'NOT_FOUND' ? ExitCode.NOT_FOUND : ExitCode.CANNOT_RUN, err.message);
   }
-  if (b.byteLength < 8 || WASM_MAGIC.some((x, i) => b[i] !== x)) throw new CliExit(ExitCode.CANNOT_RUN, `${o.file}: not a WebAssembly module`);
-  return b;
 }
 
 function cliError(err: unknown, name: string): unknown {

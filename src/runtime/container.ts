@@ -8,6 +8,7 @@
 import { Signal } from '../../kernel/abi/wasi.js';
 import type { CgroupStats, DiffEntry, ProcessSpec, SpawnResult } from '../sentry/control_plane.js';
 import { toProcess, type OciProcess } from './config.js';
+import type { ModuleSource } from './module_loader.js';
 import { ContainerProcess, waitResultOf } from './process.js';
 import { diffPaths } from './tree_diff.js';
 import {
@@ -38,8 +39,8 @@ export interface CaptureOptions {
   captureLimit?: number;
 }
 
-/** A module given as bytes, a compiled module, or (Node) a file path. */
-export type ModuleSource = Uint8Array | WebAssembly.Module | string;
+/** A module given as bytes, a compiled module, or (Node) a file path (module_loader.ts). */
+export type { ModuleSource } from './module_loader.js';
 
 /** Options of `exec`. */
 export interface ExecOptions {

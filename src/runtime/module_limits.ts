@@ -6,6 +6,7 @@
  * whose initial memory already exceeds the limit cannot start.
  * Only the limits bytes change; every other byte is copied as is.
  */
+import { isWasm } from '../../kernel/platform/wasm_magic.js';
 
 const PAGE = 65536;
 
@@ -108,9 +109,7 @@ function memorySection(b: Uint8Array, start: number, end: number, maxPages: numb
 /** Return `bytes` with every memory's maximum capped at `limitBytes` (rounded down to pages). */
 export function limitModuleMemory(bytes: Uint8Array, limitBytes: number): Uint8Array {
   const maxPages = Math.max(0, Math.floor(limitBytes / PAGE));
-  if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
-    throw new ModuleLimitError('MALFORMED', 'not a WebAssembly module');
-  }
+  if (!isWasm(bytes)) throw new ModuleLimitError('MALFORMED', 'not a WebAssembly module');
   const parts: Uint8Array[] = [bytes.subarray(0, 8)];
   let pos = 8;
   while (pos < bytes.length) {

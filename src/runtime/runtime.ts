@@ -5,13 +5,14 @@
  * A pool of warm app workers makes create-to-exit cheap; compiled modules
  * are cached per source and memory limit.
  */
-import { hasLazyFiles, type LayerTree } from '../../kernel/fs/layer_tree.js';
+import { hasLazyFiles } from '../../kernel/fs/layer_tree.js';
 import type { ExitStatus } from '../../kernel/task/exit.js';
 import type { AppRun, OutputAck, SentryEvent, SpawnResult } from '../sentry/control_plane.js';
 import { toProcess, toSandbox, type OciConfig } from './config.js';
 import { Container, type ContainerHost, type ModuleSource } from './container.js';
 import { defaultMemoryLimit, hostMemoryBytes } from './memory_default.js';
-import { ModuleLimitError, limitModuleMemory } from './module_limits.js';
+import { loadModule, ModuleLoadError } from './module_loader.js';
+import type { RootSource } from './container_builder.js';
 import type { ContainerProcess } from './process.js';
 import { ContainerError } from './status.js';
 import type { AppLimits, AppWorkerHandle, SentryHandle, WorkerHost } from '../sentry/worker_host.js';
@@ -51,11 +52,12 @@ export interface CreateOptions {
    */
   captureLimit?: number;
   /**
-   * Lower layers of the root overlay: a host directory (never modified; Node
-   * only) or unpacked image layers, top first (shared per Sentry by id).
-   * Default: `config.root.path` as a host directory, else an empty root.
+   * Lowers of the root overlay (container_builder.ts): a host directory
+   * (never modified; Node only) above unpacked image layers, top first
+   * (shared per Sentry by id); either or both. Default: `config.root.path`
+   * as a host directory, else an empty root.
    */
-  rootfs?: { hostPath: string } | { layers: LayerTree[] };
+  rootfs?: RootSource;
   /** Files to put in the container's root before start. */
   files?: { path: string; data: Uint8Array | string; mode?: number }[];
 }
@@ -203,61 +205,24 @@ export class Runtime implements ContainerHost {
     if (p.result && p.workerDone) void c.sentry.api.release(c.id, p.pid).catch(() => {});
   }
 
-  /** Compile `src`, capping its memory at `memoryMax` bytes (cached). */
+  /** Compile `src` (module_loader.ts), capping its memory at `memoryMax` bytes (cached per source and limit). */
   async compile(src: ModuleSource, memoryMax: number | null): Promise<WebAssembly.Module> {
     const key = String(memoryMax);
-    if (src instanceof WebAssembly.Module) {
-      // the default budget is still enforced by the Sentry's OOM killer; only an explicit limit needs the rewrite
-      if (memoryMax !== null && memoryMax !== this.memoryDefault) {
-        throw new ContainerError('INVALID_CONFIG', 'a memory limit needs the module as bytes (or a path), not a compiled WebAssembly.Module: the limit is written into the module');
-      }
-      return src;
-    }
-    if (typeof src === 'string') {
-      const k = `${src}\0${key}`;
-      let p = this.pathCache.get(k);
-      if (!p) {
-        p = (async () => {
-          const { readFile } = await import('node:fs/promises');
-          let bytes: Uint8Array;
-          try {
-            bytes = await readFile(src);
-          } catch (err) {
-            throw new ContainerError('NOT_FOUND', `${src}: cannot read the module: ${(err as Error).message}`);
-          }
-          return this.compileBytes(bytes, memoryMax);
-        })();
-        this.pathCache.set(k, p);
-        p.catch(() => this.pathCache.delete(k));
-      }
-      return p;
-    }
-    let m = this.moduleCache.get(src);
-    if (!m) this.moduleCache.set(src, (m = new Map()));
-    let p = m.get(key);
+    // the default budget is still enforced by the Sentry's OOM killer: only an explicit limit must be written into the module
+    const load = () => loadModule(src, memoryMax, { explicitLimit: memoryMax !== this.memoryDefault }).catch((err: unknown) => {
+      if (!(err instanceof ModuleLoadError)) throw err;
+      throw new ContainerError(err.code === 'NOT_FOUND' ? 'NOT_FOUND' : err.code === 'BAD_OPTION' ? 'INVALID_CONFIG' : 'CANNOT_RUN', err.message);
+    });
+    if (src instanceof WebAssembly.Module) return load();
+    const cache = typeof src === 'string' ? this.pathCache : (this.moduleCache.get(src) ?? this.moduleCache.set(src, new Map()).get(src)!);
+    const k = typeof src === 'string' ? `${src}\0${key}` : key;
+    let p = cache.get(k);
     if (!p) {
-      p = this.compileBytes(src, memoryMax);
-      m.set(key, p);
-      p.catch(() => m!.delete(key));
+      p = load();
+      cache.set(k, p);
+      p.catch(() => cache.delete(k));
     }
     return p;
-  }
-
-  private async compileBytes(bytes: Uint8Array, memoryMax: number | null): Promise<WebAssembly.Module> {
-    let b = bytes;
-    if (memoryMax !== null) {
-      try {
-        b = limitModuleMemory(bytes, memoryMax);
-      } catch (err) {
-        if (err instanceof ModuleLimitError) throw new ContainerError('CANNOT_RUN', err.message);
-        throw err;
-      }
-    }
-    try {
-      return await WebAssembly.compile(b as Uint8Array<ArrayBuffer>);
-    } catch (err) {
-      throw new ContainerError('CANNOT_RUN', `not a valid WebAssembly module: ${(err as Error).message}`);
-    }
   }
 
   /** Create a container (state `created`). */
@@ -283,18 +248,15 @@ export class Runtime implements ContainerHost {
     let spawned: SpawnResult | null = null;
     try {
       const rootfs = opts.rootfs ?? (cfg.root?.path ? { hostPath: cfg.root.path } : undefined);
-      if (rootfs && 'hostPath' in rootfs) spec.rootfs = { kind: 'host', path: rootfs.hostPath };
-      else if (rootfs) {
-        for (const t of rootfs.layers) {
-          if (slot.layers.has(t.id)) continue;
-          if (t.hostPath !== undefined) await slot.handle.api.addHostLayer(t.id, t.hostPath);
-          else if (hasLazyFiles(t)) {
-            throw new Error(`layer ${t.id} reads its files through functions, which cannot be passed to the Sentry worker: give its bytes (Uint8Array data), or a host directory as rootfs: { hostPath }`);
-          } else await slot.handle.api.addLayer(t);
-          slot.layers.add(t.id);
-        }
-        spec.rootfs = { kind: 'layers', ids: rootfs.layers.map((t) => t.id) };
+      for (const t of rootfs?.layers ?? []) {
+        if (slot.layers.has(t.id)) continue;
+        if (t.hostPath !== undefined) await slot.handle.api.addHostLayer(t.id, t.hostPath);
+        else if (hasLazyFiles(t)) {
+          throw new Error(`layer ${t.id} reads its files through functions, which cannot be passed to the Sentry worker: give its bytes (Uint8Array data), or a host directory as rootfs: { hostPath }`);
+        } else await slot.handle.api.addLayer(t);
+        slot.layers.add(t.id);
       }
+      if (rootfs) spec.rootfs = { hostPath: rootfs.hostPath, layerIds: (rootfs.layers ?? []).map((t) => t.id) };
       if (spawnInit) spawned = await slot.handle.api.createAndSpawn(id, spec, proc);
       else await slot.handle.api.createContainer(id, spec);
     } catch (err) {

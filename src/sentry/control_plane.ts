@@ -26,8 +26,8 @@ export type SandboxMount =
 /** Everything the Sentry needs to create a container's kernel state. */
 export interface SandboxSpec {
   hostname: string;
-  /** Lower layers of the root overlay (none: an empty root). */
-  rootfs?: { kind: 'host'; path: string } | { kind: 'layers'; ids: string[] };
+  /** Lowers of the root overlay, top first: a host directory above layers the Sentry holds; either, both or neither (an empty root). */
+  rootfs?: { hostPath?: string; layerIds?: string[] };
   readonlyRoot: boolean;
   mounts: SandboxMount[];
   /** memory.max in bytes (null: max). */

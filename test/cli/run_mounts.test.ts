@@ -28,9 +28,9 @@ function snapshot(dir: string): Record<string, string> {
 }
 
 describe('the default container filesystem', () => {
-  it('has an empty root with /dev, /proc and /tmp', async () => {
+  it('has an empty root with /dev, /proc, /tmp, /etc/hostname and /sys/fs/cgroup (as on the sentry platform)', async () => {
     expect(await fsutil(['/', '/dev', '/tmp'])).toBe([
-      '/: . .. dev proc tmp',
+      '/: . .. tmp dev proc etc sys',
       '/dev: . .. null zero full random urandom fd stdin stdout stderr',
       '/tmp: . ..',
       '',
@@ -41,7 +41,7 @@ describe('the default container filesystem', () => {
     const out = await fsutil(['@/proc/self/status', '@/proc/mounts'], { argv0: 'myprog' });
     expect(out).toMatch(/^Name:\tmyprog$/m);
     expect(out).toMatch(/^Pid:\t1$/m);
-    expect(out).toContain('rootfs / tmpfs rw 0 0\n');
+    expect(out).toContain('overlay / overlay rw 0 0\n');
     expect(out).toContain('proc /proc proc rw 0 0\n');
   });
 
@@ -66,9 +66,9 @@ describe('--rootfs', () => {
     const before = snapshot(dir);
     const out = await fsutil(['/etc', '@/etc/link', '>/etc/msg=changed', '@/etc/msg', '@/etc/hard', '>/new=x', '/'], { rootfs: dir });
     expect(out).toBe([
-      '/etc: . .. hard link msg',
+      '/etc: . .. hard link msg hostname',
       'from host',
-      'changedchanged/: . .. etc dev proc tmp new',
+      'changedchanged/: . .. etc tmp dev proc sys new',
       '',
     ].join('\n'));
     expect(snapshot(dir)).toEqual(before);
@@ -110,7 +110,7 @@ describe('image layers as lowers', () => {
     const bottom = { id: 'b', bytes: 6, root: dir([['etc', dir([['a', file('bottom')], ['b', file('bottom')]])]]) };
     const top = { id: 't', bytes: 3, root: dir([['etc', dir([['a', file('top')], ['b', { kind: 'whiteout' }]])]]) };
     const out = await fsutil(['/etc', '@/etc/a'], { lowers: [top, bottom] });
-    expect(out).toBe('/etc: . .. a\ntop');
+    expect(out).toBe('/etc: . .. a hostname\ntop');
   });
 });
 
@@ -118,7 +118,7 @@ describe('--read-only, --tmpfs and -u', () => {
   it('a read-only root refuses writes even to root; /tmp and --tmpfs mounts stay writable', async () => {
     const out = await fsutil(['>/x=1', '>/tmp/y=2', '>/scratch/z=3', '@/tmp/y', '@/scratch/z', '@/proc/mounts'], { readOnly: true, tmpfs: ['/scratch'] });
     expect(out).toMatch(/^write \/x: fail\n23/);
-    expect(out).toContain('rootfs / tmpfs ro 0 0\n');
+    expect(out).toContain('overlay / overlay ro 0 0\n');
     expect(out).toContain('tmpfs /scratch tmpfs rw 0 0\n');
   });
 

@@ -1,0 +1,256 @@
+/**
+ * The container builder: ONE place that turns a checked OCI config
+ * (`toSandbox`'s spec) and a root source into a container, whatever
+ * platform then runs it. The inline `runWasm` (kernel in the app's own
+ * thread), the Sentry's `Sandbox` (kernel worker, many processes) and the
+ * browser smoke worker all call `buildContainer`, so that a guest sees the
+ * same thing on every platform:
+ *
+ *  - the root: an overlay whose read-only lowers are a host directory
+ *    (`--rootfs`, owners remapped through the user namespace) above image
+ *    layers, either or both or neither, under a private in-memory upper;
+ *  - mount points, `/etc/hostname` and seeded files made first, then the
+ *    namespace (read-only root if asked): root_setup.ts;
+ *  - `/dev` (devtmpfs), `/proc` (hostname, meminfo under memory.max),
+ *    `/sys/fs/cgroup` (read-only), the config's tmpfs and bind mounts (in
+ *    its order; binds see host owners through the id mappings);
+ *  - one cgroup (container_cgroup.ts) charged with every in-memory file
+ *    and each task's linear memory;
+ *  - `createTask`: a task with its working directory, stdio on fds 0-2 and
+ *    the preopens (root_setup.ts), the same for init and later processes.
+ *
+ * The module is loaded apart (module_loader.ts): the inline platform runs
+ * it on this thread, the sentry platform in an app worker. Errors are
+ * `BuildError`s, which each platform words as its own (a CLI flag, a
+ * config.json field). Isomorphic (no node:*): the Sentry worker and the
+ * browser run it.
+ */
+import { E } from '../../kernel/errno.js';
+import { CgroupFs } from '../../kernel/cgroup/cgroupfs.js';
+import { createDevFs } from '../../kernel/fs/devfs.js';
+import { layerTreeFromHost } from '../../kernel/fs/host_layer.js';
+import { HostFsMount } from '../../kernel/fs/hostfs.js';
+import type { LayerTree } from '../../kernel/fs/layer_tree.js';
+import { OverlayFs } from '../../kernel/fs/overlay.js';
+import { ProcFs } from '../../kernel/fs/procfs.js';
+import { TmpFs } from '../../kernel/fs/tmpfs.js';
+import type { Host } from '../../kernel/host.js';
+import { Kernel } from '../../kernel/kernel.js';
+import { installStdio, type StdioFile } from '../../kernel/task/stdio.js';
+import type { Task } from '../../kernel/task/task.js';
+import { MountNamespace } from '../../kernel/vfs/mount_ns.js';
+import { OFlags } from '../../kernel/vfs/types.js';
+import type { ProcessSpec, SandboxSpec } from '../sentry/control_plane.js';
+import { ContainerCgroup, type FileLimitPolicy } from './container_cgroup.js';
+import { remapOwners } from './id_mapping.js';
+import { installPreopens, makeWorkdir, mkdirs, prepareRoot, RootSetupError, SETUP } from './root_setup.js';
+
+/** The root's read-only lowers: a host directory (Node) above image layers (top first); either, both or neither. */
+export interface RootSource {
+  /** Host directory, never modified (its owners are remapped through the id mappings). */
+  hostPath?: string;
+  /** Unpacked image layers, top first. */
+  layers?: readonly LayerTree[];
+}
+
+/** Why a container could not be built; `code` is stable, the fields let each platform word it. */
+export class BuildError extends Error {
+  constructor(
+    readonly code: 'NO_HOST_FILES' | 'ROOTFS' | 'BIND' | 'MOUNT' | 'SETUP',
+    message: string,
+    /** The host path or container path concerned. */
+    readonly path: string,
+    /** The bind mount concerned (BIND, MOUNT). */
+    readonly bind?: { source: string; target: string },
+    /** The kernel error behind it (E.NOENT, E.NOTDIR...), if any. */
+    readonly errno?: unknown,
+  ) {
+    super(message);
+    this.name = 'BuildError';
+  }
+}
+
+/** Options of `buildContainer`. */
+export interface BuildOptions {
+  /** The root's lowers (default: none, an empty root). */
+  root?: RootSource;
+  /** When a file write past memory.max is stopped (container_cgroup.ts; default 'oom-kill'). */
+  fileLimit?: FileLimitPolicy;
+}
+
+/** A task's stdio files (fds 0, 1, 2). */
+export interface TaskStdio {
+  stdin: StdioFile;
+  stdout: StdioFile;
+  stderr: StdioFile;
+}
+
+/** A built container: its kernel (own pid namespace), mount namespace, root and cgroup. */
+export class BuiltContainer {
+  /** The container's kernel: its own pid namespace (init is pid 1). */
+  readonly kernel: Kernel;
+  /** The root filesystem: an overlay over `lowers`. */
+  rootFs!: OverlayFs;
+  /** The root's private upper layer (what `diff` walks). */
+  upper!: TmpFs;
+  /** The container's mount namespace. */
+  ns!: MountNamespace;
+  /** The root's lowers, top first. */
+  readonly lowers: readonly LayerTree[];
+  /** Memory and pids accounting, shown under /sys/fs/cgroup. */
+  readonly cgroup: ContainerCgroup;
+
+  /** Host handles this container opened (its --rootfs tree, its binds): closed by `close`. */
+  private readonly owned: { close(): void }[] = [];
+
+  /** Use `buildContainer`. */
+  constructor(host: Host, readonly spec: SandboxSpec, opts: BuildOptions) {
+    this.kernel = new Kernel(host);
+    this.cgroup = new ContainerCgroup(spec.memoryMax, spec.pidsMax, opts.fileLimit ?? 'oom-kill', () => this.livePids());
+    // A failed build closes the host handles it opened (close, below).
+    try {
+      this.lowers = this.build(host, spec, opts);
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+  private build(host: Host, spec: SandboxSpec, opts: BuildOptions): LayerTree[] {
+    const lowers = lowerLayers(host, spec, opts.root ?? {});
+    // a --rootfs tree was built for this container alone: it is this container's to close
+    if (opts.root?.hostPath !== undefined && lowers[0]?.close) this.owned.push({ close: lowers[0].close });
+    this.rootFs = new OverlayFs(lowers, host, { parentAccount: this.cgroup.memory });
+    this.upper = this.rootFs.upper;
+    // mount points and seeded files through a writable view, then the container's namespace (maybe read-only): root_setup.ts
+    this.ns = setup(() => prepareRoot(this.rootFs, {
+      dirs: [
+        { path: '/tmp', mode: 0o1777 }, '/dev', '/proc', '/etc', '/sys/fs/cgroup',
+        ...spec.mounts.filter((m) => m.kind !== 'proc').map((m) => m.target),
+      ],
+      seed: (view) => {
+        writeFile(view, '/etc/hostname', new TextEncoder().encode(`${spec.hostname}\n`));
+        for (const f of spec.files ?? []) writeFile(view, f.path, f.data);
+      },
+      readonly: spec.readonlyRoot,
+    }));
+    // /dev is a writable tmpfs (as in podman), capped by devfs and charged to the container
+    this.ns.mount('/dev', createDevFs(host, { parentAccount: this.cgroup.memory }));
+    this.ns.mount('/proc', new ProcFs(this.kernel.procSource({
+      hostname: spec.hostname, mounts: () => this.ns.mounts(), memoryLimit: spec.memoryMax ?? undefined,
+    }), host));
+    this.ns.mount('/sys/fs/cgroup', new CgroupFs(this.cgroup.source(), host), { readonly: true });
+    for (const m of spec.mounts) {
+      if (m.kind === 'tmpfs') {
+        const fs = new TmpFs(host, { mode: 0o1777, limit: m.sizeBytes, source: 'tmpfs', parentAccount: this.cgroup.memory });
+        mountOn(this.ns, m.target, fs, m.readonly);
+      } else if (m.kind === 'bind') {
+        const bind = { source: m.source, target: m.target };
+        if (!host.hostfs) throw new BuildError('NO_HOST_FILES', `bind mount of ${m.source}: this host has no host directories (browser)`, m.source, bind);
+        let fs: HostFsMount;
+        try {
+          fs = new HostFsMount(host.hostfs, m.source, host, { readonly: m.readonly, uidMappings: spec.uidMappings, gidMappings: spec.gidMappings });
+        } catch (e) {
+          throw new BuildError('BIND', `bind mount ${m.source} → ${m.target}: ${m.source} cannot be used (${(e as Error).message})`, m.source, bind, e);
+        }
+        this.owned.push(fs);
+        mountOn(this.ns, m.target, fs, m.readonly, bind);
+      }
+    }
+    return lowers;
+  }
+
+  /** Close the host handles of the container's --rootfs and binds (it is gone); shared image layers stay open. */
+  close(): void {
+    for (const r of this.owned.splice(0)) {
+      try {
+        r.close();
+      } catch (e) {
+        this.kernel.host.logBug(`closing host handles of a container`, e);
+      }
+    }
+  }
+
+  /**
+   * Create a task for `proc` with `stdio` on fds 0-2 and its preopens.
+   * The first task is init (pid 1): its working directory is part of the
+   * container's setup (made even in a read-only root); a later task's is
+   * made only where writable. The caller checks `cgroup.canSpawn()` first.
+   */
+  createTask(proc: ProcessSpec, stdio: TaskStdio): Task {
+    const init = this.kernel.pids().length === 0;
+    setup(() => init ? makeWorkdir(this.rootFs, this.ns, proc.cwd) : mkdirs(this.ns, proc.cwd));
+    const task = this.kernel.createTask({ pathOps: this.ns.pathOps }, {
+      ppid: init ? 0 : 1,
+      uid: proc.uid, gid: proc.gid, args: proc.args, env: proc.env, cwd: proc.cwd, fdLimit: proc.nofile,
+    });
+    installStdio(task, stdio.stdin, stdio.stdout, stdio.stderr);
+    installPreopens(task, this.ns, proc.cwd, this.spec.mounts.filter((m) => m.kind === 'bind').map((m) => m.target));
+    const pid = task.pid;
+    task.memoryBytes = () => this.cgroup.linearBytes(pid);
+    return task;
+  }
+
+  /** Forget an ended task: its pid and its linear memory's charge. */
+  reap(pid: number): void {
+    this.cgroup.release(pid);
+    this.kernel.reap(pid);
+  }
+
+  /** Pids of tasks that have not ended. */
+  livePids(): number[] {
+    return this.kernel.pids().filter((p) => this.kernel.task(p)?.exitStatus === null);
+  }
+}
+
+/** Build the container `spec` describes over the root `opts.root`. Throws BuildError. */
+export function buildContainer(host: Host, spec: SandboxSpec, opts: BuildOptions = {}): BuiltContainer {
+  return new BuiltContainer(host, spec, opts);
+}
+
+/** A root setup step, its RootSetupError (a file in the way, a read-only mount) as a BuildError. */
+function setup<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (e) {
+    if (e instanceof RootSetupError) throw new BuildError('SETUP', e.message, e.path, undefined, e.cause);
+    throw e;
+  }
+}
+
+function mountOn(ns: MountNamespace, target: string, fs: TmpFs | HostFsMount, readonly: boolean, bind?: { source: string; target: string }): void {
+  try {
+    ns.mount(target, fs, { readonly });
+  } catch (e) {
+    throw new BuildError('MOUNT', `cannot mount on ${target} (${(e as Error).message})`, target, bind, e);
+  }
+}
+
+/** The overlay's lowers, top first: the host directory (remapped under a user namespace), then the layers. */
+function lowerLayers(host: Host, spec: SandboxSpec, root: RootSource): LayerTree[] {
+  const lowers = [...(root.layers ?? [])];
+  const path = root.hostPath;
+  if (path === undefined) return lowers;
+  if (!host.hostfs) throw new BuildError('NO_HOST_FILES', 'a host directory rootfs needs host file access, which this host lacks (browser)', path);
+  let tree: LayerTree;
+  try {
+    if (host.hostfs.lstat(path).kind !== 'dir') throw E.NOTDIR;
+    tree = layerTreeFromHost(host.hostfs, path);
+  } catch (e) {
+    throw new BuildError('ROOTFS', `rootfs ${path} cannot be used: ${(e as Error).message}`, path, undefined, e);
+  }
+  if (spec.uidMappings.length > 0 || spec.gidMappings.length > 0) remapOwners(tree.root, spec.uidMappings, spec.gidMappings);
+  return [tree, ...lowers];
+}
+
+function writeFile(ns: MountNamespace, path: string, data: Uint8Array): void {
+  const dir = path.slice(0, path.lastIndexOf('/'));
+  if (dir) mkdirs(ns, dir);
+  const f = ns.pathOps.open(SETUP, ns.rootHandle(), path, {
+    oflags: OFlags.CREAT | OFlags.TRUNC, fdflags: 0, followSymlinks: true, mode: { read: false, write: true },
+  });
+  try {
+    f.write(data);
+  } finally {
+    f.release();
+  }
+}

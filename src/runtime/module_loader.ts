@@ -1,0 +1,87 @@
+/**
+ * The one module loader of every platform: read a module (a path on Node,
+ * bytes, or an already compiled module), check it is WebAssembly
+ * (`isWasm`), cap its linear memory at the container's memory limit
+ * (`limitModuleMemory`) and compile it. The inline `runWasm`, the library
+ * `Runtime` (sentry platform, which caches the result) and the CLI use it,
+ * so a missing or non-wasm file fails the same way everywhere; each caller
+ * turns a `ModuleLoadError` into its own error (podman's 125/126/127).
+ *
+ * Isomorphic: `node:fs` is imported only when a path is given.
+ */
+import { isWasm } from '../../kernel/platform/wasm_magic.js';
+import { limitModuleMemory, ModuleLimitError } from './module_limits.js';
+
+/** A module given as bytes, a compiled module, or (Node) a file path. */
+export type ModuleSource = Uint8Array | WebAssembly.Module | string;
+
+/** Why a module could not be loaded. NOT_FOUND → 127, NOT_WASM and CANNOT_RUN → 126, BAD_OPTION → 125. */
+export class ModuleLoadError extends Error {
+  constructor(readonly code: 'NOT_FOUND' | 'NOT_WASM' | 'CANNOT_RUN' | 'BAD_OPTION', message: string) {
+    super(message);
+    this.name = 'ModuleLoadError';
+  }
+}
+
+/** Read the module at `path` (Node) and check its magic; errors name `path`. */
+export async function readModule(path: string): Promise<Uint8Array> {
+  const { readFile } = await import('node:fs/promises');
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new ModuleLoadError('NOT_FOUND', `${path}: no such file`);
+    if (code === 'EISDIR') throw new ModuleLoadError('NOT_WASM', `${path}: is a directory, not a WebAssembly module`);
+    throw new ModuleLoadError('CANNOT_RUN', `${path}: cannot read: ${(err as Error).message}`);
+  }
+  if (!isWasm(bytes)) throw new ModuleLoadError('NOT_WASM', `${path}: not a WebAssembly module`);
+  return bytes;
+}
+
+/**
+ * Compile `bytes` with every linear memory's maximum capped at `memoryMax`
+ * bytes (null: left as the module says). `name` prefixes the messages.
+ */
+export async function compileModule(bytes: Uint8Array, memoryMax: number | null, name = '<bytes>'): Promise<WebAssembly.Module> {
+  if (!isWasm(bytes)) throw new ModuleLoadError('NOT_WASM', `${name}: not a WebAssembly module`);
+  let b = bytes;
+  if (memoryMax !== null) {
+    try {
+      b = limitModuleMemory(bytes, memoryMax);
+    } catch (err) {
+      if (err instanceof ModuleLimitError && err.code === 'TOO_BIG') throw new ModuleLoadError('CANNOT_RUN', `${name}: ${err.message}`);
+      throw new ModuleLoadError('NOT_WASM', `${name}: invalid WebAssembly module: ${(err as Error).message}`);
+    }
+  }
+  try {
+    return await WebAssembly.compile(b as Uint8Array<ArrayBuffer>);
+  } catch (err) {
+    throw new ModuleLoadError('NOT_WASM', `${name}: invalid WebAssembly module: ${(err as Error).message}`);
+  }
+}
+
+/** Options of `loadModule`. */
+export interface LoadModuleOptions {
+  /** Name in messages (default: the path, else "<bytes>"). */
+  name?: string;
+  /**
+   * True when `memoryMax` was asked for explicitly (`-m`, `memory.limit`):
+   * a compiled module, whose maximum cannot be rewritten, is then refused
+   * (BAD_OPTION). Under the default budget a compiled module keeps its own
+   * maximum; the platform's OOM kill still holds.
+   */
+  explicitLimit?: boolean;
+}
+
+/** Read (a path), check, cap at `memoryMax` and compile any module source. */
+export async function loadModule(src: ModuleSource, memoryMax: number | null, opts: LoadModuleOptions = {}): Promise<WebAssembly.Module> {
+  if (src instanceof WebAssembly.Module) {
+    if (opts.explicitLimit === true && memoryMax !== null) {
+      throw new ModuleLoadError('BAD_OPTION', 'a memory limit needs the module as bytes (or a path), not a compiled WebAssembly.Module: the limit is written into the module');
+    }
+    return src;
+  }
+  const bytes = typeof src === 'string' ? await readModule(src) : src;
+  return compileModule(bytes, memoryMax, opts.name ?? (typeof src === 'string' ? src : '<bytes>'));
+}
