@@ -22,7 +22,8 @@
  *
  * Inodes are cached per directory by name and re-validated (host dev/ino
  * and kind) on each lookup. readdir streams the host directory
- * (hostfs_list.ts): a call costs what it returns. Host devices, fifos and
+ * (hostfs_list.ts) and lstats each entry it returns (the real d_ino): a
+ * call costs what it returns. Host devices, fifos and
  * sockets are visible but cannot be opened (ENXIO).
  */
 import { E } from '../errno.js';
@@ -175,16 +176,20 @@ export class HostInode extends BaseInode implements HostDirNode {
   override readdir(after: number, max: number): InodeDirEntry[] {
     this.lister ??= new HostLister(this.host, this.fs.streams);
     const out: InodeDirEntry[] = [];
-    // No host call per entry: a known child gives its ino, any other ino 0,
-    // which WASI libc answers with its own fstatat (a call of its own).
-    for (const e of this.lister.list(this.dirHandle(), after, max)) {
-      const c = this.kids.get(e.name);
-      if (c !== undefined) out.push({ name: e.name, ino: c.ino, type: c.type, seq: e.seq });
-      else if (e.kind !== 'unknown') out.push({ name: e.name, ino: 0n, type: hostFileType(e.kind), seq: e.seq });
-      else {
-        const l = this.lookup(e.name);
-        if (l !== undefined) out.push({ name: e.name, ino: l.ino, type: l.type, seq: e.seq });
+    // The real d_ino (readers such as Rust's std take it at face value):
+    // one lstat per entry returned, so a call costs what the guest's buffer
+    // asked for, whatever the directory's size. A name gone meanwhile is left out.
+    const entries = this.lister.list(this.dirHandle(), after, max);
+    const d = this.dirHandle();
+    for (const e of entries) {
+      let st: HostStat;
+      try {
+        st = this.host.statAt(d, e.name);
+      } catch (err) {
+        if (err === E.NOENT) continue;
+        throw err;
       }
+      out.push({ name: e.name, ino: st.ino, type: hostFileType(st.kind), seq: e.seq });
     }
     return out;
   }

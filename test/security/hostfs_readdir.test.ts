@@ -81,3 +81,36 @@ describe('hostfs readdir from cookie 0 on 100k entries (issue 9.6c)', () => {
     expect(seen.size).toBe(N);
   }, 60_000);
 });
+
+describe('hostfs readdir inode numbers', () => {
+  it("d_ino of every entry equals path_filestat_get's ino, on a directory listed before any lookup", () => {
+    const small = path.join(tmp, 'small');
+    nfs.mkdirSync(path.join(small, 'sub'), { recursive: true });
+    for (let i = 0; i < 30; i++) nfs.writeFileSync(path.join(small, `f${i}`), `${i}`);
+    nfs.symlinkSync('f0', path.join(small, 'link'));
+    nfs.linkSync(path.join(small, 'f1'), path.join(small, 'hard'));
+    const host = new FakeHost({ hostfs: new NodeHostFs() });
+    const ns = new MountNamespace(new TmpFs(host));
+    ns.mount('/data', new HostFsMount(host.hostfs!, tmp, host), { mkdirs: true });
+    const fx = new Fx(ns);
+    const dir = fx.open('/data/small');
+    const got: [string, bigint][] = [];
+    try {
+      // small buffers, as a guest with a little readdir buffer would ask
+      for (let cookie = 0n; ;) {
+        const batch = dir.readdir(cookie, 7);
+        if (batch.length === 0) break;
+        for (const e of batch) if (e.name !== '.' && e.name !== '..') got.push([e.name, e.ino]);
+        cookie = batch[batch.length - 1]!.next;
+      }
+    } finally {
+      dir.release();
+    }
+    expect(got.length).toBe(33);
+    for (const [name, ino] of got) {
+      expect(ino, name).not.toBe(0n);
+      expect(ino, name).toBe(fx.stat(`/data/small/${name}`, false).ino);
+    }
+    expect(got.find(([n]) => n === 'hard')![1]).toBe(got.find(([n]) => n === 'f1')![1]);
+  });
+});
