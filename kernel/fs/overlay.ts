@@ -25,6 +25,7 @@ import { DirEntries } from '../vfs/dir_entries.js';
 import { type Clock, type FileSystem, SuperBlock } from '../vfs/superblock.js';
 import { FileType } from '../vfs/types.js';
 import { layerIndex } from './layer_index.js';
+import { layerRootStack } from './layer_merge.js';
 import type { LayerTree } from './layer_tree.js';
 import { type MergedEntry, mergeEntries, OvlNode, type RealLayerNode } from './overlay_node.js';
 import { isWhiteout, TmpDir, type TmpFile, TmpFs, type TmpNode } from './tmpfs.js';
@@ -53,13 +54,7 @@ export class OverlayFs implements FileSystem {
   constructor(readonly lowers: readonly LayerTree[], clock: Clock, opts: OverlayOptions = {}) {
     this.sb = new SuperBlock('overlay', clock);
     this.upper = opts.upper ?? new TmpFs(clock, { limit: opts.limit, parentAccount: opts.parentAccount, source: 'overlay' });
-    const ls: RealLayerNode[] = [];
-    const layers: number[] = [];
-    for (let i = 0; i < lowers.length; i++) {
-      ls.push(lowers[i].root);
-      layers.push(i);
-      if (lowers[i].root.opaque === true) break;
-    }
+    const { lowers: ls, layers } = layerRootStack(lowers);
     const root = this.upper.root;
     // An empty upper root takes the lower root's metadata; a used upper keeps its own.
     if (ls.length > 0 && root.entries.size === 0) {

@@ -14,22 +14,16 @@ import type { SuperBlock } from '../vfs/superblock.js';
 import { type Credentials, type Filestat, FileType, type FileTypeValue, type OpenFile } from '../vfs/types.js';
 import { utf8Length } from '../vfs/walk.js';
 import { layerDirNlink, layerFileRead, layerIndex } from './layer_index.js';
-import type { LayerDir, LayerNode } from './layer_tree.js';
+import { mergeLayerChildren, type LayerStack, type RealLayerNode } from './layer_merge.js';
+import type { LayerDir } from './layer_tree.js';
 import { layerFileType } from './layerfs.js';
 import type { OverlayFs } from './overlay.js';
 import { isWhiteout, type TmpDir, TmpFile, type TmpNode } from './tmpfs.js';
 
-/** A real (non-whiteout) layer node. */
-export type RealLayerNode = Exclude<LayerNode, { kind: 'whiteout' }>;
+export type { RealLayerNode };
 
-/** How a merged child was found: what `OvlNode` is built from. */
-export interface MergedEntry {
-  upper: TmpNode | null;
-  lowers: RealLayerNode[];
-  layers: number[];
-  covers: boolean;
-  closed: boolean;
-}
+/** How a merged child was found: what `OvlNode` is built from (the layer stack plus its upper inode). */
+export type MergedEntry = LayerStack<TmpNode>;
 
 /** One name of the merged tree. */
 export class OvlNode extends BaseInode {
@@ -232,8 +226,8 @@ export class OvlNode extends BaseInode {
 
 /**
  * Merge the children of directory `dir`: upper entries first (whiteouts
- * hide, opaque stops), then each lower top-down (a whiteout hides below
- * it, a non-directory or an opaque directory ends a name's stack).
+ * hide, opaque stops), then the lowers by the layer rules of
+ * `layer_merge.ts` (the one merged-layer lookup).
  */
 export function mergeEntries(upper: TmpDir | null, lowers: readonly RealLayerNode[], layers: readonly number[]): Map<string, MergedEntry> {
   const out = new Map<string, MergedEntry>();
@@ -248,28 +242,5 @@ export function mergeEntries(upper: TmpDir | null, lowers: readonly RealLayerNod
     }
     if (upper.opaque) return out;
   }
-  for (let li = 0; li < lowers.length; li++) {
-    const dir = lowers[li] as LayerDir;
-    for (const [name, n] of dir.entries) {
-      if (hidden.has(name)) continue;
-      const e = out.get(name);
-      if (n.kind === 'whiteout') {
-        if (e === undefined) hidden.add(name);
-        else e.closed = true;
-        continue;
-      }
-      if (e === undefined) {
-        out.set(name, { upper: null, lowers: [n], layers: [layers[li]], covers: true, closed: n.kind !== 'dir' || n.opaque === true });
-        continue;
-      }
-      e.covers = true;
-      if (e.closed) continue;
-      if (n.kind === 'dir' && (e.lowers.length > 0 ? e.lowers[0].kind === 'dir' : true)) {
-        e.lowers.push(n);
-        e.layers.push(layers[li]);
-        if (n.opaque === true) e.closed = true;
-      } else e.closed = true;
-    }
-  }
-  return out;
+  return mergeLayerChildren(lowers, layers, out, hidden);
 }

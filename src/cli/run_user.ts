@@ -17,9 +17,8 @@
  */
 import { lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LayerFile, LayerTree } from '../../kernel/fs/layer_tree.js';
+import type { LayerTree } from '../../kernel/fs/layer_tree.js';
 import { lookupMerged, readLayerFile } from '../image/snapshot/merged_lookup.js';
-import { mergeLayers, type MergedNode } from '../image/snapshot/snapshot_view.js';
 import { CliExit, ExitCode } from './exit.js';
 
 /** A resolved user: ids, and the passwd home when the user has an entry. */
@@ -93,12 +92,10 @@ export function resolveUser(spec: string, read: RootReader): RunUser {
 
 /** A reader over image layers (top first, as `runWasm`'s `lowers`), following symlinks inside the merged view. */
 export function layersReader(lowers: readonly LayerTree[]): RootReader {
-  let root: (MergedNode & { kind: 'dir' }) | undefined;
   return (path) => {
-    const merged = (root ??= mergeLayers([...lowers].reverse()));
-    const hit = lookupMerged(merged, path)?.node;
+    const hit = lookupMerged(lowers, path)?.node;
     if (!hit || hit.kind !== 'file') return undefined;
-    return new TextDecoder().decode(readLayerFile(hit.node as LayerFile));
+    return new TextDecoder().decode(readLayerFile(hit));
   };
 }
 

@@ -47,7 +47,7 @@ async function fixture(dir: string, tag = 't'): Promise<WrittenImage> {
 async function view(store: Store, name: string): Promise<string[]> {
   const r = await resolveImage(store, name);
   const trees: LayerTree[] = await new SnapshotStore(store.root, store.content, { persist: false }).prepare(layerSources(r.manifest, r.config));
-  return [...flattenMerged(mergeLayers(trees))].map(([p, n]) =>
+  return [...flattenMerged(mergeLayers([...trees].reverse()))].map(([p, n]) =>
     `${p} ${n.kind} ${n.node.mode.toString(8)}${n.kind === 'file' ? ' ' + Buffer.from((n.node as LayerFile).data as Uint8Array).toString() : ''}`);
 }
 

@@ -6,8 +6,9 @@ import { layerSources } from '../../src/image/content/image_config.js';
 import { prepareRun } from '../../src/image/run/manifest_run.js';
 import { resolveImage } from '../../src/image/content/manifest_store.js';
 import { RegistryClient } from '../../src/image/registry/registry.js';
+import { RegistryTransport } from '../../src/image/registry/registry_transport.js';
 import { buildSamples, sameLayout } from '../../src/image/samples/build.js';
-import { isBundledSample, loadBundledSamples, SAMPLE_ARTIFACT, SAMPLE_IMAGE, samplesDir } from '../../src/image/samples/index.js';
+import { isBundledSample, loadBundledSamples, SAMPLE_ARTIFACT, SAMPLE_IMAGE, samplesDir, SamplesTransport } from '../../src/image/samples/index.js';
 import { SnapshotStore } from '../../src/image/snapshot/snapshot.js';
 import { openStore } from '../../src/image/content/store_root.js';
 
@@ -34,11 +35,11 @@ describe('bundled samples', () => {
     const store = await openStore(mkdtempSync(path.join(os.tmpdir(), 'wv-samples-run-')));
     // a pull would go to https://localhost/ and fail: the sample must come from the package
     const client = new RegistryClient({});
-    const r = await prepareRun(store, 'localhost/wasmvisor/hello', {}, { client });
+    const r = await prepareRun(store, 'localhost/wasmvisor/hello', {}, { transports: [new SamplesTransport(store.content), new RegistryTransport(client)] });
     expect(r.name).toBe(SAMPLE_IMAGE);
     expect(r.process.path).toBe('/hello.wasm');
     const empty = await openStore(mkdtempSync(path.join(os.tmpdir(), 'wv-samples-never-')));
-    await expect(prepareRun(empty, 'localhost/wasmvisor/hello', {}, { client, pull: 'never' })).rejects.toThrow(/not in the store/);
+    await expect(prepareRun(empty, 'localhost/wasmvisor/hello', {}, { transports: [new SamplesTransport(empty.content), new RegistryTransport(client)], pull: 'never' })).rejects.toThrow(/not in the store/);
   });
 
   it('the committed layout is what build.ts makes from wasm/hello.wasm (else: npm run build && node dist/src/image/samples/build.js)', async () => {

@@ -36,7 +36,7 @@ function appDir(): string {
 async function tree(store: Store, name: string): Promise<string[]> {
   const r = await resolveImage(store, name);
   const trees = await new SnapshotStore(store.root, store.content, { persist: false }).prepare(layerSources(r.manifest, r.config));
-  return [...flattenMerged(mergeLayers(trees))].map(([p, n]) => `${p} ${n.kind} ${n.node.mode.toString(8)}${n.kind === 'symlink' ? ' -> ' + (n.node as LayerSymlink).target : ''}`);
+  return [...flattenMerged(mergeLayers([...trees].reverse()))].map(([p, n]) => `${p} ${n.kind} ${n.node.mode.toString(8)}${n.kind === 'symlink' ? ' -> ' + (n.node as LayerSymlink).target : ''}`);
 }
 
 describe('pack', () => {
@@ -70,7 +70,7 @@ describe('pack', () => {
       'srv/data/link symlink 777 -> a.txt', 'srv/data/sub dir 755', 'srv/data/sub/b.txt file 600', 'srv/data/z-hard file 644',
     ]);
     const trees = await new SnapshotStore(a.store.root, a.store.content, { persist: false }).prepare(layerSources(r.manifest, r.config));
-    const flat = flattenMerged(mergeLayers(trees));
+    const flat = flattenMerged(mergeLayers([...trees].reverse()));
     expect(flat.get('srv/data/z-hard')!.node).toBe(flat.get('srv/data/a.txt')!.node);
     expect(flat.get('bin/hello.wasm')!.node).toMatchObject({ mtimeNs: 1_700_000_000_000_000_000n, uid: 0 });
   });

@@ -23,7 +23,7 @@ const cfg = (c: ImageConfig['config']): ImageConfig => ({ os: 'wasip1', architec
 describe('run IMAGE: the process from the image config and layers', () => {
   it('combines Entrypoint and Cmd; args replace Cmd; --entrypoint drops Cmd', () => {
     const c = cfg({ Entrypoint: ['/bin/app.wasm', '-v'], Cmd: ['default'], Env: ['A=1', 'PATH=/bin'], WorkingDir: '/srv', User: '1000' });
-    const p = imageProcess(c, manifest, [bottom, top]);
+    const p = imageProcess(c, manifest, [top, bottom]);
     expect(p).toMatchObject({ argv: ['/bin/app.wasm', '-v', 'default'], env: ['A=1', 'PATH=/bin'], workdir: '/srv', user: '1000', path: '/bin/app.wasm' });
     expect(p.bytes).toEqual(WASM);
     expect(imageProcess(c, manifest, [bottom], { args: ['x'] }).argv).toEqual(['/bin/app.wasm', '-v', 'x']);
@@ -40,8 +40,8 @@ describe('run IMAGE: the process from the image config and layers', () => {
 
   it('refuses what is not there or not WebAssembly, naming the file', () => {
     expect(() => imageProcess(cfg({ Cmd: ['/bin/text'] }), manifest, [bottom])).toThrow(/\/bin\/text .*is not a WebAssembly module/);
-    expect(() => imageProcess(cfg({ Cmd: ['/bin/gone'] }), manifest, [bottom, top])).toThrow(/\/bin\/gone: no such file in the image/);
-    expect(() => imageProcess(cfg({ Cmd: ['/srv/svc.wasm'] }), manifest, [bottom, top])).toThrow(/no such file/);
+    expect(() => imageProcess(cfg({ Cmd: ['/bin/gone'] }), manifest, [top, bottom])).toThrow(/\/bin\/gone: no such file in the image/);
+    expect(() => imageProcess(cfg({ Cmd: ['/srv/svc.wasm'] }), manifest, [top, bottom])).toThrow(/no such file/);
     expect(() => imageProcess(cfg({ Cmd: ['loop'] }), manifest, [bottom])).toThrow(/not found in \$PATH/);
     let err: unknown;
     try {

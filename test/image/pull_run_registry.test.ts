@@ -29,7 +29,7 @@ describe('pull and run images from a real docker-registry', () => {
   async function pullAndRun(ref: string, o: RunOverrides = {}): Promise<{ exitCode: number; stdout?: string; stderr?: string }> {
     await pullImage(store, ref, { client: new RegistryClient({}) });
     const prepared = await prepareImage(store, ref);
-    const p = imageProcess(prepared.image.config, prepared.image.manifest, prepared.layers, o);
+    const p = imageProcess(prepared.image.config, prepared.image.manifest, prepared.lowers, o);
     return runWasm({
       bytes: p.bytes,
       argv0: p.argv[0],

@@ -79,7 +79,7 @@ function diskTree(root: string, owners: boolean): Map<string, Row> {
 
 /** The same rows from our merged layer trees. */
 function ourTree(trees: LayerTree[], owners: boolean): Map<string, Row> {
-  const flat = flattenMerged(mergeLayers(trees));
+  const flat = flattenMerged(mergeLayers([...trees].reverse()));
   const out = new Map<string, Row>();
   const nodes = new Map<object, number>();
   const counts = new Map<object, number>();

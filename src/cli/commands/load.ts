@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
-import { loadImages } from '../../image/layout/load.js';
+import { openLayoutTransport } from '../../image/layout/layout_transport.js';
 import { storeFromCommand } from '../registry_setup.js';
 import { CliExit } from '../exit.js';
 
@@ -29,7 +29,8 @@ export function register(program: Command): void {
         await pipeline(process.stdin, createWriteStream(input));
       }
       try {
-        const loaded = await loadImages(store, input, { tag: opts.tag });
+        const transport = await openLayoutTransport(input, store.content);
+        const loaded = await transport.pull(store, undefined, { tag: opts.tag }).finally(() => transport.close());
         if (opts.format === 'json') process.stdout.write(JSON.stringify(loaded, null, 2) + '\n');
         else process.stdout.write(loaded.map((l) => (opts.quiet ? `${l.name}\n` : `Loaded image: ${l.name}\n`)).join(''));
       } finally {

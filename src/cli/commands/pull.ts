@@ -2,7 +2,9 @@
 import type { Command } from 'commander';
 import { parsePlatform } from '../../image/reference/platform.js';
 import { progressFor } from '../progress.js';
-import { pullImage } from '../../image/registry/pull.js';
+import type { PullResult } from '../../image/registry/pull.js';
+import { parseReference } from '../../image/reference/reference.js';
+import { RegistryTransport } from '../../image/registry/registry_transport.js';
 import { addRegistryFlags, clientFromFlags, storeFromCommand, type RegistryFlags } from '../registry_setup.js';
 
 /** Register `pull`. */
@@ -20,12 +22,13 @@ export function register(program: Command): void {
     const json = opts.format === 'json';
     const progress = progressFor({ json, quiet: opts.quiet });
     try {
-      const r = await pullImage(store, image.replace(/^docker:\/\//, ''), {
-        client: clientFromFlags(opts),
+      const transport = new RegistryTransport(clientFromFlags(opts));
+      const [pulled] = await transport.pull(store, parseReference(image.replace(/^docker:\/\//, '')), {
         platforms: opts.platform ? [parsePlatform(opts.platform)] : undefined,
         allPlatforms: opts.allPlatforms,
         progress,
       });
+      const r = pulled.report as PullResult;
       process.stdout.write(json ? JSON.stringify(r, null, 2) + '\n' : `${r.digest}\n`);
     } finally {
       progress.stop();

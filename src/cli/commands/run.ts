@@ -14,6 +14,8 @@ import { RunWasmError, runWasm, type BindMount, type RunWasmOptions } from '../.
 import { CliExit, ExitCode } from '../exit.js';
 import { ImageRunError, looksLikeImage, prepareRun } from '../../image/run/manifest_run.js';
 import { parsePlatform } from '../../image/reference/platform.js';
+import { RegistryTransport } from '../../image/registry/registry_transport.js';
+import { SamplesTransport } from '../../image/samples/index.js';
 import { progressFor } from '../progress.js';
 import { addRegistryFlags, clientFromFlags, storeFromCommand, type RegistryFlags } from '../registry_setup.js';
 import { runOnSentry } from '../run_sentry.js';
@@ -137,14 +139,15 @@ async function imageRunSpec(image: string, args: string[], env: string[], flags:
   if (flags.rootfs !== undefined) throw new CliExit(ExitCode.RUNTIME, '--rootfs cannot be used with an image');
   const pull = flags.pull ?? 'missing';
   if (pull !== 'missing' && pull !== 'always' && pull !== 'never') throw new CliExit(ExitCode.RUNTIME, `invalid --pull ${pull}: use missing, always or never`);
+  const store = await storeFromCommand(c);
   const progress = progressFor({});
   try {
-    const r = await prepareRun(await storeFromCommand(c), image, {
+    const r = await prepareRun(store, image, {
       entrypoint: flags.entrypoint === undefined ? undefined : flags.entrypoint === '' ? [] : [flags.entrypoint],
       args,
       env,
       workdir: flags.workdir,
-    }, { pull, client: clientFromFlags(flags), platforms: platform ? [parsePlatform(platform)] : undefined, progress });
+    }, { pull, transports: [new SamplesTransport(store.content), new RegistryTransport(clientFromFlags(flags))], platforms: platform ? [parsePlatform(platform)] : undefined, progress });
     return r;
   } catch (err) {
     if (err instanceof ImageRunError) {
@@ -260,7 +263,7 @@ does not exist (or the program named by an image is not in it).`);
           if (flags.platform.includes('inline')) throw new CliExit(ExitCode.RUNTIME, 'run -d runs on the sentry platform (a detached sandbox process): drop --platform inline');
           const id = await runDetached({ ...opts, pidsLimit, tmpfsSpecs: flags.tmpfs }, {
             root: containersRoot(c), name: flags.name, rm: flags.rm === true, interactive: flags.interactive === true, image: file, logMaxSize: logOpts.maxSize,
-            stored: image && { store: (await storeFromCommand(c)).root, name: image.name, platform: platform.image },
+            stored: image && { store: (await storeFromCommand(c)).root, name: image.name, platform: platform.image, manifest: image.manifest },
           });
           process.stdout.write(`${id}\n`);
           return;

@@ -6,7 +6,8 @@ import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { parsePlatform } from '../../image/reference/platform.js';
 import { storeFromCommand } from '../registry_setup.js';
-import { SAVE_FORMATS, saveImages, type SaveFormat } from '../../image/layout/save.js';
+import { saveTransport } from '../../image/layout/layout_transport.js';
+import { SAVE_FORMATS, type SaveFormat } from '../../image/layout/save.js';
 import { CliExit } from '../exit.js';
 
 /** Register `save`. */
@@ -32,8 +33,7 @@ export function register(program: Command): void {
         out = path.join(store.root, 'tmp', `save-${randomBytes(6).toString('hex')}.tar`);
       }
       try {
-        await saveImages(store, images, out, {
-          format: opts.format as SaveFormat,
+        await saveTransport(opts.format as SaveFormat, out).push(store, images, {
           platforms: opts.platform ? [parsePlatform(opts.platform)] : undefined,
         });
         if (toStdout) await pipeline(createReadStream(out), process.stdout, { end: false });

@@ -22,7 +22,8 @@ import { Lease } from '../content/gc.js';
 import type { Digest } from '../content/digest.js';
 import { sniffCompression } from '../snapshot/decompress.js';
 import { putBytes } from './layout_ingest.js';
-import { cleanupSource, LayoutError, openLayoutSource, type ArchiveLimits, type LayoutSource } from './layout_source.js';
+import { cleanupSource, LayoutError, type ArchiveLimits, type LayoutSource } from './layout_source.js';
+import { openLayoutTransport } from './layout_transport.js';
 import { MAX_CONFIG_SIZE, MAX_MANIFEST_SIZE, parseConfig, parseManifest, type Descriptor, type ImageManifest } from '../content/manifest.js';
 import { MediaType } from '../content/media_types.js';
 import { parseReference } from '../reference/reference.js';
@@ -45,13 +46,28 @@ export interface LoadOptions {
 const NAME_ANN = 'io.containerd.image.name';
 const REF_ANN = 'org.opencontainers.image.ref.name';
 
-/** Import every image in `input` into `store`; resolves to the names created. */
+/** Import every image in `input` (an OCI layout directory, oci-archive or docker-archive) into `store`; resolves to the names created. */
 export async function loadImages(store: Store, input: string, opts: LoadOptions = {}): Promise<LoadedImage[]> {
+  const t = await openLayoutTransport(input, store.content, opts.limits);
+  try {
+    return await t.pull(store, undefined, { tag: opts.tag });
+  } finally {
+    await t.close();
+  }
+}
+
+/**
+ * Import every image of the layout `open` opens (read from `input`) into
+ * `store` and name them, under a lease taken before the source is opened;
+ * on failure nothing this import added stays. Takes over the source: its
+ * staged blobs are kept or dropped here.
+ */
+export async function loadFromSource(store: Store, open: () => Promise<LayoutSource>, input: string, opts: LoadOptions = {}): Promise<LoadedImage[]> {
   const lease = await Lease.create(store.root);
   let src: LayoutSource | undefined;
   const keep = new Set<Digest>();
   try {
-    src = await openLayoutSource(input, store.content, opts.limits);
+    src = await open();
     const base = baseName(input);
     let found: { name?: string; target: Descriptor }[];
     if ((await src.has('index.json')) && (await src.has('oci-layout'))) found = await importOci(src, keep, base);
@@ -86,14 +102,14 @@ function dedupe(list: LoadedImage[]): LoadedImage[] {
 }
 
 /** A safe repository name from the input's file name (`hello.oci.tar` → `hello`). */
-function baseName(input: string): string {
+export function baseName(input: string): string {
   const b = path.basename(path.resolve(input)).toLowerCase().replace(/\.(tar|tgz|gz|zst|oci|docker|archive)$/g, '')
     .replace(/\.(tar|oci|docker)$/g, '').replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
   return b || 'image';
 }
 
 /** Name from OCI annotations, or undefined. */
-function ociName(ann: Record<string, string> | undefined, base: string): string | undefined {
+export function ociName(ann: Record<string, string> | undefined, base: string): string | undefined {
   const full = ann?.[NAME_ANN];
   if (full) return parseReference(full).toString();
   const ref = ann?.[REF_ANN];
@@ -124,7 +140,7 @@ async function importOci(src: LayoutSource, keep: Set<Digest>, base: string): Pr
 }
 
 /** Docker 25+ archives are OCI layouts with a classic manifest.json too: config digest → RepoTags. */
-async function dockerRepoTags(src: LayoutSource): Promise<Map<Digest, string[]>> {
+export async function dockerRepoTags(src: LayoutSource): Promise<Map<Digest, string[]>> {
   const out = new Map<Digest, string[]>();
   const bytes = await src.read('manifest.json', MAX_MANIFEST_SIZE).catch(() => undefined);
   if (!bytes) return out;
@@ -140,7 +156,7 @@ async function dockerRepoTags(src: LayoutSource): Promise<Map<Digest, string[]>>
 }
 
 /** The RepoTags of an unnamed index entry, matched by its config digest. */
-async function tagsFromDocker(src: LayoutSource, d: Descriptor, repoTags: Map<Digest, string[]>): Promise<string[]> {
+export async function tagsFromDocker(src: LayoutSource, d: Descriptor, repoTags: Map<Digest, string[]>): Promise<string[]> {
   if (repoTags.size === 0 || d.mediaType !== MediaType.OCI_MANIFEST && d.mediaType !== MediaType.DOCKER_MANIFEST) return [];
   const parsed = parseManifest((await src.read(`blobs/sha256/${d.digest.slice(7)}`, MAX_MANIFEST_SIZE))!, d.mediaType, d.digest);
   return parsed.kind === 'manifest' ? repoTags.get(parsed.manifest.config.digest) ?? [] : [];
@@ -186,7 +202,8 @@ function isManifestType(t: string): boolean {
   return t === MediaType.OCI_INDEX || t === MediaType.OCI_MANIFEST || t === MediaType.DOCKER_LIST || t === MediaType.DOCKER_MANIFEST;
 }
 
-interface DockerManifestEntry {
+/** One entry of a docker-archive's manifest.json. */
+export interface DockerManifestEntry {
   Config: string;
   RepoTags?: string[] | null;
   Layers: string[];
@@ -235,7 +252,7 @@ async function importDocker(src: LayoutSource, store: Store, keep: Set<Digest>):
 }
 
 /** The OCI layer media type for a stored docker layer, by its magic bytes. */
-async function layerMediaType(store: Store, digest: Digest): Promise<string> {
+export async function layerMediaType(store: { content: Pick<Store['content'], 'stream'> }, digest: Digest): Promise<string> {
   let head: Uint8Array = new Uint8Array(0);
   for await (const c of store.content.stream(digest, { length: 4 })) head = c;
   const c = sniffCompression(head);

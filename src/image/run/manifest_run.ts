@@ -9,19 +9,16 @@
  * with the arguments after the image name. The kernel is not involved: this
  * reads the layer trees.
  */
-import type { LayerFile, LayerTree } from '../../../kernel/fs/layer_tree.js';
+import type { LayerTree } from '../../../kernel/fs/layer_tree.js';
 import { mergeEnv } from '../content/image_config.js';
 import { lookupMerged, readLayerFile } from '../snapshot/merged_lookup.js';
-import type { ImageConfig, ImageManifest, Platform } from '../content/manifest.js';
+import type { Descriptor, ImageConfig, ImageManifest, Platform } from '../content/manifest.js';
 import { findImage } from '../content/manifest_store.js';
 import { WASM_LAYER_TYPES } from '../content/media_types.js';
 import type { Progress } from '../transport/progress.js';
-import { pullImage } from '../registry/pull.js';
-import { isBundledSample, loadBundledSamples } from '../samples/index.js';
 import { parseReference } from '../reference/reference.js';
-import type { RegistryClient } from '../registry/registry.js';
+import type { Transport } from '../transport/transport.js';
 import { prepareImage } from '../snapshot/snapshot_image.js';
-import { mergeLayers } from '../snapshot/snapshot_view.js';
 import { StoreError, type Store } from '../content/store_root.js';
 import { wasmLayerName } from '../snapshot/unpack_wasm.js';
 
@@ -76,9 +73,10 @@ function joinPath(dir: string, p: string): string {
 
 /**
  * The process `run IMAGE` starts, from the image's `config`, its `manifest`
- * (for the Wasm artifact default) and its layer trees, bottom first.
+ * (for the Wasm artifact default) and its layer trees, top first (as the
+ * overlay stacks them: `prepareImage(...).lowers`).
  */
-export function imageProcess(config: ImageConfig, manifest: ImageManifest, layers: readonly LayerTree[], o: RunOverrides = {}): ImageProcess {
+export function imageProcess(config: ImageConfig, manifest: ImageManifest, lowers: readonly LayerTree[], o: RunOverrides = {}): ImageProcess {
   const rc = config.config ?? {};
   const entrypoint = o.entrypoint ?? rc.Entrypoint ?? [];
   const cmd = o.args && o.args.length > 0 ? o.args : o.entrypoint !== undefined ? [] : rc.Cmd ?? [];
@@ -93,7 +91,6 @@ export function imageProcess(config: ImageConfig, manifest: ImageManifest, layer
   }
   const env = mergeEnv(rc.Env ?? [], o.env ?? []);
   const workdir = o.workdir || rc.WorkingDir || '/';
-  const root = mergeLayers(layers);
   const name = argv[0];
   const candidates: string[] = [];
   if (!name.includes('/')) {
@@ -102,9 +99,9 @@ export function imageProcess(config: ImageConfig, manifest: ImageManifest, layer
   }
   candidates.push(joinPath(workdir, name));
   for (const c of candidates) {
-    const hit = lookupMerged(root, c);
+    const hit = lookupMerged(lowers, c);
     if (!hit || hit.node.kind !== 'file') continue;
-    const bytes = readLayerFile(hit.node.node as LayerFile);
+    const bytes = readLayerFile(hit.node);
     if (!isWasm(bytes)) throw new ImageRunError('NOT_WASM', `${name} (${hit.path} in the image) is not a WebAssembly module`);
     const user = o.user ?? (rc.User || undefined);
     return { argv, env, workdir, user, path: hit.path, bytes };
@@ -130,7 +127,12 @@ export function looksLikeImage(arg: string, exists: (p: string) => boolean): boo
 export interface PrepareRunOptions {
   /** `missing` (default, as podman): pull if absent; `always`; `never`. */
   pull?: 'missing' | 'always' | 'never';
-  client: RegistryClient;
+  /**
+   * Where an image not in the store comes from, tried in order until one
+   * has it (e.g. the bundled samples, then the registry); a transport that
+   * is a cached copy (the samples) is skipped under `always`.
+   */
+  transports: readonly Transport[];
   platforms?: readonly Platform[];
   progress?: Progress;
   /** Recorded on every snapshot used (e.g. `container:<id>`). */
@@ -144,25 +146,30 @@ export interface PreparedRun {
   lowers: LayerTree[];
   /** The stored name that was run. */
   name: string;
+  /** The platform manifest that was run (`run -d` hands it on, so the sandbox process prepares the same one without resolving the name again). */
+  manifest: Descriptor;
 }
 
-/** Find (pulling per `opts.pull`) and prepare `input`, and work out its process. */
+/** Find (pulling per `opts.pull`, through `opts.transports`) and prepare `input`, and work out its process. */
 export async function prepareRun(store: Store, input: string, o: RunOverrides, opts: PrepareRunOptions): Promise<PreparedRun> {
   const policy = opts.pull ?? 'missing';
   let rec = policy === 'always' ? undefined : await findImage(store, input).catch((err: unknown) => {
     if (err instanceof StoreError && err.code === 'IMAGE_NOT_FOUND' && policy === 'missing') return undefined;
     throw err;
   });
-  if (!rec && policy === 'missing' && isBundledSample(input)) {
-    // a bundled sample is loaded from the package, not pulled: `run localhost/wasmvisor/hello` works offline
-    await loadBundledSamples(store);
-    rec = await findImage(store, input);
-  }
   if (!rec) {
-    const r = await pullImage(store, input, { client: opts.client, platforms: opts.platforms, progress: opts.progress });
-    rec = await findImage(store, r.name);
+    const ref = parseReference(input); // parsed once, carried to every transport
+    for (const t of opts.transports) {
+      if (t.cached && policy !== 'missing') continue;
+      if (t.cached && (await t.resolve(ref)).length === 0) continue;
+      const got = await t.pull(store, ref, { platforms: opts.platforms, progress: opts.progress });
+      if (got.length === 0) continue;
+      rec = await findImage(store, got[0].name);
+      break;
+    }
+    if (!rec) throw new StoreError('IMAGE_NOT_FOUND', `image ${input} is not in the store and no transport has it; pull it first (wasmvisor pull ${input})`);
   }
-  const prepared = await prepareImage(store, rec.name, { platforms: opts.platforms, owner: opts.owner });
-  const proc = imageProcess(prepared.image.config, prepared.image.manifest, prepared.layers, o);
-  return { process: proc, lowers: prepared.lowers, name: rec.name };
+  const prepared = await prepareImage(store, rec, { platforms: opts.platforms, owner: opts.owner });
+  const proc = imageProcess(prepared.image.config, prepared.image.manifest, prepared.lowers, o);
+  return { process: proc, lowers: prepared.lowers, name: rec.name, manifest: prepared.image.manifestDesc };
 }

@@ -9,7 +9,12 @@ import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadImages, type LoadedImage } from '../layout/load.js';
+import type { ContentStore } from '../content/content_store.js';
+import type { Descriptor } from '../content/manifest.js';
 import type { Store } from '../content/store_root.js';
+import { OciLayoutTransport } from '../layout/layout_transport.js';
+import type { Reference } from '../reference/reference.js';
+import { TransportError, type TransferredImage, type Transport, type TransportImage } from '../transport/transport.js';
 
 /** The sample image's name. */
 export const SAMPLE_IMAGE = 'localhost/wasmvisor/hello:latest';
@@ -48,4 +53,47 @@ export async function loadBundledSamples(store: Store): Promise<string[]> {
 /** True if `name` is one of the bundled sample images (full name; the tag may be left out for `latest`). */
 export function isBundledSample(name: string): boolean {
   return name === SAMPLE_IMAGE || name === SAMPLE_ARTIFACT || `${name}:latest` === SAMPLE_IMAGE;
+}
+
+/**
+ * The bundled samples as a read-only {@link Transport}: it holds only the
+ * sample names, and pulling one loads the bundled layout (all samples, once).
+ */
+export class SamplesTransport implements Transport {
+  readonly kind = 'samples';
+  readonly what = 'the bundled samples';
+  readonly cached = true;
+  private readonly layout: OciLayoutTransport;
+
+  constructor(content?: ContentStore) {
+    this.layout = new OciLayoutTransport(path.join(samplesDir(), 'hello'), content);
+  }
+
+  async resolve(ref?: Reference): Promise<TransportImage[]> {
+    if (ref && !isBundledSample(ref.toString())) return [];
+    return this.layout.resolve(ref);
+  }
+
+  fetch(desc: Descriptor): AsyncIterable<Uint8Array> {
+    return this.layout.fetch(desc);
+  }
+
+  async pull(store: Store, ref: Reference | undefined): Promise<TransferredImage[]> {
+    if (ref && !isBundledSample(ref.toString())) throw new TransportError('NOT_FOUND', `${ref.toString()} is not a bundled sample`);
+    const names = await loadBundledSamples(store);
+    const out: TransferredImage[] = [];
+    for (const name of names) {
+      const rec = await store.images.get(name);
+      if (rec && (!ref || ref.toString() === name)) out.push({ name, target: rec.target });
+    }
+    return out;
+  }
+
+  async push(): Promise<void> {
+    throw new TransportError('READ_ONLY', 'the bundled samples are read-only: save or push to another transport');
+  }
+
+  close(): Promise<void> {
+    return this.layout.close();
+  }
 }

@@ -1,45 +1,59 @@
 /**
- * Paths in an image's merged layers (`mergeLayers`) before any container
- * exists: `run IMAGE` finds its module there (manifest_run.ts) and `-u`
- * reads /etc/passwd and /etc/group there (cli/run_user.ts). Symlinks are
- * followed inside the merged view only (an absolute target is relative to
- * its root; `..` stops at the root), at most 40 of them, as Linux.
+ * Paths in an image's layers before any container exists: `run IMAGE`
+ * finds its module there (run/manifest_run.ts), `-u` reads /etc/passwd and
+ * /etc/group there (cli/run_user.ts) and `exec` in a detached container
+ * finds its module (runtime/detached/image_root.ts). The layer rules are
+ * the kernel overlay's own (`kernel/fs/layer_merge.ts`); this adds only
+ * symlink resolution inside the image (an absolute target is relative to
+ * its root; `..` stops at the root), at most 40 symlinks, as Linux.
+ * Layers are given top first, as the overlay takes them.
  */
-import type { LayerFile } from '../../../kernel/fs/layer_tree.js';
-import type { MergedNode } from './snapshot_view.js';
+import { layerRootStack, lookupLayerChild, type LayerStack, type RealLayerNode } from '../../../kernel/fs/layer_merge.js';
+import type { LayerFile, LayerTree } from '../../../kernel/fs/layer_tree.js';
 
 const MAX_SYMLINKS = 40;
 
-/** Look up absolute `path` in the merged view `root`; the node found and its path with symlinks resolved, or undefined if absent. */
-export function lookupMerged(root: MergedNode & { kind: 'dir' }, path: string): { node: MergedNode; path: string } | undefined {
+/** What a merged lookup found: the node shown and its path with symlinks resolved. */
+export interface MergedHit {
+  node: RealLayerNode;
+  path: string;
+}
+
+/** Look up absolute `path` in the layers `lowers` (top first), following symlinks inside them; undefined if absent. */
+export function lookupMerged(lowers: readonly LayerTree[], path: string): MergedHit | undefined {
+  const root = layerRootStack(lowers);
+  if (root.lowers.length === 0) return undefined;
   return lookup(root, path, { n: 0 });
 }
 
-function lookup(root: MergedNode & { kind: 'dir' }, path: string, hops: { n: number }): { node: MergedNode; path: string } | undefined {
+function lookup(root: LayerStack, path: string, hops: { n: number }): MergedHit | undefined {
   const parts = path.split('/').filter((p) => p !== '' && p !== '.');
-  const stack: string[] = [];
-  let cur: MergedNode = root;
+  const names: string[] = [];
+  const stacks: LayerStack[] = [root];
   for (let i = 0; i < parts.length; i++) {
     const name = parts[i];
     if (name === '..') {
-      stack.pop();
-      cur = lookup(root, `/${stack.join('/')}`, hops)?.node ?? root;
+      if (names.length > 0) {
+        names.pop();
+        stacks.pop();
+      }
       continue;
     }
-    if (cur.kind !== 'dir') return undefined;
-    const next: MergedNode | undefined = cur.entries.get(name);
-    if (!next) return undefined;
-    if (next.kind === 'symlink') {
+    const cur = stacks[stacks.length - 1];
+    if (cur.lowers[0].kind !== 'dir') return undefined;
+    const next = lookupLayerChild(cur.lowers, cur.layers, name);
+    if (next === undefined) return undefined;
+    const node = next.lowers[0];
+    if (node.kind === 'symlink') {
       if (++hops.n > MAX_SYMLINKS) return undefined;
-      const target = (next.node as { target: string }).target;
-      const base = target.startsWith('/') ? target : `/${[...stack, target].join('/')}`;
+      const base = node.target.startsWith('/') ? node.target : `/${[...names, node.target].join('/')}`;
       const rest = parts.slice(i + 1).join('/');
       return lookup(root, rest ? `${base}/${rest}` : base, hops);
     }
-    stack.push(name);
-    cur = next;
+    names.push(name);
+    stacks.push(next);
   }
-  return { node: cur, path: `/${stack.join('/')}` };
+  return { node: stacks[stacks.length - 1].lowers[0], path: `/${names.join('/')}` };
 }
 
 /** The bytes of a layer file (read now if the layer holds them lazily). */

@@ -330,8 +330,9 @@ export class SnapshotStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new SnapshotError('CORRUPT', `snapshot ${chainId} in ${dir} has an unreadable index; remove that directory (it is rebuilt from the layer on next use)`);
     }
+    const top = [...lowers].reverse(); // the layer lookup takes them top first
     try {
-      return decodeTree(index, await this.readData(path.join(dir, 'data')), (p) => lookupInLowers(lowers, p.split('/')));
+      return decodeTree(index, await this.readData(path.join(dir, 'data')), (p) => lookupInLowers(top, p.split('/')));
     } catch (err) {
       throw new SnapshotError('CORRUPT', `snapshot ${chainId} in ${dir} is damaged (${(err as Error).message}); remove that directory`);
     }

@@ -27,6 +27,7 @@
  *   unpack_core.ts.
  */
 import type { LayerDir, LayerFile, LayerMeta, LayerNode, LayerSymlink, LayerTree } from '../../../kernel/fs/layer_tree.js';
+import { lookupLayers } from '../../../kernel/fs/layer_merge.js';
 import { UnpackError } from './unpack_error.js';
 
 /** The parts of a tar header the builder reads (tar-stream's header shape). */
@@ -105,7 +106,12 @@ export class LayerTreeBuilder {
   private count = 0;
   private readonly borrowedNodes = new Map<LayerNode, string>();
 
-  constructor(private readonly opts: TreeBuilderOptions = {}) {}
+  /** `opts.lowers` top first, as the layer lookup takes them. */
+  private readonly lowersTop: readonly LayerTree[];
+
+  constructor(private readonly opts: TreeBuilderOptions = {}) {
+    this.lowersTop = [...(opts.lowers ?? [])].reverse();
+  }
 
   /** Nodes of lower layers that hard links of this layer share, with their path there. */
   get borrowed(): ReadonlyMap<LayerNode, string> {
@@ -283,7 +289,7 @@ export class LayerTreeBuilder {
 
   /** The node the lower layers show at `comps` (this layer does not hide it), or undefined. */
   private lowerNode(comps: string[]): LayerNode | undefined {
-    return lookupInLowers(this.opts.lowers ?? [], comps);
+    return lookupInLowers(this.lowersTop, comps);
   }
 
   private hardLinkTarget(comps: string[], h: TarHeader): LayerFile | LayerSymlink {
@@ -295,12 +301,8 @@ export class LayerTreeBuilder {
     }
     let node = lookup(this.root, target, where, h.name, true);
     if (node === undefined) {
-      for (let i = (this.opts.lowers?.length ?? 0) - 1; i >= 0 && node === undefined; i--) {
-        const r = lookup(this.opts.lowers![i].root, target, where, h.name, false);
-        if (r === null) break; // hidden by a whiteout, an opaque dir or a non-directory
-        node = r;
-        if (r && r.kind !== 'dir' && r.kind !== 'whiteout') this.borrowedNodes.set(r, target.join('/'));
-      }
+      node = lookupInLowers(this.lowersTop, target);
+      if (node && node.kind !== 'dir') this.borrowedNodes.set(node, target.join('/'));
     }
     if (!node) throw new UnpackError('UNSAFE_LINK', `${where}: the target is not in this layer or below; refusing the layer`, h.name);
     if (node.kind === 'dir' || node.kind === 'whiteout') {
@@ -310,14 +312,9 @@ export class LayerTreeBuilder {
   }
 }
 
-/** The node `lowers` (bottom first) show at `comps`, without following symlinks; undefined if none. */
-export function lookupInLowers(lowers: readonly LayerTree[], comps: string[]): LayerNode | undefined {
-  for (let i = lowers.length - 1; i >= 0; i--) {
-    const r = lookup(lowers[i].root, comps, '', '', false);
-    if (r === null) return undefined;
-    if (r !== undefined) return r;
-  }
-  return undefined;
+/** The node `lowers` (top first, as the overlay stacks them) show at `comps`, without following symlinks; undefined if none. */
+export function lookupInLowers(lowers: readonly LayerTree[], comps: readonly string[]): LayerNode | undefined {
+  return lookupLayers(lowers, comps)?.lowers[0];
 }
 
 /**
