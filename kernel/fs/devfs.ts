@@ -2,13 +2,16 @@
  * devfs: `/dev` as a tmpfs (so programs may add files, as with devtmpfs)
  * holding the character devices null, zero, full, random and urandom, the
  * `fd/` directory of the caller's fds (magic links) and the stdin, stdout
- * and stderr links to `fd/0..2`. Devices never block.
+ * and stderr links to `fd/0..2`. Devices never block. The root stays a
+ * tmpfs (as devtmpfs is); its synthetic entries (`fd/`) are kernfs nodes
+ * and its open devices DefaultFiles.
  */
 import { E } from '../errno.js';
 import type { Host } from '../host.js';
 import type { OpenRequest } from '../vfs/inode.js';
+import { DefaultFile } from '../vfs/default_file.js';
 import { applyTimes } from '../vfs/file_description.js';
-import { type DirEntry, type DirHandle, type Filestat, FileType, type OpenFile, type OpenMode } from '../vfs/types.js';
+import { type Filestat, FileType, type OpenFile, type OpenMode } from '../vfs/types.js';
 import { CALLER_FDS, FdDir } from './fd_link.js';
 import { TmpFs, TmpNode, TmpSymlink } from './tmpfs.js';
 import type { SpaceAccount } from './tmpfs_data.js';
@@ -33,18 +36,18 @@ export class DevNode extends TmpNode {
   }
 }
 
-/** An open device. */
-export class DeviceFile implements OpenFile {
+/** An open device (the rest of its behaviour is DefaultFile's). */
+export class DeviceFile extends DefaultFile {
   readonly filetype = FileType.CHARACTER_DEVICE;
   fdflags: number;
   readonly mode: OpenMode;
-  readonly dir: DirHandle | undefined = undefined;
 
   constructor(private readonly node: DevNode, private readonly req: OpenRequest) {
+    super();
     this.fdflags = req.fdflags;
     this.mode = req.mode;
   }
-  read(max: number): Uint8Array {
+  override read(max: number): Uint8Array {
     if (!this.mode.read) throw E.BADF;
     const k = this.node.kind;
     if (k === 'null' || max <= 0) return EMPTY;
@@ -52,47 +55,40 @@ export class DeviceFile implements OpenFile {
     if (k === 'random' || k === 'urandom') this.node.host.randomFill(out);
     return out;
   }
-  pread(max: number, _offset: bigint): Uint8Array {
+  override pread(max: number, _offset: bigint): Uint8Array {
     return this.read(max);
   }
-  write(data: Uint8Array): number {
+  override write(data: Uint8Array): number {
     if (!this.mode.write) throw E.BADF;
     if (this.node.kind === 'full') throw E.NOSPC;
     return data.length;
   }
-  pwrite(data: Uint8Array, _offset: bigint): number {
+  override pwrite(data: Uint8Array, _offset: bigint): number {
     return this.write(data);
   }
-  seek(_delta: bigint, whence: number): bigint {
+  override seek(_delta: bigint, whence: number): bigint {
     if (whence < 0 || whence > 2) throw E.INVAL;
     return 0n;
   }
-  tell(): bigint {
+  override tell(): bigint {
     return 0n;
   }
   stat(): Filestat {
     return this.node.stat();
   }
-  truncate(_size: bigint): void {
-    throw E.INVAL;
-  }
-  setTimes(atim: bigint | 'now' | null, mtim: bigint | 'now' | null): void {
+  override setTimes(atim: bigint | 'now' | null, mtim: bigint | 'now' | null): void {
     applyTimes(this.req.cred, this.req.loc, atim, mtim);
   }
-  sync(): void {}
-  readdir(_cookie: bigint): DirEntry[] {
-    throw E.NOTDIR;
-  }
-  allocate(_offset: bigint, _len: bigint): void {
+  override sync(): void {}
+  override allocate(_offset: bigint, _len: bigint): void {
     throw E.NODEV;
   }
-  readable(): boolean {
+  override readable(): boolean {
     return true;
   }
-  writable(): boolean {
+  override writable(): boolean {
     return true;
   }
-  release(): void {}
   describe(): string {
     return this.req.loc.path;
   }

@@ -2,12 +2,14 @@
  * Magic fd links and fd directories, shared by devfs (`/dev/fd`) and procfs
  * (`/proc/<pid>/fd`). An entry `N` is a symlink-looking inode whose
  * `magic(cred)` is the open file behind fd N of the task the directory
- * belongs to; its readlink shows that file's `describe()`.
+ * belongs to; its readlink shows that file's `describe()`. Both are kernfs
+ * nodes (kernfs.ts) whose times are the clock's now.
  */
 import { E } from '../errno.js';
-import { BaseInode, FIRST_SEQ, type Inode, type InodeDirEntry } from '../vfs/inode.js';
+import { FIRST_SEQ, type Inode, type InodeDirEntry } from '../vfs/inode.js';
 import type { SuperBlock } from '../vfs/superblock.js';
-import { type Credentials, type Filestat, FileType, type OpenFile } from '../vfs/types.js';
+import { type Credentials, FileType, type OpenFile } from '../vfs/types.js';
+import { KernfsNode } from './kernfs.js';
 
 /** Where an fd directory finds its task's fds. */
 export interface FdSource {
@@ -28,14 +30,9 @@ export function parseFd(name: string): number {
 }
 
 /** A magic link for fd `n`. */
-export class FdLink extends BaseInode {
-  readonly type = FileType.SYMBOLIC_LINK;
-  readonly mode = 0o700;
-  readonly ino: bigint;
-
-  constructor(readonly sb: SuperBlock, private readonly src: FdSource, readonly n: number, readonly uid: number, readonly gid: number, baseIno: bigint) {
-    super();
-    this.ino = baseIno + BigInt(n) + 1n;
+export class FdLink extends KernfsNode {
+  constructor(sb: SuperBlock, private readonly src: FdSource, readonly n: number, uid: number, gid: number, baseIno: bigint) {
+    super({ sb }, FileType.SYMBOLIC_LINK, 0o700, uid, gid, baseIno + BigInt(n) + 1n);
   }
   magic(cred: Credentials): OpenFile | undefined {
     return this.src.fd(cred, this.n);
@@ -45,28 +42,19 @@ export class FdLink extends BaseInode {
     if (f === undefined) throw E.NOENT;
     return f.describe();
   }
-  stat(): Filestat {
-    const t = this.sb.now();
-    return { dev: this.sb.dev, ino: this.ino, filetype: this.type, nlink: 1n, size: 64n, atim: t, mtim: t, ctim: t, mode: this.mode, uid: this.uid, gid: this.gid };
+  protected override statSize(): bigint {
+    return 64n;
   }
 }
 
 /** A directory listing fds as magic links. */
-export class FdDir extends BaseInode {
-  readonly type = FileType.DIRECTORY;
-  readonly mode = 0o500;
-  readonly ino: bigint;
+export class FdDir extends KernfsNode {
   private readonly linkBase: bigint;
 
-  constructor(readonly sb: SuperBlock, private readonly parent: Inode, private readonly src: FdSource, readonly uid = 0, readonly gid = 0) {
-    super();
-    this.ino = sb.nextIno();
+  constructor(sb: SuperBlock, private readonly parent: Inode, private readonly src: FdSource, uid = 0, gid = 0) {
+    super({ sb }, FileType.DIRECTORY, 0o500, uid, gid);
     // Reserve a block of inode numbers for the links.
     this.linkBase = sb.nextIno() * 0x10000n;
-  }
-  stat(): Filestat {
-    const t = this.sb.now();
-    return { dev: this.sb.dev, ino: this.ino, filetype: this.type, nlink: 2n, size: 0n, atim: t, mtim: t, ctim: t, mode: this.mode, uid: this.uid, gid: this.gid };
   }
   override parentDir(): Inode {
     return this.parent;

@@ -1,16 +1,16 @@
 /**
  * procfs: `/proc`, generated from a `ProcSource` that the task layer
- * implements. Content is produced when a file is opened (a snapshot, as
+ * implements, on the kernfs base (kernfs.ts). Content is produced when a file is opened (a snapshot, as
  * Linux's seq files per read) and stat reports size 0. Pids are those of
  * the caller's pid namespace; `/proc/self` is a symlink to the caller's
  * pid; `/proc/<pid>/fd/N` are magic links to that task's open files.
  */
-import { E } from '../errno.js';
-import { BaseInode, FIRST_SEQ, type Inode, type InodeDirEntry, type OpenRequest } from '../vfs/inode.js';
+import type { Inode, InodeDirEntry } from '../vfs/inode.js';
 import type { MountInfo } from '../vfs/mount_ns.js';
-import { type Clock, type FileSystem, SuperBlock } from '../vfs/superblock.js';
-import { type Credentials, type DirEntry, type DirHandle, type Filestat, FileType, type FileTypeValue, type OpenFile, type OpenMode, Whence } from '../vfs/types.js';
+import type { Clock } from '../vfs/superblock.js';
+import { type Credentials, FileType, type OpenFile } from '../vfs/types.js';
 import { FdDir, type FdSource } from './fd_link.js';
+import { KernfsDir, KernfsFile, KernfsFs, KernfsSymlink } from './kernfs.js';
 
 /** What procfs shows of one task. */
 export interface ProcTaskInfo {
@@ -52,8 +52,6 @@ export interface ProcSource {
   uptimeNs(): bigint;
 }
 
-const enc = new TextEncoder();
-
 /** Render /proc/<pid>/status. */
 export function renderStatus(t: ProcTaskInfo): string {
   return [
@@ -74,186 +72,58 @@ function nulJoined(parts: readonly string[]): string {
   return parts.map((p) => `${p}\0`).join('');
 }
 
-/** A read-only snapshot of generated content. */
-export class GeneratedFile implements OpenFile {
-  readonly filetype = FileType.REGULAR_FILE;
-  fdflags: number;
-  readonly mode: OpenMode;
-  readonly dir: DirHandle | undefined = undefined;
-  private off = 0;
-
-  constructor(private readonly node: Inode, private readonly data: Uint8Array, req: OpenRequest) {
-    this.fdflags = req.fdflags;
-    this.mode = req.mode;
-    this.loc = req.loc;
+/** The root of /proc: fixed entries, then one directory per visible task. */
+class ProcRoot extends KernfsDir {
+  constructor(private readonly fs: ProcFs) {
+    super(fs, null);
   }
-  private readonly loc: OpenRequest['loc'];
-  read(max: number): Uint8Array {
-    const r = this.pread(max, BigInt(this.off));
-    this.off += r.length;
-    return r;
-  }
-  pread(max: number, offset: bigint): Uint8Array {
-    if (!this.mode.read) throw E.BADF;
-    if (offset < 0n) throw E.INVAL;
-    const o = offset > BigInt(this.data.length) ? this.data.length : Number(offset);
-    return this.data.subarray(o, Math.min(this.data.length, o + Math.max(0, max)));
-  }
-  write(): number {
-    throw E.BADF;
-  }
-  pwrite(): number {
-    throw E.BADF;
-  }
-  seek(delta: bigint, whence: number): bigint {
-    const base = whence === Whence.SET ? 0n : whence === Whence.CUR ? BigInt(this.off) : whence === Whence.END ? BigInt(this.data.length) : -1n;
-    if (base < 0n) throw E.INVAL;
-    const n = base + delta;
-    if (n < 0n || n > BigInt(Number.MAX_SAFE_INTEGER)) throw E.INVAL;
-    this.off = Number(n);
-    return n;
-  }
-  tell(): bigint {
-    return BigInt(this.off);
-  }
-  stat(): Filestat {
-    return this.node.stat();
-  }
-  truncate(): void {
-    throw E.INVAL;
-  }
-  setTimes(): void {
-    throw E.PERM;
-  }
-  sync(): void {}
-  readdir(): DirEntry[] {
-    throw E.NOTDIR;
-  }
-  allocate(): void {
-    throw E.BADF;
-  }
-  readable(): boolean {
-    return true;
-  }
-  writable(): boolean {
-    return false;
-  }
-  release(): void {}
-  describe(): string {
-    return this.loc.path;
-  }
-}
-
-/** Common parts of procfs inodes. */
-abstract class ProcNode extends BaseInode {
-  readonly ino: bigint;
-  constructor(readonly fs: ProcFs, readonly type: FileTypeValue, readonly mode: number, readonly uid = 0, readonly gid = 0) {
-    super();
-    this.ino = fs.sb.nextIno();
-  }
-  get sb(): SuperBlock {
-    return this.fs.sb;
-  }
-  stat(): Filestat {
-    const t = this.fs.bootNs;
-    return { dev: this.fs.sb.dev, ino: this.ino, filetype: this.type, nlink: this.type === FileType.DIRECTORY ? 2n : 1n, size: 0n, atim: t, mtim: t, ctim: t, mode: this.mode, uid: this.uid, gid: this.gid };
-  }
-}
-
-/** A generated file. */
-class ProcFile extends ProcNode {
-  constructor(fs: ProcFs, private readonly gen: (cred: Credentials) => string, mode = 0o444, uid = 0, gid = 0) {
-    super(fs, FileType.REGULAR_FILE, mode, uid, gid);
-  }
-  override open(req: OpenRequest): OpenFile {
-    if (req.mode.write) throw E.ACCES;
-    return new GeneratedFile(this, enc.encode(this.gen(req.cred)), req);
-  }
-}
-
-/** A symlink whose target is computed for the caller. */
-class ProcLink extends ProcNode {
-  constructor(fs: ProcFs, private readonly target: (cred: Credentials) => string) {
-    super(fs, FileType.SYMBOLIC_LINK, 0o777);
-  }
-  override readlink(cred: Credentials): string {
-    const t = this.target(cred);
-    if (t === '') throw E.NOENT;
-    return t;
-  }
-}
-
-/** A directory with fixed children (plus, for the root, one per task). */
-class ProcDir extends ProcNode {
-  readonly kids = new Map<string, Inode>();
-  constructor(fs: ProcFs, readonly parent: ProcDir | null, uid = 0, gid = 0, private readonly pids = false) {
-    super(fs, FileType.DIRECTORY, 0o555, uid, gid);
-  }
-  override parentDir(): Inode {
-    return this.parent ?? this;
-  }
-  override lookup(name: string): Inode | undefined {
-    const k = this.kids.get(name);
-    if (k !== undefined || !this.pids) return k;
+  protected override lookupDynamic(name: string): Inode | undefined {
     if (!/^[1-9][0-9]{0,8}$/.test(name)) return undefined;
     return this.fs.taskDir(Number(name));
   }
-  override readdir(after: number, max: number): InodeDirEntry[] {
-    const out: InodeDirEntry[] = [];
-    let seq = FIRST_SEQ;
-    for (const [name, k] of this.kids) {
-      if (seq > after && out.length < max) out.push({ name, ino: k.ino, type: k.type, seq });
-      seq++;
+  protected override readdirDynamic(after: number, max: number, _cred: Credentials, out: InodeDirEntry[]): void {
+    for (const t of this.fs.data.tasks()) {
+      const s = 1000 + t.pid;
+      if (s <= after) continue;
+      if (out.length >= max) break;
+      const d = this.fs.taskDir(t.pid);
+      if (d !== undefined) out.push({ name: String(t.pid), ino: d.ino, type: FileType.DIRECTORY, seq: s });
     }
-    if (this.pids) {
-      for (const t of this.fs.data.tasks()) {
-        const s = 1000 + t.pid;
-        if (s <= after) continue;
-        if (out.length >= max) break;
-        const d = this.fs.taskDir(t.pid);
-        if (d !== undefined) out.push({ name: String(t.pid), ino: d.ino, type: FileType.DIRECTORY, seq: s });
-      }
-    }
-    return out;
   }
 }
 
 /** A procfs instance over one ProcSource. */
-export class ProcFs implements FileSystem {
-  readonly sb: SuperBlock;
-  readonly root: Inode;
+export class ProcFs extends KernfsFs {
+  readonly root: KernfsDir;
   /** Where the content comes from. */
   readonly data: ProcSource;
-  readonly source = 'proc';
-  readonly bootNs: bigint;
-  private readonly taskDirs = new Map<number, ProcDir>();
+  private readonly taskDirs = new Map<number, KernfsDir>();
 
   constructor(source: ProcSource, clock: Clock) {
-    this.sb = new SuperBlock('proc', clock);
+    super('proc', 'proc', clock);
     this.data = source;
-    this.bootNs = clock.realtimeNs();
-    const root = new ProcDir(this, null, 0, 0, true);
-    root.kids.set('self', new ProcLink(this, (c) => (c.pid !== undefined ? String(c.pid) : '')));
-    root.kids.set('mounts', new ProcLink(this, () => 'self/mounts'));
-    root.kids.set('meminfo', new ProcFile(this, () => {
+    const root = new ProcRoot(this);
+    root.kids.set('self', new KernfsSymlink(this, (c) => (c.pid !== undefined ? String(c.pid) : '')));
+    root.kids.set('mounts', new KernfsSymlink(this, () => 'self/mounts'));
+    root.kids.set('meminfo', new KernfsFile(this, () => {
       const m = source.meminfo();
       const line = (k: string, v: number) => `${`${k}:`.padEnd(16)}${String(v).padStart(8)} kB\n`;
       return line('MemTotal', m.totalKb) + line('MemFree', m.freeKb) + line('MemAvailable', m.availableKb);
     }));
-    root.kids.set('uptime', new ProcFile(this, () => {
+    root.kids.set('uptime', new KernfsFile(this, () => {
       const cs = source.uptimeNs() / 10_000_000n;
       return `${cs / 100n}.${String(cs % 100n).padStart(2, '0')} 0.00\n`;
     }));
-    const sys = new ProcDir(this, root);
-    const kernel = new ProcDir(this, sys);
-    kernel.kids.set('hostname', new ProcFile(this, () => `${source.hostname()}\n`));
+    const sys = new KernfsDir(this, root);
+    const kernel = new KernfsDir(this, sys);
+    kernel.kids.set('hostname', new KernfsFile(this, () => `${source.hostname()}\n`));
     sys.kids.set('kernel', kernel);
     root.kids.set('sys', sys);
     this.root = root;
   }
 
   /** The directory of task `pid`, if it exists (cached while it does). */
-  taskDir(pid: number): ProcDir | undefined {
+  taskDir(pid: number): KernfsDir | undefined {
     const t = this.data.task(pid);
     if (t === undefined) {
       this.taskDirs.delete(pid);
@@ -262,11 +132,11 @@ export class ProcFs implements FileSystem {
     let d = this.taskDirs.get(pid);
     if (d !== undefined) return d;
     const info = () => this.data.task(pid) ?? t;
-    d = new ProcDir(this, this.root as ProcDir, t.uid, t.gid);
-    d.kids.set('status', new ProcFile(this, () => renderStatus(info()), 0o444, t.uid, t.gid));
-    d.kids.set('cmdline', new ProcFile(this, () => nulJoined(info().cmdline), 0o444, t.uid, t.gid));
-    d.kids.set('environ', new ProcFile(this, () => nulJoined(info().environ), 0o400, t.uid, t.gid));
-    d.kids.set('mounts', new ProcFile(this, () => renderMounts(this.data.mounts(pid)), 0o444, t.uid, t.gid));
+    d = new KernfsDir(this, this.root, t.uid, t.gid);
+    d.kids.set('status', new KernfsFile(this, () => renderStatus(info()), 0o444, t.uid, t.gid));
+    d.kids.set('cmdline', new KernfsFile(this, () => nulJoined(info().cmdline), 0o444, t.uid, t.gid));
+    d.kids.set('environ', new KernfsFile(this, () => nulJoined(info().environ), 0o400, t.uid, t.gid));
+    d.kids.set('mounts', new KernfsFile(this, () => renderMounts(this.data.mounts(pid)), 0o444, t.uid, t.gid));
     const fds: FdSource = {
       fd: (cred, n) => (cred.pid === pid && cred.fd !== undefined ? cred.fd(n) : this.data.task(pid)?.fd(n)),
       list: (cred) => (cred.pid === pid && cred.fdList !== undefined ? cred.fdList() : this.data.task(pid)?.fds() ?? []),

@@ -3,8 +3,8 @@
  * every operation defaults to the errno Linux gives for a pipe, so a
  * subclass only overrides what it supports.
  */
-import { E } from '../errno.js';
-import type { DirEntry, Filestat, FileTypeValue, OpenFile, OpenMode } from '../vfs/types.js';
+import { DefaultFile } from '../vfs/default_file.js';
+import type { Filestat, FileTypeValue, OpenMode } from '../vfs/types.js';
 import { FileType } from '../vfs/types.js';
 import type { WaitQueue } from '../vfs/wait.js';
 
@@ -15,8 +15,8 @@ export interface StreamMeta {
   filetype?: FileTypeValue;
 }
 
-/** A non-seekable file with pipe-like defaults. */
-export abstract class StreamFile implements OpenFile {
+/** A non-seekable file with pipe-like defaults (DefaultFile's), plus times and poll details. */
+export abstract class StreamFile extends DefaultFile {
   readonly filetype: FileTypeValue;
   fdflags = 0;
   private readonly ino: bigint;
@@ -25,59 +25,23 @@ export abstract class StreamFile implements OpenFile {
   private ctim: bigint;
 
   constructor(readonly mode: OpenMode, meta: StreamMeta = {}) {
+    super();
     this.filetype = meta.filetype ?? FileType.UNKNOWN;
     this.ino = meta.ino ?? 0n;
     this.atim = this.mtim = this.ctim = meta.nowNs ?? 0n;
   }
 
-  read(_max: number): Uint8Array {
-    throw E.BADF;
-  }
-  pread(_max: number, _offset: bigint): Uint8Array {
-    throw E.SPIPE;
-  }
-  write(_data: Uint8Array): number {
-    throw E.BADF;
-  }
-  pwrite(_data: Uint8Array, _offset: bigint): number {
-    throw E.SPIPE;
-  }
-  seek(_delta: bigint, _whence: number): bigint {
-    throw E.SPIPE;
-  }
-  tell(): bigint {
-    throw E.SPIPE;
-  }
   stat(): Filestat {
     return {
       dev: 0n, ino: this.ino, filetype: this.filetype, nlink: 1n, size: 0n,
       atim: this.atim, mtim: this.mtim, ctim: this.ctim, mode: 0o600, uid: 0, gid: 0,
     };
   }
-  truncate(_size: bigint): void {
-    throw E.INVAL;
-  }
-  setTimes(atim: bigint | 'now' | null, mtim: bigint | 'now' | null): void {
+  override setTimes(atim: bigint | 'now' | null, mtim: bigint | 'now' | null): void {
     // 'now' is resolved by the caller for streams; keep the last explicit value.
     if (typeof atim === 'bigint') this.atim = atim;
     if (typeof mtim === 'bigint') this.mtim = mtim;
   }
-  sync(): void {
-    throw E.INVAL;
-  }
-  readdir(_cookie: bigint): DirEntry[] {
-    throw E.NOTDIR;
-  }
-  allocate(_offset: bigint, _len: bigint): void {
-    throw E.SPIPE;
-  }
-  readable(): boolean {
-    return false;
-  }
-  writable(): boolean {
-    return false;
-  }
-  release(): void {}
   /** The queue notified when this file becomes readable (`write` false) or writable; for poll_oneoff. */
   pollQueue(_write: boolean): WaitQueue | undefined {
     return undefined;
@@ -90,7 +54,6 @@ export abstract class StreamFile implements OpenFile {
   available(): number | null {
     return null;
   }
-  abstract describe(): string;
 }
 
 /** Poll details of an open file that is a kernel stream: hang-up and bytes available. */

@@ -5,6 +5,7 @@
  * offset and the status flags; fds that were dup'ed share it.
  */
 import { E } from '../errno.js';
+import { DefaultFile } from './default_file.js';
 import type { OpenRequest, TimeSpec } from './inode.js';
 import { type Loc, parentLoc } from './mount.js';
 import { isOwner, MAY_WRITE, permits } from './perm.js';
@@ -47,9 +48,8 @@ export function applyTimes(cred: Credentials, loc: Loc, atim: TimeSpec, mtim: Ti
   ino.setTimes(atim, mtim);
 }
 
-/** Behaviour shared by both kinds of description. */
-abstract class Description implements OpenFile {
-  abstract readonly filetype: FileTypeValue;
+/** Behaviour shared by both kinds of description (the rest comes from DefaultFile). */
+abstract class Description extends DefaultFile {
   fdflags: number;
   readonly mode: OpenMode;
   protected released = false;
@@ -57,38 +57,29 @@ abstract class Description implements OpenFile {
   readonly loc: Loc;
 
   constructor(protected readonly req: OpenRequest) {
+    super();
     this.loc = req.loc;
     this.fdflags = req.fdflags;
     this.mode = req.mode;
     this.loc.inode.opened?.();
   }
 
-  abstract read(max: number): Uint8Array;
-  abstract pread(max: number, offset: bigint): Uint8Array;
-  abstract write(data: Uint8Array): number;
-  abstract pwrite(data: Uint8Array, offset: bigint): number;
-  abstract seek(delta: bigint, whence: number): bigint;
-  abstract tell(): bigint;
-  abstract truncate(size: bigint): void;
-  abstract readdir(cookie: bigint, max?: number): DirEntry[];
-  abstract allocate(offset: bigint, len: bigint): void;
-
   stat(): Filestat {
     return this.loc.inode.stat();
   }
-  setTimes(atim: TimeSpec, mtim: TimeSpec): void {
+  override setTimes(atim: TimeSpec, mtim: TimeSpec): void {
     applyTimes(this.req.cred, this.loc, atim, mtim);
   }
-  sync(): void {
+  override sync(): void {
     this.loc.inode.sync?.();
   }
-  readable(): boolean {
+  override readable(): boolean {
     return true;
   }
-  writable(): boolean {
+  override writable(): boolean {
     return true;
   }
-  release(): void {
+  override release(): void {
     if (this.released) return;
     this.released = true;
     this.loc.inode.closed?.();
@@ -103,7 +94,7 @@ export class RegularDescription extends Description {
   readonly filetype = FileType.REGULAR_FILE;
   private off = 0;
 
-  read(max: number): Uint8Array {
+  override read(max: number): Uint8Array {
     if (!this.mode.read) throw E.BADF;
     const data = max > 0 ? this.loc.inode.readAt(this.off, max) : EMPTY;
     this.off += data.length;
@@ -120,13 +111,13 @@ export class RegularDescription extends Description {
     this.off += data.length;
     return data.length;
   }
-  pread(max: number, offset: bigint): Uint8Array {
+  override pread(max: number, offset: bigint): Uint8Array {
     if (!this.mode.read) throw E.BADF;
     if (offset < 0n) throw E.INVAL;
     if (offset > BigInt(MAX_OFFSET) || max <= 0) return EMPTY;
     return this.loc.inode.readAt(Number(offset), max);
   }
-  write(data: Uint8Array): number {
+  override write(data: Uint8Array): number {
     if (!this.mode.write) throw E.BADF;
     const ino = this.loc.inode;
     const pos = (this.fdflags & FdFlags.APPEND) !== 0 ? ino.size() : this.off;
@@ -135,7 +126,7 @@ export class RegularDescription extends Description {
     this.off = pos + n;
     return n;
   }
-  pwrite(data: Uint8Array, offset: bigint): number {
+  override pwrite(data: Uint8Array, offset: bigint): number {
     if (!this.mode.write) throw E.BADF;
     const ino = this.loc.inode;
     // WASI (wasi-testsuite pwrite-with-append): the offset counts even with
@@ -144,7 +135,7 @@ export class RegularDescription extends Description {
     if (pos + data.length > MAX_OFFSET) throw E.FBIG;
     return ino.writeAt(pos, data);
   }
-  seek(delta: bigint, whence: number): bigint {
+  override seek(delta: bigint, whence: number): bigint {
     let base: number;
     if (whence === Whence.SET) base = 0;
     else if (whence === Whence.CUR) base = this.off;
@@ -155,17 +146,17 @@ export class RegularDescription extends Description {
     this.off = toSafe(n, E.OVERFLOW);
     return n;
   }
-  tell(): bigint {
+  override tell(): bigint {
     return BigInt(this.off);
   }
-  truncate(size: bigint): void {
+  override truncate(size: bigint): void {
     if (!this.mode.write) throw E.INVAL;
     this.loc.inode.truncate(toSafe(size));
   }
-  readdir(_cookie: bigint, _max?: number): DirEntry[] {
+  override readdir(_cookie: bigint, _max?: number): DirEntry[] {
     throw E.NOTDIR;
   }
-  allocate(offset: bigint, len: bigint): void {
+  override allocate(offset: bigint, len: bigint): void {
     if (offset < 0n || len <= 0n) throw E.INVAL;
     if (!this.mode.write) throw E.BADF;
     const end = toSafe(offset + len);
@@ -178,35 +169,35 @@ export class DirDescription extends Description {
   readonly filetype = FileType.DIRECTORY;
 
   /** The location, usable as `dirfd` in path_* calls. */
-  get dir(): DirHandle {
+  override get dir(): DirHandle {
     return this.loc;
   }
-  read(_max: number): Uint8Array {
+  override read(_max: number): Uint8Array {
     throw E.ISDIR;
   }
-  pread(_max: number, _offset: bigint): Uint8Array {
+  override pread(_max: number, _offset: bigint): Uint8Array {
     throw E.ISDIR;
   }
   // A directory is never open for writing: EBADF, as Linux (reads are EISDIR).
-  write(_data: Uint8Array): number {
+  override write(_data: Uint8Array): number {
     throw E.BADF;
   }
-  pwrite(_data: Uint8Array, _offset: bigint): number {
+  override pwrite(_data: Uint8Array, _offset: bigint): number {
     throw E.BADF;
   }
-  seek(_delta: bigint, _whence: number): bigint {
+  override seek(_delta: bigint, _whence: number): bigint {
     throw E.BADF;
   }
-  tell(): bigint {
+  override tell(): bigint {
     throw E.BADF;
   }
-  truncate(_size: bigint): void {
+  override truncate(_size: bigint): void {
     throw E.ISDIR;
   }
-  allocate(_offset: bigint, _len: bigint): void {
+  override allocate(_offset: bigint, _len: bigint): void {
     throw E.ISDIR;
   }
-  readdir(cookie: bigint, max = Number.MAX_SAFE_INTEGER): DirEntry[] {
+  override readdir(cookie: bigint, max = Number.MAX_SAFE_INTEGER): DirEntry[] {
     const out: DirEntry[] = [];
     const { mnt, inode } = this.loc;
     if (max <= 0) return out;

@@ -6,14 +6,17 @@
  * which stays owned by the fd that holds it (`release` here does nothing).
  */
 import { E } from '../errno.js';
+import { DefaultFile } from './default_file.js';
 import { DirDescription, RegularDescription } from './file_description.js';
 import type { TimeSpec } from './inode.js';
 import { MAY_READ, MAY_WRITE, checkPerm } from './perm.js';
 import { type Credentials, type DirEntry, type DirHandle, type Filestat, FileType, type FileTypeValue, type OpenFile, type OpenMode, OFlags, type OpenOptions } from './types.js';
 
 /** A second handle on a description owned elsewhere. */
-export class ForwardingFile implements OpenFile {
-  constructor(private readonly f: OpenFile, readonly mode: OpenMode) {}
+export class ForwardingFile extends DefaultFile {
+  constructor(private readonly f: OpenFile, readonly mode: OpenMode) {
+    super();
+  }
   get filetype(): FileTypeValue {
     return this.f.filetype;
   }
@@ -23,52 +26,52 @@ export class ForwardingFile implements OpenFile {
   set fdflags(v: number) {
     this.f.fdflags = v;
   }
-  get dir(): DirHandle | undefined {
+  override get dir(): DirHandle | undefined {
     return this.f.dir;
   }
-  read(max: number): Uint8Array {
+  override read(max: number): Uint8Array {
     return this.f.read(max);
   }
-  pread(max: number, offset: bigint): Uint8Array {
+  override pread(max: number, offset: bigint): Uint8Array {
     return this.f.pread(max, offset);
   }
-  write(data: Uint8Array): number {
+  override write(data: Uint8Array): number {
     return this.f.write(data);
   }
-  pwrite(data: Uint8Array, offset: bigint): number {
+  override pwrite(data: Uint8Array, offset: bigint): number {
     return this.f.pwrite(data, offset);
   }
-  seek(delta: bigint, whence: number): bigint {
+  override seek(delta: bigint, whence: number): bigint {
     return this.f.seek(delta, whence);
   }
-  tell(): bigint {
+  override tell(): bigint {
     return this.f.tell();
   }
   stat(): Filestat {
     return this.f.stat();
   }
-  truncate(size: bigint): void {
+  override truncate(size: bigint): void {
     this.f.truncate(size);
   }
-  setTimes(atim: TimeSpec, mtim: TimeSpec): void {
+  override setTimes(atim: TimeSpec, mtim: TimeSpec): void {
     this.f.setTimes(atim, mtim);
   }
-  sync(): void {
+  override sync(): void {
     this.f.sync();
   }
-  readdir(cookie: bigint, max?: number): DirEntry[] {
+  override readdir(cookie: bigint, max?: number): DirEntry[] {
     return this.f.readdir(cookie, max);
   }
-  allocate(offset: bigint, len: bigint): void {
+  override allocate(offset: bigint, len: bigint): void {
     this.f.allocate(offset, len);
   }
-  readable(): boolean {
+  override readable(): boolean {
     return this.f.readable();
   }
-  writable(): boolean {
+  override writable(): boolean {
     return this.f.writable();
   }
-  release(): void {}
+  override release(): void {}
   describe(): string {
     return this.f.describe();
   }

@@ -138,7 +138,7 @@ export class BuiltContainer {
     this.ns.mount('/proc', new ProcFs(this.kernel.procSource({
       hostname: spec.hostname, mounts: () => this.ns.mounts(), memoryLimit: spec.memoryMax ?? undefined,
     }), host));
-    this.ns.mount('/sys/fs/cgroup', new CgroupFs(this.cgroup.source(), host), { readonly: true });
+    this.ns.mount('/sys/fs/cgroup', new CgroupFs(this.cgroup.cgroup, host), { readonly: true });
     for (const m of spec.mounts) {
       if (m.kind === 'tmpfs') {
         const fs = new TmpFs(host, { mode: 0o1777, limit: m.sizeBytes, source: 'tmpfs', parentAccount: this.cgroup.memory });

@@ -1,41 +1,32 @@
 /**
- * A container's cgroup as both platforms account it: one memory account
- * (`memory`) charged with every in-memory file of the container (the
- * root's upper, /dev, tmpfs mounts) and with each task's linear memory,
- * `pids.max`, the peak and `memory.events`. `/sys/fs/cgroup` reads it
- * (`source()`), and so do `stats` and the OOM killers.
+ * A container's cgroup as both platforms use it: a kernel `Cgroup`
+ * (kernel/cgroup) made from the container's spec, whose controllers do the
+ * accounting and decide (the memory controller's OOM verdict, the pids
+ * controller's refusal). This file only maps the spec onto control-file
+ * settings and the controllers' flat figures onto the `CgroupStats` record
+ * that `stats()` and `events --stats` carry. Isomorphic (no node:*).
  *
- * What differs is only when the limit bites for files: with `enospc`
- * (the inline platform) the account carries `memory.max`, so a file write
- * that does not fit beside the linear memories fails with ENOSPC; with
- * `oom-kill` (the sentry platform) files are charged without refusal and
- * the Sentry's OOM killer ends the container at its next check. In both,
- * a task whose linear memory takes the container over `memory.max` is
- * OOM-killed. Isomorphic (no node:*).
+ * With `enospc` (the inline platform) a file write past memory.max fails
+ * with ENOSPC; with `oom-kill` (the sentry platform) files are charged
+ * without refusal and the next check kills. In both, a task whose linear
+ * memory takes the container over memory.max is OOM-killed.
  */
-import type { CgroupSource } from '../../kernel/cgroup/cgroupfs.js';
-import { SpaceAccount } from '../../kernel/fs/tmpfs_data.js';
+import { Cgroup } from '../../kernel/cgroup/cgroup.js';
+import type { Verdict } from '../../kernel/cgroup/controller.js';
+import type { MemoryController } from '../../kernel/cgroup/memory.js';
+import type { SpaceAccount } from '../../kernel/fs/tmpfs_data.js';
 import type { CgroupStats } from '../sentry/control_plane.js';
 
 /** When a file write past `memory.max` is stopped: at the write (ENOSPC), or by the OOM killer afterwards. */
 export type FileLimitPolicy = 'enospc' | 'oom-kill';
 
-/** memory.events counters. */
-export interface MemoryEvents {
-  low: number;
-  high: number;
-  max: number;
-  oom: number;
-  oom_kill: number;
-}
+const setting = (v: number | null) => (v === null ? 'max' : String(v));
 
-/** Memory and pids accounting of one container. */
+/** One container's cgroup. */
 export class ContainerCgroup {
-  /** The account every in-memory file and linear memory of the container is charged to. */
-  readonly memory: SpaceAccount;
-  private peak = 0;
-  private readonly events: MemoryEvents = { low: 0, high: 0, max: 0, oom: 0, oom_kill: 0 };
-  private readonly linear = new Map<number, number>();
+  /** The kernel cgroup: its controllers and control files (/sys/fs/cgroup). */
+  readonly cgroup: Cgroup;
+  private readonly mem: MemoryController;
 
   constructor(
     /** memory.max in bytes (null: max). */
@@ -44,72 +35,59 @@ export class ContainerCgroup {
     readonly pidsMax: number | null,
     policy: FileLimitPolicy,
     /** Pids of the container's tasks that have not ended (pids.current, cgroup.procs). */
-    private readonly livePids: () => number[],
+    livePids: () => number[],
   ) {
-    this.memory = new SpaceAccount(policy === 'enospc' && memoryMax !== null ? memoryMax : Infinity);
+    this.cgroup = new Cgroup({
+      procs: livePids,
+      policy: { fileLimit: policy },
+      settings: { 'memory.max': setting(memoryMax), 'pids.max': setting(pidsMax) },
+    });
+    this.mem = this.cgroup.controller<MemoryController>('memory')!;
+  }
+
+  /** The account every in-memory file and linear memory of the container is charged to. */
+  get memory(): SpaceAccount {
+    return this.mem.account;
   }
 
   /** Bytes charged: files plus linear memories. */
   memoryCurrent(): number {
-    const cur = this.memory.used;
-    if (cur > this.peak) this.peak = cur;
-    return cur;
+    return this.mem.current();
   }
 
-  /** Task `pid`'s linear memory is now `bytes` (reported when it grows). */
-  chargeMemory(pid: number, bytes: number): void {
-    this.memory.force(bytes - (this.linear.get(pid) ?? 0));
-    this.linear.set(pid, bytes);
-    const cur = this.memoryCurrent();
-    if (this.memoryMax !== null && cur >= this.memoryMax - 65536) this.events.max++;
+  /** Task `pid`'s linear memory is now `bytes`; the memory controller's verdict (`kill`: OOM). */
+  chargeMemory(pid: number, bytes: number): Verdict {
+    return this.cgroup.charge('memory', pid, bytes);
+  }
+
+  /** The controllers' verdict after usage changed without a charge (files written on the sentry platform). */
+  check(): Verdict {
+    return this.cgroup.check();
   }
 
   /** Linear memory bytes of task `pid`. */
   linearBytes(pid: number): number {
-    return this.linear.get(pid) ?? 0;
+    return this.mem.linearBytes(pid);
   }
 
   /** Task `pid` is gone: its linear memory is no longer charged. */
   release(pid: number): void {
-    this.memory.force(-(this.linear.get(pid) ?? 0));
-    this.linear.delete(pid);
-  }
-
-  /** True if memory.current exceeds memory.max (the OOM killers' test). */
-  overLimit(): boolean {
-    return this.memoryMax !== null && this.memoryCurrent() > this.memoryMax;
-  }
-
-  /** Count an OOM kill in memory.events. */
-  noteOomKill(): void {
-    this.events.oom++;
-    this.events.oom_kill++;
+    this.cgroup.detach(pid);
   }
 
   /** True if another task may start (pids.current below pids.max). */
   canSpawn(): boolean {
-    return this.pidsMax === null || this.livePids().length < this.pidsMax;
-  }
-
-  /** What `/sys/fs/cgroup` shows. */
-  source(): CgroupSource {
-    return {
-      memoryMax: () => this.memoryMax,
-      memoryCurrent: () => this.memoryCurrent(),
-      memoryPeak: () => Math.max(this.peak, this.memoryCurrent()),
-      memoryEvents: () => ({ ...this.events }),
-      pidsMax: () => this.pidsMax,
-      pidsCurrent: () => this.livePids().length,
-      pids: () => this.livePids(),
-    };
+    return this.cgroup.refusesAttach() === null;
   }
 
   /** cgroup v2 figures; `syscalls` is the platform's count. */
   stats(syscalls: number): CgroupStats {
-    const cur = this.memoryCurrent();
+    const s = this.cgroup.stats();
+    const n = (k: string) => s[k] ?? 0;
     return {
-      memoryCurrent: cur, memoryPeak: this.peak, memoryMax: this.memoryMax, memoryEvents: { ...this.events },
-      pidsCurrent: this.livePids().length, pidsMax: this.pidsMax, syscalls,
+      memoryCurrent: n('memory.current'), memoryPeak: n('memory.peak'), memoryMax: s['memory.max'] ?? null,
+      memoryEvents: { low: n('memory.events.low'), high: n('memory.events.high'), max: n('memory.events.max'), oom: n('memory.events.oom'), oom_kill: n('memory.events.oom_kill') },
+      pidsCurrent: n('pids.current'), pidsMax: s['pids.max'] ?? null, syscalls,
     };
   }
 }

@@ -25,7 +25,6 @@
  */
 import { writeSync } from 'node:fs';
 import { totalmem } from 'node:os';
-import { Signal } from '../../kernel/abi/wasi.js';
 import { E } from '../../kernel/errno.js';
 import type { LayerTree } from '../../kernel/fs/layer_tree.js';
 import type { Host } from '../../kernel/host.js';
@@ -226,13 +225,10 @@ export async function runWasm(opts: RunWasmOptions): Promise<RunWasmResult> {
       stderr: { file: new ConsoleFile(err.sink, 'stderr'), tty: err.sink.isTty },
     });
     pid = task.pid;
-    // one budget for the linear memory and every in-memory file: over it, the task is OOM-killed at its next call
+    // one budget for the linear memory and every in-memory file: the memory controller decides, the task ends here
     const onMemory = (bytes: number) => {
-      cgroup.chargeMemory(pid, bytes);
-      if (cgroup.overLimit()) {
-        cgroup.noteOomKill();
-        throw new TaskExit({ code: 0, signal: Signal.KILL, reason: `OOM-killed: memory limit (${budget} bytes) exceeded` });
-      }
+      const v = cgroup.chargeMemory(pid, bytes);
+      if (v.kind === 'kill') throw new TaskExit(v.status);
     };
     const strace = opts.strace === true ? (l: string) => { writeSync(2, `${l}\n`); } : opts.strace || null;
     status = runInline(task, module, { dispatcher: built.kernel.dispatcher, strace, onMemory });

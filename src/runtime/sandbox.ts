@@ -7,6 +7,7 @@
  * through the control plane. Isomorphic (no node:*).
  */
 import { Signal } from '../../kernel/abi/wasi.js';
+import { OK, type Verdict } from '../../kernel/cgroup/controller.js';
 import type { LayerTree } from '../../kernel/fs/layer_tree.js';
 import type { OverlayFs } from '../../kernel/fs/overlay.js';
 import type { TmpFs } from '../../kernel/fs/tmpfs.js';
@@ -92,19 +93,14 @@ export class Sandbox {
     return this.built.cgroup.memoryCurrent();
   }
 
-  /** Record a task's guest memory size (reported by its app worker when it changes). */
-  chargeMemory(pid: number, bytes: number): void {
-    if (this.tasks.has(pid)) this.built.cgroup.chargeMemory(pid, bytes);
+  /** Record a task's guest memory size (reported by its app worker when it changes); the memory controller's verdict. */
+  chargeMemory(pid: number, bytes: number): Verdict {
+    return this.tasks.has(pid) ? this.built.cgroup.chargeMemory(pid, bytes) : OK;
   }
 
-  /** True if memory.current exceeds memory.max (the OOM killer's test). */
-  overLimit(): boolean {
-    return this.built.cgroup.overLimit();
-  }
-
-  /** Count an OOM kill in memory.events. */
-  noteOomKill(): void {
-    this.built.cgroup.noteOomKill();
+  /** The cgroup controllers' verdict (the OOM decision) after the container's usage changed. */
+  checkCgroup(): Verdict {
+    return this.built.cgroup.check();
   }
 
   /** Create a task for `proc` (EAGAIN past pids.max); `windows` flow-control its stdout and stderr (see ConsoleWindow). */

@@ -5,6 +5,7 @@
  * src/runtime/sentry_worker.ts), so that the dependency runs runtime →
  * sentry and never back. Types only.
  */
+import type { Verdict } from '../../kernel/cgroup/controller.js';
 import type { LayerTree } from '../../kernel/fs/layer_tree.js';
 import type { Host } from '../../kernel/host.js';
 import type { Kernel } from '../../kernel/kernel.js';
@@ -37,12 +38,10 @@ export interface SentryContainer {
   syscalls: number;
   /** Create a task on channel `channelId`; its console output goes to `out`. Throws when pids.max is reached. */
   spawn(proc: ProcessSpec, channelId: number, out: (fd: 1 | 2, data: Uint8Array) => void, windows?: readonly [ConsoleWindow, ConsoleWindow]): SentryContainerTask;
-  /** The guest memory of `pid` is now `bytes` (charged to the memory cgroup). */
-  chargeMemory(pid: number, bytes: number): void;
-  /** True if the container is over memory.max. */
-  overLimit(): boolean;
-  /** Count an OOM kill (memory.events). */
-  noteOomKill(): void;
+  /** The guest memory of `pid` is now `bytes` (charged to the memory cgroup); the memory controller's verdict, for the Sentry to carry out. */
+  chargeMemory(pid: number, bytes: number): Verdict;
+  /** The cgroup controllers' verdict after the container's usage changed (the OOM decision); the Sentry carries it out. */
+  checkCgroup(): Verdict;
   /** Pids of live tasks. */
   livePids(): number[];
   /** Forget an ended task. */

@@ -8,6 +8,8 @@
  * scheduling primitive and the container builder are injected.
  */
 import { Signal } from '../../kernel/abi/wasi.js';
+import type { Verdict } from '../../kernel/cgroup/controller.js';
+import { OOM_REASON } from '../../kernel/cgroup/memory.js';
 import { layerTreeFromHost } from '../../kernel/fs/host_layer.js';
 import type { LayerTree } from '../../kernel/fs/layer_tree.js';
 import type { Host } from '../../kernel/host.js';
@@ -29,7 +31,6 @@ export class SentryError extends Error {
   }
 }
 
-const OOM_REASON = 'OOM-killed';
 
 /** Options of a Sentry. */
 export interface SentryOptions {
@@ -233,18 +234,28 @@ export class SentryCore implements SentryApi {
         cpuAtExit = cpu();
         this.onExit(sb, pid, status);
       },
-      onMemory: (bytes) => sb.chargeMemory(pid, bytes),
+      onMemory: (bytes) => this.carryOut(sb, sb.chargeMemory(pid, bytes)),
     });
     return { pid, channelId, channel, hub: this.hubBuf };
   }
 
-  /** The OOM killer: a container over memory.max (guest memories plus upper-layer bytes) loses its init, and so every task. */
+  /** After a request: the container's cgroup decides (the memory controller's OOM verdict), the Sentry carries it out. */
   private checkMemory(sb: SentryContainer): void {
-    if (!sb.overLimit()) return;
+    if (this.victim(sb) === undefined) return;
+    this.carryOut(sb, sb.checkCgroup());
+  }
+
+  /** The task a kill verdict ends: init, whose end ends every task (pid namespace). */
+  private victim(sb: SentryContainer): { channelId: number } | undefined {
     const init = sb.tasks.get(1) ?? [...sb.tasks.values()][0];
-    if (!init || init.task.exitStatus !== null) return;
-    sb.noteOomKill();
-    this.tasks.terminate(init.channelId, { code: 0, signal: Signal.KILL, reason: `${OOM_REASON}: memory.max (${sb.spec.memoryMax} bytes) exceeded` });
+    return init && init.task.exitStatus === null ? init : undefined;
+  }
+
+  /** Carry out a cgroup verdict: `kill` ends the container's init (OOM); nothing parks yet. */
+  private carryOut(sb: SentryContainer, v: Verdict): void {
+    if (v.kind !== 'kill') return;
+    const init = this.victim(sb);
+    if (init !== undefined) this.tasks.terminate(init.channelId, v.status);
   }
 
   private onExit(sb: SentryContainer, pid: number, status: ExitStatus): void {
