@@ -1,6 +1,6 @@
 /**
  * Helpers of the tests of calls bigger than the sentry channel's data area
- * (test/host/sentry_pieces*.test.ts): environments on both platforms,
+ * (test/sentry/sentry_pieces*.test.ts): environments on both platforms,
  * patterns, iovec layouts, a spy on the calls the kernel runs, a probe file
  * that measures the host memory held while it runs.
  */

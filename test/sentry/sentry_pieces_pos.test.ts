@@ -2,7 +2,7 @@
  * fd_pwrite, fd_pread and sock_send larger than the channel's data area on
  * the sentry platform (kernel/platform/sentry_fast.ts): pieces of at most
  * the data area, at increasing offsets, through the same loop as fd_write
- * and fd_read (test/host/sentry_pieces.test.ts). Before, they took the
+ * and fd_read (test/sentry/sentry_pieces.test.ts). Before, they took the
  * generic codec whole: the Sentry reassembled and decoded the whole call.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 /**
  * Calls whose answer or request a guest can make big besides the iovec
- * calls (test/host/sentry_pieces*.test.ts): fd_readdir with a big buffer
+ * calls (test/sentry/sentry_pieces*.test.ts): fd_readdir with a big buffer
  * goes in pieces of a data area's worth of buffer on the sentry platform
  * (kernel/platform/sentry_fast.ts); poll_oneoff is bounded at
  * MAX_SUBSCRIPTIONS (kernel/abi/calls_misc.ts), EINVAL past it on both
