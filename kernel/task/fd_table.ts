@@ -16,27 +16,9 @@
  * count n, never in the fd numbers.
  */
 import { E } from '../errno.js';
+import { FileDescription } from '../vfs/file_description.js';
 import type { OpenFile } from '../vfs/types.js';
 import { Rights } from '../abi/wasi.js';
-
-/** An open file shared by every fd (of any task) that refers to it. */
-export class FileDescription {
-  private refs = 0;
-  constructor(readonly file: OpenFile) {}
-  /** Take a reference. */
-  ref(): this {
-    this.refs++;
-    return this;
-  }
-  /** Drop a reference; the last one releases the file. */
-  unref(): void {
-    if (--this.refs === 0) this.file.release();
-  }
-  /** Current reference count (for invariants). */
-  get count(): number {
-    return this.refs;
-  }
-}
 
 /** One fd slot. */
 export interface FdEntry {

@@ -214,3 +214,22 @@ export class DirDescription extends Description {
     return out;
   }
 }
+
+/** An open file shared by every fd (of any task) that refers to it. */
+export class FileDescription {
+  private refs = 0;
+  constructor(readonly file: OpenFile) {}
+  /** Take a reference. */
+  ref(): this {
+    this.refs++;
+    return this;
+  }
+  /** Drop a reference; the last one releases the file. */
+  unref(): void {
+    if (--this.refs === 0) this.file.release();
+  }
+  /** Current reference count (for invariants). */
+  get count(): number {
+    return this.refs;
+  }
+}

@@ -6,7 +6,7 @@
 import { E } from '../errno.js';
 import { type Inode, isDir } from './inode.js';
 import { displayPath, Loc, Mount } from './mount.js';
-import { VfsPathOps } from './path_ops.js';
+import { VfsPathOps } from './vfs_path_ops.js';
 import type { FileSystem } from './superblock.js';
 import { type Credentials, type DirHandle, OFlags, type PathOps } from './types.js';
 import { type MountTable, walkFull } from './walk.js';

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { WASI_PREVIEW1_IMPORTS } from '../../../kernel/abi/wasi.js';
 import { SYSCALL_BY_NAME } from '../../../kernel/syscalls/table.js';
 import { TaskExit } from '../../../kernel/task/exit.js';
-import type { FileDescription } from '../../../kernel/task/fd_table.js';
+import type { FileDescription } from '../../../kernel/vfs/file_description.js';
 import { makeEnv, type Env } from './harness.js';
 
 const PAGE = 65536;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { E } from '../../../kernel/errno.js';
 import { Rights } from '../../../kernel/abi/wasi.js';
-import { FdTable, FileDescription } from '../../../kernel/task/fd_table.js';
+import { FdTable } from '../../../kernel/task/fd_table.js';
+import { FileDescription } from '../../../kernel/vfs/file_description.js';
 import { Pipe } from '../../../kernel/task/pipe.js';
 
 describe('FdTable', () => {
