@@ -1,13 +1,12 @@
 /**
  * The syscall table, as data (gVisor style): one entry per
  * `wasi_snapshot_preview1` import with how complete its support is, its ABI
- * codec (signature, decode, encode) and its handler. Platforms build their
+ * codec (signature, decode, encode: derived from the call's description in
+ * kernel/abi/spec.ts) and its handler. Platforms build their
  * import objects from this table; `--strace` and docs read it.
  */
-import { fdCodecs } from '../abi/calls_fd.js';
-import { miscCodecs } from '../abi/calls_misc.js';
-import { pathCodecs } from '../abi/calls_path.js';
 import type { Codec } from '../abi/codec.js';
+import { CODECS } from '../abi/derive.js';
 import { WASI_PREVIEW1_IMPORTS, type WasiCallName } from '../abi/wasi.js';
 import type { SysError } from '../errno.js';
 import type { Task } from '../task/task.js';
@@ -46,7 +45,7 @@ const partial = (note: string): Support => ({ level: 'partial', note });
 const handlers: Record<WasiCallName, Handler<any, any>> = {
   ...argsEnv, ...clockRandom, ...fdDir, ...fdIo, ...fdStat, ...pathOps, ...poll, ...proc, ...sock,
 };
-const codecs: Record<WasiCallName, Codec<any, any>> = { ...fdCodecs, ...pathCodecs, ...miscCodecs };
+const codecs: Record<WasiCallName, Codec<any, any>> = CODECS;
 
 const notes: Partial<Record<WasiCallName, Support>> = {
   fd_advise: partial('advice is validated and otherwise ignored (no page cache)'),
