@@ -228,8 +228,8 @@ async function cpuPerCall(runs) {
   const { SENTRY_WIRES } = await import(dist('kernel/platform/sentry_wire.js'));
   const { runWasm } = await import(dist('src/runtime/run_wasm.js'));
   const { createNodeHost } = await import(dist('src/host/node_host.js'));
-  const { toSandbox, toProcess } = await import(dist('src/runtime/config.js'));
-  const { Sandbox } = await import(dist('src/runtime/sandbox.js'));
+  const { toContainerSpec, toProcess } = await import(dist('src/runtime/config.js'));
+  const { KernelContainer } = await import(dist('src/runtime/kernel_container.js'));
   const { readFileSync } = await import('node:fs');
   const bytes = readFileSync(PROBE);
   const module = new WebAssembly.Module(bytes);
@@ -237,9 +237,9 @@ async function cpuPerCall(runs) {
   let seq = 0;
   const sentry = () => {
     const host = createNodeHost();
-    const core = new SentryCore({ host, defer: () => {}, spinMax: 0, createContainer: (h, i, spec, layers) => new Sandbox(h, i, spec, layers) });
+    const core = new SentryCore({ host, defer: () => {}, spinMax: 0, createContainer: (h, i, spec, layers) => new KernelContainer(h, i, spec, layers) });
     const id = `b${++seq}`;
-    const sp = core.createAndSpawn(id, toSandbox({}), toProcess({ args }, 'null', 'probe'));
+    const sp = core.createAndSpawn(id, toContainerSpec({}), toProcess({ args }, 'null', 'probe'));
     const server = core.server; // private in TypeScript: the bench drives the serve loop itself
     class Loopback extends ChannelClient {
       await() { server.drain(); }

@@ -4,7 +4,7 @@
  * worker and one app worker), so that cgroup limits such as `--pids-limit`
  * and `-m` are the sandbox's own and visible under /sys/fs/cgroup.
  *
- * The run options become an OCI config (`sentryConfig`); `toSandbox` and
+ * The run options become an OCI config (`sentryConfig`); `toContainerSpec` and
  * `toProcess` in `src/runtime/config.ts` check it and build what the Sentry
  * runs, as for any library user. Stdio is wired to the CLI's own
  * (stdin → the guest's stdin pipe until EOF), SIGINT/SIGTERM/SIGHUP/SIGQUIT

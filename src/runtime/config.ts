@@ -2,7 +2,7 @@
  * The subset of the OCI runtime config (config.json) that containers use:
  * process (args, env, cwd, user, rlimits), root.readonly, hostname, mounts
  * (proc, tmpfs, bind ro/rw), linux.namespaces, uid/gid mappings,
- * resources.memory.limit and pids.limit, annotations. `toSandbox` checks it
+ * resources.memory.limit and pids.limit, annotations. `toContainerSpec` checks it
  * and turns it into what the Sentry builds.
  *
  * Every container has a memory budget: without `memory.limit` (or with -1,
@@ -11,7 +11,7 @@
  * refused, as runc on Linux fails to set it (EPERM); "infinity" included.
  */
 import { NR_OPEN } from '../../kernel/task/fd_table.js';
-import type { IdMapping, ProcessSpec, SandboxMount, SandboxSpec } from '../sentry/control_plane.js';
+import type { IdMapping, ProcessSpec, SandboxMount, ContainerSpec } from '../sentry/control_plane.js';
 import { ContainerError } from './status.js';
 
 /** OCI `process`. */
@@ -106,7 +106,7 @@ export function mapId(maps: readonly IdMapping[], id: number): number {
  * container whose config sets no memory limit (`defaultMemoryLimit`); only
  * a check of the config (no container) may leave it out.
  */
-export function toSandbox(cfg: OciConfig, memoryDefault?: number): SandboxSpec {
+export function toContainerSpec(cfg: OciConfig, memoryDefault?: number): ContainerSpec {
   const ns = cfg.linux?.namespaces ?? [];
   for (const n of ns) {
     if (!KNOWN_NS.has(n.type)) bad(`unknown namespace type ${n.type}`);

@@ -1,8 +1,8 @@
 /**
  * The container builder: ONE place that turns a checked OCI config
- * (`toSandbox`'s spec) and a root source into a container, whatever
+ * (`toContainerSpec`'s spec) and a root source into a container, whatever
  * platform then runs it. The inline `runWasm` (kernel in the app's own
- * thread), the Sentry's `Sandbox` (kernel worker, many processes) and the
+ * thread), the Sentry's `KernelContainer` (kernel worker, many processes) and the
  * browser smoke worker all call `buildContainer`, so that a guest sees the
  * same thing on every platform:
  *
@@ -40,7 +40,7 @@ import { installStdio, type StdioFile } from '../../kernel/task/stdio.js';
 import type { Task } from '../../kernel/task/task.js';
 import { MountNamespace } from '../../kernel/vfs/mount_ns.js';
 import { OFlags } from '../../kernel/vfs/types.js';
-import type { ProcessSpec, SandboxSpec } from '../sentry/control_plane.js';
+import type { ProcessSpec, ContainerSpec } from '../sentry/control_plane.js';
 import { ContainerCgroup, type FileLimitPolicy } from './container_cgroup.js';
 import { remapOwners } from './id_mapping.js';
 import { installPreopens, makeWorkdir, mkdirs, prepareRoot, RootSetupError, SETUP } from './root_setup.js';
@@ -104,7 +104,7 @@ export class BuiltContainer {
   private readonly owned: { close(): void }[] = [];
 
   /** Use `buildContainer`. */
-  constructor(host: Host, readonly spec: SandboxSpec, opts: BuildOptions) {
+  constructor(host: Host, readonly spec: ContainerSpec, opts: BuildOptions) {
     this.kernel = new Kernel(host);
     this.cgroup = new ContainerCgroup(spec.memoryMax, spec.pidsMax, opts.fileLimit ?? 'oom-kill', () => this.livePids());
     // A failed build closes the host handles it opened (close, below).
@@ -115,7 +115,7 @@ export class BuiltContainer {
       throw e;
     }
   }
-  private build(host: Host, spec: SandboxSpec, opts: BuildOptions): LayerTree[] {
+  private build(host: Host, spec: ContainerSpec, opts: BuildOptions): LayerTree[] {
     const lowers = lowerLayers(host, spec, opts.root ?? {});
     // a --rootfs tree was built for this container alone: it is this container's to close
     if (opts.root?.hostPath !== undefined && lowers[0]?.close) this.owned.push({ close: lowers[0].close });
@@ -203,7 +203,7 @@ export class BuiltContainer {
 }
 
 /** Build the container `spec` describes over the root `opts.root`. Throws BuildError. */
-export function buildContainer(host: Host, spec: SandboxSpec, opts: BuildOptions = {}): BuiltContainer {
+export function buildContainer(host: Host, spec: ContainerSpec, opts: BuildOptions = {}): BuiltContainer {
   return new BuiltContainer(host, spec, opts);
 }
 
@@ -226,7 +226,7 @@ function mountOn(ns: MountNamespace, target: string, fs: TmpFs | HostFsMount, re
 }
 
 /** The overlay's lowers, top first: the host directory (remapped under a user namespace), then the layers. */
-function lowerLayers(host: Host, spec: SandboxSpec, root: RootSource): LayerTree[] {
+function lowerLayers(host: Host, spec: ContainerSpec, root: RootSource): LayerTree[] {
   const lowers = [...(root.layers ?? [])];
   const path = root.hostPath;
   if (path === undefined) return lowers;

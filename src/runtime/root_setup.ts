@@ -1,6 +1,6 @@
 /**
  * A container's root as both platforms set it up (the inline `runWasm` and
- * the Sentry's `Sandbox`), in the order OCI runtimes use:
+ * the Sentry's `KernelContainer`), in the order OCI runtimes use:
  *
  *  1. `prepareRoot`: the mount points (and anything else the container
  *     needs in its root, such as /etc/hostname) are made in the root

@@ -1,7 +1,7 @@
 /**
  * The OCI config of a `run`: the options of `wasmvisor run` (and of the
  * library's `runWasm`) written once as a runtime config plus a root
- * source, which `toSandbox` / `toProcess` check and `buildContainer`
+ * source, which `toContainerSpec` / `toProcess` check and `buildContainer`
  * builds, whichever platform runs it. Isomorphic (no node:*).
  */
 import type { LayerTree } from '../../kernel/fs/layer_tree.js';

@@ -4,7 +4,7 @@
  * entry behind `wasmvisor run FILE.wasm`, also used by tests.
  *
  * The container is the one every platform builds: the options become an
- * OCI config (`runConfig`), checked by `toSandbox` / `toProcess`, and
+ * OCI config (`runConfig`), checked by `toContainerSpec` / `toProcess`, and
  * `buildContainer` makes it (root overlay over --rootfs and/or image
  * layers, /dev, /proc, /sys/fs/cgroup, /etc/hostname, tmpfs, binds with
  * the uid mappings, one memory cgroup); the module comes from the one
@@ -36,7 +36,7 @@ import { FileType, type OpenFile } from '../../kernel/vfs/types.js';
 import type { IdMapping } from '../sentry/control_plane.js';
 import { CaptureSink, createNodeHost, nodeConsoleSink, nodeConsoleSource } from '../host/node_host.js';
 import { NodeHostFs } from '../host/node_hostfs.js';
-import { toProcess, toSandbox } from './config.js';
+import { toProcess, toContainerSpec } from './config.js';
 import { BuildError, buildContainer } from './container_builder.js';
 import { defaultMemoryLimit } from './memory_default.js';
 import { loadModule, ModuleLoadError } from './module_loader.js';
@@ -199,7 +199,7 @@ export async function runWasm(opts: RunWasmOptions): Promise<RunWasmResult> {
   try {
     const c = runConfig(opts);
     root = c.root;
-    spec = toSandbox(c.config, budget);
+    spec = toContainerSpec(c.config, budget);
     proc = toProcess(c.config.process, 'null', 'main.wasm');
   } catch (e) {
     if (e instanceof ContainerError) throw new RunWasmError('BAD_OPTION', e.message.replace(/^config\.json: /, ''));

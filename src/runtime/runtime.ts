@@ -8,7 +8,7 @@
 import { hasLazyFiles } from '../../kernel/fs/layer_tree.js';
 import type { ExitStatus } from '../../kernel/task/exit.js';
 import type { AppRun, OutputAck, SentryEvent, SpawnResult } from '../sentry/control_plane.js';
-import { toProcess, toSandbox, type OciConfig } from './config.js';
+import { toProcess, toContainerSpec, type OciConfig } from './config.js';
 import { Container, type ContainerHost, type ModuleSource } from './container.js';
 import { defaultMemoryLimit, hostMemoryBytes } from './memory_default.js';
 import { loadModule, ModuleLoadError } from './module_loader.js';
@@ -238,7 +238,7 @@ export class Runtime implements ContainerHost {
       throw new ContainerError('INVALID_CONFIG', `captureLimit must be a whole number of bytes ≥ 0 (got ${opts.captureLimit})`);
     }
     const cfg = opts.config ?? {};
-    const spec = toSandbox(cfg, this.memoryDefault);
+    const spec = toContainerSpec(cfg, this.memoryDefault);
     const enc = new TextEncoder();
     spec.files = (opts.files ?? []).map((f) => ({ path: f.path, data: typeof f.data === 'string' ? enc.encode(f.data) : f.data, mode: f.mode }));
     const proc = toProcess(cfg.process, opts.stdin ?? 'null', 'main.wasm');

@@ -1,7 +1,7 @@
 /**
  * Sentry worker entry (Node worker_threads and Web Workers): creates the
  * SentryCore (src/sentry/sentry_core.ts) with this runtime's container
- * builder (`Sandbox`) and the environment's Host, and exposes it with
+ * builder (`KernelContainer`) and the environment's Host, and exposes it with
  * comlink on the port it is given. It lives here, not in src/sentry, because
  * it binds the runtime to the Sentry: the dependency runs runtime → sentry.
  * Node: workerData `{ role: 'wasmvisor-sentry', port }`; browser: the
@@ -11,10 +11,10 @@ import { expose } from 'comlink';
 import type { SentryContainerFactory } from '../sentry/sentry_container.js';
 import { SentryCore } from '../sentry/sentry_core.js';
 import { portableHost } from '../host/browser_host.js';
-import { Sandbox } from './sandbox.js';
+import { KernelContainer } from './kernel_container.js';
 
 /** The runtime's container builder, as the Sentry builds containers. */
-const createContainer: SentryContainerFactory = (host, id, spec, layers) => new Sandbox(host, id, spec, layers);
+const createContainer: SentryContainerFactory = (host, id, spec, layers) => new KernelContainer(host, id, spec, layers);
 
 /** A next-turn scheduler that does not clamp like nested setTimeout(0). */
 function messageChannelDefer(): (fn: () => void) => void {

@@ -24,7 +24,7 @@ export type SandboxMount =
   | { kind: 'bind'; target: string; source: string; readonly: boolean };
 
 /** Everything the Sentry needs to create a container's kernel state. */
-export interface SandboxSpec {
+export interface ContainerSpec {
   hostname: string;
   /** Lowers of the root overlay, top first: a host directory above layers the Sentry holds; either, both or neither (an empty root). */
   rootfs?: { hostPath?: string; layerIds?: string[] };
@@ -109,9 +109,9 @@ export interface SentryApi {
   addHostLayer(id: string, path: string): void;
   /** Ids of layers held. */
   layers(): string[];
-  createContainer(id: string, spec: SandboxSpec): void;
+  createContainer(id: string, spec: ContainerSpec): void;
   /** `createContainer` then `spawn` of its init, in one round trip. */
-  createAndSpawn(id: string, spec: SandboxSpec, init: ProcessSpec): SpawnResult;
+  createAndSpawn(id: string, spec: ContainerSpec, init: ProcessSpec): SpawnResult;
   /** Create a task; fails with EAGAIN when pids.max is reached. */
   spawn(id: string, proc: ProcessSpec): SpawnResult;
   /** Feed stdin of `pid` (null: EOF). */

@@ -1,7 +1,7 @@
 /**
  * What the Sentry needs of one container's kernel state, and how it gets
- * one. The runtime's container builder provides it (today `Sandbox`,
- * src/runtime/sandbox.ts, bound by the Sentry worker's entry
+ * one. The runtime's container builder provides it (today `KernelContainer`,
+ * src/runtime/kernel_container.ts, bound by the Sentry worker's entry
  * src/runtime/sentry_worker.ts), so that the dependency runs runtime →
  * sentry and never back. Types only.
  */
@@ -12,7 +12,7 @@ import type { Kernel } from '../../kernel/kernel.js';
 import type { ConsoleWindow } from '../../kernel/task/console.js';
 import type { ExitStatus } from '../../kernel/task/exit.js';
 import type { Task } from '../../kernel/task/task.js';
-import type { CgroupStats, DiffWire, ProcessSpec, SandboxSpec } from './control_plane.js';
+import type { CgroupStats, DiffWire, ProcessSpec, ContainerSpec } from './control_plane.js';
 
 /** A live task of a container, as the Sentry tracks it. */
 export interface SentryContainerTask {
@@ -27,7 +27,7 @@ export type SignalAction = { kind: 'exit'; status: ExitStatus } | { kind: 'stop'
 /** One container's kernel state inside the Sentry. */
 export interface SentryContainer {
   readonly id: string;
-  readonly spec: SandboxSpec;
+  readonly spec: ContainerSpec;
   /** Its own kernel (pid namespace: init is pid 1). */
   readonly kernel: Kernel;
   /** Live (and not yet reaped) tasks by pid. */
@@ -58,4 +58,4 @@ export interface SentryContainer {
 }
 
 /** Builds a container's kernel state in the Sentry (`layers`: the layer trees the Sentry holds, by id). */
-export type SentryContainerFactory = (host: Host, id: string, spec: SandboxSpec, layers: ReadonlyMap<string, LayerTree>) => SentryContainer;
+export type SentryContainerFactory = (host: Host, id: string, spec: ContainerSpec, layers: ReadonlyMap<string, LayerTree>) => SentryContainer;

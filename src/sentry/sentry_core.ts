@@ -20,7 +20,7 @@ import { ConsoleWindow } from '../../kernel/task/console.js';
 import type { ExitStatus } from '../../kernel/task/exit.js';
 import { channelCpuClock, createChannelBuffer, createHubBuffer } from './channel.js';
 import { ChannelServer, PENDING } from './channel_server.js';
-import type { CgroupStats, DiffWire, OutputAck, ProcessSpec, SandboxSpec, SentryApi, SentryEvent, SpawnResult } from './control_plane.js';
+import type { CgroupStats, DiffWire, OutputAck, ProcessSpec, ContainerSpec, SentryApi, SentryEvent, SpawnResult } from './control_plane.js';
 import type { SentryContainer, SentryContainerFactory } from './sentry_container.js';
 
 /** Error raised inside the Sentry for a control-plane request; `code` is stable. */
@@ -192,12 +192,12 @@ export class SentryCore implements SentryApi {
     return [...this.layerTrees.keys()];
   }
 
-  createContainer(id: string, spec: SandboxSpec): void {
+  createContainer(id: string, spec: ContainerSpec): void {
     if (this.sandboxes.has(id)) throw new SentryError('EINVAL', `container ${id} already exists in this Sentry`);
     this.sandboxes.set(id, this.opts.createContainer(this.opts.host, id, spec, this.layerTrees));
   }
 
-  createAndSpawn(id: string, spec: SandboxSpec, init: ProcessSpec): SpawnResult {
+  createAndSpawn(id: string, spec: ContainerSpec, init: ProcessSpec): SpawnResult {
     this.createContainer(id, spec);
     try {
       return this.spawn(id, init);

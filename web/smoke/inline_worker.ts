@@ -9,12 +9,12 @@ import { runInline } from '../../kernel/platform/inline.js';
 import { ConsoleFile } from '../../kernel/task/console.js';
 import { Pipe } from '../../kernel/task/pipe.js';
 import { portableHost } from '../../src/host/browser_host.js';
-import { toProcess, toSandbox } from '../../src/runtime/config.js';
+import { toProcess, toContainerSpec } from '../../src/runtime/config.js';
 import { buildContainer } from '../../src/runtime/container_builder.js';
 
 self.onmessage = (e: MessageEvent<{ bytes: Uint8Array; args: string[] }>) => {
   const config = { process: { args: e.data.args, env: [] } };
-  const built = buildContainer(portableHost(), toSandbox(config, 256 * 1024 * 1024), { fileLimit: 'enospc' });
+  const built = buildContainer(portableHost(), toContainerSpec(config, 256 * 1024 * 1024), { fileLimit: 'enospc' });
   const out: number[] = [];
   const stdin = new Pipe();
   stdin.openHostWriter();

@@ -2,12 +2,12 @@
  * An OCI bundle as containerd hands it over: `config.json` and the root
  * filesystem it names (`root.path`, relative to the bundle, already
  * mounted). The module to run is `process.args[0]` resolved inside that
- * root. The config is checked by the runtime's own `toSandbox` and
+ * root. The config is checked by the runtime's own `toContainerSpec` and
  * `toProcess`, so a bad bundle fails before any state exists.
  */
 import { closeSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import { toProcess, toSandbox, type OciConfig, type OciMount, type OciProcess } from '../config.js';
+import { toProcess, toContainerSpec, type OciConfig, type OciMount, type OciProcess } from '../config.js';
 import { ContainerError } from '../status.js';
 import { DetachedError } from './state.js';
 
@@ -123,7 +123,7 @@ export function loadBundle(dir: string, module?: string): Bundle {
   }
   const config = sandboxConfig(parsed, abs);
   try {
-    toSandbox(config);
+    toContainerSpec(config);
     toProcess(config.process, 'null', 'main.wasm');
   } catch (err) {
     if (err instanceof ContainerError) throw new DetachedError('BAD_BUNDLE', err.message);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Signal } from '../../../kernel/abi/wasi.js';
 import { type CgroupContext, type ControlFile, type Controller, formatLimit, OK, parseLimit, type Verdict } from '../../../kernel/cgroup/controller.js';
 import { registerController, registeredControllers, unregisterController } from '../../../kernel/cgroup/registry.js';
-import { toSandbox } from '../../../src/runtime/config.js';
+import { toContainerSpec } from '../../../src/runtime/config.js';
 import { buildContainer } from '../../../src/runtime/container_builder.js';
 import { FakeHost } from '../../support/fake_host.js';
 import { Fx } from '../vfs/helpers.js';
@@ -42,7 +42,7 @@ describe('a controller added in one file', () => {
 
   it('is visible under /sys/fs/cgroup of a built container and in its stats', () => {
     expect(registeredControllers().map((t) => t.name)).toEqual(['memory', 'pids', 'test']);
-    const built = buildContainer(new FakeHost(), toSandbox({ process: { args: ['x'] } }, 64 << 20));
+    const built = buildContainer(new FakeHost(), toContainerSpec({ process: { args: ['x'] } }, 64 << 20));
     try {
       const fx = new Fx(built.ns);
       expect(fx.read('/sys/fs/cgroup/cgroup.controllers')).toBe('memory pids test\n');

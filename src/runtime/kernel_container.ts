@@ -20,45 +20,45 @@ import { Pipe } from '../../kernel/task/pipe.js';
 import type { Task } from '../../kernel/task/task.js';
 import type { MountNamespace } from '../../kernel/vfs/mount_ns.js';
 import { FileType } from '../../kernel/vfs/types.js';
-import type { CgroupStats, DiffWire, ProcessSpec, SandboxSpec } from '../sentry/control_plane.js';
+import type { CgroupStats, DiffWire, ProcessSpec, ContainerSpec } from '../sentry/control_plane.js';
 import { BuildError, buildContainer, type BuiltContainer } from './container_builder.js';
 import { diffUpper, upperBaseline, type UpperBaseline } from './tree_diff.js';
 
 /** Error raised inside the Sentry for a control-plane request; `code` is stable. */
-export class SandboxError extends Error {
+export class KernelContainerError extends Error {
   constructor(readonly code: 'EAGAIN' | 'ENOENT' | 'EINVAL' | 'ESRCH', message: string) {
     super(message);
-    this.name = 'SandboxError';
+    this.name = 'KernelContainerError';
   }
 }
 
-/** A live task of the sandbox. */
-export interface SandboxTask {
+/** A live task of the container. */
+export interface ContainerTask {
   task: Task;
   channelId: number;
   stdin: Pipe | null;
 }
 
 /** Sentry-side state of one container. */
-export class Sandbox {
+export class KernelContainer {
   /** The built container (container_builder.ts). */
   readonly built: BuiltContainer;
   paused = false;
-  readonly tasks = new Map<number, SandboxTask>();
+  readonly tasks = new Map<number, ContainerTask>();
   syscalls = 0;
   private readonly base: UpperBaseline;
 
-  constructor(host: Host, readonly id: string, readonly spec: SandboxSpec, layers: ReadonlyMap<string, LayerTree>) {
+  constructor(host: Host, readonly id: string, readonly spec: ContainerSpec, layers: ReadonlyMap<string, LayerTree>) {
     const r = spec.rootfs;
     const root = { hostPath: r?.hostPath, layers: (r?.layerIds ?? []).map((lid) => {
       const t = layers.get(lid);
-      if (!t) throw new SandboxError('ENOENT', `layer ${lid} was not loaded into this Sentry`);
+      if (!t) throw new KernelContainerError('ENOENT', `layer ${lid} was not loaded into this Sentry`);
       return t;
     }) };
     try {
       this.built = buildContainer(host, spec, { root, fileLimit: 'oom-kill' });
     } catch (e) {
-      throw sandboxError(e);
+      throw containerError(e);
     }
     this.base = upperBaseline(this.upper);
   }
@@ -104,9 +104,9 @@ export class Sandbox {
   }
 
   /** Create a task for `proc` (EAGAIN past pids.max); `windows` flow-control its stdout and stderr (see ConsoleWindow). */
-  spawn(proc: ProcessSpec, channelId: number, out: (fd: 1 | 2, data: Uint8Array) => void, windows?: readonly [ConsoleWindow, ConsoleWindow]): SandboxTask {
+  spawn(proc: ProcessSpec, channelId: number, out: (fd: 1 | 2, data: Uint8Array) => void, windows?: readonly [ConsoleWindow, ConsoleWindow]): ContainerTask {
     if (!this.built.cgroup.canSpawn()) {
-      throw new SandboxError('EAGAIN', `pids.max (${this.spec.pidsMax}) reached: cannot start another process`);
+      throw new KernelContainerError('EAGAIN', `pids.max (${this.spec.pidsMax}) reached: cannot start another process`);
     }
     const pipe = new Pipe();
     pipe.openHostWriter();
@@ -120,9 +120,9 @@ export class Sandbox {
         stderr: { file: new ConsoleFile({ isTty: tty, write: (d) => out(2, d.slice()), window: windows?.[1] }, 'stderr'), tty },
       });
     } catch (e) {
-      throw sandboxError(e);
+      throw containerError(e);
     }
-    const rec: SandboxTask = { task, channelId, stdin: proc.stdio.stdin === 'pipe' ? pipe : null };
+    const rec: ContainerTask = { task, channelId, stdin: proc.stdio.stdin === 'pipe' ? pipe : null };
     this.tasks.set(task.pid, rec);
     return rec;
   }
@@ -146,8 +146,8 @@ export class Sandbox {
   /** Feed stdin of `pid`; null closes it. */
   writeStdin(pid: number, data: Uint8Array | null): void {
     const t = this.tasks.get(pid);
-    if (!t) throw new SandboxError('ESRCH', `no process ${pid} in container ${this.id}`);
-    if (!t.stdin) throw new SandboxError('EINVAL', `process ${pid} was not started with an open stdin`);
+    if (!t) throw new KernelContainerError('ESRCH', `no process ${pid} in container ${this.id}`);
+    if (!t.stdin) throw new KernelContainerError('EINVAL', `process ${pid} was not started with an open stdin`);
     if (data === null) t.stdin.hostClose();
     else t.stdin.hostWrite(data);
   }
@@ -180,7 +180,7 @@ export class Sandbox {
 }
 
 /** A BuildError as the control plane's error: a missing source is ENOENT, the rest EINVAL. */
-function sandboxError(e: unknown): unknown {
+function containerError(e: unknown): unknown {
   if (!(e instanceof BuildError)) return e;
-  return new SandboxError(e.code === 'BIND' || e.code === 'ROOTFS' ? 'ENOENT' : 'EINVAL', e.message);
+  return new KernelContainerError(e.code === 'BIND' || e.code === 'ROOTFS' ? 'ENOENT' : 'EINVAL', e.message);
 }
