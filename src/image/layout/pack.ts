@@ -16,6 +16,7 @@
  * holding the module itself (titled with its file name); it carries no
  * entrypoint, env or workdir.
  */
+import { isWasm } from '../../../kernel/platform/wasm_magic.js';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -144,7 +145,7 @@ async function packArtifact(store: Store, opts: PackOptions, created: string): P
   }
   const src = opts.add[0].src;
   const bytes = await fsp.readFile(src).catch(() => { throw new PackError('NOT_FOUND', `--add ${src}: no such file`); });
-  if (bytes.length < 8 || bytes.readUInt32BE(0) !== 0x0061736d) throw new PackError('NOT_WASM', `${src} is not a WebAssembly module (no \\0asm header)`);
+  if (!isWasm(bytes)) throw new PackError('NOT_WASM', `${src} is not a WebAssembly module (no \\0asm header)`);
   const layerDigest = await putBytes(store.content, bytes);
   const title = path.posix.basename(opts.add[0].dest) || path.basename(src);
   const layer: Descriptor = { mediaType: MediaType.WASM_LAYER, digest: layerDigest, size: bytes.length, annotations: { 'org.opencontainers.image.title': title } };

@@ -10,6 +10,7 @@
  * reads the layer trees.
  */
 import type { LayerTree } from '../../../kernel/fs/layer_tree.js';
+import { isWasm } from '../../../kernel/platform/wasm_magic.js';
 import { mergeEnv } from '../content/image_config.js';
 import { lookupMerged, readLayerFile } from '../snapshot/merged_lookup.js';
 import type { Descriptor, ImageConfig, ImageManifest, Platform } from '../content/manifest.js';
@@ -59,11 +60,6 @@ export interface ImageProcess {
   path: string;
   /** The module's bytes. */
   bytes: Uint8Array;
-}
-
-/** True if `b` starts as a WebAssembly module (magic and version). */
-export function isWasm(b: Uint8Array): boolean {
-  return b.length >= 8 && b[0] === 0 && b[1] === 0x61 && b[2] === 0x73 && b[3] === 0x6d;
 }
 
 /** Join `p` onto directory `dir` (absolute result). */

@@ -5,6 +5,7 @@
  * layer's `org.opencontainers.image.title` annotation reduced to a safe
  * base name, else {@link DEFAULT_WASM_NAME}; mode 0755, owner root.
  */
+import { isWasm } from '../../../kernel/platform/wasm_magic.js';
 import type { LayerTree } from '../../../kernel/fs/layer_tree.js';
 import type { Descriptor } from '../content/manifest.js';
 import { UnpackError } from './unpack_error.js';
@@ -29,7 +30,7 @@ export function wasmLayerTree(
   id: string,
   alloc: (size: number) => Uint8Array = (n) => new Uint8Array(n),
 ): LayerTree {
-  if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
+  if (!isWasm(bytes)) {
     throw new UnpackError('BAD_TAR', `layer ${desc.digest} is typed as a WebAssembly module but does not start with \\0asm; the artifact is corrupt`);
   }
   const data = alloc(bytes.length);

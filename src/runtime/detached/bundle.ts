@@ -5,13 +5,13 @@
  * root. The config is checked by the runtime's own `toContainerSpec` and
  * `toProcess`, so a bad bundle fails before any state exists.
  */
+import { isWasm } from '../../../kernel/platform/wasm_magic.js';
 import { closeSync, openSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { toProcess, toContainerSpec, type OciConfig, type OciMount, type OciProcess } from '../config.js';
 import { ContainerError } from '../status.js';
 import { DetachedError } from './state.js';
 
-const WASM_MAGIC = Buffer.from([0x00, 0x61, 0x73, 0x6d]);
 
 /** A checked bundle. */
 export interface Bundle {
@@ -86,14 +86,14 @@ export function sandboxConfig(config: OciConfig, bundleDir: string): OciConfig {
 
 /** Throw BAD_BUNDLE unless the file at `path` starts as a WebAssembly module. */
 function checkWasm(path: string, name: string): void {
-  const head = Buffer.alloc(4);
+  const head = Buffer.alloc(8);
   const fd = openSync(path, 'r');
   try {
-    readSync(fd, head, 0, 4, 0);
+    readSync(fd, head, 0, 8, 0);
   } finally {
     closeSync(fd);
   }
-  if (!head.equals(WASM_MAGIC)) {
+  if (!isWasm(head)) {
     throw new DetachedError('BAD_BUNDLE', `${name}: not a WebAssembly module (wasmvisor runs .wasm programs; process.args[0] must name one)`);
   }
 }

@@ -4,6 +4,7 @@
  * again (layer trees cannot cross processes), and finds exec'd modules in
  * them.
  */
+import { isWasm } from '../../../kernel/platform/wasm_magic.js';
 import type { LayerTree } from '../../../kernel/fs/layer_tree.js';
 import { DetachedError } from './state.js';
 
@@ -31,9 +32,7 @@ export async function imageLayers(i: StoredImage): Promise<LayerTree[]> {
 
 /** The bytes of the module at `path` (absolute, or relative to `cwd`) in `lowers` (top first); BAD_ARG with one line otherwise. */
 export async function moduleInLayers(lowers: readonly LayerTree[], path: string, cwd = '/'): Promise<Uint8Array> {
-  const [{ lookupMerged, readLayerFile }, { isWasm }] = await Promise.all([
-    import('../../image/snapshot/merged_lookup.js'), import('../../image/run/manifest_run.js'),
-  ]);
+  const { lookupMerged, readLayerFile } = await import('../../image/snapshot/merged_lookup.js');
   const hit = lookupMerged(lowers, path.startsWith('/') ? path : `${cwd.replace(/\/$/, '')}/${path}`);
   if (!hit || hit.node.kind !== 'file') throw new DetachedError('BAD_ARG', `${path}: no such file in the container's image (give a path in the image, or a .wasm file on the host)`);
   const bytes = readLayerFile(hit.node);
