@@ -56,8 +56,8 @@ describe('registry deadlines', () => {
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toBe(`registry ${host} did not complete manifest ${host}/app:1 within 1 s (the deadline for small requests); it is stalling or too slow, try again later`);
     expect((err as { code?: string }).code).toBe('TIMEOUT');
-    expect(Date.now() - t0).toBeLessThan(3000);
-  }, 10_000);
+    expect(Date.now() - t0).toBeLessThan(8000); // the whole trickle takes 400 s
+  }, 20_000);
 
   it('a config blob trickled is bounded by the same deadline', async () => {
     const plain = await registry(() => false, () => {});
@@ -66,7 +66,7 @@ describe('registry deadlines', () => {
     const t0 = Date.now();
     const err = await pullImage(await store(), `${slow}/app:1`, { client: new RegistryClient({ deadlineMs: 1000 }) }).catch((e: Error) => e);
     expect((err as Error).message).toBe(`registry ${slow} did not complete blob ${manifest.config.digest} within 1 s (the deadline for small requests); it is stalling or too slow, try again later`);
-    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(Date.now() - t0).toBeLessThan(8000);
   }, 20_000);
 
   it('a layer that stalls half way fails after the stall timeout, once, with a line saying a re-run resumes it', async () => {
@@ -80,8 +80,8 @@ describe('registry deadlines', () => {
     const err = await pullImage(await store(), `${host}/app:1`, { client: new RegistryClient({ stallMs: 1000 }) }).catch((e: Error) => e);
     expect((err as Error).message).toBe(`blob ${layerDigest} from ${host} stalled: no byte for 1 s at 5000 of ${reg.layer.length} bytes; run the pull again to resume it`);
     expect((err as { code?: string }).code).toBe('STALLED');
-    expect(Date.now() - t0).toBeLessThan(3500);
-  }, 15_000);
+    expect(Date.now() - t0).toBeLessThan(8000); // without the stall timeout: about 300 s
+  }, 20_000);
 
   it('the CLI reads the deadline from $WASMVISOR_REGISTRY_DEADLINE and fails with one line, exit 125', async () => {
     const host = await registry((u) => u.startsWith('/v2/app/manifests/'), trickle(4000, 100));
@@ -91,6 +91,6 @@ describe('registry deadlines', () => {
     const r = await runCli(['--root', root, 'pull', `${host}/app:1`], { env: { WASMVISOR_REGISTRY_DEADLINE: '1' }, timeoutMs: 20_000 });
     expect(r.code).toBe(125);
     expect(r.err).toBe(`wasmvisor: registry ${host} did not complete manifest ${host}/app:1 within 1 s (the deadline for small requests); it is stalling or too slow, try again later\n`);
-    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(Date.now() - t0).toBeLessThan(12_000);
   }, 25_000);
 });
