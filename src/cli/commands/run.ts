@@ -169,7 +169,7 @@ export function register(program: Command): void {
     .argument('<file>', 'WebAssembly module (a WASI command exporting _start), or an image (pulled if missing)')
     .argument('[args...]', 'arguments passed to the program')
     .option('-e, --env <KEY[=VALUE]>', 'set an environment variable (KEY alone copies it from the host)', collect, [])
-    .option('--env-file <file>', 'read KEY=VALUE lines from a file', collect, [])
+    .option('--env-file <file>', 'read KEY=VALUE lines from a file (# comments; KEY alone copies it from the host); repeatable, -e wins', collect, [])
     .option('-v, --volume <HOST:CTR[:ro]>', 'bind-mount a host directory', collect, [])
     .option('--rootfs <dir>', 'use a host directory as the read-only root (writes go to a private in-memory layer)')
     .option('-w, --workdir <dir>', 'working directory inside the container (sets PWD; see below)')
@@ -228,7 +228,9 @@ does not exist (or the program named by an image is not in it).`);
         try {
           return readFileSync(f, 'utf8').split('\n');
         } catch (err) {
-          throw new CliExit(ExitCode.RUNTIME, `cannot read env file ${f}: ${(err as Error).message}`);
+          const code = (err as NodeJS.ErrnoException).code;
+          const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+          throw new CliExit(ExitCode.RUNTIME, `--env-file ${f}: ${why}`);
         }
       });
       const platform = parseRunPlatform(flags.platform);
