@@ -49,14 +49,16 @@ describe('pulls in two processes', () => {
     const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
     const dir = mkdtempSync(path.join(os.tmpdir(), 'wv-procs-'));
     tmp.push(dir);
-    const run = (): Promise<number | null> =>
+    const run = (): Promise<{ code: number | null; err: string }> =>
       new Promise((resolve) => {
-        const child = spawn(path.join(root, 'node_modules/.bin/vite-node'), [path.join(root, 'test/image/pull_child_fixture.ts'), dir, `${host}/p:1`], { stdio: 'ignore' });
-        child.on('exit', (code) => resolve(code));
+        const child = spawn(path.join(root, 'node_modules/.bin/vite-node'), [path.join(root, 'test/image/pull_child_fixture.ts'), dir, `${host}/p:1`], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let err = '';
+        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        child.on('close', (code) => resolve({ code, err }));
       });
     try {
-      const codes = await Promise.all([run(), run()]);
-      expect(codes).toEqual([0, 0]);
+      const results = await Promise.all([run(), run()]);
+      expect(results, results.map((r) => r.err).join('\n')).toEqual([{ code: 0, err: '' }, { code: 0, err: '' }]);
       for (const l of layers) expect(gets.get(sha(l))).toBe(1);
       const store = await openStore(dir);
       expect((await store.images.list()).map((r) => r.name)).toEqual([`${host}/p:1`]);
