@@ -59,11 +59,11 @@ describe('wasmvisor pull / images / inspect / push / rmi / prune', () => {
     const t = await wv('images');
     expect(t.out.split('\n')[0]).toMatch(/^REPOSITORY\s+TAG\s+IMAGE ID\s+PLATFORM\s+CREATED\s+SIZE$/);
     expect(t.out).toContain(`${reg.host}/cli/app`);
-    const j = JSON.parse((await wv('images', '--format', 'json')).out) as { name: string; size: number; platform: string }[];
-    expect(j.map((r) => r.name).sort()).toEqual([`${reg.host}/cli/app:1`, `${reg.host}/cli/multi:1`]);
-    expect(j.every((r) => r.size > 0 && r.platform === 'wasip1/wasm')).toBe(true);
-    const one = JSON.parse((await wv('images', '--format', 'json', `${reg.host}/cli/app`)).out) as { name: string }[];
-    expect(one.map((r) => r.name)).toEqual([`${reg.host}/cli/app:1`]);
+    const j = JSON.parse((await wv('images', '--format', 'json')).out) as { RepoTags: string[]; Size: number; Platform: string }[];
+    expect(j.flatMap((r) => r.RepoTags).sort()).toEqual([`${reg.host}/cli/app:1`, `${reg.host}/cli/multi:1`]);
+    expect(j.every((r) => r.Size > 0 && r.Platform === 'wasip1/wasm')).toBe(true);
+    const one = JSON.parse((await wv('images', '--format', 'json', `${reg.host}/cli/app`)).out) as { RepoTags: string[] }[];
+    expect(one.flatMap((r) => r.RepoTags)).toEqual([`${reg.host}/cli/app:1`]);
     expect(JSON.parse((await wv('images', '--format', 'json', `${reg.host}/cli/app:2`)).out)).toEqual([]);
   });
 
@@ -91,21 +91,21 @@ describe('wasmvisor pull / images / inspect / push / rmi / prune', () => {
   });
 
   it('rmi removes the name and the content only it used; prune collects the rest', async () => {
-    const before = JSON.parse((await wv('images', '--format', 'json')).out) as { id: string }[];
+    const before = JSON.parse((await wv('images', '--format', 'json')).out) as { Id: string }[];
     await prepareImage(await openStore(root), `${reg.host}/cli/app:1`);
     expect((await fsp.readdir(path.join(root, 'snapshots', 'sha256'))).length).toBe(1);
     const r = await wv('rmi', `${reg.host}/cli/app:1`);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/Untagged: .*cli\/app:1\nDeleted: 3 blobs, 1 unpacked layers/);
     expect(await fsp.readdir(path.join(root, 'snapshots', 'sha256'))).toEqual([]);
-    const after = JSON.parse((await wv('images', '--format', 'json')).out) as { id: string }[];
+    const after = JSON.parse((await wv('images', '--format', 'json')).out) as { Id: string }[];
     expect(after).toHaveLength(before.length - 1);
     const gone = await wv('rmi', 'nope:1');
     expect(gone.code).toBe(1);
     expect((await wv('rmi', '-f', 'nope:1')).code).toBe(0);
     const pr = await wv('prune', '--format', 'json');
     expect(JSON.parse(pr.out).removed).toEqual([]);
-    const id = after[0].id.slice(7, 19);
+    const id = after[0].Id.slice(0, 12);
     expect((await wv('rmi', id)).code).toBe(0);
     expect(JSON.parse((await wv('images', '--format', 'json')).out)).toEqual([]);
     const listing = await fsp.readdir(path.join(root, 'content', 'blobs', 'sha256'));

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { listStates, type RuncState } from '../../runtime/detached/state.js';
 import { CliExit, ExitCode } from '../exit.js';
 import { printTable } from '../table.js';
+import { isGoTemplate, printFormatted } from '../go_template.js';
 import { stoppedExitCode } from '../../runtime/lifecycle/wait.js';
 import { Annotation, containersRoot, nameOf } from '../containers/store.js';
 
@@ -64,6 +65,23 @@ export function psRecord(st: RuncState, now = Date.now()): Record<string, unknow
   };
 }
 
+/** Top-level fields of a `ps --format` template, as podman names them. */
+export const PS_FIELDS = ['ID', 'Names', 'Image', 'Command', 'Status', 'State', 'CreatedAt', 'Created', 'RunningFor', 'Ports', 'Pid',
+  'ExitCode', 'Exited', 'ExitedAt', 'Labels', 'AutoRemove', 'Mounts', 'Networks', 'Pod', 'PodName', 'Size'] as const;
+
+/** One container as a `ps --format` Go template sees it (`ID` short unless `full`). */
+export function psTemplateRecord(st: RuncState, full: boolean, now = Date.now()): Record<string, unknown> {
+  const j = psRecord(st, now);
+  const ago = `${humanDuration(now - Date.parse(st.created))} ago`;
+  const record: Record<(typeof PS_FIELDS)[number], unknown> = {
+    ID: full ? st.id : st.id.slice(0, 12), Names: nameOf(st), Image: j.Image, Command: command(st).join(' '), Status: j.Status, State: j.State,
+    CreatedAt: `${new Date(st.created).toISOString().slice(0, 19).replace('T', ' ')} +0000 UTC`, Created: ago, RunningFor: ago, Ports: '',
+    Pid: j.Pid, ExitCode: j.ExitCode, Exited: j.Exited, ExitedAt: j.ExitedAt, Labels: {}, AutoRemove: j.AutoRemove, Mounts: [], Networks: [],
+    Pod: '', PodName: '', Size: '',
+  };
+  return record;
+}
+
 /** Register `ps`. */
 export function register(program: Command): void {
   program.command('ps')
@@ -71,7 +89,7 @@ export function register(program: Command): void {
     .option('-a, --all', 'show every container, not only the running ones')
     .option('-q, --quiet', 'print only the (short) ids')
     .option('--no-trunc', 'print whole ids')
-    .option('--format <format>', 'table (default) or json')
+    .option('--format <format>', 'table (default), json, or a Go template over ID, Names, Image, Command, Status, State, CreatedAt, Created, Ports, ...; "table" prefix adds a header')
     .action((f: { all?: boolean; quiet?: boolean; trunc: boolean; format?: string }, c: Command) => {
       const now = Date.now();
       const states = listStates(containersRoot(c))
@@ -86,7 +104,11 @@ export function register(program: Command): void {
         process.stdout.write(`${JSON.stringify(states.map((s) => psRecord(s, now)), null, 2)}\n`);
         return;
       }
-      if (f.format !== undefined && f.format !== 'table') throw new CliExit(ExitCode.RUNTIME, `invalid --format ${f.format}: use table or json`);
+      if (f.format !== undefined && f.format !== 'table') {
+        if (!isGoTemplate(f.format)) throw new CliExit(ExitCode.RUNTIME, `invalid --format ${f.format}: use table, json, or a Go template such as '{{.Names}}'`);
+        printFormatted(f.format, states.map((s) => psTemplateRecord(s, !f.trunc, now)), PS_FIELDS, { ID: 'CONTAINER ID', RunningFor: 'CREATED' });
+        return;
+      }
       const rows = [['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'NAMES'], ...states.map((s) => {
         const cmd = command(s).join(' ');
         return [id(s), s.annotations[Annotation.IMAGE] ?? '', f.trunc && cmd.length > 20 ? `${cmd.slice(0, 17)}...` : cmd,
