@@ -111,6 +111,21 @@ export const CASES: readonly WasmCase[] = [
   },
   { name: 'files', program: 'files', nodeWasi: {} },
   {
+    // the container's shape as the guest sees it (cross_platform.test.ts compares both platforms with it)
+    name: 'inspect_root',
+    program: 'inspect_root',
+    args: ['ls:/', 'ls:/sys/fs/cgroup', 'stat:/dev/null', 'cat:/sys/fs/cgroup/pids.max', 'ls:/nonexistent'],
+    tap: false,
+    stdout:
+      'ls:/: . .. dev etc proc sys tmp\n' +
+      'ls:/sys/fs/cgroup: . .. cgroup.controllers cgroup.procs memory.current memory.events memory.max memory.peak pids.current pids.max\n' +
+      'stat:/dev/null: chr size=0 nlink=1\n' +
+      'cat:/sys/fs/cgroup/pids.max: max\n' +
+      'ls:/nonexistent: error No such file or directory\n',
+    stderr: '',
+    nodeWasi: false,
+  },
+  {
     name: 'dirs',
     program: 'dirs',
     nodeWasi: { why: 'uvwasi normalises "dot/." to "dot" and removes the directory', knownBad: ['rmdir of . fails'] },
