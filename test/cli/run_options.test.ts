@@ -25,7 +25,7 @@ describe('run option parsing', () => {
     expect(parseVolume('/a:/b')).toEqual({ host: '/a', container: '/b', readonly: false });
     expect(parseVolume('/a:/b:ro')).toEqual({ host: '/a', container: '/b', readonly: true });
     expect(parseVolume('rel:/b:rw').host).toBe(join(process.cwd(), 'rel'));
-    expect(() => parseVolume('/a')).toThrow(/expected HOST-DIR:CONTAINER-DIR/);
+    expect(() => parseVolume('/a')).toThrow(/expected HOST-PATH:CONTAINER-PATH/);
     expect(() => parseVolume('/a:b')).toThrow(/must be absolute/);
     expect(() => parseVolume('/a:/b:zz')).toThrow(/invalid volume option/);
   });

@@ -8,7 +8,7 @@
  * `_start`); 127 file not found.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { posix, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { RunWasmError, runWasm, type BindMount, type RunWasmOptions } from '../../runtime/run_wasm.js';
 import { CliExit, ExitCode } from '../exit.js';
@@ -42,7 +42,7 @@ export function parseEnv(specs: readonly string[], fileLines: readonly string[] 
   return [...byKey.values()];
 }
 
-/** `-v HOST:CTR[:ro|rw]`. */
+/** `-v HOST:CTR[:OPTS]`, OPTS a comma list of ro, rw, z, Z (z and Z are accepted and ignored: there is no SELinux inside). */
 export function parseVolume(spec: string): BindMount {
   const parts = spec.split(':');
   let ro = false;
@@ -50,14 +50,24 @@ export function parseVolume(spec: string): BindMount {
     const opts = parts.pop()!.split(',');
     for (const o of opts) {
       if (o === 'ro') ro = true;
-      else if (o !== 'rw' && o !== '') throw new CliExit(ExitCode.RUNTIME, `invalid volume option "${o}" in ${spec}`);
+      else if (o !== 'rw' && o !== '' && o !== 'z' && o !== 'Z') throw new CliExit(ExitCode.RUNTIME, `invalid volume option "${o}" in ${spec}: use ro, rw, z or Z`);
     }
   }
   if (parts.length !== 2 || parts[0] === '' || parts[1] === '') {
-    throw new CliExit(ExitCode.RUNTIME, `invalid volume ${spec}: expected HOST-DIR:CONTAINER-DIR[:ro]`);
+    throw new CliExit(ExitCode.RUNTIME, `invalid volume ${spec}: expected HOST-PATH:CONTAINER-PATH[:ro]`);
   }
   if (!parts[1]!.startsWith('/')) throw new CliExit(ExitCode.RUNTIME, `invalid volume ${spec}: the container path must be absolute`);
+  // as podman and docker: a bind mount cannot replace the root (use --rootfs for a host directory as the root)
+  if (posix.normalize(parts[1]!) === '/') throw new CliExit(ExitCode.RUNTIME, `invalid volume ${spec}: the container path cannot be "/" (use --rootfs DIR to run on a host directory)`);
   return { host: resolve(parts[0]!), container: parts[1]!, readonly: ro };
+}
+
+/** True if some `-v` asks for an SELinux relabel (`:z`/`:Z`), which is accepted and ignored. */
+export function asksRelabel(specs: readonly string[]): boolean {
+  return specs.some((spec) => {
+    const parts = spec.split(':');
+    return parts.length === 3 && parts[2]!.split(',').some((o) => o === 'z' || o === 'Z');
+  });
 }
 
 /** `--pids-limit N`: a positive count, or -1 / 0 for none (as podman). */
@@ -170,7 +180,7 @@ export function register(program: Command): void {
     .argument('[args...]', 'arguments passed to the program')
     .option('-e, --env <KEY[=VALUE]>', 'set an environment variable (KEY alone copies it from the host)', collect, [])
     .option('--env-file <file>', 'read KEY=VALUE lines from a file (# comments; KEY alone copies it from the host); repeatable, -e wins', collect, [])
-    .option('-v, --volume <HOST:CTR[:ro]>', 'bind-mount a host directory', collect, [])
+    .option('-v, --volume <HOST:CTR[:OPTS]>', 'bind-mount a host directory; OPTS: ro, rw, z, Z (z/Z accepted and ignored: no SELinux inside); CTR cannot be /', collect, [])
     .option('--rootfs <dir>', 'use a host directory as the read-only root (writes go to a private in-memory layer)')
     .option('-w, --workdir <dir>', 'working directory inside the container (sets PWD; see below)')
     .option('-u, --user <user[:group]>', 'run as this user and group: ids, or names from the image\'s (or --rootfs\') /etc/passwd and /etc/group (default: the image\'s User, else 0:0)')
@@ -234,6 +244,8 @@ does not exist (or the program named by an image is not in it).`);
         }
       });
       const platform = parseRunPlatform(flags.platform);
+      const mounts = flags.volume.map(parseVolume);
+      if (asksRelabel(flags.volume)) process.stderr.write('wasmvisor: -v :z/:Z ignored: there is no SELinux labelling inside a wasmvisor container\n');
       const logOpts = parseLogOpts(flags.logOpt); // checked in the foreground too (podman takes them there), used by -d
       const pidsLimit = flags.pidsLimit === undefined ? undefined : parsePidsLimit(flags.pidsLimit);
       const env = parseEnv(flags.env, fileLines);
@@ -247,7 +259,7 @@ does not exist (or the program named by an image is not in it).`);
         ...(image
           ? { bytes: image.process.bytes, argv0: image.process.argv[0], args: image.process.argv.slice(1), env: withHome(image.process.env, user), lowers: image.lowers }
           : { file, args, env: withHome(env, user) }),
-        mounts: flags.volume.map(parseVolume),
+        mounts,
         rootfs,
         workdir: image ? image.process.workdir : flags.workdir,
         hostname: flags.hostname,
