@@ -12,7 +12,7 @@ import { posix, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { RunWasmError, runWasm, type BindMount, type RunWasmOptions } from '../../runtime/run_wasm.js';
 import { CliExit, ExitCode } from '../exit.js';
-import { ImageRunError, looksLikeImage, prepareRun } from '../../image/run/manifest_run.js';
+import { ImageRunError, looksLikeImage, prepareRun, referenceFault } from '../../image/run/manifest_run.js';
 import { parsePlatform } from '../../image/reference/platform.js';
 import { RegistryTransport } from '../../image/registry/registry_transport.js';
 import { SamplesTransport } from '../../image/samples/index.js';
@@ -231,7 +231,10 @@ Other --log-opt keys (path, ...) are refused with exit 125.
 
 Exit status: the program's own; 125 if wasmvisor itself failed or an option
 is invalid; 126 if FILE is not a runnable WebAssembly command; 127 if FILE
-does not exist (or the program named by an image is not in it).`);
+does not exist (or the program named by an image is not in it). An argument
+that is not a host file is read as an image reference; if it is not a valid
+one either (and does not look like a path: /..., ./..., *.wasm), the error
+says what is wrong with the reference, exit 125.`);
   addRegistryFlags(cmd)
     .action(async (file: string, args: string[], flags: RunFlags & RegistryFlags, c: Command) => {
       const fileLines = flags.envFile.flatMap((f) => {
@@ -249,6 +252,8 @@ does not exist (or the program named by an image is not in it).`);
       const logOpts = parseLogOpts(flags.logOpt); // checked in the foreground too (podman takes them there), used by -d
       const pidsLimit = flags.pidsLimit === undefined ? undefined : parsePidsLimit(flags.pidsLimit);
       const env = parseEnv(flags.env, fileLines);
+      const fault = referenceFault(file, existsSync); // neither a host file nor a valid reference: say what is wrong with it
+      if (fault !== undefined) throw new CliExit(ExitCode.RUNTIME, fault);
       const image = looksLikeImage(file, existsSync) ? await imageRunSpec(file, args, env, flags, c, platform.image) : undefined;
       const rootfs = flags.rootfs === undefined ? undefined : resolve(flags.rootfs);
       // -u wins over the image's User; names come from the container's own /etc/passwd and /etc/group

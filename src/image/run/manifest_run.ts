@@ -119,6 +119,23 @@ export function looksLikeImage(arg: string, exists: (p: string) => boolean): boo
   }
 }
 
+/**
+ * Why the `run` argument is neither a host file nor an image: the reference
+ * parser's message when it is not an existing path, does not look like one
+ * (`/…`, `./…`, `../…`, `*.wasm`) and does not parse as a reference;
+ * undefined otherwise (a path-looking argument that is absent stays "no such
+ * file").
+ */
+export function referenceFault(arg: string, exists: (p: string) => boolean): string | undefined {
+  if (exists(arg) || arg.endsWith('.wasm') || /^(\/|\.\.?\/)/.test(arg)) return undefined;
+  try {
+    parseReference(arg);
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
 /** How `run IMAGE` gets the image. */
 export interface PrepareRunOptions {
   /** `missing` (default, as podman): pull if absent; `always`; `never`. */
