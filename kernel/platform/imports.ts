@@ -8,10 +8,10 @@
 import type { RawArgs } from '../abi/codec.js';
 import { GuestMemory } from '../abi/memory.js';
 import { WASI_MODULE } from '../abi/wasi.js';
-import { E, Errno, SysError } from '../errno.js';
+import { E, Errno } from '../errno.js';
 import type { Host } from '../host.js';
 import { TaskExit } from '../task/exit.js';
-import type { CallOutcome } from '../syscalls/dispatch.js';
+import { errnoOf, type CallOutcome } from '../syscalls/dispatch.js';
 import { SYSCALLS, type SyscallEntry } from '../syscalls/table.js';
 import { formatCall } from './strace.js';
 
@@ -28,13 +28,6 @@ export interface ImportContext {
   strace?: ((line: string) => void) | null;
 }
 
-function errnoOf(err: unknown, host: Host, name: string): number {
-  if (err instanceof SysError) return err.errno;
-  if (err instanceof TaskExit) throw err;
-  host.logBug(`${name}: ABI error`, err);
-  return E.IO.errno;
-}
-
 /** Call `entry` untraced: decode, `invoke`, encode; returns the errno. */
 export function plainCall(entry: SyscallEntry, ctx: ImportContext): (raw: RawArgs) => number {
   const { codec, name } = entry;
@@ -45,14 +38,14 @@ export function plainCall(entry: SyscallEntry, ctx: ImportContext): (raw: RawArg
     try {
       args = codec.decode(mem, raw);
     } catch (err) {
-      return errnoOf(err, ctx.host, name);
+      return errnoOf(err, ctx.host, `${name}: ABI error`);
     }
     const out = ctx.invoke(entry, args);
     if (out.errno === Errno.SUCCESS && codec.encode) {
       try {
         codec.encode(mem, args, out.value);
       } catch (err) {
-        return errnoOf(err, ctx.host, name);
+        return errnoOf(err, ctx.host, `${name}: ABI error`);
       }
     }
     return out.errno;
@@ -113,7 +106,7 @@ export function tracer(entry: SyscallEntry, ctx: ImportContext, run: TracedRun):
         ctx.strace!(formatCall(ctx.pid, name, args, 0, undefined, ctx.host.monotonicNs() - t0).replace(/ = 0 SUCCESS/, ' = ?'));
         throw err;
       }
-      errno = errnoOf(err, ctx.host, name);
+      errno = errnoOf(err, ctx.host, `${name}: ABI error`);
     }
     ctx.strace!(formatCall(ctx.pid, name, args, errno, shown.value, ctx.host.monotonicNs() - t0));
     return errno;

@@ -11,7 +11,7 @@ import { GuestMemory } from '../abi/memory.js';
 import { E } from '../errno.js';
 import { TaskExit, type ExitStatus } from '../task/exit.js';
 import type { Task } from '../task/task.js';
-import { Dispatcher, newOutcome, type CallOutcome } from '../syscalls/dispatch.js';
+import { Dispatcher, errnoOf, newOutcome, type CallOutcome } from '../syscalls/dispatch.js';
 import { SYSCALL_BY_NAME, type SyscallEntry } from '../syscalls/table.js';
 import { WASI_MODULE } from '../abi/wasi.js';
 import type { WouldBlock } from '../vfs/wait.js';
@@ -70,10 +70,9 @@ export function invokeInline(dispatcher: Dispatcher, task: Task, entry: SyscallE
     try {
       waited = waitOnce(task, out.block);
     } catch (err) {
-      // A failing pump (host stdin I/O error) must not unwind the guest: the call fails with EIO.
-      task.host.logBug(`${entry.name}: waiting failed`, err);
+      // A failing pump (host stdin I/O error) must not unwind the guest: the call fails (EIO).
       out.block = null;
-      out.errno = E.IO.errno;
+      out.errno = errnoOf(err, task.host, `${entry.name}: waiting failed`);
       return out;
     }
     if (!waited) {

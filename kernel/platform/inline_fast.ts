@@ -21,16 +21,32 @@
  */
 import { checkIovs, gatherChecked, IOV_MAX } from '../abi/codec.js';
 import type { GuestMemory } from '../abi/memory.js';
+import { outSize, paramIndex } from '../abi/spec.js';
 import { Rights } from '../abi/wasi.js';
-import { E, Errno, SysError } from '../errno.js';
+import { Errno, SysError } from '../errno.js';
 import { TaskExit } from '../task/exit.js';
 import type { Task } from '../task/task.js';
-import type { Dispatcher } from '../syscalls/dispatch.js';
+import { errnoOf, type Dispatcher } from '../syscalls/dispatch.js';
 import { WouldBlock } from '../vfs/wait.js';
 import type { ImportContext } from './imports.js';
 
 /** An import as the wasm instance calls it. */
 type RawImport = (...raw: (number | bigint)[]) => number | void;
+
+/**
+ * The ABI these paths are specialised for, from the calls' description
+ * (kernel/abi/spec.ts): the wasm parameters (fd, iovs, iovs_len, out) in
+ * that order, and the out-pointer's size. A description that no longer
+ * matches fails at load, not at a guest's call.
+ */
+function iovCallShape(call: 'fd_read' | 'fd_write', iovs: string, out: string): number {
+  if (paramIndex(call, 'fd') !== 0 || paramIndex(call, iovs) !== 1 || paramIndex(call, out) !== 3) {
+    throw new Error(`inline fast path: ${call}'s parameters are no longer (fd, ${iovs}, ${iovs}_len, ${out})`);
+  }
+  return outSize(call, out);
+}
+const NREAD_SIZE = iovCallShape('fd_read', 'iovs', 'nread');
+const NWRITTEN_SIZE = iovCallShape('fd_write', 'iovs', 'nwritten');
 
 /** Largest write gathered into the reused scratch buffer; bigger ones get a fresh buffer, as the generic path. */
 const SCRATCH_MAX = 64 * 1024;
@@ -113,7 +129,7 @@ function fastFdRead(ctx: ImportContext, dispatcher: Dispatcher, task: Task, s: S
       ret = Number(retRaw) >>> 0;
       const total = checkIovs(mem, Number(iovsRaw) >>> 0, count, s.iovFor(count));
       // The checked nread word's DataView (fewer GuestMemory calls keep V8's inlining budget for the file's read).
-      const rv = mem.struct(ret, 4);
+      const rv = mem.struct(ret, NREAD_SIZE);
       const file = task.fds.file(Number(fdRaw) >>> 0, Rights.FD_READ);
       if (file.readInto === undefined) return generic(fdRaw, iovsRaw, countRaw, retRaw) as number;
       const u8 = mem.bytes(0, 0);
@@ -139,11 +155,9 @@ function fastFdRead(ctx: ImportContext, dispatcher: Dispatcher, task: Task, s: S
         mem.setU32(ret, done);
         return Errno.SUCCESS;
       }
-      if (err instanceof SysError) return err.errno;
       // Nothing happened yet: the generic path waits and retries.
       if (err instanceof WouldBlock) return generic(fdRaw, iovsRaw, countRaw, retRaw) as number;
-      task.host.logBug('fd_read failed with an internal error', err);
-      return E.IO.errno;
+      return errnoOf(err, task.host, 'fd_read failed with an internal error');
     }
   };
 }
@@ -166,18 +180,15 @@ function fastFdWrite(ctx: ImportContext, dispatcher: Dispatcher, task: Task, s: 
       const ret = Number(retRaw) >>> 0;
       const total = checkIovs(mem, Number(iovsRaw) >>> 0, count, s.iovFor(count));
       // The checked nwritten word's DataView (fewer GuestMemory calls keep V8's inlining budget for the file's write).
-      const rv = mem.struct(ret, 4);
+      const rv = mem.struct(ret, NWRITTEN_SIZE);
       const file = task.fds.file(Number(fdRaw) >>> 0, Rights.FD_WRITE);
       // One iovec (the most common call): a view, without gatherIovs' scan.
       const n = file.write(count !== 1 ? gatherIovs(mem, s, count, total) : total === 0 ? EMPTY : new Uint8Array(rv.buffer, s.iov[0]!, total));
       rv.setUint32(ret, n, true);
       return Errno.SUCCESS;
     } catch (err) {
-      if (err instanceof SysError) return err.errno;
       if (err instanceof WouldBlock) return generic(fdRaw, iovsRaw, countRaw, retRaw) as number;
-      if (err instanceof TaskExit) throw err;
-      task.host.logBug('fd_write failed with an internal error', err);
-      return E.IO.errno;
+      return errnoOf(err, task.host, 'fd_write failed with an internal error');
     }
   };
 }

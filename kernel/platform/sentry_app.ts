@@ -9,13 +9,12 @@
 import type { Host } from '../host.js';
 import { GuestMemory } from '../abi/memory.js';
 import { WASI_MODULE } from '../abi/wasi.js';
-import { E } from '../errno.js';
 import { TaskExit, type ExitStatus } from '../task/exit.js';
 import { newOutcome } from '../syscalls/dispatch.js';
 import { buildImports, type ImportContext } from './imports.js';
-import { installSentryFastPaths, type FixedChannel } from './sentry_fast.js';
+import { installSentryFastPaths, replyErrno, type FixedChannel } from './sentry_fast.js';
 import { ModuleError, TRAP_EXIT_CODE } from './inline.js';
-import { SentryOp, SentryStatus, type SentryReply } from './sentry_protocol.js';
+import { SentryOp, type SentryReply } from './sentry_protocol.js';
 
 /** A blocking round trip to the Sentry. Throws if the channel closed (the task was killed). */
 export type SentryCall = (op: number, args: unknown) => SentryReply;
@@ -61,15 +60,8 @@ function invokeWith(call: SentryCall, report: () => void): ImportContext['invoke
     report();
     const r = call(entry.nr, args);
     out.block = null;
-    if (r.status >= 0) {
-      out.errno = r.status;
-      out.value = r.value;
-    } else if (r.status === SentryStatus.EXIT) {
-      throw new TaskExit(r.value as ExitStatus);
-    } else {
-      out.errno = E.IO.errno;
-      out.value = undefined;
-    }
+    out.errno = replyErrno(r);
+    out.value = r.status >= 0 ? r.value : undefined;
     return out;
   };
 }

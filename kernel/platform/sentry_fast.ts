@@ -38,11 +38,14 @@ import { encodeDirents, type ReaddirArgs } from '../abi/calls_fd.js';
 import { checkIovs, type Codec, gather, gatherChecked, type Iov, IOV_MAX, scatterChecked, u32, u64 } from '../abi/codec.js';
 import type { GuestMemory } from '../abi/memory.js';
 import { E, SysError } from '../errno.js';
+import { errnoOf } from '../syscalls/dispatch.js';
 import { TaskExit, type ExitStatus } from '../task/exit.js';
 import { SYSCALL_BY_NAME } from '../syscalls/table.js';
 import type { DirEntry } from '../vfs/types.js';
 import { fixedArity, plainCall, tracer, type ImportContext } from './imports.js';
-import { NOWAIT_WORD, SentryStatus, type SentryReply } from './sentry_protocol.js';
+import { ABI, outSize, paramIndex, wireWord } from '../abi/spec.js';
+import type { WasiCallName } from '../abi/wasi.js';
+import { SentryStatus, type SentryReply } from './sentry_protocol.js';
 import type { WireSlots } from './sentry_wire.js';
 import { MAX_BYTES } from './strace.js';
 
@@ -58,12 +61,20 @@ type RawImport = (...raw: (number | bigint)[]) => number | void;
 
 const RANDOM_NR = SYSCALL_BY_NAME.get('random_get')!.nr;
 
-/** The errno of a reply that is not a success; throws for an exit. */
-function failed(r: SentryReply): number {
-  if (r.status > 0) return r.status;
+/**
+ * The app side's one mapping of a reply status to the call's errno (the
+ * generic imports' `invoke` and the fast paths): an errno (≥ 0) as is;
+ * EXIT throws TaskExit (the task ended); BUG (a kernel bug the Sentry
+ * logged through the dispatcher's `errnoOf` or its serve loop) is EIO.
+ */
+export function replyErrno(r: SentryReply): number {
+  if (r.status >= 0) return r.status;
   if (r.status === SentryStatus.EXIT) throw new TaskExit(r.value as ExitStatus);
   return E.IO.errno;
 }
+
+/** The errno of a reply that is not a success; throws for an exit. */
+const failed = replyErrno;
 
 /** Per-task iovec scratch (ptr, len pairs), grown once to IOV_MAX when a call needs it. */
 class Iovs {
@@ -108,11 +119,40 @@ function inPieces(total: number, size: number, partial: boolean, send: (off: num
 type PutExtra = (s: WireSlots, extra: number | bigint, off: number) => void;
 
 const noExtra: PutExtra = () => {};
-const offsetExtra: PutExtra = (s, extra, off) => {
-  const offset = u64(extra);
-  s.q[1] = off === 0 ? offset : offset + BigInt(off);
-};
-const flagsExtra: PutExtra = (s, extra) => { s.w[1] = u32(extra) & 0xffff; };
+
+/** Size of iovec call `call`'s count out-pointer (its first out-pointer: nwritten, nread, so_datalen). */
+function retSize(call: WasiCallName): number {
+  const p = ABI[call].params.find((x) => x[1].startsWith('out:'))!;
+  return outSize(call, p[0]);
+}
+
+/** Fields of an iovec call's wire layout that every such call has (spec.ts `writeWire`, `readWire`). */
+const COMMON = new Set(['fd', 'max', 'noWait']);
+
+/**
+ * The PutExtra of iovec call `call`, from its description: its one wire
+ * field besides fd, max and noWait (none: `noExtra`), which must be its
+ * wasm parameter 3 (the `extra` of IovCall). A 64-bit word is an offset
+ * (moved with the piece), an i32 word flags (masked to their ABI width).
+ */
+function extraOf(call: WasiCallName): PutExtra {
+  const wire = ABI[call].wire!;
+  const field = Object.keys(wire.args).find((f) => !COMMON.has(f));
+  if (field === undefined) return noExtra;
+  const param = ABI[call].params.find((p) => p[2] === field)!;
+  if (paramIndex(call, param[0]) !== 3) throw new Error(`sentry fast path: ${call}.${field} is not wasm parameter 3`);
+  const slot = wire.args[field]!;
+  if ('q' in slot) {
+    const i = slot.q;
+    return (s, extra, off) => {
+      const offset = u64(extra);
+      s.q[i] = off === 0 ? offset : offset + BigInt(off);
+    };
+  }
+  const i = wireWord(call, field);
+  const mask = param[1] === 'u8' ? 0xff : param[1] === 'u16' ? 0xffff : -1;
+  return (s, extra) => { s.w[i] = u32(extra) & mask; };
+}
 
 /**
  * An iovec call as the fast paths take it: (fd, iovs, count, extra, ret),
@@ -122,7 +162,11 @@ const flagsExtra: PutExtra = (s, extra) => { s.w[1] = u32(extra) & 0xffff; };
 type IovCall = (fdRaw: number | bigint, iovsRaw: number | bigint, countRaw: number | bigint, extraRaw: number | bigint, retRaw: number | bigint) => number;
 
 /** fd_write, fd_pwrite, sock_send: the iovecs gathered into the data area, in pieces when bigger. */
-function fastWrite(ctx: ImportContext, chan: FixedChannel, report: () => void, nr: number, put: PutExtra): IovCall {
+function fastWrite(ctx: ImportContext, chan: FixedChannel, report: () => void, call: WasiCallName): IovCall {
+  const nr = SYSCALL_BY_NAME.get(call)!.nr;
+  const put = extraOf(call);
+  const FD = wireWord(call, 'fd');
+  const RET = retSize(call);
   const iovs = new Iovs();
   const s = chan.slots;
   const { w, d } = s;
@@ -137,14 +181,14 @@ function fastWrite(ctx: ImportContext, chan: FixedChannel, report: () => void, n
       const iov = iovs.for(count);
       const total = checkIovs(mem, Number(iovsRaw) >>> 0, count, iov);
       ret = Number(retRaw) >>> 0;
-      const u8 = mem.bytes(ret, 4);
+      const u8 = mem.bytes(ret, RET);
       const fd = Number(fdRaw) >>> 0;
       // before the data goes in: a memory report is a generic message in the same area
       report();
       if (total > d.length) {
         const n = inPieces(total, d.length, true, (off, k) => {
           gatherChecked(u8, iov, count, k, d, off);
-          w[0] = fd;
+          w[FD] = fd;
           put(s, extraRaw, off);
           return chan.callFixed(nr, k);
         }, countOf);
@@ -153,12 +197,12 @@ function fastWrite(ctx: ImportContext, chan: FixedChannel, report: () => void, n
         return 0;
       }
       gatherChecked(u8, iov, count, total, d);
-      w[0] = fd;
+      w[FD] = fd;
       put(s, extraRaw, 0);
       r = chan.callFixed(nr, total);
     } catch (err) {
-      if (err instanceof SysError) return err.errno;
-      throw err;
+      if (err instanceof SysError) return errnoOf(err, ctx.host, 'sentry fast path');
+      throw err; // the channel's own failures (closed: the task was killed) unwind the guest, as through `invoke`
     }
     if (r.status !== 0) return failed(r);
     mem.setU32(ret, r.value as number);
@@ -175,7 +219,10 @@ function fastWrite(ctx: ImportContext, chan: FixedChannel, report: () => void, n
  * checks are the same, in the same order; anything else goes to `other`
  * (which checks again: same errnos).
  */
-function smallWrite(ctx: ImportContext, chan: FixedChannel, report: () => void, nr: number, other: RawImport): RawImport {
+function smallWrite(ctx: ImportContext, chan: FixedChannel, report: () => void, other: RawImport): RawImport {
+  const nr = SYSCALL_BY_NAME.get('fd_write')!.nr;
+  const FD = wireWord('fd_write', 'fd');
+  const RET = retSize('fd_write');
   const iovs = new Iovs();
   const { w, d } = chan.slots;
   return function fd_write(fdRaw, iovsRaw, countRaw, retRaw): number {
@@ -188,15 +235,15 @@ function smallWrite(ctx: ImportContext, chan: FixedChannel, report: () => void, 
       const iov = iovs.for(count);
       const total = checkIovs(mem, Number(iovsRaw) >>> 0, count, iov);
       ret = Number(retRaw) >>> 0;
-      const u8 = mem.bytes(ret, 4);
+      const u8 = mem.bytes(ret, RET);
       if (total > d.length) return other(fdRaw, iovsRaw, countRaw, retRaw) as number;
       report();
       gatherChecked(u8, iov, count, total, d);
-      w[0] = Number(fdRaw) >>> 0;
+      w[FD] = Number(fdRaw) >>> 0;
       r = chan.callFixed(nr, total);
     } catch (err) {
-      if (err instanceof SysError) return err.errno;
-      throw err;
+      if (err instanceof SysError) return errnoOf(err, ctx.host, 'sentry fast path');
+      throw err; // the channel's own failures (closed: the task was killed) unwind the guest, as through `invoke`
     }
     if (r.status !== 0) return failed(r);
     mem.setU32(ret, r.value as number);
@@ -205,7 +252,13 @@ function smallWrite(ctx: ImportContext, chan: FixedChannel, report: () => void, 
 }
 
 /** fd_read, fd_pread: the answer scattered over the iovecs, in pieces when bigger (only the first may wait). */
-function fastRead(ctx: ImportContext, chan: FixedChannel, report: () => void, nr: number, put: PutExtra): IovCall {
+function fastRead(ctx: ImportContext, chan: FixedChannel, report: () => void, call: WasiCallName): IovCall {
+  const nr = SYSCALL_BY_NAME.get(call)!.nr;
+  const put = extraOf(call);
+  const FD = wireWord(call, 'fd');
+  const MAX = wireWord(call, 'max');
+  const NOWAIT = wireWord(call, 'noWait');
+  const RET = retSize(call);
   const iovs = new Iovs();
   const s = chan.slots;
   const { w, d } = s;
@@ -220,14 +273,14 @@ function fastRead(ctx: ImportContext, chan: FixedChannel, report: () => void, nr
       const iov = iovs.for(count);
       const total = checkIovs(mem, Number(iovsRaw) >>> 0, count, iov);
       ret = Number(retRaw) >>> 0;
-      const u8 = mem.bytes(ret, 4);
+      const u8 = mem.bytes(ret, RET);
       const fd = Number(fdRaw) >>> 0;
       report();
       if (total > d.length) {
         const n = inPieces(total, d.length, true, (off, k) => {
-          w[0] = fd;
-          w[1] = k;
-          w[NOWAIT_WORD] = off > 0 ? 1 : 0; // noWait after the first piece
+          w[FD] = fd;
+          w[MAX] = k;
+          w[NOWAIT] = off > 0 ? 1 : 0; // noWait after the first piece
           put(s, extraRaw, off);
           return chan.callFixed(nr, 0);
         }, (rr, off) => scatterChecked(rr.value as Uint8Array, iov, count, u8, off));
@@ -235,18 +288,18 @@ function fastRead(ctx: ImportContext, chan: FixedChannel, report: () => void, nr
         mem.setU32(ret, n);
         return 0;
       }
-      w[0] = fd;
-      w[1] = total;
-      w[NOWAIT_WORD] = 0;
+      w[FD] = fd;
+      w[MAX] = total;
+      w[NOWAIT] = 0;
       put(s, extraRaw, 0);
       r = chan.callFixed(nr, 0);
     } catch (err) {
-      if (err instanceof SysError) return err.errno;
-      throw err;
+      if (err instanceof SysError) return errnoOf(err, ctx.host, 'sentry fast path');
+      throw err; // the channel's own failures (closed: the task was killed) unwind the guest, as through `invoke`
     }
     if (r.status !== 0) return failed(r);
     // scatter the answer over the iovecs, in order (the codec's `scatter`)
-    mem.setU32(ret, scatterChecked(r.value as Uint8Array, iovs.a, count, mem.bytes(ret, 4)));
+    mem.setU32(ret, scatterChecked(r.value as Uint8Array, iovs.a, count, mem.bytes(ret, RET)));
     return 0;
   };
 }
@@ -270,6 +323,7 @@ function fiveArgs(fast: IovCall, generic: RawImport): RawImport {
 /** `random_get` longer than the data area, in pieces of at most the data area (see the top). */
 function pieceRandom(ctx: ImportContext, chan: FixedChannel, report: () => void, generic: RawImport): RawImport {
   const { w, d } = chan.slots;
+  const LEN = wireWord('random_get', 'len');
   return function random_get(bufRaw: number | bigint, lenRaw: number | bigint): number {
     const mem = ctx.memory;
     if (mem === null || typeof lenRaw !== 'number' || typeof bufRaw !== 'number') return generic(bufRaw, lenRaw) as number;
@@ -280,7 +334,7 @@ function pieceRandom(ctx: ImportContext, chan: FixedChannel, report: () => void,
       if (len <= d.length) return generic(bufRaw, lenRaw) as number;
       report();
       const n = inPieces(len, d.length, false, (_off, k) => {
-        w[0] = k;
+        w[LEN] = k;
         return chan.callFixed(RANDOM_NR, 0);
       }, (rr, off) => {
         const bytes = rr.value as Uint8Array;
@@ -289,8 +343,8 @@ function pieceRandom(ctx: ImportContext, chan: FixedChannel, report: () => void,
       });
       return n < 0 ? -n : 0;
     } catch (err) {
-      if (err instanceof SysError) return err.errno;
-      throw err;
+      if (err instanceof SysError) return errnoOf(err, ctx.host, 'sentry fast path');
+      throw err; // the channel's own failures (closed: the task was killed) unwind the guest, as through `invoke`
     }
   };
 }
@@ -337,8 +391,8 @@ function pieceReaddir(ctx: ImportContext, chan: FixedChannel, generic: RawImport
       mem.setU32(a._ret, used);
       return 0;
     } catch (err) {
-      if (err instanceof SysError) return err.errno;
-      throw err;
+      if (err instanceof SysError) return errnoOf(err, ctx.host, 'sentry fast path');
+      throw err; // the channel's own failures (closed: the task was killed) unwind the guest, as through `invoke`
     }
   };
 }
@@ -378,7 +432,6 @@ function traceFast(ctx: ImportContext, name: string, fast: RawImport, shown: Sho
  * (`traceFast`).
  */
 export function installSentryFastPaths(ns: Record<string, RawImport>, ctx: ImportContext, chan: FixedChannel, report: () => void): void {
-  const nr = (name: string) => SYSCALL_BY_NAME.get(name)!.nr;
   const install = (name: string, make: (generic: RawImport) => RawImport, shown: Shown) => {
     if (ns[name] === undefined) return;
     if (!ctx.strace) {
@@ -389,11 +442,11 @@ export function installSentryFastPaths(ns: Record<string, RawImport>, ctx: Impor
     const entry = SYSCALL_BY_NAME.get(name)!;
     ns[name] = traceFast(ctx, name, make(fixedArity(entry.codec.params.length, plainCall(entry, ctx))), shown);
   };
-  install('fd_write', (g) => smallWrite(ctx, chan, report, nr('fd_write'), fourArgs(fastWrite(ctx, chan, report, nr('fd_write'), noExtra), g)), countShown);
-  install('fd_read', (g) => fourArgs(fastRead(ctx, chan, report, nr('fd_read'), noExtra), g), readShown);
-  install('fd_pwrite', (g) => fiveArgs(fastWrite(ctx, chan, report, nr('fd_pwrite'), offsetExtra), g), countShown);
-  install('fd_pread', (g) => fiveArgs(fastRead(ctx, chan, report, nr('fd_pread'), offsetExtra), g), readShown);
-  install('sock_send', (g) => fiveArgs(fastWrite(ctx, chan, report, nr('sock_send'), flagsExtra), g), countShown);
+  install('fd_write', (g) => smallWrite(ctx, chan, report, fourArgs(fastWrite(ctx, chan, report, 'fd_write'), g)), countShown);
+  install('fd_read', (g) => fourArgs(fastRead(ctx, chan, report, 'fd_read'), g), readShown);
+  install('fd_pwrite', (g) => fiveArgs(fastWrite(ctx, chan, report, 'fd_pwrite'), g), countShown);
+  install('fd_pread', (g) => fiveArgs(fastRead(ctx, chan, report, 'fd_pread'), g), readShown);
+  install('sock_send', (g) => fiveArgs(fastWrite(ctx, chan, report, 'sock_send'), g), countShown);
   install('random_get', (g) => pieceRandom(ctx, chan, report, g), randomShown);
   const readdir = ns.fd_readdir;
   if (readdir === undefined) return;

@@ -1,8 +1,10 @@
 /**
  * `--strace` formatting: one line per call with the decoded arguments
- * (ABI-private `_` fields hidden, buffers shown as escaped strings cut at
+ * (the fields the call's ABI description shows, in its order, buffers shown as escaped strings cut at
  * 32 bytes, like strace), the errno name, a short result and the duration.
  */
+import { ABI, shownFields } from '../abi/spec.js';
+import type { WasiCallName } from '../abi/wasi.js';
 import { ERRNO_NAMES } from '../errno.js';
 
 /** Bytes of a buffer shown; a longer one is marked `...`. */
@@ -71,9 +73,26 @@ export function formatValue(v: unknown, depth = 0): string {
   return String(v);
 }
 
+/**
+ * A call's decoded arguments as a line shows them: the fields its ABI
+ * description names (kernel/abi/spec.ts `shownFields`: public parameter
+ * fields, then public extras), in that order, unset ones left out. Raw
+ * arguments (a decode that failed) and unknown calls are shown as they are.
+ */
+export function formatArgs(name: string, args: unknown): string {
+  if (!(name in ABI) || args === null || typeof args !== 'object' || Array.isArray(args)) return formatValue(args);
+  const a = args as Record<string, unknown>;
+  const parts: string[] = [];
+  for (const k of shownFields(name as WasiCallName)) {
+    const x = a[k];
+    if (x !== undefined) parts.push(`${k}=${formatValue(x, 1)}`);
+  }
+  return parts.join(', ');
+}
+
 /** One strace line. */
 export function formatCall(pid: number, name: string, args: unknown, errno: number, value: unknown, ns: bigint): string {
   const res = errno === 0 && value !== undefined ? ` → ${formatValue(value, 1)}` : '';
   const us = Number(ns) / 1000;
-  return `[${pid}] ${name}(${formatValue(args)}) = ${errno} ${ERRNO_NAMES[errno] ?? '?'}${res} <${us.toFixed(1)}µs>`;
+  return `[${pid}] ${name}(${formatArgs(name, args)}) = ${errno} ${ERRNO_NAMES[errno] ?? '?'}${res} <${us.toFixed(1)}µs>`;
 }

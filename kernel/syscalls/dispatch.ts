@@ -6,6 +6,7 @@
  * through the host and the call fails with EIO; the sandbox never crashes.
  */
 import { E, Errno, SysError } from '../errno.js';
+import type { Host } from '../host.js';
 import { TaskExit } from '../task/exit.js';
 import type { Task } from '../task/task.js';
 import { WouldBlock } from '../vfs/wait.js';
@@ -16,6 +17,21 @@ export type FilterVerdict = undefined | { deny: SysError } | { kill: number };
 
 /** A syscall filter (seccomp-like). Sees the call before its handler. */
 export type SyscallFilter = (task: Task, entry: SyscallEntry, args: unknown) => FilterVerdict;
+
+/**
+ * The one mapping of a thrown error to a WASI errno, for the dispatcher and
+ * every path that runs kernel or ABI code outside it (the generic imports'
+ * decode and encode, the inline and sentry fast paths): a SysError is its
+ * errno; a TaskExit passes through (rethrown); anything else is a bug,
+ * logged through the host as `what`, and EIO. A WouldBlock is the
+ * caller's to handle first (the dispatcher parks, a fast path falls back).
+ */
+export function errnoOf(err: unknown, host: Pick<Host, 'logBug'>, what: string): number {
+  if (err instanceof SysError) return err.errno;
+  if (err instanceof TaskExit) throw err;
+  host.logBug(what, err);
+  return E.IO.errno;
+}
 
 /** Outcome of one attempt: errno and value, or blocked. Reused per dispatcher to avoid allocation. */
 export interface CallOutcome {
@@ -50,15 +66,10 @@ export class Dispatcher {
       out.value = entry.handler(task, args);
       out.errno = Errno.SUCCESS;
     } catch (err) {
-      if (err instanceof SysError) out.errno = err.errno;
-      else if (err instanceof WouldBlock) {
+      if (err instanceof WouldBlock) {
         out.block = err;
         out.errno = Errno.AGAIN;
-      } else if (err instanceof TaskExit) throw err;
-      else {
-        task.host.logBug(`${entry.name} failed with an internal error`, err);
-        out.errno = E.IO.errno;
-      }
+      } else out.errno = errnoOf(err, task.host, `${entry.name} failed with an internal error`);
     }
     return out;
   }
