@@ -28,6 +28,8 @@ export interface SentryRunOptions extends RunWasmOptions {
   tmpfsSpecs?: readonly string[];
   /** Show the guest a terminal (default: when the host's stdout is one). */
   terminal?: boolean;
+  /** What messages call the workload (the image name; default: the file, else argv[0]). */
+  label?: string;
 }
 
 /** Signals forwarded to the container, as podman's --sig-proxy does. */
@@ -61,7 +63,8 @@ function cliError(err: unknown, name: string): unknown {
   const msg = err.message.replace(/^config\.json: /, '');
   if (err.code === 'NOT_FOUND') return new CliExit(ExitCode.NOT_FOUND, `${name}: ${msg}`);
   if (err.code === 'CANNOT_RUN') return new CliExit(ExitCode.CANNOT_RUN, `${name}: ${msg}`);
-  return new CliExit(ExitCode.RUNTIME, msg);
+  // a module the limit cannot hold (module_loader's BAD_OPTION) is named, as the inline platform names it
+  return new CliExit(ExitCode.RUNTIME, /^the module needs /.test(msg) ? `${name}: ${msg}` : msg);
 }
 
 /**
@@ -71,7 +74,7 @@ function cliError(err: unknown, name: string): unknown {
  */
 export async function runOnSentry(o: SentryRunOptions): Promise<WaitResult> {
   if (o.strace) throw new CliExit(ExitCode.RUNTIME, '--strace works on the inline platform only: drop --platform sentry');
-  const name = o.file ?? o.argv0 ?? 'module';
+  const name = o.label ?? o.file ?? o.argv0 ?? 'module';
   const bytes = await moduleBytes(o);
   const { config, rootfs } = sentryConfig(o);
   let pending: NodeJS.Signals | null = null;

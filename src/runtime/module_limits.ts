@@ -18,6 +18,11 @@ export class ModuleLimitError extends Error {
   }
 }
 
+/** Bytes as MiB for messages: `32 MiB`, `39.9 MiB`. */
+function mib(n: number): string {
+  return n < 2 ** 20 ? `${Number((n / 1024).toFixed(1))} KiB` : `${Number((n / 2 ** 20).toFixed(1))} MiB`;
+}
+
 function readU32(b: Uint8Array, pos: number): [number, number] {
   let v = 0;
   let shift = 0;
@@ -56,7 +61,7 @@ function patchLimits(b: Uint8Array, pos: number, maxPages: number): [number[], n
   let max: number | null = null;
   if (flags & 0x01) [max, p] = readU32(b, p);
   if (min > maxPages) {
-    throw new ModuleLimitError('TOO_BIG', `the module needs ${min} pages (${min * PAGE} bytes) of memory at start, over the memory limit of ${maxPages} pages`);
+    throw new ModuleLimitError('TOO_BIG', `the module needs ${mib(min * PAGE)} of memory at start (${min} pages of 64 KiB), over the memory limit of ${mib(maxPages * PAGE)}: raise -m (memory.limit)`);
   }
   const newMax = max === null ? maxPages : Math.min(max, maxPages);
   return [[0x01 | shared, ...writeU32(min), ...writeU32(newMax)], p];

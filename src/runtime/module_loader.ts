@@ -15,7 +15,11 @@ import { limitModuleMemory, ModuleLimitError } from './module_limits.js';
 /** A module given as bytes, a compiled module, or (Node) a file path. */
 export type ModuleSource = Uint8Array | WebAssembly.Module | string;
 
-/** Why a module could not be loaded. NOT_FOUND → 127, NOT_WASM and CANNOT_RUN → 126, BAD_OPTION → 125. */
+/**
+ * Why a module could not be loaded. NOT_FOUND → 127, NOT_WASM and
+ * CANNOT_RUN → 126, BAD_OPTION → 125 (a memory limit below what the module
+ * needs at start is one: the limit is what the user can change).
+ */
 export class ModuleLoadError extends Error {
   constructor(readonly code: 'NOT_FOUND' | 'NOT_WASM' | 'CANNOT_RUN' | 'BAD_OPTION', message: string) {
     super(message);
@@ -41,29 +45,30 @@ export async function readModule(path: string): Promise<Uint8Array> {
 
 /**
  * Compile `bytes` with every linear memory's maximum capped at `memoryMax`
- * bytes (null: left as the module says). `name` prefixes the messages.
+ * bytes (null: left as the module says). `name`, if given, prefixes the messages.
  */
-export async function compileModule(bytes: Uint8Array, memoryMax: number | null, name = '<bytes>'): Promise<WebAssembly.Module> {
-  if (!isWasm(bytes)) throw new ModuleLoadError('NOT_WASM', `${name}: not a WebAssembly module`);
+export async function compileModule(bytes: Uint8Array, memoryMax: number | null, name?: string): Promise<WebAssembly.Module> {
+  const at = name === undefined ? '' : `${name}: `;
+  if (!isWasm(bytes)) throw new ModuleLoadError('NOT_WASM', `${at}not a WebAssembly module`);
   let b = bytes;
   if (memoryMax !== null) {
     try {
       b = limitModuleMemory(bytes, memoryMax);
     } catch (err) {
-      if (err instanceof ModuleLimitError && err.code === 'TOO_BIG') throw new ModuleLoadError('CANNOT_RUN', `${name}: ${err.message}`);
-      throw new ModuleLoadError('NOT_WASM', `${name}: invalid WebAssembly module: ${(err as Error).message}`);
+      if (err instanceof ModuleLimitError && err.code === 'TOO_BIG') throw new ModuleLoadError('BAD_OPTION', `${at}${err.message}`);
+      throw new ModuleLoadError('NOT_WASM', `${at}invalid WebAssembly module: ${(err as Error).message}`);
     }
   }
   try {
     return await WebAssembly.compile(b as Uint8Array<ArrayBuffer>);
   } catch (err) {
-    throw new ModuleLoadError('NOT_WASM', `${name}: invalid WebAssembly module: ${(err as Error).message}`);
+    throw new ModuleLoadError('NOT_WASM', `${at}invalid WebAssembly module: ${(err as Error).message}`);
   }
 }
 
 /** Options of `loadModule`. */
 export interface LoadModuleOptions {
-  /** Name in messages (default: the path, else "<bytes>"). */
+  /** Name in messages (default: the path; bytes have none, and the caller names them). */
   name?: string;
   /**
    * True when `memoryMax` was asked for explicitly (`-m`, `memory.limit`):
@@ -83,5 +88,5 @@ export async function loadModule(src: ModuleSource, memoryMax: number | null, op
     return src;
   }
   const bytes = typeof src === 'string' ? await readModule(src) : src;
-  return compileModule(bytes, memoryMax, opts.name ?? (typeof src === 'string' ? src : '<bytes>'));
+  return compileModule(bytes, memoryMax, opts.name ?? (typeof src === 'string' ? src : undefined));
 }

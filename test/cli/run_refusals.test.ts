@@ -4,10 +4,11 @@
  * such file", and the memory limit is spoken in MiB.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { buildModule } from '../support/wasm_builder.js';
 
 const TOP = join(import.meta.dirname, '../..');
 const BIN = join(TOP, 'bin/wasmvisor.js');
@@ -39,6 +40,32 @@ describe('run ARG that is neither a host file nor an image', () => {
       const r = wv('--root', root, 'run', arg);
       expect(r.code, arg).toBe(127);
       expect(r.err).toBe(`wasmvisor: ${arg}: no such file\n`);
+    }
+  });
+});
+
+describe('run -m below what the module needs at start', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wv-mem-'));
+  const big = join(dir, 'big.wasm');
+  writeFileSync(big, buildModule({ imports: [], memoryPages: 638, funcs: [{ name: '_start', body: [] }] }));
+  const why = 'the module needs 39.9 MiB of memory at start (638 pages of 64 KiB), over the memory limit of 32 MiB: raise -m (memory.limit)';
+
+  it('names the file, speaks in MiB, exit 125, on both platforms', () => {
+    for (const platform of ['inline', 'sentry']) {
+      const r = wv('run', '--platform', platform, '-m', '32m', big);
+      expect(r.err, platform).toBe(`wasmvisor: ${big}: ${why}\n`);
+      expect(r.code).toBe(125);
+    }
+  });
+
+  it('names the image, not "<bytes>"', () => {
+    const root = join(dir, 'store');
+    const p = wv('--root', root, 'pack', '--from', 'scratch', '--add', `${big}:/big.wasm`, '--entrypoint', '/big.wasm', '-t', 'localhost/big:1');
+    expect(p.code, p.err).toBe(0);
+    for (const platform of ['inline', 'sentry']) {
+      const r = wv('--root', root, 'run', '--platform', platform, '-m', '32m', 'localhost/big:1');
+      expect(r.err, platform).toBe(`wasmvisor: localhost/big:1: ${why}\n`);
+      expect(r.code).toBe(125);
     }
   });
 });

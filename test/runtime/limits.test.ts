@@ -30,7 +30,7 @@ describe('memory limit', () => {
     const out = limitModuleMemory(PROBE, 4 * MiB);
     expect(WebAssembly.validate(out as Uint8Array<ArrayBuffer>)).toBe(true);
     expect(memoryMax(out)).toBe(4 * MiB);
-    expect(() => limitModuleMemory(PROBE, 64 * 1024)).toThrow(/needs \d+ pages/);
+    expect(() => limitModuleMemory(PROBE, 64 * 1024)).toThrow(/needs 192 KiB of memory at start \(3 pages of 64 KiB\)/);
   });
 
   it('growth past memory.max fails inside the guest (malloc returns NULL)', async () => {
@@ -76,8 +76,8 @@ describe('memory limit', () => {
   it('a module whose initial memory exceeds the limit cannot run', async () => {
     const err = await rt.create({ module: PROBE, config: { ...probe('exit'), linux: { resources: { memory: { limit: 64 * 1024 } } } } }).catch((e) => e);
     expect(err).toBeInstanceOf(ContainerError);
-    expect(err.code).toBe('CANNOT_RUN');
-    expect(err.message).toMatch(/over the memory limit/);
+    expect(err.code).toBe('INVALID_CONFIG');
+    expect(err.message).toMatch(/over the memory limit of 64 KiB/);
   });
 });
 

@@ -288,7 +288,7 @@ says what is wrong with the reference, exit 125.`);
           return;
         }
         if (platform.exec === 'sentry') {
-          const r = await runOnSentry({ ...opts, pidsLimit, tmpfsSpecs: flags.tmpfs });
+          const r = await runOnSentry({ ...opts, pidsLimit, tmpfsSpecs: flags.tmpfs, label: file });
           if (r.reason) process.stderr.write(`wasmvisor: ${file}: ${r.reason}\n`);
           else if (r.oomKilled) process.stderr.write(`wasmvisor: ${file}: killed: the memory limit was reached\n`);
           process.exitCode = r.exitCode;
@@ -301,7 +301,8 @@ says what is wrong with the reference, exit 125.`);
         if (err instanceof RunWasmError) {
           const code = err.code === 'NOT_FOUND' ? ExitCode.NOT_FOUND
             : err.code === 'BAD_OPTION' ? ExitCode.RUNTIME : ExitCode.CANNOT_RUN;
-          throw new CliExit(code, err.message);
+          // a module from an image has no path: name the image
+          throw new CliExit(code, image && !err.message.startsWith(`${file}: `) ? `${file}: ${err.message}` : err.message);
         }
         throw err;
       }
