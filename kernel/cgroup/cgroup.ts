@@ -62,7 +62,9 @@ export class Cgroup {
 
   /** Write control file `name` (E.NOENT: no such file; E.ACCES: read-only; E.INVAL: bad value). */
   set(name: string, text: string): void {
-    const f = this.files().find((x) => x.name === name);
+    // a controller's files are named after it (memory.max): only its list is made
+    const owner = this.controllers.get(name.slice(0, name.indexOf('.')));
+    const f = owner?.files().find((x) => x.name === name) ?? this.files().find((x) => x.name === name);
     if (f === undefined) throw E.NOENT;
     if (f.write === undefined) throw E.ACCES;
     f.write(text);

@@ -10,14 +10,22 @@ import { KernfsDir, KernfsFile, KernfsFs } from '../fs/kernfs.js';
 import type { Clock } from '../vfs/superblock.js';
 import type { Cgroup } from './cgroup.js';
 
+/** The cgroup's directory: its control files are made when it is first looked in (most containers never do). */
+class CgroupDir extends KernfsDir {
+  constructor(fs: CgroupFs, cgroup: Cgroup) {
+    super(fs, null);
+    this.fillLater(() => {
+      for (const f of cgroup.files()) this.kids.set(f.name, new KernfsFile(fs, () => f.read()));
+    });
+  }
+}
+
 /** A cgroupfs instance over one cgroup. */
 export class CgroupFs extends KernfsFs {
   readonly root: KernfsDir;
 
   constructor(cgroup: Cgroup, clock: Clock) {
     super('cgroup2', 'cgroup2', clock);
-    const root = new KernfsDir(this, null);
-    for (const f of cgroup.files()) root.kids.set(f.name, new KernfsFile(this, () => f.read()));
-    this.root = root;
+    this.root = new CgroupDir(this, cgroup);
   }
 }

@@ -86,16 +86,34 @@ export class KernfsSymlink extends KernfsNode {
 /** A directory: fixed children (`kids`, listed in insertion order), then the dynamic ones of a subclass. */
 export class KernfsDir extends KernfsNode {
   readonly kids = new Map<string, Inode>();
+  /** Makes the fixed children on first lookup or listing (`fillLater`), then null. */
+  private fill: (() => void) | null = null;
   constructor(owner: KernfsOwner, readonly parent: Inode | null, uid = 0, gid = 0, mode = 0o555) {
     super(owner, FileType.DIRECTORY, mode, uid, gid);
+  }
+  /**
+   * Make the fixed children with `fill` only when the directory is first
+   * looked in or listed: most containers never open /proc or
+   * /sys/fs/cgroup, and each start would pay for their inodes. Inode
+   * numbers are then taken at that moment, in `fill`'s order.
+   */
+  protected fillLater(fill: () => void): void {
+    this.fill = fill;
+  }
+  private filled(): void {
+    const f = this.fill;
+    this.fill = null;
+    f?.();
   }
   override parentDir(): Inode {
     return this.parent ?? this;
   }
   override lookup(name: string, cred: Credentials): Inode | undefined {
+    if (this.fill !== null) this.filled();
     return this.kids.get(name) ?? this.lookupDynamic(name, cred);
   }
   override readdir(after: number, max: number, cred: Credentials): InodeDirEntry[] {
+    if (this.fill !== null) this.filled();
     const out: InodeDirEntry[] = [];
     let seq = FIRST_SEQ;
     for (const [name, k] of this.kids) {

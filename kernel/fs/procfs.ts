@@ -74,8 +74,10 @@ function nulJoined(parts: readonly string[]): string {
 
 /** The root of /proc: fixed entries, then one directory per visible task. */
 class ProcRoot extends KernfsDir {
-  constructor(private readonly fs: ProcFs) {
+  constructor(private readonly fs: ProcFs, fill: (root: ProcRoot) => void) {
     super(fs, null);
+    // made when /proc is first looked in: a container that never opens it does not pay for its inodes
+    this.fillLater(() => fill(this));
   }
   protected override lookupDynamic(name: string): Inode | undefined {
     if (!/^[1-9][0-9]{0,8}$/.test(name)) return undefined;
@@ -102,23 +104,24 @@ export class ProcFs extends KernfsFs {
   constructor(source: ProcSource, clock: Clock) {
     super('proc', 'proc', clock);
     this.data = source;
-    const root = new ProcRoot(this);
-    root.kids.set('self', new KernfsSymlink(this, (c) => (c.pid !== undefined ? String(c.pid) : '')));
-    root.kids.set('mounts', new KernfsSymlink(this, () => 'self/mounts'));
-    root.kids.set('meminfo', new KernfsFile(this, () => {
-      const m = source.meminfo();
-      const line = (k: string, v: number) => `${`${k}:`.padEnd(16)}${String(v).padStart(8)} kB\n`;
-      return line('MemTotal', m.totalKb) + line('MemFree', m.freeKb) + line('MemAvailable', m.availableKb);
-    }));
-    root.kids.set('uptime', new KernfsFile(this, () => {
-      const cs = source.uptimeNs() / 10_000_000n;
-      return `${cs / 100n}.${String(cs % 100n).padStart(2, '0')} 0.00\n`;
-    }));
-    const sys = new KernfsDir(this, root);
-    const kernel = new KernfsDir(this, sys);
-    kernel.kids.set('hostname', new KernfsFile(this, () => `${source.hostname()}\n`));
-    sys.kids.set('kernel', kernel);
-    root.kids.set('sys', sys);
+    const root = new ProcRoot(this, (root) => {
+      root.kids.set('self', new KernfsSymlink(this, (c) => (c.pid !== undefined ? String(c.pid) : '')));
+      root.kids.set('mounts', new KernfsSymlink(this, () => 'self/mounts'));
+      root.kids.set('meminfo', new KernfsFile(this, () => {
+        const m = source.meminfo();
+        const line = (k: string, v: number) => `${`${k}:`.padEnd(16)}${String(v).padStart(8)} kB\n`;
+        return line('MemTotal', m.totalKb) + line('MemFree', m.freeKb) + line('MemAvailable', m.availableKb);
+      }));
+      root.kids.set('uptime', new KernfsFile(this, () => {
+        const cs = source.uptimeNs() / 10_000_000n;
+        return `${cs / 100n}.${String(cs % 100n).padStart(2, '0')} 0.00\n`;
+      }));
+      const sys = new KernfsDir(this, root);
+      const kernel = new KernfsDir(this, sys);
+      kernel.kids.set('hostname', new KernfsFile(this, () => `${source.hostname()}\n`));
+      sys.kids.set('kernel', kernel);
+      root.kids.set('sys', sys);
+    });
     this.root = root;
   }
 

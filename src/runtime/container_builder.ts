@@ -39,11 +39,12 @@ import { Kernel } from '../../kernel/kernel.js';
 import { installStdio, type StdioFile } from '../../kernel/task/stdio.js';
 import type { Task } from '../../kernel/task/task.js';
 import { MountNamespace } from '../../kernel/vfs/mount_ns.js';
-import { OFlags } from '../../kernel/vfs/types.js';
 import type { ProcessSpec, ContainerSpec } from '../sentry/control_plane.js';
 import { ContainerCgroup, type FileLimitPolicy } from './container_cgroup.js';
 import { remapOwners } from './id_mapping.js';
-import { installPreopens, makeWorkdir, mkdirs, prepareRoot, RootSetupError, SETUP } from './root_setup.js';
+import { installPreopens, makeWorkdir, mkdirs, prepareRoot, RootSetupError } from './root_setup.js';
+
+const ENC = new TextEncoder();
 
 /** The root's read-only lowers: a host directory (Node) above image layers (top first); either, both or neither. */
 export interface RootSource {
@@ -127,10 +128,7 @@ export class BuiltContainer {
         { path: '/tmp', mode: 0o1777 }, '/dev', '/proc', '/etc', '/sys/fs/cgroup',
         ...spec.mounts.filter((m) => m.kind !== 'proc').map((m) => m.target),
       ],
-      seed: (view) => {
-        writeFile(view, '/etc/hostname', new TextEncoder().encode(`${spec.hostname}\n`));
-        for (const f of spec.files ?? []) writeFile(view, f.path, f.data);
-      },
+      files: [{ path: '/etc/hostname', data: ENC.encode(`${spec.hostname}\n`) }, ...(spec.files ?? [])],
       readonly: spec.readonlyRoot,
     }));
     // /dev is a writable tmpfs (as in podman), capped by devfs and charged to the container
@@ -240,17 +238,4 @@ function lowerLayers(host: Host, spec: ContainerSpec, root: RootSource): LayerTr
   }
   if (spec.uidMappings.length > 0 || spec.gidMappings.length > 0) remapOwners(tree.root, spec.uidMappings, spec.gidMappings);
   return [tree, ...lowers];
-}
-
-function writeFile(ns: MountNamespace, path: string, data: Uint8Array): void {
-  const dir = path.slice(0, path.lastIndexOf('/'));
-  if (dir) mkdirs(ns, dir);
-  const f = ns.pathOps.open(SETUP, ns.rootHandle(), path, {
-    oflags: OFlags.CREAT | OFlags.TRUNC, fdflags: 0, followSymlinks: true, mode: { read: false, write: true },
-  });
-  try {
-    f.write(data);
-  } finally {
-    f.release();
-  }
 }

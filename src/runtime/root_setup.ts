@@ -16,10 +16,13 @@
  * Isomorphic (no node:*): the Sentry worker runs it.
  */
 import { E } from '../../kernel/errno.js';
+import { OverlayFs } from '../../kernel/fs/overlay.js';
+import { TmpDir, TmpFile } from '../../kernel/fs/tmpfs.js';
 import { installPreopen } from '../../kernel/task/stdio.js';
 import type { Task } from '../../kernel/task/task.js';
 import { MountNamespace } from '../../kernel/vfs/mount_ns.js';
 import type { FileSystem } from '../../kernel/vfs/superblock.js';
+import { DEFAULT_FILE_MODE } from '../../kernel/vfs/vfs_path_ops.js';
 import { FileType, OFlags, type Credentials, type OpenFile } from '../../kernel/vfs/types.js';
 
 const ROOT: Credentials = { uid: 0, gid: 0 };
@@ -58,25 +61,121 @@ export function mkdirs(ns: MountNamespace, path: string, mode = 0o755): void {
   }
 }
 
+/** A file `prepareRoot` writes in the root (O_CREAT|O_TRUNC, mode 0644, owned by root). */
+export interface SeedFile {
+  path: string;
+  data: Uint8Array;
+}
+
 /** What `prepareRoot` makes in the root before the container's namespace exists. */
 export interface RootSpec {
   /** Directories to create (mount points), with the mode of the last component (default 0755). */
   dirs: readonly (string | { path: string; mode: number })[];
-  /** Anything else to write through the writable view, after `dirs` (seeded files). */
-  seed?: (view: MountNamespace) => void;
+  /** Files to write after `dirs`, in order (/etc/hostname, seeded files); their parent directories are made as by `mkdirs`. */
+  files?: readonly SeedFile[];
   /** Make the container's root mount read-only (EROFS). */
   readonly: boolean;
 }
 
-/** Step 1: make `spec.dirs` (and `spec.seed`) in `rootFs`, then return the container's namespace on it. */
+/**
+ * Step 1: make `spec.dirs` and `spec.files` in `rootFs`, then return the
+ * container's namespace on it. An overlay with no lower layers and an
+ * untouched upper (a container without --rootfs or image) gets them written
+ * straight into its upper tmpfs, without a path walk: the overlay merges a
+ * directory's children on first lookup, so it then sees them as if made
+ * through it (same modes, owners, charges and errors as the walk).
+ */
 export function prepareRoot(rootFs: FileSystem, spec: RootSpec): MountNamespace {
-  const view = new MountNamespace(rootFs);
-  for (const d of spec.dirs) {
-    if (typeof d === 'string') mkdirs(view, d);
-    else mkdirs(view, d.path, d.mode);
+  const files = spec.files ?? [];
+  if (!(rootFs instanceof OverlayFs && rootFs.lowers.length === 0 && rootFs.upper.root.entries.size === 0 && seedEmptyUpper(rootFs.upper.root, spec.dirs, files))) {
+    const view = new MountNamespace(rootFs);
+    for (const d of spec.dirs) {
+      if (typeof d === 'string') mkdirs(view, d);
+      else mkdirs(view, d.path, d.mode);
+    }
+    for (const f of files) writeFile(view, f.path, f.data);
   }
-  spec.seed?.(view);
   return new MountNamespace(rootFs, { readonly: spec.readonly });
+}
+
+/** Write `data` to `path` through `ns` as root (O_CREAT|O_TRUNC), its parent made first. */
+function writeFile(ns: MountNamespace, path: string, data: Uint8Array): void {
+  const dir = path.slice(0, path.lastIndexOf('/'));
+  if (dir) mkdirs(ns, dir);
+  const f = ns.pathOps.open(SETUP, ns.rootHandle(), path, {
+    oflags: OFlags.CREAT | OFlags.TRUNC, fdflags: 0, followSymlinks: true, mode: { read: false, write: true },
+  });
+  try {
+    f.write(data);
+  } finally {
+    f.release();
+  }
+}
+
+/** An absolute path of plain names: no "." or ".." component, no empty one ("//", a trailing "/"). */
+const PLAIN_PATH = /^(?:\/(?!\.\.?(?:\/|$))[^/]+)+$/;
+
+/**
+ * `prepareRoot`'s dirs and files made directly in the empty upper `root`
+ * (no lowers: nothing to merge, no symlink to follow). False, with nothing
+ * done, when the walk's own handling is needed: a path that is not plain,
+ * or a file where a directory is wanted (a file path that is a directory
+ * or the parent of another path).
+ */
+function seedEmptyUpper(root: TmpDir, dirs: RootSpec['dirs'], files: readonly SeedFile[]): boolean {
+  for (const d of dirs) if (!PLAIN_PATH.test(typeof d === 'string' ? d : d.path)) return false;
+  for (const f of files) {
+    if (!PLAIN_PATH.test(f.path)) return false;
+    const under = `${f.path}/`;
+    for (const d of dirs) {
+      const p = typeof d === 'string' ? d : d.path;
+      if (p === f.path || p.startsWith(under)) return false;
+    }
+    for (const g of files) if (g.path.startsWith(under)) return false;
+  }
+  for (const d of dirs) {
+    if (typeof d === 'string') mkdirsIn(root, d, d.length, 0o755);
+    else mkdirsIn(root, d.path, d.path.length, d.mode);
+  }
+  for (const f of files) {
+    // as writeFile: the parent made as by mkdirs, then O_CREAT|O_TRUNC on the name
+    const slash = f.path.lastIndexOf('/');
+    const parent = mkdirsIn(root, f.path, slash, 0o755);
+    const name = f.path.slice(slash + 1);
+    const node = parent.lookup(name) ?? parent.create(name, DEFAULT_FILE_MODE, SETUP);
+    if (!(node instanceof TmpFile)) throw E.IO; // only files are ever made at file paths (checked above)
+    if (node.size() > 0) node.truncate(0);
+    node.writeAt(0, f.data);
+    node.data.trim(); // as on the file's last close
+  }
+  return true;
+}
+
+/**
+ * `mkdirs` of the plain path `path.slice(0, end)` in a tmpfs tree holding
+ * only directories along it: `mode` for its last component, 0755 above;
+ * the same RootSetupError. Returns the last directory.
+ */
+function mkdirsIn(root: TmpDir, path: string, end: number, mode: number): TmpDir {
+  let dir = root;
+  let start = 1;
+  while (start < end) {
+    let stop = path.indexOf('/', start);
+    if (stop < 0 || stop > end) stop = end;
+    const name = path.slice(start, stop);
+    const have = dir.lookup(name);
+    if (have !== undefined) {
+      dir = have as TmpDir;
+    } else {
+      try {
+        dir = dir.mkdir(name, stop === end ? mode : 0o755, SETUP) as TmpDir;
+      } catch (e) {
+        throw new RootSetupError(path.slice(0, stop), path.slice(0, end), e);
+      }
+    }
+    start = stop + 1;
+  }
+  return dir;
 }
 
 /**

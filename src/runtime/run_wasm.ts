@@ -162,9 +162,18 @@ function stdinFile(spec: StdinSpec | undefined): { file: OpenFile; tty: boolean;
   return { file: pipe.readEnd(), tty: false };
 }
 
+/** The host's RAM, read once per process (`totalmem` reads /proc/meminfo: tens of µs, a tenth of a start). */
+let hostRamBytes: number | undefined;
+
+/** The Node host every `runWasm` without its own shares (stateless but for open host handles, which each container closes): made once. */
+let sharedHost: Host | undefined;
+function nodeHost(): Host {
+  return sharedHost ??= createNodeHost({ hostfs: new NodeHostFs() });
+}
+
 /** The container's memory budget: `-m`, else the default of every platform. */
 function memoryBudget(opts: RunWasmOptions): number {
-  return opts.memoryLimit ?? defaultMemoryLimit(totalmem());
+  return opts.memoryLimit ?? defaultMemoryLimit(hostRamBytes ??= totalmem());
 }
 
 /** A ModuleLoadError as runWasm's own. */
@@ -205,7 +214,7 @@ export async function runWasm(opts: RunWasmOptions): Promise<RunWasmResult> {
     if (e instanceof ContainerError) throw new RunWasmError('BAD_OPTION', e.message.replace(/^config\.json: /, ''));
     throw e;
   }
-  const host = opts.host ?? createNodeHost({ hostfs: new NodeHostFs() });
+  const host = opts.host ?? nodeHost();
   let built;
   try {
     built = buildContainer(host, spec, { root, fileLimit: 'enospc' });
