@@ -4,7 +4,8 @@
  * worker and one app worker), so that cgroup limits such as `--pids-limit`
  * and `-m` are the sandbox's own and visible under /sys/fs/cgroup.
  *
- * The run options become an OCI config (`sentryConfig`); `toContainerSpec` and
+ * The run options become an OCI config (`sentryConfig`, which `run` builds
+ * once for whichever platform runs it); `toContainerSpec` and
  * `toProcess` in `src/runtime/config.ts` check it and build what the Sentry
  * runs, as for any library user. Stdio is wired to the CLI's own
  * (stdin → the guest's stdin pipe until EOF), SIGINT/SIGTERM/SIGHUP/SIGQUIT
@@ -12,9 +13,9 @@
  * or 125/126/127 as podman.
  */
 import { wireHostStdio } from '../runtime/detached/host_stdio.js';
-import type { OciConfig } from '../runtime/config.js';
+import type { RootSource } from '../runtime/container_builder.js';
 import { readModule, ModuleLoadError } from '../runtime/module_loader.js';
-import { runConfig } from '../runtime/run_config.js';
+import { runConfig, type RunConfig } from '../runtime/run_config.js';
 import type { CreateOptions } from '../runtime/runtime.js';
 import type { RunWasmOptions } from '../runtime/run_wasm.js';
 import { ContainerError, type WaitResult } from '../runtime/status.js';
@@ -35,15 +36,24 @@ export interface SentryRunOptions extends RunWasmOptions {
 /** Signals forwarded to the container, as podman's --sig-proxy does. */
 const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
 
-/** The OCI config and root of the container `run` describes: the runtime's `runConfig`, written once for every platform. */
-export function sentryConfig(o: SentryRunOptions): { config: OciConfig; rootfs?: CreateOptions['rootfs'] } {
+/**
+ * The OCI config and root of the container `run` describes: the runtime's
+ * `runConfig`, which `run` calls once and hands to whichever platform runs
+ * it (`runWasm`'s `config`, `runOnSentry`, `runDetached`). Exit 125 for an
+ * invalid option.
+ */
+export function sentryConfig(o: SentryRunOptions): RunConfig {
   try {
-    const { config, root } = runConfig({ ...o, tmpfs: o.tmpfsSpecs ?? o.tmpfs, terminal: o.terminal ?? process.stdout.isTTY === true });
-    return { config, rootfs: root.hostPath !== undefined || root.layers !== undefined ? root : undefined };
+    return runConfig({ ...o, tmpfs: o.tmpfsSpecs ?? o.tmpfs, terminal: o.terminal ?? process.stdout.isTTY === true });
   } catch (err) {
     if (err instanceof ContainerError) throw new CliExit(ExitCode.RUNTIME, err.message);
     throw err;
   }
+}
+
+/** The root as `Runtime.run` takes it: absent for an empty root. */
+export function rootfsOf(root: RootSource): CreateOptions['rootfs'] {
+  return root.hostPath !== undefined || root.layers !== undefined ? root : undefined;
 }
 
 /** The module's bytes, with the inline platform's messages and exit codes for a missing or non-wasm file (the one module loader). */
@@ -70,13 +80,16 @@ function cliError(err: unknown, name: string): unknown {
 /**
  * Run the container on the sentry platform with the CLI's stdio and
  * signals; resolves to the wait result (its `exitCode` is the process exit
- * code). Throws CliExit for 125/126/127 failures before the workload runs.
+ * code). The container is `prepared` (`sentryConfig`'s) if given, else
+ * written from `o`; the module, strace and label always come from `o`.
+ * Throws CliExit for 125/126/127 failures before the workload runs.
  */
-export async function runOnSentry(o: SentryRunOptions): Promise<WaitResult> {
+export async function runOnSentry(o: SentryRunOptions, prepared?: RunConfig): Promise<WaitResult> {
   if (o.strace) throw new CliExit(ExitCode.RUNTIME, '--strace works on the inline platform only: drop --platform sentry');
   const name = o.label ?? o.file ?? o.argv0 ?? 'module';
   const bytes = await moduleBytes(o);
-  const { config, rootfs } = sentryConfig(o);
+  const { config, root } = prepared ?? sentryConfig(o);
+  const rootfs = rootfsOf(root);
   let pending: NodeJS.Signals | null = null;
   let container: import('../runtime/container.js').Container | null = null;
   const forward = (sig: NodeJS.Signals) => {

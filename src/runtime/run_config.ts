@@ -69,8 +69,22 @@ export function normalizeWorkdir(w: string | undefined): string {
   return `/${parts.join('/')}`;
 }
 
+/** A run's container as `runConfig` writes it: the OCI config and the root's lowers, what every platform builds from. */
+export interface RunConfig {
+  config: OciConfig;
+  root: RootSource;
+}
+
+/** memory.max and RLIMIT_NOFILE (soft) of a run's config, as the options gave them (undefined: not given). */
+export function runLimits(config: OciConfig): { memoryLimit?: number; fdLimit?: number } {
+  return {
+    memoryLimit: config.linux?.resources?.memory?.limit,
+    fdLimit: config.process?.rlimits?.find((r) => r.type === 'RLIMIT_NOFILE')?.soft,
+  };
+}
+
 /** The OCI config and root source of the container `o` describes; throws ContainerError INVALID_CONFIG. */
-export function runConfig(o: RunConfigOptions): { config: OciConfig; root: RootSource } {
+export function runConfig(o: RunConfigOptions): RunConfig {
   const mounts: OciMount[] = [];
   const tmpfs = (o.tmpfs ?? []).map((spec) => {
     const i = spec.indexOf(':');

@@ -40,10 +40,10 @@ import { toProcess, toContainerSpec } from './config.js';
 import { BuildError, buildContainer } from './container_builder.js';
 import { defaultMemoryLimit } from './memory_default.js';
 import { loadModule, ModuleLoadError } from './module_loader.js';
-import { runConfig, type BindMount } from './run_config.js';
+import { runConfig, runLimits, type BindMount, type RunConfig } from './run_config.js';
 import { ContainerError } from './status.js';
 
-export type { BindMount } from './run_config.js';
+export type { BindMount, RunConfig } from './run_config.js';
 
 /** Where a stdio stream goes or comes from. */
 export type StdioSpec = 'inherit' | 'capture' | 'null' | ConsoleSink;
@@ -107,6 +107,16 @@ export interface RunWasmOptions {
   fdLimit?: number;
   /** Host to use (default: a Node host). */
   host?: Host;
+  /**
+   * The container already written as its OCI config and root (`runConfig`,
+   * as the CLI does once for whichever platform runs it): used instead of
+   * the options above that describe the container (args, argv0, env,
+   * mounts, rootfs, lowers, workdir, hostname, readOnly, tmpfs, pidsLimit,
+   * the id mappings, user, memoryLimit and fdLimit, the last two read
+   * back from the config). The module, stdio, strace and host still come
+   * from the options.
+   */
+  config?: RunConfig;
 }
 
 /** What `runWasm` returns. */
@@ -172,8 +182,8 @@ function nodeHost(): Host {
 }
 
 /** The container's memory budget: `-m`, else the default of every platform. */
-function memoryBudget(opts: RunWasmOptions): number {
-  return opts.memoryLimit ?? defaultMemoryLimit(hostRamBytes ??= totalmem());
+function memoryBudget(memoryLimit: number | undefined): number {
+  return memoryLimit ?? defaultMemoryLimit(hostRamBytes ??= totalmem());
 }
 
 /** A ModuleLoadError as runWasm's own. */
@@ -192,21 +202,22 @@ function buildError(e: unknown): unknown {
   return new RunWasmError('BAD_OPTION', e.message);
 }
 
-/** Run a WASI command module to completion in a fresh container. */
+/** Run a WASI command module to completion in a fresh container (described by the options, or by `opts.config`). */
 export async function runWasm(opts: RunWasmOptions): Promise<RunWasmResult> {
-  if (opts.fdLimit !== undefined && (!Number.isInteger(opts.fdLimit) || opts.fdLimit < 4 || opts.fdLimit > 1 << 20)) {
-    throw new RunWasmError('BAD_OPTION', `nofile limit ${opts.fdLimit}: give an integer from 4 (stdio and "/") to 1048576`);
+  const { fdLimit, memoryLimit } = opts.config ? runLimits(opts.config.config) : opts;
+  if (fdLimit !== undefined && (!Number.isInteger(fdLimit) || fdLimit < 4 || fdLimit > 1 << 20)) {
+    throw new RunWasmError('BAD_OPTION', `nofile limit ${fdLimit}: give an integer from 4 (stdio and "/") to 1048576`);
   }
-  if (opts.memoryLimit !== undefined && (!Number.isFinite(opts.memoryLimit) || opts.memoryLimit < 65536)) {
-    throw new RunWasmError('BAD_OPTION', `memory limit ${opts.memoryLimit}: give at least 64 KiB (one wasm page)`);
+  if (memoryLimit !== undefined && (!Number.isFinite(memoryLimit) || memoryLimit < 65536)) {
+    throw new RunWasmError('BAD_OPTION', `memory limit ${memoryLimit}: give at least 64 KiB (one wasm page)`);
   }
-  const budget = memoryBudget(opts);
+  const budget = memoryBudget(memoryLimit);
   const src = opts.module ?? opts.bytes ?? opts.file;
   if (src === undefined) throw new RunWasmError('BAD_OPTION', 'runWasm needs `file`, `bytes` or `module`');
-  const module = await loadModule(src, budget, { explicitLimit: opts.memoryLimit !== undefined, name: opts.file }).catch((e: unknown) => { throw moduleError(e); });
+  const module = await loadModule(src, budget, { explicitLimit: memoryLimit !== undefined, name: opts.file }).catch((e: unknown) => { throw moduleError(e); });
   let spec, proc, root;
   try {
-    const c = runConfig(opts);
+    const c = opts.config ?? runConfig(opts);
     root = c.root;
     spec = toContainerSpec(c.config, budget);
     proc = toProcess(c.config.process, 'null', 'main.wasm');

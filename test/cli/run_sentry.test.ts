@@ -198,3 +198,33 @@ describe('--platform', () => {
     expect(r.stdout).toMatch(/-u, --user <user\[:group\]>/);
   });
 });
+
+describe('one OCI config for both platforms', () => {
+  const INSPECT = join(ROOT, 'wasm/inspect_root.wasm');
+  const ASK = ['cat:/sys/fs/cgroup/pids.max', 'cat:/sys/fs/cgroup/memory.max', 'cat:/etc/hostname', 'cat:/proc/1/mounts'];
+  const FLAGS = ['--pids-limit', '7', '-m', '32m', '--hostname', 'box', '--tmpfs', '/scratch:size=1m,ro', '--read-only'];
+
+  it('run builds the config once: the guest sees the same limits, hostname and mounts on either platform', () => {
+    const inline = cli([...FLAGS, INSPECT, ...ASK]);
+    const onSentry = sentry(...FLAGS, INSPECT, ...ASK);
+    expect(inline.stderr).toBe('');
+    expect(inline.status).toBe(0);
+    expect(onSentry.status).toBe(0);
+    expect(inline.stdout).toBe(onSentry.stdout);
+    expect(inline.stdout).toContain('cat:/sys/fs/cgroup/pids.max: 7\n');
+    expect(inline.stdout).toContain('cat:/sys/fs/cgroup/memory.max: 33554432\n');
+    expect(inline.stdout).toContain('tmpfs /scratch tmpfs ro 0 0\n');
+  });
+
+  it('runWasm takes a prepared config instead of the container options, its limits read back from it', async () => {
+    const { runWasm } = await import('../../src/runtime/run_wasm.js');
+    const { runConfig } = await import('../../src/runtime/run_config.js');
+    const config = runConfig({ argv0: 'inspect', args: ['cat:/etc/hostname', 'cat:/sys/fs/cgroup/memory.max'], hostname: 'prepared', memoryLimit: 16 * 1024 * 1024 });
+    // the options' own container fields are not used when a config is given
+    const r = await runWasm({ file: INSPECT, hostname: 'ignored', args: ['ignored'], config, stdout: 'capture', stderr: 'capture', stdin: 'null' });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe('cat:/etc/hostname: prepared\ncat:/sys/fs/cgroup/memory.max: 16777216\n');
+    const low = runConfig({ memoryLimit: 1024 });
+    await expect(runWasm({ file: INSPECT, config: low, stdin: 'null' })).rejects.toThrow(/memory limit 1024: give at least 64 KiB/);
+  });
+});

@@ -18,7 +18,7 @@ import { RegistryTransport } from '../../image/registry/registry_transport.js';
 import { SamplesTransport } from '../../image/samples/index.js';
 import { progressFor } from '../progress.js';
 import { addRegistryFlags, clientFromFlags, storeFromCommand, type RegistryFlags } from '../registry_setup.js';
-import { runOnSentry } from '../run_sentry.js';
+import { runOnSentry, sentryConfig } from '../run_sentry.js';
 import { parseLogOpts } from '../containers/log_opts.js';
 import { runDetached } from '../containers/run_detached.js';
 import { containersRoot } from '../containers/store.js';
@@ -270,7 +270,7 @@ says what is wrong with the reference, exit 125.`);
         hostname: flags.hostname,
         user: user && { uid: user.uid, gid: user.gid },
         readOnly: flags.readOnly === true,
-        tmpfs: flags.tmpfs.map((t) => t.split(':')[0]!),
+        tmpfs: flags.tmpfs,
         strace: flags.strace === true,
         fdLimit: parseUlimits(flags.ulimit).nofile,
         memoryLimit: flags.memory === undefined ? undefined : parseMemory(flags.memory),
@@ -278,23 +278,26 @@ says what is wrong with the reference, exit 125.`);
       };
       if (flags.name !== undefined && !flags.detach) throw new CliExit(ExitCode.RUNTIME, '--name needs -d: only detached containers are kept and named');
       try {
+        if (flags.detach && flags.platform.includes('inline')) throw new CliExit(ExitCode.RUNTIME, 'run -d runs on the sentry platform (a detached sandbox process): drop --platform inline');
+        // the container's OCI config, written once for whichever platform runs it (a detached one has no terminal)
+        const sentryOpts = { ...opts, pidsLimit, label: file };
+        const prepared = sentryConfig({ ...sentryOpts, terminal: flags.detach ? false : undefined });
         if (flags.detach) {
-          if (flags.platform.includes('inline')) throw new CliExit(ExitCode.RUNTIME, 'run -d runs on the sentry platform (a detached sandbox process): drop --platform inline');
-          const id = await runDetached({ ...opts, pidsLimit, tmpfsSpecs: flags.tmpfs }, {
+          const id = await runDetached(sentryOpts, {
             root: containersRoot(c), name: flags.name, rm: flags.rm === true, interactive: flags.interactive === true, image: file, logMaxSize: logOpts.maxSize,
             stored: image && { store: (await storeFromCommand(c)).root, name: image.name, platform: platform.image, manifest: image.manifest },
-          });
+          }, prepared);
           process.stdout.write(`${id}\n`);
           return;
         }
         if (platform.exec === 'sentry') {
-          const r = await runOnSentry({ ...opts, pidsLimit, tmpfsSpecs: flags.tmpfs, label: file });
+          const r = await runOnSentry(sentryOpts, prepared);
           if (r.reason) process.stderr.write(`wasmvisor: ${file}: ${r.reason}\n`);
           else if (r.oomKilled) process.stderr.write(`wasmvisor: ${file}: killed: the memory limit was reached\n`);
           process.exitCode = r.exitCode;
           return;
         }
-        const r = await runWasm(opts);
+        const r = await runWasm({ ...opts, config: prepared });
         if (r.status.reason) process.stderr.write(`wasmvisor: ${file}: ${r.status.reason}\n`);
         process.exitCode = r.exitCode;
       } catch (err) {

@@ -12,6 +12,7 @@ import { AUTO_REMOVE } from '../../runtime/detached/served.js';
 import type { StoredImage } from '../../runtime/detached/image_root.js';
 import { listStates } from '../../runtime/detached/state.js';
 import { CliExit, ExitCode } from '../exit.js';
+import type { RunConfig } from '../../runtime/run_config.js';
 import { moduleBytes, sentryConfig, type SentryRunOptions } from '../run_sentry.js';
 import { Annotation, LOG_FILE } from './store.js';
 
@@ -48,8 +49,12 @@ function freshName(taken: ReadonlySet<string>): string {
   }
 }
 
-/** Start the container detached; resolves with its id once it runs. */
-export async function runDetached(o: SentryRunOptions, d: DetachOptions): Promise<string> {
+/**
+ * Start the container detached; resolves with its id once it runs. The
+ * container is `prepared` (`sentryConfig`'s, without a terminal) if given,
+ * else written from `o`.
+ */
+export async function runDetached(o: SentryRunOptions, d: DetachOptions, prepared?: RunConfig): Promise<string> {
   if (o.strace) throw new CliExit(ExitCode.RUNTIME, '--strace works on the inline platform only, and run -d uses the sentry platform: drop one of them');
   const bytes = await moduleBytes(o); // 127 / 126 with one line, as run
   const taken = new Set(listStates(d.root).map((s) => s.annotations[Annotation.NAME]).filter((n): n is string => n !== undefined));
@@ -58,8 +63,9 @@ export async function runDetached(o: SentryRunOptions, d: DetachOptions): Promis
     if (taken.has(d.name)) throw new CliExit(ExitCode.RUNTIME, `the container name "${d.name}" is already in use: remove that container (wasmvisor rm ${d.name}) or choose another name`);
   }
   const name = d.name ?? freshName(taken);
-  const { config, rootfs } = sentryConfig({ ...o, terminal: false });
-  if (rootfs && 'hostPath' in rootfs) config.root = { ...config.root, path: rootfs.hostPath };
+  const made = prepared ?? sentryConfig({ ...o, terminal: false });
+  const config = { ...made.config }; // the annotations and root path below are this container's
+  if (made.root.hostPath !== undefined) config.root = { ...config.root, path: made.root.hostPath };
   config.annotations = {
     [Annotation.NAME]: name,
     [Annotation.IMAGE]: d.stored?.name ?? d.image,
