@@ -118,21 +118,117 @@ export function signatureOf(spec: CallSpec): readonly (readonly [string, WasmTyp
   return out;
 }
 
+/*
+ * Compiled form. Composed closures share one feedback vector per literal
+ * across all 46 calls, so their keyed stores and calls go megamorphic (a
+ * path_open decode+encode took about twice the hand-written codec's CPU).
+ * As wiggle expands its macro, the description is therefore compiled, once
+ * at load, into one small function per call with the same steps in the same
+ * order: locals, then one object literal (one shape per call). The source
+ * holds only names and constants from the static table above (field names
+ * quoted with JSON.stringify), never guest data. Where the host refuses
+ * `new Function` (a CSP without 'unsafe-eval'), the closures are used.
+ */
+
+/** Helpers the compiled code calls, passed in by name. */
+const HELPERS = {
+  u32, u64, s64, readString, readIovs, gather, scatter, utf8, encodeDirents,
+  writeFdstat, writeFilestat, writePrestat,
+} as const;
+const HELPER_NAMES = Object.keys(HELPERS);
+const HELPER_VALUES = Object.values(HELPERS);
+
+const canCompile = ((): boolean => {
+  try {
+    return new Function('return 1')() === 1;
+  } catch {
+    return false;
+  }
+})();
+
+const key = (f: string) => JSON.stringify(f);
+
+function decodeSource(spec: CallSpec): string {
+  const lines: string[] = [];
+  const fields: string[] = [];
+  let i = 0;
+  spec.params.forEach(([, type, field], k) => {
+    const v = `v${k}`;
+    switch (type) {
+      case 'fd': case 'u32': case 'ptr': lines.push(`const ${v} = u32(r[${i}]);`); break;
+      case 'u8': lines.push(`const ${v} = u32(r[${i}]) & 0xff;`); break;
+      case 'u16': lines.push(`const ${v} = u32(r[${i}]) & 0xffff;`); break;
+      case 'u64': lines.push(`const ${v} = u64(r[${i}]);`); break;
+      case 's64': lines.push(`const ${v} = s64(r[${i}]);`); break;
+      case 'string': lines.push(`const ${v} = readString(m, u32(r[${i}]), u32(r[${i + 1}]));`); break;
+      case 'iovs_in': lines.push(`const t${k} = readIovs(m, u32(r[${i}]), u32(r[${i + 1}]));`, `const ${v} = gather(m, t${k}.iovs, t${k}.total);`); break;
+      case 'iovs_out': lines.push(`const t${k} = readIovs(m, u32(r[${i}]), u32(r[${i + 1}]));`, `const ${v} = t${k}.total;`); break;
+      case 'buf': lines.push(`const p${k} = u32(r[${i}]);`, `const ${v} = u32(r[${i + 1}]);`, `m.check(p${k}, ${v});`); break;
+      default: lines.push(`const ${v} = u32(r[${i}]);`, `m.check(${v}, ${STRUCT_SIZE[type.slice(4) as Struct]});`);
+    }
+    fields.push(`${key(field)}: ${v}`);
+    if (type === 'iovs_out') fields.push(`_iovs: t${k}.iovs`);
+    if (type === 'buf') fields.push(`_buf: p${k}`);
+    i += wasmArity(type);
+  });
+  return `${lines.join('\n')}\nreturn { ${fields.join(', ')} };`;
+}
+
+const WRITER_CALL: Record<Struct, (ptr: string, x: string) => string> = {
+  u16: (p, x) => `m.setU16(${p}, ${x});`,
+  u32: (p, x) => `m.setU32(${p}, ${x});`,
+  u64: (p, x) => `m.setU64(${p}, ${x});`,
+  fdstat: (p, x) => `writeFdstat(m, ${p}, ${x});`,
+  filestat: (p, x) => `writeFilestat(m, ${p}, ${x});`,
+  prestat: (p, x) => `writePrestat(m, ${p}, ${x});`,
+};
+
+function encodeSource(spec: CallSpec): string {
+  const lines: string[] = ['let moved = 0;'];
+  for (const [param, from, as] of spec.results ?? []) {
+    const [, type, field] = spec.params.find(([n]) => n === param)!;
+    const x = from === 'value' ? 'v' : from === 'moved' ? 'moved' : `v[${key(from)}]`;
+    const f = `a[${key(field)}]`;
+    if (type === 'iovs_out') lines.push(`moved = scatter(m, a._iovs, ${x});`);
+    else if (type === 'buf' && as === 'dirents') lines.push(`moved = encodeDirents(m, a._buf, ${f}, ${x});`);
+    else if (type === 'buf' && as === 'utf8') lines.push(`{ const b = utf8(${x}).subarray(0, ${f}); m.write(a._buf, b); moved = b.byteLength; }`);
+    else if (type === 'buf') lines.push(`{ const b = ${x}; m.write(a._buf, b); moved = b.byteLength; }`);
+    else lines.push(WRITER_CALL[type.slice(4) as Struct](f, x));
+  }
+  return lines.join('\n');
+}
+
+function compiled<F>(name: string, args: string, body: string): F {
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  return new Function(...HELPER_NAMES, `return function ${name}(${args}) {\n${body}\n};`)(...HELPER_VALUES) as F;
+}
+
+/** How `codecOf` builds a codec: compiled (the default where the host allows it) or composed closures. */
+export type DeriveMode = 'compiled' | 'closures';
+
 /** The generic codec of `call`, derived from its description. */
-export function codecOf(call: WasiCallName): Codec<any, any> {
+export function codecOf(call: WasiCallName, mode: DeriveMode = canCompile ? 'compiled' : 'closures'): Codec<any, any> {
   const spec = ABI[call];
   const params = signatureOf(spec);
   const returnsErrno = spec.noreturn !== true;
   if (spec.custom === 'poll_oneoff') return { params, returnsErrno, decode: pollDecode, encode: pollEncode };
-  const steps: Step[] = [];
-  let i = 0;
-  for (const [, type, field] of spec.params) {
-    steps.push(decodeStep(type, i, field));
-    i += wasmArity(type);
+  let decode: Codec<any, any>['decode'];
+  let encode: Codec<any, any>['encode'];
+  if (mode === 'compiled') {
+    decode = compiled(`decode_${call}`, 'm, r', decodeSource(spec));
+    encode = spec.results === undefined ? undefined : compiled(`encode_${call}`, 'm, a, v', encodeSource(spec));
+  } else {
+    const steps: Step[] = [];
+    let i = 0;
+    for (const [, type, field] of spec.params) {
+      steps.push(decodeStep(type, i, field));
+      i += wasmArity(type);
+    }
+    decode = decodeOf(steps);
+    encode = encodeOf((spec.results ?? []).map((r) => encodeStep(spec, r)));
   }
-  const decode = decodeOf(steps);
-  if (spec.custom === 'strings') return { params, returnsErrno, decode, encode: stringsEncode };
-  return { params, returnsErrno, decode, encode: encodeOf((spec.results ?? []).map((r) => encodeStep(spec, r))) };
+  if (spec.custom === 'strings') encode = stringsEncode;
+  return { params, returnsErrno, decode, encode };
 }
 
 /** Every call's derived codec, by name. */

@@ -7,6 +7,9 @@
  * the result pointer), in the same order, so a bad call gets the same errno
  * as through the generic import. Under `--strace` they print the generic
  * import's line (`traceFast`). The Sentry sees the same request either way.
+ * Which argument word holds what, where a call's own argument sits and the
+ * size of its count out-pointer come from the calls' ABI description
+ * (kernel/abi/spec.ts), checked at load against the shape these take.
  *
  * A call bigger than the data area goes in pieces (`inPieces`), each a
  * fixed-layout call of at most the data area, so that no message and no
@@ -120,10 +123,25 @@ type PutExtra = (s: WireSlots, extra: number | bigint, off: number) => void;
 
 const noExtra: PutExtra = () => {};
 
-/** Size of iovec call `call`'s count out-pointer (its first out-pointer: nwritten, nread, so_datalen). */
+/**
+ * Size of iovec call `call`'s count out-pointer (nwritten, nread,
+ * so_datalen), after checking that its description still has the shape the
+ * fast paths take: (fd, iovs, iovs_len, [extra,] count out-pointer), so a
+ * changed description fails at load, not at a guest's call.
+ */
 function retSize(call: WasiCallName): number {
-  const p = ABI[call].params.find((x) => x[1].startsWith('out:'))!;
-  return outSize(call, p[0]);
+  const params = ABI[call].params;
+  const out = params.find((x) => x[1].startsWith('out:'));
+  const arity = wasmParams(call);
+  if (params[0]?.[1] !== 'fd' || !params[1]?.[1].startsWith('iovs_') || out === undefined || paramIndex(call, out[0]) !== arity - 1 || (arity !== 4 && arity !== 5)) {
+    throw new Error(`sentry fast path: ${call}'s parameters are no longer (fd, iovs, iovs_len, [extra,] out)`);
+  }
+  return outSize(call, out[0]);
+}
+
+/** Number of wasm parameters of `call`. */
+function wasmParams(call: WasiCallName): number {
+  return SYSCALL_BY_NAME.get(call)!.codec.params.length;
 }
 
 /** Fields of an iovec call's wire layout that every such call has (spec.ts `writeWire`, `readWire`). */

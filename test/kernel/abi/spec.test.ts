@@ -7,7 +7,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CODECS, signatureOf } from '../../../kernel/abi/derive.js';
+import { CODECS, codecOf, signatureOf } from '../../../kernel/abi/derive.js';
+import { GuestMemory } from '../../../kernel/abi/memory.js';
 import { ABI, outSize, paramIndex, shownFields, wireQuad, wireWord } from '../../../kernel/abi/spec.js';
 import { WASI_PREVIEW1_IMPORTS } from '../../../kernel/abi/wasi.js';
 import { E, Errno } from '../../../kernel/errno.js';
@@ -90,6 +91,51 @@ describe('the ABI description', () => {
     expect(line).toBe('[1] poll_oneoff(subs=[]) = 0 SUCCESS <1.0µs>');
     const open = formatCall(2, 'path_open', { _ret: 4, fdflags: 0, path: 'a', fd: 3, dirflags: 1, oflags: 0, rightsBase: 1n, rightsInheriting: 0n }, 0, 5, 0n);
     expect(open).toBe('[2] path_open(fd=3, dirflags=1, path="a", oflags=0, rightsBase=1, rightsInheriting=0, fdflags=0) = 0 SUCCESS → 5 <0.0µs>');
+  });
+});
+
+describe('the derived codecs', () => {
+  /** Decode `raw` (and encode `result` after a success) with `codec` over a fresh copy of `init`: the outcome and memory. */
+  const run = (codec: ReturnType<typeof codecOf>, init: Uint8Array, raw: (number | bigint)[], result: unknown) => {
+    const mem = new WebAssembly.Memory({ initial: 1 });
+    new Uint8Array(mem.buffer).set(init);
+    const g = new GuestMemory(mem);
+    let out: unknown;
+    try {
+      const a = codec.decode(g, raw) as Record<string, unknown>;
+      out = Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v instanceof Uint8Array ? [...v] : v]));
+      if (codec.encode && result !== undefined) codec.encode(g, a, result);
+    } catch (err) {
+      out = { errno: (err as { errno?: number }).errno ?? String(err) };
+    }
+    return { out, mem: new Uint8Array(mem.buffer) };
+  };
+  const RESULTS: Partial<Record<string, unknown>> = {
+    fd_write: 3, fd_read: new Uint8Array(200).fill(7), fd_seek: 5n, path_open: 9, path_readlink: 'a/ü',
+    fd_filestat_get: { dev: 1n, ino: 2n, filetype: 4, nlink: 1n, size: 9n, atim: 1n, mtim: 2n, ctim: 3n },
+    fd_fdstat_get: { filetype: 4, flags: 1, rightsBase: 3, rightsInheriting: 5 }, fd_prestat_get: '/x',
+    sock_recv: { data: new Uint8Array(30).fill(1), roflags: 1 }, args_sizes_get: { count: 2, bytes: 7 },
+    fd_readdir: [{ next: 1n, ino: 5n, name: 'aa', filetype: 4 }],
+  };
+
+  it('compiled (the default) and composed from closures (hosts without eval) decode and encode alike', () => {
+    const init = new Uint8Array(65536);
+    for (let i = 0; i < init.length; i++) init[i] = (i * 31) & 0xff;
+    const dv = new DataView(init.buffer);
+    for (let i = 0; i < 4; i++) { dv.setUint32(1000 + 8 * i, 2000 + 64 * i, true); dv.setUint32(1004 + 8 * i, 10 + i, true); }
+    init.set(new TextEncoder().encode('some/path'), 3000);
+    const word = fc.oneof(fc.constantFrom(0, 3, 9, 1000, 3000, 4000, 65530, 0xffff_ffff), fc.integer({ min: 0, max: 70000 }));
+    for (const name of WASI_PREVIEW1_IMPORTS) {
+      const closures = codecOf(name, 'closures');
+      const compiled = CODECS[name];
+      fc.assert(fc.property(fc.array(word, { minLength: 9, maxLength: 9 }), (ws) => {
+        const raw = compiled.params.map(([, t], i) => (t === 'i64' ? BigInt(ws[i]!) : ws[i]!));
+        const a = run(compiled, init, raw, RESULTS[name]);
+        const b = run(closures, init, raw, RESULTS[name]);
+        expect(b.out, name).toEqual(a.out);
+        expect(Buffer.compare(a.mem, b.mem), name).toBe(0);
+      }), { numRuns: 60 });
+    }
   });
 });
 
