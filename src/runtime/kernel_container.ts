@@ -73,8 +73,8 @@ export class KernelContainer {
     return this.built.ns;
   }
 
-  /** The root overlay. */
-  get rootFs(): OverlayFs {
+  /** The root filesystem: an overlay over the lowers, or without lowers its upper alone (container_builder.ts). */
+  get rootFs(): OverlayFs | TmpFs {
     return this.built.rootFs;
   }
 

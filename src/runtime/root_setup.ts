@@ -17,7 +17,7 @@
  */
 import { E } from '../../kernel/errno.js';
 import { OverlayFs } from '../../kernel/fs/overlay.js';
-import { TmpDir, TmpFile } from '../../kernel/fs/tmpfs.js';
+import { TmpDir, TmpFile, TmpFs } from '../../kernel/fs/tmpfs.js';
 import { installPreopen } from '../../kernel/task/stdio.js';
 import type { Task } from '../../kernel/task/task.js';
 import { MountNamespace } from '../../kernel/vfs/mount_ns.js';
@@ -79,15 +79,17 @@ export interface RootSpec {
 
 /**
  * Step 1: make `spec.dirs` and `spec.files` in `rootFs`, then return the
- * container's namespace on it. An overlay with no lower layers and an
- * untouched upper (a container without --rootfs or image) gets them written
- * straight into its upper tmpfs, without a path walk: the overlay merges a
- * directory's children on first lookup, so it then sees them as if made
- * through it (same modes, owners, charges and errors as the walk).
+ * container's namespace on it. An empty tmpfs root (a container without
+ * --rootfs or image), or an overlay with no lower layers and an untouched
+ * upper, gets them written straight into the tmpfs, without a path walk
+ * (an overlay merges a directory's children on first lookup, so it then
+ * sees them as if made through it): same modes, owners, charges and
+ * errors as the walk.
  */
 export function prepareRoot(rootFs: FileSystem, spec: RootSpec): MountNamespace {
   const files = spec.files ?? [];
-  if (!(rootFs instanceof OverlayFs && rootFs.lowers.length === 0 && rootFs.upper.root.entries.size === 0 && seedEmptyUpper(rootFs.upper.root, spec.dirs, files))) {
+  const empty = rootFs instanceof TmpFs ? rootFs.root : rootFs instanceof OverlayFs && rootFs.lowers.length === 0 ? rootFs.upper.root : null;
+  if (!(empty !== null && empty.entries.size === 0 && seedEmptyUpper(empty, spec.dirs, files))) {
     const view = new MountNamespace(rootFs);
     for (const d of spec.dirs) {
       if (typeof d === 'string') mkdirs(view, d);

@@ -3,6 +3,7 @@ import { E } from '../../kernel/errno.js';
 import { OverlayFs } from '../../kernel/fs/overlay.js';
 import { TmpDir, TmpFile, TmpFs, type TmpNode } from '../../kernel/fs/tmpfs.js';
 import { createNodeHost } from '../../src/host/node_host.js';
+import type { FileSystem } from '../../kernel/vfs/superblock.js';
 import { prepareRoot, RootSetupError, type RootSpec } from '../../src/runtime/root_setup.js';
 
 const host = createNodeHost();
@@ -21,12 +22,17 @@ function tree(dir: TmpDir, prefix = ''): string[] {
   return out.sort();
 }
 
-/** The spec made directly in an empty overlay's upper, and through the path walk (a plain tmpfs root). */
+/** A tmpfs seen through a plain FileSystem record, which prepareRoot can only walk. */
+function walkOnly(fs: TmpFs): FileSystem {
+  return { sb: fs.sb, root: fs.root, source: fs.source };
+}
+
+/** The spec made directly in an empty overlay's upper, and through the path walk. */
 function both(spec: RootSpec): { direct: OverlayFs; walked: TmpFs } {
   const direct = new OverlayFs([], host);
   prepareRoot(direct, spec);
   const walked = new TmpFs(host);
-  prepareRoot(walked, spec);
+  prepareRoot(walkOnly(walked), spec);
   return { direct, walked };
 }
 
@@ -46,6 +52,11 @@ describe('prepareRoot', () => {
     expect(tree(direct.upper.root)).toEqual(tree(walked.root));
     expect(tree(direct.upper.root)).toContain('/etc/hostname 644 0:0 nlink=1 file again\n alloc=64');
     expect(direct.upper.account.used).toBe(walked.account.used);
+    // a container without lowers has a bare tmpfs root: written directly too, the same
+    const bare = new TmpFs(host);
+    prepareRoot(bare, spec);
+    expect(tree(bare.root)).toEqual(tree(walked.root));
+    expect(bare.account.used).toBe(walked.account.used);
   });
 
   it('still sees what it made through the overlay, and the namespace is read-only when asked', () => {
@@ -60,20 +71,20 @@ describe('prepareRoot', () => {
     // a file where a mount point wants a directory: EISDIR from the open, as before
     const spec: RootSpec = { dirs: ['/etc/hostname'], files: [{ path: '/etc/hostname', data: enc.encode('h\n') }], readonly: false };
     expect(() => prepareRoot(new OverlayFs([], host), spec)).toThrow(E.ISDIR);
-    expect(() => prepareRoot(new TmpFs(host), spec)).toThrow(E.ISDIR);
+    expect(() => prepareRoot(walkOnly(new TmpFs(host)), spec)).toThrow(E.ISDIR);
     // a file that is the parent of a later one: ENOTDIR from the open, as before
     const under: RootSpec = { dirs: [], files: [{ path: '/f', data: enc.encode('1') }, { path: '/f/g', data: enc.encode('2') }], readonly: false };
     expect(() => prepareRoot(new OverlayFs([], host), under)).toThrow(E.NOTDIR);
-    expect(() => prepareRoot(new TmpFs(host), under)).toThrow(E.NOTDIR);
+    expect(() => prepareRoot(walkOnly(new TmpFs(host)), under)).toThrow(E.NOTDIR);
     // a seeded file where a mount point is: EISDIR, as before
     const over: RootSpec = { dirs: ['/f/g'], files: [{ path: '/f', data: enc.encode('1') }], readonly: false };
     expect(() => prepareRoot(new OverlayFs([], host), over)).toThrow(E.ISDIR);
-    expect(() => prepareRoot(new TmpFs(host), over)).toThrow(E.ISDIR);
+    expect(() => prepareRoot(walkOnly(new TmpFs(host)), over)).toThrow(E.ISDIR);
     // no room for a directory: the same RootSetupError either way
     const full: RootSpec = { dirs: ['/tmp'], readonly: false };
     expect(() => prepareRoot(new OverlayFs([], host, { limit: 100 }), full)).toThrow(RootSetupError);
     expect(() => prepareRoot(new OverlayFs([], host, { limit: 100 }), full)).toThrow(/cannot create \/tmp in the container for \/tmp: .*NOSPC|no space/i);
-    expect(() => prepareRoot(new TmpFs(host, { limit: 100 }), full)).toThrow(RootSetupError);
+    expect(() => prepareRoot(walkOnly(new TmpFs(host, { limit: 100 })), full)).toThrow(RootSetupError);
     // "." and "//" in a path are resolved by the walk
     const { direct, walked } = both({ dirs: ['/x/./y', '/z//w/'], readonly: false });
     expect(tree(direct.upper.root)).toEqual(tree(walked.root));
