@@ -15,7 +15,8 @@
  *    namespace (read-only root if asked): root_setup.ts;
  *  - `/dev` (devtmpfs), `/proc` (hostname, meminfo under memory.max),
  *    `/sys/fs/cgroup` (read-only), the config's tmpfs and bind mounts (in
- *    its order; binds see host owners through the id mappings);
+ *    its order; binds see host owners through the id mappings; a bind of
+ *    one host file mounts on a file, made empty if absent);
  *  - one cgroup (container_cgroup.ts) charged with every in-memory file
  *    and each task's linear memory;
  *  - `createTask`: a task with its working directory, stdio on fds 0-2 and
@@ -41,10 +42,11 @@ import { Kernel } from '../../kernel/kernel.js';
 import { installStdio, type StdioFile } from '../../kernel/task/stdio.js';
 import type { Task } from '../../kernel/task/task.js';
 import { MountNamespace } from '../../kernel/vfs/mount_ns.js';
+import { FileType } from '../../kernel/vfs/types.js';
 import type { ProcessSpec, ContainerSpec } from '../sentry/control_plane.js';
 import { ContainerCgroup, type FileLimitPolicy } from './container_cgroup.js';
 import { remapOwners } from './id_mapping.js';
-import { installPreopens, makeWorkdir, mkdirs, prepareRoot, RootSetupError } from './root_setup.js';
+import { installPreopens, makeWorkdir, mkdirs, prepareRoot, RootSetupError, SETUP } from './root_setup.js';
 
 const ENC = new TextEncoder();
 
@@ -108,6 +110,9 @@ export class BuiltContainer {
   /** Memory and pids accounting, shown under /sys/fs/cgroup. */
   readonly cgroup: ContainerCgroup;
 
+  /** Targets of the directory binds (preopened under their paths; a single-file bind is not a directory to preopen). */
+  private bindDirs: string[] = [];
+
   /** Host handles this container opened (its --rootfs tree, its binds): closed by `close`. */
   private readonly owned: { close(): void }[] = [];
 
@@ -133,15 +138,23 @@ export class BuiltContainer {
     } else {
       this.upper = this.rootFs = new TmpFs(host, { fsType: 'overlay', source: 'overlay', parentAccount: this.cgroup.memory });
     }
+    // the binds' host sources first: a file's mount point is a file, a directory's a directory
+    const binds = this.openBinds(host, spec);
+    const isFile = (m: ContainerSpec['mounts'][number]) => binds.get(m)?.dirs === null;
+    const files = [{ path: '/etc/hostname', data: ENC.encode(`${spec.hostname}\n`) }, ...(spec.files ?? [])];
+    // a seeded file stays a file: a directory mounted there fails on it, clearly, rather than on writing the file
+    const seeded = new Set(files.map((f) => f.path));
     // mount points and seeded files through a writable view, then the container's namespace (maybe read-only): root_setup.ts
     this.ns = setup(() => prepareRoot(this.rootFs, {
       dirs: [
         { path: '/tmp', mode: 0o1777 }, '/dev', '/proc', '/etc', '/sys/fs/cgroup',
-        ...spec.mounts.filter((m) => m.kind !== 'proc').map((m) => m.target),
+        ...spec.mounts.filter((m) => m.kind !== 'proc' && !isFile(m) && !seeded.has(m.target)).map((m) => m.target),
       ],
-      files: [{ path: '/etc/hostname', data: ENC.encode(`${spec.hostname}\n`) }, ...(spec.files ?? [])],
+      files,
+      mountFiles: spec.mounts.filter(isFile).map((m) => m.target),
       readonly: spec.readonlyRoot,
     }));
+    this.bindDirs = spec.mounts.filter((m) => m.kind === 'bind' && !isFile(m)).map((m) => m.target);
     // /dev is a writable tmpfs (as in podman), capped by devfs and charged to the container
     this.ns.mount('/dev', createDevFs(host, { parentAccount: this.cgroup.memory }));
     this.ns.mount('/proc', new ProcFs(this.kernel.procSource({
@@ -154,18 +167,31 @@ export class BuiltContainer {
         mountOn(this.ns, m.target, fs, m.readonly);
       } else if (m.kind === 'bind') {
         const bind = { source: m.source, target: m.target };
-        if (!host.hostfs) throw new BuildError('NO_HOST_FILES', `bind mount of ${m.source}: this host has no host directories (browser)`, m.source, bind);
-        let fs: HostFsMount;
-        try {
-          fs = new HostFsMount(host.hostfs, m.source, host, { readonly: m.readonly, uidMappings: spec.uidMappings, gidMappings: spec.gidMappings });
-        } catch (e) {
-          throw new BuildError('BIND', `bind mount ${m.source} → ${m.target}: ${m.source} cannot be used (${(e as Error).message})`, m.source, bind, e);
-        }
-        this.owned.push(fs);
+        const fs = binds.get(m)!;
+        checkMountpoint(this.ns, fs, bind);
         mountOn(this.ns, m.target, fs, m.readonly, bind);
       }
     }
     return lowers;
+  }
+
+  /** Open each bind's host source (a directory or one file), in the config's order; the container owns them. */
+  private openBinds(host: Host, spec: ContainerSpec): Map<ContainerSpec['mounts'][number], HostFsMount> {
+    const binds = new Map<ContainerSpec['mounts'][number], HostFsMount>();
+    for (const m of spec.mounts) {
+      if (m.kind !== 'bind') continue;
+      const bind = { source: m.source, target: m.target };
+      if (!host.hostfs) throw new BuildError('NO_HOST_FILES', `bind mount of ${m.source}: this host has no host directories (browser)`, m.source, bind);
+      let fs: HostFsMount;
+      try {
+        fs = new HostFsMount(host.hostfs, m.source, host, { readonly: m.readonly, uidMappings: spec.uidMappings, gidMappings: spec.gidMappings });
+      } catch (e) {
+        throw new BuildError('BIND', `bind mount ${m.source} → ${m.target}: ${m.source} cannot be used (${(e as Error).message})`, m.source, bind, e);
+      }
+      this.owned.push(fs);
+      binds.set(m, fs);
+    }
+    return binds;
   }
 
   /** Close the host handles of the container's --rootfs and binds (it is gone); shared image layers stay open. */
@@ -193,7 +219,7 @@ export class BuiltContainer {
       uid: proc.uid, gid: proc.gid, args: proc.args, env: proc.env, cwd: proc.cwd, fdLimit: proc.nofile,
     });
     installStdio(task, stdio.stdin, stdio.stdout, stdio.stderr);
-    installPreopens(task, this.ns, proc.cwd, this.spec.mounts.filter((m) => m.kind === 'bind').map((m) => m.target));
+    installPreopens(task, this.ns, proc.cwd, this.bindDirs);
     const pid = task.pid;
     task.memoryBytes = () => this.cgroup.linearBytes(pid);
     return task;
@@ -223,6 +249,28 @@ function setup<T>(step: () => T): T {
   } catch (e) {
     if (e instanceof RootSetupError) throw new BuildError('SETUP', e.message, e.path, undefined, e.cause);
     throw e;
+  }
+}
+
+/**
+ * A bind's mount point is what its source is (a file on a file, a
+ * directory on a directory), as Linux requires: one clear error otherwise
+ * (runc's "not a directory"/"is a directory"). A missing or unreachable
+ * mount point is left to `mountOn`'s own error.
+ */
+function checkMountpoint(ns: MountNamespace, fs: HostFsMount, bind: { source: string; target: string }): void {
+  let dir: boolean;
+  try {
+    dir = ns.pathOps.stat(SETUP, ns.rootHandle(), bind.target, true).filetype === FileType.DIRECTORY;
+  } catch {
+    return;
+  }
+  const file = fs.dirs === null;
+  if (file && dir) {
+    throw new BuildError('MOUNT', `${bind.target} is a directory in the container and ${bind.source} a file: a file mounts only on a file (or a new path)`, bind.target, bind, E.ISDIR);
+  }
+  if (!file && !dir) {
+    throw new BuildError('MOUNT', `${bind.target} is a file in the container and ${bind.source} a directory: a directory mounts only on a directory (or a new path)`, bind.target, bind, E.NOTDIR);
   }
 }
 

@@ -73,6 +73,8 @@ export interface RootSpec {
   dirs: readonly (string | { path: string; mode: number })[];
   /** Files to write after `dirs`, in order (/etc/hostname, seeded files); their parent directories are made as by `mkdirs`. */
   files?: readonly SeedFile[];
+  /** Mount points of single-file binds, made after `files`: an empty file if absent (parents as by `mkdirs`), anything there left as is. */
+  mountFiles?: readonly string[];
   /** Make the container's root mount read-only (EROFS). */
   readonly: boolean;
 }
@@ -88,14 +90,17 @@ export interface RootSpec {
  */
 export function prepareRoot(rootFs: FileSystem, spec: RootSpec): MountNamespace {
   const files = spec.files ?? [];
+  const mountFiles = spec.mountFiles ?? [];
   const empty = rootFs instanceof TmpFs ? rootFs.root : rootFs instanceof OverlayFs && rootFs.lowers.length === 0 ? rootFs.upper.root : null;
-  if (!(empty !== null && empty.entries.size === 0 && seedEmptyUpper(empty, spec.dirs, files))) {
+  // file mount points take the walk (rare: a fast path of their own is not worth its conflict checks)
+  if (!(empty !== null && empty.entries.size === 0 && mountFiles.length === 0 && seedEmptyUpper(empty, spec.dirs, files))) {
     const view = new MountNamespace(rootFs);
     for (const d of spec.dirs) {
       if (typeof d === 'string') mkdirs(view, d);
       else mkdirs(view, d.path, d.mode);
     }
     for (const f of files) writeFile(view, f.path, f.data);
+    for (const p of mountFiles) touch(view, p);
   }
   return new MountNamespace(rootFs, { readonly: spec.readonly });
 }
@@ -112,6 +117,22 @@ function writeFile(ns: MountNamespace, path: string, data: Uint8Array): void {
   } finally {
     f.release();
   }
+}
+
+/** Create `path` through `ns` as an empty root-owned file (O_CREAT|O_EXCL), its parent made first; anything already there (a file, a directory: the mount checks which) is left as is. */
+function touch(ns: MountNamespace, path: string): void {
+  const dir = path.slice(0, path.lastIndexOf('/'));
+  if (dir) mkdirs(ns, dir);
+  let f: OpenFile;
+  try {
+    f = ns.pathOps.open(SETUP, ns.rootHandle(), path, {
+      oflags: OFlags.CREAT | OFlags.EXCL, fdflags: 0, followSymlinks: true, mode: { read: false, write: true },
+    });
+  } catch (e) {
+    if (e === E.EXIST) return;
+    throw new RootSetupError(path, path, e);
+  }
+  f.release();
 }
 
 /** An absolute path of plain names: no "." or ".." component, no empty one ("//", a trailing "/"). */

@@ -180,7 +180,7 @@ export function register(program: Command): void {
     .argument('[args...]', 'arguments passed to the program')
     .option('-e, --env <KEY[=VALUE]>', 'set an environment variable (KEY alone copies it from the host)', collect, [])
     .option('--env-file <file>', 'read KEY=VALUE lines from a file (# comments; KEY alone copies it from the host); repeatable, -e wins', collect, [])
-    .option('-v, --volume <HOST:CTR[:OPTS]>', 'bind-mount a host directory; OPTS: ro, rw, z, Z (z/Z accepted and ignored: no SELinux inside); CTR cannot be /', collect, [])
+    .option('-v, --volume <HOST:CTR[:OPTS]>', 'bind-mount a host directory or file (a file mounts on a file); OPTS: ro, rw, z, Z (z/Z accepted and ignored: no SELinux inside); CTR cannot be /', collect, [])
     .option('--rootfs <dir>', 'use a host directory as the read-only root (writes go to a private in-memory layer)')
     .option('-w, --workdir <dir>', 'working directory inside the container (sets PWD; see below)')
     .option('-u, --user <user[:group]>', 'run as this user and group: ids, or names from the image\'s (or --rootfs\') /etc/passwd and /etc/group (default: the image\'s User, else 0:0)')
