@@ -197,7 +197,56 @@ function slotIo(field: string, slot: WireSlot): [put: (s: WireSlots, a: Fields) 
  * area: the field that sizes it (fd_read's `max`, random_get's `len`: the
  * call's first word after the fd) above the data area is -1.
  */
-export function deriveWire(spec: WireSpec): Wire {
+export function deriveWire(spec: WireSpec, mode: 'compiled' | 'closures' = canCompile ? 'compiled' : 'closures'): Wire {
+  return mode === 'compiled' ? compileWire(spec) : composeWire(spec);
+}
+
+/*
+ * As the generic codecs (kernel/abi/derive.ts), a layout is compiled once at
+ * load into two small functions of its own (composed closures share their
+ * feedback across layouts and went megamorphic: a clock_time_get put+get
+ * cost 5–7 times the hand-written one). The source holds only field names
+ * (quoted) and word indices from the static description; the closures are
+ * the fallback where the host refuses `new Function`.
+ */
+const canCompile = ((): boolean => {
+  try {
+    return new Function('return 1')() === 1;
+  } catch {
+    return false;
+  }
+})();
+
+function compileWire(spec: WireSpec): Wire {
+  const key = (f: string) => JSON.stringify(f);
+  const entries = Object.entries(spec.args);
+  const data = spec.data;
+  const sized = spec.result !== 'bytes' ? null : (entries.find(([f, slot]) => f !== 'fd' && 'w' in slot)?.[0] ?? null);
+  const put: string[] = [];
+  if (sized !== null) put.push(`if (a[${key(sized)}] > s.d.length) return -1;`);
+  if (data === undefined) put.push('const n = 0;');
+  else if (data[1] === 'string') put.push(`const n = putString(s, a[${key(data[0])}]);`, 'if (n < 0) return -1;');
+  else put.push(`const b = a[${key(data[0])}];`, 'if (b.length > s.d.length) return -1;', 's.d.set(b);', 'const n = b.length;');
+  const get: string[] = [];
+  for (const [f, slot] of entries) {
+    const v = `a[${key(f)}]`;
+    if ('w' in slot) { put.push(`s.w[${slot.w}] = ${v};`); get.push(`${key(f)}: s.w[${slot.w}] >>> 0`); }
+    else if ('flag' in slot) { put.push(`s.w[${slot.flag}] = ${v} === true ? 1 : 0;`); get.push(`${key(f)}: s.w[${slot.flag}] === 1`); }
+    else if ('q' in slot) { put.push(`s.q[${slot.q}] = ${v} ?? 0n;`); get.push(`${key(f)}: s.q[${slot.q}]`); }
+    else { put.push(`s.qs[${slot.s}] = ${v} ?? 0n;`); get.push(`${key(f)}: s.qs[${slot.s}]`); }
+  }
+  put.push('return n;');
+  if (data !== undefined) get.push(`${key(data[0])}: ${data[1] === 'string' ? 'getString(s, len)' : 's.view(len)'}`);
+  const make = (name: string, args: string, body: string) =>
+    new Function('putString', 'getString', `return function ${name}(${args}) {\n${body}\n};`)(putString, getString);
+  return {
+    putArgs: make('putArgs', 's, a', put.join('\n')),
+    getArgs: make('getArgs', 's, len', `return { ${get.join(', ')} };`),
+    ...RESULTS[spec.result],
+  };
+}
+
+function composeWire(spec: WireSpec): Wire {
   const entries = Object.entries(spec.args);
   const io = entries.map(([f, slot]) => slotIo(f, slot));
   const puts = io.map((x) => x[0]);

@@ -143,6 +143,34 @@ describe('hand-specialised wire layouts agree with the description', () => {
   const slots = () => wireSlots(createChannelBuffer(256), HEADER_BYTES);
   const u32 = fc.integer({ min: 0, max: 0xffff_ffff });
 
+  it('every described layout: compiled (the default) and composed from closures put and get alike', () => {
+    for (const name of WASI_PREVIEW1_IMPORTS) {
+      const spec = ABI[name].wire;
+      if (spec === undefined) continue;
+      const compiled = deriveWire(spec, 'compiled');
+      const closures = deriveWire(spec, 'closures');
+      const arb = fc.record(Object.fromEntries([
+        ...Object.entries(spec.args).map(([f, slot]) => [f,
+          'flag' in slot ? fc.boolean() : 'q' in slot ? fc.bigUint64Array({ minLength: 1, maxLength: 1 }).map((x) => x[0]!)
+            : 's' in slot ? fc.bigInt64Array({ minLength: 1, maxLength: 1 }).map((x) => x[0]!) : fc.integer({ min: 0, max: 300 })]),
+        ...(spec.data === undefined ? [] : [[spec.data[0], spec.data[1] === 'string' ? fc.string({ maxLength: 300 }) : fc.uint8Array({ maxLength: 300 })]]),
+      ]));
+      fc.assert(fc.property(arb, (a) => {
+        for (const [put, get] of [[compiled, closures], [closures, compiled]] as const) {
+          const s1 = slots();
+          const s2 = slots();
+          const n = put.putArgs(s1, a);
+          expect(get.putArgs(s2, a), name).toBe(n);
+          if (n < 0) continue;
+          const g = (x: unknown) => (x instanceof Uint8Array ? [...x] : x);
+          const got = get.getArgs(s1, n) as Record<string, unknown>;
+          const want = put.getArgs(s1, n) as Record<string, unknown>;
+          expect(Object.fromEntries(Object.entries(got).map(([k, v]) => [k, g(v)])), name).toEqual(Object.fromEntries(Object.entries(want).map(([k, v]) => [k, g(v)])));
+        }
+      }), { numRuns: 50 });
+    }
+  });
+
   it('fd_write: put by one, got by the other, the same fields and count', () => {
     const fast = SPECIALISED_WIRES.fd_write!;
     const derived = deriveWire(ABI.fd_write.wire!);
