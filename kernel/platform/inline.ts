@@ -114,7 +114,12 @@ export function runInline(task: Task, module: WebAssembly.Module, opts: InlineOp
   const onMemory = opts.onMemory;
   let lastMem = -1;
   const report = onMemory === undefined ? null : () => {
-    const n = ctx.memory?.size ?? 0;
+    const mem = ctx.memory;
+    if (mem === null) return;
+    // cachedSize reads the cached view (0 once memory.grow detached it), so
+    // the common call asks the engine nothing; `size` only after a change.
+    if (mem.cachedSize === lastMem) return;
+    const n = mem.size;
     if (n !== lastMem) {
       lastMem = n;
       onMemory(n);
