@@ -40,7 +40,7 @@ import { toProcess, toContainerSpec } from './config.js';
 import { BuildError, buildContainer } from './container_builder.js';
 import { defaultMemoryLimit } from './memory_default.js';
 import { loadModule, ModuleLoadError } from './module_loader.js';
-import { runConfig, runLimits, type BindMount, type RunConfig } from './run_config.js';
+import { runConfig, runLimits, type BindMount, type RunConfig, type RunConfigOptions } from './run_config.js';
 import { ContainerError } from './status.js';
 
 export type { BindMount, RunConfig } from './run_config.js';
@@ -51,41 +51,13 @@ export type StdioSpec = 'inherit' | 'capture' | 'null' | ConsoleSink;
 export type StdinSpec = 'inherit' | 'null' | string | Uint8Array | ConsoleSource;
 
 /** Options of `runWasm`. */
-export interface RunWasmOptions {
+export interface RunWasmOptions extends Omit<RunConfigOptions, 'memoryLimit' | 'fdLimit' | 'terminal' | 'file'> {
   /** Path of the .wasm file (or give `module`/`bytes`). */
   file?: string;
   /** Module bytes, if not read from `file`. */
   bytes?: Uint8Array;
   /** A compiled module. */
   module?: WebAssembly.Module;
-  /** Arguments after argv[0]. */
-  args?: readonly string[];
-  /** argv[0] (default: the file's base name, or "main.wasm"). */
-  argv0?: string;
-  /** Environment as `KEY=VALUE` strings or a record. */
-  env?: readonly string[] | Record<string, string>;
-  /** Bind mounts of host directories. */
-  mounts?: readonly BindMount[];
-  /** Host directory used read-only as the root's lower layer (never modified). */
-  rootfs?: string;
-  /** Image layers as the root's read-only lowers, top first (`prepareImage(...).lowers`); below `rootfs` if both. */
-  lowers?: readonly LayerTree[];
-  /** Working directory in the container (default "/"). */
-  workdir?: string;
-  /** Host name shown in /proc/sys/kernel/hostname (default "wasmvisor"). */
-  hostname?: string;
-  /** Make the root read-only (EROFS); /tmp, --tmpfs mounts and rw binds stay writable. */
-  readOnly?: boolean;
-  /** Container paths to mount fresh tmpfs instances on, each `PATH[:OPTIONS]` (`size=1m,ro`). */
-  tmpfs?: readonly string[];
-  /** pids.max of the container (one process here: checked, never exceeded). */
-  pidsLimit?: number;
-  /** User namespace: container → host uid mappings (seen on --rootfs and bind owners). */
-  uidMappings?: readonly IdMapping[];
-  /** User namespace: container → host gid mappings. */
-  gidMappings?: readonly IdMapping[];
-  /** User and group the program runs as (default 0:0); permission checks use them. */
-  user?: { uid: number; gid: number };
   stdin?: StdinSpec;
   stdout?: StdioSpec;
   stderr?: StdioSpec;
