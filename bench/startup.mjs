@@ -28,12 +28,11 @@
  * per process after the timed starts.
  */
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runNodeChild } from './lib/child.mjs';
-import { REPO_ROOT } from './lib/dist.mjs';
+import { gitDescribe, REPO_ROOT } from './lib/dist.mjs';
 import { formatNs, formatNsRange, formatRatio, formatTable } from './lib/format.mjs';
 import { median, ratio, summarize } from './lib/stats.mjs';
 import { rotate } from './lib/timing.mjs';
@@ -132,17 +131,6 @@ function parseArgs(argv) {
   return o;
 }
 
-/** The commit of `dir` (`+dirty` if its kernel/ or src/ has changes). */
-function describe(dir) {
-  try {
-    const rev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: dir, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'kernel', 'src'], { cwd: dir, encoding: 'utf8' }).trim() !== '';
-    return dirty ? `${rev}+dirty` : rev;
-  } catch {
-    return 'unknown';
-  }
-}
-
 async function parentMain(argv) {
   const o = parseArgs(argv);
   const log = (s) => process.stderr.write(`${s}\n`);
@@ -152,7 +140,7 @@ async function parentMain(argv) {
     { label: NODE_WASI, kind: NODE_WASI, dir: REPO_ROOT },
   ];
   for (const h of hosts) {
-    h.commit = h.kind === NODE_WASI ? process.version : describe(h.dir);
+    h.commit = h.kind === NODE_WASI ? process.version : gitDescribe(h.dir);
     h.medians = [];
     h.firsts = [];
   }

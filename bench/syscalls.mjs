@@ -23,12 +23,11 @@
  * --cpu-prof DIR runs the wasmvisor children under `node --cpu-prof`.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runNodeChild } from './lib/child.mjs';
-import { REPO_ROOT } from './lib/dist.mjs';
+import { gitDescribe, REPO_ROOT } from './lib/dist.mjs';
 import { formatNs, formatNsRange, formatRate, formatRatio, formatTable } from './lib/format.mjs';
 import { ratio, summarize } from './lib/stats.mjs';
 import { rotate } from './lib/timing.mjs';
@@ -171,16 +170,6 @@ function parseChild(text) {
     else if ((m = /^HOST_WALL (\d+)$/.exec(line))) res.wallNs = Number(m[1]);
   }
   return res;
-}
-
-function gitDescribe() {
-  try {
-    const rev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'kernel', 'src'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim() !== '';
-    return dirty ? `${rev}+dirty` : rev;
-  } catch {
-    return 'unknown';
-  }
 }
 
 async function parentMain(argv) {

@@ -2,6 +2,7 @@
  * bench/lib/dist: load modules from the built dist/ tree, with one clear
  * message when `npm run build` has not been run.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -17,4 +18,15 @@ export async function importDist(rel) {
     process.exit(2);
   }
   return import(pathToFileURL(p).href);
+}
+
+/** The commit of checkout `dir` (default: this one), `+dirty` if its kernel/ or src/ has changes; 'unknown' outside git. */
+export function gitDescribe(dir = REPO_ROOT) {
+  try {
+    const rev = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: dir, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'kernel', 'src'], { cwd: dir, encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${rev}+dirty` : rev;
+  } catch {
+    return 'unknown';
+  }
 }
