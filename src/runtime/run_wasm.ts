@@ -27,7 +27,8 @@ import { writeSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { E } from '../../kernel/errno.js';
 import type { LayerTree } from '../../kernel/fs/layer_tree.js';
-import type { Host } from '../../kernel/host.js';
+import type { Host, HostNet } from '../../kernel/host.js';
+import type { NetNamespace } from '../../kernel/fs/socket_ns.js';
 import { ModuleError, runInline } from '../../kernel/platform/inline.js';
 import { ConsoleFile, type ConsoleSink, type ConsoleSource } from '../../kernel/task/console.js';
 import { exitCodeOf, TaskExit, type ExitStatus } from '../../kernel/task/exit.js';
@@ -42,6 +43,9 @@ import { defaultMemoryLimit } from './memory_default.js';
 import { loadModule, ModuleLoadError } from './module_loader.js';
 import { runConfig, runLimits, type BindMount, type RunConfig, type RunConfigOptions } from './run_config.js';
 import { ContainerError } from './status.js';
+import { type BoundPort, installPorts } from './ports.js';
+import { upperBaseline, type UpperBaseline } from './tree_diff.js';
+import type { TmpFs } from '../../kernel/fs/tmpfs.js';
 
 export type { BindMount, RunConfig } from './run_config.js';
 
@@ -89,6 +93,12 @@ export interface RunWasmOptions extends Omit<RunConfigOptions, 'memoryLimit' | '
    * from the options.
    */
   config?: RunConfig;
+  /**
+   * Called once the task has ended, before the container is closed, with
+   * the root's private upper layer and what the runtime seeded in it at
+   * creation (`build`'s RUN commits it as a layer).
+   */
+  onUpper?: (upper: TmpFs, baseline: UpperBaseline) => void;
 }
 
 /** What `runWasm` returns. */
@@ -205,11 +215,13 @@ export async function runWasm(opts: RunWasmOptions): Promise<RunWasmResult> {
     throw buildError(e);
   }
   const { cgroup } = built;
+  const baseline = opts.onUpper ? upperBaseline(built.upper) : undefined;
   const out = sinkFor(opts.stdout, 1);
   const err = sinkFor(opts.stderr, 2);
   const stdin = stdinFile(opts.stdin);
   let status: ExitStatus;
   let pid = 0;
+  let netns: NetNamespace | undefined;
   try {
     const task = built.createTask(proc, {
       stdin,
@@ -217,6 +229,7 @@ export async function runWasm(opts: RunWasmOptions): Promise<RunWasmResult> {
       stderr: { file: new ConsoleFile(err.sink, 'stderr'), tty: err.sink.isTty },
     });
     pid = task.pid;
+    if (opts.published) netns = installPorts(task, opts.published.net, opts.published.ports, cgroup.memory);
     // one budget for the linear memory and every in-memory file: the memory controller decides, the task ends here
     const onMemory = (bytes: number) => {
       const v = cgroup.chargeMemory(pid, bytes);
@@ -229,6 +242,7 @@ export async function runWasm(opts: RunWasmOptions): Promise<RunWasmResult> {
     throw buildError(e);
   } finally {
     if (pid !== 0) built.reap(pid);
+    if (baseline !== undefined && pid !== 0) opts.onUpper!(built.upper, baseline);
     built.close();
     if (stdin.source !== undefined && stdin.source !== opts.stdin) stdin.source.close?.();
   }
