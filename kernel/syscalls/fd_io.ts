@@ -69,8 +69,19 @@ export function fd_close(task: Task, a: FdArgs): void {
   task.fds.close(a.fd);
 }
 
-/** `fd_renumber`: dup2, including onto a closed fd. */
+/** Highest fd `fd_renumber` may move onto while it is closed: the stdio numbers. */
+const STDIO_MAX = 2;
+
+/**
+ * `fd_renumber`: dup2 onto an open fd (closed first, as wasi-libc's freopen
+ * needs). Onto a closed fd it is EBADF, as wasmtime and wasi-testsuite
+ * (rust/renumber) require, except onto a closed 0, 1 or 2: a program may
+ * move stdio away and back (yosys: `fd_renumber(1, 7)`, later
+ * `fd_renumber(6, 1)`), as the wasmtime preview1 adapter allows.
+ */
 export function fd_renumber(task: Task, a: { fd: number; to: number }): void {
+  task.fds.get(a.fd);
+  if (a.to > STDIO_MAX) task.fds.get(a.to);
   task.fds.renumber(a.fd, a.to);
 }
 

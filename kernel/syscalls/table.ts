@@ -53,7 +53,7 @@ const notes: Partial<Record<WasiCallName, Support>> = {
   fd_datasync: partial('in-memory files have nothing to flush; hostfs files are fsync()ed'),
   poll_oneoff: partial('CPU-time clock subscriptions report EINVAL in their event; at most 8,192 subscriptions (EINVAL); nbytes counts bytes buffered in the kernel (for host stdin: what was read from the host so far)'),
   path_open: partial('rights are intersected and narrowed to the file type; TRUNC without PATH_FILESTAT_SET_SIZE is EPERM (wasi-testsuite)'),
-  fd_renumber: partial('dup2 semantics: the target need not be open (WASI hosts refuse that)'),
+  fd_renumber: partial('onto a closed fd EBADF (as wasmtime, wasi-testsuite rust/renumber), except onto a closed 0, 1 or 2: stdio may be moved away and back (yosys), as the wasmtime preview1 adapter allows'),
   proc_raise: partial('default actions only (no handlers in preview1); STOP on the inline platform continues at once, since nothing else could send CONT'),
   sched_yield: partial('no-op on the inline platform'),
   sock_accept: partial('no socket files exist yet: ENOTSOCK on other files, EBADF on bad fds'),

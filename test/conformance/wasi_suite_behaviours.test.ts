@@ -127,9 +127,10 @@ describe('wasi-testsuite behaviours under wasmvisor run --rootfs', () => {
     expect(code).toBe(0);
   });
 
-  it('known departure: fd_renumber onto a closed fd succeeds (dup2), where the suite expects EBADF', () => {
-    // Kept for yosys, which renumbers onto fds it never opened; see README.md.
-    expect(run('misc').lines).toContain('known - renumber onto a closed fd: errno 0');
+  it('rust/renumber: fd_renumber onto a closed fd is EBADF and moves nothing', () => {
+    const { lines } = run('misc');
+    expect(lines).toContain('ok - renumber onto a closed fd');
+    expect(lines).toContain('ok - the source keeps its number');
   });
 });
 

@@ -243,7 +243,6 @@ export const CASES: readonly WasmCase[] = [
       knownBad: [
         'fd_renumber back onto the closed fd 1',
         'the source fd is closed after fd_renumber',
-        'fd_renumber onto an fd number never opened',
         'and back to 1',
       ],
       absent: [

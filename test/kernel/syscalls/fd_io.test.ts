@@ -110,17 +110,26 @@ describe('fd_write / fd_read', () => {
     expect(env.u64(64 + 32)).toBe(100n);
   });
 
-  it('fd_renumber is dup2, onto an open or a closed fd', () => {
+  it('fd_renumber: dup2 onto an open fd, EBADF onto a closed one (rust/renumber), stdio may move away and back', () => {
     const env = makeEnv();
     env.put(100, 'y');
     env.iovs(16, [[100, 1]]);
-    expect(env.sys.fd_renumber(1, 9)).toBe(0); // 9 was never open
-    expect(env.sys.fd_write(1, 16, 1, 8)).toBe(Errno.BADF);
-    expect(env.sys.fd_write(9, 16, 1, 8)).toBe(0);
+    const file = openPath(env, 'f', 1);
+    expect(env.sys.fd_renumber(1, 9)).toBe(Errno.BADF); // 9 was never open: nothing moves
+    expect(env.sys.fd_renumber(file, 9)).toBe(Errno.BADF);
+    expect(env.sys.fd_write(1, 16, 1, 8)).toBe(0);
     expect(env.stdout.text).toBe('y');
-    expect(env.sys.fd_renumber(9, 2)).toBe(0); // replaces stderr
-    expect(env.sys.fd_write(2, 16, 1, 8)).toBe(0);
+    expect(env.sys.fd_renumber(1, file)).toBe(0); // onto an open fd: it is closed first (freopen)
+    expect(env.sys.fd_write(1, 16, 1, 8)).toBe(Errno.BADF);
+    expect(env.sys.fd_write(file, 16, 1, 8)).toBe(0);
     expect(env.stdout.text).toBe('yy');
+    expect(env.sys.fd_renumber(file, 1)).toBe(0); // onto the closed fd 1: stdio comes back (yosys)
+    expect(env.sys.fd_write(1, 16, 1, 8)).toBe(0);
+    expect(env.stdout.text).toBe('yyy');
+    expect(env.sys.fd_close(file)).toBe(Errno.BADF);
+    expect(env.sys.fd_renumber(1, 2)).toBe(0); // replaces stderr
+    expect(env.sys.fd_write(2, 16, 1, 8)).toBe(0);
+    expect(env.stdout.text).toBe('yyyy');
     expect(env.stderr.text).toBe('');
     expect(env.sys.fd_renumber(2, 2)).toBe(0);
     expect(env.sys.fd_renumber(42, 2)).toBe(Errno.BADF);
