@@ -98,6 +98,17 @@ const NODE_EARLY_WAKEUPS = [
   'poll(2) with no fds sleeps',
 ];
 
+/** The playground's sample programs (web/build.mjs packs them), each with a finite run. */
+const PLAYGROUND_CASES: readonly WasmCase[] = [
+  { name: 'readline', program: 'readline', stdin: 'hi there\nexit\n', tap: false, stdout: '> you said: hi there\n> ', stderr: '', nodeWasi: {} },
+  { name: 'ticker', program: 'ticker', args: ['3', '10'], tap: false, stdout: 'tick 1\ntick 2\ntick 3\n', stderr: '', nodeWasi: {} },
+  { name: 'spin', program: 'spin', args: ['2'], tap: false, stdout: 'spinning\nspun 2\n', stderr: '', nodeWasi: {} },
+  { name: 'memhog', program: 'memhog', args: ['3'], tap: false, stdout: 'allocated 1 MiB\nallocated 2 MiB\nallocated 3 MiB\n', stderr: '', nodeWasi: {} },
+  { name: 'memhog file', program: 'memhog', args: ['2', 'file'], tap: false, stdout: 'wrote 1 MiB\nwrote 2 MiB\n', stderr: '', nodeWasi: false },
+  { name: 'cat', program: 'cat', stdin: 'from stdin\n', tap: false, stdout: 'from stdin\n', stderr: '', nodeWasi: {} },
+  { name: 'cat of a missing file', program: 'cat', args: ['/nope'], exit: 1, tap: false, stdout: '', stderr: 'cat: /nope: No such file or directory\n', nodeWasi: false },
+];
+
 /** Every case the CLI and the library both run; with CLI_CASES, each wasm/*.c program has one (a test checks it). */
 export const CASES: readonly WasmCase[] = [
   {
@@ -305,6 +316,7 @@ export const CASES: readonly WasmCase[] = [
     nodeWasi: false,
   },
   ...exitCases(),
+  ...PLAYGROUND_CASES,
 ];
 
 /**

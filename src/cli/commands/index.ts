@@ -19,8 +19,9 @@ import { register as stop } from './stop.js';
 import { register as kill } from './kill.js';
 import { register as rm } from './rm.js';
 import { register as wait } from './wait.js';
+import { register as serve } from './serve.js';
 
 /** Registration functions, in `--help` order. */
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
-  run, ps, logs, exec, stop, kill, rm, wait, pull, push, images, rmi, inspect, prune, login, logout, load, save, pack,
+  run, ps, logs, exec, stop, kill, rm, wait, pull, push, images, rmi, inspect, prune, login, logout, load, save, pack, serve,
 ];

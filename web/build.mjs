@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+/**
+ * Builds the playground into dist/playground/ (run by `npm run build`, after
+ * tsc): the page and its two workers bundled with esbuild (ESM, minified,
+ * code split), index.html and the styles, and the bundled sample images as
+ * one OCI image layout (dist/playground/samples/) packed from wasm/ programs
+ * with the library's own `pack` and `save` (deterministic: fixed
+ * SOURCE_DATE_EPOCH). `wasmvisor serve` serves that folder.
+ *
+ *   node web/build.mjs            bundle and samples
+ *   node web/build.mjs --no-min   bundle unminified (debugging)
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import * as esbuild from 'esbuild';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, 'dist', 'playground');
+
+/** The sample programs: wasm/NAME.wasm at /bin/NAME, and what each image runs. */
+export const SAMPLES = [
+  { name: 'hello', entrypoint: ['/bin/hello'], cmd: ['from', 'the playground'], about: 'prints a greeting and its arguments' },
+  { name: 'readline', entrypoint: ['/bin/readline'], cmd: [], terminal: true, about: 'interactive: a line editor of its own on raw stdin; type, then Enter; `exit` ends it' },
+  { name: 'ticker', entrypoint: ['/bin/ticker'], cmd: ['0', '200'], about: 'prints a tick every 200 ms, forever: pause and resume it' },
+  { name: 'spin', entrypoint: ['/bin/spin'], cmd: [], about: 'a busy loop with no system calls, forever: kill it' },
+  { name: 'memhog', entrypoint: ['/bin/memhog'], cmd: ['0', 'file'], about: 'writes MiB after MiB into /tmp (charged to its memory cgroup) until the OOM killer ends it' },
+  { name: 'cat', entrypoint: ['/bin/cat'], cmd: ['/etc/motd'], about: 'prints files: drag a file in, then run cat on it (exec)' },
+];
+
+/**
+ * `node:*` imports of modules the page reaches but whose Node parts it never
+ * calls (digest.ts's createHash, for one) resolve to an empty module: the
+ * bundle then has no import the browser cannot load.
+ */
+const nodeStub = {
+  name: 'node-stub',
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (a) => ({ path: a.path, namespace: 'node-stub' }));
+    b.onLoad({ filter: /.*/, namespace: 'node-stub' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+  },
+};
+
+async function bundle(minify) {
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  await esbuild.build({
+    entryPoints: {
+      page: join(root, 'web/playground/page.ts'),
+      sentry_worker: join(root, 'web/playground/sentry_worker.ts'),
+      app_worker: join(root, 'src/sentry/app_worker.ts'),
+    },
+    bundle: true, format: 'esm', splitting: true, platform: 'browser', target: 'es2022',
+    outdir: out, minify, legalComments: 'none', logLevel: 'warning',
+    // tar-stream's event emitter: the pure-JS one instead of Node's `events`
+    alias: { events: 'bare-events' },
+    plugins: [nodeStub],
+    metafile: true,
+  });
+  copyFileSync(join(root, 'web/playground/index.html'), join(out, 'index.html'));
+  const css = readFileSync(join(root, 'node_modules/@xterm/xterm/css/xterm.css'), 'utf8') + readFileSync(join(root, 'web/playground/style.css'), 'utf8');
+  writeFileSync(join(out, 'style.css'), css);
+}
+
+/** Pack the samples into an OCI layout at `dir` (a base image with every program, one small layer per sample on it). */
+export async function buildSamples(dir) {
+  const dist = (p) => pathToFileURL(join(root, 'dist', 'src', p)).href;
+  const { openStore } = await import(dist('image/content/store_root.js'));
+  const { packImage } = await import(dist('image/layout/pack.js'));
+  const { saveImages } = await import(dist('image/layout/save.js'));
+  const tmp = mkdtempSync(join(tmpdir(), 'wv-playground-samples-'));
+  const store = await openStore(join(tmp, 'store'));
+  const epoch = 1_704_067_200;
+  try {
+    const base = 'localhost/wasmvisor/playground-base:latest';
+    await packImage(store, {
+      add: SAMPLES.map((s) => ({ src: join(root, 'wasm', `${s.name}.wasm`), dest: `/bin/${s.name}` })),
+      env: ['PATH=/bin'], workdir: '/', tags: [base], sourceDateEpoch: epoch,
+      labels: { 'org.opencontainers.image.description': 'wasmvisor playground: the sample programs' },
+    });
+    const names = [];
+    for (const s of SAMPLES) {
+      const motd = join(tmp, `${s.name}.motd`);
+      writeFileSync(motd, `This is the ${s.name} sample of the wasmvisor playground: it ${s.about}.\n`);
+      const name = `localhost/wasmvisor/${s.name}:latest`;
+      await packImage(store, {
+        from: base, add: [{ src: motd, dest: '/etc/motd' }], entrypoint: s.entrypoint, cmd: s.cmd, tags: [name], sourceDateEpoch: epoch,
+        labels: { 'org.opencontainers.image.description': s.about, ...(s.terminal ? { 'wasmvisor.playground.terminal': 'true' } : {}) },
+      });
+      names.push(name);
+    }
+    rmSync(dir, { recursive: true, force: true });
+    await saveImages(store, names, dir, { format: 'oci-dir' });
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const t0 = performance.now();
+  await bundle(!process.argv.includes('--no-min'));
+  await buildSamples(join(out, 'samples'));
+  if (process.argv.includes('--verbose')) process.stdout.write(`playground built in ${Math.round(performance.now() - t0)} ms\n`);
+}
