@@ -77,10 +77,14 @@ export function sandboxConfig(config: OciConfig, bundleDir: string): OciConfig {
       .filter((m) => m.destination !== '/dev' && !m.destination.startsWith('/dev/'))
       .map((m) => (isBind(m) && typeof m.source === 'string' && m.source !== '' && !isAbsolute(m.source) ? { ...m, source: resolve(bundleDir, m.source) } : m));
   }
-  const ns = config.linux?.namespaces;
+  let ns = config.linux?.namespaces;
   // a namespace to join (a pod's, by path) becomes a new one of the same type: WASI programs have no
   // sockets or SysV IPC to share, and the hostname is in each container's own config
-  if (ns?.some((n) => n.path !== undefined)) out.linux = { ...config.linux, namespaces: ns.map((n) => ({ type: n.type })) };
+  if (ns?.some((n) => n.path !== undefined)) ns = ns.map((n) => ({ type: n.type }));
+  // containerd's host-network pods share the host's UTS namespace yet name a hostname (the node's, from
+  // the kubelet): the sandbox's kernel always has a UTS namespace of its own, which gets that name
+  if (ns && ns.length > 0 && config.hostname !== undefined && !ns.some((n) => n.type === 'uts')) ns = [...ns, { type: 'uts' }];
+  if (ns !== config.linux?.namespaces) out.linux = { ...config.linux, namespaces: ns };
   return out;
 }
 

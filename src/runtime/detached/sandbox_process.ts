@@ -23,6 +23,7 @@ import { logRecord, type LogTarget } from './log.js';
 import { RotatingLog, type LogFileSpec } from './log_file.js';
 import { PodSandbox } from './pod_sandbox.js';
 import { finishSandbox, type Served } from './served.js';
+import { findShim, publishOom, type ShimEvents } from './shim_events.js';
 import { reportReady } from './spawn.js';
 import { OCI_VERSION, containerDir, pidStartTime, saveState, socketPath, type RuncState } from './state.js';
 
@@ -62,6 +63,9 @@ class DetachedSandbox implements Served {
     private readonly layers: LayerTree[] | null,
     /** The capped log that takes the init process's output, if not fds 1 and 2. */
     private readonly log: RotatingLog | null,
+    /** The containerd shim this container runs under, told of an OOM kill (shim_events.ts). */
+    private readonly shim: ShimEvents | null,
+    private readonly logTarget: LogTarget,
   ) {}
 
   /** Save the state with `status` (the sandbox owns state.json). */
@@ -139,6 +143,10 @@ class DetachedSandbox implements Served {
   /** The container ended: record it, then exit with its code. */
   finish(r: WaitResult): Promise<never> {
     this.stopStdin();
+    if (r.oomKilled && this.shim) {
+      const err = publishOom(this.shim, this.st.id);
+      if (err) logRecord(this.logTarget, 'error', `container ${this.st.id} was OOM-killed; telling containerd failed: ${err}`);
+    }
     return finishSandbox(this.dir, this.st, this, r.exitCode, () => this.rt.close());
   }
 }
@@ -196,7 +204,7 @@ export async function sandboxMain(args: SandboxArgs): Promise<void> {
         stdin: 'pipe', capture: false,
       });
       const log = args.logFile ? new RotatingLog(args.logFile) : null;
-      const sb = new DetachedSandbox(rt, c, bundle, dir, st, args.stdin !== false, layers, log);
+      const sb = new DetachedSandbox(rt, c, bundle, dir, st, args.stdin !== false, layers, log, findShim(), args.log ?? {});
       for (const s of FORWARDED) process.on(s, () => { void c.kill(s).catch(() => {}); });
       void c.wait().then((r) => sb.finish(r));
       served = sb;

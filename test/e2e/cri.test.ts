@@ -1,0 +1,202 @@
+/**
+ * Kubernetes' path to wasmvisor, without the kubelet: a real containerd 1.6
+ * with its CRI plugin (a config of its own under a temp dir: runtime
+ * handler `wasmvisor` = io.containerd.runc.v2 with BinaryName
+ * bin/wasmvisor-runc.js, the default runc runtime declared,
+ * restrict_oom_score_adj, the native snapshotter), images in a local
+ * docker-registry pushed with skopeo, the sandbox image a Wasm pause
+ * program (wasm/pause.c), and a CRI v1 client (grpc-js,
+ * test/support/cri/runtime_v1.proto) running the kubelet's sequence.
+ *
+ * Pods are host-network pods: no CNI here (the CRI plugin reports its
+ * network not ready without a CNI config, which only pods with their own
+ * network namespace need). Needs root (containerd); runs in CI as root.
+ */
+import { readFileSync, readdirSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it as vitestIt } from 'vitest';
+import { itWithTools } from '../support/tools.js';
+import {
+  criClient, podConfig, pushImage, startContainerd, startRegistry, waitExited, writeImage,
+  type CriClient, type RunningContainerd,
+} from '../support/cri/harness.mjs';
+
+const TOP = join(import.meta.dirname, '../..');
+const BIN = join(TOP, 'bin/wasmvisor-runc.js');
+const PROBE = join(TOP, 'test/runtime/fixtures/probe.wasm');
+
+const isRoot = process.getuid?.() === 0;
+const toolsIt = itWithTools('containerd', 'skopeo', 'docker-registry');
+/** Root is a tool too: skipped without it outside CI, a failure in CI. */
+const it: typeof vitestIt.skip = isRoot ? toolsIt
+  : process.env.CI ? (((name: string) => vitestIt(name, () => { throw new Error('the CRI test needs root (containerd)'); })) as unknown as typeof vitestIt.skip)
+  : vitestIt.skip;
+const ready = isRoot && (it as unknown) !== (vitestIt.skip as unknown);
+
+let work = '';
+let registry: { host: string; stop(): Promise<void> } | null = null;
+let ctd: RunningContainerd | null = null;
+let cri: CriClient;
+let image = '';
+let logDir = '';
+let pod = '';
+let pc: Record<string, unknown> = {};
+
+/** Where the wasmvisor handler's shim keeps runc state (`Root`/namespace). */
+const runcRoot = () => join(work, 'ctd', 'runc-wasmvisor', 'k8s.io');
+
+/** Pids of live processes (not zombies) whose command line mentions `text`, containerd itself left out. */
+function processesMentioning(text: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    if (Number(pid) === ctd?.proc.pid || Number(pid) === process.pid) continue;
+    try {
+      if (/^\S+ \(.*\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) continue;
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      if (cmd.includes(text)) found.push(`${pid}: ${cmd.slice(0, 160)}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+/** Lines of the container's CRI log file (`TIMESTAMP STREAM TAG text`). */
+function logLines(name: string): string[] {
+  const path = join(logDir, name);
+  return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l !== '') : [];
+}
+
+async function until<T>(what: string, f: () => T | undefined | false, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** CreateContainer + StartContainer in the test's pod; resolves to the container's id. */
+async function startIn(name: string, command: string[], args: string[] = [], memory = 0): Promise<string> {
+  const { container_id: id } = await cri.runtime.CreateContainer({
+    pod_sandbox_id: pod,
+    sandbox_config: pc,
+    config: {
+      metadata: { name, attempt: 0 },
+      image: { image },
+      command,
+      args,
+      envs: [{ key: 'GREETING', value: 'hi' }],
+      log_path: `${name}.log`,
+      linux: { resources: { memory_limit_in_bytes: String(memory) } },
+    },
+  });
+  await cri.runtime.StartContainer({ container_id: id });
+  return id as string;
+}
+
+beforeAll(async () => {
+  if (!ready) return;
+  if (!existsSync(join(TOP, 'dist/src/cli/runc/main.js'))) throw new Error('dist/ is missing: run `npm run build` (npm test does)');
+  work = mkdtempSync(join(tmpdir(), 'wv-cri-'));
+  logDir = join(work, 'pods', 'default_pod-a_uid-a');
+  mkdirSync(logDir, { recursive: true });
+  registry = await startRegistry(join(work, 'registry'));
+  const pause = `${registry.host}/wasmvisor/pause:test`;
+  image = `${registry.host}/wasmvisor/app:test`;
+  await writeImage(join(work, 'img-pause'), 'test', { 'pause.wasm': join(TOP, 'wasm/pause.wasm') }, { Entrypoint: ['/pause.wasm'] });
+  await pushImage(join(work, 'img-pause'), 'test', pause);
+  await writeImage(join(work, 'img-app'), 'test', { 'hello.wasm': join(TOP, 'wasm/hello.wasm'), 'probe.wasm': PROBE }, { Entrypoint: ['/hello.wasm'], Env: ['PATH=/'] });
+  await pushImage(join(work, 'img-app'), 'test', image);
+  ctd = await startContainerd({ work: join(work, 'ctd'), binary: BIN, sandboxImage: pause, registry: registry.host });
+  cri = criClient(ctd.address);
+  pc = podConfig('pod-a', 'uid-a', logDir);
+}, 120_000);
+
+afterAll(async () => {
+  cri?.close();
+  await ctd?.stop();
+  await registry?.stop();
+  if (work) {
+    for (const p of processesMentioning(work)) process.kill(Number(p.split(':')[0]), 'SIGKILL'); // a failed test's leftovers
+    rmSync(work, { recursive: true, force: true });
+  }
+}, 60_000);
+
+describe.sequential('containerd 1.6 CRI runs Wasm pods on wasmvisor-runc (the kubelet\'s sequence)', () => {
+  it('PullImage takes the Wasm image from the local registry', async () => {
+    const { image_ref: ref } = await cri.image.PullImage({ image: { image } });
+    expect(ref).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const { image: st } = await cri.image.ImageStatus({ image: { image } });
+    expect(st.repo_tags).toContain(image);
+  }, 60_000);
+
+  it('RunPodSandbox with runtime_handler wasmvisor: the pod is ready, held by a live sandbox process', async () => {
+    ({ pod_sandbox_id: pod } = await cri.runtime.RunPodSandbox({ config: pc, runtime_handler: 'wasmvisor' }, 90_000));
+    const { status } = await cri.runtime.PodSandboxStatus({ pod_sandbox_id: pod });
+    expect(status.state).toBe('SANDBOX_READY');
+    expect(status.runtime_handler).toBe('wasmvisor');
+    const st = JSON.parse(readFileSync(join(runcRoot(), pod, 'state.json'), 'utf8')) as { status: string; pid: number };
+    expect(st.status).toBe('running');
+    expect(existsSync(`/proc/${st.pid}`)).toBe(true);
+  }, 120_000);
+
+  it('a container runs to its end: exit 0, reason Completed, its output in the CRI log format', async () => {
+    const id = await startIn('hello', ['/hello.wasm'], ['x', 'y z']);
+    const st = await waitExited(cri, id, 90_000);
+    expect(st.exit_code).toBe(0);
+    expect(st.reason).toBe('Completed');
+    expect(Number(st.finished_at)).toBeGreaterThanOrEqual(Number(st.started_at));
+    const lines = await until('the log lines', () => (logLines('hello.log').length >= 3 ? logLines('hello.log') : undefined));
+    for (const l of lines) expect(l).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d) stdout F /);
+    expect(lines.map((l) => l.split(' ').slice(3).join(' '))).toEqual(['hello from wasmvisor', 'arg 1: x', 'arg 2: y z']);
+    await cri.runtime.RemoveContainer({ container_id: id });
+    expect(existsSync(join(runcRoot(), id))).toBe(false);
+  }, 120_000);
+
+  it('a failing container: its exit code (3) and reason Error', async () => {
+    const id = await startIn('fails', ['/probe.wasm', 'exit', '3']);
+    const st = await waitExited(cri, id, 90_000);
+    expect(st.exit_code).toBe(3);
+    expect(st.reason).toBe('Error');
+  }, 120_000);
+
+  it('a second long-running container in the same pod: ExecSync, then StopContainer with a timeout', async () => {
+    const id = await startIn('ticker', ['/probe.wasm', 'tick', '0']);
+    await until('the first tick in the log', () => logLines('ticker.log').some((l) => / stdout F tick 0$/.test(l)), 60_000);
+    const ex = await cri.runtime.ExecSync({ container_id: id, cmd: ['/hello.wasm', 'in-exec'], timeout: '30' }, 60_000);
+    expect(ex.exit_code).toBe(0);
+    expect(Buffer.from(ex.stdout).toString()).toBe('hello from wasmvisor\narg 1: in-exec\n');
+    const ex6 = await cri.runtime.ExecSync({ container_id: id, cmd: ['/probe.wasm', 'exit', '6'], timeout: '30' }, 60_000);
+    expect(ex6.exit_code).toBe(6);
+    const t0 = Date.now();
+    await cri.runtime.StopContainer({ container_id: id, timeout: '20' }, 60_000);
+    expect(Date.now() - t0).toBeLessThan(20_000); // SIGTERM ended it: no wait for the grace period's SIGKILL
+    const st = await waitExited(cri, id, 30_000);
+    expect(st.exit_code).toBe(143); // 128 + SIGTERM
+    expect(st.reason).toBe('Error');
+  }, 180_000);
+
+  it('a container over its memory limit is OOM-killed: exit 137, reason OOMKilled', async () => {
+    // 64 MiB written into /tmp (charged to the container's memory cgroup) under a 16 MiB limit
+    const id = await startIn('oom', ['/probe.wasm', 'fill', '64'], [], 16 * 1024 * 1024);
+    const st = await waitExited(cri, id, 90_000);
+    expect(st.exit_code).toBe(137);
+    expect(st.reason).toBe('OOMKilled');
+  }, 120_000);
+
+  it('StopPodSandbox and RemovePodSandbox leave no process, state directory or mount behind', async () => {
+    await cri.runtime.StopPodSandbox({ pod_sandbox_id: pod }, 90_000);
+    await cri.runtime.RemovePodSandbox({ pod_sandbox_id: pod }, 90_000);
+    const { containers } = await cri.runtime.ListContainers({});
+    expect(containers).toEqual([]);
+    // the shims, the sandbox processes and exec relays all name containerd's directory in their command lines
+    const ctdDir = join(work, 'ctd');
+    await until('the pod\'s processes to end', () => processesMentioning(ctdDir).length === 0, 30_000).catch(() => undefined);
+    expect(processesMentioning(ctdDir)).toEqual([]);
+    expect(readdirSync(runcRoot())).toEqual([]);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(work))).toEqual([]);
+  }, 180_000);
+});
