@@ -54,4 +54,19 @@ describe('wasmvisor-runc with CRI-style single-file binds', () => {
       '127.0.0.1 localhost\n10.1.2.3 pod-a\npod-a\nsearch default.svc.cluster.local\nnameserver 10.96.0.10\nwrite /etc/hosts: fail\n');
     expect(readFileSync(join(sandbox, 'hosts'), 'utf8')).toBe('127.0.0.1 localhost\n10.1.2.3 pod-a\n');
   });
+  it('a read-write single-file bind (a Kubernetes subPath volume of one file) writes through to the host file', async () => {
+    const host = join(work, 'app.conf');
+    writeFileSync(host, 'level=info\n');
+    const bundle = makeBundle(work, 'rw', ['/fsutil.wasm', '@/etc/app.conf', '>/etc/app.conf=level=debug\n', '@/etc/app.conf'], {
+      mounts: [{ destination: '/etc/app.conf', type: 'bind', source: host, options: ['rbind', 'rw'] }],
+    });
+    copyFileSync(FSUTIL, join(bundle, 'rootfs/fsutil.wasm'));
+    const s = await shimCreate(root, bundle, 'rw');
+    started.push(s);
+    const st = await runc(root, ['start', 'rw']);
+    expect(st.code, st.stderr).toBe(0);
+    expect(await s.reaped).toEqual({ create: 0, exit: 0, signal: 0 });
+    expect(readFileSync(s.stdoutPath, 'utf8')).toBe('level=info\nlevel=debug\n');
+    expect(readFileSync(host, 'utf8')).toBe('level=debug\n');
+  });
 });
