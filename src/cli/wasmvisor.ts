@@ -5,7 +5,9 @@
  * 126 cannot run, 127 not found.
  */
 import { Command, CommanderError } from 'commander';
-import { COMMANDS } from './commands/index.js';
+import { COMMANDS, IMAGE_COMMANDS } from './commands/index.js';
+import { registerGroups, rewriteGroupArgv } from './commands/groups.js';
+import { packageVersion } from './package_info.js';
 import { DetachedError } from '../runtime/detached/state.js';
 import { CliExit, ExitCode } from './exit.js';
 
@@ -13,12 +15,14 @@ import { CliExit, ExitCode } from './exit.js';
 export function buildProgram(): Command {
   const program = new Command('wasmvisor')
     .description('A rootless container runtime for WebAssembly with a userspace WASI kernel')
-    .version('0.1.0')
+    .version(packageVersion())
     .option('--root <dir>', 'store directory (default: $WASMVISOR_ROOT or $XDG_DATA_HOME/wasmvisor)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
   for (const register of COMMANDS) register(program);
+  for (const register of IMAGE_COMMANDS) register(program);
+  registerGroups(program); // last: every registered command appears in its podman group
   program.commands.forEach((c) => c.exitOverride());
   return program;
 }
@@ -27,7 +31,7 @@ export function buildProgram(): Command {
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(rewriteGroupArgv(argv, program), { from: 'user' });
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (err) {
     if (err instanceof CliExit) {

@@ -1,5 +1,11 @@
 /** Every `wasmvisor` subcommand, each registering itself on the program. */
 import type { Command } from 'commander';
+import { register as version } from './version.js';
+import { register as info } from './info.js';
+import { register as tag } from './tag.js';
+import { register as history } from './history.js';
+import { register as volume } from './volume.js';
+import { register as system } from './system.js';
 import { register as run } from './run.js';
 import { register as pull } from './pull.js';
 import { register as push } from './push.js';
@@ -25,3 +31,6 @@ import { register as serve } from './serve.js';
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
   run, ps, logs, exec, stop, kill, rm, wait, pull, push, images, rmi, inspect, prune, login, logout, load, save, pack, serve,
 ];
+
+/** The image, volume and system commands (after COMMANDS in `--help`; `image …`/`container …` groups come last: groups.ts). */
+export const IMAGE_COMMANDS: ReadonlyArray<(program: Command) => void> = [tag, history, volume, system, info, version];

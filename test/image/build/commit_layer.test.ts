@@ -12,9 +12,10 @@ import { writeTar } from '../../../src/image/build/tar_writer.js';
 import { resolveImage } from '../../../src/image/content/manifest_store.js';
 import { openStore } from '../../../src/image/content/store_root.js';
 import { upperBaseline } from '../../../src/runtime/tree_diff.js';
+import { SETUP } from '../../../src/runtime/root_setup.js';
 
 const host = createNodeHost();
-const cred = { uid: 0, gid: 0, hostRoot: true };
+const cred = SETUP;
 const dirs: string[] = [];
 afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
 
@@ -24,14 +25,14 @@ async function listTar(tar: Uint8Array): Promise<string[]> {
   const out: string[] = [];
   ex.on('entry', (h, stream, next) => {
     const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('data', (c: unknown) => { chunks.push(c as Buffer); });
     stream.on('end', () => {
       const body = Buffer.concat(chunks).toString();
       out.push(`${h.type} ${h.name} ${(h.mode ?? 0).toString(8)} ${h.uid}:${h.gid}${h.linkname ? ` -> ${h.linkname}` : ''}${body ? ` ${body}` : ''}`);
       next();
     });
   });
-  const done = new Promise((res, rej) => { ex.on('finish', res); ex.on('error', rej); });
+  const done = new Promise<void>((res, rej) => { ex.on('finish', () => res()); ex.on('error', rej); });
   ex.end(Buffer.from(tar));
   await done;
   return out;
@@ -51,7 +52,7 @@ describe('upperEntries + writeTar', () => {
     const fs = sample();
     const base = upperBaseline(fs);
     const root = fs.root;
-    const app = root.mkdir('app', 0o750, { uid: 5, gid: 6, hostRoot: true }) as TmpDir;
+    const app = root.mkdir('app', 0o750, { ...SETUP, uid: 5, gid: 6 }) as TmpDir;
     const f = app.create('a.txt', 0o640, cred) as TmpFile;
     f.writeAt(0, new TextEncoder().encode('hello'));
     app.link('b.txt', f);
