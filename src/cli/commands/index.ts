@@ -25,11 +25,20 @@ import { register as stop } from './stop.js';
 import { register as kill } from './kill.js';
 import { register as rm } from './rm.js';
 import { register as wait } from './wait.js';
+import { register as create } from './create.js';
+import { register as start } from './start.js';
+import { register as attach } from './attach.js';
+import { register as restart } from './restart.js';
+import { register as pause } from './pause.js';
+import { register as stats } from './stats.js';
+import { register as top } from './top.js';
+import { register as diff } from './diff.js';
+import { register as rename } from './rename.js';
 import { register as serve } from './serve.js';
 
 /** Registration functions, in `--help` order. */
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
-  run, ps, logs, exec, stop, kill, rm, wait, pull, push, images, rmi, inspect, prune, login, logout, load, save, pack, serve,
+  run, create, start, attach, restart, pause, stats, top, diff, rename, ps, logs, exec, stop, kill, rm, wait, pull, push, images, rmi, inspect, prune, login, logout, load, save, pack, serve,
 ];
 
 /** The image, volume and system commands (after COMMANDS in `--help`; `image …`/`container …` groups come last: groups.ts). */

@@ -10,6 +10,19 @@ import { parsePlatform } from '../../image/reference/platform.js';
 import { addRegistryFlags, clientFromFlags, storeFromCommand, type RegistryFlags } from '../registry_setup.js';
 import { printFormatted } from '../go_template.js';
 import { CliExit, ExitCode } from '../exit.js';
+import { containerConfig, containersRoot, findContainer } from '../containers/store.js';
+import { inspectContainer } from '../containers/inspect_container.js';
+import type { RuncState } from '../../runtime/detached/state.js';
+
+/** The container `ref` names, or undefined (`must`: 125 "no such container" instead). */
+function lookupContainer(root: string, ref: string, must: boolean): RuncState | undefined {
+  try {
+    return findContainer(root, ref);
+  } catch (err) {
+    if (must) throw err;
+    return undefined;
+  }
+}
 
 const CONFIG_DEFAULTS: Readonly<Record<string, unknown>> = {
   User: '', ExposedPorts: {}, Env: [], Entrypoint: [], Cmd: [], Volumes: {}, WorkingDir: '', Labels: {}, StopSignal: '',
@@ -33,12 +46,23 @@ export function templateView(doc: Record<string, unknown>): Record<string, unkno
 export function register(program: Command): void {
   const cmd = program
     .command('inspect')
-    .description('show an image in the store, or with docker:// one in a registry, as JSON')
-    .argument('<image>', 'local image name or ID, or docker://REFERENCE')
+    .description('show a container, an image in the store, or with docker:// one in a registry, as JSON')
+    .argument('<image>', 'container (id, id prefix or name), local image name or ID, or docker://REFERENCE')
+    .option('--type <type>', 'container, image, or all (default: a container of that name first, then an image)', 'all')
     .option('--raw', 'print the manifest or index exactly as stored or served')
     .option('--platform <os/arch[/variant]>', 'platform to show from a multi-platform image')
     .option('-f, --format <format>', 'json (the default), or a Go template over the JSON document\'s keys, e.g. \'{{.Config.Entrypoint}}\', \'{{json .Config}}\', \'{{index .Config.Labels "k"}}\'');
-  addRegistryFlags(cmd).action(async (image: string, opts: RegistryFlags & { raw?: boolean; platform?: string; format?: string }, c: Command) => {
+  addRegistryFlags(cmd).action(async (image: string, opts: RegistryFlags & { raw?: boolean; platform?: string; format?: string; type: string }, c: Command) => {
+    if (!['all', 'container', 'image'].includes(opts.type)) throw new CliExit(ExitCode.RUNTIME, `invalid --type ${opts.type}: use container, image or all`);
+    if (opts.type !== 'image' && !image.startsWith('docker://')) {
+      const st = lookupContainer(containersRoot(c), image, opts.type === 'container');
+      if (st) {
+        const doc = inspectContainer(st, containerConfig(containersRoot(c), st.id));
+        if (opts.format !== undefined && opts.format !== 'json') printFormatted(opts.format, [doc], Object.keys(doc));
+        else process.stdout.write(JSON.stringify([doc], null, 4) + '\n');
+        return;
+      }
+    }
     const platforms = opts.platform ? [parsePlatform(opts.platform)] : undefined;
     const template = opts.format !== undefined && opts.format !== 'json' ? opts.format : undefined;
     if (template !== undefined && opts.raw) throw new CliExit(ExitCode.RUNTIME, '--raw prints the stored bytes: it cannot be used with --format');

@@ -9,11 +9,12 @@ import { killContainer } from '../../runtime/lifecycle/kill.js';
 import { killNow } from '../../runtime/lifecycle/stop.js';
 import { CliExit, ExitCode } from '../exit.js';
 import { containersRoot, findContainer } from '../containers/store.js';
+import { isForeground } from '../containers/foreground.js';
 
 /** Register `kill`. */
 export function register(program: Command): void {
   program.command('kill')
-    .description('send a signal to detached containers (default SIGKILL)')
+    .description('send a signal to containers (default SIGKILL); a foreground one\'s run process gets it')
     .argument('<containers...>', 'ids, unique id prefixes, or names')
     .option('-s, --signal <signal>', 'name (TERM, SIGTERM) or number (15)', 'SIGKILL')
     .action(async (refs: string[], f: { signal: string }, c: Command) => {
@@ -28,7 +29,10 @@ export function register(program: Command): void {
       for (const [i, st] of states.entries()) {
         if (st.status === 'stopped') throw new CliExit(ExitCode.RUNTIME, `container ${refs[i]} is not running (it exited): nothing to signal`);
       }
-      for (const st of states) await (signal === 'SIGKILL' ? killNow(root, st.id) : killContainer(root, st.id, signal));
+      for (const st of states) {
+        if (isForeground(st)) process.kill(st.pid, signal as NodeJS.Signals); // its run process stands for it
+        else await (signal === 'SIGKILL' ? killNow(root, st.id) : killContainer(root, st.id, signal));
+      }
       for (const r of refs) process.stdout.write(`${r}\n`);
     });
 }

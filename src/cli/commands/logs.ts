@@ -52,6 +52,48 @@ function replaced(path: string, fd: number): boolean {
   }
 }
 
+/**
+ * Print container `id`'s log to `out`: from the start (both files), or
+ * only what comes after now (`fromEnd`, as attach shows); with `follow`,
+ * until the container has stopped.
+ */
+export async function printLog(root: string, id: string, out: Out, o: { follow: boolean; fromEnd?: boolean }): Promise<void> {
+  const path = join(root, id, LOG_FILE);
+  // the live log first: a rotation between the two opens makes the old one the same file, read once
+  let live: Reading | undefined;
+  const liveFd = tryOpen(path);
+  if (liveFd !== undefined) live = { fd: liveFd, offset: o.fromEnd ? fstatSync(liveFd).size : 0 };
+  const oldFd = o.fromEnd ? undefined : tryOpen(path + ROTATED_SUFFIX);
+  if (oldFd !== undefined) {
+    if (liveFd === undefined || fstatSync(oldFd).ino !== fstatSync(liveFd).ino) drain({ fd: oldFd, offset: 0 }, out);
+    closeSync(oldFd);
+  }
+  try {
+    if (live) drain(live, out);
+    if (!o.follow) return;
+    for (;;) {
+      const now = reloadState(root, id);
+      if (live) drain(live, out);
+      // rotated: the writer no longer writes the held file, so reading it to its end loses nothing; the new ctr.log starts from 0
+      if (!live || replaced(path, live.fd)) {
+        const fd = tryOpen(path);
+        if (fd !== undefined) {
+          if (live) {
+            drain(live, out);
+            closeSync(live.fd);
+          }
+          live = { fd, offset: 0 };
+          drain(live, out);
+        }
+      }
+      if (!now || now.status === 'stopped') return; // read once more after it stopped: nothing is lost
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    if (live) closeSync(live.fd);
+  }
+}
+
 /** Register `logs`. */
 export function register(program: Command): void {
   program.command('logs')
@@ -61,40 +103,6 @@ export function register(program: Command): void {
     .action(async (ref: string, f: { follow?: boolean }, c: Command) => {
       const root = containersRoot(c);
       const st = findContainer(root, ref);
-      const path = join(root, st.id, LOG_FILE);
-      const out = nodeConsoleSink(1);
-      // the live log first: a rotation between the two opens makes the old one the same file, read once
-      let live: Reading | undefined;
-      const liveFd = tryOpen(path);
-      if (liveFd !== undefined) live = { fd: liveFd, offset: 0 };
-      const oldFd = tryOpen(path + ROTATED_SUFFIX);
-      if (oldFd !== undefined) {
-        if (liveFd === undefined || fstatSync(oldFd).ino !== fstatSync(liveFd).ino) drain({ fd: oldFd, offset: 0 }, out);
-        closeSync(oldFd);
-      }
-      try {
-        if (live) drain(live, out);
-        if (!f.follow) return;
-        for (;;) {
-          const now = reloadState(root, st.id);
-          if (live) drain(live, out);
-          // rotated: the writer no longer writes the held file, so reading it to its end loses nothing; the new ctr.log starts from 0
-          if (!live || replaced(path, live.fd)) {
-            const fd = tryOpen(path);
-            if (fd !== undefined) {
-              if (live) {
-                drain(live, out);
-                closeSync(live.fd);
-              }
-              live = { fd, offset: 0 };
-              drain(live, out);
-            }
-          }
-          if (!now || now.status === 'stopped') return; // read once more after it stopped: nothing is lost
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      } finally {
-        if (live) closeSync(live.fd);
-      }
+      await printLog(root, st.id, nodeConsoleSink(1), { follow: f.follow === true });
     });
 }

@@ -24,6 +24,8 @@ import { runDetached } from '../containers/run_detached.js';
 import { containersRoot } from '../containers/store.js';
 import { emptyRootReader, hostRootReader, layersReader, resolveUser, withHome } from '../run_user.js';
 import { collect } from '../options.js';
+import { registerForeground, type ForegroundEntry } from '../containers/foreground.js';
+import { labelAnnotations, restartAnnotations } from '../containers/labels.js';
 
 /** `-e K=V` or `-e K` (value from the host environment; skipped if unset, as podman does). */
 export function parseEnv(specs: readonly string[], fileLines: readonly string[] = [], hostEnv = process.env): string[] {
@@ -142,6 +144,8 @@ interface RunFlags {
   interactive?: boolean;
   rm?: boolean;
   logOpt: string[];
+  label: string[];
+  restart?: string;
 }
 
 /** For `run IMAGE`: find or pull the image and work out its module, argv, env and workdir (exit codes as podman). */
@@ -172,10 +176,19 @@ async function imageRunSpec(image: string, args: string[], env: string[], flags:
 
 /** Register `run`. */
 export function register(program: Command): void {
+  defineRunCommand(program, 'run');
+}
+
+/**
+ * Define `run`, or `create` (the same flags; the container is made
+ * detached and left created, for `start`).
+ */
+export function defineRunCommand(program: Command, mode: 'run' | 'create'): void {
   program.enablePositionalOptions();
   const cmd = program
-    .command('run')
-    .description('run a WebAssembly module or an image in a new container')
+    .command(mode)
+    .description(mode === 'run' ? 'run a WebAssembly module or an image in a new container'
+      : 'create a container (as run -d would run it) and leave it created: start it with wasmvisor start; prints its id')
     .argument('<file>', 'WebAssembly module (a WASI command exporting _start), or an image (pulled if missing)')
     .argument('[args...]', 'arguments passed to the program')
     .option('-e, --env <KEY[=VALUE]>', 'set an environment variable (KEY alone copies it from the host)', collect, [])
@@ -192,11 +205,13 @@ export function register(program: Command): void {
     .option('--ulimit <nofile=SOFT[:HARD]>', 'resource limit; nofile (default 1024) caps the open fds (EMFILE past it)', collect, [])
     .option('--strace', 'print every system call with its arguments, result and duration on stderr')
     .option('-d, --detach', 'run in the background (a detached sandbox process on the sentry platform): print the container id and return; see ps, logs, exec, stop, rm')
-    .option('--name <name>', 'with -d: the container\'s name (unique; default: a generated one)')
+    .option('--name <name>', 'the container\'s name (unique; default: a generated one such as brave_otter)')
+    .option('-l, --label <KEY=VALUE>', 'set a label on the container (ps --filter label=KEY[=VALUE], inspect)', collect, [])
+    .option('--restart <policy>', 'with -d or create: no (default), on-failure[:N] (restart on a non-zero exit, at most N times), always; unless-stopped is always until stopped')
     .option('--log-opt <max-size=SIZE>', 'with -d: cap of the container\'s log (default max-size=10m; see below)', collect, [])
     .option('-i, --interactive', 'stdin is always passed through in the foreground; with -d, keep the container\'s stdin open (else it reads EOF)')
     .option('-t, --tty', 'accepted for podman compatibility: the guest sees a terminal when the host stream is one')
-    .option('--rm', 'with -d: remove the container when it exits; in the foreground a container is always removed')
+    .option('--rm', 'remove the container when it exits (else it is kept: ps -a, logs, rm)')
     .option('--entrypoint <path>', 'image: run this instead of the image\'s Entrypoint (drops its Cmd)')
     .option('--pull <policy>', 'image: missing (default), always or never')
     .option('--platform <inline|sentry|os/arch>', 'how to run: inline (default) or sentry (see below); OS/ARCH: image platform to pull (default wasip1/wasm, then wasi/wasm); repeatable', collect, [])
@@ -276,31 +291,51 @@ says what is wrong with the reference, exit 125.`);
         memoryLimit: flags.memory === undefined ? undefined : parseMemory(flags.memory),
         stdin: 'inherit',
       };
-      if (flags.name !== undefined && !flags.detach) throw new CliExit(ExitCode.RUNTIME, '--name needs -d: only detached containers are kept and named');
+      const detach = flags.detach === true || mode === 'create';
+      const annotations = { ...labelAnnotations(flags.label), ...restartAnnotations(flags.restart, detach) };
+      let fg: ForegroundEntry | undefined;
       try {
-        if (flags.detach && flags.platform.includes('inline')) throw new CliExit(ExitCode.RUNTIME, 'run -d runs on the sentry platform (a detached sandbox process): drop --platform inline');
+        if (detach && flags.platform.includes('inline')) throw new CliExit(ExitCode.RUNTIME, `${mode === 'run' ? 'run -d' : 'create'} runs on the sentry platform (a detached sandbox process): drop --platform inline`);
         // the container's OCI config, written once for whichever platform runs it (a detached one has no terminal)
         const sentryOpts = { ...opts, pidsLimit, label: file };
-        const prepared = sentryConfig({ ...sentryOpts, terminal: flags.detach ? false : undefined });
-        if (flags.detach) {
+        const prepared = sentryConfig({ ...sentryOpts, terminal: detach ? false : undefined });
+        if (detach) {
           const id = await runDetached(sentryOpts, {
             root: containersRoot(c), name: flags.name, rm: flags.rm === true, interactive: flags.interactive === true, image: file, logMaxSize: logOpts.maxSize,
+            createOnly: mode === 'create', annotations,
             stored: image && { store: (await storeFromCommand(c)).root, name: image.name, platform: platform.image, manifest: image.manifest },
           }, prepared);
           process.stdout.write(`${id}\n`);
           return;
         }
+        // kept in the store as podman keeps it: ps lists it while it runs, ps -a after (unless --rm)
+        const stored = image && { store: (await storeFromCommand(c)).root, name: image.name, platform: platform.image, manifest: image.manifest };
+        const hostRoot = prepared.root.hostPath;
+        fg = registerForeground({
+          root: containersRoot(c), name: flags.name, image: image?.name ?? file, rm: flags.rm === true, annotations,
+          config: hostRoot === undefined ? prepared.config : { ...prepared.config, root: { ...prepared.config.root, path: hostRoot } },
+          // what start needs to run it again, detached (an image's module is found in its layers then)
+          recreate: { module: image ? '' : resolve(file), image: stored, stdin: flags.interactive === true ? false : true, logMaxSize: logOpts.maxSize },
+        });
         if (platform.exec === 'sentry') {
           const r = await runOnSentry(sentryOpts, prepared);
+          fg.finish(r.exitCode);
           if (r.reason) process.stderr.write(`wasmvisor: ${file}: ${r.reason}\n`);
           else if (r.oomKilled) process.stderr.write(`wasmvisor: ${file}: killed: the memory limit was reached\n`);
           process.exitCode = r.exitCode;
           return;
         }
+        // wasmvisor stop of a foreground container signals this process: record the signal's exit, as the shell sees it
+        const entry = fg;
+        const onTerm = () => { entry.finish(143); process.exit(143); };
+        process.once('SIGTERM', onTerm);
         const r = await runWasm({ ...opts, config: prepared });
+        process.off('SIGTERM', onTerm);
+        fg.finish(r.exitCode);
         if (r.status.reason) process.stderr.write(`wasmvisor: ${file}: ${r.status.reason}\n`);
         process.exitCode = r.exitCode;
       } catch (err) {
+        fg?.discard();
         if (err instanceof RunWasmError) {
           const code = err.code === 'NOT_FOUND' ? ExitCode.NOT_FOUND
             : err.code === 'BAD_OPTION' ? ExitCode.RUNTIME : ExitCode.CANNOT_RUN;

@@ -6,15 +6,17 @@
  * sandbox process from the store (they cannot cross processes).
  */
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { runContainer } from '../../runtime/lifecycle/run.js';
+import { createContainer } from '../../runtime/lifecycle/create.js';
 import { AUTO_REMOVE } from '../../runtime/detached/served.js';
 import type { StoredImage } from '../../runtime/detached/image_root.js';
-import { listStates } from '../../runtime/detached/state.js';
 import { CliExit, ExitCode } from '../exit.js';
 import type { RunConfig } from '../../runtime/run_config.js';
 import { moduleBytes, sentryConfig, type SentryRunOptions } from '../run_sentry.js';
 import { Annotation, LOG_FILE } from './store.js';
+import { checkName, freshName, takenNames } from './names.js';
+import { saveRecreate, type Recreate } from './recreate.js';
 
 /** What `run -d` adds to the run options. */
 export interface DetachOptions {
@@ -31,22 +33,10 @@ export interface DetachOptions {
   stored?: StoredImage;
   /** Bytes `ctr.log` never exceeds (`--log-opt max-size`; it rotates once to `ctr.log.1`). */
   logMaxSize: number;
-}
-
-/** Names as podman accepts them. */
-const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-
-const ADJECTIVES = ['brave', 'calm', 'eager', 'gentle', 'happy', 'jolly', 'keen', 'lucid', 'merry', 'nimble', 'proud', 'quiet', 'swift', 'tidy', 'vivid', 'witty'];
-const NOUNS = ['albatross', 'badger', 'cheetah', 'dolphin', 'falcon', 'gecko', 'heron', 'ibis', 'jaguar', 'koala', 'lemur', 'marmot', 'otter', 'panda', 'quokka', 'raven'];
-
-/** A name no container under `root` has (adjective_noun, as podman makes them). */
-function freshName(taken: ReadonlySet<string>): string {
-  for (;;) {
-    const [a, n] = randomBytes(2);
-    const name = `${ADJECTIVES[a! % ADJECTIVES.length]}_${NOUNS[n! % NOUNS.length]}`;
-    if (!taken.has(name)) return name;
-    if (taken.size >= ADJECTIVES.length * NOUNS.length) return `${name}_${randomBytes(3).toString('hex')}`;
-  }
+  /** `create`: leave it created (its sandbox process waits for `start`). */
+  createOnly?: boolean;
+  /** More annotations (labels, the restart policy). */
+  annotations?: Record<string, string>;
 }
 
 /**
@@ -57,25 +47,28 @@ function freshName(taken: ReadonlySet<string>): string {
 export async function runDetached(o: SentryRunOptions, d: DetachOptions, prepared?: RunConfig): Promise<string> {
   if (o.strace) throw new CliExit(ExitCode.RUNTIME, '--strace works on the inline platform only, and run -d uses the sentry platform: drop one of them');
   const bytes = await moduleBytes(o); // 127 / 126 with one line, as run
-  const taken = new Set(listStates(d.root).map((s) => s.annotations[Annotation.NAME]).filter((n): n is string => n !== undefined));
-  if (d.name !== undefined) {
-    if (!NAME_RE.test(d.name)) throw new CliExit(ExitCode.RUNTIME, `invalid --name ${JSON.stringify(d.name)}: use letters, digits and _ . - (starting with a letter or digit)`);
-    if (taken.has(d.name)) throw new CliExit(ExitCode.RUNTIME, `the container name "${d.name}" is already in use: remove that container (wasmvisor rm ${d.name}) or choose another name`);
-  }
+  const taken = takenNames(d.root);
+  if (d.name !== undefined) checkName(d.name, taken);
   const name = d.name ?? freshName(taken);
   const made = prepared ?? sentryConfig({ ...o, terminal: false });
   const config = { ...made.config }; // the annotations and root path below are this container's
   if (made.root.hostPath !== undefined) config.root = { ...config.root, path: made.root.hostPath };
   config.annotations = {
+    ...(d.annotations ?? {}),
     [Annotation.NAME]: name,
     [Annotation.IMAGE]: d.stored?.name ?? d.image,
     [Annotation.COMMAND]: JSON.stringify(config.process?.args ?? []),
     ...(d.rm ? { [AUTO_REMOVE]: 'true' } : {}),
   };
   const id = randomBytes(32).toString('hex');
-  await runContainer({
-    root: d.root, id, detach: true,
-    own: { config, module: o.file ? resolve(o.file) : bytes, image: d.stored, stdin: !d.interactive, logFile: LOG_FILE, logMaxSize: d.logMaxSize },
-  });
+  const own = { config, module: o.file ? resolve(o.file) : bytes, image: d.stored, stdin: !d.interactive, logFile: LOG_FILE, logMaxSize: d.logMaxSize };
+  const again: Recreate = { module: o.file ? resolve(o.file) : join(d.root, id, 'module.wasm'), image: d.stored, stdin: !d.interactive, logMaxSize: d.logMaxSize };
+  if (d.createOnly) {
+    await createContainer({ root: d.root, id, detached: true, own });
+    saveRecreate(join(d.root, id), again);
+  } else {
+    await runContainer({ root: d.root, id, detach: true, own });
+    saveRecreate(join(d.root, id), again);
+  }
   return id;
 }

@@ -9,7 +9,8 @@
  */
 import { connect, type Socket } from 'node:net';
 import { dirname, basename } from 'node:path';
-import type { CgroupStats } from '../../sentry/control_plane.js';
+import type { CgroupStats, DiffEntry } from '../../sentry/control_plane.js';
+import type { TopProcess } from './exec_module.js';
 import type { OciProcess } from '../config.js';
 import { DetachedError } from './state.js';
 
@@ -20,10 +21,13 @@ export type ControlRequest =
   | { op: 'resume' }
   | { op: 'kill'; signal: string }
   | { op: 'stats' }
+  | { op: 'diff' }
+  | { op: 'top' }
+  | { op: 'annotate'; key: string; value: string }
   | { op: 'exec'; process: OciProcess; relayPid: number; module?: string };
 
 /** The sandbox's answer. */
-export type ControlReply = { ok: true; pid?: number; stats?: CgroupStats } | { ok: false; error: string };
+export type ControlReply = { ok: true; pid?: number; stats?: CgroupStats; diff?: DiffEntry[]; top?: TopProcess[] } | { ok: false; error: string; code?: string };
 
 /** Lines on an exec connection after its reply. */
 export type ExecLine =

@@ -32,7 +32,7 @@ export async function relayExec(a: ExecArgs, started: () => void): Promise<numbe
   const { reply, sock, rest } = await request(a.socket, { op: 'exec', process: a.process, relayPid: process.pid, module: a.module });
   if (!reply.ok) {
     sock.destroy();
-    throw new DetachedError('WRONG_STATE', reply.error);
+    throw new DetachedError(reply.code === 'NO_MODULE' || reply.code === 'NOT_WASM' ? reply.code : 'WRONG_STATE', reply.error);
   }
   started();
   const input = process.stdin;

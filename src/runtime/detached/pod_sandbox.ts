@@ -48,6 +48,12 @@ export class PodSandbox implements Served {
         };
         return { ok: true, stats };
       }
+      case 'diff': return { ok: true, diff: [] };
+      case 'top': return { ok: true, top: [] };
+      case 'annotate':
+        this.st.annotations[req.key] = req.value;
+        saveState(this.dir, this.st);
+        return { ok: true };
       case 'exec':
         throw new DetachedError('UNSUPPORTED', `container ${this.st.id} is a pod sandbox (pause): it runs no program to exec into; exec into the pod's other containers`);
     }

@@ -15,16 +15,18 @@ import type { OciProcess } from '../config.js';
 import type { Container } from '../container.js';
 import type { Runtime } from '../runtime.js';
 import type { WaitResult } from '../status.js';
-import { loadBundle, resolveModule, type Bundle } from './bundle.js';
+import { loadBundle, type Bundle } from './bundle.js';
 import { onLines, reachableSocket, sendLine, type ControlReply, type ControlRequest, type ExecLine } from './control.js';
 import { wireHostStdio } from './host_stdio.js';
-import { imageLayers, moduleInLayers, type StoredImage } from './image_root.js';
+import { imageLayers, type StoredImage } from './image_root.js';
 import { logRecord, type LogTarget } from './log.js';
 import { RotatingLog, type LogFileSpec } from './log_file.js';
 import { PodSandbox } from './pod_sandbox.js';
 import { finishSandbox, type Served } from './served.js';
 import { findShim, publishOom, type ShimEvents } from './shim_events.js';
 import { reportReady } from './spawn.js';
+import { RESTART_COUNT, RESTART_POLICY, parseRestartPolicy, shouldRestart } from './restart.js';
+import { findExecModule, type TopProcess } from './exec_module.js';
 import { OCI_VERSION, containerDir, pidStartTime, saveState, socketPath, type RuncState } from './state.js';
 
 /** What `create` passes to the sandbox process. */
@@ -51,10 +53,14 @@ const FORWARDED: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SI
 class DetachedSandbox implements Served {
   private stopStdin: () => void = () => {};
   readonly inflight = new Set<Promise<void>>();
+  /** The container's processes this sandbox started (init and execs), for `top`. */
+  private readonly procs = new Map<number, TopProcess>();
+  /** A kill came through the control socket or a signal to this process: a restart policy does not apply. */
+  stoppedByUser = false;
 
   constructor(
     private readonly rt: Runtime,
-    private readonly c: Container,
+    private c: Container,
     private readonly bundle: Bundle,
     private readonly dir: string,
     private readonly st: RuncState,
@@ -79,6 +85,7 @@ class DetachedSandbox implements Served {
       case 'start':
         await this.c.start();
         this.stopStdin = wireHostStdio(this.c.init, this.readStdin, this.log ?? undefined);
+        this.track(this.c.init.pid, this.bundle.config.process);
         this.save('running');
         return { ok: true };
       case 'pause':
@@ -90,11 +97,22 @@ class DetachedSandbox implements Served {
         this.save('running');
         return { ok: true };
       case 'kill':
+        this.stoppedByUser = true;
         await this.c.kill(req.signal);
         if (this.c.status.state === 'paused' || this.c.status.state === 'running') this.save(this.c.status.state);
         return { ok: true };
       case 'stats':
         return { ok: true, stats: await this.c.stats() };
+      case 'diff':
+        return { ok: true, diff: await this.c.diff() };
+      case 'annotate':
+        this.st.annotations[req.key] = req.value;
+        saveState(this.dir, this.st);
+        return { ok: true };
+      case 'top': {
+        const live = new Set(await this.c.pids());
+        return { ok: true, top: [...live].sort((a, b) => a - b).map((pid) => this.procs.get(pid) ?? { pid, args: [], user: '?', started: this.st.created }) };
+      }
       case 'exec':
         await this.exec(req.process, req.relayPid, sock, req.module);
         return null;
@@ -104,13 +122,9 @@ class DetachedSandbox implements Served {
   /** Run an exec'd process, its stdio carried on `sock` (see control.ts). */
   private async exec(p: OciProcess, relayPid: number, sock: Socket, hostModule?: string): Promise<void> {
     if (p.terminal) throw new Error('exec with a terminal (-t) is not supported: run it without a tty');
-    const argv0 = p.args?.[0] ?? '';
-    let module: string | Uint8Array;
-    if (hostModule !== undefined) module = hostModule;
-    else if (this.layers) module = await moduleInLayers(this.layers, argv0, p.cwd);
-    else if (this.bundle.rootfs !== null) module = resolveModule(this.bundle.rootfs, p);
-    else throw new Error(`${argv0}: this container's root is in memory (no host directory to find modules in): give the path of a .wasm file on the host`);
+    const module = hostModule ?? await findExecModule(p, this.layers, this.bundle.rootfs);
     const proc = await this.c.exec({ module, process: p, stdin: 'pipe', capture: false });
+    this.track(proc.pid, p);
     // the relay is one of the container's host processes while the exec runs (`ps` lists it)
     this.st.execPids = [...(this.st.execPids ?? []), relayPid];
     saveState(this.dir, this.st);
@@ -140,6 +154,20 @@ class DetachedSandbox implements Served {
     });
   }
 
+  /** Remember a started process for `top`. */
+  private track(pid: number, p: OciProcess | undefined): void {
+    this.procs.set(pid, { pid, args: p?.args ?? [], user: `${p?.user?.uid ?? 0}`, started: new Date().toISOString() });
+  }
+
+  /** The container ended and its policy runs it again: `c` is the fresh container, started here. */
+  async again(c: Container, count: number): Promise<void> {
+    this.stopStdin();
+    this.c = c;
+    this.procs.clear();
+    this.st.annotations[RESTART_COUNT] = String(count);
+    await this.handle({ op: 'start' }, null as unknown as Socket);
+  }
+
   /** The container ended: record it, then exit with its code. */
   finish(r: WaitResult): Promise<never> {
     this.stopStdin();
@@ -162,7 +190,7 @@ function serve(sb: Served, path: string): Promise<void> {
       const answer = (reply: ControlReply) => new Promise<void>((res) => sock.end(`${JSON.stringify(reply)}\n`, () => res()));
       const done = sb.handle(m as ControlRequest, sock).then(
         (reply) => (reply ? answer(reply) : undefined),
-        (err: unknown) => answer({ ok: false, error: (err as Error).message ?? String(err) }),
+        (err: unknown) => answer({ ok: false, error: (err as Error).message ?? String(err), code: (err as { code?: string }).code }),
       );
       sb.inflight.add(done);
       void done.finally(() => sb.inflight.delete(done));
@@ -197,16 +225,37 @@ export async function sandboxMain(args: SandboxArgs): Promise<void> {
       served = pod;
     } else {
       const { Runtime } = await import('../runtime.js');
-      rt = await Runtime.create({ poolSize: 1 });
+      const runtime = await Runtime.create({ poolSize: 1 });
+      rt = runtime;
       const layers = args.image ? await imageLayers(args.image) : null;
-      const c = await rt.create({
-        id: args.id, module: bundle.modulePath, config: bundle.config, rootfs: layers ? { layers } : bundle.rootfs === null ? undefined : { hostPath: bundle.rootfs },
+      const modulePath = bundle.modulePath;
+      let made = 0;
+      // a restart (--restart) is a fresh container of the same config, under a new id in this Runtime
+      const make = () => runtime.create({
+        id: made++ === 0 ? args.id : `${args.id}.${made}`, module: modulePath, config: bundle.config, rootfs: layers ? { layers } : bundle.rootfs === null ? undefined : { hostPath: bundle.rootfs },
         stdin: 'pipe', capture: false,
       });
+      let c = await make();
       const log = args.logFile ? new RotatingLog(args.logFile) : null;
       const sb = new DetachedSandbox(rt, c, bundle, dir, st, args.stdin !== false, layers, log, findShim(), args.log ?? {});
-      for (const s of FORWARDED) process.on(s, () => { void c.kill(s).catch(() => {}); });
-      void c.wait().then((r) => sb.finish(r));
+      for (const s of FORWARDED) process.on(s, () => { sb.stoppedByUser = true; void c.kill(s).catch(() => {}); });
+      const policy = parseRestartPolicy(bundle.config.annotations?.[RESTART_POLICY] ?? 'no') ?? { kind: 'no' };
+      let restarts = 0;
+      const onEnd = async (r: WaitResult): Promise<void> => {
+        if (shouldRestart(policy, r.exitCode, restarts, sb.stoppedByUser)) {
+          try {
+            await c.delete().catch(() => {});
+            c = await make();
+            await sb.again(c, ++restarts);
+            void c.wait().then(onEnd);
+            return;
+          } catch {
+            // it cannot run again: it ends with the code it had
+          }
+        }
+        await sb.finish(r);
+      };
+      void c.wait().then(onEnd);
       served = sb;
     }
     await serve(served, socketPath(dir));

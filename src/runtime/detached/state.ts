@@ -40,7 +40,7 @@ export interface RuncState {
 
 /** Errors of detached containers; `code` is stable, the message says what to do. */
 export class DetachedError extends Error {
-  constructor(readonly code: 'NOT_FOUND' | 'EXISTS' | 'BAD_ID' | 'BAD_ARG' | 'WRONG_STATE' | 'BAD_BUNDLE' | 'CONTROL' | 'UNSUPPORTED', message: string) {
+  constructor(readonly code: 'NOT_FOUND' | 'EXISTS' | 'BAD_ID' | 'BAD_ARG' | 'WRONG_STATE' | 'BAD_BUNDLE' | 'CONTROL' | 'UNSUPPORTED' | 'NO_MODULE' | 'NOT_WASM', message: string) {
     super(message);
     this.name = 'DetachedError';
   }

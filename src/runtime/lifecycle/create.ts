@@ -33,6 +33,8 @@ export interface OwnBundle {
   logFile: string;
   /** Bytes that file never exceeds: past it, it rotates once to FILE.1 (../detached/log_file.ts). */
   logMaxSize: number;
+  /** The container ran before and stopped (`wasmvisor start` of an exited one): its directory and log are kept and reused. */
+  again?: boolean;
 }
 
 /** What createContainer takes. */
@@ -72,7 +74,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     throw new DetachedError('UNSUPPORTED', '--console-socket (a terminal, as ctr run -t asks) is not supported yet: run the container without a tty');
   }
   const bundleDir = own ? containerDir(root, id) : loadBundle(opts.bundle ?? '.').dir;
-  const dir = makeContainerDir(root, id);
+  const dir = own?.again ? containerDir(root, id) : makeContainerDir(root, id);
   let logFd: number | undefined;
   try {
     let module: string | undefined;
@@ -93,7 +95,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     if (opts.pidFile) writePidFile(opts.pidFile, child.pid!);
     return { container: DetachedContainer.load(root, id), child };
   } catch (err) {
-    removeContainerDir(root, id);
+    if (!own?.again) removeContainerDir(root, id);
     throw err;
   } finally {
     if (logFd !== undefined) closeSync(logFd);

@@ -1,0 +1,47 @@
+/**
+ * `wasmvisor start [-a] [-i] CONTAINER...`: start created containers (made
+ * by `create`), or exited ones again (podman's start: the same config in a
+ * fresh sandbox process; see ../containers/recreate.ts). With -a, this
+ * command prints the container's output until it exits and exits with its
+ * code.
+ */
+import type { Command } from 'commander';
+import { nodeConsoleSink } from '../../host/node_host.js';
+import { startContainer } from '../../runtime/lifecycle/start.js';
+import { stoppedExitCode, waitContainer } from '../../runtime/lifecycle/wait.js';
+import { CliExit, ExitCode } from '../exit.js';
+import { containersRoot, findContainer } from '../containers/store.js';
+import { startAgain } from '../containers/recreate.js';
+import { printLog } from './logs.js';
+
+/** Register `start`. */
+export function register(program: Command): void {
+  program.command('start')
+    .description('start created or exited containers (detached); -a prints the output and exits with the container\'s code')
+    .argument('<containers...>', 'ids, unique id prefixes, or names')
+    .option('-a, --attach', 'print the container\'s stdout and stderr until it exits; exit with its code (one container)')
+    .option('-i, --interactive', 'accepted for podman compatibility: a detached container\'s stdin is fixed at create (create -i keeps it open, unread; else it reads EOF)')
+    .addHelpText('after', `
+A running container is left as it is. An exited container starts again from
+its image (its writable layer of the earlier run is not kept); its log goes on.
+
+Exit status: with -a the container's own; else 0. 125 if a container does
+not exist or cannot start.`)
+    .action(async (refs: string[], f: { attach?: boolean }, c: Command) => {
+      const root = containersRoot(c);
+      if (f.attach && refs.length > 1) throw new CliExit(ExitCode.RUNTIME, 'start -a takes one container: attach to one at a time');
+      const states = refs.map((r) => findContainer(root, r));
+      for (const st of states) {
+        if (st.status === 'created') await startContainer(root, st.id);
+        else if (st.status === 'stopped') await startAgain(root, st);
+      }
+      if (f.attach) {
+        const st = states[0]!;
+        await printLog(root, st.id, nodeConsoleSink(1), { follow: true });
+        const end = await waitContainer(root, st.id);
+        process.exitCode = end ? stoppedExitCode(end) : 0;
+        return;
+      }
+      for (const r of refs) process.stdout.write(`${r}\n`);
+    });
+}
