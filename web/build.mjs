@@ -10,7 +10,8 @@
  *   node web/build.mjs            bundle and samples
  *   node web/build.mjs --no-min   bundle unminified (debugging)
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -42,10 +43,21 @@ const nodeStub = {
   },
 };
 
+/** Replace `file` with `data` in one rename (a page loading meanwhile sees the old or the new, never half). */
+function writeAtomic(file, data) {
+  writeFileSync(`${file}.tmp-${process.pid}`, data);
+  renameSync(`${file}.tmp-${process.pid}`, file);
+}
+
+/**
+ * Bundle into dist/playground. Nothing is removed first: scripts are named
+ * by hash, index.html (which names them) is replaced last in one rename,
+ * and scripts of earlier builds go only once they are ten minutes old, so
+ * a page (or a test) loading during a rebuild keeps working.
+ */
 async function bundle(minify) {
-  rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  await esbuild.build({
+  const r = await esbuild.build({
     entryPoints: {
       page: join(root, 'web/playground/page.ts'),
       sentry_worker: join(root, 'web/playground/sentry_worker.ts'),
@@ -53,18 +65,39 @@ async function bundle(minify) {
     },
     bundle: true, format: 'esm', splitting: true, platform: 'browser', target: 'es2022',
     outdir: out, minify, legalComments: 'none', logLevel: 'warning',
+    // every script is named by its content's hash: `wasmvisor serve` lets the browser cache them for good
+    entryNames: '[name]-[hash]',
     // tar-stream's event emitter: the pure-JS one instead of Node's `events`
     alias: { events: 'bare-events' },
     plugins: [nodeStub],
     metafile: true,
   });
-  copyFileSync(join(root, 'web/playground/index.html'), join(out, 'index.html'));
-  const css = readFileSync(join(root, 'node_modules/@xterm/xterm/css/xterm.css'), 'utf8') + readFileSync(join(root, 'web/playground/style.css'), 'utf8');
-  writeFileSync(join(out, 'style.css'), css);
+  const names = {};
+  for (const [file, o] of Object.entries(r.metafile.outputs)) {
+    if (o.entryPoint) names[/([a-z_]+)-[A-Z0-9]+\.js$/.exec(file)[1]] = file.split('/').pop();
+  }
+  // index.html names the hashed page and worker scripts
+  const html = readFileSync(join(root, 'web/playground/index.html'), 'utf8')
+    .replaceAll('./page.js', `./${names.page}`).replace('%SENTRY_WORKER%', `./${names.sentry_worker}`).replace('%APP_WORKER%', `./${names.app_worker}`);
+  writeAtomic(join(out, 'style.css'), readFileSync(join(root, 'node_modules/@xterm/xterm/css/xterm.css'), 'utf8') + readFileSync(join(root, 'web/playground/style.css'), 'utf8'));
+  const keep = new Set(Object.keys(r.metafile.outputs).map((f) => f.split('/').pop()));
+  for (const f of readdirSync(out)) {
+    if (f.endsWith('.js') && !keep.has(f) && Date.now() - statSync(join(out, f)).mtimeMs > 10 * 60_000) rmSync(join(out, f));
+  }
+  return html;
 }
 
-/** Pack the samples into an OCI layout at `dir` (a base image with every program, one small layer per sample on it). */
+/** What the samples are built from (programs and descriptions): unchanged, they are not built again. */
+function samplesStamp() {
+  const h = createHash('sha256').update(JSON.stringify(SAMPLES));
+  for (const s of SAMPLES) h.update(readFileSync(join(root, 'wasm', `${s.name}.wasm`)));
+  return h.digest('hex');
+}
+
+/** Pack the samples into an OCI layout at `dir` (a base image with every program, one small layer per sample on it), swapped in by rename. */
 export async function buildSamples(dir) {
+  const stamp = samplesStamp();
+  if (existsSync(join(dir, '.stamp')) && readFileSync(join(dir, '.stamp'), 'utf8') === stamp) return;
   const dist = (p) => pathToFileURL(join(root, 'dist', 'src', p)).href;
   const { openStore } = await import(dist('image/content/store_root.js'));
   const { packImage } = await import(dist('image/layout/pack.js'));
@@ -90,8 +123,13 @@ export async function buildSamples(dir) {
       });
       names.push(name);
     }
-    rmSync(dir, { recursive: true, force: true });
-    await saveImages(store, names, dir, { format: 'oci-dir' });
+    const fresh = join(tmp, 'layout');
+    await saveImages(store, names, fresh, { format: 'oci-dir' });
+    writeFileSync(join(fresh, '.stamp'), stamp);
+    const old = `${dir}.old-${process.pid}`;
+    if (existsSync(dir)) renameSync(dir, old);
+    renameSync(fresh, dir);
+    rmSync(old, { recursive: true, force: true });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -99,7 +137,8 @@ export async function buildSamples(dir) {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const t0 = performance.now();
-  await bundle(!process.argv.includes('--no-min'));
+  const html = await bundle(!process.argv.includes('--no-min'));
   await buildSamples(join(out, 'samples'));
+  writeAtomic(join(out, 'index.html'), html);
   if (process.argv.includes('--verbose')) process.stdout.write(`playground built in ${Math.round(performance.now() - t0)} ms\n`);
 }

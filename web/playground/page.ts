@@ -8,8 +8,7 @@
  * inside" panels and files in and out are inside.ts. `?run=NAME` runs the
  * sample NAME on load. Tests read `window.__playground`.
  */
-import { Terminal } from '@xterm/xterm';
-import { FitAddon } from '@xterm/addon-fit';
+import type { Terminal } from '@xterm/xterm';
 import { browserWorkerHost } from '../../src/host/browser_host.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import type { Container } from '../../src/runtime/container.js';
@@ -28,18 +27,40 @@ interface PlaygroundState {
   status: string;
   result?: WaitResult;
   firstOutputMs?: number;
+  /** Milestones of the start-up and of the last run, in ms since navigation. */
+  marks: Record<string, number>;
   screen(): string;
   exec: string;
 }
-const state: PlaygroundState = { ready: false, status: 'loading', screen: () => '', exec: '' };
+const state: PlaygroundState = { ready: false, status: 'loading', marks: {}, screen: () => '', exec: '' };
+const mark = (name: string) => { state.marks[name] = Math.round(performance.now()); };
+mark('script');
 (window as unknown as { __playground: PlaygroundState }).__playground = state;
 
 interface Source { entry: LayoutEntry; base: string }
 const sources = new Map<string, Source>();
 let runtime: Runtime;
 let current: Session | null = null;
-const term = new Terminal({ convertEol: true, fontSize: 13, cursorBlink: true, scrollback: 2000, theme: { background: '#000000' } });
-const fit = new FitAddon();
+let term: Terminal;
+
+/** The worker scripts' (hashed) names, which the built index.html carries. */
+function workerUrls(): { sentry: string; app: string } {
+  const m = document.querySelector<HTMLMetaElement>('meta[name="wasmvisor-workers"]');
+  return { sentry: m?.dataset.sentry ?? './sentry_worker.js', app: m?.dataset.app ?? './app_worker.js' };
+}
+const base = 'samples/';
+const want = new URLSearchParams(location.search).get('run');
+// started at once, before the terminal's chunk arrives: the runtime (its workers), the samples' index and, with ?run=, the image
+const booting = Promise.all([
+  Runtime.create({ workers: browserWorkerHost(workerUrls()), poolSize: 1 }).then((r) => { mark('runtime'); return r; }),
+  readLayoutIndex(base).then((index) => {
+    mark('index');
+    for (const e of layoutEntries(index)) addImage(e, base);
+    const pick = [...sources.keys()].find((n) => n === want || n.endsWith(`/${want}:latest`));
+    if (pick) void image(pick).catch(() => {});
+    return index;
+  }),
+]);
 const inside = new Inside(() => current);
 
 function setStatus(text: string, kind: 'ok' | 'bad' | 'run' | 'warn' | '' = ''): void {
@@ -92,6 +113,7 @@ async function run(): Promise<void> {
     state.exec = '';
     setStatus(`starting ${name}…`, 'run');
     const img = await image(name);
+    mark('image');
     const args = words(($('args') as HTMLInputElement).value);
     const env = words(($('env') as HTMLInputElement).value);
     const proc = processOf(img, { args, env });
@@ -109,12 +131,12 @@ async function run(): Promise<void> {
       stdin: 'pipe',
       captureLimit: 1 << 20,
     });
+    mark('started');
     const session: Session = { container: c, image: img, api: c.sentry.api as unknown as PlaygroundApi, module: proc.bytes };
     current = session;
     const out = (chunk: Uint8Array) => {
       if (chunk.byteLength === 0) return;
-      if (state.firstOutputMs === undefined) state.firstOutputMs = performance.now();
-      term.write(chunk);
+      term.write(chunk, () => { if (state.firstOutputMs === undefined) state.firstOutputMs = performance.now(); });
     };
     out(c.init.stdout.bytes());
     out(c.init.stderr.bytes());
@@ -184,25 +206,13 @@ async function pull(ev: Event): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  term.open($('terminal'));
-  term.loadAddon(fit);
-  fit.fit();
-  addEventListener('resize', () => fit.fit());
-  term.onData((d) => { void current?.container.init.write(d).catch(() => {}); });
-  state.screen = () => {
-    const b = term.buffer.active;
-    const lines: string[] = [];
-    for (let i = 0; i < b.length; i++) lines.push(b.getLine(i)?.translateToString(true) ?? '');
-    return lines.join('\n').replace(/\n+$/, '');
-  };
-  const base = 'samples/';
-  const [rt, index] = await Promise.all([
-    Runtime.create({ workers: browserWorkerHost({ sentry: './sentry_worker.js', app: './app_worker.js' }), poolSize: 1 }),
-    readLayoutIndex(base),
-  ]);
+  const { openTerminal } = await import('./terminal.js');
+  const t = openTerminal($('terminal'), (d) => { void current?.container.init.write(d).catch(() => {}); });
+  term = t.term;
+  state.screen = t.text;
+  mark('terminal');
+  const [rt] = await booting;
   runtime = rt;
-  for (const e of layoutEntries(index)) addImage(e, base);
-  const want = new URLSearchParams(location.search).get('run');
   const pick = [...sources.keys()].find((n) => n === want || n.endsWith(`/${want}:latest`)) ?? [...sources.keys()].find((n) => n.endsWith('/hello:latest'));
   if (pick) ($('sample') as HTMLSelectElement).value = pick;
   showAbout();

@@ -63,7 +63,8 @@ function serveFile(req: IncomingMessage, res: ServerResponse, root: string, rel:
   }
   const st = statSync(file);
   const etag = `"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
-  const immutable = rel.includes('/blobs/sha256/');
+  // content-addressed: blobs, and scripts named by their hash (web/build.mjs)
+  const immutable = rel.includes('/blobs/sha256/') || /-[A-Z0-9]{8}\.js$/.test(rel);
   const headers = {
     ...ISOLATION, 'Content-Type': TYPES[path.extname(file)] ?? 'application/octet-stream', ETag: etag,
     'Cache-Control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',

@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+/**
+ * bench/playground: the playground's two goals, measured in Debian's
+ * Chromium (playwright-core) against `wasmvisor serve` (the built CLI, a
+ * process of its own, a temp store):
+ *  - the time from navigation to the hello sample's first output line in
+ *    the terminal (`performance.now()` at the first output byte, which
+ *    counts from navigation start), with the page already cached: one
+ *    warm-up visit, then N visits in the same profile; goal < 300 ms;
+ *  - the JavaScript the page and its workers load, gzipped (level 9, each
+ *    file as served); goal < 400 KB.
+ *
+ *   npm run build && node bench/playground.mjs [--runs N]
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { REPO_ROOT } from './lib/dist.mjs';
+
+const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || (process.argv.includes('--runs') ? 10 : 10);
+const { chromium } = await import('playwright-core');
+
+const store = mkdtempSync(join(tmpdir(), 'wv-bench-pg-'));
+const profile = mkdtempSync(join(tmpdir(), 'wv-bench-pg-chromium-'));
+const serve = spawn(process.execPath, [join(REPO_ROOT, 'bin/wasmvisor.js'), '--root', store, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const url = await new Promise((resolve, reject) => {
+  let out = '';
+  serve.stdout.on('data', (d) => {
+    out += d;
+    const m = /(http:\/\/\S+\/)/.exec(out);
+    if (m) resolve(m[1]);
+  });
+  serve.on('exit', (c) => reject(new Error(`wasmvisor serve exited ${c}`)));
+});
+
+const ctx = await chromium.launchPersistentContext(profile, {
+  executablePath: '/usr/bin/chromium', headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+try {
+  const page = await ctx.newPage();
+  const scripts = new Set();
+  page.on('response', (r) => { if (r.url().endsWith('.js')) scripts.add(new URL(r.url()).pathname); });
+  const visit = async () => {
+    await page.goto(`${url}?run=hello`);
+    await page.waitForFunction(() => window.__playground?.firstOutputMs !== undefined || window.__playground?.error, null, { timeout: 60_000 });
+    const s = await page.evaluate(() => ({ ms: window.__playground.firstOutputMs, marks: window.__playground.marks, error: window.__playground.error, screen: window.__playground.screen() }));
+    if (process.argv.includes('--marks')) process.stdout.write(`${JSON.stringify({ ...s.marks, firstOutput: Math.round(s.ms) })}\n`);
+    if (s.error) throw new Error(s.error);
+    if (!s.screen.startsWith('hello from wasmvisor')) throw new Error(`unexpected output: ${s.screen}`);
+    return s.ms;
+  };
+  const cold = await visit();
+  const times = [];
+  for (let i = 0; i < runs; i++) times.push(await visit());
+  times.sort((a, b) => a - b);
+  const median = times[Math.floor(times.length / 2)];
+  let raw = 0;
+  let gz = 0;
+  for (const p of scripts) {
+    const bytes = readFileSync(join(REPO_ROOT, 'dist', 'playground', p.replace(/^\//, '')));
+    raw += bytes.byteLength;
+    gz += gzipSync(bytes, { level: 9 }).byteLength;
+  }
+  const f = (n) => n.toFixed(0);
+  process.stdout.write(`playground, hello's first output after navigation (cached page, ${runs} runs): median ${f(median)} ms (min ${f(times[0])}, max ${f(times[times.length - 1])}; first, cold visit ${f(cold)} ms) — goal < 300 ms\n`);
+  process.stdout.write(`JS loaded by the page and its workers: ${scripts.size} files, ${(raw / 1024).toFixed(0)} KB, ${(gz / 1024).toFixed(0)} KB gzipped — goal < 400 KB\n`);
+  process.stdout.write(`load average: ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+} finally {
+  await ctx.close();
+  serve.kill('SIGTERM');
+  rmSync(store, { recursive: true, force: true });
+  rmSync(profile, { recursive: true, force: true });
+}

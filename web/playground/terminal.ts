@@ -1,0 +1,29 @@
+/**
+ * The playground's terminal: xterm.js with the fit addon, in a chunk of its
+ * own that the page imports dynamically (xterm is most of the page's
+ * JavaScript), so that the runtime and the image load while it arrives.
+ * Output is written as it comes (LF shown as CRLF: the guest writes `\n`);
+ * keystrokes go to `onData` raw, for the guest to echo and edit.
+ */
+import { Terminal } from '@xterm/xterm';
+import { FitAddon } from '@xterm/addon-fit';
+
+/** A terminal opened in `el`; `text()` is its buffer as lines (trailing blank lines dropped). */
+export function openTerminal(el: HTMLElement, onData: (d: string) => void): { term: Terminal; text(): string } {
+  const term = new Terminal({ convertEol: true, fontSize: 13, cursorBlink: true, scrollback: 2000, theme: { background: '#000000' } });
+  const fit = new FitAddon();
+  term.open(el);
+  term.loadAddon(fit);
+  fit.fit();
+  addEventListener('resize', () => fit.fit());
+  term.onData(onData);
+  return {
+    term,
+    text: () => {
+      const b = term.buffer.active;
+      const lines: string[] = [];
+      for (let i = 0; i < b.length; i++) lines.push(b.getLine(i)?.translateToString(true) ?? '');
+      return lines.join('\n').replace(/\n+$/, '');
+    },
+  };
+}
