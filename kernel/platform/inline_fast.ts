@@ -22,13 +22,17 @@
 import { checkIovs, gatherChecked, IOV_MAX } from '../abi/codec.js';
 import type { GuestMemory } from '../abi/memory.js';
 import { outSize, paramIndex } from '../abi/spec.js';
-import { Rights } from '../abi/wasi.js';
+import { Rights, WASI_PREVIEW1_IMPORTS } from '../abi/wasi.js';
 import { Errno, SysError } from '../errno.js';
 import { TaskExit } from '../task/exit.js';
 import type { Task } from '../task/task.js';
 import { errnoOf, type Dispatcher } from '../syscalls/dispatch.js';
 import { WouldBlock } from '../vfs/wait.js';
 import type { ImportContext } from './imports.js';
+
+/** Table numbers of the calls with a fast path (a filter that must see one sends it the generic way). */
+const FD_READ_NR = WASI_PREVIEW1_IMPORTS.indexOf('fd_read');
+const FD_WRITE_NR = WASI_PREVIEW1_IMPORTS.indexOf('fd_write');
 
 /** An import as the wasm instance calls it. */
 type RawImport = (...raw: (number | bigint)[]) => number | void;
@@ -119,7 +123,7 @@ function fastFdRead(ctx: ImportContext, dispatcher: Dispatcher, task: Task, s: S
   return function fd_read(fdRaw: number | bigint, iovsRaw: number | bigint, countRaw: number | bigint, retRaw: number | bigint): number {
     if (before !== null) before();
     const mem = ctx.memory;
-    if (mem === null || dispatcher.filter !== null || typeof countRaw !== 'number') {
+    if (mem === null || dispatcher.sees(FD_READ_NR) || typeof countRaw !== 'number') {
       return generic(fdRaw, iovsRaw, countRaw, retRaw) as number;
     }
     let done = 0;
@@ -172,7 +176,7 @@ function fastFdWrite(ctx: ImportContext, dispatcher: Dispatcher, task: Task, s: 
   return function fd_write(fdRaw: number | bigint, iovsRaw: number | bigint, countRaw: number | bigint, retRaw: number | bigint): number {
     if (before !== null) before();
     const mem = ctx.memory;
-    if (mem === null || dispatcher.filter !== null || typeof countRaw !== 'number') {
+    if (mem === null || dispatcher.sees(FD_WRITE_NR) || typeof countRaw !== 'number') {
       return generic(fdRaw, iovsRaw, countRaw, retRaw) as number;
     }
     try {

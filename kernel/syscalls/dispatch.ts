@@ -1,5 +1,5 @@
 /**
- * Dispatch of one decoded call: filter hook (seccomp later) → handler →
+ * Dispatch of one decoded call: filter hook (kernel/seccomp) → handler →
  * errno. Handlers throw `E.*` SysErrors; a `WouldBlock` is handed back to
  * the platform, which waits and calls again; a `TaskExit` passes through
  * (the platform ends the task). Anything else is a kernel bug: it is logged
@@ -46,6 +46,23 @@ export class Dispatcher {
   filter: SyscallFilter | null = null;
 
   /**
+   * The calls the filter sees, by table number (1: sees it); null: every
+   * call. A seccomp profile marks only the calls it may refuse, so that an
+   * allowed call costs one array load and the fast paths stay fast.
+   */
+  filterCalls: Uint8Array | null = null;
+
+  /** Install `filter` for the calls marked in `calls` (all when null); `setFilter(null)` removes it. */
+  setFilter(filter: SyscallFilter | null, calls: Uint8Array | null = null): void {
+    this.filter = filter;
+    this.filterCalls = filter === null ? null : calls;
+  }
+
+  /** True if the filter must see call number `nr` (the fast paths take the generic path then). */
+  sees(nr: number): boolean {
+    return this.filter !== null && (this.filterCalls === null || this.filterCalls[nr] === 1);
+  }
+  /**
    * Try `entry` once with `args` for `task`. Fills and returns `out`:
    * errno 0 with `value`, an errno, or `block` set (call again later with
    * the same `args` object). Throws only `TaskExit`.
@@ -55,7 +72,7 @@ export class Dispatcher {
     out.value = undefined;
     try {
       // The filter runs inside the try: a bug in a filter is a kernel bug like any other (EIO).
-      if (this.filter !== null) {
+      if (this.filter !== null && (this.filterCalls === null || this.filterCalls[entry.nr] === 1)) {
         const v = this.filter(task, entry, args);
         if (v !== undefined) {
           if ('kill' in v) throw new TaskExit({ code: 0, signal: v.kill, reason: `killed by syscall filter on ${entry.name}` });

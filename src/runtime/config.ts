@@ -10,6 +10,7 @@
  * inline platform. RLIMIT_NOFILE above Linux's `nr_open` (1,048,576) is
  * refused, as runc on Linux fails to set it (EPERM); "infinity" included.
  */
+import { checkProfile, SeccompProfileError } from '../../kernel/seccomp/profile.js';
 import { NR_OPEN } from '../../kernel/task/fd_table.js';
 import type { IdMapping, ProcessSpec, SandboxMount, ContainerSpec } from '../sentry/control_plane.js';
 import { ContainerError } from './status.js';
@@ -45,6 +46,8 @@ export interface OciConfig {
     uidMappings?: IdMapping[];
     gidMappings?: IdMapping[];
     resources?: { memory?: { limit?: number }; pids?: { limit?: number } };
+    /** OCI seccomp profile (kernel/seccomp): checked by toContainerSpec; absent: unconfined. */
+    seccomp?: unknown;
   };
 }
 
@@ -122,6 +125,13 @@ export function toContainerSpec(cfg: OciConfig, memoryDefault?: number): Contain
   if (pids !== undefined && pids !== -1 && !(pids > 0)) bad(`pids.limit must be positive, got ${pids}`);
   const hasUts = ns.some((n) => n.type === 'uts');
   if (cfg.hostname !== undefined && ns.length > 0 && !hasUts) bad('hostname needs a uts namespace');
+  let seccomp;
+  try {
+    seccomp = cfg.linux?.seccomp === undefined || cfg.linux.seccomp === null ? undefined : checkProfile(cfg.linux.seccomp);
+  } catch (e) {
+    if (e instanceof SeccompProfileError) bad(`linux.seccomp: ${e.message}`);
+    throw e;
+  }
   return {
     hostname: cfg.hostname ?? 'wasmvisor',
     readonlyRoot: cfg.root?.readonly === true,
@@ -130,6 +140,7 @@ export function toContainerSpec(cfg: OciConfig, memoryDefault?: number): Contain
     pidsMax: pids === undefined || pids === -1 ? null : pids,
     uidMappings,
     gidMappings,
+    ...(seccomp && { seccomp }),
   };
 }
 

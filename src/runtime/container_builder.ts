@@ -39,6 +39,8 @@ import { ProcFs } from '../../kernel/fs/procfs.js';
 import { TmpFs } from '../../kernel/fs/tmpfs.js';
 import type { Host } from '../../kernel/host.js';
 import { Kernel } from '../../kernel/kernel.js';
+import { SeccompFilter, seccompLine } from '../../kernel/seccomp/filter.js';
+import { limitedLog } from '../../kernel/seccomp/log_limit.js';
 import { installStdio, type StdioFile } from '../../kernel/task/stdio.js';
 import type { Task } from '../../kernel/task/task.js';
 import { MountNamespace } from '../../kernel/vfs/mount_ns.js';
@@ -81,6 +83,12 @@ export interface BuildOptions {
   root?: RootSource;
   /** When a file write past memory.max is stopped (container_cgroup.ts; default 'oom-kill'). */
   fileLimit?: FileLimitPolicy;
+  /**
+   * The operator log of seccomp denials, kills and LOGs: one line each
+   * (`seccompLine`, the platform adds the container id), at most 50 at once
+   * and 10 a second after that (log_limit.ts); all are counted in stats.
+   */
+  onSeccomp?: (line: string) => void;
 }
 
 /** A task's stdio files (fds 0, 1, 2). */
@@ -109,6 +117,8 @@ export class BuiltContainer {
   readonly lowers: readonly LayerTree[];
   /** Memory and pids accounting, shown under /sys/fs/cgroup. */
   readonly cgroup: ContainerCgroup;
+  /** The seccomp profile as the dispatcher's filter, with its counters (null: unconfined). */
+  readonly seccomp: SeccompFilter | null = null;
 
   /** Targets of the directory binds (preopened under their paths; a single-file bind is not a directory to preopen). */
   private bindDirs: string[] = [];
@@ -120,6 +130,12 @@ export class BuiltContainer {
   constructor(host: Host, readonly spec: ContainerSpec, opts: BuildOptions) {
     this.kernel = new Kernel(host);
     this.cgroup = new ContainerCgroup(spec.memoryMax, spec.pidsMax, opts.fileLimit ?? 'oom-kill', () => this.livePids());
+    if (spec.seccomp !== undefined) {
+      // the dispatcher's one filter hook: every call of every task of this container passes it
+      const log = opts.onSeccomp && limitedLog(opts.onSeccomp, () => host.monotonicNs());
+      this.seccomp = new SeccompFilter(spec.seccomp, log && ((e) => log(seccompLine(e))));
+      this.kernel.dispatcher.setFilter(this.seccomp.filter, this.seccomp.calls);
+    }
     // A failed build closes the host handles it opened (close, below).
     try {
       this.lowers = this.build(host, spec, opts);

@@ -48,7 +48,8 @@ export class KernelContainer {
   syscalls = 0;
   private readonly base: UpperBaseline;
 
-  constructor(host: Host, readonly id: string, readonly spec: ContainerSpec, layers: ReadonlyMap<string, LayerTree>) {
+  /** `log`: the operator log (seccomp denials, one line each, without the container id). */
+  constructor(host: Host, readonly id: string, readonly spec: ContainerSpec, layers: ReadonlyMap<string, LayerTree>, log?: (line: string) => void) {
     const r = spec.rootfs;
     const root = { hostPath: r?.hostPath, layers: (r?.layerIds ?? []).map((lid) => {
       const t = layers.get(lid);
@@ -56,7 +57,7 @@ export class KernelContainer {
       return t;
     }) };
     try {
-      this.built = buildContainer(host, spec, { root, fileLimit: 'oom-kill' });
+      this.built = buildContainer(host, spec, { root, fileLimit: 'oom-kill', onSeccomp: log });
     } catch (e) {
       throw containerError(e);
     }
@@ -166,7 +167,9 @@ export class KernelContainer {
 
   /** cgroup v2 figures. */
   stats(): CgroupStats {
-    return this.built.cgroup.stats(this.syscalls);
+    const s = this.built.cgroup.stats(this.syscalls);
+    if (this.built.seccomp !== null) s.seccomp = this.built.seccomp.stats();
+    return s;
   }
 
   /**

@@ -5,6 +5,8 @@
  * builds, whichever platform runs it. Isomorphic (no node:*).
  */
 import type { LayerTree } from '../../kernel/fs/layer_tree.js';
+import { defaultProfile } from '../../kernel/seccomp/default_profile.js';
+import type { SeccompProfile } from '../../kernel/seccomp/profile.js';
 import type { IdMapping } from '../sentry/control_plane.js';
 import type { OciConfig, OciMount } from './config.js';
 import type { RootSource } from './container_builder.js';
@@ -54,6 +56,12 @@ export interface RunConfigOptions {
   /** User namespace: container → host id mappings (none: no user namespace). */
   uidMappings?: readonly IdMapping[];
   gidMappings?: readonly IdMapping[];
+  /**
+   * `--security-opt seccomp=`: an OCI seccomp profile (checked when the
+   * container is built), or 'unconfined' for none. Default: the runtime's
+   * default profile (kernel/seccomp/default_profile.ts).
+   */
+  seccomp?: SeccompProfile | 'unconfined';
 }
 
 function bad(msg: string): never {
@@ -122,6 +130,7 @@ export function runConfig(o: RunConfigOptions): RunConfig {
         memory: o.memoryLimit === undefined ? undefined : { limit: o.memoryLimit },
         pids: o.pidsLimit === undefined ? undefined : { limit: o.pidsLimit },
       },
+      seccomp: o.seccomp === 'unconfined' ? undefined : o.seccomp ?? defaultProfile(),
     },
   };
   const root: RootSource = {};

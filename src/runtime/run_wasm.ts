@@ -23,6 +23,7 @@
  * for x not a directory present at start) resolves against the workdir,
  * and getcwd() still says "/". `PWD` is set to the workdir.
  */
+import { randomBytes } from 'node:crypto';
 import { writeSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { E } from '../../kernel/errno.js';
@@ -99,6 +100,13 @@ export interface RunWasmOptions extends Omit<RunConfigOptions, 'memoryLimit' | '
    * creation (`build`'s RUN commits it as a layer).
    */
   onUpper?: (upper: TmpFs, baseline: UpperBaseline) => void;
+  /** The container's id in the operator log (default: 12 random hex digits, as podman's short ids). */
+  id?: string;
+  /**
+   * The operator log: each seccomp denial, kill or LOG, one line (bounded:
+   * kernel/seccomp/log_limit.ts). Default: `wasmvisor: seccomp: container ID: …` on stderr.
+   */
+  seccompLog?: (line: string) => void;
 }
 
 /** What `runWasm` returns. */
@@ -210,7 +218,9 @@ export async function runWasm(opts: RunWasmOptions): Promise<RunWasmResult> {
   const host = opts.host ?? nodeHost();
   let built;
   try {
-    built = buildContainer(host, spec, { root, fileLimit: 'enospc' });
+    const id = opts.id ?? randomBytes(6).toString('hex');
+    const onSeccomp = opts.seccompLog ?? ((l: string) => { writeSync(2, `wasmvisor: seccomp: container ${id}: ${l}\n`); });
+    built = buildContainer(host, spec, { root, fileLimit: 'enospc', onSeccomp });
   } catch (e) {
     throw buildError(e);
   }

@@ -31,6 +31,12 @@ export interface RuntimeOptions {
   sentrySpin?: number;
   /** Bytes of a process's stdout or stderr in flight to this host, not yet delivered, before its writes block (default 1 MiB). */
   outputWindow?: number;
+  /**
+   * The operator log: each seccomp denial, kill or LOG of a container, as
+   * `(containerId, line)` (bounded per container: kernel/seccomp/log_limit.ts).
+   * Default: a `wasmvisor: seccomp: container ID: …` line on the console's error stream.
+   */
+  log?: (id: string, line: string) => void;
 }
 
 /** Options of `create`. */
@@ -144,6 +150,11 @@ export class Runtime implements ContainerHost {
   private onEvents(evs: SentryEvent[]): void {
     for (const e of evs) {
       if (e.t === 'bug') continue;
+      if (e.t === 'seccomp') {
+        if (this.opts.log) this.opts.log(e.id, e.line);
+        else console.error(`wasmvisor: seccomp: container ${e.id}: ${e.line}`);
+        continue;
+      }
       const c = this.containers.get(e.id);
       const p = c?.processes.get(e.pid);
       if (!c || !p) continue;

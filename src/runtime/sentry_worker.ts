@@ -14,7 +14,7 @@ import { portableHost } from '../host/browser_host.js';
 import { KernelContainer } from './kernel_container.js';
 
 /** The runtime's container builder, as the Sentry builds containers. */
-const createContainer: SentryContainerFactory = (host, id, spec, layers) => new KernelContainer(host, id, spec, layers);
+const createContainer: SentryContainerFactory = (host, id, spec, layers, log) => new KernelContainer(host, id, spec, layers, log);
 
 /** A next-turn scheduler that does not clamp like nested setTimeout(0). */
 function messageChannelDefer(): (fn: () => void) => void {

@@ -8,6 +8,8 @@
  */
 import type { LayerTree } from '../../kernel/fs/layer_tree.js';
 import type { ExitStatus } from '../../kernel/task/exit.js';
+import type { SeccompStats } from '../../kernel/seccomp/filter.js';
+import type { SeccompProfile } from '../../kernel/seccomp/profile.js';
 
 /** A container's stdio as the Sentry sets it up. */
 export interface StdioSpec {
@@ -41,6 +43,8 @@ export interface ContainerSpec {
   files?: { path: string; data: Uint8Array; mode?: number }[];
 }
 
+  /** The checked seccomp profile (kernel/seccomp); absent: unconfined. */
+  seccomp?: SeccompProfile;
 /** One OCI id mapping: container ids [containerID, containerID+size) → host [hostID, …). */
 export interface IdMapping {
   containerID: number;
@@ -81,6 +85,8 @@ export interface CgroupStats {
   syscalls: number;
 }
 
+  /** What the seccomp profile refused, killed or logged (absent: unconfined). */
+  seccomp?: SeccompStats;
 /** One `diff` line, as podman prints it: A added, C changed, D deleted. */
 export interface DiffEntry {
   kind: 'A' | 'C' | 'D';
@@ -155,7 +161,9 @@ export interface OutputAck {
 export type SentryEvent =
   | { t: 'out'; id: string; pid: number; fd: 1 | 2; data: Uint8Array }
   | { t: 'exit'; id: string; pid: number; status: ExitStatus; oomKilled: boolean }
-  | { t: 'bug'; message: string };
+  | { t: 'bug'; message: string }
+  /** A seccomp denial, kill or LOG of container `id` (one operator log line, without the container id). */
+  | { t: 'seccomp'; id: string; line: string };
 
 /** Host → app worker: run one task. */
 export interface AppRun {

@@ -58,4 +58,4 @@ export interface SentryContainer {
 }
 
 /** Builds a container's kernel state in the Sentry (`layers`: the layer trees the Sentry holds, by id). */
-export type SentryContainerFactory = (host: Host, id: string, spec: ContainerSpec, layers: ReadonlyMap<string, LayerTree>) => SentryContainer;
+export type SentryContainerFactory = (host: Host, id: string, spec: ContainerSpec, layers: ReadonlyMap<string, LayerTree>, log?: (line: string) => void) => SentryContainer;

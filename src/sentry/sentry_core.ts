@@ -194,7 +194,7 @@ export class SentryCore implements SentryApi {
 
   createContainer(id: string, spec: ContainerSpec): void {
     if (this.sandboxes.has(id)) throw new SentryError('EINVAL', `container ${id} already exists in this Sentry`);
-    this.sandboxes.set(id, this.opts.createContainer(this.opts.host, id, spec, this.layerTrees));
+    this.sandboxes.set(id, this.opts.createContainer(this.opts.host, id, spec, this.layerTrees, (line) => this.emit({ t: 'seccomp', id, line })));
   }
 
   createAndSpawn(id: string, spec: ContainerSpec, init: ProcessSpec): SpawnResult {

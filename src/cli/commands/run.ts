@@ -25,6 +25,7 @@ import { containersRoot } from '../containers/store.js';
 import { emptyRootReader, hostRootReader, layersReader, resolveUser, withHome } from '../run_user.js';
 import { collect } from '../options.js';
 import { registerForeground, type ForegroundEntry } from '../containers/foreground.js';
+import { addLimitFlags, limitOptions, type LimitFlags } from '../limit_flags.js';
 import { labelAnnotations, restartAnnotations } from '../containers/labels.js';
 
 /** `-e K=V` or `-e K` (value from the host environment; skipped if unset, as podman does). */
@@ -251,7 +252,7 @@ that is not a host file is read as an image reference; if it is not a valid
 one either (and does not look like a path: /..., ./..., *.wasm), the error
 says what is wrong with the reference, exit 125.`);
   addRegistryFlags(cmd)
-    .action(async (file: string, args: string[], flags: RunFlags & RegistryFlags, c: Command) => {
+    .action(async (file: string, args: string[], flags: RunFlags & RegistryFlags & LimitFlags, c: Command) => {
       const fileLines = flags.envFile.flatMap((f) => {
         try {
           return readFileSync(f, 'utf8').split('\n');
@@ -261,6 +262,7 @@ says what is wrong with the reference, exit 125.`);
           throw new CliExit(ExitCode.RUNTIME, `--env-file ${f}: ${why}`);
         }
       });
+  addLimitFlags(cmd);
       const platform = parseRunPlatform(flags.platform);
       const mounts = flags.volume.map(parseVolume);
       if (asksRelabel(flags.volume)) process.stderr.write('wasmvisor: -v :z/:Z ignored: there is no SELinux labelling inside a wasmvisor container\n');
@@ -304,6 +306,7 @@ says what is wrong with the reference, exit 125.`);
             root: containersRoot(c), name: flags.name, rm: flags.rm === true, interactive: flags.interactive === true, image: file, logMaxSize: logOpts.maxSize,
             createOnly: mode === 'create', annotations,
             stored: image && { store: (await storeFromCommand(c)).root, name: image.name, platform: platform.image, manifest: image.manifest },
+        ...limitOptions(flags),
           }, prepared);
           process.stdout.write(`${id}\n`);
           return;

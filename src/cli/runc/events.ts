@@ -16,6 +16,8 @@ export function statsEvent(id: string, s: ContainerStats): Record<string, unknow
     data: {
       memory: { usage: { usage: s.memoryCurrent, max: s.memoryPeak, limit: s.memoryMax ?? 0, failcnt: s.memoryEvents.max } },
       pids: { current: s.pidsCurrent, limit: s.pidsMax ?? 0 },
+      // not in runc's schema: what the container's seccomp profile refused, killed and logged
+      ...(s.seccomp && { seccomp: s.seccomp }),
     },
   };
 }

@@ -1,5 +1,6 @@
 /** `features`: what this runtime supports, as the runtime-spec's features document. */
 import type { Command } from 'commander';
+import { ACTIONS, OPS } from '../../../kernel/seccomp/profile.js';
 import { OCI_VERSION } from '../../runtime/detached/state.js';
 
 /** The features document (runtime-spec features.md). */
@@ -13,7 +14,14 @@ export function features(): Record<string, unknown> {
       namespaces: ['pid', 'mount', 'uts', 'user', 'ipc', 'network', 'cgroup'],
       capabilities: [],
       cgroup: { v1: false, v2: true, systemd: false, systemdUser: false },
-      seccomp: { enabled: false },
+      seccomp: {
+        enabled: true,
+        actions: [...ACTIONS],
+        operators: [...OPS],
+        archs: [],
+        knownFlags: [],
+        supportedFlags: [],
+      },
       apparmor: { enabled: false },
       selinux: { enabled: false },
     },

@@ -1,0 +1,71 @@
+/**
+ * The hardening flags of `run` and `create`, spelled as podman spells them:
+ * `--security-opt seccomp=FILE|unconfined`. `addLimitFlags` registers them
+ * on a command; `limitOptions` turns their values into the run config's
+ * options (exit 125 with one line for bad input).
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { checkProfile, SeccompProfileError, type SeccompProfile } from '../../kernel/seccomp/profile.js';
+import type { RunConfigOptions } from '../runtime/run_config.js';
+import { CliExit, ExitCode } from './exit.js';
+import { collect } from './options.js';
+
+/** The flags' raw values, as commander gives them. */
+export interface LimitFlags {
+  securityOpt: string[];
+}
+
+/** Register the hardening flags on `cmd`. */
+export function addLimitFlags(cmd: Command): Command {
+  return cmd
+    .option('--security-opt <seccomp=FILE|unconfined>', 'seccomp=FILE: an OCI seccomp profile (JSON) filtering the guest\'s calls by WASI name or by the Linux names that map onto them (kernel/seccomp/README.md); seccomp=unconfined: none; default: the built-in profile; no-new-privileges is accepted (nothing inside can gain privileges)', collect, []);
+}
+
+/** Read and check a seccomp profile file; one clear line, exit 125, for a missing file, bad JSON or a bad profile. */
+export function readSeccompProfile(path: string): SeccompProfile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new CliExit(ExitCode.RUNTIME, `--security-opt seccomp=${path}: ${why}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new CliExit(ExitCode.RUNTIME, `--security-opt seccomp=${path}: not valid JSON (${(err as Error).message})`);
+  }
+  try {
+    return checkProfile(json);
+  } catch (err) {
+    if (err instanceof SeccompProfileError) throw new CliExit(ExitCode.RUNTIME, `--security-opt seccomp=${path}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** `--security-opt` values → the seccomp option (undefined: the default profile). */
+export function parseSecurityOpts(specs: readonly string[]): Pick<RunConfigOptions, 'seccomp'> {
+  let seccomp: RunConfigOptions['seccomp'];
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    const key = eq < 0 ? spec : spec.slice(0, eq);
+    const value = eq < 0 ? '' : spec.slice(eq + 1);
+    if (key === 'seccomp') {
+      if (value === '') throw new CliExit(ExitCode.RUNTIME, `invalid --security-opt ${spec}: give seccomp=FILE or seccomp=unconfined`);
+      seccomp = value === 'unconfined' ? 'unconfined' : readSeccompProfile(value);
+    } else if (key === 'no-new-privileges' || spec === 'no-new-privileges:true') {
+      // nothing in a wasmvisor container can gain privileges (no setuid, no exec of host binaries)
+    } else {
+      throw new CliExit(ExitCode.RUNTIME, `unsupported --security-opt ${spec}: use seccomp=FILE, seccomp=unconfined or no-new-privileges`);
+    }
+  }
+  return seccomp === undefined ? {} : { seccomp };
+}
+
+/** The run config's options from the hardening flags. */
+export function limitOptions(flags: LimitFlags): Partial<RunConfigOptions> {
+  return { ...parseSecurityOpts(flags.securityOpt) };
+}
