@@ -1,0 +1,134 @@
+/**
+ * The metering rewriter (kernel/meter): every rewritten module validates,
+ * keeps its function indices right (calls, exports, start, element
+ * segments, ref.func, names) and behaves as before; the fuel is an upper
+ * bound of the instructions run; a busy loop calls out.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { FUEL_EXPORT, METER_MODULE, MeterError, meterModule, OUT_OF_FUEL } from '../../../kernel/meter/index.js';
+import { encodeProgram, programArb } from '../../support/random_module.js';
+import { REPO } from '../../support/wasm_run.js';
+
+function wasmFiles(): string[] {
+  const dirs = ['wasm', 'bench/wasm', 'test/security/fixtures'];
+  const out: string[] = [];
+  for (const d of dirs) {
+    try {
+      for (const f of readdirSync(join(REPO, d))) if (f.endsWith('.wasm')) out.push(join(d, f));
+    } catch { /* absent */ }
+  }
+  return out;
+}
+
+/** Instantiate `bytes` (metered or not) with the test imports; the meter refills `refill` per call out. */
+function instantiate(bytes: Uint8Array, metered: boolean, refill = 37): { exports: WebAssembly.Exports; calls: () => number } {
+  let calls = 0;
+  const imports: WebAssembly.Imports = { env: { imp: (x: number) => (x * 3 + 1) | 0 } };
+  if (metered) imports[METER_MODULE] = { [OUT_OF_FUEL]: (left: number) => { expect(left).toBeLessThan(0); calls++; return refill; } };
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), imports);
+  return { exports: inst.exports, calls: () => calls };
+}
+
+describe('meterModule on the project\'s modules', () => {
+  const files = [...wasmFiles(), 'node_modules/@yowasp/yosys/gen/yosys.core2.wasm', 'node_modules/@yowasp/yosys/gen/yosys.core3.wasm', 'node_modules/@yowasp/yosys/gen/yosys.core4.wasm'];
+  it('finds the modules', () => expect(files.length).toBeGreaterThan(20));
+  for (const f of files) {
+    it(`${f}: validates, same exports plus the fuel, one more import`, () => {
+      const bytes = new Uint8Array(readFileSync(join(REPO, f)));
+      const out = meterModule(bytes);
+      expect(WebAssembly.validate(out as Uint8Array<ArrayBuffer>)).toBe(true);
+      const a = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
+      const b = new WebAssembly.Module(out as Uint8Array<ArrayBuffer>);
+      expect(WebAssembly.Module.exports(b)).toEqual([...WebAssembly.Module.exports(a), { name: FUEL_EXPORT, kind: 'global' }]);
+      expect(WebAssembly.Module.imports(b)).toEqual([...WebAssembly.Module.imports(a), { module: METER_MODULE, name: OUT_OF_FUEL, kind: 'function' }]);
+    });
+  }
+});
+
+describe('meterModule on yosys (31 MB)', () => {
+  it('validates, with every function and loop checked', () => {
+    const bytes = new Uint8Array(readFileSync(join(REPO, 'node_modules/@yowasp/yosys/gen/yosys.core.wasm')));
+    const stats = { functions: 0, loops: 0, leaves: 0, inBytes: 0, outBytes: 0 };
+    const out = meterModule(bytes, { stats });
+    expect(WebAssembly.validate(out as Uint8Array<ArrayBuffer>)).toBe(true);
+    expect(stats.functions).toBeGreaterThan(30_000);
+    expect(stats.loops).toBeGreaterThan(70_000);
+    expect(stats.outBytes / stats.inBytes).toBeLessThan(1.1);
+  }, 120_000);
+});
+
+describe('meterModule on random modules', () => {
+  it('validates and computes the same results, start function and global included', () => {
+    fc.assert(fc.property(programArb(), fc.array(fc.integer(), { minLength: 1, maxLength: 4 }), (p, inputs) => {
+      const bytes = encodeProgram(p);
+      expect(WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>)).toBe(true);
+      const out = meterModule(bytes);
+      expect(WebAssembly.validate(out as Uint8Array<ArrayBuffer>)).toBe(true);
+      const plain = instantiate(bytes, false).exports;
+      const metered = instantiate(out, true).exports;
+      expect((metered.g as WebAssembly.Global).value).toBe((plain.g as WebAssembly.Global).value);
+      for (let i = 0; i < p.funcs.length; i++) {
+        for (const x of inputs) {
+          const fa = plain[`f${i}`] as (x: number) => number;
+          const fb = metered[`f${i}`] as (x: number) => number;
+          expect(fb(x)).toBe(fa(x));
+          // the table holds the same functions (element segment renumbered)
+          expect(((metered.tab as WebAssembly.Table).get(i) as (x: number) => number)(x)).toBe(fa(x));
+        }
+      }
+      expect((metered.g as WebAssembly.Global).value).toBe((plain.g as WebAssembly.Global).value);
+    }), { numRuns: 200 });
+  }, 120_000);
+
+  it('keeps the name section right: a trap names the trapping function', () => {
+    // f0 calls f1 which traps; names: fn0, fn1; an import shifts defined functions
+    const base = encodeProgram({ funcs: [[{ k: 'call', to: 0 }], []], withImport: true, withStart: false, withNames: true });
+    // make f1's body trap: replace its `local.get 0; end` tail by `unreachable; end`
+    const bytes = new Uint8Array(base);
+    const out = meterModule(patchTrap(bytes));
+    const inst = instantiate(out, true).exports;
+    let stack = '';
+    try { (inst.f0 as (x: number) => number)(1); } catch (e) { stack = (e as Error).stack ?? ''; }
+    expect(stack).toMatch(/at fn1 /);
+    expect(stack).toMatch(/at fn0 /);
+  });
+});
+
+/** Find the second function body (f1: `locals; local.get 0; end`) and make it trap. */
+function patchTrap(b: Uint8Array): Uint8Array {
+  // f1's body is `01 05 7f 20 00 0b` (one local group of 5 i32, local.get 0, end)
+  const pat = [0x06, 0x01, 0x05, 0x7f, 0x20, 0x00, 0x0b];
+  for (let i = b.length - pat.length; i >= 0; i--) {
+    if (pat.every((x, k) => b[i + k] === x)) { b[i + 4] = 0x00; b[i + 5] = 0x01; return b; }
+  }
+  throw new Error('pattern not found');
+}
+
+describe('fuel', () => {
+  it('is an upper bound of the instructions run, and a busy loop calls out', () => {
+    // f0(x): loop x times over 6 instructions
+    const bytes = encodeProgram({ funcs: [[{ k: 'loop', n: 1000, body: [{ k: 'add', v: 1 }] }]], withImport: false, withStart: false, withNames: false });
+    const out = meterModule(bytes);
+    const refill = 1000;
+    const { exports, calls } = instantiate(out, true, refill);
+    expect((exports.f0 as (x: number) => number)(0)).toBe(1000);
+    const fuel = (exports[FUEL_EXPORT] as WebAssembly.Global).value as number;
+    const spent = calls() * refill - fuel; // started at 0
+    // 1000 iterations that each run 12 instructions (counter test and decrement: 7, add: 4, br: 1),
+    // charged 13 (the loop's `end` counts too)
+    expect(spent).toBeGreaterThanOrEqual(1000 * 12);
+    expect(spent).toBeLessThanOrEqual(1000 * 13 + 100);
+    expect(calls()).toBeGreaterThanOrEqual(12);
+  });
+
+  it('refuses what it cannot decode, with a MeterError', () => {
+    expect(() => meterModule(new Uint8Array([0, 0x61, 0x73, 0x6d, 0x0d, 0, 1, 0]))).toThrow(MeterError);
+    const gc = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 4, 1, 0x5f, 0, 0]); // a struct type
+    expect(() => meterModule(gc)).toThrow(/GC types/);
+    const once = meterModule(encodeProgram({ funcs: [[]], withImport: false, withStart: false, withNames: false }));
+    expect(() => meterModule(once)).toThrow(/metered twice/);
+  });
+});
