@@ -24,6 +24,7 @@ import { runDetached } from '../containers/run_detached.js';
 import { containersRoot } from '../containers/store.js';
 import { emptyRootReader, hostRootReader, layersReader, resolveUser, withHome } from '../run_user.js';
 import { collect } from '../options.js';
+import { MOUNT_HELP, mountFlags } from '../mount_flags.js';
 import { registerForeground, type ForegroundEntry } from '../containers/foreground.js';
 import { addLimitFlags, limitOptions, type LimitFlags } from '../limit_flags.js';
 import { labelAnnotations, restartAnnotations } from '../containers/labels.js';
@@ -129,6 +130,7 @@ interface RunFlags {
   env: string[];
   envFile: string[];
   volume: string[];
+  mount: string[];
   rootfs?: string;
   workdir?: string;
   strace?: boolean;
@@ -194,12 +196,13 @@ export function defineRunCommand(program: Command, mode: 'run' | 'create'): void
     .argument('[args...]', 'arguments passed to the program')
     .option('-e, --env <KEY[=VALUE]>', 'set an environment variable (KEY alone copies it from the host)', collect, [])
     .option('--env-file <file>', 'read KEY=VALUE lines from a file (# comments; KEY alone copies it from the host); repeatable, -e wins', collect, [])
-    .option('-v, --volume <HOST:CTR[:OPTS]>', 'bind-mount a host directory or file (a file mounts on a file); OPTS: ro, rw, z, Z (z/Z accepted and ignored: no SELinux inside); CTR cannot be /', collect, [])
+    .option('-v, --volume <HOST:CTR[:OPTS]>', 'bind-mount a host directory or file (a file mounts on a file), or a named volume (HOST without / not starting with ".": created on first use, see volume --help); OPTS: ro, rw, z, Z (z/Z accepted and ignored: no SELinux inside); CTR cannot be /', collect, [])
     .option('--rootfs <dir>', 'use a host directory as the read-only root (writes go to a private in-memory layer)')
     .option('-w, --workdir <dir>', 'working directory inside the container (sets PWD; see below)')
     .option('-u, --user <user[:group]>', 'run as this user and group: ids, or names from the image\'s (or --rootfs\') /etc/passwd and /etc/group (default: the image\'s User, else 0:0)')
     .option('--read-only', 'mount the root read-only (/tmp, --tmpfs and rw volumes stay writable)')
     .option('--tmpfs <path>', 'mount a fresh in-memory filesystem at path', collect, [])
+    .option('--mount <spec>', MOUNT_HELP, collect, [])
     .option('--hostname <name>', 'host name inside the container (/proc/sys/kernel/hostname)')
     .option('-m, --memory <size>', 'memory limit (e.g. 64m, 1g): linear memory and in-memory files (default: half the host RAM for files)')
     .option('--pids-limit <n>', 'most processes in the container (-1: no limit); accepted on the inline platform, where the container is one process and never exceeds it')
@@ -264,7 +267,7 @@ says what is wrong with the reference, exit 125.`);
       });
   addLimitFlags(cmd);
       const platform = parseRunPlatform(flags.platform);
-      const mounts = flags.volume.map(parseVolume);
+      const mounts = mountFlags(flags.volume, flags.volume.map(parseVolume), flags.mount, flags.tmpfs, c); // -v NAME:/path and --mount
       if (asksRelabel(flags.volume)) process.stderr.write('wasmvisor: -v :z/:Z ignored: there is no SELinux labelling inside a wasmvisor container\n');
       const logOpts = parseLogOpts(flags.logOpt); // checked in the foreground too (podman takes them there), used by -d
       const pidsLimit = flags.pidsLimit === undefined ? undefined : parsePidsLimit(flags.pidsLimit);
