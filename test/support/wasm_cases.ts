@@ -133,6 +133,16 @@ export const CASES: readonly WasmCase[] = [
       'ls:/sys/fs/cgroup: . .. cgroup.controllers cgroup.procs memory.current memory.events memory.max memory.peak pids.current pids.max\n' +
       'stat:/dev/null: chr size=0 nlink=1\n' +
       'cat:/sys/fs/cgroup/pids.max: max\n' +
+  {
+    // one call per argument (test/security/seccomp*.test.ts filters them); unfiltered, each succeeds
+    name: 'syscall_probe',
+    program: 'syscall_probe',
+    args: ['mkdir:/tmp/d', 'creat:/tmp/f', 'write:/tmp/f', 'open:/tmp/f', 'unlink:/tmp/f', 'rmdir:/tmp/d', 'random:300', 'echo:hi'],
+    tap: false,
+    stdout: 'mkdir:/tmp/d: ok\ncreat:/tmp/f: ok\nwrite:/tmp/f: ok\nopen:/tmp/f: ok\nunlink:/tmp/f: ok\nrmdir:/tmp/d: ok\nrandom:300: ok\nhi\n',
+    stderr: '',
+    nodeWasi: false,
+  },
       'ls:/nonexistent: error No such file or directory\n',
     stderr: '',
     nodeWasi: false,
