@@ -11,6 +11,7 @@ import { toProcess, type OciProcess } from './config.js';
 import type { ModuleSource } from './module_loader.js';
 import { ContainerProcess, waitResultOf } from './process.js';
 import { diffPaths } from './tree_diff.js';
+import type { TarEntry } from '../image/build/tar_writer.js';
 import {
   ContainerError, canDelete, canExec, canInspect, canKill, canPause, canResume, canStart, requireState,
   type ContainerStatus, type WaitResult,
@@ -235,6 +236,13 @@ export class Container {
     requireState(canInspect, this.st, this.id, 'diff', 'it was deleted');
     if (this.sentryLost) throw new ContainerError('INTERNAL', `container ${this.id}: its Sentry stopped; its filesystem is gone`);
     return diffPaths(await this.sentry.api.diff(this.id));
+  }
+
+  /** Its upper layer as OCI layer tar entries (whiteouts for deletions), for `commit`: running, paused or stopped before delete. */
+  async layer(): Promise<TarEntry[]> {
+    requireState(canInspect, this.st, this.id, 'commit', 'it was deleted');
+    if (this.sentryLost) throw new ContainerError('INTERNAL', `container ${this.id}: its Sentry stopped; its filesystem is gone`);
+    return this.sentry.api.layer(this.id);
   }
 
   /** Pids of the container's live processes. */

@@ -23,6 +23,8 @@ import { FileType } from '../../kernel/vfs/types.js';
 import type { CgroupStats, DiffWire, ProcessSpec, ContainerSpec } from '../sentry/control_plane.js';
 import { BuildError, buildContainer, type BuiltContainer } from './container_builder.js';
 import { diffUpper, upperBaseline, type UpperBaseline } from './tree_diff.js';
+import { upperEntries } from '../image/build/upper_layer.js';
+import type { TarEntry } from '../image/build/tar_writer.js';
 
 /** Error raised inside the Sentry for a control-plane request; `code` is stable. */
 export class KernelContainerError extends Error {
@@ -179,6 +181,11 @@ export class KernelContainer {
    */
   diff(pause?: () => Promise<void>): Promise<DiffWire> {
     return diffUpper(this.upper, [...this.built.lowers], this.base, pause);
+  }
+
+  /** Its upper layer as OCI layer tar entries (whiteouts for deletions; what the runtime seeded left out while unchanged): `commit`'s new layer. */
+  layer(): TarEntry[] {
+    return upperEntries(this.upper, { baseline: this.base });
   }
 }
 

@@ -11,6 +11,8 @@ import type { ExitStatus } from '../../kernel/task/exit.js';
 import type { SeccompStats } from '../../kernel/seccomp/filter.js';
 import type { SeccompProfile } from '../../kernel/seccomp/profile.js';
 
+import type { TarEntry } from '../image/build/tar_writer.js';
+
 /** A container's stdio as the Sentry sets it up. */
 export interface StdioSpec {
   /** 'pipe': the host feeds stdin through `writeStdin`; 'null': EOF at once. */
@@ -138,6 +140,8 @@ export interface SentryApi {
   resume(id: string): void;
   stats(id: string): CgroupStats;
   diff(id: string): Promise<DiffWire>;
+  /** The container's upper layer as OCI layer tar entries (whiteouts for deletions): `commit`'s new layer. */
+  layer(id: string): TarEntry[];
   /** Pids of live tasks of the container. */
   pids(id: string): number[];
   destroy(id: string): void;

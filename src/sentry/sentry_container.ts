@@ -13,6 +13,7 @@ import type { ConsoleWindow } from '../../kernel/task/console.js';
 import type { ExitStatus } from '../../kernel/task/exit.js';
 import type { Task } from '../../kernel/task/task.js';
 import type { CgroupStats, DiffWire, ProcessSpec, ContainerSpec } from './control_plane.js';
+import type { TarEntry } from '../image/build/tar_writer.js';
 
 /** A live task of a container, as the Sentry tracks it. */
 export interface SentryContainerTask {
@@ -53,6 +54,8 @@ export interface SentryContainer {
   stats(): CgroupStats;
   /** The container's changes to its root; `pause` runs between slices of the walk. */
   diff(pause?: () => Promise<void>): Promise<DiffWire>;
+  /** Its upper layer as OCI layer tar entries (`commit`). */
+  layer(): TarEntry[];
   /** The container is gone: close the host handles it holds (its --rootfs, its binds). */
   close(): void;
 }

@@ -20,6 +20,7 @@ import { ConsoleWindow } from '../../kernel/task/console.js';
 import type { ExitStatus } from '../../kernel/task/exit.js';
 import { channelCpuClock, createChannelBuffer, createHubBuffer } from './channel.js';
 import { ChannelServer, PENDING } from './channel_server.js';
+import type { TarEntry } from '../image/build/tar_writer.js';
 import type { CgroupStats, DiffWire, OutputAck, ProcessSpec, ContainerSpec, SentryApi, SentryEvent, SpawnResult } from './control_plane.js';
 import type { SentryContainer, SentryContainerFactory } from './sentry_container.js';
 
@@ -333,6 +334,10 @@ export class SentryCore implements SentryApi {
   diff(id: string): Promise<DiffWire> {
     // between slices of the walk, a turn of the event loop: the serve loop answers every other task
     return this.sandbox(id).diff(() => new Promise((r) => this.opts.defer(r)));
+  }
+
+  layer(id: string): TarEntry[] {
+    return this.sandbox(id).layer();
   }
 
   pids(id: string): number[] {

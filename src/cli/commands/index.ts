@@ -34,11 +34,14 @@ import { register as stats } from './stats.js';
 import { register as top } from './top.js';
 import { register as diff } from './diff.js';
 import { register as rename } from './rename.js';
+import { register as cp } from './cp.js';
+import { register as commit } from './commit.js';
+import { register as exportCmd } from './export.js';
 import { register as serve } from './serve.js';
 
 /** Registration functions, in `--help` order. */
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
-  run, create, start, attach, restart, pause, stats, top, diff, rename, ps, logs, exec, stop, kill, rm, wait, pull, push, images, rmi, inspect, prune, login, logout, load, save, pack, serve,
+  run, create, start, attach, restart, pause, stats, top, diff, cp, commit, exportCmd, rename, ps, logs, exec, stop, kill, rm, wait, pull, push, images, rmi, inspect, prune, login, logout, load, save, pack, serve,
 ];
 
 /** The image, volume and system commands (after COMMANDS in `--help`; `image …`/`container …` groups come last: groups.ts). */

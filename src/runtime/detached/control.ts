@@ -24,10 +24,14 @@ export type ControlRequest =
   | { op: 'diff' }
   | { op: 'top' }
   | { op: 'annotate'; key: string; value: string }
+  | { op: 'layer' }
   | { op: 'exec'; process: OciProcess; relayPid: number; module?: string };
 
 /** The sandbox's answer. */
-export type ControlReply = { ok: true; pid?: number; stats?: CgroupStats; diff?: DiffEntry[]; top?: TopProcess[] } | { ok: false; error: string; code?: string };
+export type ControlReply = { ok: true; pid?: number; stats?: CgroupStats; diff?: DiffEntry[]; top?: TopProcess[]; path?: string } | { ok: false; error: string; code?: string };
+
+/** File in the container's directory where `layer` writes the upper layer's tar (commit). */
+export const LAYER_FILE = 'layer.tar';
 
 /** Lines on an exec connection after its reply. */
 export type ExecLine =

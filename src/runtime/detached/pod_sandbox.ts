@@ -50,6 +50,8 @@ export class PodSandbox implements Served {
       }
       case 'diff': return { ok: true, diff: [] };
       case 'top': return { ok: true, top: [] };
+      case 'layer':
+        throw new DetachedError('UNSUPPORTED', `container ${this.st.id} is a pod sandbox (pause): it has no filesystem to commit`);
       case 'annotate':
         this.st.annotations[req.key] = req.value;
         saveState(this.dir, this.st);

@@ -9,7 +9,10 @@
  *
  * Run as `node sandbox_main.js '{"root":…,"id":…,"bundle":…}'`.
  */
+import { writeFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { writeTar } from '../../image/build/tar_writer.js';
 import type { LayerTree } from '../../../kernel/fs/layer_tree.js';
 import type { OciProcess } from '../config.js';
 import type { Container } from '../container.js';
@@ -25,6 +28,7 @@ import { PodSandbox } from './pod_sandbox.js';
 import { finishSandbox, type Served } from './served.js';
 import { findShim, publishOom, type ShimEvents } from './shim_events.js';
 import { reportReady } from './spawn.js';
+import { LAYER_FILE } from './control.js';
 import { RESTART_COUNT, RESTART_POLICY, parseRestartPolicy, shouldRestart } from './restart.js';
 import { findExecModule, type TopProcess } from './exec_module.js';
 import { OCI_VERSION, containerDir, pidStartTime, saveState, socketPath, type RuncState } from './state.js';
@@ -105,6 +109,12 @@ class DetachedSandbox implements Served {
         return { ok: true, stats: await this.c.stats() };
       case 'diff':
         return { ok: true, diff: await this.c.diff() };
+      case 'layer': {
+        // commit's new layer: the upper as a tar, beside state.json (bounded as the upper is, by the memory limit)
+        const path = join(this.dir, LAYER_FILE);
+        writeFileSync(path, writeTar(await this.c.layer()), { mode: 0o600 });
+        return { ok: true, path };
+      }
       case 'annotate':
         this.st.annotations[req.key] = req.value;
         saveState(this.dir, this.st);

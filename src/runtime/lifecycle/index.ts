@@ -15,6 +15,6 @@ export { deleteContainer, type DeleteOptions } from './delete.js';
 export { execInContainer, type ExecInOptions } from './exec.js';
 export { runContainer, type RunOptions } from './run.js';
 export { containerStats, type ContainerStats } from './stats.js';
-export { containerTop, containerDiff } from './top.js';
+export { containerTop, containerDiff, containerLayer } from './top.js';
 export { waitContainer, reloadState, stoppedExitCode, pidGone } from './wait.js';
 export { DetachedError, listStates, type RuncState, type RuncStatus } from '../detached/state.js';
