@@ -8,7 +8,9 @@
 import { spawn, type ChildProcess, type IOType } from 'node:child_process';
 import { closeSync, existsSync, writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../../host/node_workers.js';
 import { signalNum } from './signals.js';
 import { DetachedError } from './state.js';
 
@@ -39,6 +41,20 @@ function helperFile(entry: string): string {
 }
 
 /**
+ * The command line that runs helper `entry` (`./sandbox_main.js`): through
+ * bin/launch.js, which loads its single-file bundle with V8's code cache
+ * when the build made a fresh one (start-up: scripts/bundle.mjs), else the
+ * built file itself.
+ */
+function helperArgv(entry: string): string[] {
+  const file = helperFile(entry);
+  const launcher = join(packageRoot(), 'bin', 'launch.js');
+  if (!existsSync(launcher)) return [file];
+  const name = entry.replace(/^\.\//, '').replace(/\.js$/, '');
+  return [launcher, name, `src/runtime/detached/${name}.js`];
+}
+
+/**
  * Start `entry` (a file next to this one in dist/) with `arg` and wait for
  * its report. `detached`: in its own session, not waited for (the caller
  * exits and the process is reparented, under containerd to the shim).
@@ -48,8 +64,7 @@ function helperFile(entry: string): string {
 export async function startHelper(
   entry: string, arg: unknown, detached: boolean, stdio: ReadonlyArray<IOType | number> = ['inherit', 'inherit', 'inherit'],
 ): Promise<ChildProcess> {
-  const file = helperFile(entry);
-  const child = spawn(process.execPath, [file, JSON.stringify(arg)], { stdio: [...stdio, 'pipe'], detached });
+  const child = spawn(process.execPath, [...helperArgv(entry), JSON.stringify(arg)], { stdio: [...stdio, 'pipe'], detached });
   const pipe = child.stdio[3] as Readable;
   const report = await new Promise<ReadyReport | null>((resolve) => {
     let buf = '';

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+/**
+ * Bundles the built entry points (dist/src/…, made by tsc) into single
+ * files under dist/bundle/, for start-up: one file to read and compile
+ * instead of a few hundred modules to resolve, read and link.
+ *
+ *   node scripts/bundle.mjs        (run by `npm run build`, after tsc)
+ *
+ * - The CLIs (`wasmvisor`, `wasmvisor-runc`) and the helper processes
+ *   (`sandbox_main`, `exec_main`) as CommonJS `NAME.cjs`: bin/launch.js runs
+ *   one through V8's code cache when it is at least as new as its tsc entry,
+ *   else the entry itself (so a bare `tsc` never runs a stale bundle).
+ * - The worker entries (`app_worker`, `sentry_worker`): node_workers.ts picks
+ *   them the same way.
+ *
+ * Each module's `import.meta.url` stays its own file's URL in dist/src (an
+ * onLoad plugin writes it in as a string), so code that finds files next to
+ * itself (package.json, helper scripts, samples, the playground) finds them
+ * as it did unbundled.
+ */
+import { readdirSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const DIST = join(ROOT, 'dist');
+
+/** Process entries (under dist/) → CommonJS bundle names (dist/bundle/NAME.cjs), loaded by bin/launch.js. */
+export const PROCESSES = {
+  'src/cli/wasmvisor.js': 'wasmvisor',
+  'src/cli/runc/main.js': 'wasmvisor_runc',
+  'src/runtime/detached/sandbox_main.js': 'sandbox_main',
+  'src/runtime/detached/exec_main.js': 'exec_main',
+};
+
+/** Worker entries → ES module bundles (dist/bundle/NAME.js), picked by node_workers.ts. */
+export const WORKERS = {
+  'src/sentry/app_worker.js': 'app_worker',
+  'src/runtime/sentry_worker.js': 'sentry_worker',
+};
+
+/**
+ * In every module of dist/: `import.meta.url` becomes that module's own
+ * file URL, and `import('node:x')` a require of it (a CommonJS bundle run by
+ * vm.Script has no dynamic import without an experimental loader).
+ */
+const ownUrl = {
+  name: 'own-import-meta-url',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]dist[\\/].*\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      if (!text.includes('import.meta') && !/\bimport\(['"]node:/.test(text)) return undefined;
+      const contents = text
+        .replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href))
+        .replace(/\bimport\((['"])(node:[^'"]+)\1\)/g, (_m, _q, name) => `Promise.resolve().then(() => require(${JSON.stringify(name)}))`);
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
+const common = { bundle: true, platform: 'node', target: 'node20', outdir: join(DIST, 'bundle'), plugins: [ownUrl], logLevel: 'warning' };
+const entries = (m) => Object.fromEntries(Object.entries(m).map(([src, name]) => [name, join(DIST, src)]));
+
+// code caches of the bundles being replaced (bin/launch.js writes new ones)
+try {
+  for (const f of readdirSync(join(DIST, 'bundle'))) if (f.endsWith('.cache')) rmSync(join(DIST, 'bundle', f), { force: true });
+} catch {
+  // no dist/bundle yet
+}
+
+await Promise.all([
+  build({ ...common, entryPoints: entries(PROCESSES), format: 'cjs', outExtension: { '.js': '.cjs' } }),
+  build({
+    ...common,
+    entryPoints: entries(WORKERS),
+    format: 'esm',
+    // CommonJS dependencies call require(): give the ES module bundle one
+    banner: { js: "import { createRequire as __wvCreateRequire } from 'node:module'; const require = __wvCreateRequire(import.meta.url);" },
+  }),
+]);
