@@ -52,7 +52,7 @@ const base = 'samples/';
 const want = new URLSearchParams(location.search).get('run');
 // started at once, before the terminal's chunk arrives: the runtime (its workers), the samples' index and, with ?run=, the image
 const booting = Promise.all([
-  Runtime.create({ workers: browserWorkerHost(workerUrls()), poolSize: 1 }).then((r) => { mark('runtime'); return r; }),
+  Promise.resolve().then(() => Runtime.create({ workers: browserWorkerHost(workerUrls()), poolSize: 1 })).then((r) => { mark('runtime'); return r; }),
   readLayoutIndex(base).then((index) => {
     mark('index');
     for (const e of layoutEntries(index)) addImage(e, base);
