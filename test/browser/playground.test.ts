@@ -4,7 +4,7 @@
  * runs one of the bundled samples and reads what the page shows: the
  * terminal, the status line, the exec output, the panels.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it as vit } from 'vitest';
 import { itWithTools } from '../support/tools.js';
@@ -125,6 +125,31 @@ describe('playground (wasmvisor serve + Chromium)', () => {
     expect(await page.textContent('#trace tbody')).toContain('path_open');
     await page.click('#kill');
     await waitStatus(page, /killed by SIGKILL/);
+  }, 60_000);
+
+  it('downloads a file of the container, and its upper layer as a tar with the guest\'s changes', async () => {
+    const { page } = pg!;
+    await runImage(page, 'memhog', { args: '1 file' });
+    await waitStatus(page, /exited with status 0/);
+    await page.fill('#getpath', '/etc/motd');
+    const [motd] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    expect(motd.suggestedFilename()).toBe('motd');
+    expect(readFileSync(await motd.path())).toEqual(Buffer.from('This is the memhog sample of the wasmvisor playground: it writes MiB after MiB into /tmp (charged to its memory cgroup) until the OOM killer ends it.\n'));
+    const [upper] = await Promise.all([page.waitForEvent('download'), page.click('#uppertar')]);
+    expect(upper.suggestedFilename()).toMatch(/-upper\.tar$/);
+    const tar = readFileSync(await upper.path());
+    // walk the ustar headers: names and sizes
+    const entries = new Map<string, number>();
+    for (let off = 0; off + 512 <= tar.length;) {
+      const h = tar.subarray(off, off + 512);
+      if (h.every((b) => b === 0)) break;
+      const name = h.subarray(0, 100).toString().replace(/\0.*$/s, '');
+      const size = parseInt(h.subarray(124, 136).toString().replace(/\0.*$/s, '').trim() || '0', 8);
+      entries.set(name, size);
+      off += 512 + Math.ceil(size / 512) * 512;
+    }
+    expect(entries.get('tmp/hog')).toBe(1 << 20);
+    expect([...entries.keys()]).not.toContain('bin/memhog');
   }, 60_000);
 
   it('takes a screenshot of the playground (kept under test/browser/artifacts/)', async () => {
