@@ -105,3 +105,54 @@ export interface HostFs {
   ftruncate(handle: number, size: number): void;
   fsync(handle: number): void;
 }
+
+/**
+ * Events of the host network, delivered to a container's net namespace
+ * (kernel/fs/socket_ns.ts). Handles are small numbers the host chose.
+ */
+export interface NetEvents {
+  /** Connection `conn` arrived on listener `listener` from `peer` ("ip:port"). */
+  connection(listener: number, conn: number, peer: string): void;
+  /** Bytes arrived on `conn` (the host sends no more than the receive credit given). */
+  data(conn: number, bytes: Uint8Array): void;
+  /** The peer shut its write side: reads see EOF once the buffer drains. */
+  end(conn: number): void;
+  /** `conn` is gone (closed by the peer or reset): writes fail with EPIPE. */
+  closed(conn: number): void;
+  /** `n` bytes given to `send` left the host's buffers (send credit comes back). */
+  sent(conn: number, n: number): void;
+}
+
+/**
+ * Stream sockets on the host, for published ports. The host opens the
+ * listeners before the container starts (where it can fail with one clear
+ * error) and names them by handle; the kernel only moves bytes. Flow
+ * control is by credit both ways: the host sends at most the receive
+ * credit of a connection (`RECV_WINDOW` at first, more through `credit`),
+ * and keeps at most `BACKLOG` connections of a listener the kernel has not
+ * accepted (`backlog` gives slots back), dropping the others; the kernel
+ * has at most `SEND_WINDOW` bytes unacknowledged (`sent`) per connection.
+ * Events go to the sink `attach` names, either from the host's event loop
+ * (the sentry platform) or from `pump` (a thread that must block: inline).
+ */
+export interface HostNet {
+  /** Route the events of `listeners` and of their connections to `events`. */
+  attach(listeners: readonly number[], events: NetEvents): void;
+  /** Send `bytes` on `conn` (copied). */
+  send(conn: number, bytes: Uint8Array): void;
+  /** Shut the write side of `conn` once its bytes are sent. */
+  shutdown(conn: number): void;
+  /** Close `conn`: flush what was sent, then drop it. */
+  close(conn: number): void;
+  /** Allow `n` more bytes to arrive on `conn`. */
+  credit(conn: number, n: number): void;
+  /** `n` connections of `listener` were accepted or dropped by the kernel. */
+  backlog(listener: number, n: number): void;
+  /** Stop listening on `listener` and drop its pending connections (the port is free again). */
+  closeListener(listener: number): void;
+  /**
+   * Deliver pending events now; if none, wait up to `timeoutNs` (null:
+   * until one arrives) for one. True if an event was delivered.
+   */
+  pump(timeoutNs: bigint | null): boolean;
+}

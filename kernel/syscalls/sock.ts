@@ -1,8 +1,8 @@
 /**
- * sock_accept, sock_recv, sock_send, sock_shutdown. No socket files exist
- * yet (preopened sockets are on the roadmap), so a valid fd gives ENOTSOCK
- * and a bad one EBADF. A future socket file implements the optional
- * `SocketOps` methods and these handlers call them.
+ * sock_accept, sock_recv, sock_send, sock_shutdown on the socket files of
+ * kernel/fs/socket.ts (preopened listeners of published ports and the
+ * connections accepted from them). A bad fd is EBADF before anything else
+ * (wasi-testsuite c/sock_shutdown-invalid_fd), any other file ENOTSOCK.
  */
 import type { RecvArgs, RecvResult, SendArgs } from '../abi/calls_misc.js';
 import { Rights, SdFlags } from '../abi/wasi.js';
@@ -12,7 +12,8 @@ import { FileType, type OpenFile } from '../vfs/types.js';
 
 /** What a socket file adds to OpenFile. */
 export interface SocketOps {
-  accept(fdflags: number): OpenFile;
+  /** Take the oldest connection as a new file, installed by `install` (which may throw EMFILE: the connection stays pending). */
+  accept(fdflags: number, install: (f: OpenFile) => number): number;
   recv(max: number, riflags: number): RecvResult;
   send(data: Uint8Array, siflags: number): number;
   shutdown(how: number): void;
@@ -20,7 +21,7 @@ export interface SocketOps {
 
 function socketOf(task: Task, fd: number, right: number): SocketOps {
   const f = task.fds.get(fd).desc.file;
-  if (f.filetype !== FileType.SOCKET_STREAM && f.filetype !== FileType.SOCKET_DGRAM) throw E.NOTSOCK;
+  if (f.filetype !== FileType.SOCKET_STREAM || typeof (f as Partial<SocketOps>).recv !== 'function') throw E.NOTSOCK;
   task.fds.get(fd, right);
   return f as unknown as SocketOps;
 }
@@ -30,7 +31,7 @@ export function sock_accept(task: Task, a: { fd: number; flags: number }): numbe
   const s = socketOf(task, a.fd, Rights.SOCK_ACCEPT);
   if (a.flags & ~0x4) throw E.INVAL; // only NONBLOCK
   const e = task.fds.get(a.fd);
-  return task.fds.insert(s.accept(a.flags), e.rightsInheriting, e.rightsInheriting);
+  return s.accept(a.flags, (f) => task.fds.insert(f, e.rightsInheriting, e.rightsInheriting));
 }
 
 /** `sock_recv`. */

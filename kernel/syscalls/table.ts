@@ -56,10 +56,10 @@ const notes: Partial<Record<WasiCallName, Support>> = {
   fd_renumber: partial('onto a closed fd EBADF (as wasmtime, wasi-testsuite rust/renumber), except onto a closed 0, 1 or 2: stdio may be moved away and back (yosys), as the wasmtime preview1 adapter allows'),
   proc_raise: partial('default actions only (no handlers in preview1); STOP on the inline platform continues at once, since nothing else could send CONT'),
   sched_yield: partial('no-op on the inline platform'),
-  sock_accept: partial('no socket files exist yet: ENOTSOCK on other files, EBADF on bad fds'),
-  sock_recv: partial('no socket files exist yet: ENOTSOCK on other files, EBADF on bad fds'),
-  sock_send: partial('no socket files exist yet: ENOTSOCK on other files, EBADF on bad fds'),
-  sock_shutdown: partial('no socket files exist yet: ENOTSOCK on other files, EBADF on bad fds'),
+  sock_accept: partial('TCP stream sockets of published ports only (preopened listeners, no connect); flags: NONBLOCK'),
+  sock_recv: partial('stream sockets: PEEK and WAITALL (WAITALL returns early at the 64 KiB receive window); roflags always 0'),
+  sock_send: partial('stream sockets; no siflags exist'),
+  sock_shutdown: partial('stream sockets: RD, WR or both; a listener is ENOTCONN'),
   clock_time_get: partial('precision is ignored; CPU-time clocks have 1 µs resolution and count, on the sentry platform, the time the task\'s thread was not asleep waiting for the kernel (host preemption included: Node has no per-thread CPU clock), on the inline platform the whole process'),
 };
 
