@@ -107,6 +107,13 @@ export interface RunWasmOptions extends Omit<RunConfigOptions, 'memoryLimit' | '
    * kernel/seccomp/log_limit.ts). Default: `wasmvisor: seccomp: container ID: …` on stderr.
    */
   seccompLog?: (line: string) => void;
+  /**
+   * Published ports already bound on the host (`openPorts`, ports.ts): the
+   * guest gets one preopened listener each, after the preopened
+   * directories, and LISTEN_FDS / LISTEN_FDNAMES / LISTEN_FDS_START. The
+   * caller disposes of the host side after the run.
+   */
+  published?: { net: HostNet; ports: readonly BoundPort[] };
 }
 
 /** What `runWasm` returns. */
