@@ -26,6 +26,28 @@ export interface ImportContext {
   pid: number;
   /** When set, each call is traced to it. */
   strace?: ((line: string) => void) | null;
+  /** When set, each call is also traced to it as data (`wasmvisor/testing`'s trace). */
+  traceCall?: ((call: TracedCall) => void) | null;
+  /** Clock of the traced durations (default `host.monotonicNs`; a virtual clock's reading without its step). */
+  traceClock?: (() => bigint) | null;
+}
+
+/**
+ * One traced call as data: the decoded arguments (as the codec gave them:
+ * buffers are views of guest memory, valid during the sink's call only), the
+ * errno, the result, the duration and what a fault rule did to it, if any.
+ */
+export interface TracedCall {
+  pid: number;
+  name: string;
+  args: unknown;
+  errno: number;
+  value: unknown;
+  ns: bigint;
+  /** The call ended the task (proc_exit, a fatal signal): it has no errno. */
+  exited: boolean;
+  /** What fault injection did (`ENOENT`, `short 1`, `delay 50ms`), if it did. */
+  injected?: string;
 }
 
 /** Call `entry` untraced: decode, `invoke`, encode; returns the errno. */
@@ -61,7 +83,7 @@ function makeImport(entry: SyscallEntry, ctx: ImportContext): (...raw: (number |
     if (out.errno === Errno.SUCCESS && codec.encode) codec.encode(mem, args, out.value);
     return out.errno;
   });
-  const call = (raw: RawArgs): number => (ctx.strace ? traced(raw) : plain(raw));
+  const call = (raw: RawArgs): number => (ctx.strace || ctx.traceCall ? traced(raw) : plain(raw));
   if (!codec.returnsErrno) {
     // proc_exit never returns to the guest (its caller is noreturn): if the call
     // failed instead of ending the task (a filter denied it, a kernel bug), the
@@ -91,8 +113,17 @@ export type TracedRun = (mem: GuestMemory, raw: RawArgs, args: unknown, shown: {
 export function tracer(entry: SyscallEntry, ctx: ImportContext, run: TracedRun): (raw: RawArgs) => number {
   const { codec, name } = entry;
   const shown = { value: undefined as unknown };
+  const emit = (args: unknown, errno: number, ns: bigint, exited: boolean) => {
+    const injected = args !== null && typeof args === 'object' ? (args as { _injected?: string })._injected : undefined;
+    if (ctx.strace) {
+      const line = formatCall(ctx.pid, name, args, errno, exited ? undefined : shown.value, ns);
+      ctx.strace((exited ? line.replace(/ = 0 SUCCESS/, ' = ?') : line) + (injected === undefined ? '' : ` [injected: ${injected}]`));
+    }
+    ctx.traceCall?.({ pid: ctx.pid, name, args, errno, value: exited ? undefined : shown.value, ns, exited, injected });
+  };
   return (raw) => {
-    const t0 = ctx.host.monotonicNs();
+    const clock = ctx.traceClock ?? (() => ctx.host.monotonicNs());
+    const t0 = clock();
     const mem = ctx.memory;
     let args: unknown = raw;
     let errno: number;
@@ -103,12 +134,12 @@ export function tracer(entry: SyscallEntry, ctx: ImportContext, run: TracedRun):
       errno = run(mem, raw, args, shown);
     } catch (err) {
       if (err instanceof TaskExit) {
-        ctx.strace!(formatCall(ctx.pid, name, args, 0, undefined, ctx.host.monotonicNs() - t0).replace(/ = 0 SUCCESS/, ' = ?'));
+        emit(args, 0, clock() - t0, true);
         throw err;
       }
       errno = errnoOf(err, ctx.host, `${name}: ABI error`);
     }
-    ctx.strace!(formatCall(ctx.pid, name, args, errno, shown.value, ctx.host.monotonicNs() - t0));
+    emit(args, errno, clock() - t0, false);
     return errno;
   };
 }

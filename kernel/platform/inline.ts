@@ -15,7 +15,7 @@ import { Dispatcher, errnoOf, newOutcome, type CallOutcome } from '../syscalls/d
 import { SYSCALL_BY_NAME, type SyscallEntry } from '../syscalls/table.js';
 import { WASI_MODULE } from '../abi/wasi.js';
 import type { WouldBlock } from '../vfs/wait.js';
-import { buildImports, type ImportContext } from './imports.js';
+import { buildImports, type ImportContext, type TracedCall } from './imports.js';
 import { installInlineFastPaths } from './inline_fast.js';
 
 /** Exit code given to a task that trapped (as wasmtime: 128 + SIGABRT). */
@@ -34,6 +34,10 @@ export interface InlineOptions {
   dispatcher?: Dispatcher;
   /** Trace each call to this sink (`--strace`). */
   strace?: ((line: string) => void) | null;
+  /** Trace each call to this sink as data (imports.ts `TracedCall`). */
+  traceCall?: ((call: TracedCall) => void) | null;
+  /** Clock of traced durations (default the host's monotonic clock). */
+  traceClock?: (() => bigint) | null;
   /**
    * Told the guest memory's size in bytes before a call whenever it changed
    * since the last call (as the sentry platform's MEMORY report); it may
@@ -130,6 +134,8 @@ export function runInline(task: Task, module: WebAssembly.Module, opts: InlineOp
     host: task.host,
     pid: task.pid,
     strace: opts.strace ?? null,
+    traceCall: opts.traceCall ?? null,
+    traceClock: opts.traceClock ?? null,
     invoke: report === null
       ? (entry, args) => invokeInline(dispatcher, task, entry, args, out)
       : (entry, args) => {
@@ -138,7 +144,8 @@ export function runInline(task: Task, module: WebAssembly.Module, opts: InlineOp
       },
   };
   const imports = buildImports(ctx);
-  if (!ctx.strace) installInlineFastPaths(imports[WASI_MODULE] as Record<string, (...raw: (number | bigint)[]) => number | void>, ctx, dispatcher, task, report);
+  // traces need the generic path's decoded arguments; fault rules see every call
+  if (!ctx.strace && !ctx.traceCall && dispatcher.faults === null) installInlineFastPaths(imports[WASI_MODULE] as Record<string, (...raw: (number | bigint)[]) => number | void>, ctx, dispatcher, task, report);
   let instance: WebAssembly.Instance;
   try {
     instance = new WebAssembly.Instance(module, imports);

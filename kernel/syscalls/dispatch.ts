@@ -10,6 +10,7 @@ import type { Host } from '../host.js';
 import { TaskExit } from '../task/exit.js';
 import type { Task } from '../task/task.js';
 import { WouldBlock } from '../vfs/wait.js';
+import type { FaultHook } from './faults.js';
 import type { SyscallEntry } from './table.js';
 
 /** What a filter decides: allow (undefined), deny with an errno, or kill the task with a WASI signal. */
@@ -44,6 +45,8 @@ export interface CallOutcome {
 export class Dispatcher {
   /** Installed filter, if any. */
   filter: SyscallFilter | null = null;
+  /** Fault injection (faults.ts), after the filter and before the handler; null: none, no cost. */
+  faults: FaultHook | null = null;
 
   /**
    * The calls the filter sees, by table number (1: sees it); null: every
@@ -80,6 +83,7 @@ export class Dispatcher {
           return out;
         }
       }
+      if (this.faults !== null && this.faults(task, entry, args, out)) return out;
       out.value = entry.handler(task, args);
       out.errno = Errno.SUCCESS;
     } catch (err) {

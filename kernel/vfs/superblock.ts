@@ -8,6 +8,12 @@ import type { Inode } from './inode.js';
 /** The clock filesystems stamp times with (ns since the epoch); `Host` satisfies it. */
 export interface Clock {
   realtimeNs(): bigint;
+  /**
+   * Device ids of this clock's filesystems, when it numbers them itself (a
+   * deterministic host: the same ids on every run); else the process-wide
+   * counter. All filesystems of one mount namespace come from one host.
+   */
+  allocDev?(): bigint;
 }
 
 let devCounter = 1n;
@@ -36,7 +42,7 @@ export class SuperBlock {
     readonly readonly = false,
     dev?: bigint,
   ) {
-    this.dev = dev ?? allocDev();
+    this.dev = dev ?? clock.allocDev?.() ?? allocDev();
   }
 
   /** A fresh inode number (never reused). */

@@ -31,6 +31,7 @@ import type { LayerTree } from '../../kernel/fs/layer_tree.js';
 import type { Host, HostNet } from '../../kernel/host.js';
 import type { NetNamespace } from '../../kernel/fs/socket_ns.js';
 import { ModuleError, runInline } from '../../kernel/platform/inline.js';
+import { faultHook, FaultRuleError, type FaultRule } from '../../kernel/syscalls/faults.js';
 import { ConsoleFile, type ConsoleSink, type ConsoleSource } from '../../kernel/task/console.js';
 import { exitCodeOf, TaskExit, type ExitStatus } from '../../kernel/task/exit.js';
 import { Pipe } from '../../kernel/task/pipe.js';
@@ -100,6 +101,8 @@ export interface RunWasmOptions extends Omit<RunConfigOptions, 'memoryLimit' | '
    * creation (`build`'s RUN commits it as a layer).
    */
   onUpper?: (upper: TmpFs, baseline: UpperBaseline) => void;
+  /** Fault rules (kernel/syscalls/faults.ts, `run --inject`), installed in the container's dispatcher. */
+  faults?: readonly FaultRule[];
   /** The container's id in the operator log (default: 12 random hex digits, as podman's short ids). */
   id?: string;
   /**
@@ -222,6 +225,13 @@ export async function runWasm(opts: RunWasmOptions): Promise<RunWasmResult> {
     if (e instanceof ContainerError) throw new RunWasmError('BAD_OPTION', e.message.replace(/^config\.json: /, ''));
     throw e;
   }
+  let faults;
+  try {
+    faults = faultHook(opts.faults ?? []);
+  } catch (e) {
+    if (e instanceof FaultRuleError) throw new RunWasmError('BAD_OPTION', e.message);
+    throw e;
+  }
   const host = opts.host ?? nodeHost();
   let built;
   try {
@@ -232,6 +242,7 @@ export async function runWasm(opts: RunWasmOptions): Promise<RunWasmResult> {
     throw buildError(e);
   }
   const { cgroup } = built;
+  built.kernel.dispatcher.faults = faults;
   const baseline = opts.onUpper ? upperBaseline(built.upper) : undefined;
   const out = sinkFor(opts.stdout, 1);
   const err = sinkFor(opts.stderr, 2);

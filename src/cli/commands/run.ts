@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { posix, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { RunWasmError, runWasm, type BindMount, type RunWasmOptions } from '../../runtime/run_wasm.js';
+import { addTestingFlags, testingOptions, type TestingFlags } from '../testing_flags.js';
 import { CliExit, ExitCode } from '../exit.js';
 import { ImageRunError, looksLikeImage, prepareRun, referenceFault } from '../../image/run/manifest_run.js';
 import { parsePlatform } from '../../image/reference/platform.js';
@@ -261,6 +262,7 @@ does not exist (or the program named by an image is not in it). An argument
 that is not a host file is read as an image reference; if it is not a valid
 one either (and does not look like a path: /..., ./..., *.wasm), the error
 says what is wrong with the reference, exit 125.`);
+  addTestingFlags(cmd);
   addRegistryFlags(cmd)
     .action(async (file: string, args: string[], flags: RunFlags & RegistryFlags & LimitFlags, c: Command) => {
       const fileLines = flags.envFile.flatMap((f) => {
@@ -300,6 +302,7 @@ says what is wrong with the reference, exit 125.`);
         readOnly: flags.readOnly === true,
         tmpfs: flags.tmpfs,
         strace: flags.strace === true,
+        ...testingOptions(flags as TestingFlags, flags.detach === true || platform.exec === 'sentry'),
         fdLimit: parseUlimits(flags.ulimit).nofile,
         memoryLimit: flags.memory === undefined ? undefined : parseMemory(flags.memory),
         stdin: 'inherit',
