@@ -120,7 +120,7 @@ export class TmpFile extends TmpNode {
     return r;
   }
   override writeAt(pos: number, data: Uint8Array): number {
-    const n = this.data.write(pos, data);
+    const n = this.data.writeSome(pos, data);
     const now = this.fs.sb.now();
     this.mtim = now;
     this.ctim = now;

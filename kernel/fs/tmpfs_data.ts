@@ -42,6 +42,13 @@ export class SpaceAccount {
     for (let a: SpaceAccount | null = this; a !== null; a = a.parent) a.used += n;
   }
 
+  /** Bytes that may still be charged here: the least headroom up the chain (0 when full or over). */
+  room(): number {
+    let r = Infinity;
+    for (let a: SpaceAccount | null = this; a !== null; a = a.parent) r = Math.min(r, a.limit - a.used);
+    return Math.max(0, r);
+  }
+
   /** True when more bytes are counted here than the limit allows. */
   get over(): boolean {
     return this.used > this.limit;
@@ -106,6 +113,37 @@ export class ChunkedData {
     }
     if (end > this.size) this.size = end;
     return n;
+  }
+
+  /**
+   * Write as much of `data` at `pos` as the account has room for, as a
+   * write(2) on a full Linux tmpfs does: all of it, or the longest prefix
+   * that fits (a short count), or E.NOSPC when not one byte fits. Copy-up
+   * uses `write` (all or nothing) instead.
+   */
+  writeSome(pos: number, data: Uint8Array): number {
+    try {
+      return this.write(pos, data);
+    } catch (e) {
+      if (e !== E.NOSPC || data.length <= 1) throw e;
+    }
+    const room = this.account.room();
+    // the longest prefix whose exact allocation fits (need grows with the prefix): binary search
+    let lo = 0;
+    let hi = data.length - 1;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (this.need(pos, mid) <= room) lo = mid;
+      else hi = mid - 1;
+    }
+    if (lo === 0) throw E.NOSPC;
+    return this.write(pos, data.subarray(0, lo));
+  }
+
+  /** Bytes a write of `n` bytes at `pos` must charge, allocating exactly. */
+  private need(pos: number, n: number): number {
+    const end = pos + n;
+    return this.capacities(Math.floor(pos / CHUNK), Math.floor((end - 1) / CHUNK), end, Math.max(end, this.size), true).need;
   }
 
   /** Set the size; shrinking frees chunks and zeroes the cut tail, growing makes a hole. */

@@ -1,6 +1,6 @@
 /**
  * The hardening flags of `run` and `create`, spelled as podman spells them:
- * `--security-opt seccomp=FILE|unconfined`. `addLimitFlags` registers them
+ * `--security-opt seccomp=FILE|unconfined`, `--storage-opt size=`. `addLimitFlags` registers them
  * on a command; `limitOptions` turns their values into the run config's
  * options (exit 125 with one line for bad input).
  */
@@ -14,11 +14,32 @@ import { collect } from './options.js';
 /** The flags' raw values, as commander gives them. */
 export interface LimitFlags {
   securityOpt: string[];
+  storageOpt: string[];
+}
+
+/** `512k`, `64m`, `1g`, `2t` or bytes (powers of 1024, as podman); `what` names the flag in the error. */
+export function parseBytes(spec: string, what: string): number {
+  const m = /^(\d+)([kmgt]?)b?$/i.exec(spec.trim());
+  const n = m ? Number(m[1]) * { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'] : NaN;
+  if (!(n > 0) || !Number.isSafeInteger(n)) throw new CliExit(ExitCode.RUNTIME, `invalid ${what}: give a positive size such as 512k, 64m or 1g`);
+  return n;
+}
+
+/** `--storage-opt size=N`: the upper layer's quota in bytes (other storage options are refused). */
+export function parseStorageOpts(specs: readonly string[]): Pick<RunConfigOptions, 'storageSize'> {
+  let storageSize: number | undefined;
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    if (eq < 0 || spec.slice(0, eq) !== 'size') throw new CliExit(ExitCode.RUNTIME, `unsupported --storage-opt ${spec}: only size=SIZE (the container's writable layer) is supported`);
+    storageSize = parseBytes(spec.slice(eq + 1), `--storage-opt ${spec}`);
+  }
+  return storageSize === undefined ? {} : { storageSize };
 }
 
 /** Register the hardening flags on `cmd`. */
 export function addLimitFlags(cmd: Command): Command {
   return cmd
+    .option('--storage-opt <size=SIZE>', 'cap the container\'s writable layer (its private in-memory upper over the image or --rootfs, or the root itself without one) at SIZE (512k, 64m, 1g): writes past it are cut short, then ENOSPC; the bytes also count in memory.current', collect, [])
     .option('--security-opt <seccomp=FILE|unconfined>', 'seccomp=FILE: an OCI seccomp profile (JSON) filtering the guest\'s calls by WASI name or by the Linux names that map onto them (kernel/seccomp/README.md); seccomp=unconfined: none; default: the built-in profile; no-new-privileges is accepted (nothing inside can gain privileges)', collect, []);
 }
 
@@ -67,5 +88,5 @@ export function parseSecurityOpts(specs: readonly string[]): Pick<RunConfigOptio
 
 /** The run config's options from the hardening flags. */
 export function limitOptions(flags: LimitFlags): Partial<RunConfigOptions> {
-  return { ...parseSecurityOpts(flags.securityOpt) };
+  return { ...parseSecurityOpts(flags.securityOpt), ...parseStorageOpts(flags.storageOpt) };
 }

@@ -51,6 +51,14 @@ export interface OciConfig {
   };
 }
 
+/**
+ * The annotation that caps a container's upper layer in bytes (`run
+ * --storage-opt size=`; in a runc bundle's config.json as any annotation):
+ * the root's writes past it fail with ENOSPC. The runtime-spec has no field
+ * for it (podman keeps it in its own container config).
+ */
+export const STORAGE_SIZE_ANNOTATION = 'org.wasmvisor.storage.size';
+
 const KNOWN_NS = new Set(['pid', 'mount', 'uts', 'user', 'ipc', 'network', 'cgroup']);
 
 function bad(msg: string): never {
@@ -125,6 +133,8 @@ export function toContainerSpec(cfg: OciConfig, memoryDefault?: number): Contain
   if (pids !== undefined && pids !== -1 && !(pids > 0)) bad(`pids.limit must be positive, got ${pids}`);
   const hasUts = ns.some((n) => n.type === 'uts');
   if (cfg.hostname !== undefined && ns.length > 0 && !hasUts) bad('hostname needs a uts namespace');
+  const storage = cfg.annotations?.[STORAGE_SIZE_ANNOTATION];
+  if (storage !== undefined && !/^[1-9][0-9]{0,15}$/.test(storage)) bad(`annotation ${STORAGE_SIZE_ANNOTATION} must be a positive number of bytes, got ${JSON.stringify(storage)}`);
   let seccomp;
   try {
     seccomp = cfg.linux?.seccomp === undefined || cfg.linux.seccomp === null ? undefined : checkProfile(cfg.linux.seccomp);
@@ -141,6 +151,7 @@ export function toContainerSpec(cfg: OciConfig, memoryDefault?: number): Contain
     uidMappings,
     gidMappings,
     ...(seccomp && { seccomp }),
+    ...(storage !== undefined && { upperLimit: Number(storage) }),
   };
 }
 

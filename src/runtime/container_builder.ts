@@ -149,10 +149,11 @@ export class BuiltContainer {
     // a --rootfs tree was built for this container alone: it is this container's to close
     if (opts.root?.hostPath !== undefined && lowers[0]?.close) this.owned.push({ close: lowers[0].close });
     if (lowers.length > 0) {
-      this.rootFs = new OverlayFs(lowers, host, { parentAccount: this.cgroup.memory });
+      // the upper's own limit (--storage-opt size=) below the container's memory account: the storage quota
+      this.rootFs = new OverlayFs(lowers, host, { parentAccount: this.cgroup.memory, limit: spec.upperLimit });
       this.upper = this.rootFs.upper;
     } else {
-      this.upper = this.rootFs = new TmpFs(host, { fsType: 'overlay', source: 'overlay', parentAccount: this.cgroup.memory });
+      this.upper = this.rootFs = new TmpFs(host, { fsType: 'overlay', source: 'overlay', parentAccount: this.cgroup.memory, limit: spec.upperLimit });
     }
     // the binds' host sources first: a file's mount point is a file, a directory's a directory
     const binds = this.openBinds(host, spec);

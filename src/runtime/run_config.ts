@@ -8,7 +8,7 @@ import type { LayerTree } from '../../kernel/fs/layer_tree.js';
 import { defaultProfile } from '../../kernel/seccomp/default_profile.js';
 import type { SeccompProfile } from '../../kernel/seccomp/profile.js';
 import type { IdMapping } from '../sentry/control_plane.js';
-import type { OciConfig, OciMount } from './config.js';
+import { STORAGE_SIZE_ANNOTATION, type OciConfig, type OciMount } from './config.js';
 import type { RootSource } from './container_builder.js';
 import { ContainerError } from './status.js';
 
@@ -62,6 +62,8 @@ export interface RunConfigOptions {
    * default profile (kernel/seccomp/default_profile.ts).
    */
   seccomp?: SeccompProfile | 'unconfined';
+  /** `--storage-opt size=`: bytes the root's private upper layer may hold (ENOSPC past it); undefined: only memory.max bounds it. */
+  storageSize?: number;
 }
 
 function bad(msg: string): never {
@@ -121,6 +123,7 @@ export function runConfig(o: RunConfigOptions): RunConfig {
     },
     root: { readonly: o.readOnly === true },
     hostname: o.hostname,
+    ...(o.storageSize !== undefined && { annotations: { [STORAGE_SIZE_ANNOTATION]: String(o.storageSize) } }),
     mounts,
     linux: {
       namespaces: userns ? ['pid', 'mount', 'uts', 'ipc', 'user'].map((type) => ({ type })) : undefined,

@@ -47,6 +47,8 @@ export interface ContainerSpec {
 
   /** The checked seccomp profile (kernel/seccomp); absent: unconfined. */
   seccomp?: SeccompProfile;
+  /** Bytes the root's private upper layer may hold (`--storage-opt size=`): ENOSPC past it; absent: only memory.max. */
+  upperLimit?: number;
 /** One OCI id mapping: container ids [containerID, containerID+size) → host [hostID, …). */
 export interface IdMapping {
   containerID: number;

@@ -134,6 +134,16 @@ export const CASES: readonly WasmCase[] = [
       'stat:/dev/null: chr size=0 nlink=1\n' +
       'cat:/sys/fs/cgroup/pids.max: max\n' +
   {
+    // the abusive tenant (test/security/tenant_abuse, storage_quota run it against limits); here, small and within them
+    name: 'hog',
+    program: 'hog',
+    args: ['tiny:1000', 'deep:10', 'loop', 'fds:10', 'fillrm:/tmp/x', 'cat:/nope'],
+    tap: false,
+    stdout: 'tiny:1000: 1000 writes, size 1000\ndeep:10: depth 10 then stop\nloop: Symbolic link loop\nfds:10: opened 10 then stop\nfillrm:/tmp/x: ok\ncat:/nope: No such file or directory\n',
+    stderr: '',
+    nodeWasi: false,
+  },
+  {
     // one call per argument (test/security/seccomp*.test.ts filters them); unfiltered, each succeeds
     name: 'syscall_probe',
     program: 'syscall_probe',
