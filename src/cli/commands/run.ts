@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { posix, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { RunWasmError, runWasm, type BindMount, type RunWasmOptions } from '../../runtime/run_wasm.js';
+import { addTestingFlags, testingOptions, type TestingFlags } from '../testing_flags.js';
 import { CliExit, ExitCode } from '../exit.js';
 import { ImageRunError, looksLikeImage, prepareRun, referenceFault } from '../../image/run/manifest_run.js';
 import { parsePlatform } from '../../image/reference/platform.js';
@@ -24,6 +25,7 @@ import { runDetached } from '../containers/run_detached.js';
 import { containersRoot } from '../containers/store.js';
 import { emptyRootReader, hostRootReader, layersReader, resolveUser, withHome } from '../run_user.js';
 import { collect } from '../options.js';
+import { bindPublished, portsAnnotation, PUBLISH_EPILOG, PUBLISH_HELP, publishMappings, type PublishFlags } from '../publish.js';
 import { MOUNT_HELP, mountFlags } from '../mount_flags.js';
 import { registerForeground, type ForegroundEntry } from '../containers/foreground.js';
 import { addLimitFlags, limitOptions, type LimitFlags } from '../limit_flags.js';
@@ -127,6 +129,8 @@ export function parseMemory(spec: string): number {
 interface RunFlags {
   memory?: string;
   ulimit: string[];
+  publish: PublishFlags['publish'];
+  publishAll?: boolean;
   env: string[];
   envFile: string[];
   volume: string[];
@@ -206,6 +210,8 @@ export function defineRunCommand(program: Command, mode: 'run' | 'create'): void
     .option('--hostname <name>', 'host name inside the container (/proc/sys/kernel/hostname)')
     .option('-m, --memory <size>', 'memory limit (e.g. 64m, 1g): linear memory and in-memory files (default: half the host RAM for files)')
     .option('--pids-limit <n>', 'most processes in the container (-1: no limit); accepted on the inline platform, where the container is one process and never exceeds it')
+    .option('-p, --publish <[IP:][HOSTPORT:]CTRPORT[/tcp]>', PUBLISH_HELP.publish, collect, [])
+    .option('-P, --publish-all', PUBLISH_HELP.publishAll)
     .option('--ulimit <nofile=SOFT[:HARD]>', 'resource limit; nofile (default 1024) caps the open fds (EMFILE past it)', collect, [])
     .option('--strace', 'print every system call with its arguments, result and duration on stderr')
     .option('-d, --detach', 'run in the background (a detached sandbox process on the sentry platform): print the container id and return; see ps, logs, exec, stop, rm')
@@ -248,12 +254,15 @@ before) and a new ctr.log begins, so at most twice the size is on disk and
 "wasmvisor logs" shows the newest output (-f follows across the rotation).
 Other --log-opt keys (path, ...) are refused with exit 125.
 
+${PUBLISH_EPILOG}
+
 Exit status: the program's own; 125 if wasmvisor itself failed or an option
 is invalid; 126 if FILE is not a runnable WebAssembly command; 127 if FILE
 does not exist (or the program named by an image is not in it). An argument
 that is not a host file is read as an image reference; if it is not a valid
 one either (and does not look like a path: /..., ./..., *.wasm), the error
 says what is wrong with the reference, exit 125.`);
+  addTestingFlags(cmd);
   addRegistryFlags(cmd)
     .action(async (file: string, args: string[], flags: RunFlags & RegistryFlags & LimitFlags, c: Command) => {
       const fileLines = flags.envFile.flatMap((f) => {
@@ -267,6 +276,7 @@ says what is wrong with the reference, exit 125.`);
       });
   addLimitFlags(cmd);
       const platform = parseRunPlatform(flags.platform);
+      const portMaps = publishMappings(flags);
       const mounts = mountFlags(flags.volume, flags.volume.map(parseVolume), flags.mount, flags.tmpfs, c); // -v NAME:/path and --mount
       if (asksRelabel(flags.volume)) process.stderr.write('wasmvisor: -v :z/:Z ignored: there is no SELinux labelling inside a wasmvisor container\n');
       const logOpts = parseLogOpts(flags.logOpt); // checked in the foreground too (podman takes them there), used by -d
@@ -292,6 +302,7 @@ says what is wrong with the reference, exit 125.`);
         readOnly: flags.readOnly === true,
         tmpfs: flags.tmpfs,
         strace: flags.strace === true,
+        ...testingOptions(flags as TestingFlags, flags.detach === true || platform.exec === 'sentry'),
         fdLimit: parseUlimits(flags.ulimit).nofile,
         memoryLimit: flags.memory === undefined ? undefined : parseMemory(flags.memory),
         stdin: 'inherit',
@@ -299,6 +310,7 @@ says what is wrong with the reference, exit 125.`);
       const detach = flags.detach === true || mode === 'create';
       const annotations = { ...labelAnnotations(flags.label), ...restartAnnotations(flags.restart, detach) };
       let fg: ForegroundEntry | undefined;
+      let published: Awaited<ReturnType<typeof bindPublished>>;
       try {
         if (detach && flags.platform.includes('inline')) throw new CliExit(ExitCode.RUNTIME, `${mode === 'run' ? 'run -d' : 'create'} runs on the sentry platform (a detached sandbox process): drop --platform inline`);
         // the container's OCI config, written once for whichever platform runs it (a detached one has no terminal)
@@ -317,8 +329,9 @@ says what is wrong with the reference, exit 125.`);
         // kept in the store as podman keeps it: ps lists it while it runs, ps -a after (unless --rm)
         const stored = image && { store: (await storeFromCommand(c)).root, name: image.name, platform: platform.image, manifest: image.manifest };
         const hostRoot = prepared.root.hostPath;
+        published = await bindPublished(portMaps);
         fg = registerForeground({
-          root: containersRoot(c), name: flags.name, image: image?.name ?? file, rm: flags.rm === true, annotations,
+          root: containersRoot(c), name: flags.name, image: image?.name ?? file, rm: flags.rm === true, annotations: { ...annotations, ...portsAnnotation(published?.ports) },
           config: hostRoot === undefined ? prepared.config : { ...prepared.config, root: { ...prepared.config.root, path: hostRoot } },
           // what start needs to run it again, detached (an image's module is found in its layers then)
           recreate: { module: image ? '' : resolve(file), image: stored, stdin: flags.interactive === true ? false : true, logMaxSize: logOpts.maxSize },
@@ -335,7 +348,7 @@ says what is wrong with the reference, exit 125.`);
         const entry = fg;
         const onTerm = () => { entry.finish(143); process.exit(143); };
         process.once('SIGTERM', onTerm);
-        const r = await runWasm({ ...opts, config: prepared });
+        const r = await runWasm({ ...opts, config: prepared, published });
         process.off('SIGTERM', onTerm);
         fg.finish(r.exitCode);
         if (r.status.reason) process.stderr.write(`wasmvisor: ${file}: ${r.status.reason}\n`);
@@ -349,6 +362,8 @@ says what is wrong with the reference, exit 125.`);
           throw new CliExit(code, image && !err.message.startsWith(`${file}: `) ? `${file}: ${err.message}` : err.message);
         }
         throw err;
+      } finally {
+        await published?.net.dispose();
       }
     });
 }
