@@ -6,6 +6,8 @@ import { register as tag } from './tag.js';
 import { register as history } from './history.js';
 import { register as volume } from './volume.js';
 import { register as system } from './system.js';
+import { register as build } from './build.js';
+import { register as importCmd } from './import.js';
 import { register as run } from './run.js';
 import { register as pull } from './pull.js';
 import { register as push } from './push.js';
@@ -45,4 +47,4 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
 ];
 
 /** The image, volume and system commands (after COMMANDS in `--help`; `image …`/`container …` groups come last: groups.ts). */
-export const IMAGE_COMMANDS: ReadonlyArray<(program: Command) => void> = [tag, history, volume, system, info, version];
+export const IMAGE_COMMANDS: ReadonlyArray<(program: Command) => void> = [build, importCmd, tag, history, volume, system, info, version];

@@ -8,7 +8,7 @@
  * step without a layer (ENV, CMD, ...) marked `empty_layer`.
  */
 import { gzipSync } from 'node:zlib';
-import { sha256Digest } from '../content/digest.js';
+import { sha256Digest, type Digest } from '../content/digest.js';
 import type { Descriptor, ImageConfig, ImageManifest, ImageRuntimeConfig } from '../content/manifest.js';
 import { resolveImage, type ResolvedImage } from '../content/manifest_store.js';
 import { MediaType } from '../content/media_types.js';
@@ -40,6 +40,8 @@ export interface ImageStep {
   createdBy: string;
   /** The layer's tar; absent for a step that only changes the config. */
   tar?: Uint8Array;
+  /** Or the layer already stored (a build cache hit), with its diff ID. */
+  layer?: { desc: Descriptor; diffId: Digest };
   comment?: string;
 }
 
@@ -103,7 +105,10 @@ export async function writeImage(store: Store, opts: WriteImageOptions): Promise
   for (const s of opts.steps) {
     const h: NonNullable<ImageConfig['history']>[number] = { created: opts.created, created_by: s.createdBy };
     if (s.comment) h.comment = s.comment;
-    if (s.tar === undefined) h.empty_layer = true;
+    if (s.layer !== undefined) {
+      layers.push(s.layer.desc);
+      diffIds.push(s.layer.diffId);
+    } else if (s.tar === undefined) h.empty_layer = true;
     else {
       const { desc, diffId } = await putLayer(store, s.tar);
       layers.push(desc);
