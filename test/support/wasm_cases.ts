@@ -345,6 +345,8 @@ export const CASES: readonly WasmCase[] = [
  * no counterpart for yet (`--rootfs`), so only the CLI runs them.
  */
 export const CLI_CASES: readonly WasmCase[] = [
+  // wasmvisor cp and export run it inside a container (test/cli/containers.test.ts copies real trees)
+  { name: 'cptar of a missing path', program: 'cptar', args: ['c', '/nope'], exit: 2, tap: false, stdout: '', stderr: 'cptar: cannot stat /nope: No such file or directory\n', nodeWasi: false },
   {
     name: 'rootfs overlay over a read-only host directory',
     program: 'rootfs',

@@ -53,17 +53,18 @@ function replaced(path: string, fd: number): boolean {
 }
 
 /**
- * Print container `id`'s log to `out`: from the start (both files), or
- * only what comes after now (`fromEnd`, as attach shows); with `follow`,
+ * Print container `id`'s log to `out`: from the start (both files), from
+ * byte `from` of the live log, or only what comes after now (`fromEnd`, as
+ * attach shows); with `follow`,
  * until the container has stopped.
  */
-export async function printLog(root: string, id: string, out: Out, o: { follow: boolean; fromEnd?: boolean }): Promise<void> {
+export async function printLog(root: string, id: string, out: Out, o: { follow: boolean; fromEnd?: boolean; from?: number }): Promise<void> {
   const path = join(root, id, LOG_FILE);
   // the live log first: a rotation between the two opens makes the old one the same file, read once
   let live: Reading | undefined;
   const liveFd = tryOpen(path);
-  if (liveFd !== undefined) live = { fd: liveFd, offset: o.fromEnd ? fstatSync(liveFd).size : 0 };
-  const oldFd = o.fromEnd ? undefined : tryOpen(path + ROTATED_SUFFIX);
+  if (liveFd !== undefined) live = { fd: liveFd, offset: o.from ?? (o.fromEnd ? fstatSync(liveFd).size : 0) };
+  const oldFd = o.fromEnd || o.from !== undefined ? undefined : tryOpen(path + ROTATED_SUFFIX);
   if (oldFd !== undefined) {
     if (liveFd === undefined || fstatSync(oldFd).ino !== fstatSync(liveFd).ino) drain({ fd: oldFd, offset: 0 }, out);
     closeSync(oldFd);

@@ -10,7 +10,9 @@ import { nodeConsoleSink } from '../../host/node_host.js';
 import { startContainer } from '../../runtime/lifecycle/start.js';
 import { stoppedExitCode, waitContainer } from '../../runtime/lifecycle/wait.js';
 import { CliExit, ExitCode } from '../exit.js';
-import { containersRoot, findContainer } from '../containers/store.js';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { LOG_FILE, containersRoot, findContainer } from '../containers/store.js';
 import { startAgain } from '../containers/recreate.js';
 import { printLog } from './logs.js';
 
@@ -31,13 +33,20 @@ not exist or cannot start.`)
       const root = containersRoot(c);
       if (f.attach && refs.length > 1) throw new CliExit(ExitCode.RUNTIME, 'start -a takes one container: attach to one at a time');
       const states = refs.map((r) => findContainer(root, r));
+      // -a of an exited container shows this run's output: what its log holds now is the earlier runs'
+      let from: number | undefined;
+      try {
+        from = states[0]!.status === 'stopped' ? statSync(join(root, states[0]!.id, LOG_FILE)).size : undefined;
+      } catch {
+        from = 0;
+      }
       for (const st of states) {
         if (st.status === 'created') await startContainer(root, st.id);
         else if (st.status === 'stopped') await startAgain(root, st);
       }
       if (f.attach) {
         const st = states[0]!;
-        await printLog(root, st.id, nodeConsoleSink(1), { follow: true });
+        await printLog(root, st.id, nodeConsoleSink(1), { follow: true, from });
         const end = await waitContainer(root, st.id);
         process.exitCode = end ? stoppedExitCode(end) : 0;
         return;

@@ -45,7 +45,8 @@ export async function findExecModule(p: OciProcess, layers: readonly LayerTree[]
   }
   for (const cand of execCandidates(argv0, p.env, p.cwd)) {
     try {
-      return layers ? await moduleInLayers(layers, cand) : resolveModule(rootfs!, { ...p, args: [cand] });
+      // a copy: layer bytes may be a view on shared memory, which hashing and compiling refuse
+      return layers ? new Uint8Array(await moduleInLayers(layers, cand)) : resolveModule(rootfs!, { ...p, args: [cand] });
     } catch (err) {
       const msg = (err as Error).message;
       if (/not a WebAssembly module/.test(msg)) throw new DetachedError('NOT_WASM', `${argv0}: ${cand} is not a WebAssembly module`);
