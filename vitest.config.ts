@@ -13,7 +13,7 @@ const timing = ['test/security/hostfs_readdir.test.ts', 'test/security/neighbour
 export default defineConfig({
   test: {
     projects: [
-      { test: { ...common, name: 'main', include: ['test/**/*.test.ts'], exclude: timing } },
+      { test: { ...common, name: 'main', include: ['test/**/*.test.ts', 'examples/**/*.test.ts'], exclude: timing } },
       // the syscall suite again, each call crossing the sentry platform's channel (harness.ts PLATFORM)
       {
         test: {
