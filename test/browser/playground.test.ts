@@ -75,6 +75,17 @@ describe('playground (wasmvisor serve + Chromium)', () => {
     expect(await waitStatus(page, /killed by SIGTERM/)).toMatch(/exit status 143/);
   }, 60_000);
 
+  it('caps a busy loop at half a CPU and charts its cpu.stat', async () => {
+    const { page } = pg!;
+    await runImage(page, 'spin', { memory: 64, cpus: 0.5 });
+    await waitScreen(page, /spinning/);
+    await page.waitForFunction(() => /throttled [1-9]\d*\//.test(document.getElementById('cpu-now')!.textContent ?? ''), null, { timeout: 20_000 });
+    expect(await page.textContent('#cpu-now')).toMatch(/cpu\.max 50000 100000/);
+    await page.click('#kill');
+    await waitStatus(page, /killed by SIGKILL/);
+    await page.fill('#cpus', '');
+  }, 60_000);
+
   it('pauses and resumes a ticking program', async () => {
     const { page } = pg!;
     await runImage(page, 'ticker');

@@ -90,7 +90,7 @@ export async function openPlayground(url: string, query = ''): Promise<Playgroun
 }
 
 /** Pick image `name` (the sample's short name or a full one), fill the fields given, press Run. */
-export async function runImage(page: Page, name: string, f: { args?: string; env?: string; memory?: number; pids?: number } = {}): Promise<void> {
+export async function runImage(page: Page, name: string, f: { args?: string; env?: string; memory?: number; pids?: number; cpus?: number } = {}): Promise<void> {
   const value = await page.evaluate((n) => {
     const opts = [...(document.getElementById('sample') as HTMLSelectElement).options];
     return opts.find((o) => o.value === n || o.value.endsWith(`/${n}:latest`))?.value;
@@ -101,6 +101,7 @@ export async function runImage(page: Page, name: string, f: { args?: string; env
   if (f.env !== undefined) await page.fill('#env', f.env);
   if (f.memory !== undefined) await page.fill('#memory', String(f.memory));
   if (f.pids !== undefined) await page.fill('#pids', String(f.pids));
+  if (f.cpus !== undefined) await page.fill('#cpus', String(f.cpus));
   await page.click('#start');
 }
 

@@ -86,8 +86,21 @@ async function unpack(base: string, desc: Descriptor, diffId: string): Promise<L
   return r.tree;
 }
 
-/** Load image `entry` of the layout at `base`: manifest (this platform's, from an index), config and layer trees. */
-export async function loadImage(base: string, entry: LayoutEntry): Promise<LoadedImage> {
+const imageCache = new Map<string, Promise<LoadedImage>>();
+
+/** Load image `entry` of the layout at `base` (once per manifest digest): manifest (this platform's, from an index), config and layer trees. */
+export function loadImage(base: string, entry: LayoutEntry): Promise<LoadedImage> {
+  const key = `${base}\0${entry.desc.digest}`;
+  let p = imageCache.get(key);
+  if (!p) {
+    p = loadImageNow(base, entry);
+    imageCache.set(key, p);
+    p.catch(() => imageCache.delete(key));
+  }
+  return p;
+}
+
+async function loadImageNow(base: string, entry: LayoutEntry): Promise<LoadedImage> {
   let desc = entry.desc;
   let parsed = parseManifest(await blob(base, desc.digest), desc.mediaType, entry.name);
   if (parsed.kind === 'index') {

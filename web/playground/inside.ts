@@ -19,6 +19,9 @@ export interface Session {
   module: Uint8Array;
 }
 
+/** The cpu figures of `stats()`, where the kernel has a cpu controller. */
+interface CpuStat { usageUsec: number; nrPeriods: number; nrThrottled: number; quota: number | null; period: number }
+
 /** Rows kept in the trace table (the Sentry keeps its own bounded ring). */
 const TRACE_ROWS = 500;
 /** Points kept per chart. */
@@ -82,6 +85,8 @@ export class Inside {
   private timer: ReturnType<typeof setInterval> | null = null;
   private mem: number[] = [];
   private pids: number[] = [];
+  private cpu: number[] = [];
+  private lastCpu: { usec: number; at: number } | null = null;
   private traceLast = 0;
   private rows: TraceEntry[] = [];
   private queued: { path: string; data: Uint8Array }[] = [];
@@ -134,6 +139,8 @@ export class Inside {
   started(s: Session): void {
     this.mem = [];
     this.pids = [];
+    this.cpu = [];
+    this.lastCpu = null;
     this.traceLast = 0;
     this.rows = [];
     this.renderTrace();
@@ -164,6 +171,17 @@ export class Inside {
       chart($('pids-chart') as HTMLCanvasElement, this.pids, st.pidsMax, '#7bd88f');
       $('mem-now').textContent = `${mib(st.memoryCurrent)} / ${st.memoryMax === null ? 'max' : mib(st.memoryMax)} (peak ${mib(st.memoryPeak)})`;
       $('pids-now').textContent = `${st.pidsCurrent} / ${st.pidsMax ?? 'max'}`;
+      // cpu.stat, where the kernel has a cpu controller (absent otherwise)
+      const cpu = (st as { cpu?: CpuStat }).cpu;
+      if (cpu) {
+        const now = performance.now();
+        if (this.lastCpu) this.cpu.push(Math.max(0, (cpu.usageUsec - this.lastCpu.usec) / 10 / (now - this.lastCpu.at)));
+        this.lastCpu = { usec: cpu.usageUsec, at: now };
+        if (this.cpu.length > POINTS) this.cpu.shift();
+        const cap = cpu.quota === null ? null : (100 * cpu.quota) / cpu.period;
+        chart($('cpu-chart') as HTMLCanvasElement, this.cpu, cap, '#ffcc66');
+        $('cpu-now').textContent = `${(this.cpu[this.cpu.length - 1] ?? 0).toFixed(0)}% · cpu.max ${cpu.quota === null ? 'max' : `${cpu.quota} ${cpu.period}`} · throttled ${cpu.nrThrottled}/${cpu.nrPeriods} periods`;
+      } else $('cpu-now').textContent = 'no cpu controller in this build';
       const ev = st.memoryEvents;
       $('cg-more').textContent = `memory.events: max ${ev.max}, oom ${ev.oom}, oom_kill ${ev.oom_kill} · system calls served: ${st.syscalls}`;
       const t = await s.api.trace(id, this.traceLast);

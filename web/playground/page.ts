@@ -13,6 +13,7 @@ import { browserWorkerHost } from '../../src/host/browser_host.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import type { Container } from '../../src/runtime/container.js';
 import type { WaitResult } from '../../src/runtime/status.js';
+import type { OciConfig } from '../../src/runtime/config.js';
 import { layoutEntries, loadImage, processOf, pullThroughServe, readLayoutIndex, type LayoutEntry, type LoadedImage } from './images.js';
 import { Inside, type Session } from './inside.js';
 import type { PlaygroundApi } from './sentry_worker.js';
@@ -119,12 +120,19 @@ async function run(): Promise<void> {
     const proc = processOf(img, { args, env });
     const mem = Number(($('memory') as HTMLInputElement).value);
     const pids = Number(($('pids') as HTMLInputElement).value);
+    const cpus = Number(($('cpus') as HTMLInputElement).value);
     const terminal = sources.get(name)?.entry.about?.startsWith('interactive') === true || img.config.config?.Labels?.['wasmvisor.playground.terminal'] === 'true';
     const c = await runtime.run({
       module: proc.bytes,
       config: {
         process: { args: proc.argv, env: proc.env, cwd: proc.workdir, terminal },
-        linux: { resources: { memory: mem > 0 ? { limit: Math.round(mem * 1048576) } : {}, pids: pids > 0 ? { limit: pids } : {} } },
+        linux: {
+          resources: {
+            memory: mem > 0 ? { limit: Math.round(mem * 1048576) } : {}, pids: pids > 0 ? { limit: pids } : {},
+            // --cpus N as podman: a quota of N periods of 100 ms
+            ...(cpus > 0 ? { cpu: { quota: Math.max(1000, Math.round(cpus * 100_000)), period: 100_000 } } : {}),
+          } as NonNullable<NonNullable<OciConfig['linux']>['resources']>,
+        },
       },
       rootfs: { layers: img.lowers },
       files: inside.takeQueued(),
