@@ -46,7 +46,10 @@ let pc: Record<string, unknown> = {};
 /** Where the wasmvisor handler's shim keeps runc state (`Root`/namespace). */
 const runcRoot = () => join(work, 'ctd', 'runc-wasmvisor', 'k8s.io');
 
-/** Pids of live processes (not zombies) whose command line mentions `text`, containerd itself left out. */
+/** Pod and container ids made here: a sandbox process is titled `wasmvisor-sandbox ID` (its command line then names nothing else). */
+const ids = new Set<string>();
+
+/** Live processes (not zombies) whose command line mentions `text` or is a sandbox process of `ids`, containerd itself left out. */
 function processesMentioning(text: string): string[] {
   const found: string[] = [];
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
@@ -54,7 +57,7 @@ function processesMentioning(text: string): string[] {
     try {
       if (/^\S+ \(.*\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) continue;
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (cmd.includes(text)) found.push(`${pid}: ${cmd.slice(0, 160)}`);
+      if (cmd.includes(text) || ids.has(/^wasmvisor-sandbox (\S+)/.exec(cmd)?.[1] ?? '')) found.push(`${pid}: ${cmd.slice(0, 160)}`);
     } catch {
       // gone meanwhile
     }
@@ -93,6 +96,7 @@ async function startIn(name: string, command: string[], args: string[] = [], mem
       linux: { resources: { memory_limit_in_bytes: String(memory) } },
     },
   });
+  ids.add(id as string);
   await cri.runtime.StartContainer({ container_id: id });
   return id as string;
 }
@@ -135,6 +139,7 @@ describe.sequential('containerd 1.6 CRI runs Wasm pods on wasmvisor-runc (the ku
 
   it('RunPodSandbox with runtime_handler wasmvisor: the pod is ready, held by a live sandbox process', async () => {
     ({ pod_sandbox_id: pod } = await cri.runtime.RunPodSandbox({ config: pc, runtime_handler: 'wasmvisor' }, 90_000));
+    ids.add(pod);
     const { status } = await cri.runtime.PodSandboxStatus({ pod_sandbox_id: pod });
     expect(status.state).toBe('SANDBOX_READY');
     expect(status.runtime_handler).toBe('wasmvisor');
@@ -192,7 +197,7 @@ describe.sequential('containerd 1.6 CRI runs Wasm pods on wasmvisor-runc (the ku
     await cri.runtime.RemovePodSandbox({ pod_sandbox_id: pod }, 90_000);
     const { containers } = await cri.runtime.ListContainers({});
     expect(containers).toEqual([]);
-    // the shims, the sandbox processes and exec relays all name containerd's directory in their command lines
+    // the shims and exec relays name containerd's directory in their command lines; sandbox processes their id
     const ctdDir = join(work, 'ctd');
     await until('the pod\'s processes to end', () => processesMentioning(ctdDir).length === 0, 30_000).catch(() => undefined);
     expect(processesMentioning(ctdDir)).toEqual([]);

@@ -45,7 +45,7 @@ export interface CriClient {
 }
 export function criClient(address: string): CriClient;
 /** A host-network pod's sandbox config. */
-export function podConfig(name: string, uid: string, logDir: string): Record<string, unknown>;
+export function podConfig(name: string, uid: string, logDir: string, hostname?: string): Record<string, unknown>;
 /** Poll ContainerStatus until EXITED; resolves to the status. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function waitExited(client: CriClient, id: string, ms?: number): Promise<any>;

@@ -218,12 +218,14 @@ export function criClient(address) {
 
 /**
  * A pod's sandbox config as the kubelet sends it for a host-network pod
- * named `name` (uid `uid`), logs under `logDir`.
+ * named `name` (uid `uid`), logs under `logDir`. `hostname`: default the
+ * pod's name; runc refuses any hostname in a host-network pod (containerd
+ * drops the UTS namespace), so give '' for pods that runc runs.
  */
-export function podConfig(name, uid, logDir) {
+export function podConfig(name, uid, logDir, hostname = name) {
   return {
     metadata: { name, uid, namespace: 'default', attempt: 0 },
-    hostname: name,
+    hostname,
     log_directory: logDir,
     dns_config: { servers: ['10.96.0.10'], searches: ['default.svc.cluster.local'], options: [] },
     labels: { app: name },
