@@ -63,11 +63,16 @@ export function layoutEntries(index: ImageIndex): LayoutEntry[] {
   }));
 }
 
-/** Read the layout's index.json at `base`. */
-export async function readLayoutIndex(base: string): Promise<ImageIndex> {
-  const res = await fetch(`${base}index.json`);
-  if (!res.ok) throw new Error(`${base}index.json: HTTP ${res.status}`);
-  const parsed = parseManifest(new Uint8Array(await res.arrayBuffer()), 'application/vnd.oci.image.index.v1+json', `${base}index.json`);
+/** Read the layout's index.json at `base` (or from the page's `inline` copy, which the build writes for the samples). */
+export async function readLayoutIndex(base: string, inline?: string): Promise<ImageIndex> {
+  let bytes: Uint8Array;
+  if (inline && !inline.startsWith('%')) bytes = new TextEncoder().encode(inline);
+  else {
+    const res = await fetch(`${base}index.json`);
+    if (!res.ok) throw new Error(`${base}index.json: HTTP ${res.status}`);
+    bytes = new Uint8Array(await res.arrayBuffer());
+  }
+  const parsed = parseManifest(bytes, 'application/vnd.oci.image.index.v1+json', `${base}index.json`);
   if (parsed.kind !== 'index') throw new Error(`${base}index.json is not an index`);
   return parsed.index;
 }

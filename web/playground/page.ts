@@ -14,6 +14,7 @@ import { Runtime } from '../../src/runtime/runtime.js';
 import type { Container } from '../../src/runtime/container.js';
 import type { WaitResult } from '../../src/runtime/status.js';
 import type { OciConfig } from '../../src/runtime/config.js';
+import type { WorkerHost } from '../../src/sentry/worker_host.js';
 import { layoutEntries, loadImage, processOf, pullThroughServe, readLayoutIndex, type LayoutEntry, type LoadedImage } from './images.js';
 import { Inside, type Session } from './inside.js';
 import type { PlaygroundApi } from './sentry_worker.js';
@@ -44,6 +45,19 @@ let runtime: Runtime;
 let current: Session | null = null;
 let term: Terminal;
 
+/** `host`, with its first app worker started now: it boots while the Sentry does (Runtime.create starts the Sentry first). */
+function earlyApp(host: WorkerHost): WorkerHost {
+  let first: ReturnType<WorkerHost['startApp']> | null = host.startApp();
+  return {
+    startSentry: (o) => host.startSentry(o),
+    startApp: (limits) => {
+      const w = first ?? host.startApp(limits);
+      first = null;
+      return w;
+    },
+  };
+}
+
 /** The worker scripts' (hashed) names, which the built index.html carries. */
 function workerUrls(): { sentry: string; app: string } {
   const m = document.querySelector<HTMLMetaElement>('meta[name="wasmvisor-workers"]');
@@ -53,8 +67,8 @@ const base = 'samples/';
 const want = new URLSearchParams(location.search).get('run');
 // started at once, before the terminal's chunk arrives: the runtime (its workers), the samples' index and, with ?run=, the image
 const booting = Promise.all([
-  Promise.resolve().then(() => Runtime.create({ workers: browserWorkerHost(workerUrls()), poolSize: 1 })).then((r) => { mark('runtime'); return r; }),
-  readLayoutIndex(base).then((index) => {
+  Promise.resolve().then(() => Runtime.create({ workers: earlyApp(browserWorkerHost(workerUrls())), poolSize: 1 })).then((r) => { mark('runtime'); return r; }),
+  readLayoutIndex(base, document.getElementById('samples-index')?.textContent ?? undefined).then((index) => {
     mark('index');
     for (const e of layoutEntries(index)) addImage(e, base);
     const pick = [...sources.keys()].find((n) => n === want || n.endsWith(`/${want}:latest`));
