@@ -34,11 +34,16 @@ describe('playground (wasmvisor serve + Chromium)', () => {
     expect(await pg!.page.evaluate(() => crossOriginIsolated)).toBe(true);
   });
 
-  it('runs hello and shows its output in the terminal', async () => {
+  it('runs hello and shows its output in the terminal, from the bundled image alone (no request leaves the server)', async () => {
     const { page } = pg!;
+    const origins = new Set<string>();
+    page.on('request', (r) => origins.add(new URL(r.url()).origin));
     await runImage(page, 'hello', { args: 'one "two words"' });
     await waitStatus(page, /exited with status 0/);
     expect(await screen(page)).toBe('hello from wasmvisor\narg 1: one\narg 2: two words');
+    await page.reload();
+    await page.waitForFunction(() => (window as unknown as { __playground?: { ready: boolean } }).__playground?.ready, null, { timeout: 30_000 });
+    expect([...origins].filter((o) => o !== new URL(served!.url).origin && o !== 'null')).toEqual([]);
   }, 60_000);
 
   it('sends keystrokes to an interactive guest, which echoes and edits the line itself', async () => {
