@@ -112,7 +112,8 @@ beforeAll(async () => {
   image = `${registry.host}/wasmvisor/app:test`;
   await writeImage(join(work, 'img-pause'), 'test', { 'pause.wasm': join(TOP, 'wasm/pause.wasm') }, { Entrypoint: ['/pause.wasm'] });
   await pushImage(join(work, 'img-pause'), 'test', pause);
-  await writeImage(join(work, 'img-app'), 'test', { 'hello.wasm': join(TOP, 'wasm/hello.wasm'), 'probe.wasm': PROBE }, { Entrypoint: ['/hello.wasm'], Env: ['PATH=/'] });
+  // a Wasm image as wasm tooling publishes one: platform wasip1/wasm
+  await writeImage(join(work, 'img-app'), 'test', { 'hello.wasm': join(TOP, 'wasm/hello.wasm'), 'probe.wasm': PROBE }, { Entrypoint: ['/hello.wasm'], Env: ['PATH=/'] }, { os: 'wasip1', architecture: 'wasm' });
   await pushImage(join(work, 'img-app'), 'test', image);
   ctd = await startContainerd({ work: join(work, 'ctd'), binary: BIN, sandboxImage: pause, registry: registry.host });
   cri = criClient(ctd.address);

@@ -7,8 +7,8 @@ export const PROTO: string;
 export function freePort(): Promise<number>;
 /** Debian's docker-registry on 127.0.0.1, storage under `dir`. */
 export function startRegistry(dir: string): Promise<{ host: string; stop(): Promise<void> }>;
-/** An OCI image layout at `dir` (tag `tag`): one layer of `files` (image path → host file), `config` as its container config, linux/<host arch>. */
-export function writeImage(dir: string, tag: string, files: Record<string, string>, config: Record<string, unknown>): Promise<void>;
+/** An OCI image layout at `dir` (tag `tag`): one layer of `files` (image path → host file), `config` as its container config; platform default linux/<host arch>. */
+export function writeImage(dir: string, tag: string, files: Record<string, string>, config: Record<string, unknown>, platform?: { os?: string; architecture?: string }): Promise<void>;
 /** skopeo copy of the layout `dir`:`tag` to `ref` over plain http. */
 export function pushImage(dir: string, tag: string, ref: string): Promise<void>;
 

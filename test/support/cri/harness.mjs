@@ -86,11 +86,11 @@ function sha256(b) {
 /**
  * Write an OCI image layout at `dir` (tag `tag`) of one gzip layer holding
  * `files` (path in the image → host file, mode 0755), with `config` as the
- * image's container config. Its platform is linux/<host arch>: containerd
- * 1.6's CRI plugin pulls only images of the node's platform (a `wasip1/wasm`
- * manifest is "not found"), so the Wasm modules travel in a linux image.
+ * image's container config. `platform`: default linux/<host arch>;
+ * containerd 1.6's CRI plugin also pulls and unpacks a lone manifest whose
+ * config says `wasip1`/`wasm` (no index to choose from).
  */
-export async function writeImage(dir, tag, files, config) {
+export async function writeImage(dir, tag, files, config, platform = {}) {
   const stage = `${dir}.rootfs`;
   mkdirSync(stage, { recursive: true });
   for (const [to, from] of Object.entries(files)) {
@@ -108,9 +108,9 @@ export async function writeImage(dir, tag, files, config) {
     return { mediaType, digest, size: bytes.length };
   };
   const layer = put('application/vnd.oci.image.layer.v1.tar+gzip', gzipSync(tar));
-  const architecture = process.arch === 'x64' ? 'amd64' : process.arch;
+  const architecture = platform.architecture ?? (process.arch === 'x64' ? 'amd64' : process.arch);
   const cfg = put('application/vnd.oci.image.config.v1+json', Buffer.from(JSON.stringify({
-    architecture, os: 'linux', config, rootfs: { type: 'layers', diff_ids: [sha256(tar)] },
+    architecture, os: platform.os ?? 'linux', config, rootfs: { type: 'layers', diff_ids: [sha256(tar)] },
   })));
   const manifest = put('application/vnd.oci.image.manifest.v1+json', Buffer.from(JSON.stringify({
     schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: cfg, layers: [layer],
