@@ -10,13 +10,16 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { killLeftovers, until } from '../runc/fixtures/harness.js';
 
 const TOP = join(import.meta.dirname, '../..');
 const BIN = join(TOP, 'bin/wasmvisor.js');
 const PROBE = join(TOP, 'test/runtime/fixtures/probe.wasm');
 const IMAGE = 'localhost/probe:1';
+
+// every step is a CLI process (~0.3 s each, several seconds on a loaded machine)
+vi.setConfig({ testTimeout: 300_000, hookTimeout: 120_000 });
 
 let store: string;
 let containers: string;
@@ -272,5 +275,22 @@ describe('cp, commit, export', () => {
     ok(['stop', '-t', '1', 'cpc']);
     expect(wv(['cp', 'cpc:/data.txt', host]).code).toBe(125);
     expect(wv(['commit', 'cpc']).code).toBe(125);
+  });
+});
+
+describe('logs', () => {
+  it('--tail N, several containers prefixed by id or name (-n), and -t/--since refused with 125', async () => {
+    ok(['run', '-d', '--name', 'lg1', PROBE, 'tick', '4']);
+    ok(['run', '-d', '--name', 'lg2', PROBE, 'tick', '2']);
+    ok(['wait', 'lg1', 'lg2']);
+    expect(ok(['logs', '--tail', '2', 'lg1'])).toBe('tick 2\ntick 3\n');
+    expect(ok(['logs', '--tail', '0', 'lg1'])).toBe('');
+    expect(ok(['logs', '-n', 'lg1', 'lg2'])).toBe('lg1 tick 0\nlg1 tick 1\nlg1 tick 2\nlg1 tick 3\nlg2 tick 0\nlg2 tick 1\n');
+    const id = ok(['ps', '-a', '--filter', 'name=lg2', '-q']).trim();
+    expect(ok(['logs', '--tail', '1', 'lg1', 'lg2'])).toMatch(new RegExp(`^[0-9a-f]{12} tick 3\n${id} tick 1\n$`));
+    for (const bad of [['-t'], ['--since', '1m'], ['--until', '1m'], ['--tail', 'x']]) {
+      const r = wv(['logs', ...bad, 'lg1']);
+      expect(r.code, bad.join(' ')).toBe(125);
+    }
   });
 });

@@ -344,12 +344,8 @@ says what is wrong with the reference, exit 125.`);
           process.exitCode = r.exitCode;
           return;
         }
-        // wasmvisor stop of a foreground container signals this process: record the signal's exit, as the shell sees it
-        const entry = fg;
-        const onTerm = () => { entry.finish(143); process.exit(143); };
-        process.once('SIGTERM', onTerm);
+        // no SIGTERM handler: the guest may hold this thread, and stop records the signal's exit itself (stop.ts)
         const r = await runWasm({ ...opts, config: prepared, published });
-        process.off('SIGTERM', onTerm);
         fg.finish(r.exitCode);
         if (r.status.reason) process.stderr.write(`wasmvisor: ${file}: ${r.status.reason}\n`);
         process.exitCode = r.exitCode;

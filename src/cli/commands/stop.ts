@@ -6,8 +6,9 @@
  */
 import type { Command } from 'commander';
 import { stopContainer } from '../../runtime/lifecycle/stop.js';
-import { pidGone, waitContainer } from '../../runtime/lifecycle/wait.js';
-import type { RuncState } from '../../runtime/detached/state.js';
+import { join } from 'node:path';
+import { pidGone, reloadState, waitContainer } from '../../runtime/lifecycle/wait.js';
+import { saveState, type RuncState } from '../../runtime/detached/state.js';
 import { CliExit, ExitCode } from '../exit.js';
 import { containersRoot, findContainer } from '../containers/store.js';
 import { isForeground } from '../containers/foreground.js';
@@ -21,8 +22,18 @@ export async function stopOne(root: string, st: RuncState, timeoutMs: number): P
   const signal = (s: NodeJS.Signals) => { try { process.kill(st.pid, s); } catch { /* gone */ } };
   signal('SIGTERM');
   const end = await waitContainer(root, st.id, timeoutMs);
-  if (end && end.status !== 'stopped') signal('SIGKILL');
+  const killed = end !== undefined && end.status !== 'stopped';
+  if (killed) signal('SIGKILL');
   await pidGone(st.pid, st.pidStart);
+  // the run process died of the signal without a word: record the exit a shell would report
+  const now = reloadState(root, st.id);
+  if (now && now.exitCode === undefined) {
+    try {
+      saveState(join(root, st.id), { ...now, status: 'stopped', pid: 0, exitCode: killed ? 137 : 143, finished: new Date().toISOString() });
+    } catch {
+      // removed meanwhile
+    }
+  }
 }
 
 /** Register `stop`. */
