@@ -7,6 +7,7 @@
  * so a full filesystem fails with ENOSPC before anything changes.
  */
 import { E } from '../errno.js';
+import { WouldBlock } from '../vfs/wait.js';
 
 /** Chunk size in bytes (256 KiB). */
 export const CHUNK = 1 << 18;
@@ -40,6 +41,23 @@ export class SpaceAccount {
    */
   force(n: number): void {
     for (let a: SpaceAccount | null = this; a !== null; a = a.parent) a.used += n;
+  }
+
+  /**
+   * A throttle on allocations that may wait (set by the memory controller
+   * for memory.high): null to go on, or the monotonic ns until which the
+   * allocating call must be parked. Consulted up the chain by `waitUntil`.
+   */
+  gate: (() => bigint | null) | null = null;
+
+  /** The latest park deadline of any gate up the chain, or null to go on now. */
+  waitUntil(): bigint | null {
+    let until: bigint | null = null;
+    for (let a: SpaceAccount | null = this; a !== null; a = a.parent) {
+      const u = a.gate?.() ?? null;
+      if (u !== null && (until === null || u > until)) until = u;
+    }
+    return until;
   }
 
   /** Bytes that may still be charged here: the least headroom up the chain (0 when full or over). */
@@ -122,6 +140,11 @@ export class ChunkedData {
    * uses `write` (all or nothing) instead.
    */
   writeSome(pos: number, data: Uint8Array): number {
+    // memory.high: a write that allocates above it waits its penalty first (restartable: nothing changed yet)
+    if (pos + data.length > this.allocated || pos + data.length > this.size) {
+      const until = this.account.waitUntil();
+      if (until !== null) throw new WouldBlock([], until);
+    }
     try {
       return this.write(pos, data);
     } catch (e) {

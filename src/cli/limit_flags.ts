@@ -15,6 +15,7 @@ import { collect } from './options.js';
 export interface LimitFlags {
   securityOpt: string[];
   storageOpt: string[];
+  memoryReservation?: string;
 }
 
 /** `512k`, `64m`, `1g`, `2t` or bytes (powers of 1024, as podman); `what` names the flag in the error. */
@@ -39,6 +40,7 @@ export function parseStorageOpts(specs: readonly string[]): Pick<RunConfigOption
 /** Register the hardening flags on `cmd`. */
 export function addLimitFlags(cmd: Command): Command {
   return cmd
+    .option('--memory-reservation <size>', 'memory.high (512k, 64m, 1g): above it each call that allocates file memory is parked for a penalty growing with the excess (1 ms per MiB, at most 100 ms) and memory.events high counts it; nothing is refused (-m still is)')
     .option('--storage-opt <size=SIZE>', 'cap the container\'s writable layer (its private in-memory upper over the image or --rootfs, or the root itself without one) at SIZE (512k, 64m, 1g): writes past it are cut short, then ENOSPC; the bytes also count in memory.current', collect, [])
     .option('--security-opt <seccomp=FILE|unconfined>', 'seccomp=FILE: an OCI seccomp profile (JSON) filtering the guest\'s calls by WASI name or by the Linux names that map onto them (kernel/seccomp/README.md); seccomp=unconfined: none; default: the built-in profile; no-new-privileges is accepted (nothing inside can gain privileges)', collect, []);
 }
@@ -88,5 +90,8 @@ export function parseSecurityOpts(specs: readonly string[]): Pick<RunConfigOptio
 
 /** The run config's options from the hardening flags. */
 export function limitOptions(flags: LimitFlags): Partial<RunConfigOptions> {
-  return { ...parseSecurityOpts(flags.securityOpt), ...parseStorageOpts(flags.storageOpt) };
+  return {
+    ...parseSecurityOpts(flags.securityOpt), ...parseStorageOpts(flags.storageOpt),
+    ...(flags.memoryReservation !== undefined && { memoryReservation: parseBytes(flags.memoryReservation, `--memory-reservation ${flags.memoryReservation}`) }),
+  };
 }

@@ -45,7 +45,7 @@ export interface OciConfig {
     namespaces?: { type: string; path?: string }[];
     uidMappings?: IdMapping[];
     gidMappings?: IdMapping[];
-    resources?: { memory?: { limit?: number }; pids?: { limit?: number } };
+    resources?: { memory?: { limit?: number; reservation?: number }; pids?: { limit?: number } };
     /** OCI seccomp profile (kernel/seccomp): checked by toContainerSpec; absent: unconfined. */
     seccomp?: unknown;
   };
@@ -133,6 +133,8 @@ export function toContainerSpec(cfg: OciConfig, memoryDefault?: number): Contain
   if (pids !== undefined && pids !== -1 && !(pids > 0)) bad(`pids.limit must be positive, got ${pids}`);
   const hasUts = ns.some((n) => n.type === 'uts');
   if (cfg.hostname !== undefined && ns.length > 0 && !hasUts) bad('hostname needs a uts namespace');
+  const reservation = cfg.linux?.resources?.memory?.reservation;
+  if (reservation !== undefined && reservation !== -1 && !(Number.isSafeInteger(reservation) && reservation > 0)) bad(`memory.reservation must be a positive number of bytes, got ${reservation}`);
   const storage = cfg.annotations?.[STORAGE_SIZE_ANNOTATION];
   if (storage !== undefined && !/^[1-9][0-9]{0,15}$/.test(storage)) bad(`annotation ${STORAGE_SIZE_ANNOTATION} must be a positive number of bytes, got ${JSON.stringify(storage)}`);
   let seccomp;
@@ -152,6 +154,7 @@ export function toContainerSpec(cfg: OciConfig, memoryDefault?: number): Contain
     gidMappings,
     ...(seccomp && { seccomp }),
     ...(storage !== undefined && { upperLimit: Number(storage) }),
+    ...(reservation !== undefined && reservation !== -1 && { memoryHigh: reservation }),
   };
 }
 

@@ -30,6 +30,7 @@
  */
 import { E } from '../../kernel/errno.js';
 import { CgroupFs } from '../../kernel/cgroup/cgroupfs.js';
+import type { MemoryController } from '../../kernel/cgroup/memory.js';
 import { createDevFs } from '../../kernel/fs/devfs.js';
 import { layerTreeFromHost } from '../../kernel/fs/host_layer.js';
 import { HostFsMount } from '../../kernel/fs/hostfs.js';
@@ -130,6 +131,10 @@ export class BuiltContainer {
   constructor(host: Host, readonly spec: ContainerSpec, opts: BuildOptions) {
     this.kernel = new Kernel(host);
     this.cgroup = new ContainerCgroup(spec.memoryMax, spec.pidsMax, opts.fileLimit ?? 'oom-kill', () => this.livePids());
+    // memory.high (OCI memory.reservation, --memory-reservation): the memory controller parks allocations above it, on the kernel's clock
+    const mem = this.cgroup.cgroup.controller<MemoryController>('memory')!;
+    mem.clock = () => host.monotonicNs();
+    if (spec.memoryHigh !== undefined) this.cgroup.cgroup.set('memory.high', String(spec.memoryHigh));
     if (spec.seccomp !== undefined) {
       // the dispatcher's one filter hook: every call of every task of this container passes it
       const log = opts.onSeccomp && limitedLog(opts.onSeccomp, () => host.monotonicNs());

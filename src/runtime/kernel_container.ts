@@ -171,6 +171,9 @@ export class KernelContainer {
   stats(): CgroupStats {
     const s = this.built.cgroup.stats(this.syscalls);
     if (this.built.seccomp !== null) s.seccomp = this.built.seccomp.stats();
+    const flat = this.built.cgroup.cgroup.stats();
+    s.memoryHigh = flat['memory.high'] ?? null;
+    s.memoryStat = { anon: flat['memory.stat.anon'] ?? 0, file: flat['memory.stat.file'] ?? 0 };
     return s;
   }
 

@@ -64,6 +64,8 @@ export interface RunConfigOptions {
   seccomp?: SeccompProfile | 'unconfined';
   /** `--storage-opt size=`: bytes the root's private upper layer may hold (ENOSPC past it); undefined: only memory.max bounds it. */
   storageSize?: number;
+  /** `--memory-reservation`: memory.high in bytes (OCI memory.reservation); allocations above it are throttled. */
+  memoryReservation?: number;
 }
 
 function bad(msg: string): never {
@@ -130,7 +132,8 @@ export function runConfig(o: RunConfigOptions): RunConfig {
       uidMappings: userns ? [...(o.uidMappings ?? [])] : undefined,
       gidMappings: userns ? [...(o.gidMappings ?? [])] : undefined,
       resources: {
-        memory: o.memoryLimit === undefined ? undefined : { limit: o.memoryLimit },
+        memory: o.memoryLimit === undefined && o.memoryReservation === undefined ? undefined
+          : { ...(o.memoryLimit !== undefined && { limit: o.memoryLimit }), ...(o.memoryReservation !== undefined && { reservation: o.memoryReservation }) },
         pids: o.pidsLimit === undefined ? undefined : { limit: o.pidsLimit },
       },
       seccomp: o.seccomp === 'unconfined' ? undefined : o.seccomp ?? defaultProfile(),

@@ -49,6 +49,8 @@ export interface ContainerSpec {
   seccomp?: SeccompProfile;
   /** Bytes the root's private upper layer may hold (`--storage-opt size=`): ENOSPC past it; absent: only memory.max. */
   upperLimit?: number;
+  /** memory.high in bytes (OCI memory.reservation, `--memory-reservation`): allocations above it are throttled; absent: max. */
+  memoryHigh?: number;
 /** One OCI id mapping: container ids [containerID, containerID+size) → host [hostID, …). */
 export interface IdMapping {
   containerID: number;
@@ -91,6 +93,10 @@ export interface CgroupStats {
 
   /** What the seccomp profile refused, killed or logged (absent: unconfined). */
   seccomp?: SeccompStats;
+  /** memory.high (null: max). */
+  memoryHigh?: number | null;
+  /** memory.stat: linear memories (anon) and in-memory files (file). */
+  memoryStat?: { anon: number; file: number };
 /** One `diff` line, as podman prints it: A added, C changed, D deleted. */
 export interface DiffEntry {
   kind: 'A' | 'C' | 'D';

@@ -130,7 +130,7 @@ export const CASES: readonly WasmCase[] = [
     tap: false,
     stdout:
       'ls:/: . .. dev etc proc sys tmp\n' +
-      'ls:/sys/fs/cgroup: . .. cgroup.controllers cgroup.procs memory.current memory.events memory.max memory.peak pids.current pids.max\n' +
+      'ls:/sys/fs/cgroup: . .. cgroup.controllers cgroup.procs memory.current memory.events memory.high memory.max memory.peak memory.stat pids.current pids.max\n' +
       'stat:/dev/null: chr size=0 nlink=1\n' +
       'cat:/sys/fs/cgroup/pids.max: max\n' +
   {

@@ -14,7 +14,12 @@ export function statsEvent(id: string, s: ContainerStats): Record<string, unknow
     type: 'stats',
     id,
     data: {
-      memory: { usage: { usage: s.memoryCurrent, max: s.memoryPeak, limit: s.memoryMax ?? 0, failcnt: s.memoryEvents.max } },
+      memory: {
+        usage: { usage: s.memoryCurrent, max: s.memoryPeak, limit: s.memoryMax ?? 0, failcnt: s.memoryEvents.max },
+        // runc's cgroup v2 manager fills stats from memory.stat; memory.high is not in its schema (ours: high, events.high)
+        ...(s.memoryStat && { stats: { anon: s.memoryStat.anon, file: s.memoryStat.file, shmem: s.memoryStat.file } }),
+        ...(s.memoryHigh !== undefined && { high: s.memoryHigh ?? 0, highEvents: s.memoryEvents.high }),
+      },
       pids: { current: s.pidsCurrent, limit: s.pidsMax ?? 0 },
       // not in runc's schema: what the container's seccomp profile refused, killed and logged
       ...(s.seccomp && { seccomp: s.seccomp }),

@@ -27,7 +27,7 @@ describe('kernel/cgroup controllers', () => {
     const { cg, fx, mem } = mounted({ 'memory.max': '33554432', 'pids.max': 'max' });
     mem.account.force(4096);
     expect(fx.ls('/sys/fs/cgroup')).toEqual([
-      'cgroup.controllers', 'cgroup.procs', 'memory.current', 'memory.events', 'memory.max', 'memory.peak', 'pids.current', 'pids.max',
+      'cgroup.controllers', 'cgroup.procs', 'memory.current', 'memory.events', 'memory.high', 'memory.max', 'memory.peak', 'memory.stat', 'pids.current', 'pids.max',
     ].sort());
     const r = (f: string) => fx.read(`/sys/fs/cgroup/${f}`);
     expect(r('cgroup.controllers')).toBe('memory pids\n');
