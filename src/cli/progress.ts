@@ -50,15 +50,21 @@ export class PlainProgress implements Progress {
   stop(): void {}
 }
 
-/** Per-blob bars with bytes and speed, for a terminal. */
+/**
+ * Per-blob bars with bytes and speed, for a terminal. The bars (and their
+ * cursor hiding) start with the first blob: a run whose image is present
+ * writes nothing at all, no escape codes and no blank line.
+ */
 export class TtyProgress implements Progress {
-  private readonly multi: cliProgress.MultiBar;
+  private bars_?: cliProgress.MultiBar;
   private readonly bars = new Map<string, { bar: cliProgress.SingleBar; at: number; value: number }>();
 
-  constructor(stream: NodeJS.WriteStream = process.stderr) {
-    this.multi = new cliProgress.MultiBar(
+  constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {}
+
+  private get multi(): cliProgress.MultiBar {
+    return this.bars_ ??= new cliProgress.MultiBar(
       {
-        stream,
+        stream: this.stream,
         format: '{label} [{bar}] {done}/{size} {speed}',
         barsize: 24,
         hideCursor: true,
@@ -91,11 +97,12 @@ export class TtyProgress implements Progress {
   }
 
   log(line: string): void {
-    this.multi.log(`${line}\n`);
+    if (this.bars_ === undefined) this.stream.write(`${line}\n`);
+    else this.bars_.log(`${line}\n`);
   }
 
   stop(): void {
-    this.multi.stop();
+    this.bars_?.stop();
   }
 }
 

@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { COMMANDS, IMAGE_COMMANDS } from './commands/index.js';
 import { registerGroups, rewriteGroupArgv } from './commands/groups.js';
 import { packageVersion } from './package_info.js';
+import { checkStoreRoot } from './root_check.js';
 import { DetachedError } from '../runtime/detached/state.js';
 import { CliExit, ExitCode } from './exit.js';
 
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  program.hook('preAction', (_p, action) => checkStoreRoot((action.optsWithGlobals() as { root?: string }).root));
   for (const register of COMMANDS) register(program);
   for (const register of IMAGE_COMMANDS) register(program);
   registerGroups(program); // last: every registered command appears in its podman group

@@ -7,11 +7,16 @@ import { CliExit } from '../exit.js';
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
 /** Split a JSON array (`["/app.wasm","-v"]`) or a plain string on spaces, as podman does for --entrypoint. */
-function argv(s: string | undefined): string[] | undefined {
+function argv(s: string | undefined, flag: string): string[] | undefined {
   if (s === undefined) return undefined;
   if (s.trim().startsWith('[')) {
-    const v = JSON.parse(s) as unknown;
-    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new CliExit(125, `${s} is not a JSON array of strings`);
+    let v: unknown;
+    try {
+      v = JSON.parse(s);
+    } catch {
+      throw new CliExit(125, `invalid ${flag} ${s}: not a JSON array of strings (e.g. ${flag} '["/app.wasm","-v"]'), or give a space-separated string`);
+    }
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new CliExit(125, `invalid ${flag} ${s}: not a JSON array of strings`);
     return v as string[];
   }
   return s.split(/\s+/).filter(Boolean);
@@ -42,8 +47,8 @@ export function register(program: Command): void {
       const r = await packImage(store, {
         from: opts.from,
         add: opts.add.map(parseAdd),
-        entrypoint: argv(opts.entrypoint),
-        cmd: argv(opts.cmd),
+        entrypoint: argv(opts.entrypoint, '--entrypoint'),
+        cmd: argv(opts.cmd, '--cmd'),
         env: opts.env,
         workdir: opts.workdir,
         user: opts.user,
