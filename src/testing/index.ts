@@ -11,3 +11,4 @@ export { ContainerFsError, type ContainerFs, type FsChange } from './container_f
 export { formatTrace, TRACE_BYTES, type FormatTraceOptions, type TraceEntry } from './trace.js';
 export { DEFAULT_REALTIME, DeterminismError, deterministicHost, SeededRandom, VirtualClock, type ClockOptions, type DeterminismOptions } from './virtual_host.js';
 export { FaultRuleError, type FaultRule } from '../../kernel/syscalls/faults.js';
+export { startProgram, type ProcessResult, type ProgramHandle, type StartProgramOptions } from './start_program.js';
