@@ -127,12 +127,12 @@ describe('playground (wasmvisor serve + Chromium)', () => {
     expect(out).toContain('dropped into the container\nThis is the ticker sample');
     // the filesystem panel shows the dropped file in the upper, as added
     await page.click('.tabs button[data-tab="fs"]');
-    await page.waitForFunction(() => [...document.querySelectorAll('#tree tr')].some((r) => r.textContent?.startsWith('/tmp/note.txt')), null, { timeout: 10_000 });
-    const row = await page.evaluate(() => [...document.querySelectorAll('#tree tr')].find((r) => r.textContent?.startsWith('/tmp/note.txt'))!.textContent);
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('#tree tr')).some((r) => r.textContent?.startsWith('/tmp/note.txt')), null, { timeout: 10_000 });
+    const row = await page.evaluate(() => Array.from(document.querySelectorAll('#tree tr')).find((r) => r.textContent?.startsWith('/tmp/note.txt'))!.textContent);
     expect(row).toBe('/tmp/note.txt27upperA');
-    const motd = await page.evaluate(() => [...document.querySelectorAll('#tree tr')].find((r) => r.textContent?.startsWith('/etc/motd'))?.textContent);
+    const motd = await page.evaluate(() => Array.from(document.querySelectorAll('#tree tr')).find((r) => r.textContent?.startsWith('/etc/motd'))?.textContent);
     expect(motd).toMatch(/^\/etc\/motd\d+L0$/);
-    const hello = await page.evaluate(() => [...document.querySelectorAll('#tree tr')].find((r) => r.textContent?.startsWith('/bin/hello'))?.textContent);
+    const hello = await page.evaluate(() => Array.from(document.querySelectorAll('#tree tr')).find((r) => r.textContent?.startsWith('/bin/hello'))?.textContent);
     expect(hello).toMatch(/^\/bin\/hello\d+L1$/);
     // the syscall table saw the exec'd cat open the file
     await page.click('.tabs button[data-tab="trace"]');

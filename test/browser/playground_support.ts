@@ -92,7 +92,7 @@ export async function openPlayground(url: string, query = ''): Promise<Playgroun
 /** Pick image `name` (the sample's short name or a full one), fill the fields given, press Run. */
 export async function runImage(page: Page, name: string, f: { args?: string; env?: string; memory?: number; pids?: number; cpus?: number } = {}): Promise<void> {
   const value = await page.evaluate((n) => {
-    const opts = [...(document.getElementById('sample') as HTMLSelectElement).options];
+    const opts = Array.from((document.getElementById('sample') as HTMLSelectElement).options);
     return opts.find((o) => o.value === n || o.value.endsWith(`/${n}:latest`))?.value;
   }, name);
   if (!value) throw new Error(`no image ${name} in the list`);
