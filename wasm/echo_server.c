@@ -39,6 +39,7 @@ int main(void) {
     return 2;
   }
   fcntl(lfd, F_SETFL, O_NONBLOCK);
+  fprintf(stderr, "echo_server: listening on fd %d\n", lfd);
   static struct pollfd pfds[MAX_CONNS + 1];
   long served = 0;
   int paused = 0;

@@ -4,7 +4,7 @@
  * line and exit 125 before any container state exists.
  */
 import { CliExit, ExitCode } from './exit.js';
-import { type BoundPort, exposedMappings, type OpenPorts, openPorts, type PortMapping, PortError, parsePublish, PORTS_ANNOTATION } from '../runtime/ports.js';
+import { type BoundPort, exposedMappings, formatPort, type OpenPorts, openPorts, type PortMapping, PortError, parsePublish, PORTS_ANNOTATION } from '../runtime/ports.js';
 
 /** The publish flags of run/create. */
 export interface PublishFlags {
@@ -55,4 +55,19 @@ export async function bindPublished(mappings: readonly PortMapping[]): Promise<O
 export function portsAnnotation(ports: readonly BoundPort[] | undefined): Record<string, string> {
   if (ports === undefined || ports.length === 0) return {};
   return { [PORTS_ANNOTATION]: JSON.stringify(ports.map(({ hostIp, hostPort, containerPort, protocol }) => ({ hostIp, hostPort, containerPort, protocol }))) };
+}
+
+/** The bound ports recorded on a container (none: []). */
+export function portsOf(annotations: Readonly<Record<string, string>>): PortMapping[] {
+  try {
+    const list = JSON.parse(annotations[PORTS_ANNOTATION] ?? '[]') as PortMapping[];
+    return Array.isArray(list) ? list : [];
+  } catch {
+    return [];
+  }
+}
+
+/** ps's PORTS text: `0.0.0.0:8080->80/tcp, …`. */
+export function portsText(annotations: Readonly<Record<string, string>>): string {
+  return portsOf(annotations).map(formatPort).join(', ');
 }

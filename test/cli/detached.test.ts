@@ -71,7 +71,7 @@ describe('wasmvisor run -d and the container commands', () => {
     const table = wv(['ps']);
     expect(table.code, table.stderr).toBe(0);
     const lines = table.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+NAMES$/);
+    expect(lines[0]).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES$/);
     expect(lines).toHaveLength(2);
     expect(lines[1]).toMatch(new RegExp(`^${id.slice(0, 12)}\\s+\\S*probe\\.wasm\\s+probe\\.wasm tick\\s+.* ago\\s+Up .*\\s+ticker$`));
     const [rec] = psJson(false);

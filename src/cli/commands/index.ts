@@ -40,10 +40,11 @@ import { register as cp } from './cp.js';
 import { register as commit } from './commit.js';
 import { register as exportCmd } from './export.js';
 import { register as serve } from './serve.js';
+import { register as port } from './port.js';
 
 /** Registration functions, in `--help` order. */
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
-  run, create, start, attach, restart, pause, stats, top, diff, cp, commit, exportCmd, rename, ps, logs, exec, stop, kill, rm, wait, pull, push, images, rmi, inspect, prune, login, logout, load, save, pack, serve,
+  run, create, start, attach, restart, pause, stats, top, diff, cp, commit, exportCmd, rename, ps, port, logs, exec, stop, kill, rm, wait, pull, push, images, rmi, inspect, prune, login, logout, load, save, pack, serve,
 ];
 
 /** The image, volume and system commands (after COMMANDS in `--help`; `image …`/`container …` groups come last: groups.ts). */

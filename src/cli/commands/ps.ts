@@ -2,6 +2,7 @@
  * `wasmvisor ps [-a] [-q] [--format json]`: detached containers (`run -d`)
  * as podman lists them: running ones, or all with -a.
  */
+import { portsOf, portsText } from '../publish.js';
 import type { Command } from 'commander';
 import { listStates, type RuncState } from '../../runtime/detached/state.js';
 import { CliExit, ExitCode } from '../exit.js';
@@ -66,6 +67,7 @@ export function psRecord(st: RuncState, now = Date.now()): Record<string, unknow
     Pid: st.pid,
     AutoRemove: st.annotations['org.wasmvisor.autoremove'] === 'true',
     Labels: labelsOf(st),
+    Ports: portsOf(st.annotations).map((p) => ({ host_ip: p.hostIp, container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.protocol })),
   };
 }
 
@@ -79,7 +81,7 @@ export function psTemplateRecord(st: RuncState, full: boolean, now = Date.now())
   const ago = `${humanDuration(now - Date.parse(st.created))} ago`;
   const record: Record<(typeof PS_FIELDS)[number], unknown> = {
     ID: full ? st.id : st.id.slice(0, 12), Names: nameOf(st), Image: j.Image, Command: command(st).join(' '), Status: j.Status, State: j.State,
-    CreatedAt: `${new Date(st.created).toISOString().slice(0, 19).replace('T', ' ')} +0000 UTC`, Created: ago, RunningFor: ago, Ports: '',
+    CreatedAt: `${new Date(st.created).toISOString().slice(0, 19).replace('T', ' ')} +0000 UTC`, Created: ago, RunningFor: ago, Ports: portsText(st.annotations),
     Pid: j.Pid, ExitCode: j.ExitCode, Exited: j.Exited, ExitedAt: j.ExitedAt, Labels: labelsOf(st), AutoRemove: j.AutoRemove, Mounts: [], Networks: [],
     Pod: '', PodName: '', Size: '',
   };
@@ -143,11 +145,11 @@ export function register(program: Command): void {
         printFormatted(format, states.map((s) => psTemplateRecord(s, !f.trunc, now)), PS_FIELDS, { ID: 'CONTAINER ID', RunningFor: 'CREATED' });
         return;
       }
-      const head = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'NAMES', ...(f.size ? ['SIZE'] : [])];
+      const head = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES', ...(f.size ? ['SIZE'] : [])];
       const rows = [head, ...states.map((s) => {
         const cmd = command(s).join(' ');
         return [id(s), s.annotations[Annotation.IMAGE] ?? '', f.trunc && cmd.length > 20 ? `${cmd.slice(0, 17)}...` : cmd,
-          `${humanDuration(now - Date.parse(s.created))} ago`, statusText(s, now), nameOf(s), ...(f.size ? ['--'] : [])];
+          `${humanDuration(now - Date.parse(s.created))} ago`, statusText(s, now), portsText(s.annotations), nameOf(s), ...(f.size ? ['--'] : [])];
       })];
       printTable(!f.noheading ? rows : rows.slice(1), '  ', rows[0]!);
     });
