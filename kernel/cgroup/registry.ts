@@ -6,10 +6,11 @@
  * cgroups made afterwards.
  */
 import type { ControllerType } from './controller.js';
+import { cpuController } from './cpu.js';
 import { memoryController } from './memory.js';
 import { pidsController } from './pids.js';
 
-const BUILT_IN: readonly ControllerType[] = [memoryController, pidsController];
+const BUILT_IN: readonly ControllerType[] = [cpuController, memoryController, pidsController];
 
 const registered = new Map<string, ControllerType>(BUILT_IN.map((t) => [t.name, t]));
 

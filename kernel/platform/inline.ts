@@ -17,6 +17,7 @@ import { WASI_MODULE } from '../abi/wasi.js';
 import type { WouldBlock } from '../vfs/wait.js';
 import { buildImports, type ImportContext, type TracedCall } from './imports.js';
 import { installInlineFastPaths } from './inline_fast.js';
+import { isMeterImport, isMetered, meterImports, type OnFuel } from './meter.js';
 
 /** Exit code given to a task that trapped (as wasmtime: 128 + SIGABRT). */
 export const TRAP_EXIT_CODE = 134;
@@ -44,6 +45,8 @@ export interface InlineOptions {
    * throw TaskExit to end the task (the OOM killer of a memory budget).
    */
   onMemory?: (bytes: number) => void;
+  /** A metered module's call out of fuel (platform/meter.ts); default: run on, unlimited. */
+  onFuel?: OnFuel;
 }
 
 /** Wait once for `block`; false if it could never end on this thread. */
@@ -104,7 +107,7 @@ export function runInline(task: Task, module: WebAssembly.Module, opts: InlineOp
     throw new ModuleError('NO_START', 'the module exports no _start function (not a WASI command; reactors are not supported)');
   }
   const missing = WebAssembly.Module.imports(module)
-    .filter((i) => i.module !== WASI_MODULE || i.kind !== 'function' || !SYSCALL_BY_NAME.has(i.name))
+    .filter((i) => (i.module !== WASI_MODULE || i.kind !== 'function' || !SYSCALL_BY_NAME.has(i.name)) && !isMeterImport(i))
     .map((i) => `${i.module}.${i.name} (${i.kind})`);
   if (missing.length > 0) {
     throw new ModuleError('LINK', `cannot link the module: unknown import${missing.length > 1 ? 's' : ''} ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''} (only ${WASI_MODULE} functions are provided)`);
@@ -146,6 +149,7 @@ export function runInline(task: Task, module: WebAssembly.Module, opts: InlineOp
   const imports = buildImports(ctx);
   // traces need the generic path's decoded arguments; fault rules see every call
   if (!ctx.strace && !ctx.traceCall && dispatcher.faults === null) installInlineFastPaths(imports[WASI_MODULE] as Record<string, (...raw: (number | bigint)[]) => number | void>, ctx, dispatcher, task, report);
+  if (isMetered(module)) Object.assign(imports, meterImports(opts.onFuel ?? (() => 1 << 30)));
   let instance: WebAssembly.Instance;
   try {
     instance = new WebAssembly.Instance(module, imports);

@@ -21,7 +21,8 @@ import { TaskExit, type ExitStatus } from '../task/exit.js';
 import type { Task } from '../task/task.js';
 import { newOutcome } from '../syscalls/dispatch.js';
 import { SYSCALLS } from '../syscalls/table.js';
-import type { WouldBlock } from '../vfs/wait.js';
+import { WouldBlock } from '../vfs/wait.js';
+import type { FuelDecision } from './meter.js';
 import { SentryOp, SentryStatus, type SentryReply } from './sentry_protocol.js';
 
 /** What the Sentry kernel side needs from its transport. */
@@ -42,6 +43,12 @@ export interface SentryTaskHooks {
   onExit(status: ExitStatus): void;
   /** Guest memory size changed (bytes), as reported by the app worker. */
   onMemory?(bytes: number): void;
+  /**
+   * A metered guest ran `spent` fuel since its last quantum (kernel/meter);
+   * asked again with 0 after each wait. Answers the next quantum, a wait
+   * (`untilNs`, monotonic), or ends the task (`exit`).
+   */
+  onFuel?(spent: number): FuelDecision;
 }
 
 interface Parked {
@@ -133,6 +140,7 @@ export class SentryTasks {
       this.park(id, s, op, args, null);
       return null;
     }
+    if (op === SentryOp.FUEL) return this.fuel(id, s, args as number);
     const entry = SYSCALLS[op];
     if (entry === undefined) return { status: Errno.NOSYS, value: undefined };
     const out = this.out;
@@ -157,6 +165,23 @@ export class SentryTasks {
     const r = this.reply;
     r.status = out.errno;
     r.value = out.value;
+    return r;
+  }
+
+  /** A metered task's call out of fuel: charge it once, then run, wait (re-asked with 0) or end. */
+  private fuel(id: number, s: Slot, spent: number): SentryReply | null {
+    const d = s.hooks.onFuel?.(spent) ?? { kind: 'run', fuel: 1 << 30 };
+    if (d.kind === 'exit') {
+      this.finish(s, d.status);
+      return { status: SentryStatus.EXIT, value: s.task.exitStatus };
+    }
+    if (d.kind === 'wait') {
+      this.park(id, s, SentryOp.FUEL, 0, new WouldBlock([], d.untilNs));
+      return null;
+    }
+    const r = this.reply;
+    r.status = 0;
+    r.value = d.fuel;
     return r;
   }
 

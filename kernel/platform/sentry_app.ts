@@ -14,7 +14,8 @@ import { newOutcome } from '../syscalls/dispatch.js';
 import { buildImports, type ImportContext } from './imports.js';
 import { installSentryFastPaths, replyErrno, type FixedChannel } from './sentry_fast.js';
 import { ModuleError, TRAP_EXIT_CODE } from './inline.js';
-import { SentryOp, type SentryReply } from './sentry_protocol.js';
+import { isMetered, meterImports } from './meter.js';
+import { SentryOp, SentryStatus, type SentryReply } from './sentry_protocol.js';
 
 /** A blocking round trip to the Sentry. Throws if the channel closed (the task was killed). */
 export type SentryCall = (op: number, args: unknown) => SentryReply;
@@ -89,6 +90,14 @@ export function runSentryApp(module: WebAssembly.Module, call: SentryCall, opts:
     invoke: invokeWith(call, report),
   };
   const imports = buildImports(ctx);
+  if (isMetered(module)) {
+    // out of fuel: a round trip like a syscall's, so pause, throttling and kill act on a busy loop too
+    Object.assign(imports, meterImports((spent) => {
+      const r = call(SentryOp.FUEL, spent);
+      if (r.status === SentryStatus.EXIT) throw new TaskExit(r.value as ExitStatus);
+      return r.value as number;
+    }));
+  }
   if (opts.fixed) {
     installSentryFastPaths(imports[WASI_MODULE] as Record<string, (...raw: (number | bigint)[]) => number | void>, ctx, opts.fixed, report);
   }

@@ -90,6 +90,12 @@ export const SentryOp = {
   EXIT: 1000,
   /** Report the guest memory size in bytes (value: number); answered with 0. */
   MEMORY: 1001,
+  /**
+   * A metered guest spent its quantum (value: fuel run since the last one);
+   * answered with the next quantum, after a wait when the task is paused or
+   * throttled (cpu.max, cpu.weight), or with EXIT (RLIMIT_CPU, a kill).
+   */
+  FUEL: 1002,
 } as const;
 
 /**

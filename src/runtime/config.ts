@@ -12,7 +12,7 @@
  */
 import { checkProfile, SeccompProfileError } from '../../kernel/seccomp/profile.js';
 import { NR_OPEN } from '../../kernel/task/fd_table.js';
-import type { IdMapping, ProcessSpec, SandboxMount, ContainerSpec } from '../sentry/control_plane.js';
+import type { CpuSpec, IdMapping, ProcessSpec, SandboxMount, ContainerSpec } from '../sentry/control_plane.js';
 import { ContainerError } from './status.js';
 
 /** OCI `process`. */
@@ -45,7 +45,7 @@ export interface OciConfig {
     namespaces?: { type: string; path?: string }[];
     uidMappings?: IdMapping[];
     gidMappings?: IdMapping[];
-    resources?: { memory?: { limit?: number; reservation?: number }; pids?: { limit?: number } };
+    resources?: { memory?: { limit?: number; reservation?: number }; pids?: { limit?: number }; cpu?: { quota?: number; period?: number; shares?: number } };
     /** OCI seccomp profile (kernel/seccomp): checked by toContainerSpec; absent: unconfined. */
     seccomp?: unknown;
   };
@@ -129,6 +129,7 @@ export function toContainerSpec(cfg: OciConfig, memoryDefault?: number): Contain
   if (!hasUser && (uidMappings.length > 0 || gidMappings.length > 0)) bad('uidMappings/gidMappings need a user namespace');
   const mem = cfg.linux?.resources?.memory?.limit;
   const pids = cfg.linux?.resources?.pids?.limit;
+  const cpu = cpuSpecOf(cfg.linux?.resources?.cpu);
   if (mem !== undefined && mem !== -1 && !(mem > 0)) bad(`memory.limit must be positive, got ${mem}`);
   if (pids !== undefined && pids !== -1 && !(pids > 0)) bad(`pids.limit must be positive, got ${pids}`);
   const hasUts = ns.some((n) => n.type === 'uts');
@@ -150,6 +151,7 @@ export function toContainerSpec(cfg: OciConfig, memoryDefault?: number): Contain
     mounts: (cfg.mounts ?? []).map(mountOf).filter((m): m is SandboxMount => m !== null),
     memoryMax: mem === undefined || mem === -1 ? memoryDefault ?? null : mem,
     pidsMax: pids === undefined || pids === -1 ? null : pids,
+    ...(cpu && { cpu }),
     uidMappings,
     gidMappings,
     ...(seccomp && { seccomp }),
@@ -158,10 +160,34 @@ export function toContainerSpec(cfg: OciConfig, memoryDefault?: number): Contain
   };
 }
 
+/**
+ * linux.resources.cpu as the cpu controller's settings (undefined: none):
+ * quota/period in µs as cpu.max (runc: a quota ≤ 0 is no limit; period
+ * 1 ms..1 s, quota ≥ 1 ms), shares → cpu.weight as crun and systemd map
+ * them (2..262144 → 1..10000).
+ */
+export function cpuSpecOf(c: { quota?: number; period?: number; shares?: number } | undefined): CpuSpec | undefined {
+  if (c === undefined || (c.quota === undefined && c.period === undefined && c.shares === undefined)) return undefined;
+  const quota = c.quota === undefined || c.quota <= 0 ? null : c.quota;
+  const period = c.period === undefined || c.period === 0 ? 100_000 : c.period;
+  if (!Number.isInteger(period) || period < 1000 || period > 1_000_000) bad(`linux.resources.cpu.period ${c.period} must be from 1000 to 1000000 (µs)`);
+  if (quota !== null && (!Number.isInteger(quota) || quota < 1000)) bad(`linux.resources.cpu.quota ${c.quota} must be at least 1000 (µs), or -1 for no limit`);
+  let weight = 100;
+  if (c.shares !== undefined && c.shares !== 0) {
+    if (!Number.isInteger(c.shares) || c.shares < 2 || c.shares > 262144) bad(`linux.resources.cpu.shares ${c.shares} must be from 2 to 262144`);
+    weight = 1 + Math.floor(((c.shares - 2) * 9999) / 262142);
+  }
+  return { quota, period, weight };
+}
+
 /** The process spec of a config's `process` (or an exec's). */
 export function toProcess(p: OciProcess | undefined, stdin: 'pipe' | 'null', argv0: string): ProcessSpec {
   const args = p?.args && p.args.length > 0 ? [...p.args] : [argv0];
   const nofile = p?.rlimits?.find((r) => r.type === 'RLIMIT_NOFILE');
+  const cpuRl = p?.rlimits?.find((r) => r.type === 'RLIMIT_CPU');
+  if (cpuRl && (!Number.isInteger(cpuRl.soft) || !Number.isInteger(cpuRl.hard) || cpuRl.soft < 1 || cpuRl.soft > cpuRl.hard)) {
+    bad(`RLIMIT_CPU soft ${cpuRl.soft} must be an integer ≥ 1 (seconds) and ≤ hard ${cpuRl.hard}`);
+  }
   if (nofile && (!Number.isInteger(nofile.soft) || !Number.isInteger(nofile.hard) || nofile.soft < 3 || nofile.soft > nofile.hard)) {
     bad(`RLIMIT_NOFILE soft ${nofile.soft} must be an integer ≥ 3 and ≤ hard ${nofile.hard}`);
   }
@@ -175,6 +201,7 @@ export function toProcess(p: OciProcess | undefined, stdin: 'pipe' | 'null', arg
     uid: p?.user?.uid ?? 0,
     gid: p?.user?.gid ?? 0,
     nofile: nofile?.soft,
+    ...(cpuRl && { cpuLimit: { soft: cpuRl.soft, hard: cpuRl.hard } }),
     stdio: { stdin, tty: p?.terminal === true },
   };
 }

@@ -130,7 +130,7 @@ export class BuiltContainer {
   /** Use `buildContainer`. */
   constructor(host: Host, readonly spec: ContainerSpec, opts: BuildOptions) {
     this.kernel = new Kernel(host);
-    this.cgroup = new ContainerCgroup(spec.memoryMax, spec.pidsMax, opts.fileLimit ?? 'oom-kill', () => this.livePids());
+    this.cgroup = new ContainerCgroup(spec.memoryMax, spec.pidsMax, opts.fileLimit ?? 'oom-kill', () => this.livePids(), spec.cpu);
     // memory.high (OCI memory.reservation, --memory-reservation): the memory controller parks allocations above it, on the kernel's clock
     const mem = this.cgroup.cgroup.controller<MemoryController>('memory')!;
     mem.clock = () => host.monotonicNs();

@@ -15,7 +15,8 @@ import { Cgroup } from '../../kernel/cgroup/cgroup.js';
 import type { Verdict } from '../../kernel/cgroup/controller.js';
 import type { MemoryController } from '../../kernel/cgroup/memory.js';
 import type { SpaceAccount } from '../../kernel/fs/tmpfs_data.js';
-import type { CgroupStats } from '../sentry/control_plane.js';
+import type { CgroupStats, CpuSpec } from '../sentry/control_plane.js';
+import type { CpuController } from '../../kernel/cgroup/cpu.js';
 
 /** When a file write past `memory.max` is stopped: at the write (ENOSPC), or by the OOM killer afterwards. */
 export type FileLimitPolicy = 'enospc' | 'oom-kill';
@@ -36,11 +37,16 @@ export class ContainerCgroup {
     policy: FileLimitPolicy,
     /** Pids of the container's tasks that have not ended (pids.current, cgroup.procs). */
     livePids: () => number[],
+    /** cpu.max and cpu.weight (absent: no limit, weight 100). */
+    cpu?: CpuSpec,
   ) {
     this.cgroup = new Cgroup({
       procs: livePids,
       policy: { fileLimit: policy },
-      settings: { 'memory.max': setting(memoryMax), 'pids.max': setting(pidsMax) },
+      settings: {
+        'memory.max': setting(memoryMax), 'pids.max': setting(pidsMax),
+        ...(cpu && { 'cpu.max': `${setting(cpu.quota)} ${cpu.period}`, 'cpu.weight': String(cpu.weight) }),
+      },
     });
     this.mem = this.cgroup.controller<MemoryController>('memory')!;
   }
@@ -63,6 +69,11 @@ export class ContainerCgroup {
   /** The controllers' verdict after usage changed without a charge (files written on the sentry platform). */
   check(): Verdict {
     return this.cgroup.check();
+  }
+
+  /** The cpu controller (cpu.max, cpu.weight, cpu.stat), which metered tasks charge. */
+  get cpu(): CpuController {
+    return this.cgroup.controller<CpuController>('cpu')!;
   }
 
   /** Linear memory bytes of task `pid`. */
@@ -88,6 +99,12 @@ export class ContainerCgroup {
       memoryCurrent: n('memory.current'), memoryPeak: n('memory.peak'), memoryMax: s['memory.max'] ?? null,
       memoryEvents: { low: n('memory.events.low'), high: n('memory.events.high'), max: n('memory.events.max'), oom: n('memory.events.oom'), oom_kill: n('memory.events.oom_kill') },
       pidsCurrent: n('pids.current'), pidsMax: s['pids.max'] ?? null, syscalls,
+      ...('cpu.usage_usec' in s && {
+        cpu: {
+          usageUsec: n('cpu.usage_usec'), nrPeriods: n('cpu.nr_periods'), nrThrottled: n('cpu.nr_throttled'), throttledUsec: n('cpu.throttled_usec'),
+          quota: s['cpu.max'] ?? null, period: n('cpu.period'), weight: n('cpu.weight'),
+        },
+      }),
     };
   }
 }

@@ -8,6 +8,7 @@
  */
 import { Signal } from '../../kernel/abi/wasi.js';
 import { OK, type Verdict } from '../../kernel/cgroup/controller.js';
+import type { CpuController } from '../../kernel/cgroup/cpu.js';
 import type { LayerTree } from '../../kernel/fs/layer_tree.js';
 import type { OverlayFs } from '../../kernel/fs/overlay.js';
 import type { TmpFs } from '../../kernel/fs/tmpfs.js';
@@ -99,6 +100,11 @@ export class KernelContainer {
   /** Record a task's guest memory size (reported by its app worker when it changes); the memory controller's verdict. */
   chargeMemory(pid: number, bytes: number): Verdict {
     return this.tasks.has(pid) ? this.built.cgroup.chargeMemory(pid, bytes) : OK;
+  }
+
+  /** The cpu controller its metered tasks charge (cpu.max, cpu.weight, cpu.stat). */
+  get cpu(): CpuController {
+    return this.built.cgroup.cpu;
   }
 
   /** The cgroup controllers' verdict (the OOM decision) after the container's usage changed. */

@@ -9,6 +9,8 @@
  *
  * Isomorphic: `node:fs` is imported only when a path is given.
  */
+import { MeterError, meterModule } from '../../kernel/meter/index.js';
+import { isMetered } from '../../kernel/platform/meter.js';
 import { isWasm } from '../../kernel/platform/wasm_magic.js';
 import { limitModuleMemory, ModuleLimitError } from './module_limits.js';
 
@@ -44,18 +46,54 @@ export async function readModule(path: string): Promise<Uint8Array> {
 }
 
 /**
- * Compile `bytes` with every linear memory's maximum capped at `memoryMax`
- * bytes (null: left as the module says). `name`, if given, prefixes the messages.
+ * Compiled modules by digest of their bytes, memory cap and metering, per
+ * process: a module run again (the same image, a benchmark loop, an exec)
+ * is rewritten and compiled once. Bounded: the oldest entry goes first.
  */
-export async function compileModule(bytes: Uint8Array, memoryMax: number | null, name?: string): Promise<WebAssembly.Module> {
+const compiled = new Map<string, Promise<WebAssembly.Module>>();
+const CACHE_ENTRIES = 32;
+
+async function digest(bytes: Uint8Array): Promise<string> {
+  const h = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+  let s = '';
+  for (const x of h) s += x.toString(16).padStart(2, '0');
+  return s;
+}
+
+/**
+ * Compile `bytes` with every linear memory's maximum capped at `memoryMax`
+ * bytes (null: left as the module says) and, with `meter`, fuel metering
+ * (kernel/meter). `name`, if given, prefixes the messages. Cached by digest.
+ */
+export async function compileModule(bytes: Uint8Array, memoryMax: number | null, name?: string, meter = false): Promise<WebAssembly.Module> {
+  if (!isWasm(bytes)) throw new ModuleLoadError('NOT_WASM', `${name === undefined ? '' : `${name}: `}not a WebAssembly module`);
+  const key = `${await digest(bytes)}:${memoryMax}:${meter ? 'm' : ''}`;
+  let p = compiled.get(key);
+  if (p === undefined) {
+    p = compileUncached(bytes, memoryMax, name, meter);
+    compiled.set(key, p);
+    p.catch(() => compiled.delete(key));
+    if (compiled.size > CACHE_ENTRIES) compiled.delete(compiled.keys().next().value!);
+  }
+  return p;
+}
+
+async function compileUncached(bytes: Uint8Array, memoryMax: number | null, name: string | undefined, meter: boolean): Promise<WebAssembly.Module> {
   const at = name === undefined ? '' : `${name}: `;
-  if (!isWasm(bytes)) throw new ModuleLoadError('NOT_WASM', `${at}not a WebAssembly module`);
   let b = bytes;
   if (memoryMax !== null) {
     try {
       b = limitModuleMemory(bytes, memoryMax);
     } catch (err) {
       if (err instanceof ModuleLimitError && err.code === 'TOO_BIG') throw new ModuleLoadError('BAD_OPTION', `${at}${err.message}`);
+      throw new ModuleLoadError('NOT_WASM', `${at}invalid WebAssembly module: ${(err as Error).message}`);
+    }
+  }
+  if (meter) {
+    try {
+      b = meterModule(b);
+    } catch (err) {
+      if (err instanceof MeterError && err.code !== 'MALFORMED') throw new ModuleLoadError('CANNOT_RUN', `${at}cannot meter its CPU use: ${err.message}`);
       throw new ModuleLoadError('NOT_WASM', `${at}invalid WebAssembly module: ${(err as Error).message}`);
     }
   }
@@ -77,6 +115,13 @@ export interface LoadModuleOptions {
    * maximum; the platform's OOM kill still holds.
    */
   explicitLimit?: boolean;
+  /**
+   * Add fuel metering (kernel/meter) so that a guest that never makes a
+   * syscall can still be paused, throttled and stopped. A compiled module
+   * cannot be metered: it is then refused when `meter` is 'required' (a cpu
+   * limit is set) and run as it is when `meter` is true.
+   */
+  meter?: boolean | 'required';
 }
 
 /** Read (a path), check, cap at `memoryMax` and compile any module source. */
@@ -85,8 +130,11 @@ export async function loadModule(src: ModuleSource, memoryMax: number | null, op
     if (opts.explicitLimit === true && memoryMax !== null) {
       throw new ModuleLoadError('BAD_OPTION', 'a memory limit needs the module as bytes (or a path), not a compiled WebAssembly.Module: the limit is written into the module');
     }
+    if (opts.meter === 'required' && !isMetered(src)) {
+      throw new ModuleLoadError('BAD_OPTION', 'a cpu limit needs the module as bytes (or a path), not a compiled WebAssembly.Module: metering is written into the module');
+    }
     return src;
   }
   const bytes = typeof src === 'string' ? await readModule(src) : src;
-  return compileModule(bytes, memoryMax, opts.name ?? (typeof src === 'string' ? src : undefined));
+  return compileModule(bytes, memoryMax, opts.name ?? (typeof src === 'string' ? src : undefined), opts.meter === true || opts.meter === 'required');
 }

@@ -51,6 +51,10 @@ export interface RunConfigOptions {
   pidsLimit?: number;
   /** RLIMIT_NOFILE. */
   fdLimit?: number;
+  /** OCI linux.resources.cpu: cpu.max quota/period (µs) and shares (→ cpu.weight). */
+  cpu?: { quota?: number; period?: number; shares?: number };
+  /** RLIMIT_CPU in seconds (`--ulimit cpu=N`): SIGXCPU past it. */
+  cpuLimit?: number;
   /** Show the guest a terminal. */
   terminal?: boolean;
   /** User namespace: container → host id mappings (none: no user namespace). */
@@ -121,7 +125,10 @@ export function runConfig(o: RunConfigOptions): RunConfig {
       cwd: workdir,
       terminal: o.terminal === true,
       user: o.user && { uid: o.user.uid, gid: o.user.gid },
-      rlimits: o.fdLimit === undefined ? undefined : [{ type: 'RLIMIT_NOFILE', soft: o.fdLimit, hard: o.fdLimit }],
+      rlimits: o.fdLimit === undefined && o.cpuLimit === undefined ? undefined : [
+        ...(o.fdLimit === undefined ? [] : [{ type: 'RLIMIT_NOFILE', soft: o.fdLimit, hard: o.fdLimit }]),
+        ...(o.cpuLimit === undefined ? [] : [{ type: 'RLIMIT_CPU', soft: o.cpuLimit, hard: o.cpuLimit }]),
+      ],
     },
     root: { readonly: o.readOnly === true },
     hostname: o.hostname,
@@ -135,6 +142,7 @@ export function runConfig(o: RunConfigOptions): RunConfig {
         memory: o.memoryLimit === undefined && o.memoryReservation === undefined ? undefined
           : { ...(o.memoryLimit !== undefined && { limit: o.memoryLimit }), ...(o.memoryReservation !== undefined && { reservation: o.memoryReservation }) },
         pids: o.pidsLimit === undefined ? undefined : { limit: o.pidsLimit },
+        ...(o.cpu !== undefined && { cpu: { ...o.cpu } }),
       },
       seccomp: o.seccomp === 'unconfined' ? undefined : o.seccomp ?? defaultProfile(),
     },

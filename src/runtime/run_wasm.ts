@@ -23,6 +23,7 @@
  * for x not a directory present at start) resolves against the workdir,
  * and getcwd() still says "/". `PWD` is set to the workdir.
  */
+import { decideFuel, type FuelPolicy } from '../../kernel/platform/meter.js';
 import { randomBytes } from 'node:crypto';
 import { writeSync } from 'node:fs';
 import { totalmem } from 'node:os';
@@ -62,6 +63,8 @@ export interface RunWasmOptions extends Omit<RunConfigOptions, 'memoryLimit' | '
   file?: string;
   /** Module bytes, if not read from `file`. */
   bytes?: Uint8Array;
+  /** false: do not meter the module's CPU use (kernel/meter; a cpu limit meters anyway). Default true. */
+  meter?: boolean;
   /** A compiled module. */
   module?: WebAssembly.Module;
   stdin?: StdinSpec;
@@ -214,7 +217,6 @@ export async function runWasm(opts: RunWasmOptions): Promise<RunWasmResult> {
   const budget = memoryBudget(memoryLimit);
   const src = opts.module ?? opts.bytes ?? opts.file;
   if (src === undefined) throw new RunWasmError('BAD_OPTION', 'runWasm needs `file`, `bytes` or `module`');
-  const module = await loadModule(src, budget, { explicitLimit: memoryLimit !== undefined, name: opts.file }).catch((e: unknown) => { throw moduleError(e); });
   let spec, proc, root;
   try {
     const c = opts.config ?? runConfig(opts);
@@ -225,6 +227,10 @@ export async function runWasm(opts: RunWasmOptions): Promise<RunWasmResult> {
     if (e instanceof ContainerError) throw new RunWasmError('BAD_OPTION', e.message.replace(/^config\.json: /, ''));
     throw e;
   }
+  // metered (kernel/meter) unless turned off; a cpu limit needs it
+  const cpuLimited = (spec.cpu !== undefined && spec.cpu.quota !== null) || proc.cpuLimit !== undefined;
+  const meter = cpuLimited ? 'required' as const : opts.meter !== false;
+  const module = await loadModule(src, budget, { explicitLimit: memoryLimit !== undefined, name: opts.file, meter }).catch((e: unknown) => { throw moduleError(e); });
   let faults;
   try {
     faults = faultHook(opts.faults ?? []);
@@ -264,7 +270,19 @@ export async function runWasm(opts: RunWasmOptions): Promise<RunWasmResult> {
       if (v.kind === 'kill') throw new TaskExit(v.status);
     };
     const strace = opts.strace === true ? (l: string) => { writeSync(2, `${l}\n`); } : opts.strace || null;
-    status = runInline(task, module, { dispatcher: built.kernel.dispatcher, strace, onMemory });
+    // out of fuel: charge the cgroup; RLIMIT_CPU ends the task, cpu.max sleeps this thread until the next period
+    const fuel: FuelPolicy = { cpu: cgroup.cpu, share: null, cpuLimit: proc.cpuLimit };
+    const onFuel = (spent: number): number => {
+      for (;;) {
+        const now = host.monotonicNs();
+        const d = decideFuel(fuel, pid, spent, now);
+        spent = 0;
+        if (d.kind === 'run') return d.fuel;
+        if (d.kind === 'exit') throw new TaskExit(d.status);
+        host.sleepSync(d.untilNs - now);
+      }
+    };
+    status = runInline(task, module, { dispatcher: built.kernel.dispatcher, strace, onMemory, onFuel });
   } catch (e) {
     if (e instanceof ModuleError) throw new RunWasmError('CANNOT_RUN', `${opts.file ?? 'module'}: ${e.message}`);
     throw buildError(e);

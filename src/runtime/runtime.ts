@@ -220,7 +220,8 @@ export class Runtime implements ContainerHost {
   async compile(src: ModuleSource, memoryMax: number | null): Promise<WebAssembly.Module> {
     const key = String(memoryMax);
     // the default budget is still enforced by the Sentry's OOM killer: only an explicit limit must be written into the module
-    const load = () => loadModule(src, memoryMax, { explicitLimit: memoryMax !== this.memoryDefault }).catch((err: unknown) => {
+    // metered always (kernel/meter): pause, cpu.max, cpu.weight and RLIMIT_CPU act on a guest that makes no syscall
+    const load = () => loadModule(src, memoryMax, { explicitLimit: memoryMax !== this.memoryDefault, meter: true }).catch((err: unknown) => {
       if (!(err instanceof ModuleLoadError)) throw err;
       throw new ContainerError(err.code === 'NOT_FOUND' ? 'NOT_FOUND' : err.code === 'BAD_OPTION' ? 'INVALID_CONFIG' : 'CANNOT_RUN', err.message);
     });

@@ -38,19 +38,28 @@ export interface ContainerSpec {
   memoryMax: number | null;
   /** pids.max (null: max). */
   pidsMax: number | null;
+  /** cpu.max (quota µs per period µs; null quota: max) and cpu.weight; absent: no limit, weight 100. */
+  cpu?: CpuSpec;
   /** Container uid/gid → host id mappings (user namespace), as OCI gives them. */
   uidMappings: IdMapping[];
   gidMappings: IdMapping[];
   /** Files to seed in the root before start (e.g. /etc/hostname). */
   files?: { path: string; data: Uint8Array; mode?: number }[];
-}
-
   /** The checked seccomp profile (kernel/seccomp); absent: unconfined. */
   seccomp?: SeccompProfile;
   /** Bytes the root's private upper layer may hold (`--storage-opt size=`): ENOSPC past it; absent: only memory.max. */
   upperLimit?: number;
   /** memory.high in bytes (OCI memory.reservation, `--memory-reservation`): allocations above it are throttled; absent: max. */
   memoryHigh?: number;
+}
+
+/** The cpu controller's settings of a container (OCI linux.resources.cpu, --cpus, --cpu-quota, --cpu-period, --cpu-shares). */
+export interface CpuSpec {
+  quota: number | null;
+  period: number;
+  weight: number;
+}
+
 /** One OCI id mapping: container ids [containerID, containerID+size) → host [hostID, …). */
 export interface IdMapping {
   containerID: number;
@@ -67,6 +76,8 @@ export interface ProcessSpec {
   gid: number;
   /** RLIMIT_NOFILE soft limit. */
   nofile?: number;
+  /** RLIMIT_CPU in seconds of CPU (metered): SIGXCPU at soft, SIGKILL at hard. */
+  cpuLimit?: { soft: number; hard: number };
   stdio: StdioSpec;
 }
 
@@ -87,16 +98,18 @@ export interface CgroupStats {
   memoryEvents: { low: number; high: number; max: number; oom: number; oom_kill: number };
   pidsCurrent: number;
   pidsMax: number | null;
+  /** cpu.stat and cpu.max/cpu.weight (absent where no cpu controller runs). */
+  cpu?: { usageUsec: number; nrPeriods: number; nrThrottled: number; throttledUsec: number; quota: number | null; period: number; weight: number };
   /** Syscalls served for this container. */
   syscalls: number;
-}
-
   /** What the seccomp profile refused, killed or logged (absent: unconfined). */
   seccomp?: SeccompStats;
   /** memory.high (null: max). */
   memoryHigh?: number | null;
   /** memory.stat: linear memories (anon) and in-memory files (file). */
   memoryStat?: { anon: number; file: number };
+}
+
 /** One `diff` line, as podman prints it: A added, C changed, D deleted. */
 export interface DiffEntry {
   kind: 'A' | 'C' | 'D';

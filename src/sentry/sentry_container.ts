@@ -5,6 +5,7 @@
  * src/runtime/sentry_worker.ts), so that the dependency runs runtime →
  * sentry and never back. Types only.
  */
+import type { CpuController } from '../../kernel/cgroup/cpu.js';
 import type { Verdict } from '../../kernel/cgroup/controller.js';
 import type { LayerTree } from '../../kernel/fs/layer_tree.js';
 import type { Host } from '../../kernel/host.js';
@@ -43,6 +44,8 @@ export interface SentryContainer {
   chargeMemory(pid: number, bytes: number): Verdict;
   /** The cgroup controllers' verdict after the container's usage changed (the OOM decision); the Sentry carries it out. */
   checkCgroup(): Verdict;
+  /** Its cpu controller, which its metered tasks charge when they call out of fuel (absent: not metered). */
+  readonly cpu?: CpuController;
   /** Pids of live tasks. */
   livePids(): number[];
   /** Forget an ended task. */

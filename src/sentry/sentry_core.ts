@@ -7,6 +7,8 @@
  * MessagePort, batched per event-loop turn. Isomorphic: the host, the
  * scheduling primitive and the container builder are injected.
  */
+import { CpuShare } from '../../kernel/cgroup/cpu_share.js';
+import { decideFuel, type FuelPolicy } from '../../kernel/platform/meter.js';
 import { Signal } from '../../kernel/abi/wasi.js';
 import type { Verdict } from '../../kernel/cgroup/controller.js';
 import { OOM_REASON } from '../../kernel/cgroup/memory.js';
@@ -61,6 +63,8 @@ export class SentryCore implements SentryApi {
   /** channel id → its task's stdout and stderr flow-control windows (acknowledged by the host: `ack`) */
   private readonly chanWindows: (readonly [ConsoleWindow, ConsoleWindow] | undefined)[] = [];
   private port: MessagePort | null = null;
+  /** cpu.weight between this Sentry's containers (kernel/cgroup/cpu_share.ts). */
+  private readonly share = new CpuShare((globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2);
   private pending: SentryEvent[] = [];
   private flushQueued = false;
 
@@ -236,6 +240,7 @@ export class SentryCore implements SentryApi {
         this.onExit(sb, pid, status);
       },
       onMemory: (bytes) => this.carryOut(sb, sb.chargeMemory(pid, bytes)),
+      ...(sb.cpu && { onFuel: fuelHook({ cpu: sb.cpu, share: this.share, cpuLimit: proc.cpuLimit }, pid, this.opts.host) }),
     });
     return { pid, channelId, channel, hub: this.hubBuf };
   }
@@ -355,4 +360,9 @@ export class SentryCore implements SentryApi {
     this.sandboxes.delete(id);
     sb.close();
   }
+}
+
+/** A task's call out of fuel, decided by its cgroup (platform/meter.ts `decideFuel`) on the Sentry's clock. */
+function fuelHook(p: FuelPolicy, pid: number, host: Host): (spent: number) => ReturnType<typeof decideFuel> {
+  return (spent) => decideFuel(p, pid, spent, host.monotonicNs());
 }

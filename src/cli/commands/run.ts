@@ -29,6 +29,7 @@ import { bindPublished, portsAnnotation, PUBLISH_EPILOG, PUBLISH_HELP, publishMa
 import { MOUNT_HELP, mountFlags } from '../mount_flags.js';
 import { registerForeground, type ForegroundEntry } from '../containers/foreground.js';
 import { addLimitFlags, limitOptions, type LimitFlags } from '../limit_flags.js';
+import { addCpuFlags, cpuOptions, type CpuFlags } from '../cpu_flags.js';
 import { labelAnnotations, restartAnnotations } from '../containers/labels.js';
 
 /** `-e K=V` or `-e K` (value from the host environment; skipped if unset, as podman does). */
@@ -103,16 +104,17 @@ export function parseRunPlatform(specs: readonly string[]): { exec: 'inline' | '
  * `--ulimit nofile=SOFT[:HARD]` (podman's spelling). Only nofile is
  * enforced by this runtime; the soft value is the limit the guest sees.
  */
-export function parseUlimits(specs: readonly string[]): { nofile?: number } {
-  const out: { nofile?: number } = {};
+export function parseUlimits(specs: readonly string[]): { nofile?: number; cpu?: number } {
+  const out: { nofile?: number; cpu?: number } = {};
   for (const spec of specs) {
     const m = /^([a-z]+)=(\d+)(?::(\d+))?$/.exec(spec);
     if (!m) throw new CliExit(ExitCode.RUNTIME, `invalid ulimit ${spec}: expected TYPE=SOFT[:HARD], e.g. nofile=256:256`);
-    if (m[1] !== 'nofile') throw new CliExit(ExitCode.RUNTIME, `unsupported ulimit ${m[1]}: only nofile is enforced by run`);
+    if (m[1] !== 'nofile' && m[1] !== 'cpu') throw new CliExit(ExitCode.RUNTIME, `unsupported ulimit ${m[1]}: only nofile and cpu are enforced by run`);
     const soft = Number(m[2]);
     const hard = m[3] === undefined ? soft : Number(m[3]);
     if (soft > hard) throw new CliExit(ExitCode.RUNTIME, `invalid ulimit ${spec}: the soft limit is above the hard one`);
-    out.nofile = soft;
+    if (m[1] === 'cpu' && soft < 1) throw new CliExit(ExitCode.RUNTIME, `invalid ulimit ${spec}: give at least 1 second of CPU`);
+    out[m[1] as 'nofile' | 'cpu'] = soft;
   }
   return out;
 }
@@ -212,7 +214,7 @@ export function defineRunCommand(program: Command, mode: 'run' | 'create'): void
     .option('--pids-limit <n>', 'most processes in the container (-1: no limit); accepted on the inline platform, where the container is one process and never exceeds it')
     .option('-p, --publish <[IP:][HOSTPORT:]CTRPORT[/tcp]>', PUBLISH_HELP.publish, collect, [])
     .option('-P, --publish-all', PUBLISH_HELP.publishAll)
-    .option('--ulimit <nofile=SOFT[:HARD]>', 'resource limit; nofile (default 1024) caps the open fds (EMFILE past it)', collect, [])
+    .option('--ulimit <TYPE=SOFT[:HARD]>', 'resource limit; nofile (default 1024) caps the open fds (EMFILE past it); cpu=SECONDS of CPU (metered), then the process ends with SIGXCPU (exit 152)', collect, [])
     .option('--strace', 'print every system call with its arguments, result and duration on stderr')
     .option('-d, --detach', 'run in the background (a detached sandbox process on the sentry platform): print the container id and return; see ps, logs, exec, stop, rm')
     .option('--name <name>', 'the container\'s name (unique; default: a generated one such as brave_otter)')
@@ -264,7 +266,7 @@ one either (and does not look like a path: /..., ./..., *.wasm), the error
 says what is wrong with the reference, exit 125.`);
   addTestingFlags(cmd);
   addRegistryFlags(cmd)
-    .action(async (file: string, args: string[], flags: RunFlags & RegistryFlags & LimitFlags, c: Command) => {
+    .action(async (file: string, args: string[], flags: RunFlags & RegistryFlags & LimitFlags & CpuFlags, c: Command) => {
       const fileLines = flags.envFile.flatMap((f) => {
         try {
           return readFileSync(f, 'utf8').split('\n');
@@ -275,6 +277,7 @@ says what is wrong with the reference, exit 125.`);
         }
       });
   addLimitFlags(cmd);
+  addCpuFlags(cmd);
       const platform = parseRunPlatform(flags.platform);
       const portMaps = publishMappings(flags);
       const mounts = mountFlags(flags.volume, flags.volume.map(parseVolume), flags.mount, flags.tmpfs, c); // -v NAME:/path and --mount
@@ -304,6 +307,8 @@ says what is wrong with the reference, exit 125.`);
         strace: flags.strace === true,
         ...testingOptions(flags as TestingFlags, flags.detach === true || platform.exec === 'sentry'),
         fdLimit: parseUlimits(flags.ulimit).nofile,
+        cpuLimit: parseUlimits(flags.ulimit).cpu,
+        ...cpuOptions(flags),
         memoryLimit: flags.memory === undefined ? undefined : parseMemory(flags.memory),
         stdin: 'inherit',
       };

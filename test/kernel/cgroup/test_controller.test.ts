@@ -41,11 +41,11 @@ describe('a controller added in one file', () => {
   afterAll(() => unregisterController('test'));
 
   it('is visible under /sys/fs/cgroup of a built container and in its stats', () => {
-    expect(registeredControllers().map((t) => t.name)).toEqual(['memory', 'pids', 'test']);
+    expect(registeredControllers().map((t) => t.name)).toEqual(['cpu', 'memory', 'pids', 'test']);
     const built = buildContainer(new FakeHost(), toContainerSpec({ process: { args: ['x'] } }, 64 << 20));
     try {
       const fx = new Fx(built.ns);
-      expect(fx.read('/sys/fs/cgroup/cgroup.controllers')).toBe('memory pids test\n');
+      expect(fx.read('/sys/fs/cgroup/cgroup.controllers')).toBe('cpu memory pids test\n');
       expect(fx.read('/sys/fs/cgroup/test.value')).toBe('0\n');
       expect(fx.read('/sys/fs/cgroup/memory.max')).toBe(`${64 << 20}\n`); // the others as before
       const cg = built.cgroup.cgroup;
