@@ -7,10 +7,11 @@
  */
 import type { ControllerType } from './controller.js';
 import { cpuController } from './cpu.js';
+import { ioController } from './io.js';
 import { memoryController } from './memory.js';
 import { pidsController } from './pids.js';
 
-const BUILT_IN: readonly ControllerType[] = [cpuController, memoryController, pidsController];
+const BUILT_IN: readonly ControllerType[] = [cpuController, ioController, memoryController, pidsController];
 
 const registered = new Map<string, ControllerType>(BUILT_IN.map((t) => [t.name, t]));
 

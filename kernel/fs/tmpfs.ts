@@ -18,6 +18,8 @@ import { type Clock, type FileSystem, SuperBlock } from '../vfs/superblock.js';
 import { type Credentials, type Filestat, FileType, type OpenFile } from '../vfs/types.js';
 import { utf8Length } from '../vfs/walk.js';
 import { ChunkedData, SpaceAccount } from './tmpfs_data.js';
+import type { IoAccount } from '../cgroup/io.js';
+import { WouldBlock } from '../vfs/wait.js';
 
 /** Options of a tmpfs instance. */
 export interface TmpFsOptions {
@@ -114,13 +116,26 @@ export class TmpFile extends TmpNode {
     return this.data.size;
   }
   override readAt(pos: number, max: number): Uint8Array {
+    const io = this.fs.io;
+    if (io !== null) {
+      // io.max: wait before anything happens (restartable)
+      const until = io.gate('r', Math.min(max, Math.max(0, this.data.size - pos)));
+      if (until !== null) throw new WouldBlock([], until);
+    }
     const r = this.data.read(pos, max);
+    io?.account('r', r.length);
     // relatime: only when atime is not newer than mtime/ctime.
     if (this.atim <= this.mtim || this.atim <= this.ctim) this.atim = this.fs.sb.now();
     return r;
   }
   override writeAt(pos: number, data: Uint8Array): number {
+    const io = this.fs.io;
+    if (io !== null) {
+      const until = io.gate('w', data.length);
+      if (until !== null) throw new WouldBlock([], until);
+    }
     const n = this.data.writeSome(pos, data);
+    io?.account('w', n);
     const now = this.fs.sb.now();
     this.mtim = now;
     this.ctim = now;
@@ -356,6 +371,8 @@ export class TmpFs implements FileSystem {
   readonly sb: SuperBlock;
   readonly root: TmpDir;
   readonly account: SpaceAccount;
+  /** The io controller its file reads and writes report to (the container's upper: io.stat, io.max); null: none. */
+  io: IoAccount | null = null;
   readonly source: string;
 
   constructor(clock: Clock, opts: TmpFsOptions = {}) {

@@ -16,6 +16,20 @@ export interface LimitFlags {
   securityOpt: string[];
   storageOpt: string[];
   memoryReservation?: string;
+  deviceReadBps: string[];
+  deviceWriteBps: string[];
+}
+
+/** `--device-read-bps DEVICE:RATE` (podman's spelling): the rate in bytes a second; DEVICE may be any path (the container has one device, its upper layer). */
+export function parseDeviceRate(specs: readonly string[], flag: string): number | undefined {
+  let rate: number | undefined;
+  for (const spec of specs) {
+    const i = spec.lastIndexOf(':');
+    if (i <= 0) throw new CliExit(ExitCode.RUNTIME, `invalid ${flag} ${spec}: expected DEVICE:RATE, e.g. /dev/sda:1mb`);
+    const r = parseBytes(spec.slice(i + 1), `${flag} ${spec}`);
+    rate = rate === undefined ? r : Math.min(rate, r);
+  }
+  return rate;
 }
 
 /** `512k`, `64m`, `1g`, `2t` or bytes (powers of 1024, as podman); `what` names the flag in the error. */
@@ -41,6 +55,8 @@ export function parseStorageOpts(specs: readonly string[]): Pick<RunConfigOption
 export function addLimitFlags(cmd: Command): Command {
   return cmd
     .option('--memory-reservation <size>', 'memory.high (512k, 64m, 1g): above it each call that allocates file memory is parked for a penalty growing with the excess (1 ms per MiB, at most 100 ms) and memory.events high counts it; nothing is refused (-m still is)')
+    .option('--device-read-bps <DEVICE:RATE>', 'io.max rbps: reads of the container\'s writable layer\'s files at most RATE bytes a second (1mb, 512k; excess calls wait); DEVICE is accepted as any path: the container has one device, that layer', collect, [])
+    .option('--device-write-bps <DEVICE:RATE>', 'io.max wbps: writes to the container\'s writable layer at most RATE bytes a second (see --device-read-bps)', collect, [])
     .option('--storage-opt <size=SIZE>', 'cap the container\'s writable layer (its private in-memory upper over the image or --rootfs, or the root itself without one) at SIZE (512k, 64m, 1g): writes past it are cut short, then ENOSPC; the bytes also count in memory.current', collect, [])
     .option('--security-opt <seccomp=FILE|unconfined>', 'seccomp=FILE: an OCI seccomp profile (JSON) filtering the guest\'s calls by WASI name or by the Linux names that map onto them (kernel/seccomp/README.md); seccomp=unconfined: none; default: the built-in profile; no-new-privileges is accepted (nothing inside can gain privileges)', collect, []);
 }
@@ -92,6 +108,8 @@ export function parseSecurityOpts(specs: readonly string[]): Pick<RunConfigOptio
 export function limitOptions(flags: LimitFlags): Partial<RunConfigOptions> {
   return {
     ...parseSecurityOpts(flags.securityOpt), ...parseStorageOpts(flags.storageOpt),
+    ...(flags.deviceReadBps.length > 0 && { deviceReadBps: parseDeviceRate(flags.deviceReadBps, '--device-read-bps') }),
+    ...(flags.deviceWriteBps.length > 0 && { deviceWriteBps: parseDeviceRate(flags.deviceWriteBps, '--device-write-bps') }),
     ...(flags.memoryReservation !== undefined && { memoryReservation: parseBytes(flags.memoryReservation, `--memory-reservation ${flags.memoryReservation}`) }),
   };
 }

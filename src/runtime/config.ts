@@ -45,10 +45,41 @@ export interface OciConfig {
     namespaces?: { type: string; path?: string }[];
     uidMappings?: IdMapping[];
     gidMappings?: IdMapping[];
-    resources?: { memory?: { limit?: number; reservation?: number }; pids?: { limit?: number }; cpu?: { quota?: number; period?: number; shares?: number } };
+    resources?: { memory?: { limit?: number; reservation?: number }; pids?: { limit?: number }; blockIO?: OciBlockIO; cpu?: { quota?: number; period?: number; shares?: number } };
     /** OCI seccomp profile (kernel/seccomp): checked by toContainerSpec; absent: unconfined. */
     seccomp?: unknown;
   };
+}
+
+/** One OCI blockIO throttle: a device and its rate (bytes or operations per second). */
+export interface OciThrottle {
+  major: number;
+  minor: number;
+  rate: number;
+}
+
+/** OCI linux.resources.blockIO: only the throttles map (onto io.max of the upper layer; the device named is taken to be it). */
+export interface OciBlockIO {
+  throttleReadBpsDevice?: OciThrottle[];
+  throttleWriteBpsDevice?: OciThrottle[];
+  throttleReadIOPSDevice?: OciThrottle[];
+  throttleWriteIOPSDevice?: OciThrottle[];
+}
+
+/**
+ * blockIO throttles as io.max settings (`rbps=N wbps=N ...`) of the
+ * container's one device, its upper layer: the lowest rate given for each
+ * kind, whatever device it names (the container has no other). Undefined: none.
+ */
+function ioMaxOf(b: OciBlockIO | undefined): string | undefined {
+  if (b === undefined) return undefined;
+  const parts: string[] = [];
+  for (const [key, list] of [['rbps', b.throttleReadBpsDevice], ['wbps', b.throttleWriteBpsDevice], ['riops', b.throttleReadIOPSDevice], ['wiops', b.throttleWriteIOPSDevice]] as const) {
+    if (list === undefined || list.length === 0) continue;
+    for (const t of list) if (!Number.isSafeInteger(t.rate) || t.rate <= 0) bad(`blockIO ${key} rate must be a positive integer, got ${t.rate}`);
+    parts.push(`${key}=${Math.min(...list.map((t) => t.rate))}`);
+  }
+  return parts.length > 0 ? parts.join(' ') : undefined;
 }
 
 /**
@@ -134,6 +165,7 @@ export function toContainerSpec(cfg: OciConfig, memoryDefault?: number): Contain
   if (pids !== undefined && pids !== -1 && !(pids > 0)) bad(`pids.limit must be positive, got ${pids}`);
   const hasUts = ns.some((n) => n.type === 'uts');
   if (cfg.hostname !== undefined && ns.length > 0 && !hasUts) bad('hostname needs a uts namespace');
+  const ioMax = ioMaxOf(cfg.linux?.resources?.blockIO);
   const reservation = cfg.linux?.resources?.memory?.reservation;
   if (reservation !== undefined && reservation !== -1 && !(Number.isSafeInteger(reservation) && reservation > 0)) bad(`memory.reservation must be a positive number of bytes, got ${reservation}`);
   const storage = cfg.annotations?.[STORAGE_SIZE_ANNOTATION];
@@ -157,6 +189,7 @@ export function toContainerSpec(cfg: OciConfig, memoryDefault?: number): Contain
     ...(seccomp && { seccomp }),
     ...(storage !== undefined && { upperLimit: Number(storage) }),
     ...(reservation !== undefined && reservation !== -1 && { memoryHigh: reservation }),
+    ...(ioMax !== undefined && { ioMax }),
   };
 }
 

@@ -30,6 +30,7 @@
  */
 import { E } from '../../kernel/errno.js';
 import { CgroupFs } from '../../kernel/cgroup/cgroupfs.js';
+import type { IoController } from '../../kernel/cgroup/io.js';
 import type { MemoryController } from '../../kernel/cgroup/memory.js';
 import { createDevFs } from '../../kernel/fs/devfs.js';
 import { layerTreeFromHost } from '../../kernel/fs/host_layer.js';
@@ -160,6 +161,12 @@ export class BuiltContainer {
     } else {
       this.upper = this.rootFs = new TmpFs(host, { fsType: 'overlay', source: 'overlay', parentAccount: this.cgroup.memory, limit: spec.upperLimit });
     }
+    // io.stat / io.max: the upper's file I/O, on the kernel's clock; the device is the upper's
+    const io = this.cgroup.cgroup.controller<IoController>('io')!;
+    io.clock = () => host.monotonicNs();
+    io.device = `0:${this.upper.sb.dev}`;
+    this.upper.io = io;
+    if (spec.ioMax !== undefined) this.cgroup.cgroup.set('io.max', `${io.device} ${spec.ioMax}`);
     // the binds' host sources first: a file's mount point is a file, a directory's a directory
     const binds = this.openBinds(host, spec);
     const isFile = (m: ContainerSpec['mounts'][number]) => binds.get(m)?.dirs === null;

@@ -180,6 +180,12 @@ export class KernelContainer {
     const flat = this.built.cgroup.cgroup.stats();
     s.memoryHigh = flat['memory.high'] ?? null;
     s.memoryStat = { anon: flat['memory.stat.anon'] ?? 0, file: flat['memory.stat.file'] ?? 0 };
+    const n = (k: string) => flat[`io.${k}`] ?? 0;
+    s.io = {
+      rbytes: n('rbytes'), wbytes: n('wbytes'), rios: n('rios'), wios: n('wios'),
+      rbps: flat['io.max.rbps'] ?? null, wbps: flat['io.max.wbps'] ?? null, riops: flat['io.max.riops'] ?? null, wiops: flat['io.max.wiops'] ?? null,
+      throttled: n('throttled'),
+    };
     return s;
   }
 

@@ -70,6 +70,9 @@ export interface RunConfigOptions {
   storageSize?: number;
   /** `--memory-reservation`: memory.high in bytes (OCI memory.reservation); allocations above it are throttled. */
   memoryReservation?: number;
+  /** `--device-read-bps` / `--device-write-bps`: io.max rbps/wbps of the upper layer (OCI blockIO throttles), bytes a second. */
+  deviceReadBps?: number;
+  deviceWriteBps?: number;
 }
 
 function bad(msg: string): never {
@@ -142,6 +145,12 @@ export function runConfig(o: RunConfigOptions): RunConfig {
         memory: o.memoryLimit === undefined && o.memoryReservation === undefined ? undefined
           : { ...(o.memoryLimit !== undefined && { limit: o.memoryLimit }), ...(o.memoryReservation !== undefined && { reservation: o.memoryReservation }) },
         pids: o.pidsLimit === undefined ? undefined : { limit: o.pidsLimit },
+        ...((o.deviceReadBps !== undefined || o.deviceWriteBps !== undefined) && {
+          blockIO: {
+            ...(o.deviceReadBps !== undefined && { throttleReadBpsDevice: [{ major: 0, minor: 0, rate: o.deviceReadBps }] }),
+            ...(o.deviceWriteBps !== undefined && { throttleWriteBpsDevice: [{ major: 0, minor: 0, rate: o.deviceWriteBps }] }),
+          },
+        }),
         ...(o.cpu !== undefined && { cpu: { ...o.cpu } }),
       },
       seccomp: o.seccomp === 'unconfined' ? undefined : o.seccomp ?? defaultProfile(),

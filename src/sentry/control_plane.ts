@@ -51,6 +51,8 @@ export interface ContainerSpec {
   upperLimit?: number;
   /** memory.high in bytes (OCI memory.reservation, `--memory-reservation`): allocations above it are throttled; absent: max. */
   memoryHigh?: number;
+  /** io.max's settings for the upper layer (`rbps=N wbps=N riops=N wiops=N`, from OCI blockIO throttles or --device-*-bps); absent: max. */
+  ioMax?: string;
 }
 
 /** The cpu controller's settings of a container (OCI linux.resources.cpu, --cpus, --cpu-quota, --cpu-period, --cpu-shares). */
@@ -108,6 +110,8 @@ export interface CgroupStats {
   memoryHigh?: number | null;
   /** memory.stat: linear memories (anon) and in-memory files (file). */
   memoryStat?: { anon: number; file: number };
+  /** io.stat of the upper layer, io.max (null: max) and how many calls io.max parked. */
+  io?: { rbytes: number; wbytes: number; rios: number; wios: number; rbps: number | null; wbps: number | null; riops: number | null; wiops: number | null; throttled: number };
 }
 
 /** One `diff` line, as podman prints it: A added, C changed, D deleted. */

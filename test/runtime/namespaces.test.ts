@@ -60,7 +60,7 @@ describe('namespaces', () => {
     expect(cur).toBeGreaterThan(65536);
     expect((await runProbe({ ...cfg, ...probe('show', '/sys/fs/cgroup/memory.events') })).out).toMatch(/^low 0\nhigh 0\nmax \d+\noom 0\noom_kill 0\n$/);
     expect((await runProbe(probe('ls', '/sys/fs/cgroup'))).out.split('\n').filter(Boolean).sort()).toEqual(
-      ['cgroup.controllers', 'cgroup.procs', 'cpu.max', 'cpu.stat', 'cpu.weight', 'memory.current', 'memory.events', 'memory.high', 'memory.max', 'memory.peak', 'memory.stat', 'pids.current', 'pids.max']);
+      ['cgroup.controllers', 'cgroup.procs', 'cpu.max', 'cpu.stat', 'cpu.weight', 'io.max', 'io.stat', 'memory.current', 'memory.events', 'memory.high', 'memory.max', 'memory.peak', 'memory.stat', 'pids.current', 'pids.max']);
     expect((await runProbe(probe('put', '/sys/fs/cgroup/memory.max', '1'))).out).not.toBe('ok\n');
   });
 

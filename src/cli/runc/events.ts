@@ -21,6 +21,13 @@ export function statsEvent(id: string, s: ContainerStats): Record<string, unknow
         ...(s.memoryHigh !== undefined && { high: s.memoryHigh ?? 0, highEvents: s.memoryEvents.high }),
       },
       pids: { current: s.pidsCurrent, limit: s.pidsMax ?? 0 },
+      // io.stat of the upper layer as runc's cgroup v2 manager reports io.stat
+      ...(s.io && {
+        blkio: {
+          ioServiceBytesRecursive: [{ major: 0, minor: 0, op: 'read', value: s.io.rbytes }, { major: 0, minor: 0, op: 'write', value: s.io.wbytes }],
+          ioServicedRecursive: [{ major: 0, minor: 0, op: 'read', value: s.io.rios }, { major: 0, minor: 0, op: 'write', value: s.io.wios }],
+        },
+      }),
       // not in runc's schema: what the container's seccomp profile refused, killed and logged
       ...(s.seccomp && { seccomp: s.seccomp }),
     },

@@ -27,10 +27,10 @@ describe('kernel/cgroup controllers', () => {
     const { cg, fx, mem } = mounted({ 'memory.max': '33554432', 'pids.max': 'max' });
     mem.account.force(4096);
     expect(fx.ls('/sys/fs/cgroup')).toEqual([
-      'cgroup.controllers', 'cgroup.procs', 'cpu.max', 'cpu.stat', 'cpu.weight', 'memory.current', 'memory.events', 'memory.high', 'memory.max', 'memory.peak', 'memory.stat', 'pids.current', 'pids.max',
+      'cgroup.controllers', 'cgroup.procs', 'cpu.max', 'cpu.stat', 'cpu.weight', 'io.max', 'io.stat', 'memory.current', 'memory.events', 'memory.high', 'memory.max', 'memory.peak', 'memory.stat', 'pids.current', 'pids.max',
     ].sort());
     const r = (f: string) => fx.read(`/sys/fs/cgroup/${f}`);
-    expect(r('cgroup.controllers')).toBe('cpu memory pids\n');
+    expect(r('cgroup.controllers')).toBe('cpu io memory pids\n');
     expect(r('cgroup.procs')).toBe('1\n2\n');
     expect(r('memory.max')).toBe('33554432\n');
     expect(r('memory.current')).toBe('4096\n');

@@ -45,7 +45,7 @@ describe('a controller added in one file', () => {
     const built = buildContainer(new FakeHost(), toContainerSpec({ process: { args: ['x'] } }, 64 << 20));
     try {
       const fx = new Fx(built.ns);
-      expect(fx.read('/sys/fs/cgroup/cgroup.controllers')).toBe('cpu memory pids test\n');
+      expect(fx.read('/sys/fs/cgroup/cgroup.controllers')).toBe('cpu io memory pids test\n');
       expect(fx.read('/sys/fs/cgroup/test.value')).toBe('0\n');
       expect(fx.read('/sys/fs/cgroup/memory.max')).toBe(`${64 << 20}\n`); // the others as before
       const cg = built.cgroup.cgroup;
