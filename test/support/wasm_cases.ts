@@ -109,6 +109,9 @@ export const CASES: readonly WasmCase[] = [
     stderr: '',
     nodeWasi: {},
   },
+  // published-port servers (test/cli/publish.test.ts runs them with -p): without a port they say so and exit 2
+  { name: 'http_server without a port', program: 'http_server', exit: 2, tap: false, stdout: '', stderr: 'http_server: no LISTEN_FDS: publish a port (wasmvisor run -p HOSTPORT:80)\n', nodeWasi: {} },
+  { name: 'echo_server without a port', program: 'echo_server', exit: 2, tap: false, stdout: '', stderr: 'echo_server: no LISTEN_FDS: publish a port (wasmvisor run -p HOSTPORT:7)\n', nodeWasi: {} },
   {
     // a pod's sandbox program (test/e2e/cri.test.ts runs it as the pause image); it never ends unless asked
     name: 'pause',
@@ -130,7 +133,7 @@ export const CASES: readonly WasmCase[] = [
     tap: false,
     stdout:
       'ls:/: . .. dev etc proc sys tmp\n' +
-      'ls:/sys/fs/cgroup: . .. cgroup.controllers cgroup.procs memory.current memory.events memory.high memory.max memory.peak memory.stat pids.current pids.max\n' +
+      'ls:/sys/fs/cgroup: . .. cgroup.controllers cgroup.procs io.max io.stat memory.current memory.events memory.high memory.max memory.peak memory.stat pids.current pids.max\n' +
       'stat:/dev/null: chr size=0 nlink=1\n' +
       'cat:/sys/fs/cgroup/pids.max: max\n' +
   {
