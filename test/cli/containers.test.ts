@@ -45,7 +45,8 @@ function wvAsync(args: string[]): Promise<Ran> {
     let stderr = '';
     p.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
     p.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
+    // a process ended by a signal reports as a shell does (128+n)
+    p.on('close', (code, signal) => resolve({ code: code ?? (signal === 'SIGTERM' ? 143 : signal === 'SIGKILL' ? 137 : null), stdout, stderr }));
   });
 }
 
@@ -187,13 +188,19 @@ describe('exec', () => {
     ok(['exec', 'ex', 'probe', 'put', '/notwasm', 'text']);
     const env = join(host, 'exec.env');
     writeFileSync(env, '# comment\nFROM_FILE=1\nGREETING=file\n');
-    const shown = ok(['exec', '--env-file', env, '-e', 'GREETING=flag', 'ex', 'probe', 'show', '/proc/self/environ']);
+    // through the bin's shebang (node --), as a user types it: a bare `node BIN --env-file` is read by Node itself
+    const viaShebang = (args: string[]) => spawnSync(BIN, args, { encoding: 'utf8', env: { ...process.env, WASMVISOR_ROOT: store } });
+    const shownRun = viaShebang(['exec', '--env-file', env, '-e', 'GREETING=flag', 'ex', 'probe', 'show', '/proc/self/environ']);
+    expect(shownRun.status, shownRun.stderr).toBe(0);
+    const shown = shownRun.stdout;
     expect(shown).toContain('FROM_FILE=1');
     expect(shown).toContain('GREETING=flag');
     expect(shown).toContain('PATH=/usr/bin');
     expect(ok(['exec', '-w', '/usr/bin', 'ex', 'probe', 'ls', '.'])).toBe('probe\n');
     expect(ok(['exec', '-u', '1000:1000', 'ex', 'probe', 'show', '/proc/self/status'])).toMatch(/Uid:\t1000\t1000\t1000\t1000\nGid:\t1000\t1000/);
-    expect(wv(['exec', '--env-file', '/nonexistent', 'ex', 'probe']).code).toBe(125);
+    const noFile = viaShebang(['exec', '--env-file', '/nonexistent', 'ex', 'probe']);
+    expect(noFile.status).toBe(125);
+    expect(noFile.stderr).toBe('wasmvisor: --env-file /nonexistent: no such file\n');
     ok(['stop', '-t', '1', 'ex']);
     expect(wv(['exec', 'ex', 'probe']).code).toBe(125);
   });
