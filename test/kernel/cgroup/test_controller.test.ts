@@ -41,7 +41,7 @@ describe('a controller added in one file', () => {
   afterAll(() => unregisterController('test'));
 
   it('is visible under /sys/fs/cgroup of a built container and in its stats', () => {
-    expect(registeredControllers().map((t) => t.name)).toEqual(['cpu', 'memory', 'pids', 'test']);
+    expect(registeredControllers().map((t) => t.name)).toEqual(['cpu', 'io', 'memory', 'pids', 'test']);
     const built = buildContainer(new FakeHost(), toContainerSpec({ process: { args: ['x'] } }, 64 << 20));
     try {
       const fx = new Fx(built.ns);
