@@ -147,6 +147,9 @@ describe.sequential('containerd 1.6 CRI runs Wasm pods on wasmvisor-runc (the ku
     const st = JSON.parse(readFileSync(join(runcRoot(), pod, 'state.json'), 'utf8')) as { status: string; pid: number };
     expect(st.status).toBe('running');
     expect(existsSync(`/proc/${st.pid}`)).toBe(true);
+    // a stand-in holds the pod's sandbox, not a Node process (about 43 MiB of RSS idle)
+    const rssKb = Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${st.pid}/status`, 'utf8'))?.[1]);
+    expect(rssKb).toBeLessThan(20 * 1024);
   }, 120_000);
 
   it('a container runs to its end: exit 0, reason Completed, its output in the CRI log format', async () => {

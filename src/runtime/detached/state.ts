@@ -36,6 +36,8 @@ export interface RuncState {
   finished?: string;
   /** Host pids of the relays of running execs (see exec_relay.ts). */
   execPids?: number[];
+  /** A pod sandbox held by a stand-in process without a control socket (pod_standin.ts). */
+  standIn?: boolean;
 }
 
 /** Errors of detached containers; `code` is stable, the message says what to do. */

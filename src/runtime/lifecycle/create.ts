@@ -11,7 +11,8 @@ import type { OciConfig } from '../config.js';
 import type { StoredImage } from '../detached/image_root.js';
 import type { LogTarget } from '../detached/log.js';
 import type { SandboxArgs } from '../detached/sandbox_process.js';
-import { loadBundle } from '../detached/bundle.js';
+import { loadBundle, type Bundle } from '../detached/bundle.js';
+import { startPodStandIn } from '../detached/pod_standin.js';
 import { startHelper } from '../detached/spawn.js';
 import { DetachedError, checkId, containerDir, makeContainerDir, removeContainerDir } from '../detached/state.js';
 import { DetachedContainer, writePidFile } from './container.js';
@@ -73,10 +74,17 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
   if (opts.consoleSocket) {
     throw new DetachedError('UNSUPPORTED', '--console-socket (a terminal, as ctr run -t asks) is not supported yet: run the container without a tty');
   }
-  const bundleDir = own ? containerDir(root, id) : loadBundle(opts.bundle ?? '.').dir;
+  const bundle: Bundle | null = own ? null : loadBundle(opts.bundle ?? '.');
+  const bundleDir = bundle ? bundle.dir : containerDir(root, id);
   const dir = own?.again ? containerDir(root, id) : makeContainerDir(root, id);
   let logFd: number | undefined;
   try {
+    if (bundle && bundle.modulePath === null) {
+      // a pod's sandbox (pause) runs nothing: a stand-in process holds it (../detached/pod_standin.ts)
+      const child = await startPodStandIn(root, id, bundle, opts.stdio ?? ['inherit', 'inherit', 'inherit'], opts.detached !== false);
+      if (opts.pidFile) writePidFile(opts.pidFile, child.pid!);
+      return { container: DetachedContainer.load(root, id), child };
+    }
     let module: string | undefined;
     if (own) {
       writeFileSync(join(dir, 'config.json'), JSON.stringify(own.config));
