@@ -313,6 +313,9 @@ says what is wrong with the reference, exit 125.`);
         stdin: 'inherit',
       };
       const detach = flags.detach === true || mode === 'create';
+      // published ports reach the foreground inline platform only for now: refused elsewhere, never ignored
+      if (portMaps.length > 0 && (detach || platform.exec === 'sentry')) throw new CliExit(ExitCode.RUNTIME, '-p works in the foreground on the inline platform only for now: drop -d (or --platform sentry)');
+      if (flags.publishAll) throw new CliExit(ExitCode.RUNTIME, '-P is not supported yet (the image\'s ExposedPorts are not read): publish each port with -p');
       const annotations = { ...labelAnnotations(flags.label), ...restartAnnotations(flags.restart, detach) };
       let fg: ForegroundEntry | undefined;
       let published: Awaited<ReturnType<typeof bindPublished>>;
