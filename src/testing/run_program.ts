@@ -216,7 +216,7 @@ async function run(source: ProgramSource | undefined, opts: RunProgramOptions): 
   if (opts.image !== undefined) {
     const img = await imageRoot(opts);
     lowers = img.lowers;
-    source ??= img.bytes;
+    source ??= new Uint8Array(img.bytes); // a copy: the store may hand a view of shared memory, which hashing and compiling refuse
     argv0 ??= img.argv[0];
     args ??= img.argv.slice(1);
     env ??= img.env;

@@ -5,7 +5,9 @@
  * short, delay, probability; every injected call marked in the trace).
  * det_probe prints everything that could differ between two runs.
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatTrace, runProgram, RunProgramError, VirtualClock, type RunProgramOptions } from '../../src/testing/index.js';
@@ -36,6 +38,22 @@ describe('runProgram', () => {
       { kind: 'C', path: '/data' }, { kind: 'A', path: '/data/alpha' }, { kind: 'A', path: '/data/mid' }, { kind: 'A', path: '/data/zeta' },
     ]);
     expect(() => r.fs.readText('/data')).toThrow(/EISDIR/);
+  });
+
+  it('runs an image from a store: its layers as the root, its program and argv', async () => {
+    const store = mkdtempSync(join(tmpdir(), 'wv-testing-store-'));
+    try {
+      const bin = join(import.meta.dirname, '../../bin/wasmvisor.js');
+      const load = spawnSync(process.execPath, [bin, '--root', store, 'load', '-i', join(import.meta.dirname, '../../src/image/samples/hello')], { encoding: 'utf8' });
+      expect(load.status, load.stderr).toBe(0);
+      const r = await runProgram(undefined, { image: 'localhost/wasmvisor/hello:latest', store, trace: true });
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout).toBe('hello from wasmvisor\n');
+      expect(await r.fs.diff()).toEqual([]);
+      await expect(runProgram(undefined, { image: 'localhost/nope:1', store })).rejects.toThrow(/not in the store/);
+    } finally {
+      rmSync(store, { recursive: true, force: true });
+    }
   });
 
   it('records the trace as data: call, decoded args, container path, errno, result', async () => {
