@@ -54,7 +54,9 @@ const compiled = new Map<string, Promise<WebAssembly.Module>>();
 const CACHE_ENTRIES = 32;
 
 async function digest(bytes: Uint8Array): Promise<string> {
-  const h = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+  // WebCrypto refuses views on a SharedArrayBuffer (layer bytes may live in one): hash a copy.
+  const plain = bytes.buffer instanceof ArrayBuffer ? bytes : bytes.slice();
+  const h = new Uint8Array(await crypto.subtle.digest('SHA-256', plain as Uint8Array<ArrayBuffer>));
   let s = '';
   for (const x of h) s += x.toString(16).padStart(2, '0');
   return s;
