@@ -63,7 +63,7 @@ export interface RunWasmOptions extends Omit<RunConfigOptions, 'memoryLimit' | '
   file?: string;
   /** Module bytes, if not read from `file`. */
   bytes?: Uint8Array;
-  /** false: do not meter the module's CPU use (kernel/meter; a cpu limit meters anyway). Default true. */
+  /** true: meter the module's CPU use (kernel/meter) without a cpu limit; a cpu limit (cpu.max, RLIMIT_CPU) meters anyway. */
   meter?: boolean;
   /** A compiled module. */
   module?: WebAssembly.Module;
@@ -227,9 +227,9 @@ export async function runWasm(opts: RunWasmOptions): Promise<RunWasmResult> {
     if (e instanceof ContainerError) throw new RunWasmError('BAD_OPTION', e.message.replace(/^config\.json: /, ''));
     throw e;
   }
-  // metered (kernel/meter) unless turned off; a cpu limit needs it
+  // metered (kernel/meter) when a cpu limit needs it: a tight loop runs up to ~2x slower metered (bench/metering.mjs)
   const cpuLimited = (spec.cpu !== undefined && spec.cpu.quota !== null) || proc.cpuLimit !== undefined;
-  const meter = cpuLimited ? 'required' as const : opts.meter !== false;
+  const meter = cpuLimited ? 'required' as const : opts.meter === true;
   const module = await loadModule(src, budget, { explicitLimit: memoryLimit !== undefined, name: opts.file, meter }).catch((e: unknown) => { throw moduleError(e); });
   let faults;
   try {
