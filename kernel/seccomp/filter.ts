@@ -80,7 +80,7 @@ const RANK: Record<SeccompAction, number> = {
   SCMP_ACT_TRAP: 4, SCMP_ACT_KILL: 5, SCMP_ACT_KILL_THREAD: 5, SCMP_ACT_KILL_PROCESS: 6,
 };
 
-const BY_ERRNO = new Map<number, SysError>(Object.values(E).map((e) => [e.errno, e]));
+const BY_ERRNO = new Map<number, SysError>(Object.values(E).map((se) => [se.errno, se]));
 const KILL: FilterVerdict = Object.freeze({ kill: Signal.SYS });
 
 function outcome(action: SeccompAction, errnoRet: number | undefined): Outcome {
@@ -211,7 +211,7 @@ export class SeccompFilter {
   /** The outcome the profile gives `call` with decoded `args` (tests, docs): its kind, action and errno name. */
   static decide(profile: SeccompProfile, call: WasiCallName, args: Record<string, unknown> = {}): { kind: OutcomeKind; action: SeccompAction; errno?: string } {
     let got: { kind: OutcomeKind; action: SeccompAction; errno?: string } | undefined;
-    const f = new SeccompFilter(profile, (e) => { got = { kind: e.action === 'SCMP_ACT_LOG' ? 'log' : e.errno ? 'errno' : 'kill', action: e.action, errno: e.errno }; });
+    const f = new SeccompFilter(profile, (ev) => { got = { kind: ev.action === 'SCMP_ACT_LOG' ? 'log' : ev.errno ? 'errno' : 'kill', action: ev.action, errno: ev.errno }; });
     const nr = WASI_PREVIEW1_IMPORTS.indexOf(call);
     if (f.calls[nr] === 0) return { kind: 'allow', action: 'SCMP_ACT_ALLOW' };
     f.filter({ pid: 0 } as Task, { name: call, nr } as SyscallEntry, args);
@@ -219,8 +219,8 @@ export class SeccompFilter {
   }
 }
 
-/** One operator log line for `e` (the caller prefixes the container id): `pid 1: path_open denied by SCMP_ACT_ERRNO (EPERM)`. */
-export function seccompLine(e: SeccompEvent): string {
-  const what = e.action === 'SCMP_ACT_LOG' ? 'logged' : e.errno !== undefined ? 'denied' : 'killed the task';
-  return `pid ${e.pid}: ${e.call} ${what} by ${e.action}${e.errno !== undefined ? ` (E${e.errno})` : ''}`;
+/** One operator log line for `ev` (the caller prefixes the container id): `pid 1: path_open denied by SCMP_ACT_ERRNO (EPERM)`. */
+export function seccompLine(ev: SeccompEvent): string {
+  const what = ev.action === 'SCMP_ACT_LOG' ? 'logged' : ev.errno !== undefined ? 'denied' : 'killed the task';
+  return `pid ${ev.pid}: ${ev.call} ${what} by ${ev.action}${ev.errno !== undefined ? ` (E${ev.errno})` : ''}`;
 }
