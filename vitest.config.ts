@@ -8,7 +8,7 @@ const common = { testTimeout: 60_000, hookTimeout: 60_000, pool: 'forks' as cons
  * as much as the code when other test files run beside them, so `npm test`
  * runs them in a second pass, one file at a time (the `timing` project).
  */
-const timing = ['test/security/hostfs_readdir.test.ts', 'test/security/neighbour_stall.test.ts'];
+const timing = ['test/security/hostfs_readdir.test.ts', 'test/security/neighbour_stall.test.ts', 'test/runtime/cpu_share.test.ts'];
 
 export default defineConfig({
   test: {
