@@ -1,7 +1,7 @@
 /**
  * Start-up of wasmvisor's processes (the two CLIs and the helper processes
  * a detached container runs): load the single-file bundle that
- * scripts/bundle.mjs made in dist/bundle/ through V8's code cache, else the
+ * src/cli/bundle.mjs made in dist/bundle/ through V8's code cache, else the
  * modules tsc built in dist/src/.
  *
  * - The bundle is CommonJS so that it can be compiled by `vm.Script` with

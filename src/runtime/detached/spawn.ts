@@ -43,7 +43,7 @@ function helperFile(entry: string): string {
 /**
  * The command line that runs helper `entry` (`./sandbox_main.js`): through
  * bin/launch.js, which loads its single-file bundle with V8's code cache
- * when the build made a fresh one (start-up: scripts/bundle.mjs), else the
+ * when the build made a fresh one (start-up: src/cli/bundle.mjs), else the
  * built file itself.
  */
 function helperArgv(entry: string): string[] {

@@ -4,7 +4,7 @@
  * files under dist/bundle/, for start-up: one file to read and compile
  * instead of a few hundred modules to resolve, read and link.
  *
- *   node scripts/bundle.mjs        (run by `npm run build`, after tsc)
+ *   node src/cli/bundle.mjs        (run by `npm run build`, after tsc)
  *
  * - The CLIs (`wasmvisor`, `wasmvisor-runc`) and the helper processes
  *   (`sandbox_main`, `exec_main`) as CommonJS `NAME.cjs`: bin/launch.js runs
@@ -24,7 +24,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DIST = join(ROOT, 'dist');
 
 /** Process entries (under dist/) → CommonJS bundle names (dist/bundle/NAME.cjs), loaded by bin/launch.js. */
