@@ -47,7 +47,6 @@ export class Dispatcher {
   filter: SyscallFilter | null = null;
   /** Fault injection (faults.ts), after the filter and before the handler; null: none, no cost. */
   faults: FaultHook | null = null;
-
   /**
    * The calls the filter sees, by table number (1: sees it); null: every
    * call. A seccomp profile marks only the calls it may refuse, so that an
@@ -65,6 +64,7 @@ export class Dispatcher {
   sees(nr: number): boolean {
     return this.filter !== null && (this.filterCalls === null || this.filterCalls[nr] === 1);
   }
+
   /**
    * Try `entry` once with `args` for `task`. Fills and returns `out`:
    * errno 0 with `value`, an errno, or `block` set (call again later with

@@ -6,7 +6,8 @@
  * from dist/ (`npm run build` first).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REPO, WASMVISOR_BIN } from '../support/wasm_run.js';
@@ -57,6 +58,17 @@ describe('run --clock / --seed / --inject', () => {
       expect(r.status, `${args.join(' ')}: ${r.stderr}`).toBe(125);
       expect(r.stderr).toMatch(msg);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+  });
+
+  it('create refuses them too (a created container runs detached, on the sentry platform), instead of dropping them', () => {
+    const root = mkdtempSync(join(tmpdir(), 'wv-create-testing-'));
+    try {
+      const r = spawnSync(process.execPath, [WASMVISOR_BIN, '--root', root, 'create', '--seed', '1', PROBE], { encoding: 'utf8', input: '', timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(125);
+      expect(r.stderr).toMatch(/inline platform/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });

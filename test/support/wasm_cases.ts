@@ -98,6 +98,17 @@ const NODE_EARLY_WAKEUPS = [
   'poll(2) with no fds sleeps',
 ];
 
+/** The playground's sample programs (web/build.mjs packs them), each with a finite run. */
+const PLAYGROUND_CASES: readonly WasmCase[] = [
+  { name: 'readline', program: 'readline', stdin: 'hi there\nexit\n', tap: false, stdout: '> you said: hi there\n> ', stderr: '', nodeWasi: {} },
+  { name: 'ticker', program: 'ticker', args: ['3', '10'], tap: false, stdout: 'tick 1\ntick 2\ntick 3\n', stderr: '', nodeWasi: {} },
+  { name: 'spin', program: 'spin', args: ['2'], tap: false, stdout: 'spinning\nspun 2\n', stderr: '', nodeWasi: {} },
+  { name: 'memhog', program: 'memhog', args: ['3'], tap: false, stdout: 'allocated 1 MiB\nallocated 2 MiB\nallocated 3 MiB\n', stderr: '', nodeWasi: {} },
+  { name: 'memhog file', program: 'memhog', args: ['2', 'file'], tap: false, stdout: 'wrote 1 MiB\nwrote 2 MiB\n', stderr: '', nodeWasi: false },
+  { name: 'cat', program: 'cat', stdin: 'from stdin\n', tap: false, stdout: 'from stdin\n', stderr: '', nodeWasi: {} },
+  { name: 'cat of a missing file', program: 'cat', args: ['/nope'], exit: 1, tap: false, stdout: '', stderr: 'cat: /nope: No such file or directory\n', nodeWasi: false },
+];
+
 /** Every case the CLI and the library both run; with CLI_CASES, each wasm/*.c program has one (a test checks it). */
 export const CASES: readonly WasmCase[] = [
   {
@@ -126,17 +137,6 @@ export const CASES: readonly WasmCase[] = [
   // a file tool for build RUN steps and volume tests (no shell in a Wasm image)
   { name: 'fsedit', program: 'fsedit', args: ['mkdir:/tmp/a/b', 'write:/tmp/a/b/f:one\\n', 'append:/tmp/a/b/f:two\\n', 'cat:/tmp/a/b/f', 'rm:/tmp/a/b/f', 'rm:/tmp/a/b', 'cat:/tmp/a/b/f'], exit: 1, tap: false, stdout: 'one\ntwo\n', stderr: 'fsedit: cat:/tmp/a/b/f: No such file or directory\n', nodeWasi: false },
   {
-    // the container's shape as the guest sees it (cross_platform.test.ts compares both platforms with it)
-    name: 'inspect_root',
-    program: 'inspect_root',
-    args: ['ls:/', 'ls:/sys/fs/cgroup', 'stat:/dev/null', 'cat:/sys/fs/cgroup/pids.max', 'ls:/nonexistent'],
-    tap: false,
-    stdout:
-      'ls:/: . .. dev etc proc sys tmp\n' +
-      'ls:/sys/fs/cgroup: . .. cgroup.controllers cgroup.procs io.max io.stat memory.current memory.events memory.high memory.max memory.peak memory.stat pids.current pids.max\n' +
-      'stat:/dev/null: chr size=0 nlink=1\n' +
-      'cat:/sys/fs/cgroup/pids.max: max\n' +
-  {
     // the abusive tenant (test/security/tenant_abuse, storage_quota run it against limits); here, small and within them
     name: 'hog',
     program: 'hog',
@@ -156,6 +156,17 @@ export const CASES: readonly WasmCase[] = [
     stderr: '',
     nodeWasi: false,
   },
+  {
+    // the container's shape as the guest sees it (cross_platform.test.ts compares both platforms with it)
+    name: 'inspect_root',
+    program: 'inspect_root',
+    args: ['ls:/', 'ls:/sys/fs/cgroup', 'stat:/dev/null', 'cat:/sys/fs/cgroup/pids.max', 'ls:/nonexistent'],
+    tap: false,
+    stdout:
+      'ls:/: . .. dev etc proc sys tmp\n' +
+      'ls:/sys/fs/cgroup: . .. cgroup.controllers cgroup.procs cpu.max cpu.stat cpu.weight io.max io.stat memory.current memory.events memory.high memory.max memory.peak memory.stat pids.current pids.max\n' +
+      'stat:/dev/null: chr size=0 nlink=1\n' +
+      'cat:/sys/fs/cgroup/pids.max: max\n' +
       'ls:/nonexistent: error No such file or directory\n',
     stderr: '',
     nodeWasi: false,
@@ -278,7 +289,6 @@ export const CASES: readonly WasmCase[] = [
       knownBad: [
         'fd_renumber back onto the closed fd 1',
         'the source fd is closed after fd_renumber',
-        'fd_renumber onto an fd number never opened',
         'and back to 1',
       ],
       absent: [
@@ -341,6 +351,7 @@ export const CASES: readonly WasmCase[] = [
     nodeWasi: false,
   },
   ...exitCases(),
+  ...PLAYGROUND_CASES,
 ];
 
 /**

@@ -25,11 +25,11 @@ import { runDetached } from '../containers/run_detached.js';
 import { containersRoot } from '../containers/store.js';
 import { emptyRootReader, hostRootReader, layersReader, resolveUser, withHome } from '../run_user.js';
 import { collect } from '../options.js';
-import { bindPublished, portsAnnotation, PUBLISH_EPILOG, PUBLISH_HELP, publishMappings, type PublishFlags } from '../publish.js';
 import { MOUNT_HELP, mountFlags } from '../mount_flags.js';
-import { registerForeground, type ForegroundEntry } from '../containers/foreground.js';
+import { bindPublished, portsAnnotation, PUBLISH_EPILOG, PUBLISH_HELP, publishMappings, type PublishFlags } from '../publish.js';
 import { addLimitFlags, limitOptions, type LimitFlags } from '../limit_flags.js';
 import { addCpuFlags, cpuOptions, type CpuFlags } from '../cpu_flags.js';
+import { registerForeground, type ForegroundEntry } from '../containers/foreground.js';
 import { labelAnnotations, restartAnnotations } from '../containers/labels.js';
 
 /** `-e K=V` or `-e K` (value from the host environment; skipped if unset, as podman does). */
@@ -264,6 +264,8 @@ does not exist (or the program named by an image is not in it). An argument
 that is not a host file is read as an image reference; if it is not a valid
 one either (and does not look like a path: /..., ./..., *.wasm), the error
 says what is wrong with the reference, exit 125.`);
+  addLimitFlags(cmd);
+  addCpuFlags(cmd);
   addTestingFlags(cmd);
   addRegistryFlags(cmd)
     .action(async (file: string, args: string[], flags: RunFlags & RegistryFlags & LimitFlags & CpuFlags, c: Command) => {
@@ -276,8 +278,6 @@ says what is wrong with the reference, exit 125.`);
           throw new CliExit(ExitCode.RUNTIME, `--env-file ${f}: ${why}`);
         }
       });
-  addLimitFlags(cmd);
-  addCpuFlags(cmd);
       const platform = parseRunPlatform(flags.platform);
       const portMaps = publishMappings(flags);
       const mounts = mountFlags(flags.volume, flags.volume.map(parseVolume), flags.mount, flags.tmpfs, c); // -v NAME:/path and --mount
@@ -305,12 +305,13 @@ says what is wrong with the reference, exit 125.`);
         readOnly: flags.readOnly === true,
         tmpfs: flags.tmpfs,
         strace: flags.strace === true,
-        ...testingOptions(flags as TestingFlags, flags.detach === true || platform.exec === 'sentry'),
+        ...testingOptions(flags as TestingFlags, flags.detach === true || mode === 'create' || platform.exec === 'sentry'),
         fdLimit: parseUlimits(flags.ulimit).nofile,
         cpuLimit: parseUlimits(flags.ulimit).cpu,
         ...cpuOptions(flags),
         memoryLimit: flags.memory === undefined ? undefined : parseMemory(flags.memory),
         stdin: 'inherit',
+        ...limitOptions(flags),
       };
       const detach = flags.detach === true || mode === 'create';
       // published ports reach the foreground inline platform only for now: refused elsewhere, never ignored
@@ -329,7 +330,6 @@ says what is wrong with the reference, exit 125.`);
             root: containersRoot(c), name: flags.name, rm: flags.rm === true, interactive: flags.interactive === true, image: file, logMaxSize: logOpts.maxSize,
             createOnly: mode === 'create', annotations,
             stored: image && { store: (await storeFromCommand(c)).root, name: image.name, platform: platform.image, manifest: image.manifest },
-        ...limitOptions(flags),
           }, prepared);
           process.stdout.write(`${id}\n`);
           return;
