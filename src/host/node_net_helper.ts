@@ -55,8 +55,8 @@ function onConnection(lid, sock) {
   sock.on('data', (d) => {
     if (!conns.has(id)) return;
     const b = own(d);
+    c.credit -= b.byteLength; // before the post: transferring b detaches it (byteLength 0 after)
     post(['data', id, b], [b.buffer]);
-    c.credit -= b.byteLength;
     if (c.credit <= 0 && !c.paused) { c.paused = true; sock.pause(); }
   });
   sock.on('end', () => { if (conns.has(id)) post(['end', id]); });
