@@ -222,6 +222,11 @@ describe('stats, top, diff, inspect, rename', () => {
     expect(wv(['top', 'st', 'colour']).code).toBe(125);
     ok(['exec', 'st', 'probe', 'put', '/added.txt', 'a']);
     expect(ok(['diff', 'st'])).toBe('A /added.txt\n');
+    // CPU time from cpu.stat (metered on the sentry platform) and block I/O from io.stat (the write above)
+    const [cpu, blockIo] = ok(['stats', '--no-stream', '--format', '{{.CPU}}|{{.BlockIO}}', 'st']).trim().split('|');
+    expect(cpu).toMatch(/^\d+\.\d{6}s$/);
+    expect(blockIo).toMatch(/^[\d.]+[kMG]?B \/ [\d.]+[kMG]?B$/);
+    expect(blockIo!.split(' / ')[1]).not.toBe('0B');
     expect(JSON.parse(ok(['diff', '--format', 'json', 'st']))).toEqual({ added: ['/added.txt'] });
     const doc = (JSON.parse(ok(['inspect', 'st'])) as Array<Record<string, any>>)[0]!;
     expect(doc.Name).toBe('st');

@@ -35,13 +35,6 @@ export function humanSize(bytes: number): string {
   return `${Number(v.toPrecision(4))}${units[i]}`;
 }
 
-/** A figure a controller may add to the stats (the CPU and I/O controllers), or undefined. */
-function figure(s: ContainerStats | undefined, ...keys: string[]): number | undefined {
-  const r = s as unknown as Record<string, unknown> | undefined;
-  for (const k of keys) if (typeof r?.[k] === 'number') return r[k] as number;
-  return undefined;
-}
-
 /** One sample: the figures and when they were taken. */
 interface Sample {
   st: RuncState;
@@ -53,16 +46,16 @@ interface Sample {
 function rows(s: Sample, prev: Sample | undefined): { t: Record<string, unknown>; j: Record<string, unknown> } {
   const limit = s.stats ? (s.stats.memoryMax ?? totalmem()) : undefined;
   const mem = s.stats?.memoryCurrent;
-  const cpuUsec = figure(s.stats, 'cpuUsageUsec', 'cpuUsec');
-  const prevCpu = figure(prev?.stats, 'cpuUsageUsec', 'cpuUsec');
+  const cpuUsec = s.stats?.cpu?.usageUsec;
+  const prevCpu = prev?.stats?.cpu?.usageUsec;
   const upMs = s.at - Date.parse(s.st.created);
   const perc = (x: number) => `${x.toFixed(2)}%`;
   const cpuPerc = cpuUsec === undefined ? NONE
     : prev && prevCpu !== undefined && s.at > prev.at ? perc(((cpuUsec - prevCpu) / 1000 / (s.at - prev.at)) * 100)
       : perc(upMs > 0 ? (cpuUsec / 1000 / upMs) * 100 : 0);
   const avgCpu = cpuUsec === undefined ? NONE : perc(upMs > 0 ? (cpuUsec / 1000 / upMs) * 100 : 0);
-  const rd = figure(s.stats, 'ioReadBytes', 'ioRbytes');
-  const wr = figure(s.stats, 'ioWriteBytes', 'ioWbytes');
+  const rd = s.stats?.io?.rbytes;
+  const wr = s.stats?.io?.wbytes;
   const t = {
     ID: s.st.id.slice(0, 12),
     Name: nameOf(s.st),
