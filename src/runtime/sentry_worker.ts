@@ -10,25 +10,12 @@
 import { expose } from 'comlink';
 import type { SentryContainerFactory } from '../sentry/sentry_container.js';
 import { SentryCore } from '../sentry/sentry_core.js';
+import { messageChannelDefer } from '../sentry/defer.js';
 import { portableHost } from '../host/browser_host.js';
 import { KernelContainer } from './kernel_container.js';
 
 /** The runtime's container builder, as the Sentry builds containers. */
 const createContainer: SentryContainerFactory = (host, id, spec, layers, log) => new KernelContainer(host, id, spec, layers, log);
-
-/** A next-turn scheduler that does not clamp like nested setTimeout(0). */
-function messageChannelDefer(): (fn: () => void) => void {
-  const mc = new MessageChannel();
-  const q: (() => void)[] = [];
-  mc.port1.onmessage = () => {
-    const fns = q.splice(0);
-    for (const fn of fns) fn();
-  };
-  return (fn) => {
-    q.push(fn);
-    if (q.length === 1) mc.port2.postMessage(0);
-  };
-}
 
 declare const WorkerGlobalScope: unknown;
 

@@ -10,6 +10,7 @@ import { expose } from 'comlink';
 import type { LayerTree } from '../../kernel/fs/layer_tree.js';
 import type { SentryApi } from '../../src/sentry/control_plane.js';
 import { SentryCore, SentryError } from '../../src/sentry/sentry_core.js';
+import { messageChannelDefer } from '../../src/sentry/defer.js';
 import { portableHost } from '../../src/host/browser_host.js';
 import { KernelContainer } from '../../src/runtime/kernel_container.js';
 import { containerTree, readPath, upperTar, writePath, Tracer, type TraceEntry, type TreeEntry } from './inspect.js';
@@ -97,20 +98,6 @@ class PlaygroundCore extends SentryCore implements PlaygroundApi {
   setTrace(id: string, on: boolean): void {
     this.kc(id).tracer.enabled = on;
   }
-}
-
-/** A next-turn scheduler that does not clamp like nested setTimeout(0). */
-function messageChannelDefer(): (fn: () => void) => void {
-  const mc = new MessageChannel();
-  const q: (() => void)[] = [];
-  mc.port1.onmessage = () => {
-    const fns = q.splice(0);
-    for (const fn of fns) fn();
-  };
-  return (fn) => {
-    q.push(fn);
-    if (q.length === 1) mc.port2.postMessage(0);
-  };
 }
 
 const scope = globalThis as unknown as { onmessage: ((e: MessageEvent) => void) | null };
