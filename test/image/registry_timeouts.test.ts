@@ -80,8 +80,8 @@ describe('registry deadlines', () => {
     const err = await pullImage(await store(), `${host}/app:1`, { client: new RegistryClient({ stallMs: 1000 }) }).catch((e: Error) => e);
     expect((err as Error).message).toBe(`blob ${layerDigest} from ${host} stalled: no byte for 1 s at 5000 of ${reg.layer.length} bytes; run the pull again to resume it`);
     expect((err as { code?: string }).code).toBe('STALLED');
-    expect(Date.now() - t0).toBeLessThan(8000); // without the stall timeout: about 300 s
-  }, 20_000);
+    expect(Date.now() - t0).toBeLessThan(15_000); // without the stall timeout: about 300 s (generous: a loaded machine took 8.1 s)
+  }, 30_000);
 
   it('the CLI reads the deadline from $WASMVISOR_REGISTRY_DEADLINE and fails with one line, exit 125', async () => {
     const host = await registry((u) => u.startsWith('/v2/app/manifests/'), trickle(4000, 100));
