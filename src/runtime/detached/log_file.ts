@@ -13,7 +13,7 @@
  * Readers (`wasmvisor logs -f`) follow across a rotation by the file's
  * identity: the fd they hold still reads the renamed file to its end.
  */
-import { closeSync, openSync, renameSync, writeSync, fstatSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 
 /** Suffix of the rotated log beside the live one. */
 export const ROTATED_SUFFIX = '.1';
@@ -33,13 +33,16 @@ export interface LogFileSpec {
 export class RotatingLog {
   private fd: number;
   private size: number;
+  /** Bytes of the live file up to and including its last newline (the rest is a line still being written). */
+  private lineEnd: number;
   /** True once a write failed for good (a full disk): later output is dropped, as a closed pipe's. */
   private broken = false;
 
   constructor(private readonly spec: LogFileSpec) {
     if (!(spec.maxSize > 0)) throw new RangeError(`log max size must be positive, got ${spec.maxSize}`);
-    this.fd = openSync(spec.path, 'a', 0o600);
+    this.fd = openSync(spec.path, 'a+', 0o600);
     this.size = fstatSync(this.fd).size;
+    this.lineEnd = this.size;
   }
 
   /** Append `data` (stdout and stderr alike), rotating first when it would not fit. */
@@ -53,6 +56,14 @@ export class RotatingLog {
         if (nl >= 0) {
           this.append(rest.subarray(0, nl + 1));
           rest = rest.subarray(nl + 1);
+        } else if (this.lineEnd < this.size && this.size - this.lineEnd + rest.byteLength <= max) {
+          // the live file ends inside a line that this write continues: move that start of the line
+          // to the new file, so that ctr.log.1 never begins or ends with part of a line
+          const carry = Buffer.alloc(this.size - this.lineEnd);
+          readSync(this.fd, carry, 0, carry.byteLength, this.lineEnd);
+          ftruncateSync(this.fd, this.lineEnd);
+          this.size = this.lineEnd;
+          rest = Buffer.concat([carry, rest]);
         }
         this.rotate();
       }
@@ -66,16 +77,19 @@ export class RotatingLog {
   private append(part: Uint8Array): void {
     let off = 0;
     while (off < part.byteLength) off += writeSync(this.fd, part, off, part.byteLength - off);
+    const nl = part.lastIndexOf(0x0a);
+    if (nl >= 0) this.lineEnd = this.size + nl + 1;
     this.size += part.byteLength;
   }
 
   /** `PATH` becomes `PATH.1` (replacing it); a new empty `PATH` takes the writes. */
   private rotate(): void {
     renameSync(this.spec.path, this.spec.path + ROTATED_SUFFIX);
-    const fresh = openSync(this.spec.path, 'a', 0o600);
+    const fresh = openSync(this.spec.path, 'a+', 0o600);
     closeSync(this.fd);
     this.fd = fresh;
     this.size = 0;
+    this.lineEnd = 0;
   }
 
   /** Close the file. */
