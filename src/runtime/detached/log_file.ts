@@ -56,18 +56,27 @@ export class RotatingLog {
         if (nl >= 0) {
           this.append(rest.subarray(0, nl + 1));
           rest = rest.subarray(nl + 1);
-        } else if (this.lineEnd < this.size && this.size - this.lineEnd + rest.byteLength <= max) {
-          // the live file ends inside a line that this write continues: move that start of the line
-          // to the new file, so that ctr.log.1 never begins or ends with part of a line
+        } else if (this.lineEnd < this.size) {
+          // the live file ends inside a line that this write continues: that start of the line moves to
+          // the new file when it fits there, and is dropped otherwise; ctr.log.1 keeps whole lines only
           const carry = Buffer.alloc(this.size - this.lineEnd);
-          readSync(this.fd, carry, 0, carry.byteLength, this.lineEnd);
+          if (carry.byteLength + rest.byteLength <= max) {
+            readSync(this.fd, carry, 0, carry.byteLength, this.lineEnd);
+            rest = Buffer.concat([carry, rest]);
+          }
           ftruncateSync(this.fd, this.lineEnd);
           this.size = this.lineEnd;
-          rest = Buffer.concat([carry, rest]);
         }
         this.rotate();
       }
-      this.append(rest.byteLength > max ? rest.subarray(rest.byteLength - max) : rest);
+      if (rest.byteLength > max) {
+        // one write larger than the cap keeps its last bytes, from the first line that starts in them
+        let tail = rest.subarray(rest.byteLength - max);
+        const first = tail.indexOf(0x0a);
+        if (first >= 0 && first + 1 < tail.byteLength) tail = tail.subarray(first + 1);
+        rest = tail;
+      }
+      this.append(rest);
     } catch {
       this.broken = true; // ENOSPC, EIO: the container keeps running, its output is lost
     }

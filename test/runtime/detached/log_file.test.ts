@@ -33,6 +33,15 @@ describe('RotatingLog', () => {
     expect(readFileSync(path, 'utf8')).toBe('line 2 is long\n');
   });
 
+  it('a write larger than the cap keeps its last bytes from a line start, and the old file drops a line it cannot carry', () => {
+    const { log, path } = logIn(16);
+    log.write(enc('line 0\nline 1')); // the live file ends inside a line
+    log.write(enc('000\nline 2\nline 3\nline 4\n')); // no newline fits in the 3 bytes left; 'line 1' + this is over the cap
+    log.close();
+    expect(readFileSync(`${path}.1`, 'utf8')).toBe('line 0\n');
+    expect(readFileSync(path, 'utf8')).toBe('line 3\nline 4\n');
+  });
+
   it('many small writes split at random places: every rotated file holds whole lines only, within the cap', () => {
     const { log, path } = logIn(200);
     let text = '';
