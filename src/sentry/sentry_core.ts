@@ -237,9 +237,11 @@ export class SentryCore implements SentryApi {
       isPaused: () => sb.paused || rec.task.state === 'stopped',
       onExit: (status) => {
         cpuAtExit = cpu();
+        // its linear memory is gone at the exit, not when its worker is reaped (Linux frees a zombie's mm in exit_mm)
+        sb.chargeMemory(pid, 0);
         this.onExit(sb, pid, status);
       },
-      onMemory: (bytes) => this.carryOut(sb, sb.chargeMemory(pid, bytes)),
+      onMemory: (bytes) => { if (rec.task.exitStatus === null) this.carryOut(sb, sb.chargeMemory(pid, bytes)); },
       ...(sb.cpu && { onFuel: fuelHook({ cpu: sb.cpu, share: this.share, cpuLimit: proc.cpuLimit }, pid, this.opts.host) }),
     });
     return { pid, channelId, channel, hub: this.hubBuf };
