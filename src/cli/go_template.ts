@@ -19,13 +19,11 @@
  * have is an error naming it (exit 125), never an empty string.
  */
 import { CliExit, ExitCode } from './exit.js';
+import { CodedError } from '../coded_error.js';
 
 /** A template that cannot be parsed or run (`code`: PARSE or EXEC). */
-export class GoTemplateError extends Error {
-  constructor(readonly code: 'PARSE' | 'EXEC', message: string) {
-    super(message);
-    this.name = 'GoTemplateError';
-  }
+export class GoTemplateError extends CodedError<'PARSE' | 'EXEC'> {
+  override readonly name = 'GoTemplateError';
 }
 
 type Arg = { k: 'field'; path: string[] } | { k: 'str'; v: string } | { k: 'num'; v: number } | { k: 'fn'; name: string } | { k: 'bool'; v: boolean };

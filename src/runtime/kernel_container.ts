@@ -26,14 +26,23 @@ import { BuildError, buildContainer, type BuiltContainer } from './container_bui
 import { diffUpper, upperBaseline, type UpperBaseline } from './tree_diff.js';
 import { upperEntries } from '../image/build/upper_layer.js';
 import type { TarEntry } from '../image/build/tar_writer.js';
+import type { NetNamespace } from '../../kernel/fs/socket_ns.js';
+import { NetPort } from '../host/net_port.js';
+import type { NetSpec } from '../sentry/control_plane.js';
+import { installListeners } from './port_listeners.js';
+import type { Cgroup } from '../../kernel/cgroup/cgroup.js';
+import { callPath, faultHook } from '../../kernel/syscalls/faults.js';
+import { traceEntry, type TraceEntry } from '../testing/trace.js';
+import { deterministicHost, VirtualClock } from '../testing/virtual_host.js';
+import { CodedError } from '../coded_error.js';
 
 /** Error raised inside the Sentry for a control-plane request; `code` is stable. */
-export class KernelContainerError extends Error {
-  constructor(readonly code: 'EAGAIN' | 'ENOENT' | 'EINVAL' | 'ESRCH', message: string) {
-    super(message);
-    this.name = 'KernelContainerError';
-  }
+export class KernelContainerError extends CodedError<'EAGAIN' | 'ENOENT' | 'EINVAL' | 'ESRCH'> {
+  override readonly name = 'KernelContainerError';
 }
+
+/** Calls a container's trace keeps (a guest controls how many it makes): past it, later calls are not recorded. */
+export const TRACE_MAX = 50_000;
 
 /** A live task of the container. */
 export interface ContainerTask {
@@ -50,9 +59,36 @@ export class KernelContainer {
   readonly tasks = new Map<number, ContainerTask>();
   syscalls = 0;
   private readonly base: UpperBaseline;
+  /** The host's side of its published ports (spec.net), until its init has them. */
+  private net: { port: NetPort; spec: NetSpec } | null = null;
+  /** Its init's net namespace (published ports), closed with the container. */
+  private netns: NetNamespace | null = null;
+  /** The virtual clock (spec.testing.clock), if any. */
+  private readonly clock: VirtualClock | null = null;
+  private readonly traced: TraceEntry[] = [];
+  /** Set when spec.testing.trace: records a finished call (kernel/platform/sentry.ts `onCall`). */
+  readonly onCall?: (pid: number, name: string, args: unknown, errno: number, value: unknown, ns: bigint, exited: boolean) => void;
+  /** The clock of traced durations: a virtual clock's, read without moving it. */
+  readonly traceClock?: () => bigint;
 
-  /** `log`: the operator log (seccomp denials, one line each, without the container id). */
-  constructor(host: Host, readonly id: string, readonly spec: ContainerSpec, layers: ReadonlyMap<string, LayerTree>, log?: (line: string) => void) {
+  /**
+   * `log`: the operator log (seccomp denials, one line each, without the
+   * container id); `parent`: the parent cgroup (a tenant's or pod's), whose
+   * limits bind this container's too.
+   */
+  constructor(host: Host, readonly id: string, readonly spec: ContainerSpec, layers: ReadonlyMap<string, LayerTree>, log?: (line: string) => void, parent?: Cgroup) {
+    const t = spec.testing;
+    if (t !== undefined) {
+      // the determinism switches are a Host wrapper (src/testing/virtual_host.ts), as on the inline platform
+      const c = t.clock;
+      if (c !== undefined) this.clock = new VirtualClock({ realtime: c.realtimeNs, monotonic: c.monotonicNs, step: c.stepNs });
+      host = deterministicHost(host, { clock: this.clock ?? undefined, seed: t.seed });
+      if (t.trace === true) {
+        const clock = this.clock;
+        if (clock !== null) this.traceClock = () => clock.peekMonotonicNs();
+        this.onCall = (pid, name, args, errno, value, ns, exited) => this.record(pid, name, args, errno, value, ns, exited);
+      }
+    }
     const r = spec.rootfs;
     const root = { hostPath: r?.hostPath, layers: (r?.layerIds ?? []).map((lid) => {
       const t = layers.get(lid);
@@ -60,11 +96,39 @@ export class KernelContainer {
       return t;
     }) };
     try {
-      this.built = buildContainer(host, spec, { root, fileLimit: 'oom-kill', onSeccomp: log });
+      this.built = buildContainer(host, spec, { root, fileLimit: 'oom-kill', onSeccomp: log, parentCgroup: parent });
+      //BROKEN
     } catch (e) {
       throw containerError(e);
     }
     this.base = upperBaseline(this.upper);
+    if (spec.net !== undefined) this.net = { port: NetPort.fromHandOff(spec.net), spec: spec.net };
+  }
+
+  private record(pid: number, name: string, args: unknown, errno: number, value: unknown, ns: bigint, exited: boolean): void {
+    const task = this.tasks.get(pid)?.task;
+    let path: string | undefined;
+    if (task !== undefined && args !== null && typeof args === 'object') {
+      try {
+        path = callPath(task, args as Record<string, unknown>);
+      } catch {
+        path = undefined;
+      }
+    }
+    const injected = args !== null && typeof args === 'object' ? (args as { _injected?: string })._injected : undefined;
+    // bounded: a guest controls how many calls it makes
+    if (this.traced.length < TRACE_MAX) this.traced.push(traceEntry({ pid, name, args, errno, value, ns, exited, injected }, path));
+  }
+
+  /** The calls recorded so far, every process's, in order (at most TRACE_MAX). */
+  trace(): TraceEntry[] {
+    return this.traced;
+  }
+
+  /** Move the virtual clock forward by `ns`. */
+  advanceClock(ns: bigint): void {
+    if (this.clock === null) throw new KernelContainerError('EINVAL', `container ${this.id} has no virtual clock (create it with testing.clock)`);
+    this.clock.advanceNs(ns);
   }
 
   /** The container's kernel (its own pid namespace). */
@@ -89,6 +153,8 @@ export class KernelContainer {
 
   /** Close the host handles of the container's --rootfs and binds (it is gone); a Sentry-held layer stays open. */
   close(): void {
+    this.netns?.close();
+    this.net?.port.detach();
     this.built.close();
   }
 
@@ -131,6 +197,8 @@ export class KernelContainer {
     } catch (e) {
       throw containerError(e);
     }
+    // published ports: the first process (init) gets the listeners, after its preopened directories
+    if (this.net !== null && this.netns === null) this.netns = installListeners(task, this.net.port, this.net.spec.listeners, this.built.cgroup.memory);
     const rec: ContainerTask = { task, channelId, stdin: proc.stdio.stdin === 'pipe' ? pipe : null };
     this.tasks.set(task.pid, rec);
     return rec;

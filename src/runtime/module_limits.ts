@@ -7,15 +7,13 @@
  * Only the limits bytes change; every other byte is copied as is.
  */
 import { isWasm } from '../../kernel/platform/wasm_magic.js';
+import { CodedError } from '../coded_error.js';
 
 const PAGE = 65536;
 
 /** Thrown for a module this rewriter cannot handle or that cannot fit the limit. */
-export class ModuleLimitError extends Error {
-  constructor(readonly code: 'MALFORMED' | 'TOO_BIG', message: string) {
-    super(message);
-    this.name = 'ModuleLimitError';
-  }
+export class ModuleLimitError extends CodedError<'MALFORMED' | 'TOO_BIG'> {
+  override readonly name = 'ModuleLimitError';
 }
 
 /** Bytes as MiB for messages: `32 MiB`, `39.9 MiB`. */

@@ -49,6 +49,7 @@ import { ContainerError } from './status.js';
 import { type BoundPort, installPorts } from './ports.js';
 import { upperBaseline, type UpperBaseline } from './tree_diff.js';
 import type { TmpFs } from '../../kernel/fs/tmpfs.js';
+import { CodedError } from '../coded_error.js';
 
 export type { BindMount, RunConfig } from './run_config.js';
 
@@ -135,11 +136,8 @@ export interface RunWasmResult {
 }
 
 /** Why `runWasm` could not run the module at all. Codes map to podman exit codes (125/126/127). */
-export class RunWasmError extends Error {
-  constructor(readonly code: 'NOT_FOUND' | 'NOT_WASM' | 'CANNOT_RUN' | 'BAD_OPTION', message: string) {
-    super(message);
-    this.name = 'RunWasmError';
-  }
+export class RunWasmError extends CodedError<'NOT_FOUND' | 'NOT_WASM' | 'CANNOT_RUN' | 'BAD_OPTION'> {
+  override readonly name = 'RunWasmError';
 }
 
 function sinkFor(spec: StdioSpec | undefined, fd: 1 | 2): { sink: ConsoleSink; capture?: CaptureSink } {

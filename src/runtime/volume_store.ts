@@ -12,16 +12,14 @@
  */
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CodedError } from '../coded_error.js';
 
 /** Stable codes of {@link VolumeError}. */
 export type VolumeErrorCode = 'BAD_NAME' | 'NOT_FOUND' | 'EXISTS' | 'IN_USE';
 
 /** A volume operation refused; the message says what to do. */
-export class VolumeError extends Error {
-  constructor(readonly code: VolumeErrorCode, message: string) {
-    super(message);
-    this.name = 'VolumeError';
-  }
+export class VolumeError extends CodedError<VolumeErrorCode> {
+  override readonly name = 'VolumeError';
 }
 
 /** One volume, as `volume inspect` prints it (podman's keys). */

@@ -1,4 +1,5 @@
 /** The error every content store failure is reported as (see content_store.ts). */
+import { CodedError } from '../../coded_error.js';
 
 /** Stable codes of {@link ContentStoreError}. */
 export type ContentStoreErrorCode =
@@ -10,9 +11,6 @@ export type ContentStoreErrorCode =
   | 'INVALID';
 
 /** A content store failure; `code` is stable, `message` says what to do. */
-export class ContentStoreError extends Error {
-  constructor(readonly code: ContentStoreErrorCode, message: string) {
-    super(message);
-    this.name = 'ContentStoreError';
-  }
+export class ContentStoreError extends CodedError<ContentStoreErrorCode> {
+  override readonly name = 'ContentStoreError';
 }

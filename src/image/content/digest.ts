@@ -4,6 +4,7 @@
  * other algorithms parse but are refused where content must be verified.
  */
 import { createHash, type Hash } from 'node:crypto';
+import { CodedError } from '../../coded_error.js';
 
 /** A validated `sha256:<64 lowercase hex>` digest string. */
 export type Digest = string;
@@ -12,11 +13,8 @@ export type Digest = string;
 export type DigestErrorCode = 'DIGEST_INVALID' | 'DIGEST_UNSUPPORTED';
 
 /** A digest string that is malformed or uses an algorithm wasmvisor cannot verify. */
-export class DigestError extends Error {
-  constructor(readonly code: DigestErrorCode, message: string) {
-    super(message);
-    this.name = 'DigestError';
-  }
+export class DigestError extends CodedError<DigestErrorCode> {
+  override readonly name = 'DigestError';
 }
 
 /** The parts of a digest: algorithm (`sha256`) and encoded value (hex). */

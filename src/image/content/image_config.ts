@@ -7,16 +7,14 @@ import type { Digest } from './digest.js';
 import type { ImageConfig, ImageManifest, ImageRuntimeConfig } from './manifest.js';
 import { MediaType, WASM_LAYER_TYPES } from './media_types.js';
 import type { LayerSource } from '../snapshot/snapshot.js';
+import { CodedError } from '../../coded_error.js';
 
 /** Stable codes of {@link ImageConfigError}. */
 export type ImageConfigErrorCode = 'LAYER_COUNT';
 
 /** An image whose manifest and config do not fit together. */
-export class ImageConfigError extends Error {
-  constructor(readonly code: ImageConfigErrorCode, message: string) {
-    super(message);
-    this.name = 'ImageConfigError';
-  }
+export class ImageConfigError extends CodedError<ImageConfigErrorCode> {
+  override readonly name = 'ImageConfigError';
 }
 
 /** Pair each layer with its diff ID (a Wasm module layer's diff ID is its digest). */

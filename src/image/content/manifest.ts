@@ -5,6 +5,7 @@
  */
 import { DigestError, validateDigest, type Digest } from './digest.js';
 import { MediaType, isIndexType, isManifestType } from './media_types.js';
+import { CodedError } from '../../coded_error.js';
 
 /** Largest manifest or index accepted (bytes), as containerd and the registry do. */
 export const MAX_MANIFEST_SIZE = 4 * 1024 * 1024;
@@ -85,11 +86,8 @@ export interface ImageConfig {
 export type ManifestErrorCode = 'MANIFEST_TOO_LARGE' | 'MANIFEST_INVALID' | 'MEDIA_TYPE_UNKNOWN';
 
 /** A manifest, index or config that wasmvisor refuses; the message says which and why. */
-export class ManifestError extends Error {
-  constructor(readonly code: ManifestErrorCode, message: string) {
-    super(message);
-    this.name = 'ManifestError';
-  }
+export class ManifestError extends CodedError<ManifestErrorCode> {
+  override readonly name = 'ManifestError';
 }
 
 /** A parsed manifest or index, tagged by kind, with its media type as served or declared. */

@@ -19,16 +19,14 @@ import path from 'node:path';
 import { FsContentStore, tryLock, writeFileAtomic } from './content_store.js';
 import type { Digest } from './digest.js';
 import type { Descriptor } from './manifest.js';
+import { CodedError } from '../../coded_error.js';
 
 /** Stable codes of {@link StoreError}. */
 export type StoreErrorCode = 'IMAGE_NOT_FOUND' | 'LOCKED' | 'CORRUPT';
 
 /** An image metadata store failure. */
-export class StoreError extends Error {
-  constructor(readonly code: StoreErrorCode, message: string) {
-    super(message);
-    this.name = 'StoreError';
-  }
+export class StoreError extends CodedError<StoreErrorCode> {
+  override readonly name = 'StoreError';
 }
 
 /** The store directory: `explicit`, else `$WASMVISOR_ROOT`, else `$XDG_DATA_HOME/wasmvisor`, else `~/.local/share/wasmvisor`. */

@@ -29,16 +29,14 @@ import { putBytes, putStream } from './layout_ingest.js';
 import { MAX_CONFIG_SIZE, MAX_MANIFEST_SIZE } from '../content/manifest.js';
 import { entryComponents } from '../snapshot/tar_tree.js';
 import { DEFAULT_UNPACK_LIMITS, drained, type UnpackLimits } from '../snapshot/unpack_core.js';
+import { CodedError } from '../../coded_error.js';
 
 /** Stable codes of {@link LayoutError}. */
 export type LayoutErrorCode = 'NOT_FOUND' | 'UNKNOWN_FORMAT' | 'INVALID' | 'MISSING_BLOB' | 'DIGEST_MISMATCH' | 'UNSAFE_PATH' | 'TOO_LARGE';
 
 /** An image layout or archive that cannot be imported or written. */
-export class LayoutError extends Error {
-  constructor(readonly code: LayoutErrorCode, message: string) {
-    super(message);
-    this.name = 'LayoutError';
-  }
+export class LayoutError extends CodedError<LayoutErrorCode> {
+  override readonly name = 'LayoutError';
 }
 
 /** A stored file: its digest and size in the content store. */

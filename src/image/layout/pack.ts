@@ -29,6 +29,7 @@ import { resolveImage } from '../content/manifest_store.js';
 import { MediaType } from '../content/media_types.js';
 import { parseReference } from '../reference/reference.js';
 import type { Store } from '../content/store_root.js';
+import { CodedError } from '../../coded_error.js';
 
 const DOCKER_TO_OCI: Record<string, string> = {
   [MediaType.DOCKER_LAYER_GZIP]: MediaType.OCI_LAYER_GZIP,
@@ -40,11 +41,8 @@ const DOCKER_TO_OCI: Record<string, string> = {
 export type PackErrorCode = 'BAD_ADD' | 'NOT_FOUND' | 'ARTIFACT' | 'NOT_WASM';
 
 /** A pack request that cannot be built; the message says what to change. */
-export class PackError extends Error {
-  constructor(readonly code: PackErrorCode, message: string) {
-    super(message);
-    this.name = 'PackError';
-  }
+export class PackError extends CodedError<PackErrorCode> {
+  override readonly name = 'PackError';
 }
 
 /** One `--add SRC:DEST`. */

@@ -4,16 +4,14 @@
  * `--platform os/arch[/variant]` replaces that list with one entry.
  */
 import type { Descriptor, Platform } from '../content/manifest.js';
+import { CodedError } from '../../coded_error.js';
 
 /** Stable codes of {@link PlatformError}. */
 export type PlatformErrorCode = 'PLATFORM_INVALID' | 'PLATFORM_NOT_FOUND';
 
 /** No manifest fits the wanted platforms, or a `--platform` value does not parse. */
-export class PlatformError extends Error {
-  constructor(readonly code: PlatformErrorCode, message: string) {
-    super(message);
-    this.name = 'PlatformError';
-  }
+export class PlatformError extends CodedError<PlatformErrorCode> {
+  override readonly name = 'PlatformError';
 }
 
 /** The platforms tried when none is given, in order. */

@@ -6,6 +6,7 @@
  * `localhost`; `index.docker.io` becomes `docker.io`.
  */
 import { DigestError, validateDigest, type Digest } from '../content/digest.js';
+import { CodedError } from '../../coded_error.js';
 
 /** Docker Hub's canonical registry name. */
 export const DOCKER_HUB = 'docker.io';
@@ -17,11 +18,8 @@ export const DOCKER_HUB_API = 'registry-1.docker.io';
 export type ImageReferenceErrorCode = 'REFERENCE_INVALID' | 'REFERENCE_TOO_LONG' | 'REFERENCE_UPPERCASE';
 
 /** An image reference that does not parse; the message says what to fix. */
-export class ImageReferenceError extends Error {
-  constructor(readonly code: ImageReferenceErrorCode, message: string) {
-    super(message);
-    this.name = 'ImageReferenceError';
-  }
+export class ImageReferenceError extends CodedError<ImageReferenceErrorCode> {
+  override readonly name = 'ImageReferenceError';
 }
 
 const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;

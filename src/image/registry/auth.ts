@@ -24,6 +24,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { writeFileAtomic } from '../content/content_store.js';
 import { DOCKER_HUB } from '../reference/reference.js';
+import { CodedError } from '../../coded_error.js';
 
 /** A user name and secret (password or identity token). */
 export interface Credentials {
@@ -41,11 +42,8 @@ export interface Challenge {
 export type AuthErrorCode = 'AUTH_FILE_INVALID' | 'NOT_LOGGED_IN';
 
 /** A credentials file problem. */
-export class AuthError extends Error {
-  constructor(readonly code: AuthErrorCode, message: string) {
-    super(message);
-    this.name = 'AuthError';
-  }
+export class AuthError extends CodedError<AuthErrorCode> {
+  override readonly name = 'AuthError';
 }
 
 /** Parse a `WWW-Authenticate` header into its challenges. */

@@ -19,16 +19,14 @@ import { RegistryClient, RegistryError } from './registry.js';
 import type { Endpoint } from './registry_config.js';
 import { discard } from './registry_http.js';
 import type { Store } from '../content/store_root.js';
+import { CodedError } from '../../coded_error.js';
 
 /** Stable codes of {@link PullError}. */
 export type PullErrorCode = 'INTERRUPTED' | 'TRUNCATED' | 'OVERSIZED' | 'DIGEST_MISMATCH' | 'LOCK_TIMEOUT' | 'STALLED';
 
 /** A download that could not complete; the message says whether a re-run resumes it. */
-export class PullError extends Error {
-  constructor(readonly code: PullErrorCode, message: string) {
-    super(message);
-    this.name = 'PullError';
-  }
+export class PullError extends CodedError<PullErrorCode> {
+  override readonly name = 'PullError';
 }
 
 /** What a blob download needs from the pull. */

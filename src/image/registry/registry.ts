@@ -22,6 +22,7 @@ import { MANIFEST_ACCEPT } from '../content/media_types.js';
 import { type Reference } from '../reference/reference.js';
 import { endpointsFor, type Endpoint, type EndpointOptions, type RegistriesConf } from './registry_config.js';
 import { discard, header, httpRequest, readBody, type Body, type HttpResponse } from './registry_http.js';
+import { CodedError } from '../../coded_error.js';
 
 /** Stable codes of {@link RegistryError}. */
 export type RegistryErrorCode =
@@ -36,10 +37,11 @@ export type RegistryErrorCode =
   | 'PROTOCOL';
 
 /** A registry failure; `code` is stable and `message` is one line saying what to do. */
-export class RegistryError extends Error {
-  constructor(readonly code: RegistryErrorCode, message: string, readonly status?: number) {
-    super(message);
-    this.name = 'RegistryError';
+export class RegistryError extends CodedError<RegistryErrorCode> {
+  override readonly name = 'RegistryError';
+
+  constructor(code: RegistryErrorCode, message: string, readonly status?: number) {
+    super(code, message);
   }
 }
 

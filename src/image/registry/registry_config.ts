@@ -28,16 +28,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { apiHost, type Reference } from '../reference/reference.js';
+import { CodedError } from '../../coded_error.js';
 
 /** Stable codes of {@link RegistryConfigError}. */
 export type RegistryConfigErrorCode = 'CONFIG_INVALID' | 'REGISTRY_BLOCKED';
 
 /** A registries.conf that cannot be used, or a blocked registry. */
-export class RegistryConfigError extends Error {
-  constructor(readonly code: RegistryConfigErrorCode, message: string) {
-    super(message);
-    this.name = 'RegistryConfigError';
-  }
+export class RegistryConfigError extends CodedError<RegistryConfigErrorCode> {
+  override readonly name = 'RegistryConfigError';
 }
 
 /** One `[[registry]]` entry (or one of its mirrors). */

@@ -16,6 +16,7 @@ import { lookupMerged, readLayerFile } from '../snapshot/merged_lookup.js';
 import type { ImageConfig, ImageManifest } from '../content/manifest.js';
 import { WASM_LAYER_TYPES } from '../content/media_types.js';
 import { wasmLayerName } from '../snapshot/unpack_wasm.js';
+import { CodedError } from '../../coded_error.js';
 
 /** The PATH used when the image sets none (podman's default). */
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -24,11 +25,8 @@ export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/
 export type ImageRunErrorCode = 'NO_COMMAND' | 'NOT_FOUND' | 'NOT_WASM';
 
 /** The image cannot be run as asked; the message names the file or what is missing. */
-export class ImageRunError extends Error {
-  constructor(readonly code: ImageRunErrorCode, message: string) {
-    super(message);
-    this.name = 'ImageRunError';
-  }
+export class ImageRunError extends CodedError<ImageRunErrorCode> {
+  override readonly name = 'ImageRunError';
 }
 
 /** What the command line overrides (podman's `--entrypoint`, args after IMAGE, `-e`, `-w`, `-u`). */

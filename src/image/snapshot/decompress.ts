@@ -11,6 +11,7 @@
  */
 import { Gunzip } from 'fflate';
 import { Decompress as ZstdDecompress } from 'fzstd';
+import { CodedError } from '../../coded_error.js';
 
 /** A stream of byte chunks. */
 export type ByteSource = AsyncIterable<Uint8Array>;
@@ -28,11 +29,8 @@ export type Decompressors = Record<Exclude<Compression, 'none'>, Decompressor>;
 export type DecompressErrorCode = 'DECOMPRESS_FAILED' | 'DECOMPRESS_UNSUPPORTED';
 
 /** A layer stream that could not be decompressed. */
-export class DecompressError extends Error {
-  constructor(readonly code: DecompressErrorCode, message: string) {
-    super(message);
-    this.name = 'DecompressError';
-  }
+export class DecompressError extends CodedError<DecompressErrorCode> {
+  override readonly name = 'DecompressError';
 }
 
 /** The compression a layer media type names, or undefined for a type that names none. */

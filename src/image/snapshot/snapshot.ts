@@ -36,16 +36,14 @@ import { decodeTree, encodeTreeParts, sharedBytes, type EncodedTree } from './sn
 import { lookupInLowers } from './tar_tree.js';
 import { SlabAllocator, unpackLayer, type UnpackLimits } from './unpack.js';
 import { wasmLayerTree } from './unpack_wasm.js';
+import { CodedError } from '../../coded_error.js';
 
 /** Stable codes of {@link SnapshotError}. */
 export type SnapshotErrorCode = 'UNSUPPORTED_LAYER' | 'CORRUPT' | 'MISMATCH';
 
 /** A snapshot that cannot be prepared or read (unpack failures are UnpackError). */
-export class SnapshotError extends Error {
-  constructor(readonly code: SnapshotErrorCode, message: string) {
-    super(message);
-    this.name = 'SnapshotError';
-  }
+export class SnapshotError extends CodedError<SnapshotErrorCode> {
+  override readonly name = 'SnapshotError';
 }
 
 /** One layer of an image, as `prepare` needs it. */

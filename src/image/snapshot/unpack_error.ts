@@ -1,4 +1,5 @@
 /** The error every layer unpack failure is reported as. */
+import { CodedError } from '../../coded_error.js';
 
 /** Stable codes of {@link UnpackError}. */
 export type UnpackErrorCode =
@@ -28,9 +29,10 @@ export type UnpackErrorCode =
   | 'UNSUPPORTED_ENTRY';
 
 /** A layer that could not be unpacked; nothing of it was published. */
-export class UnpackError extends Error {
-  constructor(readonly code: UnpackErrorCode, message: string, readonly entry?: string) {
-    super(message);
-    this.name = 'UnpackError';
+export class UnpackError extends CodedError<UnpackErrorCode> {
+  override readonly name = 'UnpackError';
+
+  constructor(code: UnpackErrorCode, message: string, readonly entry?: string) {
+    super(code, message);
   }
 }

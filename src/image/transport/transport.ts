@@ -31,6 +31,7 @@ import type { Descriptor, Platform } from '../content/manifest.js';
 import type { Store } from '../content/store_root.js';
 import type { Reference } from '../reference/reference.js';
 import type { Progress } from './progress.js';
+import { CodedError } from '../../coded_error.js';
 
 /** The kinds of transport, as podman and skopeo spell them (`docker` is `registry` here). */
 export type TransportKind = 'registry' | 'oci-layout' | 'oci-archive' | 'docker-archive' | 'samples';
@@ -91,11 +92,8 @@ export interface Transport {
 export type TransportErrorCode = 'DIGEST_MISMATCH' | 'NOT_FOUND' | 'READ_ONLY' | 'UNKNOWN_FORMAT';
 
 /** A transport cannot do what was asked; the message says what to do. */
-export class TransportError extends Error {
-  constructor(readonly code: TransportErrorCode, message: string) {
-    super(message);
-    this.name = 'TransportError';
-  }
+export class TransportError extends CodedError<TransportErrorCode> {
+  override readonly name = 'TransportError';
 }
 
 /** Pass `chunks` through, failing at the end unless they hash to `desc.digest` and add up to `desc.size`. */
