@@ -4,7 +4,7 @@
  * line and exit 125 before any container state exists.
  */
 import { CliExit, ExitCode } from './exit.js';
-import { type BoundPort, exposedMappings, formatPort, type OpenPorts, openPorts, type PortMapping, PortError, parsePublish, PORTS_ANNOTATION } from '../runtime/ports.js';
+import { type BoundPort, exposedMappings, formatPort, type OpenPorts, openPorts, type PortMapping, PortError, parsePublish, PORTS_ANNOTATION, PUBLISH_ANNOTATION, publishSpec } from '../runtime/ports.js';
 
 /** The publish flags of run/create. */
 export interface PublishFlags {
@@ -55,6 +55,11 @@ export async function bindPublished(mappings: readonly PortMapping[]): Promise<O
 export function portsAnnotation(ports: readonly BoundPort[] | undefined): Record<string, string> {
   if (ports === undefined || ports.length === 0) return {};
   return { [PORTS_ANNOTATION]: JSON.stringify(ports.map(({ hostIp, hostPort, containerPort, protocol }) => ({ hostIp, hostPort, containerPort, protocol }))) };
+}
+
+/** The annotation asking a detached container's sandbox process to bind `mappings` (none: {}). */
+export function publishAnnotation(mappings: readonly PortMapping[]): Record<string, string> {
+  return mappings.length === 0 ? {} : { [PUBLISH_ANNOTATION]: mappings.map(publishSpec).join(',') };
 }
 
 /** The bound ports recorded on a container (none: []). */

@@ -16,6 +16,7 @@ import { wireHostStdio } from '../runtime/detached/host_stdio.js';
 import type { RootSource } from '../runtime/container_builder.js';
 import { readModule, ModuleLoadError } from '../runtime/module_loader.js';
 import { runConfig, type RunConfig } from '../runtime/run_config.js';
+import { handOffPorts, type OpenPorts } from '../runtime/ports.js';
 import type { CreateOptions } from '../runtime/runtime.js';
 import type { RunWasmOptions } from '../runtime/run_wasm.js';
 import { ContainerError, type WaitResult } from '../runtime/status.js';
@@ -79,12 +80,12 @@ function cliError(err: unknown, name: string): unknown {
 
 /**
  * Run the container on the sentry platform with the CLI's stdio and
- * signals; resolves to the wait result (its `exitCode` is the process exit
+ * signals, with the published `ports` (already bound); resolves to the wait result (its `exitCode` is the process exit
  * code). The container is `prepared` (`sentryConfig`'s) if given, else
  * written from `o`; the module, strace and label always come from `o`.
  * Throws CliExit for 125/126/127 failures before the workload runs.
  */
-export async function runOnSentry(o: SentryRunOptions, prepared?: RunConfig): Promise<WaitResult> {
+export async function runOnSentry(o: SentryRunOptions, prepared?: RunConfig, ports?: OpenPorts): Promise<WaitResult> {
   if (o.strace) throw new CliExit(ExitCode.RUNTIME, '--strace works on the inline platform only: drop --platform sentry');
   const name = o.label ?? o.file ?? o.argv0 ?? 'module';
   const bytes = await moduleBytes(o);
@@ -103,7 +104,9 @@ export async function runOnSentry(o: SentryRunOptions, prepared?: RunConfig): Pr
   try {
     // one-shot: no warm pool (a pooled worker would be refilled after launch and never used)
     rt = await Runtime.create({ poolSize: 0 });
-    const c = await rt.run({ module: bytes, config, rootfs, stdin: 'pipe', capture: false }).catch((err: unknown) => { throw cliError(err, name); });
+    // published ports (bound by the caller, who frees them after): the listeners move to the Sentry
+    const net = ports && handOffPorts(ports);
+    const c = await rt.run({ module: bytes, config, rootfs, stdin: 'pipe', capture: false, net }).catch((err: unknown) => { throw cliError(err, name); });
     container = c;
     unwire = wireHostStdio(c.init);
     if (pending) forward(pending);

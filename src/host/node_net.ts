@@ -12,9 +12,9 @@
  * ports are free again.
  */
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import type { HostNet, NetEvents } from '../../kernel/host.js';
 import { BACKLOG, RECV_WINDOW, SEND_WINDOW } from '../../kernel/fs/socket_ns.js';
 import { type HelperLimits, NET_HELPER_SOURCE } from './node_net_helper.js';
+import { type NetHandOff, type NetMessagePort, type NetMsg, NetPort } from './net_port.js';
 
 /** Why a port could not be opened. */
 export class NodeNetError extends Error {
@@ -33,122 +33,69 @@ export interface HostListener {
   port: number;
 }
 
-type Msg = [string, ...unknown[]];
-
-/** Host sockets served by a helper thread. */
-export class NodeNet implements HostNet {
+/** Host sockets served by a helper thread; a HostNet for a kernel in this thread, or handed off to another. */
+export class NodeNet extends NetPort {
   private readonly worker: Worker;
-  private readonly port: MessagePort;
-  private readonly seq: Int32Array;
-  private readonly sinks = new Map<number, NetEvents>();
-  private readonly connListener = new Map<number, number>();
-  /** Events of listeners no sink is attached to yet, replayed by `attach`. */
-  private readonly early = new Map<number, Msg[]>();
   private readonly requests = new Map<number, { resolve: (l: HostListener) => void; reject: (e: Error) => void; host: string; port: number }>();
   private nextReq = 1;
   private disposed = false;
-  /** The helper's count at the last drain. */
-  private drained = -1;
+  private handedOff = false;
+  private readonly seqBuffer: SharedArrayBuffer;
 
   constructor() {
     const { port1, port2 } = new MessageChannel();
-    this.port = port1;
     const seq = new SharedArrayBuffer(4);
-    this.seq = new Int32Array(seq);
+    super(port1 as unknown as NetMessagePort, seq, (p) => receiveMessageOnPort(p as unknown as MessagePort)?.message as NetMsg | undefined);
+    this.seqBuffer = seq;
     const limits: HelperLimits = { recvWindow: RECV_WINDOW, backlog: BACKLOG, ackBatch: SEND_WINDOW / 4, lingerMs: 10_000 };
     this.worker = new Worker(NET_HELPER_SOURCE, { eval: true, workerData: { port: port2, seq, limits }, transferList: [port2] });
     this.worker.unref();
-    this.port.on('message', (m: Msg) => this.deliver(m));
-    this.port.unref();
+    this.nodePort.unref();
+  }
+
+  private get nodePort(): MessagePort {
+    return this.port as unknown as MessagePort;
   }
 
   /** Listen on `host:port` (port 0: the host picks one). */
   listen(host: string, port: number): Promise<HostListener> {
+    if (this.handedOff) return Promise.reject(new NodeNetError('LISTEN', 'this host network was handed to a kernel in another thread'));
     const req = this.nextReq++;
-    this.port.ref();
+    this.nodePort.ref();
     return new Promise<HostListener>((resolve, reject) => {
       this.requests.set(req, { resolve, reject, host, port });
-      this.port.postMessage(['listen', req, host, port]);
+      this.post(['listen', req, host, port]);
     }).finally(() => {
-      if (this.requests.size === 0) this.port.unref();
+      if (this.requests.size === 0) this.nodePort.unref();
     });
   }
 
-  attach(listeners: readonly number[], events: NetEvents): void {
-    for (const l of listeners) {
-      this.sinks.set(l, events);
-      const queued = this.early.get(l);
-      this.early.delete(l);
-      for (const m of queued ?? []) this.deliver(m);
-    }
-  }
-
-  send(conn: number, bytes: Uint8Array): void {
-    const copy = bytes.slice(); // a view of guest memory: never clone its whole buffer
-    this.post(['send', conn, copy], [copy.buffer]);
-  }
-  shutdown(conn: number): void {
-    this.post(['shutdown', conn]);
-  }
-  close(conn: number): void {
-    this.connListener.delete(conn);
-    this.post(['close', conn]);
-  }
-  credit(conn: number, n: number): void {
-    this.post(['credit', conn, n]);
-  }
-  backlog(listener: number, n: number): void {
-    this.post(['backlog', listener, n]);
-  }
-  closeListener(listener: number): void {
-    this.sinks.delete(listener);
-    this.post(['closeListener', listener]);
-  }
-
-  pump(timeoutNs: bigint | null): boolean {
-    const seen = Atomics.load(this.seq, 0);
-    // the helper counts after posting: an unchanged count means nothing new since the last drain (the cheap common case)
-    if (seen === this.drained && timeoutNs !== null && timeoutNs <= 0n) return false;
-    this.drained = seen;
-    if (this.drain()) return true;
-    if (timeoutNs !== null && timeoutNs <= 0n) return false;
-    Atomics.wait(this.seq, 0, seen, timeoutNs === null ? undefined : Number(timeoutNs) / 1e6);
-    return this.drain();
+  /**
+   * Give the helper's port to a kernel in another thread (transfer
+   * `port`): this object keeps only `dispose`. Events already received
+   * for `listeners` (a client that connected before the container
+   * started) go along, in order.
+   */
+  handOff(listeners: readonly { id: number; name: string }[]): NetHandOff {
+    if (this.handedOff || this.disposed) throw new NodeNetError('LISTEN', 'this host network was already handed off or disposed');
+    this.handedOff = true;
+    this.unlisten();
+    const replay: NetMsg[] = [];
+    for (const l of listeners) replay.push(...(this.early.get(l.id) ?? []));
+    this.early.clear();
+    this.stopped = true; // nothing more goes out from here
+    return { port: this.nodePort as unknown as globalThis.MessagePort, seq: this.seqBuffer, listeners: [...listeners], replay };
   }
 
   /** End the helper: every listener and connection closes, the ports are free. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
-    this.port.close();
+    if (!this.handedOff) this.detach();
     await this.worker.terminate();
   }
 
-  private post(m: Msg, transfer?: ArrayBuffer[]): void {
-    if (!this.disposed) this.port.postMessage(m, transfer);
-  }
-
-  private drain(): boolean {
-    let any = false;
-    for (;;) {
-      const r = receiveMessageOnPort(this.port);
-      if (r === undefined) return any;
-      this.deliver(r.message as Msg);
-      any = true;
-    }
-  }
-
-  private sinkOf(listener: number, m: Msg): NetEvents | undefined {
-    const s = this.sinks.get(listener);
-    if (s === undefined) {
-      const q = this.early.get(listener) ?? [];
-      q.push(m);
-      this.early.set(listener, q);
-    }
-    return s;
-  }
-
-  private deliver(m: Msg): void {
+  protected override deliver(m: NetMsg): void {
     const tag = m[0];
     if (tag === 'listening' || tag === 'listenError') {
       const r = this.requests.get(m[1] as number);
@@ -158,24 +105,7 @@ export class NodeNet implements HostNet {
       else r.reject(listenError(m[2] as string, r.host, r.port));
       return;
     }
-    if (tag === 'conn') {
-      const l = m[1] as number;
-      this.connListener.set(m[2] as number, l);
-      this.sinkOf(l, m)?.connection(l, m[2] as number, m[3] as string);
-      return;
-    }
-    const conn = m[1] as number;
-    const l = this.connListener.get(conn);
-    if (l === undefined) return;
-    const sink = this.sinkOf(l, m);
-    if (sink === undefined) return;
-    if (tag === 'data') sink.data(conn, m[2] as Uint8Array);
-    else if (tag === 'end') sink.end(conn);
-    else if (tag === 'sent') sink.sent(conn, m[2] as number);
-    else if (tag === 'closed') {
-      this.connListener.delete(conn);
-      sink.closed(conn);
-    }
+    super.deliver(m);
   }
 }
 

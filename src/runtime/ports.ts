@@ -9,16 +9,31 @@
  * `LISTEN_FDS_START` in its environment. The bound ports ride in the
  * container's annotation `PORTS_ANNOTATION` for `port` and `ps`.
  */
-import { RIGHTS_SOCKET } from '../../kernel/abi/wasi.js';
-import { SocketListenerFile } from '../../kernel/fs/socket.js';
-import { NetNamespace } from '../../kernel/fs/socket_ns.js';
+import type { NetNamespace } from '../../kernel/fs/socket_ns.js';
 import type { SpaceAccount } from '../../kernel/fs/tmpfs_data.js';
 import type { HostNet } from '../../kernel/host.js';
 import type { Task } from '../../kernel/task/task.js';
+import type { NetSpec } from '../sentry/control_plane.js';
 import { NodeNet, NodeNetError } from '../host/node_net.js';
+import { installListeners } from './port_listeners.js';
 
 /** Annotation holding the JSON list of a container's bound ports. */
 export const PORTS_ANNOTATION = 'io.wasmvisor.ports';
+
+/**
+ * Annotation of an OCI config asking for published ports: `-p` specs
+ * separated by commas (`8080:80,127.0.0.1::7/tcp`). The sandbox process
+ * binds them before it reports ready (`wasmvisor run -d`, and bundles run
+ * by wasmvisor-runc, where it is the way to give a guest listeners, as
+ * wasmtime's --tcplisten does).
+ */
+export const PUBLISH_ANNOTATION = 'io.wasmvisor.publish';
+
+/** The mappings a PUBLISH_ANNOTATION value asks for (PortError for a bad spec). */
+export function mappingsOf(annotation: string | undefined): PortMapping[] {
+  if (annotation === undefined || annotation.trim() === '') return [];
+  return annotation.split(',').map((s) => parsePublish(s.trim()));
+}
 
 /** One `-p`, parsed. `hostPort` 0: the host picks. */
 export interface PortMapping {
@@ -62,7 +77,7 @@ export function parsePublish(spec: string): PortMapping {
   const v6 = /^\[([0-9a-fA-F:.]+)\]:(.*)$/.exec(rest);
   if (v6) {
     hostIp = v6[1]!;
-    rest = v6[2]!;
+    rest = v6[2]!.startsWith(':') ? v6[2]!.slice(1) : v6[2]!; // [IP]::CTRPORT: no host port
   }
   const parts = rest.split(':');
   if (parts.length > 3 || parts.some((p, i) => p === '' && !(parts.length === 3 && i === 1))) {
@@ -106,19 +121,27 @@ export async function openPorts(mappings: readonly PortMapping[]): Promise<OpenP
     }
   } catch (e) {
     await net.dispose();
-    if (e instanceof NodeNetError) throw new PortError(e.code === 'ADDR_IN_USE' ? 'IN_USE' : 'LISTEN', `-p ${m2s(mappings[ports.length]!)}: ${e.message}`);
+    if (e instanceof NodeNetError) throw new PortError(e.code === 'ADDR_IN_USE' ? 'IN_USE' : 'LISTEN', `-p ${publishSpec(mappings[ports.length]!)}: ${e.message}`);
     throw e;
   }
   return { net, ports };
 }
 
-function m2s(m: PortMapping): string {
-  return `${m.hostIp === '0.0.0.0' ? '' : `${m.hostIp}:`}${m.hostPort === 0 ? '' : `${m.hostPort}:`}${m.containerPort}/${m.protocol}`;
+/** A mapping as `-p` spells it (`127.0.0.1::80/tcp`). */
+export function publishSpec(m: PortMapping): string {
+  const port = m.hostPort === 0 ? '' : String(m.hostPort);
+  if (m.hostIp === '0.0.0.0') return `${port === '' ? '' : `${port}:`}${m.containerPort}/${m.protocol}`;
+  return `${m.hostIp.includes(':') ? `[${m.hostIp}]` : m.hostIp}:${port}:${m.containerPort}/${m.protocol}`;
 }
 
 /** podman's spelling of a bound port: `0.0.0.0:8080->80/tcp`. */
 export function formatPort(p: PortMapping): string {
   return `${p.hostIp.includes(':') ? `[${p.hostIp}]` : p.hostIp}:${p.hostPort}->${p.containerPort}/${p.protocol}`;
+}
+
+/** The kernel's names of bound ports (LISTEN_FDNAMES): `80/tcp`. */
+export function listenerNames(ports: readonly BoundPort[]): { id: number; name: string }[] {
+  return ports.map((p) => ({ id: p.id, name: `${p.containerPort}/${p.protocol}` }));
 }
 
 /**
@@ -127,12 +150,14 @@ export function formatPort(p: PortMapping): string {
  * variables; the namespace charges buffered bytes to `account`.
  */
 export function installPorts(task: Task, net: HostNet, ports: readonly BoundPort[], account: SpaceAccount | null): NetNamespace {
-  const ns = new NetNamespace(net, account);
-  const listeners = ns.addListeners(ports.map((p) => ({ id: p.id, name: `${p.containerPort}/${p.protocol}` })));
-  const fds = listeners.map((l) => task.fds.insert(new SocketListenerFile(l, task.host.realtimeNs()), RIGHTS_SOCKET, RIGHTS_SOCKET));
-  if (fds.length > 0) {
-    // the task has not run yet: its environment is still being made
-    (task.env as string[]).push(`LISTEN_FDS=${fds.length}`, `LISTEN_FDNAMES=${listeners.map((l) => l.name).join(':')}`, `LISTEN_FDS_START=${fds[0]}`);
-  }
-  return ns;
+  return installListeners(task, net, listenerNames(ports), account);
+}
+
+/**
+ * Hand the bound ports to a kernel in another thread (the Sentry: transfer
+ * the result's `port`); `open.net` keeps only `dispose`, which frees the
+ * host ports.
+ */
+export function handOffPorts(open: OpenPorts): NetSpec {
+  return open.net.handOff(listenerNames(open.ports));
 }

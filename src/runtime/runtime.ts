@@ -7,7 +7,8 @@
  */
 import { hasLazyFiles } from '../../kernel/fs/layer_tree.js';
 import type { ExitStatus } from '../../kernel/task/exit.js';
-import type { AppRun, OutputAck, SentryEvent, SpawnResult } from '../sentry/control_plane.js';
+import { transfer } from 'comlink';
+import type { AppRun, NetSpec, OutputAck, SentryEvent, SpawnResult } from '../sentry/control_plane.js';
 import { toProcess, toContainerSpec, type OciConfig } from './config.js';
 import { Container, type ContainerHost, type ModuleSource } from './container.js';
 import { defaultMemoryLimit, hostMemoryBytes } from './memory_default.js';
@@ -66,6 +67,13 @@ export interface CreateOptions {
   rootfs?: RootSource;
   /** Files to put in the container's root before start. */
   files?: { path: string; data: Uint8Array | string; mode?: number }[];
+  /**
+   * Published ports for init: host listeners already bound and handed over
+   * (`openPorts` then `handOffPorts`, src/runtime/ports.ts; its port is
+   * transferred to the Sentry). The caller frees the host ports after the
+   * container (`OpenPorts.net.dispose()`).
+   */
+  net?: NetSpec;
 }
 
 interface SentrySlot {
@@ -269,8 +277,11 @@ export class Runtime implements ContainerHost {
         slot.layers.add(t.id);
       }
       if (rootfs) spec.rootfs = { hostPath: rootfs.hostPath, layerIds: (rootfs.layers ?? []).map((t) => t.id) };
-      if (spawnInit) spawned = await slot.handle.api.createAndSpawn(id, spec, proc);
-      else await slot.handle.api.createContainer(id, spec);
+      if (opts.net) spec.net = opts.net;
+      // the net helper's port moves to the Sentry (a clone would not carry it)
+      const sent = opts.net ? transfer(spec, [opts.net.port as unknown as Transferable]) : spec;
+      if (spawnInit) spawned = await slot.handle.api.createAndSpawn(id, sent, proc);
+      else await slot.handle.api.createContainer(id, sent);
     } catch (err) {
       slot.containers--;
       throw new ContainerError('INVALID_CONFIG', (err as Error).message);

@@ -53,6 +53,21 @@ export interface ContainerSpec {
   memoryHigh?: number;
   /** io.max's settings for the upper layer (`rbps=N wbps=N riops=N wiops=N`, from OCI blockIO throttles or --device-*-bps); absent: max. */
   ioMax?: string;
+  /** Published ports: the host net helper's port (transferred), handed over for this container's init (src/host/net_port.ts). */
+  net?: NetSpec;
+}
+
+/**
+ * A container's published ports as they cross to the Sentry: the port of
+ * the host's net helper (node_net_helper.ts's protocol) and its shared
+ * counter, the listeners bound for it (named for LISTEN_FDNAMES), and the
+ * helper's events already received for them, replayed first.
+ */
+export interface NetSpec {
+  port: MessagePort;
+  seq: SharedArrayBuffer;
+  listeners: { id: number; name: string }[];
+  replay: [string, ...unknown[]][];
 }
 
 /** The cpu controller's settings of a container (OCI linux.resources.cpu, --cpus, --cpu-quota, --cpu-period, --cpu-shares). */

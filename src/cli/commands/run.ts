@@ -26,7 +26,7 @@ import { containersRoot } from '../containers/store.js';
 import { emptyRootReader, hostRootReader, layersReader, resolveUser, withHome } from '../run_user.js';
 import { collect } from '../options.js';
 import { MOUNT_HELP, mountFlags } from '../mount_flags.js';
-import { bindPublished, portsAnnotation, PUBLISH_EPILOG, PUBLISH_HELP, publishMappings, type PublishFlags } from '../publish.js';
+import { bindPublished, portsAnnotation, publishAnnotation, PUBLISH_EPILOG, PUBLISH_HELP, publishMappings, type PublishFlags } from '../publish.js';
 import { addLimitFlags, limitOptions, type LimitFlags } from '../limit_flags.js';
 import { addCpuFlags, cpuOptions, type CpuFlags } from '../cpu_flags.js';
 import { registerForeground, type ForegroundEntry } from '../containers/foreground.js';
@@ -314,10 +314,9 @@ says what is wrong with the reference, exit 125.`);
         ...limitOptions(flags),
       };
       const detach = flags.detach === true || mode === 'create';
-      // published ports reach the foreground inline platform only for now: refused elsewhere, never ignored
-      if (portMaps.length > 0 && (detach || platform.exec === 'sentry')) throw new CliExit(ExitCode.RUNTIME, '-p works in the foreground on the inline platform only for now: drop -d (or --platform sentry)');
-      if (flags.publishAll) throw new CliExit(ExitCode.RUNTIME, '-P is not supported yet (the image\'s ExposedPorts are not read): publish each port with -p');
-      const annotations = { ...labelAnnotations(flags.label), ...restartAnnotations(flags.restart, detach) };
+      // -P: the image's ExposedPorts too; -d: the sandbox process binds them (publishAnnotation), else this process
+      const ports = flags.publishAll ? publishMappings(flags, image?.exposedPorts) : portMaps;
+      const annotations = { ...labelAnnotations(flags.label), ...restartAnnotations(flags.restart, detach), ...(detach ? publishAnnotation(ports) : {}) };
       let fg: ForegroundEntry | undefined;
       let published: Awaited<ReturnType<typeof bindPublished>>;
       try {
@@ -337,7 +336,7 @@ says what is wrong with the reference, exit 125.`);
         // kept in the store as podman keeps it: ps lists it while it runs, ps -a after (unless --rm)
         const stored = image && { store: (await storeFromCommand(c)).root, name: image.name, platform: platform.image, manifest: image.manifest };
         const hostRoot = prepared.root.hostPath;
-        published = await bindPublished(portMaps);
+        published = await bindPublished(ports);
         fg = registerForeground({
           root: containersRoot(c), name: flags.name, image: image?.name ?? file, rm: flags.rm === true, annotations: { ...annotations, ...portsAnnotation(published?.ports) },
           config: hostRoot === undefined ? prepared.config : { ...prepared.config, root: { ...prepared.config.root, path: hostRoot } },
@@ -345,7 +344,7 @@ says what is wrong with the reference, exit 125.`);
           recreate: { module: image ? '' : resolve(file), image: stored, stdin: flags.interactive === true ? false : true, logMaxSize: logOpts.maxSize },
         });
         if (platform.exec === 'sentry') {
-          const r = await runOnSentry(sentryOpts, prepared);
+          const r = await runOnSentry(sentryOpts, prepared, published);
           fg.finish(r.exitCode);
           if (r.reason) process.stderr.write(`wasmvisor: ${file}: ${r.reason}\n`);
           else if (r.oomKilled) process.stderr.write(`wasmvisor: ${file}: killed: the memory limit was reached\n`);

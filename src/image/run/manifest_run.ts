@@ -74,6 +74,8 @@ export interface PreparedRun {
   name: string;
   /** The platform manifest that was run (`run -d` hands it on, so the sandbox process prepares the same one without resolving the name again). */
   manifest: Descriptor;
+  /** The image config's ExposedPorts (`run -P` publishes them). */
+  exposedPorts?: Record<string, object>;
 }
 
 /** Find (pulling per `opts.pull`, through `opts.transports`) and prepare `input`, and work out its process. */
@@ -97,5 +99,5 @@ export async function prepareRun(store: Store, input: string, o: RunOverrides, o
   }
   const prepared = await prepareImage(store, rec, { platforms: opts.platforms, owner: opts.owner });
   const proc = imageProcess(prepared.image.config, prepared.image.manifest, prepared.lowers, o);
-  return { process: proc, lowers: prepared.lowers, name: rec.name, manifest: prepared.image.manifestDesc };
+  return { process: proc, lowers: prepared.lowers, name: rec.name, manifest: prepared.image.manifestDesc, exposedPorts: prepared.image.config.config?.ExposedPorts };
 }

@@ -28,6 +28,7 @@ import { PodSandbox } from './pod_sandbox.js';
 import { finishSandbox, type Served } from './served.js';
 import { findShim, publishOom, type ShimEvents } from './shim_events.js';
 import { reportReady } from './spawn.js';
+import { SandboxPorts } from './sandbox_ports.js';
 import { LAYER_FILE } from './control.js';
 import { RESTART_COUNT, RESTART_POLICY, parseRestartPolicy, shouldRestart } from './restart.js';
 import { findExecModule, type TopProcess } from './exec_module.js';
@@ -239,11 +240,14 @@ export async function sandboxMain(args: SandboxArgs): Promise<void> {
       rt = runtime;
       const layers = args.image ? await imageLayers(args.image) : null;
       const modulePath = bundle.modulePath;
+      // -p: bound before ready (a port in use fails create), recorded for port and ps
+      const ports = await SandboxPorts.bind(bundle.config);
+      if (ports) Object.assign(st.annotations, ports.annotations());
       let made = 0;
       // a restart (--restart) is a fresh container of the same config, under a new id in this Runtime
-      const make = () => runtime.create({
+      const make = async () => runtime.create({
         id: made++ === 0 ? args.id : `${args.id}.${made}`, module: modulePath, config: bundle.config, rootfs: layers ? { layers } : bundle.rootfs === null ? undefined : { hostPath: bundle.rootfs },
-        stdin: 'pipe', capture: false,
+        stdin: 'pipe', capture: false, net: await ports?.next(),
       });
       let c = await make();
       const log = args.logFile ? new RotatingLog(args.logFile) : null;
