@@ -21,6 +21,17 @@ export interface Host {
   sleepSync(ns: bigint): void;
   /** Host directories for bind mounts; absent in the browser. */
   readonly hostfs?: HostFs;
+  /**
+   * True for a virtual clock (a deterministic run): time moves only when
+   * told, so a wait with a deadline ends at once, the clock advanced to it
+   * by `sleepSync` (the sentry platform parks nothing on a real timer).
+   */
+  readonly virtualTime?: boolean;
+  /**
+   * True for a deterministic run: filesystems of host directories list
+   * names sorted and number inodes from their path, not the host's.
+   */
+  readonly stableIds?: boolean;
   /** Report an internal kernel bug (an exception that was not a SysError). */
   logBug(message: string, err: unknown): void;
 }

@@ -8,6 +8,7 @@
 export { Runtime, type RuntimeOptions, type CreateOptions } from './runtime/runtime.js';
 export { Container, type ExecOptions, type ModuleSource, signalNumber } from './runtime/container.js';
 export { ContainerProcess } from './runtime/process.js';
+export { ContainerGroup, type GroupResources } from './runtime/group.js';
 export { nodeStdio, type NodeStdio } from './host/node_streams.js';
 export {
   ContainerError, canStart, canKill, canPause, canResume, canExec, canDelete, canInspect,

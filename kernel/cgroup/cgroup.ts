@@ -77,9 +77,11 @@ export class Cgroup {
     return n;
   }
 
-  /** The cgroup is gone: it leaves its parent. */
+  /** The cgroup is gone: it leaves its parent, and each controller gives back to the ancestors what it still held. Idempotent. */
   remove(): void {
-    this.parent?.children.delete(this);
+    if (this.parent === null || !this.parent.children.has(this)) return;
+    this.parent.children.delete(this);
+    for (const c of this.controllers.values()) c.remove?.();
   }
 
   /** Every file cgroupfs shows, in order: cgroup.controllers, cgroup.procs, then each controller's. */

@@ -98,6 +98,8 @@ export interface Controller {
   charge?(pid: number, amount: number, kind?: string): Verdict;
   /** Re-check the limits after usage changed without a charge (files charged through an account). */
   check?(): Verdict;
+  /** The cgroup left its parent (it is gone): give back to the ancestors what is still charged here. */
+  remove?(): void;
 }
 
 /** How a controller is made: one per cgroup. */

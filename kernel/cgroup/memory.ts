@@ -159,6 +159,13 @@ export class MemoryController implements Controller {
     return this.check();
   }
 
+  /** The cgroup is gone: its ancestors no longer count what it held (files, linear memories), nor its anon in memory.stat. */
+  remove(): void {
+    const held = this.account.used;
+    for (let a = this.account.parent; a !== null; a = a.parent) a.used -= held;
+    this.parent?.children.delete(this);
+  }
+
   /** Task `pid` is gone: its linear memory is no longer charged. */
   detach(pid: number): void {
     this.account.force(-(this.linear.get(pid) ?? 0));

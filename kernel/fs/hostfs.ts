@@ -109,6 +109,12 @@ export class HostInode extends BaseInode implements HostDirNode {
     names.push(this.fs.source);
     return names.reverse().join('/');
   }
+  /** The inode number of a deterministic run: a hash of the path under the mount's root (the same on every run). */
+  stableIno(name?: string): bigint {
+    const names: string[] = name === undefined ? [] : [name];
+    for (let n: HostInode = this; n.parent !== null; n = n.parent) names.push(n.name);
+    return stableInoOf(names.reverse().join('/'));
+  }
   /** Open handle of this directory (checked against its dev/ino; see host_dirs.ts). */
   dirHandle(): number {
     if (this.removed) throw E.NOENT;
@@ -133,7 +139,7 @@ export class HostInode extends BaseInode implements HostDirNode {
     }
     const s = this.st;
     return {
-      dev: this.fs.sb.dev, ino: s.ino, filetype: this.type, nlink: s.nlink, size: s.size,
+      dev: this.fs.sb.dev, ino: this.fs.stableIds ? this.stableIno() : s.ino, filetype: this.type, nlink: s.nlink, size: s.size,
       atim: s.atimeNs, mtim: s.mtimeNs, ctim: s.ctimeNs, mode: s.mode & 0o7777, uid: this.uid, gid: this.gid,
     };
   }
@@ -174,7 +180,7 @@ export class HostInode extends BaseInode implements HostDirNode {
     return ino;
   }
   override readdir(after: number, max: number): InodeDirEntry[] {
-    this.lister ??= new HostLister(this.host, this.fs.streams);
+    this.lister ??= new HostLister(this.host, this.fs.streams, this.fs.stableIds);
     const out: InodeDirEntry[] = [];
     // The real d_ino (readers such as Rust's std take it at face value):
     // one lstat per entry returned, so a call costs what the guest's buffer
@@ -189,7 +195,7 @@ export class HostInode extends BaseInode implements HostDirNode {
         if (err === E.NOENT) continue;
         throw err;
       }
-      out.push({ name: e.name, ino: st.ino, type: hostFileType(st.kind), seq: e.seq });
+      out.push({ name: e.name, ino: this.fs.stableIds ? this.stableIno(e.name) : st.ino, type: hostFileType(st.kind), seq: e.seq });
     }
     return out;
   }
@@ -376,6 +382,15 @@ export interface HostFsOptions {
   /** User-namespace mappings (none: ids pass unchanged). */
   uidMappings?: readonly IdMap[];
   gidMappings?: readonly IdMap[];
+  /** A deterministic run (`Host.stableIds`): names listed sorted, inode numbers from the path, not the host's. */
+  stableIds?: boolean;
+}
+
+/** A path's inode number for deterministic runs: FNV-1a (64-bit) of the path under the mount's root, never 0. */
+export function stableInoOf(path: string): bigint {
+  let h = 0xcbf29ce484222325n;
+  for (const b of new TextEncoder().encode(path)) h = ((h ^ BigInt(b)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return h === 0n ? 1n : h;
 }
 
 /**
@@ -395,11 +410,14 @@ export class HostFsMount implements FileSystem {
   readonly files = new Set<HostInode>();
   /** Set by `close`: every later host call of the mount fails (EIO). */
   closed = false;
+  /** Names listed sorted, inode numbers from the path (a deterministic run). */
+  readonly stableIds: boolean;
 
   constructor(readonly host: HostFs, readonly source: string, clock: Clock, opts: HostFsOptions = {}) {
     this.sb = new SuperBlock('hostfs', clock, opts.readonly === true);
     this.uidMappings = opts.uidMappings ?? [];
     this.gidMappings = opts.gidMappings ?? [];
+    this.stableIds = opts.stableIds === true;
     const st = host.lstat(source);
     if (st.kind === 'file') {
       this.root = new HostInode(this, null, '', st);

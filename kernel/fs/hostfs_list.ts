@@ -9,7 +9,9 @@
  * mount (STREAMS): a listing whose stream was closed re-opens it and skips
  * what it had read, the one case that costs the listing's length.
  * Entries added or removed during a listing may or may not be seen, as POSIX
- * allows.
+ * allows. A `sorted` lister (a deterministic run) reads the whole directory
+ * when a listing starts and hands its names out sorted (byte order), so two
+ * runs list the same order whatever the host's.
  */
 import { FIRST_SEQ } from '../vfs/inode.js';
 import type { HostDirent, HostFs } from '../host.js';
@@ -40,7 +42,7 @@ export class HostLister {
   private nextGen = 0;
 
   /** `streams`: the mount's open streams by listing, least recently used first. */
-  constructor(private readonly host: HostFs, private readonly streams: Map<object, number>) {}
+  constructor(private readonly host: HostFs, private readonly streams: Map<object, number>, private readonly sorted = false) {}
 
   /** Names after cookie `after` (< FIRST_SEQ: from the start, a new listing), at most `max`. */
   list(dir: number, after: number, max: number): ListedName[] {
@@ -52,6 +54,10 @@ export class HostLister {
       this.lists.set(l.gen, l);
       if (this.lists.size > LISTINGS) this.drop(this.lists.keys().next().value as number);
       start = 0;
+      if (this.sorted) {
+        while (!l.done) this.more(dir, l, CHUNK);
+        l.names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      }
     } else {
       const rel = after - FIRST_SEQ;
       l = this.lists.get(Math.floor(rel / SPAN));

@@ -11,7 +11,9 @@
  * Invariants: a channel has at most one request in flight; a parked
  * request holds subscriptions on its queues and at most one timer, all
  * dropped before it is retried or cancelled; a paused task's requests are
- * parked before dispatch (tasks stop at their next syscall).
+ * parked before dispatch (tasks stop at their next syscall). Under a
+ * virtual clock (`Host.virtualTime`) a deadline is not waited for: the
+ * clock is advanced to it at once, as the inline platform's sleeps do.
  *
  * Isomorphic: the transport (respond, post, timers) is injected.
  */
@@ -49,6 +51,14 @@ export interface SentryTaskHooks {
    * (`untilNs`, monotonic), or ends the task (`exit`).
    */
   onFuel?(spent: number): FuelDecision;
+  /**
+   * A call finished (not parked): its decoded arguments (fault injection's
+   * `_injected` on them), errno, result and duration since its request came
+   * (ns on the task's clock); `exited` when it ended the task. For traces.
+   */
+  onCall?(name: string, args: unknown, errno: number, value: unknown, ns: bigint, exited: boolean): void;
+  /** The clock of `onCall`'s durations (a virtual clock's reading without its step; default the task's monotonic clock). */
+  traceClock?(): bigint;
 }
 
 interface Parked {
@@ -63,6 +73,8 @@ interface Slot {
   hooks: SentryTaskHooks;
   parked: Parked | null;
   ended: boolean;
+  /** When the request being served came (task clock, ns), for `onCall`. */
+  t0: bigint;
 }
 
 /** Maps channels to tasks and runs their requests. */
@@ -77,7 +89,7 @@ export class SentryTasks {
   /** Serve `task` (of `kernel`) on channel `id`. */
   register(id: number, kernel: Kernel, task: Task, hooks: SentryTaskHooks): void {
     if (this.slots.has(id)) throw new Error(`sentry: channel ${id} already has a task`);
-    this.slots.set(id, { task, kernel, hooks, parked: null, ended: false });
+    this.slots.set(id, { task, kernel, hooks, parked: null, ended: false, t0: 0n });
   }
 
   /** Stop serving channel `id`; a parked request is dropped (its app worker is being stopped). */
@@ -132,6 +144,7 @@ export class SentryTasks {
       return { status: 0, value: null };
     }
     if (s.ended) return { status: SentryStatus.EXIT, value: s.task.exitStatus };
+    if (s.hooks.onCall !== undefined) s.t0 = this.traceNow(s);
     return this.attempt(id, s, op, args);
   }
 
@@ -148,6 +161,7 @@ export class SentryTasks {
       s.kernel.dispatcher.attempt(s.task, entry, args, out);
     } catch (err) {
       if (err instanceof TaskExit) {
+        s.hooks.onCall?.(entry.name, args, 0, undefined, this.traceNow(s) - s.t0, true);
         this.finish(s, err.status);
         return { status: SentryStatus.EXIT, value: s.task.exitStatus };
       }
@@ -162,10 +176,15 @@ export class SentryTasks {
       this.park(id, s, op, args, out.block);
       return null;
     }
+    s.hooks.onCall?.(entry.name, args, out.errno, out.value, this.traceNow(s) - s.t0, false);
     const r = this.reply;
     r.status = out.errno;
     r.value = out.value;
     return r;
+  }
+
+  private traceNow(s: Slot): bigint {
+    return s.hooks.traceClock?.() ?? s.task.host.monotonicNs();
   }
 
   /** A metered task's call out of fuel: charge it once, then run, wait (re-asked with 0) or end. */
@@ -203,8 +222,11 @@ export class SentryTasks {
     if (block !== null) {
       for (const q of block.queues) p.cancel.push(q.subscribe(wake));
       if (block.deadlineNs !== null) {
-        const delay = block.deadlineNs - s.task.host.monotonicNs();
-        p.cancel.push(this.transport.setTimer(delay > 0n ? delay : 0n, wake));
+        const host = s.task.host;
+        const delay = block.deadlineNs - host.monotonicNs();
+        // a virtual clock: the wait ends at once, the clock moved to its deadline (as the inline platform's sleepSync does)
+        if (host.virtualTime === true) p.cancel.push(this.transport.setTimer(0n, () => { host.sleepSync(block.deadlineNs! - host.monotonicNs()); wake(); }));
+        else p.cancel.push(this.transport.setTimer(delay > 0n ? delay : 0n, wake));
       }
     }
     // a stopped or paused task is also woken by its continue queue

@@ -14,6 +14,7 @@
  */
 import { wireHostStdio } from '../runtime/detached/host_stdio.js';
 import type { RootSource } from '../runtime/container_builder.js';
+import type { TestingSpec } from '../sentry/control_plane.js';
 import { readModule, ModuleLoadError } from '../runtime/module_loader.js';
 import { runConfig, type RunConfig } from '../runtime/run_config.js';
 import { handOffPorts, type OpenPorts } from '../runtime/ports.js';
@@ -32,6 +33,8 @@ export interface SentryRunOptions extends RunWasmOptions {
   terminal?: boolean;
   /** What messages call the workload (the image name; default: the file, else argv[0]). */
   label?: string;
+  /** --clock, --seed, --inject as the container's spec (written into its config: src/runtime/testing_spec.ts). */
+  testing?: TestingSpec;
 }
 
 /** Signals forwarded to the container, as podman's --sig-proxy does. */

@@ -10,6 +10,7 @@
  * inline platform. RLIMIT_NOFILE above Linux's `nr_open` (1,048,576) is
  * refused, as runc on Linux fails to set it (EPERM); "infinity" included.
  */
+import { cgroupParentOf, TESTING_ANNOTATION, testingSpecOf } from './testing_spec.js';
 import { checkProfile, SeccompProfileError } from '../../kernel/seccomp/profile.js';
 import { NR_OPEN } from '../../kernel/task/fd_table.js';
 import type { CpuSpec, IdMapping, ProcessSpec, SandboxMount, ContainerSpec } from '../sentry/control_plane.js';
@@ -48,6 +49,8 @@ export interface OciConfig {
     resources?: { memory?: { limit?: number; reservation?: number }; pids?: { limit?: number }; blockIO?: OciBlockIO; cpu?: { quota?: number; period?: number; shares?: number } };
     /** OCI seccomp profile (kernel/seccomp): checked by toContainerSpec; absent: unconfined. */
     seccomp?: unknown;
+    /** The container's cgroup path: "pod123/ctr1" nests it under parent cgroup "pod123" (testing_spec.ts `cgroupParentOf`). */
+    cgroupsPath?: string;
   };
 }
 
@@ -177,6 +180,9 @@ export function toContainerSpec(cfg: OciConfig, memoryDefault?: number): Contain
     if (e instanceof SeccompProfileError) bad(`linux.seccomp: ${e.message}`);
     throw e;
   }
+  const testingText = cfg.annotations?.[TESTING_ANNOTATION];
+  const testing = testingText === undefined ? undefined : testingSpecOf(testingText);
+  const cgroupParent = cgroupParentOf(cfg.linux?.cgroupsPath);
   return {
     hostname: cfg.hostname ?? 'wasmvisor',
     readonlyRoot: cfg.root?.readonly === true,
@@ -190,6 +196,8 @@ export function toContainerSpec(cfg: OciConfig, memoryDefault?: number): Contain
     ...(storage !== undefined && { upperLimit: Number(storage) }),
     ...(reservation !== undefined && reservation !== -1 && { memoryHigh: reservation }),
     ...(ioMax !== undefined && { ioMax }),
+    ...(testing !== undefined && { testing }),
+    ...(cgroupParent !== undefined && { cgroupParent }),
   };
 }
 

@@ -12,6 +12,7 @@ import type { ModuleSource } from './module_loader.js';
 import { ContainerProcess, waitResultOf } from './process.js';
 import { diffPaths } from './tree_diff.js';
 import type { TarEntry } from '../image/build/tar_writer.js';
+import type { TraceEntry } from '../testing/trace.js';
 import {
   ContainerError, canDelete, canExec, canInspect, canKill, canPause, canResume, canStart, requireState,
   type ContainerStatus, type WaitResult,
@@ -243,6 +244,24 @@ export class Container {
     requireState(canInspect, this.st, this.id, 'commit', 'it was deleted');
     if (this.sentryLost) throw new ContainerError('INTERNAL', `container ${this.id}: its Sentry stopped; its filesystem is gone`);
     return this.sentry.api.layer(this.id);
+  }
+
+  /** The syscall trace of every process so far (config annotation org.wasmvisor.testing with `trace`; else []). */
+  async trace(): Promise<TraceEntry[]> {
+    requireState(canInspect, this.st, this.id, 'trace', 'it was deleted');
+    if (this.sentryLost) throw new ContainerError('INTERNAL', `container ${this.id}: its Sentry stopped; its trace is gone`);
+    return this.sentry.api.trace(this.id);
+  }
+
+  /** Move the container's virtual clock (testing `clock`) forward by `ms` milliseconds; a program reading it sees the jump. */
+  async advanceClock(ms: number): Promise<void> {
+    requireState(canInspect, this.st, this.id, 'advance the clock of', 'it was deleted');
+    if (!(Number.isFinite(ms) && ms >= 0)) throw new ContainerError('INVALID_CONFIG', `advanceClock(${ms}): give milliseconds, 0 or more`);
+    try {
+      await this.sentry.api.advanceClock(this.id, BigInt(Math.round(ms * 1e6)));
+    } catch (e) {
+      throw new ContainerError('INVALID_CONFIG', (e as Error).message);
+    }
   }
 
   /** Pids of the container's live processes. */

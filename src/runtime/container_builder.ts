@@ -29,6 +29,7 @@
  * browser run it.
  */
 import { E } from '../../kernel/errno.js';
+import type { Cgroup } from '../../kernel/cgroup/cgroup.js';
 import { CgroupFs } from '../../kernel/cgroup/cgroupfs.js';
 import type { IoController } from '../../kernel/cgroup/io.js';
 import type { MemoryController } from '../../kernel/cgroup/memory.js';
@@ -91,6 +92,8 @@ export interface BuildOptions {
    * and 10 a second after that (log_limit.ts); all are counted in stats.
    */
   onSeccomp?: (line: string) => void;
+  /** The parent cgroup (a tenant's or pod's, kernel/cgroup): its limits bind this container's sum with its siblings'. */
+  parentCgroup?: Cgroup;
 }
 
 /** A task's stdio files (fds 0, 1, 2). */
@@ -131,7 +134,7 @@ export class BuiltContainer {
   /** Use `buildContainer`. */
   constructor(host: Host, readonly spec: ContainerSpec, opts: BuildOptions) {
     this.kernel = new Kernel(host);
-    this.cgroup = new ContainerCgroup(spec.memoryMax, spec.pidsMax, opts.fileLimit ?? 'oom-kill', () => this.livePids(), spec.cpu);
+    this.cgroup = new ContainerCgroup(spec.memoryMax, spec.pidsMax, opts.fileLimit ?? 'oom-kill', () => this.livePids(), spec.cpu, opts.parentCgroup);
     // memory.high (OCI memory.reservation, --memory-reservation): the memory controller parks allocations above it, on the kernel's clock
     const mem = this.cgroup.cgroup.controller<MemoryController>('memory')!;
     mem.clock = () => host.monotonicNs();
@@ -213,7 +216,7 @@ export class BuiltContainer {
       if (!host.hostfs) throw new BuildError('NO_HOST_FILES', `bind mount of ${m.source}: this host has no host directories (browser)`, m.source, bind);
       let fs: HostFsMount;
       try {
-        fs = new HostFsMount(host.hostfs, m.source, host, { readonly: m.readonly, uidMappings: spec.uidMappings, gidMappings: spec.gidMappings });
+        fs = new HostFsMount(host.hostfs, m.source, host, { readonly: m.readonly, uidMappings: spec.uidMappings, gidMappings: spec.gidMappings, stableIds: host.stableIds === true });
       } catch (e) {
         throw new BuildError('BIND', `bind mount ${m.source} → ${m.target}: ${m.source} cannot be used (${(e as Error).message})`, m.source, bind, e);
       }
@@ -225,6 +228,7 @@ export class BuiltContainer {
 
   /** Close the host handles of the container's --rootfs and binds (it is gone); shared image layers stay open. */
   close(): void {
+    this.cgroup.leave();
     for (const r of this.owned.splice(0)) {
       try {
         r.close();

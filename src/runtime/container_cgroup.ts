@@ -39,9 +39,12 @@ export class ContainerCgroup {
     livePids: () => number[],
     /** cpu.max and cpu.weight (absent: no limit, weight 100). */
     cpu?: CpuSpec,
+    /** The parent cgroup (a tenant's or pod's): its limits bind the sum of its children. */
+    parent?: Cgroup,
   ) {
     this.cgroup = new Cgroup({
       procs: livePids,
+      parent,
       policy: { fileLimit: policy },
       settings: {
         'memory.max': setting(memoryMax), 'pids.max': setting(pidsMax),
@@ -79,6 +82,11 @@ export class ContainerCgroup {
   /** Linear memory bytes of task `pid`. */
   linearBytes(pid: number): number {
     return this.mem.linearBytes(pid);
+  }
+
+  /** The container is gone: it leaves its parent cgroup, which no longer counts what it held. Idempotent. */
+  leave(): void {
+    this.cgroup.remove();
   }
 
   /** Task `pid` is gone: its linear memory is no longer charged. */

@@ -97,7 +97,7 @@ export class KernelContainer {
     }) };
     try {
       this.built = buildContainer(host, spec, { root, fileLimit: 'oom-kill', onSeccomp: log, parentCgroup: parent });
-      //BROKEN
+      if (t?.faults !== undefined) this.built.kernel.dispatcher.faults = faultHook(t.faults);
     } catch (e) {
       throw containerError(e);
     }

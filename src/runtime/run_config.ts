@@ -7,7 +7,8 @@
 import type { LayerTree } from '../../kernel/fs/layer_tree.js';
 import { defaultProfile } from '../../kernel/seccomp/default_profile.js';
 import type { SeccompProfile } from '../../kernel/seccomp/profile.js';
-import type { IdMapping } from '../sentry/control_plane.js';
+import type { IdMapping, TestingSpec } from '../sentry/control_plane.js';
+import { TESTING_ANNOTATION, testingAnnotation } from './testing_spec.js';
 import { STORAGE_SIZE_ANNOTATION, type OciConfig, type OciMount } from './config.js';
 import type { RootSource } from './container_builder.js';
 import { ContainerError } from './status.js';
@@ -68,6 +69,10 @@ export interface RunConfigOptions {
   seccomp?: SeccompProfile | 'unconfined';
   /** `--storage-opt size=`: bytes the root's private upper layer may hold (ENOSPC past it); undefined: only memory.max bounds it. */
   storageSize?: number;
+  /** Virtual clock, seed, fault rules, trace (src/testing/): carried to whichever platform runs it in annotation org.wasmvisor.testing. */
+  testing?: TestingSpec;
+  /** The parent cgroup (a tenant's or pod's): written as linux.cgroupsPath "PARENT/NAME". */
+  cgroupParent?: string;
   /** `--memory-reservation`: memory.high in bytes (OCI memory.reservation); allocations above it are throttled. */
   memoryReservation?: number;
   /** `--device-read-bps` / `--device-write-bps`: io.max rbps/wbps of the upper layer (OCI blockIO throttles), bytes a second. */
@@ -135,7 +140,10 @@ export function runConfig(o: RunConfigOptions): RunConfig {
     },
     root: { readonly: o.readOnly === true },
     hostname: o.hostname,
-    ...(o.storageSize !== undefined && { annotations: { [STORAGE_SIZE_ANNOTATION]: String(o.storageSize) } }),
+    ...((o.storageSize !== undefined || o.testing !== undefined) && { annotations: {
+      ...(o.storageSize !== undefined && { [STORAGE_SIZE_ANNOTATION]: String(o.storageSize) }),
+      ...(o.testing !== undefined && { [TESTING_ANNOTATION]: testingAnnotation(o.testing) }),
+    } }),
     mounts,
     linux: {
       namespaces: userns ? ['pid', 'mount', 'uts', 'ipc', 'user'].map((type) => ({ type })) : undefined,
@@ -154,6 +162,7 @@ export function runConfig(o: RunConfigOptions): RunConfig {
         ...(o.cpu !== undefined && { cpu: { ...o.cpu } }),
       },
       seccomp: o.seccomp === 'unconfined' ? undefined : o.seccomp ?? defaultProfile(),
+      ...(o.cgroupParent !== undefined && { cgroupsPath: `${o.cgroupParent}/${argv0.replace(/[^A-Za-z0-9_.-]/g, '_') || 'ctr'}` }),
     },
   };
   const root: RootSource = {};

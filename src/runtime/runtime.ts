@@ -16,6 +16,7 @@ import { loadModule, ModuleLoadError } from './module_loader.js';
 import type { RootSource } from './container_builder.js';
 import type { ContainerProcess } from './process.js';
 import { ContainerError } from './status.js';
+import { ContainerGroup, groupSettings, type GroupResources } from './group.js';
 import type { AppLimits, AppWorkerHandle, SentryHandle, WorkerHost } from '../sentry/worker_host.js';
 
 /** Options of a Runtime. */
@@ -96,6 +97,8 @@ export class Runtime implements ContainerHost {
   /** Fault injection for tests: the next launched app worker misbehaves this way. */
   nextFault: AppRun['fault'] = undefined;
   private starting: Promise<SentrySlot> | null = null;
+  /** The Sentry of each top-level parent cgroup (group.ts): its containers and sub-groups go there. */
+  private readonly groupSlots = new Map<string, SentrySlot>();
   /** Output acknowledgements not yet sent, per Sentry (one `ack` call per Sentry per turn). */
   private readonly acks = new Map<SentryHandle, Map<string, OutputAck>>();
 
@@ -125,6 +128,34 @@ export class Runtime implements ContainerHost {
   /** Containers that exist (not deleted). */
   list(): Container[] {
     return [...this.containers.values()];
+  }
+
+  /**
+   * Make a parent cgroup (a tenant's or a pod's; "a/b" nests under "a")
+   * whose limits bind the sum of the containers under it: name it as their
+   * parent with `linux.cgroupsPath: 'NAME/ctr'` in their config (or
+   * runConfig's `cgroupParent`). Calling it again updates the limits.
+   */
+  async createGroup(name: string, resources: GroupResources = {}): Promise<ContainerGroup> {
+    if (this.closed) throw new ContainerError('RUNTIME_CLOSED', 'this runtime was closed; create a new one');
+    const settings = groupSettings(resources);
+    const slot = await this.slotForGroup(name);
+    try {
+      await slot.handle.api.createGroup(name, settings);
+    } catch (e) {
+      throw new ContainerError('INVALID_CONFIG', (e as Error).message);
+    }
+    return new ContainerGroup(name, slot.handle, () => { if (!name.includes('/')) this.groupSlots.delete(name); });
+  }
+
+  /** The Sentry of group `path` (its top-level name's; a new group takes the next Sentry with room). */
+  private async slotForGroup(path: string): Promise<SentrySlot> {
+    const top = path.split('/')[0]!;
+    const known = this.groupSlots.get(top);
+    if (known !== undefined && this.sentries.includes(known)) return known;
+    const slot = await this.sentryFor();
+    this.groupSlots.set(top, slot);
+    return slot;
   }
 
   /** Container by id. */
@@ -263,7 +294,7 @@ export class Runtime implements ContainerHost {
     spec.files = (opts.files ?? []).map((f) => ({ path: f.path, data: typeof f.data === 'string' ? enc.encode(f.data) : f.data, mode: f.mode }));
     const proc = toProcess(cfg.process, opts.stdin ?? 'null', 'main.wasm');
     const module = await this.compile(opts.module, spec.memoryMax);
-    const slot = await this.sentryFor();
+    const slot = spec.cgroupParent === undefined ? await this.sentryFor() : await this.slotForGroup(spec.cgroupParent);
     slot.containers++;
     let spawned: SpawnResult | null = null;
     try {

@@ -15,7 +15,7 @@ import { portableHost } from '../host/browser_host.js';
 import { KernelContainer } from './kernel_container.js';
 
 /** The runtime's container builder, as the Sentry builds containers. */
-const createContainer: SentryContainerFactory = (host, id, spec, layers, log) => new KernelContainer(host, id, spec, layers, log);
+const createContainer: SentryContainerFactory = (host, id, spec, layers, log, parent) => new KernelContainer(host, id, spec, layers, log, parent);
 
 declare const WorkerGlobalScope: unknown;
 

@@ -10,6 +10,8 @@ import type { LayerTree } from '../../kernel/fs/layer_tree.js';
 import type { ExitStatus } from '../../kernel/task/exit.js';
 import type { SeccompStats } from '../../kernel/seccomp/filter.js';
 import type { SeccompProfile } from '../../kernel/seccomp/profile.js';
+import type { FaultRule } from '../../kernel/syscalls/faults.js';
+import type { TraceEntry } from '../testing/trace.js';
 
 import type { TarEntry } from '../image/build/tar_writer.js';
 
@@ -55,6 +57,27 @@ export interface ContainerSpec {
   ioMax?: string;
   /** Published ports: the host net helper's port (transferred), handed over for this container's init (src/host/net_port.ts). */
   net?: NetSpec;
+  /** Determinism switches, fault rules and the trace (`wasmvisor/testing`, `run --clock/--seed/--inject`); absent: none. */
+  testing?: TestingSpec;
+  /**
+   * The parent cgroup (a tenant or pod: `SentryApi.createGroup`, or OCI
+   * `linux.cgroupsPath` "pod123/ctr1" → "pod123"): its memory.max, pids.max,
+   * cpu.max and io.max bind the sum of its children. Made without limits if
+   * the Sentry has none of that name. Absent: the container's cgroup is a root.
+   */
+  cgroupParent?: string;
+}
+
+/** What makes a container's runs repeat and fail on purpose (src/testing/). */
+export interface TestingSpec {
+  /** A virtual clock: wall-clock start (ns since the epoch), monotonic start and step per reading (ns). */
+  clock?: { realtimeNs: bigint; monotonicNs: bigint; stepNs: bigint };
+  /** Seed of random_get and /dev/urandom. */
+  seed?: number;
+  /** Fault rules (kernel/syscalls/faults.ts), checked by the runtime. */
+  faults?: FaultRule[];
+  /** Record every call of every process as data (`SentryApi.trace`). */
+  trace?: boolean;
 }
 
 /**
@@ -158,6 +181,20 @@ export interface SentryApi {
   /** Ids of layers held. */
   layers(): string[];
   createContainer(id: string, spec: ContainerSpec): void;
+  /** The calls recorded so far (spec.testing.trace), every process's, in order; [] when not tracing. */
+  trace(id: string): TraceEntry[];
+  /** Move the container's virtual clock forward by `ns` (EINVAL without one). */
+  advanceClock(id: string, ns: bigint): void;
+  /**
+   * Make (or update) parent cgroup `path` with control-file settings
+   * (`{ 'memory.max': '8388608', 'pids.max': '4', 'cpu.max': '50000 100000' }`);
+   * "a/b" nests under "a" when that exists.
+   */
+  createGroup(path: string, settings: Record<string, string>): void;
+  /** A parent cgroup's figures, flat (`memory.current`, `pids.current`, …). */
+  groupStats(path: string): Record<string, number | null>;
+  /** Forget a parent cgroup (its containers keep it until they go). */
+  deleteGroup(path: string): void;
   /** `createContainer` then `spawn` of its init, in one round trip. */
   createAndSpawn(id: string, spec: ContainerSpec, init: ProcessSpec): SpawnResult;
   /** Create a task; fails with EAGAIN when pids.max is reached. */

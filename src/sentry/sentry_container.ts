@@ -5,6 +5,7 @@
  * src/runtime/sentry_worker.ts), so that the dependency runs runtime →
  * sentry and never back. Types only.
  */
+import type { Cgroup } from '../../kernel/cgroup/cgroup.js';
 import type { CpuController } from '../../kernel/cgroup/cpu.js';
 import type { Verdict } from '../../kernel/cgroup/controller.js';
 import type { LayerTree } from '../../kernel/fs/layer_tree.js';
@@ -15,6 +16,7 @@ import type { ExitStatus } from '../../kernel/task/exit.js';
 import type { Task } from '../../kernel/task/task.js';
 import type { CgroupStats, DiffWire, ProcessSpec, ContainerSpec } from './control_plane.js';
 import type { TarEntry } from '../image/build/tar_writer.js';
+import type { TraceEntry } from '../testing/trace.js';
 
 /** A live task of a container, as the Sentry tracks it. */
 export interface SentryContainerTask {
@@ -61,7 +63,15 @@ export interface SentryContainer {
   layer(): TarEntry[];
   /** The container is gone: close the host handles it holds (its --rootfs, its binds). */
   close(): void;
+  /** Set when the spec asks for a trace: record one finished call of `pid` (kernel/platform/sentry.ts `onCall`). */
+  readonly onCall?: (pid: number, name: string, args: unknown, errno: number, value: unknown, ns: bigint, exited: boolean) => void;
+  /** The clock of traced durations (a virtual clock's, read without moving it). */
+  readonly traceClock?: () => bigint;
+  /** The calls recorded so far ([] when not tracing). */
+  trace(): TraceEntry[];
+  /** Move the virtual clock forward (throws without one). */
+  advanceClock(ns: bigint): void;
 }
 
-/** Builds a container's kernel state in the Sentry (`layers`: the layer trees the Sentry holds, by id). */
-export type SentryContainerFactory = (host: Host, id: string, spec: ContainerSpec, layers: ReadonlyMap<string, LayerTree>, log?: (line: string) => void) => SentryContainer;
+/** Builds a container's kernel state in the Sentry (`layers`: the layer trees the Sentry holds, by id; `parent`: its parent cgroup). */
+export type SentryContainerFactory = (host: Host, id: string, spec: ContainerSpec, layers: ReadonlyMap<string, LayerTree>, log?: (line: string) => void, parent?: Cgroup) => SentryContainer;

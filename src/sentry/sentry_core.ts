@@ -25,6 +25,8 @@ import { ChannelServer, PENDING } from './channel_server.js';
 import type { TarEntry } from '../image/build/tar_writer.js';
 import type { CgroupStats, DiffWire, OutputAck, ProcessSpec, ContainerSpec, SentryApi, SentryEvent, SpawnResult } from './control_plane.js';
 import type { SentryContainer, SentryContainerFactory } from './sentry_container.js';
+import { CgroupGroups } from './cgroup_groups.js';
+import type { TraceEntry } from '../testing/trace.js';
 
 /** Error raised inside the Sentry for a control-plane request; `code` is stable. */
 export class SentryError extends Error {
@@ -67,6 +69,8 @@ export class SentryCore implements SentryApi {
   private readonly share = new CpuShare((globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 2);
   private pending: SentryEvent[] = [];
   private flushQueued = false;
+  /** Parent cgroups (tenants, pods) the containers nest under. */
+  private readonly groups = new CgroupGroups();
 
   constructor(private readonly opts: SentryOptions) {
     const cap = opts.capacity ?? DEFAULT_HUB_CAPACITY;
@@ -199,7 +203,28 @@ export class SentryCore implements SentryApi {
 
   createContainer(id: string, spec: ContainerSpec): void {
     if (this.sandboxes.has(id)) throw new SentryError('EINVAL', `container ${id} already exists in this Sentry`);
-    this.sandboxes.set(id, this.opts.createContainer(this.opts.host, id, spec, this.layerTrees, (line) => this.emit({ t: 'seccomp', id, line })));
+    const parent = spec.cgroupParent === undefined ? undefined : this.groups.get(spec.cgroupParent);
+    this.sandboxes.set(id, this.opts.createContainer(this.opts.host, id, spec, this.layerTrees, (line) => this.emit({ t: 'seccomp', id, line }), parent));
+  }
+
+  trace(id: string): TraceEntry[] {
+    return this.sandbox(id).trace();
+  }
+
+  advanceClock(id: string, ns: bigint): void {
+    this.sandbox(id).advanceClock(ns);
+  }
+
+  createGroup(path: string, settings: Record<string, string>): void {
+    this.groups.create(path, settings);
+  }
+
+  groupStats(path: string): Record<string, number | null> {
+    return this.groups.stats(path);
+  }
+
+  deleteGroup(path: string): void {
+    this.groups.delete(path);
   }
 
   createAndSpawn(id: string, spec: ContainerSpec, init: ProcessSpec): SpawnResult {
@@ -243,6 +268,8 @@ export class SentryCore implements SentryApi {
       },
       onMemory: (bytes) => { if (rec.task.exitStatus === null) this.carryOut(sb, sb.chargeMemory(pid, bytes)); },
       ...(sb.cpu && { onFuel: fuelHook({ cpu: sb.cpu, share: this.share, cpuLimit: proc.cpuLimit }, pid, this.opts.host) }),
+      ...(sb.onCall && { onCall: (name: string, args: unknown, errno: number, value: unknown, ns: bigint, exited: boolean) => sb.onCall!(pid, name, args, errno, value, ns, exited) }),
+      ...(sb.traceClock && { traceClock: sb.traceClock }),
     });
     return { pid, channelId, channel, hub: this.hubBuf };
   }

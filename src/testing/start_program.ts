@@ -11,10 +11,20 @@
  *     const r = await p.wait();        // { exitCode, signal, stdout, stderr }
  *     await p.close();                 // deletes the container (and the Runtime it made)
  *
- * Same `files`, args, env, cwd, user and limits as runProgram. Fault rules,
- * the trace and the determinism switches are runProgram's (inline) only.
+ * Same `files`, args, env, cwd, user, limits, clock, random, faults and
+ * trace as runProgram: the switches travel in the container's config to the
+ * Sentry, whose kernel applies them, so every process of the container sees
+ * one virtual clock, one seeded stream and one set of fault counters.
+ *
+ *     const p = await startProgram('clock.wasm', { clock: { realtime: '2024-01-01T00:00:00Z' }, stdin: 'pipe' });
+ *     await p.advanceClock(3_600_000);  // the program's next clock reading is an hour later
+ *     const trace = await p.trace();    // every process's calls so far, injected faults marked
  */
 import type { LayerTree } from '../../kernel/fs/layer_tree.js';
+import type { FaultRule } from '../../kernel/syscalls/faults.js';
+import type { TestingSpec } from '../sentry/control_plane.js';
+import type { TraceEntry } from './trace.js';
+import { VirtualClock, type ClockOptions } from './virtual_host.js';
 import type { Container, ExecOptions } from '../runtime/container.js';
 import { runConfig } from '../runtime/run_config.js';
 import { Runtime } from '../runtime/runtime.js';
@@ -35,6 +45,14 @@ export interface StartProgramOptions {
   stdin?: 'pipe' | 'null';
   /** A Runtime to use (kept open by close); default: one made for this program. */
   runtime?: Runtime;
+  /** A virtual clock, as runProgram's (a VirtualClock is read where it stands and kept in step by `advanceClock`). */
+  clock?: VirtualClock | ClockOptions;
+  /** Seeded `random_get`: a seed, or `{ seed }`. */
+  random?: number | { seed: number };
+  /** Fault rules, as runProgram's; the kernel in the Sentry applies them to every process of the container. */
+  faults?: FaultRule[];
+  /** Record the syscall trace of every process (default false; on when `faults` are given); read it with `trace()`. */
+  trace?: boolean;
 }
 
 /** How a process of the container ended, with its captured output. */
@@ -61,6 +79,23 @@ export interface ProgramHandle {
   wait(): Promise<ProcessResult>;
   /** Delete the container (killing what still runs), and the Runtime if this made it. */
   close(): Promise<void>;
+  /** Move the container's virtual clock forward by `ms` (the program sees it at its next reading); needs `clock`. */
+  advanceClock(ms: number): Promise<void>;
+  /** The calls of every process so far ([] unless `trace` or `faults`). */
+  trace(): Promise<TraceEntry[]>;
+}
+
+/** The container's TestingSpec for `opts`, or undefined when no switch is on. */
+function testingSpec(opts: StartProgramOptions, clock: VirtualClock | undefined): TestingSpec | undefined {
+  const seed = typeof opts.random === 'number' ? opts.random : opts.random?.seed;
+  const tracing = opts.trace === true || (opts.trace === undefined && (opts.faults?.length ?? 0) > 0);
+  if (clock === undefined && seed === undefined && (opts.faults?.length ?? 0) === 0 && !tracing) return undefined;
+  const t: TestingSpec = {};
+  if (clock !== undefined) t.clock = clock.toSpec();
+  if (seed !== undefined) t.seed = seed;
+  if (opts.faults !== undefined && opts.faults.length > 0) t.faults = opts.faults;
+  if (tracing) t.trace = true;
+  return t;
 }
 
 function parseMemory(v: number | string | undefined): number | undefined {
@@ -76,12 +111,14 @@ export async function startProgram(module: ProgramSource, opts: StartProgramOpti
   const rt = opts.runtime ?? await Runtime.create();
   try {
     const limits = opts.limits ?? {};
+    const clock = opts.clock === undefined ? undefined : opts.clock instanceof VirtualClock ? opts.clock : new VirtualClock(opts.clock);
     const files = opts.files;
     const lowers = files === undefined || typeof files === 'string' ? [] : ['root' in files && 'id' in files ? files as LayerTree : layerFromFiles(files as FileTree)];
     const { config, root } = runConfig({
       argv0: opts.argv0 ?? (typeof module === 'string' ? undefined : 'main.wasm'), file: typeof module === 'string' ? module : undefined,
       args: opts.args, env: opts.env, rootfs: typeof files === 'string' ? files : undefined, lowers,
       workdir: opts.cwd, user: opts.user, tmpfs: limits.tmpfs, memoryLimit: parseMemory(limits.memory), pidsLimit: limits.pids, fdLimit: limits.nofile,
+      testing: testingSpec(opts, clock),
     });
     const c = await rt.create({ module, config, rootfs: root, stdin: opts.stdin ?? 'null' });
     await c.start();
@@ -103,6 +140,11 @@ export async function startProgram(module: ProgramSource, opts: StartProgramOpti
       pause: () => c.pause(),
       resume: () => c.resume(),
       wait: () => result(c.wait(), c.init),
+      advanceClock: async (ms) => {
+        await c.advanceClock(ms);
+        clock?.advance(ms);
+      },
+      trace: () => c.trace(),
       close: async () => {
         try {
           await c.delete({ force: true });

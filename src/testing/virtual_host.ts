@@ -10,7 +10,9 @@
  * (every reading by the program moves it on by `step` ns). Files are stamped
  * with it, so timestamps repeat too. With a seed, `random_get` and
  * /dev/urandom give the same bytes on every run. Device ids are numbered per
- * run, and inode numbers per filesystem already are, so `stat` repeats.
+ * run, inode numbers per in-memory filesystem already are, and host
+ * directories (binds) list names sorted and number inodes from their path
+ * (`Host.stableIds`), so `stat` and readdir repeat.
  */
 import type { Host } from '../../kernel/host.js';
 
@@ -89,6 +91,11 @@ export class VirtualClock {
     return new Date(Number((this.realBase + this.elapsed) / MS));
   }
 
+  /** Where the clock stands, as a container spec carries it to the sentry platform (`TestingSpec.clock`). */
+  toSpec(): { realtimeNs: bigint; monotonicNs: bigint; stepNs: bigint } {
+    return { realtimeNs: this.realBase + this.elapsed, monotonicNs: this.monoBase + this.elapsed, stepNs: this.step };
+  }
+
   /** Move the clock forward by `ms` milliseconds. */
   advance(ms: number): void {
     if (!(Number.isFinite(ms) && ms >= 0)) throw new DeterminismError(`advance(${ms}): give milliseconds, 0 or more`);
@@ -160,11 +167,13 @@ export interface DeterminismOptions {
  * (host files, bug reports) is `base`'s. Use one per run.
  */
 export function deterministicHost(base: Host, opts: DeterminismOptions): Host & { allocDev(): bigint } {
-  const h = Object.create(base) as Host & { allocDev(): bigint };
+  const h = Object.create(base) as { -readonly [K in keyof Host]: Host[K] } & { allocDev(): bigint };
   let dev = 0n;
   h.allocDev = () => ++dev;
+  h.stableIds = true;
   const clock = opts.clock;
   if (clock !== undefined) {
+    h.virtualTime = true;
     const cpu0 = clock.peekMonotonicNs();
     h.realtimeNs = () => clock.realtimeNs();
     h.monotonicNs = () => clock.monotonicNs();

@@ -305,7 +305,7 @@ says what is wrong with the reference, exit 125.`);
         readOnly: flags.readOnly === true,
         tmpfs: flags.tmpfs,
         strace: flags.strace === true,
-        ...testingOptions(flags as TestingFlags, flags.detach === true || mode === 'create' || platform.exec === 'sentry'),
+        ...testingOptions(flags as TestingFlags), // the inline platform's host and faults; sentryOpts carries the spec
         fdLimit: parseUlimits(flags.ulimit).nofile,
         cpuLimit: parseUlimits(flags.ulimit).cpu,
         ...cpuOptions(flags),
@@ -322,7 +322,7 @@ says what is wrong with the reference, exit 125.`);
       try {
         if (detach && flags.platform.includes('inline')) throw new CliExit(ExitCode.RUNTIME, `${mode === 'run' ? 'run -d' : 'create'} runs on the sentry platform (a detached sandbox process): drop --platform inline`);
         // the container's OCI config, written once for whichever platform runs it (a detached one has no terminal)
-        const sentryOpts = { ...opts, pidsLimit, label: file };
+        const sentryOpts = { ...opts, pidsLimit, label: file, testing: testingOptions(flags as TestingFlags).testing };
         const prepared = sentryConfig({ ...sentryOpts, terminal: detach ? false : undefined });
         if (detach) {
           const id = await runDetached(sentryOpts, {

@@ -54,6 +54,7 @@ export async function runDetached(o: SentryRunOptions, d: DetachOptions, prepare
   const config = { ...made.config }; // the annotations and root path below are this container's
   if (made.root.hostPath !== undefined) config.root = { ...config.root, path: made.root.hostPath };
   config.annotations = {
+    ...(config.annotations ?? {}), // the config's own (--storage-opt size, --clock/--seed/--inject) travel with it
     ...(d.annotations ?? {}),
     [Annotation.NAME]: name,
     [Annotation.IMAGE]: d.stored?.name ?? d.image,
