@@ -8,6 +8,11 @@
  * program (wasm/pause.c), and a CRI v1 client (grpc-js,
  * test/support/cri/runtime_v1.proto) running the kubelet's sequence.
  *
+ * The pod's containers join its sandbox process (one Node process per
+ * pod; each container held for the shim by a shell stand-in), so the
+ * tests run in one pod and check that they stay apart: their own logs,
+ * exit codes, exec, stop, and the end of all when the sandbox dies.
+ *
  * Pods are host-network pods: no CNI here (the CRI plugin reports its
  * network not ready without a CNI config, which only pods with their own
  * network namespace need). Needs root (containerd); runs in CI as root.
@@ -42,6 +47,11 @@ let image = '';
 let logDir = '';
 let pod = '';
 let pc: Record<string, unknown> = {};
+/** The pod's sandbox process (the pause container's pid). */
+let podPid = 0;
+/** Two long-running containers of the pod. */
+let ticker = '';
+let ticker2 = '';
 
 /** Where the wasmvisor handler's shim keeps runc state (`Root`/namespace). */
 const runcRoot = () => join(work, 'ctd', 'runc-wasmvisor', 'k8s.io');
@@ -57,7 +67,7 @@ function processesMentioning(text: string): string[] {
     try {
       if (/^\S+ \(.*\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) continue;
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
-      if (cmd.includes(text) || ids.has(/^wasmvisor-sandbox (\S+)/.exec(cmd)?.[1] ?? '')) found.push(`${pid}: ${cmd.slice(0, 160)}`);
+      if (cmd.includes(text) || ids.has(/(?:^| )wasmvisor-sandbox (\S+)/.exec(cmd)?.[1] ?? '')) found.push(`${pid}: ${cmd.slice(0, 160)}`);
     } catch {
       // gone meanwhile
     }
@@ -69,6 +79,27 @@ function processesMentioning(text: string): string[] {
 function logLines(name: string): string[] {
   const path = join(logDir, name);
   return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l !== '') : [];
+}
+
+/** A runc state.json under the wasmvisor handler's root. */
+function runcState(id: string): { status: string; pid: number; pod?: string } {
+  return JSON.parse(readFileSync(join(runcRoot(), id, 'state.json'), 'utf8')) as { status: string; pid: number; pod?: string };
+}
+
+/** Command line of `pid` (NUL as space), '' once gone. */
+function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+  } catch {
+    return '';
+  }
+}
+
+const rssKb = (pid: number) => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+
+/** Node processes titled `wasmvisor-sandbox ID` for an id made here (stand-ins are shells: their title is an argument). */
+function nodeSandboxes(): string[] {
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p) && ids.has(/^wasmvisor-sandbox (\S+)/.exec(cmdline(Number(p)))?.[1] ?? ''));
 }
 
 async function until<T>(what: string, f: () => T | undefined | false, ms = 30_000): Promise<T> {
@@ -144,12 +175,25 @@ describe.sequential('containerd 1.6 CRI runs Wasm pods on wasmvisor-runc (the ku
     const { status } = await cri.runtime.PodSandboxStatus({ pod_sandbox_id: pod });
     expect(status.state).toBe('SANDBOX_READY');
     expect(status.runtime_handler).toBe('wasmvisor');
-    const st = JSON.parse(readFileSync(join(runcRoot(), pod, 'state.json'), 'utf8')) as { status: string; pid: number };
+    const st = runcState(pod);
     expect(st.status).toBe('running');
-    expect(existsSync(`/proc/${st.pid}`)).toBe(true);
-    // a stand-in holds the pod's sandbox, not a Node process (about 43 MiB of RSS idle)
-    const rssKb = Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${st.pid}/status`, 'utf8'))?.[1]);
-    expect(rssKb).toBeLessThan(20 * 1024);
+    podPid = st.pid;
+    // the pod's sandbox process: Node, titled by the pod's id; its containers will join it
+    expect(cmdline(podPid)).toMatch(new RegExp(`^wasmvisor-sandbox ${pod}\\s*$`)); // process.title pads the old command line
+    expect(nodeSandboxes()).toEqual([String(podPid)]);
+  }, 120_000);
+
+  it('two long-running containers join the pod\'s sandbox process: no Node process of their own, a stand-in each of a few MiB', async () => {
+    ticker = await startIn('ticker', ['/probe.wasm', 'tick', '0']);
+    ticker2 = await startIn('ticker2', ['/probe.wasm', 'tick', '0']);
+    for (const name of ['ticker', 'ticker2']) await until(`the first tick in ${name}'s log`, () => logLines(`${name}.log`).some((l) => / stdout F tick 0$/.test(l)), 60_000);
+    for (const id of [ticker, ticker2]) {
+      const st = runcState(id);
+      expect(st).toMatchObject({ status: 'running', pod });
+      expect(cmdline(st.pid)).toMatch(new RegExp(`^/bin/sh -c .* wasmvisor-sandbox ${id} `));
+      expect(rssKb(st.pid)).toBeLessThan(5 * 1024); // a Node process is about 40 MiB
+    }
+    expect(nodeSandboxes()).toEqual([String(podPid)]);
   }, 120_000);
 
   it('a container runs to its end: exit 0, reason Completed, its output in the CRI log format', async () => {
@@ -172,9 +216,18 @@ describe.sequential('containerd 1.6 CRI runs Wasm pods on wasmvisor-runc (the ku
     expect(st.reason).toBe('Error');
   }, 120_000);
 
-  it('a second long-running container in the same pod: ExecSync, then StopContainer with a timeout', async () => {
-    const id = await startIn('ticker', ['/probe.wasm', 'tick', '0']);
-    await until('the first tick in the log', () => logLines('ticker.log').some((l) => / stdout F tick 0$/.test(l)), 60_000);
+  it('a container over its memory limit is OOM-killed: exit 137, reason OOMKilled; the pod\'s other containers run on', async () => {
+    // 64 MiB written into /tmp (charged to the container's memory cgroup) under a 16 MiB limit
+    const id = await startIn('oom', ['/probe.wasm', 'fill', '64'], [], 16 * 1024 * 1024);
+    const st = await waitExited(cri, id, 90_000);
+    expect(st.exit_code).toBe(137);
+    expect(st.reason).toBe('OOMKilled');
+    for (const c of [ticker, ticker2]) expect((await cri.runtime.ContainerStatus({ container_id: c })).status.state).toBe('CONTAINER_RUNNING');
+    expect(nodeSandboxes()).toEqual([String(podPid)]);
+  }, 120_000);
+
+  it('ExecSync in a container of the pod, then StopContainer with a timeout: it ends, the others run on', async () => {
+    const id = ticker;
     const ex = await cri.runtime.ExecSync({ container_id: id, cmd: ['/hello.wasm', 'in-exec'], timeout: '30' }, 60_000);
     expect(ex.exit_code).toBe(0);
     expect(Buffer.from(ex.stdout).toString()).toBe('hello from wasmvisor\narg 1: in-exec\n');
@@ -186,14 +239,17 @@ describe.sequential('containerd 1.6 CRI runs Wasm pods on wasmvisor-runc (the ku
     const st = await waitExited(cri, id, 30_000);
     expect(st.exit_code).toBe(143); // 128 + SIGTERM
     expect(st.reason).toBe('Error');
+    expect((await cri.runtime.ContainerStatus({ container_id: ticker2 })).status.state).toBe('CONTAINER_RUNNING');
+    const ticks = logLines('ticker2.log').length;
+    await until('ticker2 to tick on', () => logLines('ticker2.log').length > ticks + 2, 30_000);
   }, 180_000);
 
-  it('a container over its memory limit is OOM-killed: exit 137, reason OOMKilled', async () => {
-    // 64 MiB written into /tmp (charged to the container's memory cgroup) under a 16 MiB limit
-    const id = await startIn('oom', ['/probe.wasm', 'fill', '64'], [], 16 * 1024 * 1024);
-    const st = await waitExited(cri, id, 90_000);
+  it('killing the pod\'s sandbox process ends every container of the pod: containerd sees each exit (137)', async () => {
+    const standIn = runcState(ticker2).pid;
+    process.kill(podPid, 'SIGKILL');
+    const st = await waitExited(cri, ticker2, 60_000);
     expect(st.exit_code).toBe(137);
-    expect(st.reason).toBe('OOMKilled');
+    await until('the stand-in to end', () => cmdline(standIn) === '' || /^\S+ \(.*\) [ZX] /.test(readFileSync(`/proc/${standIn}/stat`, 'utf8')), 30_000);
   }, 120_000);
 
   it('StopPodSandbox and RemovePodSandbox leave no process, state directory or mount behind', async () => {

@@ -12,6 +12,7 @@ import { dirname, basename } from 'node:path';
 import type { CgroupStats, DiffEntry } from '../../sentry/control_plane.js';
 import type { TopProcess } from './exec_module.js';
 import type { OciProcess } from '../config.js';
+import type { LogTarget } from './log.js';
 import { DetachedError } from './state.js';
 
 /** A request to the sandbox process. */
@@ -26,6 +27,19 @@ export type ControlRequest =
   | { op: 'annotate'; key: string; value: string }
   | { op: 'layer' }
   | { op: 'exec'; process: OciProcess; relayPid: number; module?: string };
+
+/** To a pod's sandbox process: create container `id` from bundle `bundle` in the pod, held by stand-in `standIn` with exit fifo `fifo` (pod_standin.ts). */
+export interface JoinRequest {
+  op: 'join';
+  id: string;
+  bundle: string;
+  standIn: number;
+  fifo: string;
+  log?: LogTarget;
+}
+
+/** A request as sent: `container` names the pod member it is for, when the socket is a pod's sandbox process's. */
+export type Addressed = (ControlRequest | JoinRequest) & { container?: string };
 
 /** The sandbox's answer. */
 export type ControlReply = { ok: true; pid?: number; stats?: CgroupStats; diff?: DiffEntry[]; top?: TopProcess[]; path?: string } | { ok: false; error: string; code?: string };
@@ -87,7 +101,7 @@ export function sendLine(sock: Socket, msg: unknown): void {
  * Connect to a sandbox and send `req`; resolves with the reply and the
  * still-open socket (the caller ends it, or keeps it for exec's stdio).
  */
-export function request(path: string, req: ControlRequest): Promise<{ reply: ControlReply; sock: Socket; rest: (fn: (msg: unknown) => void) => void }> {
+export function request(path: string, req: Addressed): Promise<{ reply: ControlReply; sock: Socket; rest: (fn: (msg: unknown) => void) => void }> {
   return new Promise((resolve, reject) => {
     const sock = connect(reachableSocket(path));
     let listener: ((msg: unknown) => void) | null = null;
@@ -120,7 +134,7 @@ export function request(path: string, req: ControlRequest): Promise<{ reply: Con
 }
 
 /** Send `req` and end the connection; throws WRONG_STATE (or the sandbox's error) when it refused. */
-export async function call(path: string, req: ControlRequest): Promise<ControlReply & { ok: true }> {
+export async function call(path: string, req: Addressed): Promise<ControlReply & { ok: true }> {
   const { reply, sock } = await request(path, req);
   sock.end();
   if (!reply.ok) throw new DetachedError('WRONG_STATE', reply.error);

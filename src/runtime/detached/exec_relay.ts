@@ -14,6 +14,8 @@ import { DetachedError } from './state.js';
 /** What an exec relay needs. */
 export interface ExecArgs {
   socket: string;
+  /** The pod member the exec is for, when `socket` is a pod's sandbox process's. */
+  container?: string;
   process: OciProcess;
   /** Host path of the module to run (default: `process.args[0]` in the container's root). */
   module?: string;
@@ -29,7 +31,7 @@ const RELAYED: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQ
  * relay stdio; resolves with the exit code (255 if the sandbox went away).
  */
 export async function relayExec(a: ExecArgs, started: () => void): Promise<number> {
-  const { reply, sock, rest } = await request(a.socket, { op: 'exec', process: a.process, relayPid: process.pid, module: a.module });
+  const { reply, sock, rest } = await request(a.socket, { op: 'exec', process: a.process, relayPid: process.pid, module: a.module, container: a.container });
   if (!reply.ok) {
     sock.destroy();
     throw new DetachedError(reply.code === 'NO_MODULE' || reply.code === 'NOT_WASM' ? reply.code : 'WRONG_STATE', reply.error);

@@ -1,12 +1,16 @@
 /**
- * A Kubernetes pod's sandbox ("pause") container, held by a sandbox
- * process without any kernel or module: it only has a lifecycle. It runs
- * once started, pauses and resumes, and ends as `/pause` does: exit 0 on
- * SIGTERM or SIGINT, 128+n on other fatal signals. Exec is refused.
+ * A Kubernetes pod's sandbox ("pause") container, held by the pod's
+ * sandbox process: the pause container itself runs no module and has no
+ * kernel: it only has a lifecycle. It runs once started, pauses and
+ * resumes, and ends as `/pause` does: exit 0 on SIGTERM or SIGINT, 128+n
+ * on other fatal signals. Exec is refused. The pod's other containers
+ * join this process (`join`, pod_member.ts) and requests that name one
+ * (`container`) are routed to it; when the process ends, they end too.
  */
 import type { CgroupStats } from '../../sentry/control_plane.js';
 import { canPause, canResume, canStart, requireState } from '../status.js';
-import type { ControlReply, ControlRequest } from './control.js';
+import type { ControlReply, ControlRequest, JoinRequest } from './control.js';
+import type { PodMembers } from './pod_member.js';
 import { DetachedError, asStatus, saveState, type RuncState } from './state.js';
 import type { Served } from './served.js';
 import { signalNum } from './signals.js';
@@ -16,7 +20,20 @@ export class PodSandbox implements Served {
   readonly inflight = new Set<Promise<void>>();
   private ended = false;
 
-  constructor(private readonly dir: string, private readonly st: RuncState, private readonly end: (code: number) => void) {}
+  constructor(
+    private readonly dir: string, private readonly st: RuncState, private readonly end: (code: number) => void,
+    /** The pod's containers. */
+    private readonly members?: PodMembers,
+  ) {}
+
+  route(id: string): Served | undefined {
+    return id === this.st.id ? this : this.members?.get(id);
+  }
+
+  join(req: JoinRequest): Promise<ControlReply> {
+    if (!this.members || this.ended || this.st.status === 'stopped') return Promise.reject(new DetachedError('WRONG_STATE', `pod sandbox ${this.st.id} is ending: container ${req.id} cannot join it`));
+    return this.members.join(req);
+  }
 
   private move(guard: (s: ReturnType<typeof asStatus>) => boolean, op: string, to: 'running' | 'paused', hint: string): ControlReply {
     requireState(guard, asStatus(this.st), this.st.id, op, hint);

@@ -1,106 +1,89 @@
 /**
- * A Kubernetes pod's sandbox ("pause") container held by a stand-in
- * process instead of a Node sandbox process: it runs no module and has no
- * kernel, so all it needs is a process that containerd's shim can watch
- * (its `--pid-file`, reaped as the container's exit) and signal. The
- * stand-in is Debian's essential perl running a three-statement loop
- * (about 1 MiB PSS, against about 11 MiB for an idle Node process): it
- * sleeps until a signal ends it, with 0 on SIGTERM or SIGINT as `/pause`
- * does, and dies of any other fatal signal (128+n to the shim).
+ * A container of a Kubernetes pod joins the pod's sandbox process instead
+ * of starting a Node process of its own (one Node process, one Sentry per
+ * pod, as runsc puts a pod in one sandbox). containerd's shim still needs
+ * a process per container: it watches the `--pid-file` pid, reaps its exit
+ * status as the container's, and gave `create` the container's stdio as
+ * fds 0–2. That process is a stand-in: Debian's dash waiting on a fifo in
+ * the container's state directory (about 1.7 MB RSS, 0.2 MB PSS, against
+ * about 40 MB for a Node process). The pod's sandbox process opens the
+ * stand-in's fds 0–2 through /proc for the container's stdio, and the
+ * fifo's writer end: when the container ends it writes the exit code there
+ * and the stand-in exits with it. If the sandbox process dies, the writer
+ * end closes and the stand-in exits 137, as a container killed with the
+ * sandbox does; containerd sees each container's exit either way.
  *
- * It has no control socket: the lifecycle operations act on it directly
- * (`standInRequest`, called by DetachedContainer.ask when the state says
- * `standIn`): start and the pause/resume pair only change `state.json`
- * (resume and pause also send SIGCONT/SIGSTOP), kill signals the process,
- * exec is refused, stats are zero.
+ * Invariants: the pod's sandbox owns the member's `state.json` (`pid` is
+ * the stand-in, `pod` the pod sandbox's id); every lifecycle operation on
+ * a member goes to the pod's control socket with `container: ID`.
  */
-import { spawn, type ChildProcess, type IOType } from 'node:child_process';
-import type { CgroupStats } from '../../sentry/control_plane.js';
-import { canPause, canResume, canStart, requireState, ContainerError } from '../status.js';
+import { execFileSync, spawn, type ChildProcess, type IOType } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { OciConfig } from '../config.js';
 import type { Bundle } from './bundle.js';
-import type { ControlReply, ControlRequest } from './control.js';
-import { signalNum } from './signals.js';
-import { DetachedError, OCI_VERSION, asStatus, containerDir, loadState, pidStartTime, saveState, type RuncState } from './state.js';
+import { call } from './control.js';
+import type { LogTarget } from './log.js';
+import { DetachedError, containerDir, loadState, socketPath } from './state.js';
 
-/** The stand-in's program: titled as sandbox processes are, exit 0 on TERM and INT, else sleep (other signals keep their default action). */
-const PAUSE_PL = '$0 = shift; $SIG{TERM} = $SIG{INT} = sub { exit 0 }; sleep 86400 while 1;';
+/** The stand-in's shell program: wait for the exit code on the fifo `$1`; 137 when the writer goes away without one. */
+const STANDIN_SH = 'read s < "$1"; exit "${s:-137}"';
 
-/** The stand-in's executable (perl is essential on Debian). */
-export const STANDIN_PERL = process.env.WASMVISOR_PERL ?? 'perl';
+/** The stand-in's shell (Debian's /bin/sh is dash). */
+export const STANDIN_SHELL = process.env.WASMVISOR_STANDIN_SHELL ?? '/bin/sh';
+
+/** Annotations by which containerd's CRI plugin names a container's pod. */
+const CONTAINER_TYPE = 'io.kubernetes.cri.container-type';
+const SANDBOX_ID = 'io.kubernetes.cri.sandbox-id';
+
+/** Name of the exit-code fifo in a member's state directory. */
+export const EXIT_FIFO = 'exit.fifo';
 
 /**
- * Start the stand-in of pod sandbox `id` (its state directory made) with
- * fds 0–2 `stdio`, in its own session when `detached`; writes `state.json`
- * (created). Resolves once it runs; CONTROL if it could not be started.
+ * The pod sandbox that container `config` belongs to, when it is a CRI
+ * pod's (non-sandbox) container and that pod's sandbox process is live
+ * under `root` with a control socket; else null (the container gets a
+ * sandbox process of its own, as without a pod).
  */
-export async function startPodStandIn(
-  root: string, id: string, bundle: Bundle, stdio: ReadonlyArray<IOType | number>, detached: boolean,
+export function podToJoin(root: string, config: OciConfig): string | null {
+  const a = config.annotations ?? {};
+  const pod = a[SANDBOX_ID];
+  if (a[CONTAINER_TYPE] !== 'container' || !pod) return null;
+  try {
+    const st = loadState(root, pod);
+    return st.status !== 'stopped' && st.pod === undefined && existsSync(socketPath(containerDir(root, pod))) ? pod : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Create member `id` (its state directory made) in pod `pod`'s sandbox
+ * process: make the fifo, start the stand-in with fds 0–2 `stdio` (in its
+ * own session when `detached`), and ask the pod's sandbox to create the
+ * container. Resolves to the stand-in once the container is `created`;
+ * the stand-in is killed if the pod's sandbox refused.
+ */
+export async function joinPod(
+  root: string, id: string, pod: string, bundle: Bundle, stdio: ReadonlyArray<IOType | number>, detached: boolean, log: LogTarget,
 ): Promise<ChildProcess> {
-  const child = spawn(STANDIN_PERL, ['-e', PAUSE_PL, `wasmvisor-sandbox ${id}`], { stdio: [...stdio], detached });
+  const fifo = join(containerDir(root, id), EXIT_FIFO);
+  try {
+    execFileSync('mkfifo', ['-m', '600', fifo], { stdio: 'ignore' });
+  } catch (err) {
+    throw new DetachedError('CONTROL', `cannot make the fifo ${fifo} for container ${id}'s stand-in: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const child = spawn(STANDIN_SHELL, ['-c', STANDIN_SH, `wasmvisor-sandbox ${id}`, fifo], { stdio: [...stdio], detached });
   await new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
-    child.once('error', (err) => reject(new DetachedError('CONTROL', `cannot start the pod sandbox's stand-in (${STANDIN_PERL}): ${err.message}`)));
+    child.once('error', (err) => reject(new DetachedError('CONTROL', `cannot start container ${id}'s stand-in (${STANDIN_SHELL}): ${err.message}`)));
   });
-  const st: RuncState = {
-    ociVersion: OCI_VERSION, id, status: 'created', pid: child.pid!, bundle: bundle.dir, rootfs: bundle.rootfs ?? '',
-    created: new Date().toISOString(), owner: '', annotations: bundle.config.annotations ?? {}, pidStart: pidStartTime(child.pid!),
-    standIn: true,
-  };
-  saveState(containerDir(root, id), st);
-  if (detached) child.unref();
-  return child;
-}
-
-function move(root: string, st: RuncState, guard: (s: ReturnType<typeof asStatus>) => boolean, op: string, to: 'running' | 'paused', hint: string): void {
   try {
-    requireState(guard, asStatus(st), st.id, op, hint);
+    await call(socketPath(containerDir(root, pod)), { op: 'join', id, bundle: bundle.dir, standIn: child.pid!, fifo, log });
   } catch (err) {
-    if (err instanceof ContainerError) throw new DetachedError('WRONG_STATE', err.message);
+    child.kill('SIGKILL');
     throw err;
   }
-  st.status = to;
-  saveState(containerDir(root, st.id), st);
-}
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // ended meanwhile: its state reads stopped
-  }
-}
-
-/** Act on `req` for the stand-in-held pod sandbox `id` under `root`, as its sandbox process would. */
-export function standInRequest(root: string, id: string, req: ControlRequest): ControlReply & { ok: true } {
-  const st = loadState(root, id);
-  switch (req.op) {
-    case 'start':
-      move(root, st, canStart, 'start', 'running', 'a container starts once: create another');
-      return { ok: true };
-    case 'pause':
-      move(root, st, canPause, 'pause', 'paused', 'only a running container can be paused');
-      signal(st.pid, 'SIGSTOP');
-      return { ok: true };
-    case 'resume':
-      move(root, st, canResume, 'resume', 'running', 'only a paused container can be resumed');
-      signal(st.pid, 'SIGCONT');
-      return { ok: true };
-    case 'kill': {
-      const sig = req.signal as NodeJS.Signals;
-      if (sig === 'SIGSTOP' || sig === 'SIGCONT') return standInRequest(root, id, { op: sig === 'SIGSTOP' ? 'pause' : 'resume' });
-      if (signalNum(sig) === undefined) throw new DetachedError('BAD_ARG', `unknown signal ${req.signal}`);
-      if (st.status === 'paused') signal(st.pid, 'SIGCONT'); // a stopped process would hold the signal
-      signal(st.pid, sig);
-      return { ok: true };
-    }
-    case 'stats': {
-      const stats: CgroupStats = {
-        memoryCurrent: 0, memoryPeak: 0, memoryMax: null, memoryEvents: { low: 0, high: 0, max: 0, oom: 0, oom_kill: 0 },
-        pidsCurrent: 0, pidsMax: null, syscalls: 0,
-      };
-      return { ok: true, stats };
-    }
-    default:
-      throw new DetachedError('UNSUPPORTED', `container ${id} is a pod sandbox (pause): it runs no program to ${req.op === 'exec' ? 'exec into; exec into the pod\'s other containers' : req.op}`);
-  }
+  if (detached) child.unref();
+  return child;
 }

@@ -16,14 +16,16 @@ import { writeTar } from '../../image/build/tar_writer.js';
 import type { LayerTree } from '../../../kernel/fs/layer_tree.js';
 import type { OciProcess } from '../config.js';
 import type { Container } from '../container.js';
+import type { ContainerProcess } from '../process.js';
 import type { Runtime } from '../runtime.js';
 import type { WaitResult } from '../status.js';
 import { loadBundle, type Bundle } from './bundle.js';
-import { onLines, reachableSocket, sendLine, type ControlReply, type ControlRequest, type ExecLine } from './control.js';
+import { onLines, reachableSocket, sendLine, type Addressed, type ControlReply, type ControlRequest, type ExecLine } from './control.js';
 import { wireHostStdio } from './host_stdio.js';
 import { imageLayers, type StoredImage } from './image_root.js';
 import { logRecord, type LogTarget } from './log.js';
 import { RotatingLog, type LogFileSpec } from './log_file.js';
+import { PodMembers } from './pod_member.js';
 import { PodSandbox } from './pod_sandbox.js';
 import { finishSandbox, type Served } from './served.js';
 import { findShim, publishOom, type ShimEvents } from './shim_events.js';
@@ -32,7 +34,7 @@ import { SandboxPorts } from './sandbox_ports.js';
 import { LAYER_FILE } from './control.js';
 import { RESTART_COUNT, RESTART_POLICY, parseRestartPolicy, shouldRestart } from './restart.js';
 import { findExecModule, type TopProcess } from './exec_module.js';
-import { OCI_VERSION, containerDir, pidStartTime, saveState, socketPath, type RuncState } from './state.js';
+import { DetachedError, OCI_VERSION, containerDir, pidStartTime, saveState, socketPath, type RuncState } from './state.js';
 
 /** What `create` passes to the sandbox process. */
 export interface SandboxArgs {
@@ -77,6 +79,10 @@ class DetachedSandbox implements Served {
     /** The containerd shim this container runs under, told of an OOM kill (shim_events.ts). */
     private readonly shim: ShimEvents | null,
     private readonly logTarget: LogTarget,
+    /** A pod member's stdio (pod_member.ts), instead of this process's fds 0–2 or `log`. */
+    private readonly wire?: (init: ContainerProcess) => () => void,
+    /** A pod member's end (pod_member.ts), instead of this process's exit. */
+    private readonly end?: (r: WaitResult) => Promise<void>,
   ) {}
 
   /** Save the state with `status` (the sandbox owns state.json). */
@@ -89,7 +95,7 @@ class DetachedSandbox implements Served {
     switch (req.op) {
       case 'start':
         await this.c.start();
-        this.stopStdin = wireHostStdio(this.c.init, this.readStdin, this.log ?? undefined);
+        this.stopStdin = this.wire ? this.wire(this.c.init) : wireHostStdio(this.c.init, this.readStdin, this.log ?? undefined);
         this.track(this.c.init.pid, this.bundle.config.process);
         this.save('running');
         return { ok: true };
@@ -179,14 +185,14 @@ class DetachedSandbox implements Served {
     await this.handle({ op: 'start' }, null as unknown as Socket);
   }
 
-  /** The container ended: record it, then exit with its code. */
-  finish(r: WaitResult): Promise<never> {
+  /** The container ended: record it, then exit with its code (a pod member: its `end`). */
+  finish(r: WaitResult): Promise<void> {
     this.stopStdin();
     if (r.oomKilled && this.shim) {
       const err = publishOom(this.shim, this.st.id);
       if (err) logRecord(this.logTarget, 'error', `container ${this.st.id} was OOM-killed; telling containerd failed: ${err}`);
     }
-    return finishSandbox(this.dir, this.st, this, r.exitCode, () => this.rt.close());
+    return this.end ? this.end(r) : finishSandbox(this.dir, this.st, this, r.exitCode, () => this.rt.close());
   }
 }
 
@@ -199,7 +205,13 @@ function serve(sb: Served, path: string): Promise<void> {
       if (!first) return; // exec stdio lines are read by the exec's own listener
       first = false;
       const answer = (reply: ControlReply) => new Promise<void>((res) => sock.end(`${JSON.stringify(reply)}\n`, () => res()));
-      const done = sb.handle(m as ControlRequest, sock).then(
+      const req = m as Addressed;
+      // a pod's sandbox process serves its containers too: `container` names the one a request is for
+      const target = req.container === undefined ? sb : sb.route?.(req.container);
+      const done = (req.op === 'join'
+        ? sb.join?.(req) ?? Promise.reject(new DetachedError('UNSUPPORTED', 'this sandbox process holds no pod: no container can join it'))
+        : target ? target.handle(req, sock) : Promise.reject(new DetachedError('NOT_FOUND', `container ${req.container} does not exist in this pod's sandbox process`))
+      ).then(
         (reply) => (reply ? answer(reply) : undefined),
         (err: unknown) => answer({ ok: false, error: (err as Error).message ?? String(err), code: (err as { code?: string }).code }),
       );
@@ -231,7 +243,9 @@ export async function sandboxMain(args: SandboxArgs): Promise<void> {
     };
     let served: Served;
     if (bundle.modulePath === null) {
-      const pod: PodSandbox = new PodSandbox(dir, st, (code) => { void finishSandbox(dir, st, pod, code, async () => {}); });
+      const shim = findShim();
+      const members = new PodMembers(args.root, args.id, (runtime, c, b, d, s, wire, end) => new DetachedSandbox(runtime, c, b, d, s, true, null, null, shim, args.log ?? {}, wire, end));
+      const pod: PodSandbox = new PodSandbox(dir, st, (code) => { void finishSandbox(dir, st, pod, code, () => members.close()); }, members);
       for (const s of FORWARDED) process.on(s, () => { pod.signal(s); });
       served = pod;
     } else {

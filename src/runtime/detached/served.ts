@@ -8,7 +8,7 @@
  */
 import { rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import type { ControlReply, ControlRequest } from './control.js';
+import type { ControlReply, ControlRequest, JoinRequest } from './control.js';
 import { saveState, socketPath, type RuncState } from './state.js';
 
 /** Annotation (value `true`) by which a sandbox process removes its container's directory when the container ends. */
@@ -20,6 +20,10 @@ export interface Served {
   handle(req: ControlRequest, sock: Socket): Promise<ControlReply | null>;
   /** Control replies not yet written: the process waits for them before it exits. */
   readonly inflight: Set<Promise<void>>;
+  /** A pod's sandbox: the member container `id` that a request naming it is for (pod_member.ts). */
+  route?(id: string): Served | undefined;
+  /** A pod's sandbox: create a member container (pod_standin.ts). */
+  join?(req: JoinRequest): Promise<ControlReply>;
 }
 
 /** Resolve after `p`, or after 2 s. */

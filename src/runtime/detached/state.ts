@@ -36,8 +36,8 @@ export interface RuncState {
   finished?: string;
   /** Host pids of the relays of running execs (see exec_relay.ts). */
   execPids?: number[];
-  /** A pod sandbox held by a stand-in process without a control socket (pod_standin.ts). */
-  standIn?: boolean;
+  /** A container of a Kubernetes pod served by the pod's sandbox process: the pod sandbox's id (`pid` is the container's stand-in; pod_standin.ts). */
+  pod?: string;
 }
 
 /** Errors of detached containers; `code` is stable, the message says what to do. */

@@ -17,7 +17,6 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ContainerError, requireState, type ContainerStatus } from '../status.js';
 import { call, type ControlReply, type ControlRequest } from '../detached/control.js';
-import { standInRequest } from '../detached/pod_standin.js';
 import { DetachedError, asStatus, containerDir, loadState, socketPath, type RuncState, type RuncStatus } from '../detached/state.js';
 
 /** One detached container, loaded from `ROOT/ID/state.json` and refreshed against its sandbox process. */
@@ -68,13 +67,17 @@ export class DetachedContainer {
 
   /** Send one request to its sandbox process; WRONG_STATE with the sandbox's words if it refused, CONTROL if it cannot be reached. */
   ask(req: ControlRequest): Promise<ControlReply & { ok: true }> {
-    if (this.st.standIn) return Promise.resolve().then(() => standInRequest(this.root, this.id, req));
-    return call(this.socket, req);
+    return call(this.socket, this.pod === undefined ? req : { ...req, container: this.id });
   }
 
-  /** Path of its sandbox process's control socket. */
+  /** The pod sandbox whose process serves this container (a Kubernetes pod's container; ../detached/pod_standin.ts). */
+  get pod(): string | undefined {
+    return this.st.pod;
+  }
+
+  /** Path of its sandbox process's control socket (a pod member's: the pod's, with requests naming it). */
   get socket(): string {
-    return socketPath(this.dir);
+    return socketPath(this.pod === undefined ? this.dir : containerDir(this.root, this.pod));
   }
 }
 

@@ -1,7 +1,9 @@
 /**
  * Create: check the bundle, start the container's sandbox process (it
  * creates the container through the library and waits for `start`), then
- * write the pid file with its pid. Nothing is left under the state root
+ * write the pid file with its pid. A container of a Kubernetes pod whose
+ * sandbox process runs joins that process instead, held by a stand-in
+ * (../detached/pod_standin.ts). Nothing is left under the state root
  * when it fails.
  */
 import type { ChildProcess, IOType } from 'node:child_process';
@@ -12,7 +14,7 @@ import type { StoredImage } from '../detached/image_root.js';
 import type { LogTarget } from '../detached/log.js';
 import type { SandboxArgs } from '../detached/sandbox_process.js';
 import { loadBundle, type Bundle } from '../detached/bundle.js';
-import { startPodStandIn } from '../detached/pod_standin.js';
+import { joinPod, podToJoin } from '../detached/pod_standin.js';
 import { startHelper } from '../detached/spawn.js';
 import { DetachedError, checkId, containerDir, makeContainerDir, removeContainerDir } from '../detached/state.js';
 import { DetachedContainer, writePidFile } from './container.js';
@@ -79,9 +81,9 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
   const dir = own?.again ? containerDir(root, id) : makeContainerDir(root, id);
   let logFd: number | undefined;
   try {
-    if (bundle && bundle.modulePath === null) {
-      // a pod's sandbox (pause) runs nothing: a stand-in process holds it (../detached/pod_standin.ts)
-      const child = await startPodStandIn(root, id, bundle, opts.stdio ?? ['inherit', 'inherit', 'inherit'], opts.detached !== false);
+    const pod = bundle && bundle.modulePath !== null ? podToJoin(root, bundle.config) : null;
+    if (bundle && pod) {
+      const child = await joinPod(root, id, pod, bundle, opts.stdio ?? ['inherit', 'inherit', 'inherit'], opts.detached !== false, { log: log.log && resolve(log.log), logFormat: log.logFormat });
       if (opts.pidFile) writePidFile(opts.pidFile, child.pid!);
       return { container: DetachedContainer.load(root, id), child };
     }

@@ -1,10 +1,12 @@
 /**
  * Delete: remove a created or stopped container's state (a created one's
- * sandbox process is killed); `force` kills a running or paused one first.
+ * sandbox process is killed; a created pod member is killed in the pod's
+ * sandbox); `force` kills a running or paused one first.
  */
 import { canDelete } from '../status.js';
 import { removeContainerDir } from '../detached/state.js';
 import { DetachedContainer } from './container.js';
+import { killContainer, killPid } from './kill.js';
 import { pidGone } from './wait.js';
 
 /** Options of deleteContainer. */
@@ -18,11 +20,8 @@ export async function deleteContainer(root: string, id: string, opts: DeleteOpti
   const c = DetachedContainer.load(root, id);
   if (!opts.force) c.guard(canDelete, 'delete', 'stop it first (kill), or delete --force');
   if (c.status !== 'stopped') {
-    try {
-      process.kill(c.state.pid, 'SIGKILL');
-    } catch {
-      // exited meanwhile
-    }
+    // a pod member is killed in the pod's sandbox process (its stand-in then exits), else the sandbox process is
+    await killContainer(root, id, 'SIGKILL').catch(() => killPid(c.state.pid));
     await pidGone(c.state.pid, c.state.pidStart);
   }
   removeContainerDir(root, id);

@@ -34,8 +34,7 @@ export interface ExecInOptions {
 export async function execInContainer(root: string, id: string, p: OciProcess, opts: ExecInOptions = {}): Promise<number> {
   if (opts.consoleSocket || p.terminal) throw new DetachedError('UNSUPPORTED', 'exec with a terminal (-t, --console-socket) is not supported yet: exec without a tty');
   const c = DetachedContainer.load(root, id).guard(canExec, 'exec into', 'start it (or resume it) first');
-  if (c.state.standIn) await c.ask({ op: 'exec', process: p, relayPid: 0 }); // a pod sandbox: refused with its words
-  const relay = { socket: c.socket, process: p, module: opts.module, stdin: opts.stdin };
+  const relay = { socket: c.socket, container: c.pod === undefined ? undefined : id, process: p, module: opts.module, stdin: opts.stdin };
   if (opts.detach) {
     const helper = await startHelper('./exec_main.js', relay, true);
     if (opts.pidFile) writePidFile(opts.pidFile, helper.pid!);

@@ -1,8 +1,10 @@
 /**
  * Kill: send a signal to a container. SIGKILL kills its sandbox process
- * itself (so that containerd's shim reaps a real signal death); any other
- * signal goes to the container through the sandbox (TERM/INT/HUP/QUIT end
- * it with 128+n, STOP/CONT pause and resume it).
+ * itself (so that containerd's shim reaps a real signal death), except for
+ * a pod member, whose sandbox is the pod's: there the container is killed
+ * inside it and its stand-in exits 137. Any other signal goes to the
+ * container through the sandbox (TERM/INT/HUP/QUIT end it with 128+n,
+ * STOP/CONT pause and resume it).
  */
 import { parseSignal } from '../detached/signals.js';
 import { DetachedError } from '../detached/state.js';
@@ -25,13 +27,29 @@ export async function killContainer(root: string, id: string, signal: string, _o
   const c = DetachedContainer.load(root, id);
   // not the canKill guard's message: the shim matches these words
   if (c.status === 'stopped') throw new DetachedError('WRONG_STATE', `container ${id}: container not running (it is stopped); delete it`);
-  if (sig === 'SIGKILL') {
+  if (sig === 'SIGKILL' && c.pod !== undefined) {
+    // a pod member: its container is killed in the pod's sandbox, and its stand-in then exits 137
     try {
-      process.kill(c.state.pid, 'SIGKILL');
-    } catch {
-      // exited meanwhile
+      await c.ask({ op: 'kill', signal: sig });
+    } catch (err) {
+      // the pod's sandbox is gone (its stand-in is exiting 137 by itself) or the container ended meanwhile
+      if (!(err instanceof DetachedError && err.code === 'CONTROL')) throw err;
+      killPid(c.state.pid);
     }
     return;
   }
+  if (sig === 'SIGKILL') {
+    killPid(c.state.pid);
+    return;
+  }
   await c.ask({ op: 'kill', signal: sig });
+}
+
+/** SIGKILL `pid` (gone meanwhile: nothing to do). */
+export function killPid(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // exited meanwhile
+  }
 }

@@ -1,0 +1,187 @@
+/**
+ * The containers of a Kubernetes pod inside the pod's sandbox process
+ * (pod_standin.ts says how they join): one Runtime (one Sentry) for the
+ * pod, made at the first container; each container its own cgroup and
+ * mount namespace in it, and its own app worker per process, so one
+ * container's crash or OOM kill does not end the others. Each member is
+ * served as a container's own sandbox process serves it (`make`), with
+ * its stdio the stand-in's fds 0–2 (reopened through /proc) and its end
+ * told through the stand-in's fifo.
+ */
+import { closeSync, constants, createReadStream, fstatSync, openSync, statSync, writeSync } from 'node:fs';
+import { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import { nodeConsoleSink } from '../../host/node_host.js';
+import type { Container } from '../container.js';
+import type { ContainerProcess } from '../process.js';
+import type { Runtime } from '../runtime.js';
+import type { WaitResult } from '../status.js';
+import { loadBundle, type Bundle } from './bundle.js';
+import type { ControlReply, JoinRequest } from './control.js';
+import type { Served } from './served.js';
+import { DetachedError, OCI_VERSION, containerDir, pidAlive, pidStartTime, saveState, type RuncState } from './state.js';
+
+/** A member as the pod serves it: its control operations, and `finish` once its container ended. */
+export interface Member extends Served {
+  finish(r: WaitResult): Promise<void>;
+}
+
+/** How the pod's sandbox process serves one container (sandbox_process.ts builds it as for a container of its own). */
+export type MemberFactory = (
+  rt: Runtime, c: Container, bundle: Bundle, dir: string, st: RuncState, wire: (init: ContainerProcess) => () => void, end: (r: WaitResult) => Promise<void>,
+) => Member;
+
+/** The container's stdio, reopened from the stand-in's fds 0–2. */
+interface Stdio {
+  fds: number[];
+  input: Readable;
+  /** `input` closes fds[0] itself (a pipe's libuv handle owns it). */
+  ownsInput: boolean;
+}
+
+/** Close the container's stdio, each fd once. */
+function closeStdio(io: Stdio): void {
+  io.input.destroy();
+  for (const [i, fd] of io.fds.entries()) {
+    if (i === 0 && io.ownsInput) continue;
+    try {
+      closeSync(fd);
+    } catch {
+      // closed already
+    }
+  }
+}
+
+/** Open the stand-in's fd `n` anew (its own file description: nothing the stand-in does moves our offset or flags). */
+function reopen(pid: number, n: number, write: boolean): number {
+  const path = `/proc/${pid}/fd/${n}`;
+  const s = statSync(path);
+  if (s.isSocket()) throw new DetachedError('UNSUPPORTED', `the container's fd ${n} is a socket, which a pod's sandbox cannot reopen: give it pipes, fifos or files`);
+  // a regular file is appended to (never truncated); a pipe is opened as a pipe end of its own
+  return openSync(path, write ? constants.O_WRONLY | (s.isFile() ? constants.O_APPEND : 0) : constants.O_RDONLY);
+}
+
+function openStdio(pid: number): Stdio {
+  const fds: number[] = [];
+  try {
+    for (const [n, w] of [[0, false], [1, true], [2, true]] as const) fds.push(reopen(pid, n, w));
+  } catch (err) {
+    for (const fd of fds) closeSync(fd);
+    if (err instanceof DetachedError) throw err;
+    throw new DetachedError('CONTROL', `cannot open the stdio of stand-in ${pid}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  // a pipe is read through libuv's pipe handle (non-blocking); a file or /dev/null through the thread pool, which never waits long on those
+  const fifo = fstatSync(fds[0]!).isFIFO();
+  const input = fifo ? new Socket({ fd: fds[0]!, readable: true, writable: false }) : createReadStream('', { fd: fds[0]!, autoClose: false });
+  input.on('error', () => {});
+  input.pause();
+  return { fds, input, ownsInput: fifo };
+}
+
+/** Forward `proc`'s output to the fds and the input to its stdin (one chunk in flight at a time); returns what stops reading. */
+function wire(io: Stdio, proc: ContainerProcess): () => void {
+  const out = nodeConsoleSink(io.fds[1]!);
+  const err = nodeConsoleSink(io.fds[2]!);
+  proc.stdout.on((d) => { try { out.write(d); } catch { /* the reader went away: dropped, as on a closed pipe */ } });
+  proc.stderr.on((d) => { try { err.write(d); } catch { /* likewise */ } });
+  const input = io.input;
+  input.on('data', (chunk: Buffer) => {
+    input.pause();
+    proc.write(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength).slice()).then(() => input.resume(), () => {});
+  });
+  const eof = () => { void proc.closeStdin().catch(() => {}); };
+  input.once('end', eof);
+  input.once('error', eof);
+  input.resume();
+  return () => { input.removeAllListeners('data'); input.pause(); };
+}
+
+/** Open the fifo's writer end once stand-in `pid` has opened its reader (bounded: 10 s, and only while it lives). */
+async function openFifo(path: string, pid: number): Promise<number> {
+  const end = Date.now() + 10_000;
+  for (;;) {
+    try {
+      return openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ENXIO') throw new DetachedError('CONTROL', `cannot open the exit fifo ${path}: ${(err as Error).message}`);
+    }
+    if (!pidAlive(pid) || Date.now() > end) throw new DetachedError('CONTROL', `the stand-in ${pid} did not open its exit fifo ${path}: it may have exited`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** The containers of one pod, served by its sandbox process. */
+export class PodMembers {
+  private rt: Promise<Runtime> | null = null;
+  private readonly members = new Map<string, Member>();
+
+  constructor(private readonly root: string, private readonly pod: string, private readonly make: MemberFactory) {}
+
+  /** Member `id`, if the pod serves it. */
+  get(id: string): Member | undefined {
+    return this.members.get(id);
+  }
+
+  /** The pod's Runtime: one Sentry for all its containers, started at the first. */
+  private runtime(): Promise<Runtime> {
+    this.rt ??= import('../runtime.js').then(({ Runtime }) => Runtime.create({ poolSize: 1 }));
+    return this.rt;
+  }
+
+  /** Create the container `req` asks for (created, waiting for start); its state directory was made by `create`. */
+  async join(req: JoinRequest): Promise<ControlReply> {
+    if (this.members.has(req.id)) throw new DetachedError('EXISTS', `container with id ${req.id} exists already in pod ${this.pod}`);
+    const bundle = loadBundle(req.bundle);
+    if (bundle.modulePath === null) throw new DetachedError('BAD_BUNDLE', `container ${req.id} is a pod sandbox: it cannot join pod ${this.pod}`);
+    const dir = containerDir(this.root, req.id);
+    const rt = await this.runtime();
+    const io = openStdio(req.standIn);
+    let status = -1;
+    let c: Container | null = null;
+    try {
+      status = await openFifo(req.fifo, req.standIn);
+      c = await rt.create({
+        id: req.id, module: bundle.modulePath, config: bundle.config, rootfs: bundle.rootfs === null ? undefined : { hostPath: bundle.rootfs },
+        stdin: 'pipe', capture: false,
+      });
+    } catch (err) {
+      closeStdio(io);
+      if (status >= 0) closeSync(status);
+      throw err;
+    }
+    const container = c;
+    const st: RuncState = {
+      ociVersion: OCI_VERSION, id: req.id, status: 'created', pid: req.standIn, bundle: bundle.dir, rootfs: bundle.rootfs ?? '',
+      created: new Date().toISOString(), owner: '', annotations: bundle.config.annotations ?? {}, pidStart: pidStartTime(req.standIn), pod: this.pod,
+    };
+    const end = async (r: WaitResult): Promise<void> => {
+      this.members.delete(req.id);
+      closeStdio(io); // the output is written (synchronously): close it before the stand-in exits
+      try {
+        st.status = 'stopped';
+        st.exitCode = r.exitCode;
+        st.finished = new Date().toISOString();
+        saveState(dir, st);
+      } catch {
+        // deleted meanwhile: nothing to record
+      }
+      try {
+        writeSync(status, `${r.exitCode}\n`);
+      } catch {
+        // the stand-in is gone (killed): nobody to tell
+      }
+      closeSync(status);
+      await container.delete().catch(() => {});
+    };
+    const m = this.make(rt, container, bundle, dir, st, (p) => wire(io, p), end);
+    this.members.set(req.id, m);
+    saveState(dir, st);
+    void container.wait().then((r) => m.finish(r));
+    return { ok: true };
+  }
+
+  /** Stop the pod's Runtime (the process is ending: the stand-ins see their fifos close and exit 137). */
+  async close(): Promise<void> {
+    if (this.rt) await (await this.rt).close();
+  }
+}
