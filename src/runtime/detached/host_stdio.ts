@@ -9,7 +9,8 @@ import type { ContainerProcess } from '../process.js';
 
 /** Where output goes instead of fds 1 and 2: a synchronous writer (its return is the guest's acknowledgement). */
 export interface OutputWriter {
-  write(data: Uint8Array): void;
+  /** `stream` says which output wrote `data` (a timed log records it; a plain sink ignores it). */
+  write(data: Uint8Array, stream?: 'stdout' | 'stderr'): void;
 }
 
 /**
@@ -17,13 +18,13 @@ export interface OutputWriter {
  * returns a function that stops reading fd 0. `stdin` false leaves the
  * process's stdin open and unread (a detached `run -d -i`: it never sees EOF).
  * `output`: one writer that takes both stdout and stderr instead (a
- * detached container's capped log, log_file.ts).
+ * detached container's capped, timed log, log_records.ts).
  */
 export function wireHostStdio(proc: ContainerProcess, stdin = true, output?: OutputWriter): () => void {
   const out = output ?? nodeConsoleSink(1);
   const err = output ?? nodeConsoleSink(2);
-  proc.stdout.on((d) => { try { out.write(d); } catch { /* the host's stdout failed: drop, as a closed pipe */ } });
-  proc.stderr.on((d) => { try { err.write(d); } catch { /* likewise */ } });
+  proc.stdout.on((d) => { try { out.write(d, 'stdout'); } catch { /* the host's stdout failed: drop, as a closed pipe */ } });
+  proc.stderr.on((d) => { try { err.write(d, 'stderr'); } catch { /* likewise */ } });
   if (!stdin) return () => {};
   let input: NodeJS.ReadStream;
   try {

@@ -24,7 +24,8 @@ import { onLines, reachableSocket, sendLine, type Addressed, type ControlReply, 
 import { wireHostStdio } from './host_stdio.js';
 import { imageLayers, type StoredImage } from './image_root.js';
 import { logRecord, type LogTarget } from './log.js';
-import { RotatingLog, type LogFileSpec } from './log_file.js';
+import type { LogFileSpec } from './log_file.js';
+import { TimedLog } from './log_records.js';
 import { PodMembers } from './pod_member.js';
 import { PodSandbox } from './pod_sandbox.js';
 import { finishSandbox, type Served } from './served.js';
@@ -49,7 +50,7 @@ export interface SandboxArgs {
   stdin?: boolean;
   /** An image in a store whose layers are the root (`wasmvisor run -d IMAGE`). */
   image?: StoredImage;
-  /** The container's stdout and stderr go to this capped log (`run -d`) instead of fds 1 and 2 (containerd's shim's). */
+  /** The container's stdout and stderr go to this capped log of timed records (`run -d`; log_records.ts) instead of fds 1 and 2 (containerd's shim's). */
   logFile?: LogFileSpec;
 }
 
@@ -75,7 +76,7 @@ class DetachedSandbox implements Served {
     /** The image's layers, top first, when the root is an image's. */
     private readonly layers: LayerTree[] | null,
     /** The capped log that takes the init process's output, if not fds 1 and 2. */
-    private readonly log: RotatingLog | null,
+    private readonly log: TimedLog | null,
     /** The containerd shim this container runs under, told of an OOM kill (shim_events.ts). */
     private readonly shim: ShimEvents | null,
     private readonly logTarget: LogTarget,
@@ -264,7 +265,7 @@ export async function sandboxMain(args: SandboxArgs): Promise<void> {
         stdin: 'pipe', capture: false, net: await ports?.next(),
       });
       let c = await make();
-      const log = args.logFile ? new RotatingLog(args.logFile) : null;
+      const log = args.logFile ? new TimedLog(args.logFile) : null;
       const sb = new DetachedSandbox(rt, c, bundle, dir, st, args.stdin !== false, layers, log, findShim(), args.log ?? {});
       for (const s of FORWARDED) process.on(s, () => { sb.stoppedByUser = true; void c.kill(s).catch(() => {}); });
       const policy = parseRestartPolicy(bundle.config.annotations?.[RESTART_POLICY] ?? 'no') ?? { kind: 'no' };
