@@ -20,7 +20,11 @@ import * as esbuild from 'esbuild';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist', 'playground');
 
-/** The sample programs: wasm/NAME.wasm at /bin/NAME, and what each image runs. */
+/**
+ * The sample programs: wasm/NAME.wasm (or PROGRAM.wasm) at /bin/NAME, and what each image runs. The
+ * programs are in one base layer, but those marked `own` are in their sample's layer (with its `files`);
+ * `ports` become the label the page publishes them from.
+ */
 export const SAMPLES = [
   { name: 'hello', entrypoint: ['/bin/hello'], cmd: ['from', 'the playground'], about: 'prints a greeting and its arguments' },
   { name: 'readline', entrypoint: ['/bin/readline'], cmd: [], terminal: true, about: 'interactive: a line editor of its own on raw stdin; type, then Enter; `exit` ends it' },
@@ -28,6 +32,13 @@ export const SAMPLES = [
   { name: 'spin', entrypoint: ['/bin/spin'], cmd: [], about: 'a busy loop with no system calls, forever: kill it' },
   { name: 'memhog', entrypoint: ['/bin/memhog'], cmd: ['0', 'file'], about: 'writes MiB after MiB into /tmp (charged to its memory cgroup) until the OOM killer ends it' },
   { name: 'cat', entrypoint: ['/bin/cat'], cmd: ['/etc/motd'], about: 'prints files: drag a file in, then run cat on it (exec)' },
+  { name: 'trap', program: 'exit_codes', own: true, entrypoint: ['/bin/trap'], cmd: ['trap'], about: 'executes an `unreachable` instruction: a WebAssembly trap ends it' },
+  { name: 'probe', program: 'syscall_probe', own: true, entrypoint: ['/bin/probe'], cmd: ['mkdir:/tmp/d', 'open:/etc/motd', 'unlink:/etc/motd', 'echo:done'], about: 'makes one system call per argument and prints each answer: give it a seccomp profile' },
+  {
+    name: 'http', program: 'http_server', own: true, entrypoint: ['/bin/http'], cmd: ['/www'], ports: [8080],
+    files: { '/www/index.html': '<!doctype html><title>wasmvisor</title><h1>Served by wasm/http_server in the playground\'s kernel</h1>\n' },
+    about: 'an HTTP/1.1 file server on its published port 8080: fetch /ports/8080/ from this page',
+  },
 ];
 
 /**
@@ -57,13 +68,8 @@ function writeAtomic(file, data) {
  */
 async function bundle(minify) {
   mkdirSync(out, { recursive: true });
-  const r = await esbuild.build({
-    entryPoints: {
-      page: join(root, 'web/playground/page.ts'),
-      sentry_worker: join(root, 'web/playground/sentry_worker.ts'),
-      app_worker: join(root, 'src/sentry/app_worker.ts'),
-    },
-    bundle: true, format: 'esm', splitting: true, platform: 'browser', target: 'es2022',
+  const common = {
+    bundle: true, format: 'esm', platform: 'browser', target: 'es2022',
     outdir: out, minify, legalComments: 'none', logLevel: 'warning',
     // every script is named by its content's hash: `wasmvisor serve` lets the browser cache them for good
     entryNames: '[name]-[hash]',
@@ -71,7 +77,15 @@ async function bundle(minify) {
     alias: { events: 'bare-events' },
     plugins: [nodeStub],
     metafile: true,
-  });
+  };
+  // the page is split (the terminal is a chunk it loads beside the runtime's start); each worker is one file with
+  // nothing to import, so that it starts without a waterfall of chunk fetches
+  const builds = await Promise.all([
+    esbuild.build({ ...common, entryPoints: { page: join(root, 'web/playground/page.ts') }, splitting: true }),
+    esbuild.build({ ...common, entryPoints: { sentry_worker: join(root, 'web/playground/sentry_worker.ts') }, splitting: false }),
+    esbuild.build({ ...common, entryPoints: { app_worker: join(root, 'src/sentry/app_worker.ts') }, splitting: false }),
+  ]);
+  const r = { metafile: { outputs: Object.assign({}, ...builds.map((b) => b.metafile.outputs)) } };
   const names = {};
   for (const [file, o] of Object.entries(r.metafile.outputs)) {
     if (o.entryPoint) names[/([a-z_]+)-[A-Z0-9]+\.js$/.exec(file)[1]] = file.split('/').pop();
@@ -82,15 +96,32 @@ async function bundle(minify) {
   writeAtomic(join(out, 'style.css'), readFileSync(join(root, 'node_modules/@xterm/xterm/css/xterm.css'), 'utf8') + readFileSync(join(root, 'web/playground/style.css'), 'utf8'));
   const keep = new Set(Object.keys(r.metafile.outputs).map((f) => f.split('/').pop()));
   for (const f of readdirSync(out)) {
-    if (f.endsWith('.js') && !keep.has(f) && Date.now() - statSync(join(out, f)).mtimeMs > 10 * 60_000) rmSync(join(out, f));
+    if (f.endsWith('.js') && f !== 'sw.js' && !keep.has(f) && Date.now() - statSync(join(out, f)).mtimeMs > 10 * 60_000) rmSync(join(out, f));
   }
-  return html;
+  return { html, scripts: [...keep], minify, common };
+}
+
+/**
+ * The service worker (web/playground/sw.ts) as `sw.js`, with the build's files to cache written in
+ * (the page, its styles and scripts, the sample layout) and a version from their contents: a new build
+ * makes a new sw.js, which the browser installs (and so drops the old cache).
+ */
+async function serviceWorker(b) {
+  const files = ['./', 'style.css', ...b.scripts, 'samples/index.json', 'samples/oci-layout',
+    ...readdirSync(join(out, 'samples', 'blobs', 'sha256')).map((f) => `samples/blobs/sha256/${f}`)];
+  const h = createHash('sha256');
+  for (const f of files) h.update(f).update(readFileSync(join(out, f === './' ? 'index.html' : f)));
+  const r = await esbuild.build({
+    ...b.common, entryPoints: [join(root, 'web/playground/sw.ts')], entryNames: undefined, write: false, metafile: false,
+    format: 'iife', define: { PRECACHE: JSON.stringify(files), VERSION: JSON.stringify(h.digest('hex').slice(0, 16)) },
+  });
+  writeAtomic(join(out, 'sw.js'), r.outputFiles[0].contents);
 }
 
 /** What the samples are built from (programs and descriptions): unchanged, they are not built again. */
 function samplesStamp() {
   const h = createHash('sha256').update(JSON.stringify(SAMPLES));
-  for (const s of SAMPLES) h.update(readFileSync(join(root, 'wasm', `${s.name}.wasm`)));
+  for (const s of SAMPLES) h.update(readFileSync(join(root, 'wasm', `${s.program ?? s.name}.wasm`)));
   return h.digest('hex');
 }
 
@@ -108,7 +139,7 @@ export async function buildSamples(dir) {
   try {
     const base = 'localhost/wasmvisor/playground-base:latest';
     await packImage(store, {
-      add: SAMPLES.map((s) => ({ src: join(root, 'wasm', `${s.name}.wasm`), dest: `/bin/${s.name}` })),
+      add: SAMPLES.filter((s) => !s.own).map((s) => ({ src: join(root, 'wasm', `${s.name}.wasm`), dest: `/bin/${s.name}` })),
       env: ['PATH=/bin'], workdir: '/', tags: [base], sourceDateEpoch: epoch,
       labels: { 'org.opencontainers.image.description': 'wasmvisor playground: the sample programs' },
     });
@@ -116,10 +147,20 @@ export async function buildSamples(dir) {
     for (const s of SAMPLES) {
       const motd = join(tmp, `${s.name}.motd`);
       writeFileSync(motd, `This is the ${s.name} sample of the wasmvisor playground: it ${s.about}.\n`);
+      const add = [{ src: motd, dest: '/etc/motd' }];
+      if (s.own) add.push({ src: join(root, 'wasm', `${s.program}.wasm`), dest: `/bin/${s.name}` });
+      for (const [dest, text] of Object.entries(s.files ?? {})) {
+        const f = join(tmp, `${s.name}-${add.length}`);
+        writeFileSync(f, text);
+        add.push({ src: f, dest });
+      }
       const name = `localhost/wasmvisor/${s.name}:latest`;
       await packImage(store, {
-        from: base, add: [{ src: motd, dest: '/etc/motd' }], entrypoint: s.entrypoint, cmd: s.cmd, tags: [name], sourceDateEpoch: epoch,
-        labels: { 'org.opencontainers.image.description': s.about, ...(s.terminal ? { 'wasmvisor.playground.terminal': 'true' } : {}) },
+        from: base, add, entrypoint: s.entrypoint, cmd: s.cmd, tags: [name], sourceDateEpoch: epoch,
+        labels: {
+          'org.opencontainers.image.description': s.about, ...(s.terminal ? { 'wasmvisor.playground.terminal': 'true' } : {}),
+          ...(s.ports ? { 'wasmvisor.playground.ports': s.ports.join(',') } : {}),
+        },
       });
       names.push(name);
     }
@@ -137,10 +178,11 @@ export async function buildSamples(dir) {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const t0 = performance.now();
-  const html = await bundle(!process.argv.includes('--no-min'));
+  const b = await bundle(!process.argv.includes('--no-min'));
   await buildSamples(join(out, 'samples'));
   // the samples' index goes into the page itself: one request less before the first run
   const index = readFileSync(join(out, 'samples', 'index.json'), 'utf8').replaceAll('<', '\\u003c');
-  writeAtomic(join(out, 'index.html'), html.replace('%SAMPLES_INDEX%', index));
+  writeAtomic(join(out, 'index.html'), b.html.replace('%SAMPLES_INDEX%', index));
+  await serviceWorker(b);
   if (process.argv.includes('--verbose')) process.stdout.write(`playground built in ${Math.round(performance.now() - t0)} ms\n`);
 }

@@ -43,6 +43,13 @@ export class NotIsolatedError extends Error {
 export interface BrowserHostOptions {
   /** Pause between heap measurements while app workers run tasks (default 1000 ms). */
   heapPollMs?: number;
+  /**
+   * Makes each worker (default `new Worker(url, opts)`). A page can hand
+   * over workers it started early, before its script loaded (the
+   * playground does); `url` is the one the worker must run, `#`-suffix
+   * included (heap measurements tell app workers apart by it).
+   */
+  createWorker?: (url: string, opts: WorkerOptions) => Worker;
 }
 
 /** A WorkerHost on Web Workers. */
@@ -52,6 +59,7 @@ export function browserWorkerHost(urls: BrowserWorkerUrls, opts: BrowserHostOpti
   }
   let watchdog: HeapWatchdog | null | undefined;
   let appSeq = 0;
+  const make = opts.createWorker ?? ((url: string, o: WorkerOptions) => new Worker(url, o));
   /** The watchdog, made on first use; null (said once) where it cannot run. */
   const heapWatchdog = (): HeapWatchdog | null => {
     if (watchdog !== undefined) return watchdog;
@@ -65,7 +73,7 @@ export function browserWorkerHost(urls: BrowserWorkerUrls, opts: BrowserHostOpti
   };
   return {
     async startSentry(sopts: SentryStartOptions = {}): Promise<SentryHandle> {
-      const w = new Worker(urls.sentry, { type: 'module', name: 'wasmvisor-sentry' });
+      const w = make(String(urls.sentry), { type: 'module', name: 'wasmvisor-sentry' });
       const ctl = new MessageChannel();
       w.postMessage({ port: ctl.port2, spinMax: sopts.spinMax, outputWindow: sopts.outputWindow }, [ctl.port2]);
       const api = wrap<SentryApi>(ctl.port1) as Remote<SentryApi>;
@@ -97,7 +105,7 @@ export function browserWorkerHost(urls: BrowserWorkerUrls, opts: BrowserHostOpti
       // a URL of its own, so that memory measurements tell this worker apart
       const url = new URL(String(urls.app), globalThis.location?.href);
       url.hash = `wasmvisor-app-${++appSeq}`;
-      const w = new Worker(url, { type: 'module', name: 'wasmvisor-app' });
+      const w = make(url.href, { type: 'module', name: 'wasmvisor-app' });
       let done: (m: AppDone) => void = () => {};
       let fail: (message: string, oom: boolean) => void = () => {};
       let ready = false;

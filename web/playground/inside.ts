@@ -116,7 +116,7 @@ export class Inside {
     $('trace-filter').addEventListener('input', () => this.renderTrace());
     $('trace-on').addEventListener('change', () => {
       const s = this.current();
-      if (s) void s.api.setTrace(s.container.id, ($('trace-on') as HTMLInputElement).checked);
+      if (s) void s.api.setSyscalls(s.container.id, ($('trace-on') as HTMLInputElement).checked);
     });
     $('tree-refresh').addEventListener('click', () => void this.refreshTree());
     $('exec-form').addEventListener('submit', (e) => {
@@ -184,7 +184,7 @@ export class Inside {
       } else $('cpu-now').textContent = 'no cpu controller in this build';
       const ev = st.memoryEvents;
       $('cg-more').textContent = `memory.events: max ${ev.max}, oom ${ev.oom}, oom_kill ${ev.oom_kill} · system calls served: ${st.syscalls}`;
-      const t = await s.api.trace(id, this.traceLast);
+      const t = await s.api.syscalls(id, this.traceLast);
       if (t.entries.length > 0) {
         this.traceLast = t.last;
         this.rows.push(...t.entries);

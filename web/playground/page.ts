@@ -10,6 +10,7 @@
  */
 import type { Terminal } from '@xterm/xterm';
 import { browserWorkerHost } from '../../src/host/browser_host.js';
+import { compileModule } from '../../src/runtime/module_loader.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 import type { Container } from '../../src/runtime/container.js';
 import type { WaitResult } from '../../src/runtime/status.js';
@@ -18,6 +19,8 @@ import type { WorkerHost } from '../../src/sentry/worker_host.js';
 import { layoutEntries, loadImage, processOf, pullThroughServe, readLayoutIndex, type LayoutEntry, type LoadedImage } from './images.js';
 import { Inside, type Session } from './inside.js';
 import type { PlaygroundApi } from './sentry_worker.js';
+import { PagePorts, servePorts } from './ports.js';
+import { portsOf, seccompOf, wireSeccompPresets } from './run_form.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const t0 = performance.now();
@@ -33,8 +36,10 @@ interface PlaygroundState {
   marks: Record<string, number>;
   screen(): string;
   exec: string;
+  /** The service worker's state: 'ready' once it controls the page with the build cached (offline, /ports/). */
+  serviceWorker: string;
 }
-const state: PlaygroundState = { ready: false, status: 'loading', marks: {}, screen: () => '', exec: '' };
+const state: PlaygroundState = { ready: false, status: 'loading', marks: {}, screen: () => '', exec: '', serviceWorker: 'none' };
 const mark = (name: string) => { state.marks[name] = Math.round(performance.now()); };
 mark('script');
 (window as unknown as { __playground: PlaygroundState }).__playground = state;
@@ -43,7 +48,21 @@ interface Source { entry: LayoutEntry; base: string }
 const sources = new Map<string, Source>();
 let runtime: Runtime;
 let current: Session | null = null;
-let term: Terminal;
+/** The terminal, once its chunk has loaded; output that comes before waits in `early` (bounded as captured output is). */
+let term: Terminal | null = null;
+let early: Uint8Array[] = [];
+let earlyBytes = 0;
+
+/** Show `chunk` in the terminal (or keep it for when the terminal opens); the first byte shown sets firstOutputMs. */
+function show(chunk: Uint8Array): void {
+  if (chunk.byteLength === 0) return;
+  if (!term) {
+    if (earlyBytes + chunk.byteLength <= 1 << 20) early.push(chunk);
+    earlyBytes += chunk.byteLength;
+    return;
+  }
+  term.write(chunk, () => { if (state.firstOutputMs === undefined) state.firstOutputMs = performance.now(); });
+}
 
 /** `host`, with its first app worker started now: it boots while the Sentry does (Runtime.create starts the Sentry first). */
 function earlyApp(host: WorkerHost): WorkerHost {
@@ -58,6 +77,33 @@ function earlyApp(host: WorkerHost): WorkerHost {
   };
 }
 
+/** A worker index.html started before this script loaded, with the events it sent meanwhile. */
+interface BootWorker { url: string; worker: Worker; early: Event[] }
+const boot = (window as unknown as { __wasmvisorBoot?: { at: number; workers: BootWorker[] } }).__wasmvisorBoot;
+if (boot) state.marks.boot = Math.round(boot.at);
+
+/**
+ * The worker for `url`: the one index.html started early if there is one (its
+ * early events go to the handlers the host sets, once it has set them), else a new one.
+ */
+function adoptWorker(url: string, opts: WorkerOptions): Worker {
+  const href = new URL(url, location.href).href;
+  const i = boot?.workers.findIndex((b) => b.url === href) ?? -1;
+  if (i < 0) return new Worker(url, opts);
+  const [b] = boot!.workers.splice(i, 1);
+  const w = b!.worker;
+  w.onmessage = null;
+  w.onerror = null;
+  // the host sets its handlers right after this returns; the events it missed go to them in order
+  queueMicrotask(() => {
+    for (const e of b!.early) {
+      if (e.type === 'error') w.onerror?.(e as ErrorEvent);
+      else w.onmessage?.(e as MessageEvent);
+    }
+  });
+  return w;
+}
+
 /** The worker scripts' (hashed) names, which the built index.html carries. */
 function workerUrls(): { sentry: string; app: string } {
   const m = document.querySelector<HTMLMetaElement>('meta[name="wasmvisor-workers"]');
@@ -67,16 +113,26 @@ const base = 'samples/';
 const want = new URLSearchParams(location.search).get('run');
 // started at once, before the terminal's chunk arrives: the runtime (its workers), the samples' index and, with ?run=, the image
 const booting = Promise.all([
-  Promise.resolve().then(() => Runtime.create({ workers: earlyApp(browserWorkerHost(workerUrls())), poolSize: 1 })).then((r) => { mark('runtime'); return r; }),
+  Promise.resolve().then(() => Runtime.create({ workers: earlyApp(browserWorkerHost(workerUrls(), { createWorker: adoptWorker })), poolSize: 1, log: seccompLog }))
+    .then((r) => { mark('runtime'); return r; }),
   readLayoutIndex(base, document.getElementById('samples-index')?.textContent ?? undefined).then((index) => {
     mark('index');
     for (const e of layoutEntries(index)) addImage(e, base);
     const pick = [...sources.keys()].find((n) => n === want || n.endsWith(`/${want}:latest`));
-    if (pick) void image(pick).catch(() => {});
+    if (pick) void image(pick).then(precompile).catch(() => {});
     return index;
   }),
 ]);
 const inside = new Inside(() => current);
+const ports = new PagePorts();
+servePorts(ports);
+
+/** A seccomp event of the running container, one line under the status (the last few kept). */
+function seccompLog(id: string, line: string): void {
+  if (current?.container.id !== id) return;
+  const el = $('seccomp-log');
+  el.textContent = [...(el.textContent ?? '').split('\n').filter((l) => l !== '').slice(-4), `seccomp: ${line}`].join('\n');
+}
 
 function setStatus(text: string, kind: 'ok' | 'bad' | 'run' | 'warn' | '' = ''): void {
   const el = $('status');
@@ -89,6 +145,7 @@ function setStatus(text: string, kind: 'ok' | 'bad' | 'run' | 'warn' | '' = ''):
 export function describeEnd(r: WaitResult, memoryMax: number | null): string {
   if (r.oomKilled) return `OOM-killed: memory.max (${memoryMax === null ? 'max' : `${memoryMax / 1048576} MiB`}) exceeded — exit status ${r.exitCode}`;
   if (r.signal) return `killed by ${r.signal} — exit status ${r.exitCode}${r.reason ? ` (${r.reason})` : ''}`;
+  if (r.reason?.startsWith('trap: ')) return `WebAssembly trap (${r.reason.slice(6)}) — exit status ${r.exitCode}`;
   if (r.reason) return `ended: ${r.reason} — exit status ${r.exitCode}`;
   return `exited with status ${r.exitCode}`;
 }
@@ -108,6 +165,24 @@ function words(s: string): string[] {
   return s.trim() === '' ? [] : (s.match(/"[^"]*"|'[^']*'|\S+/g) ?? []).map((w) => w.replace(/^(["'])(.*)\1$/, '$2'));
 }
 
+/** The memory limit the form asks for, in bytes (null: the runtime's default). */
+function memoryLimit(): number | null {
+  const mem = Number(($('memory') as HTMLInputElement).value);
+  return mem > 0 ? Math.round(mem * 1048576) : null;
+}
+
+/**
+ * Rewrite (memory cap, metering) and compile `img`'s module now, while the
+ * workers start: the run then finds it in the loader's cache (same bytes,
+ * same limit). Only for an explicit limit, the one the runtime's key uses.
+ */
+function precompile(img: LoadedImage): void {
+  const max = memoryLimit();
+  if (max === null) return;
+  const bytes = processOf(img, {}).bytes;
+  void compileModule(bytes, max, undefined, true).then(() => mark('compiled'), () => {});
+}
+
 async function image(name: string): Promise<LoadedImage> {
   const src = sources.get(name);
   if (!src) throw new Error(`no image ${name}`);
@@ -123,18 +198,24 @@ async function run(): Promise<void> {
       current = null;
       await old.container.delete({ force: true }).catch(() => {});
     }
-    term.reset();
+    term?.reset();
+    early = [];
+    earlyBytes = 0;
     $('exec-out').textContent = '';
+    $('seccomp-log').textContent = '';
     state.exec = '';
     setStatus(`starting ${name}…`, 'run');
+    mark('run');
     const img = await image(name);
     mark('image');
     const args = words(($('args') as HTMLInputElement).value);
     const env = words(($('env') as HTMLInputElement).value);
     const proc = processOf(img, { args, env });
-    const mem = Number(($('memory') as HTMLInputElement).value);
+    const mem = memoryLimit();
     const pids = Number(($('pids') as HTMLInputElement).value);
     const cpus = Number(($('cpus') as HTMLInputElement).value);
+    const seccomp = seccompOf(($('seccomp') as HTMLTextAreaElement).value);
+    const published = portsOf(($('ports') as HTMLInputElement).value);
     const terminal = sources.get(name)?.entry.about?.startsWith('interactive') === true || img.config.config?.Labels?.['wasmvisor.playground.terminal'] === 'true';
     const c = await runtime.run({
       module: proc.bytes,
@@ -142,24 +223,25 @@ async function run(): Promise<void> {
         process: { args: proc.argv, env: proc.env, cwd: proc.workdir, terminal },
         linux: {
           resources: {
-            memory: mem > 0 ? { limit: Math.round(mem * 1048576) } : {}, pids: pids > 0 ? { limit: pids } : {},
+            memory: mem !== null ? { limit: mem } : {}, pids: pids > 0 ? { limit: pids } : {},
             // --cpus N as podman: a quota of N periods of 100 ms
             ...(cpus > 0 ? { cpu: { quota: Math.max(1000, Math.round(cpus * 100_000)), period: 100_000 } } : {}),
           } as NonNullable<NonNullable<OciConfig['linux']>['resources']>,
+          ...(seccomp && { seccomp: seccomp as NonNullable<OciConfig['linux']>['seccomp'] }),
         },
       },
+      net: ports.open(published),
       rootfs: { layers: img.lowers },
       files: inside.takeQueued(),
       stdin: 'pipe',
       captureLimit: 1 << 20,
     });
     mark('started');
+    // after the first start (its start-up is not slowed): the service worker's install fetches the whole build once
+    if (state.serviceWorker === 'none') setTimeout(registerServiceWorker, 0);
     const session: Session = { container: c, image: img, api: c.sentry.api as unknown as PlaygroundApi, module: proc.bytes };
     current = session;
-    const out = (chunk: Uint8Array) => {
-      if (chunk.byteLength === 0) return;
-      term.write(chunk, () => { if (state.firstOutputMs === undefined) state.firstOutputMs = performance.now(); });
-    };
+    const out = (chunk: Uint8Array) => { if (current === session) show(chunk); };
     out(c.init.stdout.bytes());
     out(c.init.stderr.bytes());
     c.init.stdout.on(out);
@@ -167,14 +249,16 @@ async function run(): Promise<void> {
     setStatus(`running ${name} (${proc.argv.join(' ')})`, 'run');
     buttons(c);
     inside.started(session);
-    term.focus();
+    term?.focus();
     const r = await c.wait();
     if (current !== session) return;
+    ports.close();
     state.result = r;
     setStatus(describeEnd(r, c.memoryMax), r.exitCode === 0 ? 'ok' : 'bad');
     buttons(c);
     inside.stopped(session);
   } catch (e) {
+    if (!current) ports.close();
     setStatus(`cannot run ${name}: ${(e as Error).message}`, 'bad');
     buttons(current?.container ?? null);
   }
@@ -204,9 +288,33 @@ function addImage(entry: LayoutEntry, base: string): void {
 }
 
 function showAbout(): void {
-  const src = sources.get(($('sample') as HTMLSelectElement).value);
+  const name = ($('sample') as HTMLSelectElement).value;
+  const src = sources.get(name);
   $('about').textContent = src?.entry.about ?? '';
   ($('args') as HTMLInputElement).value = '';
+  // the ports the image publishes (its wasmvisor.playground.ports label)
+  ($('ports') as HTMLInputElement).value = '';
+  if (src) {
+    void image(name).then((img) => {
+      if (($('sample') as HTMLSelectElement).value === name) ($('ports') as HTMLInputElement).value = img.config.config?.Labels?.['wasmvisor.playground.ports'] ?? '';
+    }).catch(() => {});
+  }
+}
+
+/** Install the service worker once the page runs (offline copies of the page and samples, /ports/): never on the start-up path. */
+function registerServiceWorker(): void {
+  if (!('serviceWorker' in navigator)) {
+    state.serviceWorker = 'unsupported';
+    return;
+  }
+  state.serviceWorker = 'installing';
+  navigator.serviceWorker.register('./sw.js', { scope: './' })
+    .then(() => navigator.serviceWorker.ready)
+    .then(() => {
+      if (navigator.serviceWorker.controller) state.serviceWorker = 'ready';
+      else navigator.serviceWorker.addEventListener('controllerchange', () => { state.serviceWorker = 'ready'; }, { once: true });
+    })
+    .catch((e: Error) => { state.serviceWorker = `failed: ${e.message}`; });
 }
 
 async function pull(ev: Event): Promise<void> {
@@ -228,11 +336,17 @@ async function pull(ev: Event): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const { openTerminal } = await import('./terminal.js');
-  const t = openTerminal($('terminal'), (d) => { void current?.container.init.write(d).catch(() => {}); });
-  term = t.term;
-  state.screen = t.text;
-  mark('terminal');
+  // the terminal opens beside the runtime's start; a run started before it is shown once it is there
+  const opened = import('./terminal.js').then(({ openTerminal }) => {
+    const t = openTerminal($('terminal'), (d) => { void current?.container.init.write(d).catch(() => {}); });
+    state.screen = t.text;
+    mark('terminal');
+    term = t.term;
+    const held = early;
+    early = [];
+    for (const chunk of held) show(chunk);
+    if (current) term.focus();
+  });
   const [rt] = await booting;
   runtime = rt;
   const pick = [...sources.keys()].find((n) => n === want || n.endsWith(`/${want}:latest`)) ?? [...sources.keys()].find((n) => n.endsWith('/hello:latest'));
@@ -245,10 +359,16 @@ async function main(): Promise<void> {
   $('pause').addEventListener('click', () => void control('pause'));
   $('resume').addEventListener('click', () => void control('resume'));
   $('pull-form').addEventListener('submit', (e) => void pull(e));
+  wireSeccompPresets($('seccomp-preset') as HTMLSelectElement, $('seccomp') as HTMLTextAreaElement);
   inside.wire(image, (s) => setStatus(s, 'warn'), (text) => { state.exec = text; });
+  const first = want ? run() : null;
+  await opened;
   state.ready = true;
-  setStatus(`ready in ${Math.round(performance.now() - t0)} ms: pick an image and press Run`);
-  if (want) await run();
+  if (!first) {
+    setStatus(`ready in ${Math.round(performance.now() - t0)} ms: pick an image and press Run`);
+    registerServiceWorker();
+  }
+  if (first) await first;
 }
 
 main().catch((e: Error) => {

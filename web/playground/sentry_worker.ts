@@ -21,8 +21,8 @@ export interface PlaygroundApi extends SentryApi {
   readFile(id: string, path: string): Uint8Array;
   writeFile(id: string, path: string, data: Uint8Array): void;
   upperTar(id: string): Uint8Array;
-  trace(id: string, since: number): { last: number; entries: TraceEntry[] };
-  setTrace(id: string, on: boolean): void;
+  syscalls(id: string, since: number): { last: number; entries: TraceEntry[] };
+  setSyscalls(id: string, on: boolean): void;
 }
 
 interface Held {
@@ -91,11 +91,11 @@ class PlaygroundCore extends SentryCore implements PlaygroundApi {
     return upperTar(this.kc(id).kc.upper);
   }
 
-  trace(id: string, since: number): { last: number; entries: TraceEntry[] } {
+  syscalls(id: string, since: number): { last: number; entries: TraceEntry[] } {
     return this.kc(id).tracer.since(since);
   }
 
-  setTrace(id: string, on: boolean): void {
+  setSyscalls(id: string, on: boolean): void {
     this.kc(id).tracer.enabled = on;
   }
 }
