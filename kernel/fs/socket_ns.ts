@@ -20,6 +20,14 @@ export const RECV_WINDOW = 65536;
 export const SEND_WINDOW = 262144;
 /** Connections of a listener kept for the guest to accept; the host drops more. */
 export const BACKLOG = 128;
+/**
+ * Bytes one connection may hold unread: its window plus one host chunk (a
+ * host stops reading once the credit is used up, so it overshoots by at
+ * most the chunk it had in hand). A host that sends past this broke the
+ * window: the connection is reset rather than buffered (the kernel's own
+ * bound, whatever the host does).
+ */
+export const RECV_LIMIT = 2 * RECV_WINDOW;
 /** Read bytes are given back to the host as credit in batches of this size. */
 const CREDIT_BATCH = 16384;
 /** Accepted connections are given back to the host as backlog slots in batches of this size (or when the queue empties). */
@@ -60,6 +68,10 @@ export class Conn {
   push(bytes: Uint8Array): void {
     if (this.shutRd || this.closed) {
       this.ns.net.credit(this.id, bytes.byteLength); // dropped unread: the window stays open
+      return;
+    }
+    if (this.buffered + bytes.byteLength > RECV_LIMIT) {
+      this.ns.overrun(this);
       return;
     }
     this.chunks.push(bytes);
@@ -217,9 +229,17 @@ export class NetNamespace implements NetEvents {
     for (const c of [...this.conns.values()]) this.closeConn(c);
   }
 
+  /** The host sent `c` past its window (RECV_LIMIT): reset it (what it held is dropped, reads give EOF, writes EPIPE) and drop it on the host. */
+  overrun(c: Conn): void {
+    this.closed(c.id);
+    c.discard();
+    this.net.close(c.id);
+  }
+
   connection(listener: number, conn: number, peer: string): void {
     const l = this.listeners.get(listener);
-    if (l === undefined || l.closed) {
+    // a host that ignores the backlog (BACKLOG waiting) gets the connection refused here: the queue never grows past it
+    if (l === undefined || l.closed || l.pending.length >= BACKLOG) {
       this.net.close(conn);
       this.net.backlog(listener, 1);
       return;

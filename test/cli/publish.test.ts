@@ -129,10 +129,11 @@ describe('run -p (foreground, inline platform)', () => {
     expect(wv(['ps', '-a', '-q']).stdout).toBe(before);
     expect(wv(['run', '-p', '80/udp', HTTP]).stderr).toMatch(/only tcp ports/);
     expect(wv(['run', '-p', '99999', HTTP]).code).toBe(125);
-    // not yet supported: refused with one line, never silently ignored
-    expect(wv(['run', '-d', '-p', '80', HTTP]).stderr).toBe('wasmvisor: -p works in the foreground on the inline platform only for now: drop -d (or --platform sentry)\n');
-    expect(wv(['run', '-P', HTTP]).code).toBe(125);
-    expect(wv(['ps', '-a', '-q']).stdout).toBe(before);
+    // -P of a module file (no image, no ExposedPorts) publishes nothing: the server says so and exits 2
+    const pall = wv(['run', '--rm', '-P', HTTP]);
+    expect(pall.code, pall.stderr).toBe(2);
+    const after = wv(['ps', '-a', '-q']);
+    expect(after.stdout, after.stderr).toBe(before);
 
     // killed: the host port is free at once
     srv.child.kill('SIGKILL');

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Errno } from '../../../kernel/errno.js';
-import { RECV_WINDOW, SEND_WINDOW } from '../../../kernel/fs/socket_ns.js';
+import { BACKLOG, RECV_LIMIT, RECV_WINDOW, SEND_WINDOW } from '../../../kernel/fs/socket_ns.js';
 import { SpaceAccount } from '../../../kernel/fs/tmpfs_data.js';
 import { FileType } from '../../../kernel/vfs/types.js';
 import { installPorts } from '../../../src/runtime/ports.js';
@@ -211,5 +211,30 @@ describe('published-port sockets', () => {
     expect(env.sys.fd_close(lfd)).toBe(0);
     expect(net.log.closedListeners.has(L)).toBe(true);
     expect(net.log.closed.has(c)).toBe(true);
+  });
+
+  it('a host that sends past the window gets the connection reset, not buffered: the memory charged stays under RECV_LIMIT', () => {
+    const { env, net, lfd, account } = setup();
+    const c = net.connect(L);
+    expect(accept(env, lfd, NONBLOCK).fd).toBe(5);
+    net.data(c, new Uint8Array(RECV_WINDOW)); // the window, then a host chunk past it: still held
+    net.data(c, new Uint8Array(RECV_LIMIT - RECV_WINDOW));
+    expect(recv(env, 5, 0).errno).toBe(0);
+    expect(account.used).toBe(RECV_LIMIT);
+    net.data(c, new Uint8Array(1)); // one byte more: the host ignored the window
+    expect(recv(env, 5, 10)).toEqual({ errno: 0, text: '' }); // dropped, EOF
+    expect(account.used).toBe(0);
+    expect(net.log.closed.has(c)).toBe(true);
+    expect(send(env, 5, 'late').errno).toBe(Errno.PIPE);
+  });
+
+  it('a host that ignores the backlog gets connections past BACKLOG refused by the kernel', () => {
+    const { env, net } = setup();
+    const conns = Array.from({ length: BACKLOG + 5 }, () => net.connect(L));
+    net.pump(0n);
+    expect(env.sys.fd_fdstat_get(4, 100)).toBe(0);
+    for (const c of conns.slice(0, BACKLOG)) expect(net.log.closed.has(c)).toBe(false);
+    for (const c of conns.slice(BACKLOG)) expect(net.log.closed.has(c)).toBe(true);
+    expect(net.log.backlog.get(L)).toBe(5); // their slots go back to the host
   });
 });
