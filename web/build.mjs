@@ -101,6 +101,17 @@ async function bundle(minify) {
   return { html, scripts: [...keep], minify, common };
 }
 
+/** `<link rel=preload>` tags for the blobs of sample `name` (manifest, config, layers): fetched while the page's script loads. */
+function preloads(dir, name) {
+  const index = JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8'));
+  const m = index.manifests.find((d) => d.annotations?.['io.containerd.image.name'] === `localhost/wasmvisor/${name}:latest`);
+  if (!m) return '';
+  const blob = (d) => join(dir, 'blobs', ...d.split(':'));
+  const manifest = JSON.parse(readFileSync(blob(m.digest), 'utf8'));
+  return [m.digest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)]
+    .map((d) => `<link rel="preload" href="./samples/blobs/${d.replace(':', '/')}" as="fetch" crossorigin>`).join('\n');
+}
+
 /**
  * The service worker (web/playground/sw.ts) as `sw.js`, with the build's files to cache written in
  * (the page, its styles and scripts, the sample layout) and a version from their contents: a new build
@@ -182,7 +193,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   await buildSamples(join(out, 'samples'));
   // the samples' index goes into the page itself: one request less before the first run
   const index = readFileSync(join(out, 'samples', 'index.json'), 'utf8').replaceAll('<', '\\u003c');
-  writeAtomic(join(out, 'index.html'), b.html.replace('%SAMPLES_INDEX%', index));
+  writeAtomic(join(out, 'index.html'), b.html.replace('%SAMPLES_INDEX%', index).replace('%PRELOAD%', preloads(join(out, 'samples'), 'hello')));
   await serviceWorker(b);
   if (process.argv.includes('--verbose')) process.stdout.write(`playground built in ${Math.round(performance.now() - t0)} ms\n`);
 }
