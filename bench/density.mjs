@@ -6,8 +6,10 @@
  *
  *   1. memory of N = 1, 10 and 50 idle containers: in N single-container
  *      pods, and in pods of 10 containers (N/10 pods); the sum of PSS and of
- *      RSS over the wasmvisor processes (sandbox processes; containerd's
- *      shims counted apart), per container;
+ *      RSS over the wasmvisor processes (each pod's Node sandbox process and
+ *      the shell stand-in of each container that joined it; containerd's
+ *      shims counted apart), per container, and what one more container in
+ *      a pod costs: (RSS per pod of 10 − RSS per pod of 1) / 9;
  *   2. pod start to first log line through CRI (RunPodSandbox →
  *      CreateContainer → StartContainer → the first line in the CRI log
  *      file), wasmvisor (hello.wasm) against runc (a static hello);
@@ -61,18 +63,22 @@ function memOf(pid) {
 
 /**
  * Live processes of this bench's containerd, grouped: its shims (their command
- * lines name `text`, containerd's directory) and wasmvisor's sandbox
- * processes (titled `wasmvisor-sandbox ID`, ID one of `ids`).
+ * lines name `text`, containerd's directory) and wasmvisor's processes: Node
+ * sandbox processes (titled `wasmvisor-sandbox ID`, ID one of `ids`) and the
+ * stand-ins of pod members (`/bin/sh -c … wasmvisor-sandbox ID FIFO`), both
+ * in `sandbox`, the stand-ins also in `standIn`.
  */
 function processes(text, ids, exclude) {
-  const out = { sandbox: [], shim: [] };
+  const out = { sandbox: [], standIn: [], shim: [] };
   for (const p of readdirSync('/proc')) {
     if (!/^\d+$/.test(p) || exclude.has(Number(p))) continue;
     try {
       const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
-      const title = /^wasmvisor-sandbox (\S+)/.exec(cmd);
-      if (title && ids.has(title[1])) out.sandbox.push(Number(p));
-      else if (cmd.includes(text) && cmd.includes('containerd-shim')) out.shim.push(Number(p));
+      const title = /(?:^| )wasmvisor-sandbox (\S+)/.exec(cmd);
+      if (title && ids.has(title[1])) {
+        out.sandbox.push(Number(p));
+        if (!cmd.startsWith('wasmvisor-sandbox ')) out.standIn.push(Number(p));
+      } else if (cmd.includes(text) && cmd.includes('containerd-shim')) out.shim.push(Number(p));
     } catch {
       // gone
     }
@@ -168,8 +174,8 @@ async function main() {
 
     // ---- 1. memory
     log('\n## 1. memory of idle Wasm containers (wasm/pause.wasm), containerd CRI, runtime handler wasmvisor');
-    log('| containers | layout | pods | wasmvisor processes | PSS total | PSS per container | RSS per container | shims PSS |');
-    log('|---|---|---|---|---|---|---|---|');
+    log('| containers | layout | pods | Node processes | stand-ins | PSS total | PSS per container | RSS per container | stand-ins RSS | shims PSS |');
+    log('|---|---|---|---|---|---|---|---|---|---|');
     for (const n of SIZES) {
       for (const perPod of n >= 10 ? [1, 10] : [1]) {
         const pods = [];
@@ -178,11 +184,23 @@ async function main() {
         const procs = processes(ctdDir, ids, exclude);
         const m = sumMem(procs.sandbox);
         const shim = sumMem(procs.shim);
-        const row = { containers: n, perPod, pods: pods.length, processes: procs.sandbox.length, pss: m.pss, rss: m.rss, shimPss: shim.pss };
+        const standIns = sumMem(procs.standIn);
+        const row = {
+          containers: n, perPod, pods: pods.length, processes: procs.sandbox.length, standIns: procs.standIn.length, pss: m.pss, rss: m.rss,
+          standInRss: standIns.rss, shimPss: shim.pss,
+        };
         results.memory.push(row);
-        log(`| ${n} | ${perPod === 1 ? 'one per pod' : `${perPod} per pod`} | ${pods.length} | ${procs.sandbox.length} | ${(m.pss / MiB).toFixed(0)} MiB | ${(m.pss / n / MiB).toFixed(1)} MiB | ${(m.rss / n / MiB).toFixed(1)} MiB | ${(shim.pss / MiB).toFixed(0)} MiB |`);
+        log(`| ${n} | ${perPod === 1 ? 'one per pod' : `${perPod} per pod`} | ${pods.length} | ${procs.sandbox.length - procs.standIn.length} | ${procs.standIn.length} | ${(m.pss / MiB).toFixed(0)} MiB | ${(m.pss / n / MiB).toFixed(1)} MiB | ${(m.rss / n / MiB).toFixed(1)} MiB | ${(standIns.rss / MiB).toFixed(0)} MiB | ${(shim.pss / MiB).toFixed(0)} MiB |`);
         for (const p of pods) await removePod(p);
       }
+    }
+    // one more container in a pod: pods of 10 against single-container pods of the same N (stand-ins counted)
+    for (const ten of results.memory.filter((r) => r.perPod === 10)) {
+      const one = results.memory.find((r) => r.perPod === 1 && r.containers === ten.containers);
+      if (!one) continue;
+      const extra = (ten.rss / ten.pods - one.rss / one.pods) / (ten.perPod - 1);
+      results.perExtraContainer = { containers: ten.containers, rss: extra };
+      log(`per additional container in a pod (N=${ten.containers}): ${(extra / MiB).toFixed(1)} MiB RSS (${(extra / 1e6).toFixed(1)} MB); per single-container pod: ${(one.rss / one.pods / MiB).toFixed(1)} MiB RSS`);
     }
 
     // ---- 2. pod start to first log line

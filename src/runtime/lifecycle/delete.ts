@@ -23,6 +23,9 @@ export async function deleteContainer(root: string, id: string, opts: DeleteOpti
     // a pod member is killed in the pod's sandbox process (its stand-in then exits), else the sandbox process is
     await killContainer(root, id, 'SIGKILL').catch(() => killPid(c.state.pid));
     await pidGone(c.state.pid, c.state.pidStart);
+  } else if (c.pod !== undefined) {
+    // its stand-in was killed by hand while the container ran on in the pod's sandbox: end it there (refused once it has ended)
+    await c.ask({ op: 'kill', signal: 'SIGKILL' }).catch(() => {});
   }
   removeContainerDir(root, id);
 }
