@@ -75,6 +75,8 @@ export class PodSandbox implements Served {
         return { ok: true };
       case 'exec':
         throw new DetachedError('UNSUPPORTED', `container ${this.st.id} is a pod sandbox (pause): it runs no program to exec into; exec into the pod's other containers`);
+      default:
+        throw new DetachedError('UNSUPPORTED', `container ${this.st.id} is a pod sandbox (pause): it has no process for ${(req as { op: string }).op}`);
     }
   }
 }
