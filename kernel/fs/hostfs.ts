@@ -26,6 +26,7 @@
  * call costs what it returns. Host devices, fifos and
  * sockets are visible but cannot be opened (ENXIO).
  */
+import type { IoAccount } from '../cgroup/io.js';
 import { E } from '../errno.js';
 import type { HostFs, HostStat } from '../host.js';
 import { containerToHost, hostToContainer, type IdMap, OVERFLOW_ID } from '../vfs/idmap.js';
@@ -33,6 +34,7 @@ import { BaseInode, type Inode, type InodeDirEntry, type OpenRequest, type TimeS
 import { RegularDescription } from '../vfs/file_description.js';
 import { type Clock, type FileSystem, SuperBlock } from '../vfs/superblock.js';
 import { type Credentials, type Filestat, FileType, type FileTypeValue, type OpenFile } from '../vfs/types.js';
+import { WouldBlock } from '../vfs/wait.js';
 import { checkName, HostDirCache, type HostDirNode } from './host_dirs.js';
 import { HostLister } from './hostfs_list.js';
 
@@ -338,14 +340,24 @@ export class HostInode extends BaseInode implements HostDirNode {
   }
   override readAt(pos: number, max: number): Uint8Array {
     const h = this.ensureHandle();
+    const io = this.fs.io;
+    // io.max: wait before anything happens (restartable); the bytes asked, as the size is the host's to know
+    const until = io?.gate('r', Math.min(max, MAX_READ)) ?? null;
+    if (until !== null) throw new WouldBlock([], until);
     const buf = new Uint8Array(Math.min(max, MAX_READ));
     const n = this.host.pread(h, buf, pos);
+    io?.account('r', n);
     return buf.subarray(0, n);
   }
   override writeAt(pos: number, data: Uint8Array): number {
     const h = this.ensureHandle();
     if (!this.writableHandle) throw E.ACCES;
-    return this.host.pwrite(h, data, pos);
+    const io = this.fs.io;
+    const until = io?.gate('w', data.length) ?? null;
+    if (until !== null) throw new WouldBlock([], until);
+    const n = this.host.pwrite(h, data, pos);
+    io?.account('w', n);
+    return n;
   }
   override truncate(size: number): void {
     const h = this.ensureHandle();
@@ -410,6 +422,8 @@ export class HostFsMount implements FileSystem {
   readonly files = new Set<HostInode>();
   /** Set by `close`: every later host call of the mount fails (EIO). */
   closed = false;
+  /** Where file reads and writes are counted and rate-limited (the container's io controller: io.stat, io.max); null: nowhere. */
+  io: IoAccount | null = null;
   /** Names listed sorted, inode numbers from the path (a deterministic run). */
   readonly stableIds: boolean;
 

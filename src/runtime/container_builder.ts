@@ -220,6 +220,8 @@ export class BuiltContainer {
       } catch (e) {
         throw new BuildError('BIND', `bind mount ${m.source} → ${m.target}: ${m.source} cannot be used (${(e as Error).message})`, m.source, bind, e);
       }
+      // io.stat / io.max: a bind's file I/O counts as the container's, as the upper's does
+      fs.io = this.cgroup.cgroup.controller<IoController>('io')!;
       this.owned.push(fs);
       binds.set(m, fs);
     }
