@@ -112,16 +112,20 @@ function workerUrls(): { sentry: string; app: string } {
 const base = 'samples/';
 const want = new URLSearchParams(location.search).get('run');
 // started at once, before the terminal's chunk arrives: the runtime (its workers), the samples' index and, with ?run=, the image
+/** The picked sample loaded and its module compiled (or failed): the terminal's chunk loads after, not over it, on the main thread. */
+let warmed: Promise<unknown> = Promise.resolve();
+const indexed = readLayoutIndex(base, document.getElementById('samples-index')?.textContent ?? undefined).then((index) => {
+  mark('index');
+  for (const e of layoutEntries(index)) addImage(e, base);
+  // the sample ?run= names, else the one the page shows first
+  const pick = [...sources.keys()].find((n) => n === want || n.endsWith(`/${want}:latest`)) ?? [...sources.keys()].find((n) => n.endsWith('/hello:latest'));
+  if (pick) warmed = image(pick).then(precompile).catch(() => {});
+  return index;
+});
 const booting = Promise.all([
   Promise.resolve().then(() => Runtime.create({ workers: earlyApp(browserWorkerHost(workerUrls(), { createWorker: adoptWorker })), poolSize: 1, log: seccompLog }))
     .then((r) => { mark('runtime'); return r; }),
-  readLayoutIndex(base, document.getElementById('samples-index')?.textContent ?? undefined).then((index) => {
-    mark('index');
-    for (const e of layoutEntries(index)) addImage(e, base);
-    const pick = [...sources.keys()].find((n) => n === want || n.endsWith(`/${want}:latest`));
-    if (pick) void image(pick).then(precompile).catch(() => {});
-    return index;
-  }),
+  indexed,
 ]);
 const inside = new Inside(() => current);
 const ports = new PagePorts();
@@ -176,11 +180,11 @@ function memoryLimit(): number | null {
  * workers start: the run then finds it in the loader's cache (same bytes,
  * same limit). Only for an explicit limit, the one the runtime's key uses.
  */
-function precompile(img: LoadedImage): void {
+function precompile(img: LoadedImage): Promise<unknown> | undefined {
   const max = memoryLimit();
   if (max === null) return;
   const bytes = processOf(img, {}).bytes;
-  void compileModule(bytes, max, undefined, true).then(() => mark('compiled'), () => {});
+  return compileModule(bytes, max, undefined, true).then(() => mark('compiled'), () => {});
 }
 
 async function image(name: string): Promise<LoadedImage> {
@@ -337,7 +341,7 @@ async function pull(ev: Event): Promise<void> {
 
 async function main(): Promise<void> {
   // the terminal opens beside the runtime's start; a run started before it is shown once it is there
-  const opened = import('./terminal.js').then(({ openTerminal }) => {
+  const opened = indexed.catch(() => {}).then(() => warmed).then(() => import('./terminal.js')).then(({ openTerminal }) => {
     const t = openTerminal($('terminal'), (d) => { void current?.container.init.write(d).catch(() => {}); });
     state.screen = t.text;
     mark('terminal');
