@@ -22,6 +22,12 @@ export interface Bundle {
   rootfs: string | null;
   /** Host path of the init module; null for a pod sandbox (see `isPodSandbox`), which runs none. */
   modulePath: string | null;
+  /**
+   * The network namespace the config joins by path (a pod's, made by CNI):
+   * the sandbox process is started in it (`nsenter --net`), so published
+   * ports listen there. Absent: the caller's.
+   */
+  netns?: string;
 }
 
 /** Annotations by which CRI runtimes (containerd, CRI-O) mark a pod's sandbox container. */
@@ -134,12 +140,13 @@ export function loadBundle(dir: string, module?: string): Bundle {
     throw err;
   }
   if (module !== undefined) checkWasm(module, module);
-  if (module !== undefined && config.root?.path === undefined) return { dir: abs, config, rootfs: null, modulePath: module };
+  const netns = parsed.linux?.namespaces?.find((n) => n.type === 'network' && typeof n.path === 'string' && n.path !== '')?.path;
+  if (module !== undefined && config.root?.path === undefined) return { dir: abs, config, rootfs: null, modulePath: module, ...(netns ? { netns } : {}) };
   const rootfs = resolve(abs, config.root?.path ?? 'rootfs');
   try {
     if (!statSync(rootfs).isDirectory()) throw new Error('not a directory');
   } catch {
     throw new DetachedError('BAD_BUNDLE', `root.path ${rootfs} is not a directory: create it (containerd mounts the image there)`);
   }
-  return { dir: abs, config, rootfs, modulePath: module ?? (isPodSandbox(config) ? null : resolveModule(rootfs, config.process)) };
+  return { dir: abs, config, rootfs, modulePath: module ?? (isPodSandbox(config) ? null : resolveModule(rootfs, config.process)), ...(netns ? { netns } : {}) };
 }

@@ -62,9 +62,12 @@ function helperArgv(entry: string): string[] {
  * helper's own message when it failed.
  */
 export async function startHelper(
-  entry: string, arg: unknown, detached: boolean, stdio: ReadonlyArray<IOType | number> = ['inherit', 'inherit', 'inherit'],
+  entry: string, arg: unknown, detached: boolean, stdio: ReadonlyArray<IOType | number> = ['inherit', 'inherit', 'inherit'], netns?: string,
 ): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [...helperArgv(entry), JSON.stringify(arg)], { stdio: [...stdio, 'pipe'], detached });
+  const argv = [process.execPath, ...helperArgv(entry), JSON.stringify(arg)];
+  // Node cannot setns(2): nsenter (util-linux) joins the namespace and execs Node in it (same pid, no fork)
+  if (netns !== undefined) argv.unshift(nsenterPath(netns), `--net=${netns}`, '--');
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: [...stdio, 'pipe'], detached });
   const pipe = child.stdio[3] as Readable;
   const report = await new Promise<ReadyReport | null>((resolve) => {
     let buf = '';
@@ -87,6 +90,14 @@ export async function startHelper(
   }
   if (detached) child.unref();
   return child;
+}
+
+/** nsenter's path, checked with the namespace `netns` (one line naming what is missing). */
+function nsenterPath(netns: string): string {
+  if (!existsSync(netns)) throw new DetachedError('BAD_BUNDLE', `network namespace ${netns} (config.json linux.namespaces) does not exist`);
+  const found = ['/usr/bin/nsenter', '/bin/nsenter', '/usr/sbin/nsenter', '/sbin/nsenter'].find((p) => existsSync(p));
+  if (found === undefined) throw new DetachedError('UNSUPPORTED', `joining network namespace ${netns} needs nsenter (util-linux): install it`);
+  return found;
 }
 
 /** The exit code of a child as a shell reports it (128+n for a signal). */

@@ -101,7 +101,8 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     };
     // the sandbox process's own fds 1 and 2 (Node's fatal messages, never the guest's output) are the log as first opened
     const stdio = logFd === undefined ? opts.stdio : ['ignore', logFd, logFd] as const;
-    const child = await startHelper('./sandbox_main.js', args, opts.detached !== false, stdio);
+    // a pod's network namespace (by path): the sandbox process lives in it, so its listeners do
+    const child = await startHelper('./sandbox_main.js', args, opts.detached !== false, stdio, bundle?.netns);
     if (opts.pidFile) writePidFile(opts.pidFile, child.pid!);
     return { container: DetachedContainer.load(root, id), child };
   } catch (err) {
