@@ -1,18 +1,17 @@
 #!/usr/bin/env node
 /**
  * bench/net: requests/s and p99 latency of wasm/http_server under
- * `wasmvisor run -p` (inline platform, keep-alive) against node:http
- * serving the same bytes, on 127.0.0.1 only, with autocannon, in one run.
+ * `wasmvisor run -p` (keep-alive), on the inline platform and on the sentry
+ * platform (`--platform sentry`: the kernel in its own worker, the listener
+ * handed to it), against node:http serving the same bytes, on 127.0.0.1
+ * only, with autocannon, in one run; prints the load average too.
  *
  *   npm run build && node bench/net.mjs [--seconds 5] [--connections 50]
- *
- * The sentry platform has no published ports yet (run -p is inline only),
- * so it is reported as not measured.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 
@@ -42,19 +41,22 @@ async function nodeHttp() {
   }
 }
 
-async function wasmvisor(store, www) {
+async function wasmvisor(store, www, platform) {
   const env = { ...process.env, WASMVISOR_ROOT: store };
-  const child = spawn(process.execPath, [join(TOP, 'bin/wasmvisor.js'), 'run', '--name', 'bench', '-p', '127.0.0.1::80', '-v', `${www}:/www:ro`, join(TOP, 'wasm/http_server.wasm')], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const name = `bench-${platform}`;
+  const child = spawn(process.execPath, [join(TOP, 'bin/wasmvisor.js'), 'run', '--rm', '--platform', platform, '--name', name, '-p', '127.0.0.1::80', '-v', `${www}:/www:ro`, join(TOP, 'wasm/http_server.wasm')], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   await new Promise((resolve, reject) => {
     child.stderr.on('data', (d) => { err += d; if (err.includes('serving')) resolve(); });
     child.on('exit', (c) => reject(new Error(`server exited ${c}: ${err}`)));
   });
-  const port = Number(spawnSync(process.execPath, [join(TOP, 'bin/wasmvisor.js'), 'port', 'bench', '80'], { env, encoding: 'utf8' }).stdout.trim().split(':')[1]);
+  const port = Number(spawnSync(process.execPath, [join(TOP, 'bin/wasmvisor.js'), 'port', name, '80'], { env, encoding: 'utf8' }).stdout.trim().split(':')[1]);
   try {
     return await cannon(port);
   } finally {
+    const gone = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
+    await gone;
   }
 }
 
@@ -64,13 +66,16 @@ spawnSync('mkdir', [www]);
 writeFileSync(join(www, 'index.html'), BODY);
 try {
   const base = await nodeHttp();
-  const wv = await wasmvisor(store, www);
+  const wv = await wasmvisor(store, www, 'inline');
+  const sentry = await wasmvisor(store, www, 'sentry');
   const row = (name, r) => `${name.padEnd(28)} ${String(Math.round(r.requests.average)).padStart(8)} req/s  p99 ${String(r.latency.p99).padStart(5)} ms  errors ${r.errors + r.non2xx}`;
   console.log(`${connections} connections, keep-alive, ${seconds} s each, 127.0.0.1`);
   console.log(row('node:http', base));
   console.log(row('wasmvisor inline (-p)', wv));
-  console.log(`ratio wasmvisor/node:http: ${(wv.requests.average / base.requests.average).toFixed(2)} (goal >= 0.50)`);
-  console.log('wasmvisor sentry: not measured (run -p is on the inline platform only)');
+  console.log(row('wasmvisor sentry (-p)', sentry));
+  console.log(`ratio inline/node:http: ${(wv.requests.average / base.requests.average).toFixed(2)} (goal >= 0.50)`);
+  console.log(`ratio sentry/node:http: ${(sentry.requests.average / base.requests.average).toFixed(2)}`);
+  console.log(`load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 } finally {
   rmSync(store, { recursive: true, force: true });
 }
