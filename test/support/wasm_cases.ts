@@ -352,6 +352,9 @@ export const CASES: readonly WasmCase[] = [
   },
   ...exitCases(),
   ...PLAYGROUND_CASES,
+  // bench/metering.mjs's compute programs, briefly (their output is a checksum of the work)
+  { name: 'bench_coremark', program: 'bench_coremark', args: ['3'], tap: false, stdout: 'coremark 3 crc 67ff\n', stderr: '', nodeWasi: {} },
+  { name: 'bench_sort', program: 'bench_sort', args: ['1'], tap: false, stdout: 'sort 1 sum 5239ffdf\n', stderr: '', nodeWasi: {} },
 ];
 
 /**
