@@ -62,7 +62,7 @@ describe.sequential('playground: traps, seccomp, /ports/, offline', () => {
 
   it('answers a fetch of /ports/8080/ from the page with the guest server\'s response, through the service worker', async () => {
     const { page } = pg!;
-    await page.waitForFunction(() => (window as unknown as Win).__playground.serviceWorker !== 'installing', null, { timeout: 30_000 });
+    await page.waitForFunction(() => /^(ready|failed|unsupported)/.test((window as unknown as Win).__playground.serviceWorker), null, { timeout: 30_000 });
     expect(await page.evaluate(() => (window as unknown as Win).__playground.serviceWorker)).toBe('ready');
     await runImage(page, 'http');
     expect(await page.inputValue('#ports')).toBe('8080');

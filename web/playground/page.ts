@@ -36,7 +36,7 @@ interface PlaygroundState {
   marks: Record<string, number>;
   screen(): string;
   exec: string;
-  /** The service worker's state: 'ready' once it controls the page with the build cached (offline, /ports/). */
+  /** The service worker's state: none, waiting (1 s after the first start), installing, ready (it controls the page, the build cached: offline, /ports/), failed: …, unsupported. */
   serviceWorker: string;
 }
 const state: PlaygroundState = { ready: false, status: 'loading', marks: {}, screen: () => '', exec: '', serviceWorker: 'none' };
@@ -241,8 +241,11 @@ async function run(): Promise<void> {
       captureLimit: 1 << 20,
     });
     mark('started');
-    // after the first start (its start-up is not slowed): the service worker's install fetches the whole build once
-    if (state.serviceWorker === 'none') setTimeout(registerServiceWorker, 0);
+    // after the first run's start-up, not during it: the service worker's install fetches the whole build once
+    if (state.serviceWorker === 'none') {
+      state.serviceWorker = 'waiting';
+      setTimeout(registerServiceWorker, 1000);
+    }
     const session: Session = { container: c, image: img, api: c.sentry.api as unknown as PlaygroundApi, module: proc.bytes };
     current = session;
     const out = (chunk: Uint8Array) => { if (current === session) show(chunk); };
@@ -312,7 +315,9 @@ function registerServiceWorker(): void {
     return;
   }
   state.serviceWorker = 'installing';
-  navigator.serviceWorker.register('./sw.js', { scope: './' })
+  // a page the worker already controls needs no register() (the browser checks sw.js for a new build on each navigation)
+  const registered = navigator.serviceWorker.controller ? Promise.resolve() : navigator.serviceWorker.register('./sw.js', { scope: './' });
+  registered
     .then(() => navigator.serviceWorker.ready)
     .then(() => {
       if (navigator.serviceWorker.controller) state.serviceWorker = 'ready';
