@@ -41,6 +41,7 @@ import { register as commit } from './commit.js';
 import { register as exportCmd } from './export.js';
 import { register as serve } from './serve.js';
 import { register as port } from './port.js';
+import { register as containerPrune } from './container_prune.js';
 
 /** Registration functions, in `--help` order. */
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
@@ -48,4 +49,4 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
 ];
 
 /** The image, volume and system commands (after COMMANDS in `--help`; `image …`/`container …` groups come last: groups.ts). */
-export const IMAGE_COMMANDS: ReadonlyArray<(program: Command) => void> = [build, importCmd, tag, history, volume, system, info, version];
+export const IMAGE_COMMANDS: ReadonlyArray<(program: Command) => void> = [build, importCmd, tag, history, volume, system, info, version, containerPrune];

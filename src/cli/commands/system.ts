@@ -2,10 +2,10 @@
  * `wasmvisor system df` (what images, containers and volumes take, and
  * what is reclaimable) and `wasmvisor system prune` (stopped containers,
  * dangling images or with -a every unused one, with --volumes unused
- * volumes, then content and unpacked layers nothing uses). `system info`
+ * volumes, then content and unpacked layers nothing uses; containers go as
+ * `container prune` removes them). `system df -v` is system_df_verbose.ts. `system info`
  * is `info` (see groups.ts).
  */
-import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { collectGarbage, pruneSnapshots } from '../../image/content/gc.js';
 import { splitName } from '../../image/content/manifest_inspect.js';
@@ -13,7 +13,6 @@ import { childDescriptors, findImage, readManifest } from '../../image/content/m
 import type { Digest } from '../../image/content/digest.js';
 import type { ImageRecord, Store } from '../../image/content/store_root.js';
 import { listStates, type RuncState } from '../../runtime/detached/state.js';
-import { deleteContainer } from '../../runtime/lifecycle/delete.js';
 import { usersOf } from '../../runtime/volume_store.js';
 import { Annotation, containersRoot } from '../containers/store.js';
 import { printReport } from '../format_output.js';
@@ -22,6 +21,9 @@ import { storeFromCommand } from '../registry_setup.js';
 import { printTable } from '../table.js';
 import { mountSources, volumesFromCommand } from '../volume_users.js';
 import { dirSize } from './system_size.js';
+import { confirm, pruneContainers } from './container_prune.js';
+import { printDfVerbose, type DfData } from './system_df_verbose.js';
+import { CliExit, ExitCode } from '../exit.js';
 
 /** Blobs (digest → size) an image record reaches. */
 async function reach(store: Store, rec: ImageRecord, sizes: ReadonlyMap<Digest, number>): Promise<Set<Digest>> {
@@ -41,13 +43,15 @@ async function reach(store: Store, rec: ImageRecord, sizes: ReadonlyMap<Digest, 
 }
 
 /** The image digests used by containers (their IMAGE annotation, when it still names an image). */
-async function usedImages(store: Store, states: readonly RuncState[]): Promise<Set<Digest>> {
+async function usedImages(store: Store, states: readonly RuncState[], imageOf?: Map<string, Digest>): Promise<Set<Digest>> {
   const used = new Set<Digest>();
   for (const st of states) {
     const img = st.annotations[Annotation.IMAGE];
     if (img === undefined) continue;
     try {
-      used.add((await findImage(store, img)).target.digest);
+      const d = (await findImage(store, img)).target.digest;
+      used.add(d);
+      imageOf?.set(st.id, d);
     } catch {
       /* a file, or an image gone */
     }
@@ -63,17 +67,23 @@ export function register(program: Command): void {
   system.command('df')
     .description('show the space images, containers and volumes use, and what is reclaimable')
     .option('--format <format>', 'json, or a Go template over Type, Total, Active, Size, Reclaimable')
-    .action(async (opts: { format?: string }, c: Command) => {
+    .option('-v, --verbose', 'one table each for images (shared and unique size, containers), containers and volumes')
+    .addHelpText('after', '\nExit status: 0; 125 for an invalid --format, or --format with -v (as podman).')
+    .action(async (opts: { format?: string; verbose?: boolean }, c: Command) => {
+      if (opts.verbose && opts.format !== undefined) throw new CliExit(ExitCode.RUNTIME, 'cannot combine --format and --verbose flags');
       const store = await storeFromCommand(c);
       const root = containersRoot(c);
       const states = listStates(root);
       const sizes = new Map((await store.content.list()).map((i) => [i.digest, i.size]));
       const images = await store.images.list();
-      const used = await usedImages(store, states);
+      const imageOf = new Map<string, Digest>();
+      const used = await usedImages(store, states, imageOf);
       const activeBlobs = new Set<Digest>();
       const allBlobs = new Set<Digest>();
+      const perImage: DfData['images'][number][] = [];
       for (const r of images) {
         const blobs = await reach(store, r, sizes);
+        perImage.push({ rec: r, blobs, usedBy: states.filter((st) => st.annotations[Annotation.IMAGE] !== undefined && imageOf.get(st.id) === r.target.digest).length });
         blobs.forEach((b) => allBlobs.add(b));
         if (used.has(r.target.digest)) blobs.forEach((b) => activeBlobs.add(b));
       }
@@ -91,6 +101,15 @@ export function register(program: Command): void {
         { Type: 'Containers', Total: states.length, Active: states.filter((s) => s.status === 'running' || s.status === 'paused').length, RawSize: ctrSize, RawReclaimable: ctrReclaim },
         { Type: 'Local Volumes', Total: volRows.length, Active: volRows.filter((x) => x.used).length, RawSize: volSize, RawReclaimable: volRows.filter((x) => !x.used).reduce((n, x) => n + x.size, 0) },
       ];
+      if (opts.verbose) {
+        const users = (name: string) => vols.list().find((v) => v.Name === name);
+        printDfVerbose({
+          images: perImage, sizes,
+          containers: ctrSizes.map((x) => ({ ...x, volumes: vols.list().filter((v) => usersOf(v, sources).includes(x.st.id)).length })),
+          volumes: volRows.map((x) => ({ name: x.v.Name, size: x.size, links: usersOf(users(x.v.Name)!, sources).length })),
+        });
+        return;
+      }
       const records = rows.map((r) => ({ ...r, Size: formatBytes(r.RawSize), Reclaimable: pct(r.RawReclaimable, r.RawSize) }));
       if (printReport(opts.format, records, records, ['Type', 'Total', 'Active', 'Size', 'Reclaimable', 'RawSize', 'RawReclaimable'], {}, '{{.Type}} {{.Size}}')) return;
       printTable([['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], ...records.map((r) => [r.Type, String(r.Total), String(r.Active), r.Size, r.Reclaimable])]);
@@ -102,26 +121,12 @@ export function register(program: Command): void {
     .option('--volumes', 'remove volumes no container uses too')
     .addHelpText('after', '\nWithout -f it asks on stdin and does nothing unless the answer is y or yes.')
     .action(async (opts: { all?: boolean; force?: boolean; volumes?: boolean }, c: Command) => {
-      if (!opts.force) {
-        process.stdout.write(`WARNING! This command removes:\n\t- all stopped containers\n${opts.volumes ? '\t- all volumes not used by at least one container\n' : ''}\t- all ${opts.all ? 'images without at least one container associated to them' : 'dangling images'}\n\nAre you sure you want to continue? [y/N] `);
-        const answer = await new Promise<string>((res) => {
-          const rl = createInterface({ input: process.stdin });
-          let got = '';
-          rl.once('line', (l) => { got = l; rl.close(); });
-          rl.once('close', () => res(got));
-        });
-        if (!/^y(es)?$/i.test(answer.trim())) return;
-      }
+      if (!opts.force && !(await confirm(`WARNING! This command removes:\n\t- all stopped containers\n${opts.volumes ? '\t- all volumes not used by at least one container\n' : ''}\t- all ${opts.all ? 'images without at least one container associated to them' : 'dangling images'}\n\nAre you sure you want to continue? [y/N] `))) return;
       const store = await storeFromCommand(c);
       const root = containersRoot(c);
-      let reclaimed = 0;
-      const gone: string[] = [];
-      for (const st of listStates(root)) {
-        if (st.status !== 'stopped' && st.status !== 'created') continue;
-        reclaimed += dirSize(`${root}/${st.id}`);
-        await deleteContainer(root, st.id, { force: true });
-        gone.push(st.id);
-      }
+      // the containers as container prune removes them (container_prune.ts)
+      const { ids: gone, bytes } = await pruneContainers(root);
+      let reclaimed = bytes;
       if (gone.length) process.stdout.write(`Deleted Containers\n${gone.map((g) => `${g}\n`).join('')}`);
       if (opts.volumes) {
         const vols = volumesFromCommand(c);
