@@ -163,6 +163,8 @@ export class MemoryController implements Controller {
   remove(): void {
     const held = this.account.used;
     for (let a = this.account.parent; a !== null; a = a.parent) a.used -= held;
+    // cut from the chain: a late uncharge (a task reaped after) must not be given back twice
+    this.account.parent = null;
     this.parent?.children.delete(this);
   }
 

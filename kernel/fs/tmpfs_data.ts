@@ -24,8 +24,8 @@ export class SpaceAccount {
   constructor(
     /** Maximum bytes, or Infinity. */
     public limit = Infinity,
-    /** Account also charged for everything charged here. */
-    readonly parent: SpaceAccount | null = null,
+    /** Account also charged for everything charged here (set to null when a cgroup leaves its parent: kernel/cgroup/memory.ts `remove`). */
+    public parent: SpaceAccount | null = null,
   ) {}
 
   /** Reserve `n` more bytes or throw ENOSPC (nothing is charged then). */

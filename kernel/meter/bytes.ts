@@ -53,6 +53,16 @@ export class Out {
     }
   }
 
+  /** Append all of `a` (a short, prebuilt sequence). */
+  put(a: Uint8Array): void {
+    const len = a.length;
+    if (this.n + len > this.buf.length) this.ensure(len);
+    const buf = this.buf;
+    let n = this.n;
+    for (let i = 0; i < len; i++) buf[n++] = a[i]!;
+    this.n = n;
+  }
+
   /** Append an unsigned LEB128 (minimal). */
   u32(v: number): void {
     this.ensure(5);

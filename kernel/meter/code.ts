@@ -11,26 +11,47 @@
  * its instructions at most once per charge, so the fuel spent is an upper
  * bound of the instructions executed. The cost is written once the region's
  * `end` is reached, into a 5-byte padded `i32.const` reserved at its head.
+ *
+ * Two ways to keep the fuel in a body (README.md, "Where the fuel lives"):
+ * - global, for a body without loops (and one with exception handling: a
+ *   catch would resume with a stale local): every check reads and writes
+ *   the fuel global;
+ * - local, for a body with loops: an added i32 local holds it; loaded from
+ *   the global at entry, stored back before every call and every way out
+ *   (`return`, a branch to the body's label, its `end`), reloaded after a
+ *   call to a defined function; each loop is wrapped so that its call out
+ *   of fuel is outside it (README.md, "Loops").
+ * A body is scanned in global mode first, again in local mode from its
+ * start at its first loop, and in global mode at an exception opcode.
  */
 import { MeterError, Out } from './bytes.js';
+import { emitCheck, leafify, shapes, type CheckShapes, type CodeContext } from './check.js';
+
+export type { CodeContext } from './check.js';
 
 // Immediate kinds of single-byte opcodes.
 const NONE = 0, LEB1 = 1, LEB2 = 2, MEMARG = 3, BLOCK = 4, LOOP = 5, END = 6, F32 = 7, F64 = 8, BR_TABLE = 9,
-  FUNC = 10, SELECT_T = 11, P_FC = 12, P_FD = 13, P_FE = 14, TRY_TABLE = 15, DELEGATE = 16, CALL_IND = 17, BAD = 255;
+  CALL = 10, SELECT_T = 11, P_FC = 12, P_FD = 13, P_FE = 14, TRY_TABLE = 15, DELEGATE = 16, CALL_IND = 17,
+  BR = 18, RETURN = 19, REF_FUNC = 20, EH = 21, CALL_REF = 22, BAD = 255;
 
 /** Opcode → immediate kind (255: not decoded, the module is refused). */
 const KIND = new Uint8Array(256).fill(BAD);
 (() => {
   const set = (k: number, ...ops: number[]): void => { for (const o of ops) KIND[o] = k; };
-  set(NONE, 0x00, 0x01, 0x05, 0x0a, 0x0f, 0x19, 0x1a, 0x1b, 0xd1, 0xd3, 0xd4);
-  set(BLOCK, 0x02, 0x04, 0x06);
+  set(NONE, 0x00, 0x01, 0x05, 0x1a, 0x1b, 0xd1, 0xd3, 0xd4);
+  set(BLOCK, 0x02, 0x04);
   set(LOOP, 0x03);
   set(END, 0x0b);
-  set(LEB1, 0x07, 0x08, 0x09, 0x0c, 0x0d, 0x14, 0x15, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x3f, 0x40, 0x41, 0x42, 0xd0, 0xd5, 0xd6);
-  set(FUNC, 0x10, 0x12, 0xd2);
+  set(LEB1, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x3f, 0x40, 0x41, 0x42, 0xd0);
+  set(BR, 0x0c, 0x0d, 0xd5, 0xd6);
+  set(RETURN, 0x0f);
+  set(CALL, 0x10, 0x12);
+  set(REF_FUNC, 0xd2);
   set(CALL_IND, 0x11, 0x13);
+  set(CALL_REF, 0x14, 0x15);
   set(BR_TABLE, 0x0e);
   set(SELECT_T, 0x1c);
+  set(EH, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x19);
   set(TRY_TABLE, 0x1f);
   set(DELEGATE, 0x18);
   for (let o = 0x28; o <= 0x3e; o++) KIND[o] = MEMARG;
@@ -42,16 +63,6 @@ const KIND = new Uint8Array(256).fill(BAD);
   set(P_FE, 0xfe);
 })();
 
-/** What the code pass needs from the module pass. */
-export interface CodeContext {
-  /** Function imports before the added one: indices at or above shift by one. */
-  readonly importedFuncs: number;
-  /** Index of the fuel global (LEB bytes). */
-  readonly fuelGlobal: readonly number[];
-  /** Index of the out-of-fuel import (LEB bytes). */
-  readonly outFunc: readonly number[];
-}
-
 /** Per-function counts, for tests and the bench. */
 export interface CodeStats {
   functions: number;
@@ -59,111 +70,191 @@ export interface CodeStats {
   leaves: number;
 }
 
-const LEAF_TAIL_NOP = 0x01;
-
-/** Emit the check; returns the position of its cost's padded LEB and the start of its tail. */
-function emitCheck(out: Out, ctx: CodeContext): { cost: number; tail: number; tailEnd: number } {
-  const g = ctx.fuelGlobal;
-  const f = ctx.outFunc;
-  out.ensure(32 + 5 * g.length + f.length);
-  const b = out.buf;
-  let n = out.n;
-  b[n++] = 0x23; for (const x of g) b[n++] = x; // global.get $fuel
-  b[n++] = 0x41; const cost = n; n += 5; // i32.const COST (patched)
-  b[n++] = 0x6b; // i32.sub
-  b[n++] = 0x24; for (const x of g) b[n++] = x; // global.set $fuel
-  const tail = n;
-  b[n++] = 0x23; for (const x of g) b[n++] = x; // global.get $fuel
-  b[n++] = 0x41; b[n++] = 0x00; // i32.const 0
-  b[n++] = 0x48; // i32.lt_s
-  b[n++] = 0x04; b[n++] = 0x40; // if
-  b[n++] = 0x23; for (const x of g) b[n++] = x; // global.get $fuel (what is left: ≤ 0)
-  b[n++] = 0x10; for (const x of f) b[n++] = x; // call $out_of_fuel
-  b[n++] = 0x24; for (const x of g) b[n++] = x; // global.set $fuel (the new quantum)
-  b[n++] = 0x0b; // end
-  out.n = n;
-  return { cost, tail, tailEnd: n };
-}
-
 /** Largest cost charged at one check (keeps the i32 counter far from wrapping). */
 const MAX_COST = 1 << 24;
+/** Most locals a body may have for the fuel local to be added (V8 allows 50,000). */
+const MAX_LOCALS = 49_000;
+
+/** Returned by `scan` when the body needs another mode: a loop (global mode, first try) or exception handling (local mode). */
+const RETRY = -1;
+
+/**
+ * Open blocks of the body being scanned, each `wraps << 2 | kind`: kind 0 a
+ * block, 1 a loop checked inside, 2 a loop checked by the wrapping of
+ * README.md ("Loops"), whose outer count and cost position are on `saved`;
+ * `wraps` counts the blocks the rewrite added around it and its outer
+ * blocks (a branch out across them gets its label raised).
+ */
+const open: number[] = [];
+const saved: number[] = [];
+const labels: number[] = [];
+/** What the wrapping of a loop adds around it. */
+const WRAP = 3;
 
 /**
  * Copy the function body `b[start..end)` (after its size) to `out`, metered.
- * Returns nothing; throws MeterError for bytes it cannot decode.
+ * `params` is the number of the function's parameters (the fuel local's
+ * index is after them and the declared locals). Throws MeterError for bytes
+ * it cannot decode.
  */
-export function rewriteBody(b: Uint8Array, start: number, end: number, out: Out, ctx: CodeContext, stats: CodeStats): void {
+export function rewriteBody(b: Uint8Array, start: number, end: number, out: Out, ctx: CodeContext, stats: CodeStats, params: number): void {
   let p = start;
   // locals: vec((count, valtype))
   let nDecl = 0, shift = 0, by: number;
   do { by = b[p++]!; nDecl |= (by & 0x7f) << shift; shift += 7; } while (by & 0x80 && shift < 35);
+  let locals = params;
+  const declFrom = p;
   for (let i = 0; i < nDecl; i++) {
-    while (b[p++]! & 0x80);
+    let c = 0, s = 0;
+    do { by = b[p++]!; c += (by & 0x7f) * 2 ** s; s += 7; } while (by & 0x80 && s < 35);
+    locals += c;
     const t = b[p++]!;
     if (t === 0x63 || t === 0x64) while (b[p++]! & 0x80);
   }
   if (p > end) throw new MeterError('MALFORMED', 'function locals run past the body');
+  const mark = out.n;
+  // a body without loops keeps the fuel in the global (no store and reload around its calls)
   out.copy(b, start, p);
-  const entry = emitCheck(out, ctx);
+  if (locals >= MAX_LOCALS || scan(b, p, end, out, ctx, stats, ctx.global, true) !== RETRY) return;
+  out.n = mark;
+  out.u32(nDecl + 1);
+  out.copy(b, declFrom, p);
+  out.byte(1); out.byte(0x7f); // the fuel local: (1, i32)
+  if (scan(b, p, end, out, ctx, stats, shapes(ctx, locals), false) !== RETRY) return;
+  out.n = mark;
+  out.copy(b, start, p);
+  scan(b, p, end, out, ctx, stats, ctx.global, false);
+}
+
+/**
+ * Scan and copy the instructions `b[p..end)`, with checks of `sh` (local
+ * mode when `sh.local`). Returns 0, or RETRY (the caller rewinds `out`) in
+ * local mode at an exception-handling opcode and, with `noLoops`, at a loop.
+ */
+function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext, stats: CodeStats, sh: CheckShapes, noLoops: boolean): number {
+  const local = sh.local;
+  const entry = emitCheck(out, sh, sh.entry);
+  const entryTail = out.n - sh.tail.length;
   let copyFrom = p;
   let cnt = 0;
   let leaf = true;
-  // open blocks: 1 = loop (its outer count and cost position on `saved`), 0 = other
-  const kinds: number[] = [];
-  const saved: number[] = [];
+  let loops = 0;
+  open.length = 0;
+  saved.length = 0;
   const imported = ctx.importedFuncs;
   for (;;) {
     if (p >= end) throw new MeterError('MALFORMED', 'function body without its end');
     const op = b[p++]!;
     cnt++;
     switch (KIND[op]) {
-      case 0: /* NONE */ break;
-      case 1: /* LEB1 */ while (b[p++]! & 0x80); break;
-      case 2: /* LEB2 */ while (b[p++]! & 0x80); while (b[p++]! & 0x80); break;
-      case 3: /* MEMARG */ {
+      case NONE: break;
+      case LEB1: while (b[p++]! & 0x80); break;
+      case MEMARG: {
         const align = b[p]!;
         while (b[p++]! & 0x80);
         if (align & 0x40) while (b[p++]! & 0x80);
         while (b[p++]! & 0x80);
         break;
       }
-      case 4: /* BLOCK */ p = skipBlockType(b, p); kinds.push(0); break;
-      case 5: /* LOOP */ {
+      case BLOCK: p = skipBlockType(b, p); open.push(open.length === 0 ? 0 : open[open.length - 1]! & ~3); break;
+      case LOOP: {
+        if (noLoops) return RETRY;
+        const at = p - 1, bt = p;
         p = skipBlockType(b, p);
-        out.copy(b, copyFrom, p);
-        const c = emitCheck(out, ctx);
-        kinds.push(1);
-        saved.push(cnt, c.cost);
+        const w = open.length === 0 ? 0 : open[open.length - 1]! & ~3;
+        let c: number;
+        if (local && noParams(b, bt, ctx)) {
+          // block bt  loop  block  loop bt  <check: br_if 1 when spent>  … end  <call out, retry>  (README.md, "Loops")
+          out.copy(b, copyFrom, at);
+          out.byte(0x02); out.copy(b, bt, p); out.byte(0x03); out.byte(0x40); out.byte(0x02); out.byte(0x40); out.byte(0x03); out.copy(b, bt, p);
+          out.put(sh.loop);
+          c = out.reserve5();
+          out.put(sh.loopSub);
+          open.push(w + (WRAP << 2) + 2);
+        } else {
+          out.copy(b, copyFrom, p);
+          c = emitCheck(out, sh, sh.loop);
+          open.push(w + 1);
+        }
+        saved.push(cnt, c);
         cnt = 0;
         copyFrom = p;
         leaf = false;
-        stats.loops++;
+        loops++;
         break;
       }
-      case 16: /* DELEGATE */
-      case 6: /* END */ {
-        if (op === 0x18) while (b[p++]! & 0x80); // delegate ends its try as `end` does
-        if (kinds.length === 0) {
+      case BR: {
+        let l = 0, s = 0, x: number;
+        const at = p - 1;
+        do { x = b[p++]!; l = (l | ((x & 0x7f) << s)) >>> 0; s += 7; } while (x & 0x80 && s < 35);
+        if (local) {
+          const d = open.length;
+          if (l === d) { out.copy(b, copyFrom, at); out.put(sh.store); copyFrom = at; }
+          const raise = d === 0 ? 0 : (open[d - 1]! >> 2) - (l < d ? open[d - 1 - l]! >> 2 : 0);
+          if (raise !== 0) { out.copy(b, copyFrom, at + 1); out.u32(l + raise); copyFrom = p; }
+        }
+        break;
+      }
+      case RETURN:
+        if (local) { out.copy(b, copyFrom, p - 1); out.put(sh.store); copyFrom = p - 1; }
+        break;
+      case DELEGATE:
+      case END: {
+        if (op === 0x18) {
+          if (local) return RETRY;
+          while (b[p++]! & 0x80); // delegate ends its try as `end` does
+        }
+        if (open.length === 0) {
           if (p !== end) throw new MeterError('MALFORMED', 'function body continues after its end');
+          if (local) { out.copy(b, copyFrom, p - 1); out.put(sh.store); copyFrom = p - 1; }
           out.copy(b, copyFrom, p);
-          out.patch5(entry.cost, Math.min(cnt, MAX_COST));
+          out.patch5(entry, Math.min(cnt, MAX_COST));
           if (leaf) {
             // no loop and no call: bounded, the caller's next check catches up
-            out.buf.fill(LEAF_TAIL_NOP, entry.tail, entry.tailEnd);
+            leafify(out, entryTail, sh);
             stats.leaves++;
           }
           stats.functions++;
-          return;
+          stats.loops += loops;
+          return 0;
         }
-        if (kinds.pop() === 1) {
+        const k = open.pop()! & 3;
+        if (k !== 0) {
           const at = saved.pop()!;
-          out.patch5(at, Math.min(cnt, MAX_COST));
+          const cost = Math.min(cnt, MAX_COST);
+          out.patch5(at, cost);
           cnt = saved.pop()!;
+          if (k === 2) {
+            out.copy(b, copyFrom, p);
+            out.put(sh.loopExit);
+            out.patch5(out.reserve5(), cost);
+            out.put(sh.loopAgain);
+            copyFrom = p;
+          }
         }
         break;
       }
-      case 10: /* FUNC */ {
-        leaf = leaf && op === 0xd2;
+      case CALL: {
+        leaf = false;
+        const at = p;
+        let idx = 0, s = 0, x: number;
+        do { x = b[p++]!; idx = (idx | ((x & 0x7f) << s)) >>> 0; s += 7; } while (x & 0x80 && s < 35);
+        if (local) {
+          out.copy(b, copyFrom, at - 1);
+          out.put(sh.store);
+          out.byte(op);
+          out.u32(idx >= imported ? idx + 1 : idx);
+          // an import leaves the fuel as it was; return_call does not come back
+          if (idx >= imported && op === 0x10) out.put(sh.load);
+          copyFrom = p;
+        } else if (idx >= imported) {
+          out.copy(b, copyFrom, at);
+          out.u32(idx + 1);
+          copyFrom = p;
+        }
+        break;
+      }
+      case REF_FUNC: {
         const at = p;
         let idx = 0, s = 0, x: number;
         do { x = b[p++]!; idx = (idx | ((x & 0x7f) << s)) >>> 0; s += 7; } while (x & 0x80 && s < 35);
@@ -174,24 +265,63 @@ export function rewriteBody(b: Uint8Array, start: number, end: number, out: Out,
         }
         break;
       }
-      case 17: /* CALL_IND */ leaf = false; while (b[p++]! & 0x80); while (b[p++]! & 0x80); break;
-      case 7: /* F32 */ p += 4; break;
-      case 8: /* F64 */ p += 8; break;
-      case 9: /* BR_TABLE */ {
+      case CALL_IND:
+      case CALL_REF: {
+        leaf = false;
+        const at = p - 1;
+        while (b[p++]! & 0x80);
+        if (op === 0x11 || op === 0x13) while (b[p++]! & 0x80);
+        if (local) {
+          out.copy(b, copyFrom, at);
+          out.put(sh.store);
+          out.copy(b, at, p);
+          if (op === 0x11 || op === 0x14) out.put(sh.load);
+          copyFrom = p;
+        }
+        break;
+      }
+      case EH:
+        if (local) return RETRY;
+        if (op === 0x06) { p = skipBlockType(b, p); open.push(0); } else if (op !== 0x0a && op !== 0x19) while (b[p++]! & 0x80);
+        break;
+      case F32: p += 4; break;
+      case F64: p += 8; break;
+      case BR_TABLE: {
+        const at = p - 1;
         let n = 0, s = 0, x: number;
         do { x = b[p++]!; n = (n | ((x & 0x7f) << s)) >>> 0; s += 7; } while (x & 0x80 && s < 35);
         if (n > end - p) throw new MeterError('MALFORMED', 'br_table longer than its body');
-        for (let i = 0; i <= n; i++) while (b[p++]! & 0x80);
+        const d = open.length;
+        const top = d === 0 ? 0 : open[d - 1]! >> 2;
+        let ret = false;
+        labels.length = 0;
+        for (let i = 0; i <= n; i++) {
+          let l = 0; s = 0;
+          do { x = b[p++]!; l = (l | ((x & 0x7f) << s)) >>> 0; s += 7; } while (x & 0x80 && s < 35);
+          if (l === d) ret = true;
+          labels.push(l);
+        }
+        if (!local) break;
+        if (ret) { out.copy(b, copyFrom, at); out.put(sh.store); copyFrom = at; }
+        if (top !== 0) {
+          out.copy(b, copyFrom, at);
+          out.byte(0x0e);
+          out.u32(n);
+          for (const l of labels) out.u32(l + top - (l < d ? open[d - 1 - l]! >> 2 : 0));
+          copyFrom = p;
+        }
         break;
       }
-      case 11: /* SELECT_T */ {
+      case LEB2: while (b[p++]! & 0x80); while (b[p++]! & 0x80); break;
+      case SELECT_T: {
         let n = 0, s = 0, x: number;
         do { x = b[p++]!; n = (n | ((x & 0x7f) << s)) >>> 0; s += 7; } while (x & 0x80 && s < 35);
         if (n > end - p) throw new MeterError('MALFORMED', 'select type vector longer than its body');
         for (let i = 0; i < n; i++) { const t = b[p++]!; if (t === 0x63 || t === 0x64) while (b[p++]! & 0x80); }
         break;
       }
-      case 15: /* TRY_TABLE */ {
+      case TRY_TABLE: {
+        if (local) return RETRY;
         p = skipBlockType(b, p);
         let n = 0, s = 0, x: number;
         do { x = b[p++]!; n = (n | ((x & 0x7f) << s)) >>> 0; s += 7; } while (x & 0x80 && s < 35);
@@ -201,16 +331,25 @@ export function rewriteBody(b: Uint8Array, start: number, end: number, out: Out,
           if (k <= 1) while (b[p++]! & 0x80); // tag
           while (b[p++]! & 0x80); // label
         }
-        kinds.push(0);
+        open.push(0);
         break;
       }
-      case 12: /* P_FC */ p = skipFC(b, p); break;
-      case 13: /* P_FD */ p = skipFD(b, p); break;
-      case 14: /* P_FE */ p = skipFE(b, p); break;
+      case P_FC: p = skipFC(b, p); break;
+      case P_FD: p = skipFD(b, p); break;
+      case P_FE: p = skipFE(b, p); break;
       default:
         throw new MeterError('UNSUPPORTED', `opcode 0x${op.toString(16).padStart(2, '0')} at byte ${p - 1} is not decoded by the metering rewriter (GC and other post-2.0 proposals are not supported)`);
     }
   }
+}
+
+/** True if the block type at `b[p]` takes no parameters (no type index of a type with some). */
+function noParams(b: Uint8Array, p: number, ctx: CodeContext): boolean {
+  const t = b[p]!;
+  if (t >= 0x40 && t < 0x80) return true; // empty, a value type, (ref null? ht)
+  let v = 0, s = 0, x: number;
+  do { x = b[p++]!; v += (x & 0x7f) * 2 ** s; s += 7; } while (x & 0x80 && s < 35);
+  return ctx.typeParams[v] === 0;
 }
 
 /** Skip a block type: 0x40, a one-byte value type, `(ref null? ht)`, or an s33 type index. */

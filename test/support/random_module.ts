@@ -3,7 +3,8 @@
  * a fast-check arbitrary of small programs (nested blocks, counted loops,
  * if/else, br_table, direct and indirect calls to later functions, an
  * imported function, ref.func, a start function, element segments,
- * globals, exports and a name section) that always terminate, encoded to
+ * globals, exports and a name section) that always terminate (optionally
+ * trapping, returning early and branching out of the body from any depth), encoded to
  * bytes. Every defined function has type (i32) → i32 and is exported as
  * `f<i>`; the mutable global `g` records side effects.
  */
@@ -20,7 +21,11 @@ export type Stmt =
   | { k: 'callImport' }
   | { k: 'callIndirect'; to: number }
   | { k: 'brTable'; body: Stmt[] }
-  | { k: 'refFunc'; to: number };
+  | { k: 'refFunc'; to: number }
+  | { k: 'div' }
+  | { k: 'ret'; mask: number }
+  | { k: 'brOut'; mask: number }
+  | { k: 'brTableOut' };
 
 /** A generated program. */
 export interface Program {
@@ -35,8 +40,14 @@ const str = (s: string): number[] => { const b = [...new TextEncoder().encode(s)
 const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
 const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
 
+/** What else a generated program may do: trap (`div`: a division by zero when x & 3 is 0), leave early (`ret`: `return`, `brOut`: a branch to the body's label, from any depth). */
+export interface ProgramOptions {
+  traps?: boolean;
+  exits?: boolean;
+}
+
 /** The arbitrary of programs with up to `maxFuncs` functions. */
-export function programArb(maxFuncs = 4): fc.Arbitrary<Program> {
+export function programArb(maxFuncs = 4, opts: ProgramOptions = {}): fc.Arbitrary<Program> {
   const stmt = (depth: number): fc.Arbitrary<Stmt> => {
     const leaves: fc.Arbitrary<Stmt>[] = [
       fc.integer({ min: -1000, max: 1000 }).map((v) => ({ k: 'add', v }) as Stmt),
@@ -45,6 +56,8 @@ export function programArb(maxFuncs = 4): fc.Arbitrary<Program> {
       fc.constant({ k: 'callImport' } as Stmt),
       fc.integer({ min: 0, max: 7 }).map((to) => ({ k: 'callIndirect', to }) as Stmt),
       fc.integer({ min: 0, max: 7 }).map((to) => ({ k: 'refFunc', to }) as Stmt),
+      ...(opts.traps ? [fc.constant({ k: 'div' } as Stmt)] : []),
+      ...(opts.exits ? [fc.integer({ min: 1, max: 15 }).map((mask) => ({ k: 'ret', mask }) as Stmt), fc.integer({ min: 1, max: 15 }).map((mask) => ({ k: 'brOut', mask }) as Stmt), fc.constant({ k: 'brTableOut' } as Stmt)] : []),
     ];
     if (depth >= 3) return fc.oneof(...leaves);
     const body = fc.array(stmt(depth + 1), { maxLength: 4 });
@@ -74,7 +87,8 @@ export function encodeProgram(p: Program): Uint8Array {
     const t = from + 1 + (to % Math.max(1, nf - from - 1));
     return t < nf ? t : null;
   };
-  const code = (stmts: Stmt[], from: number, depth: number): number[] => {
+  // `lab`: labels around the statement inside the body (a branch to `lab` leaves the function)
+  const code = (stmts: Stmt[], from: number, depth: number, lab = 0): number[] => {
     const out: number[] = [];
     for (const s of stmts) {
       switch (s.k) {
@@ -84,14 +98,22 @@ export function encodeProgram(p: Program): Uint8Array {
         case 'callImport': if (nImp) out.push(0x20, 0, 0x10, 0, 0x21, 0); break;
         case 'callIndirect': { const t = callable(from, s.to); if (t !== null) out.push(0x20, 0, 0x41, ...sleb(BigInt(t)), 0x11, 0, 0, 0x21, 0); break; }
         case 'refFunc': out.push(0xd2, ...uleb(fidx(s.to % nf)), 0xd1, 0x20, 0, 0x6a, 0x21, 0); break;
+        // x += 1000 / (x & 3)
+        case 'div': out.push(0x20, 0, 0x41, ...sleb(1000n), 0x20, 0, 0x41, 3, 0x71, 0x6d, 0x6a, 0x21, 0); break;
+        // if ((x & mask) == 0) return x
+        case 'ret': out.push(0x20, 0, 0x41, s.mask, 0x71, 0x45, 0x04, 0x40, 0x20, 0, 0x0f, 0x0b); break;
+        // x+1, br_if to the body's label when ((x & mask) == 0), else drop it
+        case 'brOut': out.push(0x20, 0, 0x41, 1, 0x6a, 0x20, 0, 0x41, s.mask, 0x71, 0x45, 0x0d, ...uleb(lab), 0x1a); break;
+        // x = block (result i32) { br_table [block, the body's label] block (x + 2, x & 3) }
+        case 'brTableOut': out.push(0x02, I32, 0x20, 0, 0x41, 2, 0x6a, 0x20, 0, 0x41, 3, 0x71, 0x0e, 2, 0, ...uleb(lab + 1), 0, 0x0b, 0x21, 0); break;
         case 'loop': {
           const L = 1 + depth; // counter local of this depth
           out.push(0x41, ...sleb(BigInt(s.n)), 0x21, L, 0x02, 0x40, 0x03, 0x40, 0x20, L, 0x45, 0x0d, 1, 0x20, L, 0x41, 1, 0x6b, 0x21, L);
-          out.push(...code(s.body, from, depth + 1), 0x0c, 0, 0x0b, 0x0b);
+          out.push(...code(s.body, from, depth + 1, lab + 2), 0x0c, 0, 0x0b, 0x0b);
           break;
         }
-        case 'if': out.push(0x20, 0, 0x41, 1, 0x71, 0x04, 0x40, ...code(s.then, from, depth + 1), 0x05, ...code(s.else, from, depth + 1), 0x0b); break;
-        case 'brTable': out.push(0x02, 0x40, 0x02, 0x40, 0x20, 0, 0x41, 3, 0x71, 0x0e, 2, 0, 1, 0, 0x0b, ...code(s.body, from, depth + 1), 0x0b); break;
+        case 'if': out.push(0x20, 0, 0x41, 1, 0x71, 0x04, 0x40, ...code(s.then, from, depth + 1, lab + 1), 0x05, ...code(s.else, from, depth + 1, lab + 1), 0x0b); break;
+        case 'brTable': out.push(0x02, 0x40, 0x02, 0x40, 0x20, 0, 0x41, 3, 0x71, 0x0e, 2, 0, 1, 0, 0x0b, ...code(s.body, from, depth + 1, lab + 1), 0x0b); break;
       }
     }
     return out;
