@@ -16,6 +16,10 @@ podman start ctr >/dev/null
 [[ $(podman inspect -f '{{.State.Running}}' ctr) == true ]] || fail "not running after start"
 for _ in $(seq 50); do podman logs ctr | grep -q '^tick 1$' && break; sleep 0.2; done
 podman logs ctr | grep -q '^tick 0$' || fail "logs: no output"
+podman logs -t --since 10m ctr | grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2}) tick 0$' || fail "logs -t --since"
+[[ $(podman logs --tail 1 --until 2000-01-01 ctr) == "" ]] || fail "logs --until before it ran"
+set +e; podman logs --since yesterday ctr >/dev/null 2>&1; rc=$?; set -e
+[[ $rc == 125 ]] || fail "logs with a bad --since exited $rc, not 125"
 
 [[ $(podman exec ctr probe put /data.txt hello) == ok ]] || fail "exec"
 set +e; podman exec ctr no-such-command 2>/dev/null; rc=$?; set -e
@@ -40,6 +44,12 @@ podman images --format '{{.Repository}}:{{.Tag}}' | grep -qx 'localhost/committe
 
 podman stop -t 2 ctr >/dev/null
 [[ $(podman inspect -f '{{.State.Status}}' ctr) == exited ]] || fail "not exited after stop"
+# an exited container keeps its files until rm
+podman diff ctr | grep -qx 'A /data.txt' || fail "diff after stop lacks A /data.txt"
+podman cp ctr:/in.txt "$work/in-again.txt"
+[[ $(cat "$work/in-again.txt") == from-host ]] || fail "cp out of the exited container"
+set +e; podman start no-such-container >/dev/null 2>&1; rc=$?; set -e
+[[ $rc == 125 ]] || fail "start of a missing container exited $rc, not 125"
 [[ $(podman ps -a --filter name=ctr --format '{{.Names}}') == ctr ]] || fail "ps -a lost the stopped container"
 podman rm ctr >/dev/null
 set +e; podman inspect ctr >/dev/null 2>&1; rc=$?; set -e

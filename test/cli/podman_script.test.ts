@@ -2,7 +2,8 @@
  * The issue's "done when": a script written for podman (test/cli/podman_script.sh:
  * podman's flags, formats and exit codes) runs unchanged with `podman` being
  * wasmvisor, for a Wasm image: create, start, logs, exec, stats --no-stream
- * --format, cp both ways, diff, commit, stop, rm, images --format, inspect -f.
+ * --format, cp both ways, diff (also after stop), commit, stop, rm, images --format,
+ * inspect -f, logs -t/--since/--until.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
