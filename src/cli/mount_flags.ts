@@ -5,7 +5,7 @@
  * `--mount type=bind|volume|tmpfs,source=…,target=…,readonly,…`. Binds
  * are returned; a `--mount type=tmpfs` becomes a `--tmpfs` spec.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../host/node_random.js';
 import { posix, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { BindMount } from '../runtime/run_config.js';

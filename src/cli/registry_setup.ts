@@ -7,14 +7,9 @@ import { loadRegistriesConf, RegistryConfigError } from '../image/registry/regis
 import { RegistryClient } from '../image/registry/registry.js';
 import { openStore, resolveStoreRoot, type Store } from '../image/content/store_root.js';
 import type { Credentials } from '../image/registry/auth.js';
+import type { RegistryFlags } from './registry_flags.js';
 
-/** The registry options as commander parses them. */
-export interface RegistryFlags {
-  tlsVerify?: boolean | string;
-  authfile?: string;
-  creds?: string;
-  registriesConf?: string;
-}
+export { addRegistryFlags, type RegistryFlags } from './registry_flags.js';
 
 /** Parse a `--flag[=bool]` value (`true`, `false`, or no value = true). */
 export function parseBoolFlag(v: string | boolean | undefined): boolean | undefined {
@@ -30,16 +25,6 @@ export function parseCreds(s: string | undefined): Credentials | undefined {
   if (!s) return undefined;
   const i = s.indexOf(':');
   return i < 0 ? { username: s, password: '' } : { username: s.slice(0, i), password: s.slice(i + 1) };
-}
-
-/** Add `--tls-verify`, `--authfile`, `--creds` and `--registries-conf` to `cmd`. */
-export function addRegistryFlags(cmd: Command, withCreds = true): Command {
-  cmd
-    .option('--tls-verify <bool>', 'require HTTPS and verify certificates (default true; loopback registries may use HTTP)')
-    .option('--authfile <file>', 'credentials file (default $REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json, ~/.docker/config.json)')
-    .option('--registries-conf <file>', 'registries.conf with mirrors and insecure registries');
-  if (withCreds) cmd.option('--creds <user[:password]>', 'credentials to use instead of the auth file');
-  return cmd;
 }
 
 /** Milliseconds from `env[name]` given in seconds (a positive number), else undefined. */

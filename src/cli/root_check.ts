@@ -4,7 +4,7 @@
  * exit 125, instead of an empty listing or a raw ENOTDIR from mkdir.
  */
 import { statSync } from 'node:fs';
-import { resolveStoreRoot } from '../image/content/store_root.js';
+import { resolveStoreRoot } from '../image/content/store_path.js';
 import { CliExit, ExitCode } from './exit.js';
 
 /** Throw a CliExit if the store root `explicit` (else the default) exists and is not a directory. */

@@ -22,6 +22,7 @@ import type { CreateOptions } from '../runtime/runtime.js';
 import type { RunWasmOptions } from '../runtime/run_wasm.js';
 import { ContainerError, type WaitResult } from '../runtime/status.js';
 import { CliExit, ExitCode } from './exit.js';
+import { isTerminal } from '../host/node_tty.js';
 
 /** What `run --platform sentry` needs: the inline options plus the ones only the sandbox enforces. */
 export interface SentryRunOptions extends RunWasmOptions {
@@ -48,7 +49,7 @@ const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SI
  */
 export function sentryConfig(o: SentryRunOptions): RunConfig {
   try {
-    return runConfig({ ...o, tmpfs: o.tmpfsSpecs ?? o.tmpfs, terminal: o.terminal ?? process.stdout.isTTY === true });
+    return runConfig({ ...o, tmpfs: o.tmpfsSpecs ?? o.tmpfs, terminal: o.terminal ?? isTerminal(1) });
   } catch (err) {
     if (err instanceof ContainerError) throw new CliExit(ExitCode.RUNTIME, err.message);
     throw err;

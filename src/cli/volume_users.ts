@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { listStates } from '../runtime/detached/state.js';
 import { VolumeStore } from '../runtime/volume_store.js';
-import { resolveStoreRoot } from '../image/content/store_root.js';
+import { resolveStoreRoot } from '../image/content/store_path.js';
 import { containerConfig, containersRoot } from './containers/store.js';
 
 /** The volume store of the command's `--root`. */

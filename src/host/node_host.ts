@@ -6,11 +6,11 @@
  * the guest asks (nothing is read ahead).
  */
 import { readSync, writeSync } from 'node:fs';
-import { isatty } from 'node:tty';
 import { E } from '../../kernel/errno.js';
 import type { Host, HostFs } from '../../kernel/host.js';
 import type { ConsoleSink, ConsoleSource } from '../../kernel/task/console.js';
 import { TimedStdinReader } from './node_stdin.js';
+import { isTerminal } from './node_tty.js';
 import { CaptureBuffer, DEFAULT_CAPTURE_LIMIT } from './web_streams.js';
 
 const origin = process.hrtime.bigint();
@@ -72,7 +72,7 @@ function isErrno(err: unknown, code: string): boolean {
 export function nodeConsoleSink(fd: number): ConsoleSink {
   const cell = new Int32Array(new SharedArrayBuffer(4));
   const sink = {
-    isTty: isatty(fd),
+    isTty: isTerminal(fd),
     closed: false,
     write(data: Uint8Array): void {
       let off = 0;
@@ -114,7 +114,7 @@ export function nodeConsoleSource(fd = 0): ConsoleSource {
   };
   const reader = new TimedStdinReader(fd, direct);
   return {
-    isTty: isatty(fd),
+    isTty: isTerminal(fd),
     read(max: number, timeoutNs: bigint | null): Uint8Array | null {
       if (eof) return new Uint8Array(0);
       const data = reader.read(max, timeoutNs);

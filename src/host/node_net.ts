@@ -11,10 +11,15 @@
  * helper thread, which closes every listener and connection, so the host
  * ports are free again.
  */
-import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import { BACKLOG, RECV_WINDOW, SEND_WINDOW } from '../../kernel/fs/socket_ns.js';
 import { type HelperLimits, NET_HELPER_SOURCE } from './node_net_helper.js';
 import { type NetHandOff, type NetMessagePort, type NetMsg, NetPort } from './net_port.js';
+
+// node:worker_threads is loaded by the first NodeNet (a published port), not with this module (start-up of `run`)
+let load: NodeJS.Require | undefined;
+const threads = () => (load ??= createRequire(import.meta.url))('node:worker_threads') as typeof import('node:worker_threads');
 
 /** Why a port could not be opened. */
 export class NodeNetError extends Error {
@@ -43,12 +48,13 @@ export class NodeNet extends NetPort {
   private readonly seqBuffer: SharedArrayBuffer;
 
   constructor() {
+    const { MessageChannel, receiveMessageOnPort, Worker: WorkerThread } = threads();
     const { port1, port2 } = new MessageChannel();
     const seq = new SharedArrayBuffer(4);
     super(port1 as unknown as NetMessagePort, seq, (p) => receiveMessageOnPort(p as unknown as MessagePort)?.message as NetMsg | undefined);
     this.seqBuffer = seq;
     const limits: HelperLimits = { recvWindow: RECV_WINDOW, backlog: BACKLOG, ackBatch: SEND_WINDOW / 4, lingerMs: 10_000 };
-    this.worker = new Worker(NET_HELPER_SOURCE, { eval: true, workerData: { port: port2, seq, limits }, transferList: [port2] });
+    this.worker = new WorkerThread(NET_HELPER_SOURCE, { eval: true, workerData: { port: port2, seq, limits }, transferList: [port2] });
     this.worker.unref();
     this.nodePort.unref();
   }

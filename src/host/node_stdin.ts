@@ -13,7 +13,11 @@
  * SharedArrayBuffer the caller waits on with `Atomics.wait(timeout)`.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type { Worker } from 'node:worker_threads';
+
+// node:worker_threads is loaded when a socket stdin needs the helper thread, not at start-up
+let load: NodeJS.Require | undefined;
 
 const CHUNK = 65536;
 const EMPTY = 0;
@@ -120,7 +124,8 @@ export class TimedStdinReader {
 
   private startHelper(): void {
     this.sab = new SharedArrayBuffer(16 + CHUNK);
-    this.worker = new Worker(HELPER, { eval: true, workerData: { sab: this.sab, fd: this.fd } });
+    const { Worker: WorkerThread } = (load ??= createRequire(import.meta.url))('node:worker_threads') as typeof import('node:worker_threads');
+    this.worker = new WorkerThread(HELPER, { eval: true, workerData: { sab: this.sab, fd: this.fd } });
     this.worker.unref();
   }
 

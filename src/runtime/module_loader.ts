@@ -65,10 +65,13 @@ async function digest(bytes: Uint8Array): Promise<string> {
 /**
  * Compile `bytes` with every linear memory's maximum capped at `memoryMax`
  * bytes (null: left as the module says) and, with `meter`, fuel metering
- * (kernel/meter). `name`, if given, prefixes the messages. Cached by digest.
+ * (kernel/meter). `name`, if given, prefixes the messages. Cached by digest
+ * unless `cache` is false.
  */
-export async function compileModule(bytes: Uint8Array, memoryMax: number | null, name?: string, meter = false): Promise<WebAssembly.Module> {
+export async function compileModule(bytes: Uint8Array, memoryMax: number | null, name?: string, meter = false, cache = true): Promise<WebAssembly.Module> {
   if (!isWasm(bytes)) throw new ModuleLoadError('NOT_WASM', `${name === undefined ? '' : `${name}: `}not a WebAssembly module`);
+  // a one-shot process compiles once: hashing (and loading WebCrypto for it, ~5–20 ms) buys nothing there
+  if (!cache) return compileUncached(bytes, memoryMax, name, meter);
   const key = `${await digest(bytes)}:${memoryMax}:${meter ? 'm' : ''}`;
   let p = compiled.get(key);
   if (p === undefined) {
@@ -124,6 +127,8 @@ export interface LoadModuleOptions {
    * limit is set) and run as it is when `meter` is true.
    */
   meter?: boolean | 'required';
+  /** false: compile without the per-process cache by digest (a process that runs one module once). Default true. */
+  cache?: boolean;
 }
 
 /** Read (a path), check, cap at `memoryMax` and compile any module source. */
@@ -138,5 +143,5 @@ export async function loadModule(src: ModuleSource, memoryMax: number | null, op
     return src;
   }
   const bytes = typeof src === 'string' ? await readModule(src) : src;
-  return compileModule(bytes, memoryMax, opts.name ?? (typeof src === 'string' ? src : undefined), opts.meter === true || opts.meter === 'required');
+  return compileModule(bytes, memoryMax, opts.name ?? (typeof src === 'string' ? src : undefined), opts.meter === true || opts.meter === 'required', opts.cache !== false);
 }

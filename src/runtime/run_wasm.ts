@@ -24,7 +24,7 @@
  * and getcwd() still says "/". `PWD` is set to the workdir.
  */
 import { decideFuel, type FuelPolicy } from '../../kernel/platform/meter.js';
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../host/node_random.js';
 import { writeSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { E } from '../../kernel/errno.js';
@@ -68,6 +68,8 @@ export interface RunWasmOptions extends Omit<RunConfigOptions, 'memoryLimit' | '
   meter?: boolean;
   /** A compiled module. */
   module?: WebAssembly.Module;
+  /** false: compile `file`/`bytes` without keeping it in the process's compile cache (module_loader.ts), as a process that runs once does (the CLI's run). Default true. */
+  moduleCache?: boolean;
   stdin?: StdinSpec;
   stdout?: StdioSpec;
   stderr?: StdioSpec;
@@ -228,7 +230,7 @@ export async function runWasm(opts: RunWasmOptions): Promise<RunWasmResult> {
   // metered (kernel/meter) when a cpu limit needs it: a tight loop runs up to ~2x slower metered (bench/metering.mjs)
   const cpuLimited = (spec.cpu !== undefined && spec.cpu.quota !== null) || proc.cpuLimit !== undefined;
   const meter = cpuLimited ? 'required' as const : opts.meter === true;
-  const module = await loadModule(src, budget, { explicitLimit: memoryLimit !== undefined, name: opts.file, meter }).catch((e: unknown) => { throw moduleError(e); });
+  const module = await loadModule(src, budget, { explicitLimit: memoryLimit !== undefined, name: opts.file, meter, cache: opts.moduleCache }).catch((e: unknown) => { throw moduleError(e); });
   let faults;
   try {
     faults = faultHook(opts.faults ?? []);

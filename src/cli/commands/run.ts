@@ -13,15 +13,11 @@ import type { Command } from 'commander';
 import { RunWasmError, runWasm, type BindMount, type RunWasmOptions } from '../../runtime/run_wasm.js';
 import { addTestingFlags, testingOptions, type TestingFlags } from '../testing_flags.js';
 import { CliExit, ExitCode } from '../exit.js';
-import { ImageRunError, looksLikeImage, prepareRun, referenceFault } from '../../image/run/manifest_run.js';
+import { looksLikeImage, referenceFault } from '../../image/run/image_arg.js';
 import { parsePlatform } from '../../image/reference/platform.js';
-import { RegistryTransport } from '../../image/registry/registry_transport.js';
-import { SamplesTransport } from '../../image/samples/index.js';
-import { progressFor } from '../progress.js';
-import { addRegistryFlags, clientFromFlags, storeFromCommand, type RegistryFlags } from '../registry_setup.js';
+import { addRegistryFlags, type RegistryFlags } from '../registry_flags.js';
 import { runOnSentry, sentryConfig } from '../run_sentry.js';
 import { parseLogOpts } from '../containers/log_opts.js';
-import { runDetached } from '../containers/run_detached.js';
 import { containersRoot } from '../containers/store.js';
 import { emptyRootReader, hostRootReader, layersReader, resolveUser, withHome } from '../run_user.js';
 import { collect } from '../options.js';
@@ -157,11 +153,20 @@ interface RunFlags {
   restart?: string;
 }
 
+// The image pipeline, the registry client, the store and detached runs are loaded when a run needs
+// them: `run FILE.wasm` starts without them (bin/wasmvisor.js, run_main.ts; bench/testing.mjs).
+const storeFromCommand = async (c: Command) => (await import('../registry_setup.js')).storeFromCommand(c);
+const runDetached: typeof import('../containers/run_detached.js').runDetached = async (...a) => (await import('../containers/run_detached.js')).runDetached(...a);
+
 /** For `run IMAGE`: find or pull the image and work out its module, argv, env and workdir (exit codes as podman). */
 async function imageRunSpec(image: string, args: string[], env: string[], flags: RunFlags & RegistryFlags, c: Command, platform: string | undefined) {
   if (flags.rootfs !== undefined) throw new CliExit(ExitCode.RUNTIME, '--rootfs cannot be used with an image');
   const pull = flags.pull ?? 'missing';
   if (pull !== 'missing' && pull !== 'always' && pull !== 'never') throw new CliExit(ExitCode.RUNTIME, `invalid --pull ${pull}: use missing, always or never`);
+  const [{ ImageRunError, prepareRun }, { RegistryTransport }, { SamplesTransport }, { progressFor }, { clientFromFlags }] = await Promise.all([
+    import('../../image/run/manifest_run.js'), import('../../image/registry/registry_transport.js'), import('../../image/samples/index.js'),
+    import('../progress.js'), import('../registry_setup.js'),
+  ]);
   const store = await storeFromCommand(c);
   const progress = progressFor({});
   try {
@@ -311,6 +316,7 @@ says what is wrong with the reference, exit 125.`);
         ...cpuOptions(flags),
         memoryLimit: flags.memory === undefined ? undefined : parseMemory(flags.memory),
         stdin: 'inherit',
+        moduleCache: false, // this process compiles its module once: no digest for the per-process cache
         ...limitOptions(flags),
       };
       const detach = flags.detach === true || mode === 'create';

@@ -7,7 +7,7 @@
  * it after it exited unless `--rm` was given. A foreground container has
  * no control socket: stop and kill signal its process (see `signalForeground`).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../../host/node_random.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OciConfig } from '../../runtime/config.js';
@@ -15,7 +15,7 @@ import { OCI_VERSION, makeContainerDir, pidStartTime, removeContainerDir, saveSt
 import { CliExit, ExitCode } from '../exit.js';
 import { Annotation } from './store.js';
 import { checkName, takenNames, freshName } from './names.js';
-import { saveRecreate, type Recreate } from './recreate.js';
+import { saveRecreate, type Recreate } from './recreate_file.js';
 
 /** Annotation (`true`) of a container run in the foreground (no sandbox process, no control socket). */
 export const FOREGROUND = 'org.wasmvisor.foreground';

@@ -10,7 +10,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OciConfig } from '../../runtime/config.js';
-import { imageLayers, moduleInLayers, type StoredImage } from '../../runtime/detached/image_root.js';
+import { imageLayers, moduleInLayers } from '../../runtime/detached/image_root.js';
 import { DEFAULT_LOG_MAX_SIZE } from '../../runtime/detached/log_file.js';
 import type { RuncState } from '../../runtime/detached/state.js';
 import { createContainer } from '../../runtime/lifecycle/create.js';
@@ -18,28 +18,9 @@ import { startContainer } from '../../runtime/lifecycle/start.js';
 import { CliExit, ExitCode } from '../exit.js';
 import { FOREGROUND } from './foreground.js';
 import { LOG_FILE } from './store.js';
+import { RECREATE_FILE, type Recreate } from './recreate_file.js';
 
-/** File in a container's directory: how to make its sandbox process again. */
-export const RECREATE_FILE = 'recreate.json';
-
-/** What `recreate.json` holds. */
-export interface Recreate {
-  /** Host path of the init module (`ROOT/ID/module.wasm` for one read from an image by run -d; empty: read it from the image's layers at start). */
-  module: string;
-  image?: StoredImage;
-  /** false: stdin open and unread (-i). */
-  stdin: boolean;
-  logMaxSize: number;
-}
-
-/** Write `r` into container directory `dir` (a container removed meanwhile, --rm, is left alone). */
-export function saveRecreate(dir: string, r: Recreate): void {
-  try {
-    writeFileSync(join(dir, RECREATE_FILE), JSON.stringify(r));
-  } catch {
-    // gone already (run -d --rm of a short program)
-  }
-}
+export { RECREATE_FILE, saveRecreate, type Recreate } from './recreate_file.js';
 
 /** Start stopped container `st` again under `root` (detached; its output goes on in its log). */
 export async function startAgain(root: string, st: RuncState): Promise<void> {

@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { resolveStoreRoot } from '../../image/content/store_root.js';
+import { resolveStoreRoot } from '../../image/content/store_path.js';
 import type { OciConfig } from '../../runtime/config.js';
 import { listStates, type RuncState } from '../../runtime/detached/state.js';
 import { CliExit, ExitCode } from '../exit.js';

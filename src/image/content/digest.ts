@@ -3,8 +3,15 @@
  * wasmvisor stores and verifies sha256 only (`sha256:` + 64 lowercase hex);
  * other algorithms parse but are refused where content must be verified.
  */
-import { createHash, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { CodedError } from '../../coded_error.js';
+
+// node:crypto is loaded at the first hash, not with this module: the reference parser imports it
+// for validateDigest, and `run FILE.wasm` parses its argument as a reference (15–30 ms of start-up)
+// (createRequire is called at the first hash too: the playground's bundle stubs node:* modules out)
+let load: NodeJS.Require | undefined;
+const createHash = (algorithm: string): Hash => ((load ??= createRequire(import.meta.url))('node:crypto') as typeof import('node:crypto')).createHash(algorithm);
 
 /** A validated `sha256:<64 lowercase hex>` digest string. */
 export type Digest = string;

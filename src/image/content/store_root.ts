@@ -14,7 +14,6 @@
  * subdirectories under the same root.
  */
 import { promises as fsp } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { FsContentStore, tryLock, writeFileAtomic } from './content_store.js';
 import type { Digest } from './digest.js';
@@ -29,13 +28,8 @@ export class StoreError extends CodedError<StoreErrorCode> {
   override readonly name = 'StoreError';
 }
 
-/** The store directory: `explicit`, else `$WASMVISOR_ROOT`, else `$XDG_DATA_HOME/wasmvisor`, else `~/.local/share/wasmvisor`. */
-export function resolveStoreRoot(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
-  if (explicit) return path.resolve(explicit);
-  if (env.WASMVISOR_ROOT) return path.resolve(env.WASMVISOR_ROOT);
-  const data = env.XDG_DATA_HOME || path.join(env.HOME || os.homedir(), '.local', 'share');
-  return path.join(data, 'wasmvisor');
-}
+/** The store directory (store_path.ts, which loads none of the store). */
+export { resolveStoreRoot } from './store_path.js';
 
 /** One named image: what its name points at. */
 export interface ImageRecord {
