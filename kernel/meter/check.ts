@@ -38,6 +38,10 @@ export interface CodeContext {
   readonly global: CheckShapes;
   /** Parameter count of each type (a loop whose block type has parameters is not wrapped). */
   readonly typeParams: Uint32Array;
+  /** By defined function: its instruction count if it is a small leaf (no check: its callers charge it), else -1. */
+  readonly smallLeaf: Int32Array;
+  /** What a `call_indirect` or `call_ref` charges for a callee that may be a small leaf: the most one costs. */
+  readonly indirectCost: number;
   /** Local-mode shapes by the fuel local's index (built once each). */
   readonly byLocal: Map<number, CheckShapes>;
   /** LEB bytes of the fuel global's and the out-of-fuel import's indices. */
@@ -48,7 +52,7 @@ export interface CodeContext {
 const bytes = (...parts: (number | readonly number[])[]): Uint8Array => new Uint8Array(parts.flat());
 
 /** The context for a module whose fuel global is `fuelIdx` and out-of-fuel import `outIdx`. */
-export function codeContext(importedFuncs: number, fuelIdx: number, outIdx: number, typeParams: Uint32Array): CodeContext {
+export function codeContext(importedFuncs: number, fuelIdx: number, outIdx: number, typeParams: Uint32Array, smallLeaf: Int32Array): CodeContext {
   const g = leb(fuelIdx), f = leb(outIdx);
   const head = bytes(0x23, g, 0x41);
   const global: CheckShapes = {
@@ -64,7 +68,9 @@ export function codeContext(importedFuncs: number, fuelIdx: number, outIdx: numb
     store: new Uint8Array(0),
     load: new Uint8Array(0),
   };
-  return { importedFuncs, global, typeParams, byLocal: new Map(), g, f };
+  let indirectCost = 0;
+  for (const c of smallLeaf) if (c > indirectCost) indirectCost = c;
+  return { importedFuncs, global, typeParams, smallLeaf, indirectCost, byLocal: new Map(), g, f };
 }
 
 /** The local-mode shapes for a fuel local of index `local`. */

@@ -26,8 +26,7 @@
  */
 import { MeterError, Out } from './bytes.js';
 import { emitCheck, leafify, shapes, type CheckShapes, type CodeContext } from './check.js';
-
-export type { CodeContext } from './check.js';
+import { skipBlockType, skipFC, skipFD, skipFE } from './opcodes.js';
 
 // Immediate kinds of single-byte opcodes.
 const NONE = 0, LEB1 = 1, LEB2 = 2, MEMARG = 3, BLOCK = 4, LOOP = 5, END = 6, F32 = 7, F64 = 8, BR_TABLE = 9,
@@ -63,6 +62,9 @@ const KIND = new Uint8Array(256).fill(BAD);
   set(P_FE, 0xfe);
 })();
 
+export type { CodeContext } from './check.js';
+
+
 /** Per-function counts, for tests and the bench. */
 export interface CodeStats {
   functions: number;
@@ -97,7 +99,7 @@ const WRAP = 3;
  * index is after them and the declared locals). Throws MeterError for bytes
  * it cannot decode.
  */
-export function rewriteBody(b: Uint8Array, start: number, end: number, out: Out, ctx: CodeContext, stats: CodeStats, params: number): void {
+export function rewriteBody(b: Uint8Array, start: number, end: number, out: Out, ctx: CodeContext, stats: CodeStats, params: number, fn: number): void {
   let p = start;
   // locals: vec((count, valtype))
   let nDecl = 0, shift = 0, by: number;
@@ -113,17 +115,23 @@ export function rewriteBody(b: Uint8Array, start: number, end: number, out: Out,
   }
   if (p > end) throw new MeterError('MALFORMED', 'function locals run past the body');
   const mark = out.n;
+  if (ctx.smallLeaf[fn]! >= 0) {
+    // charged by its callers: no check
+    out.copy(b, start, p);
+    scan(b, p, end, out, ctx, stats, ctx.global, false, true);
+    return;
+  }
   // a body without loops keeps the fuel in the global (no store and reload around its calls)
   out.copy(b, start, p);
-  if (locals >= MAX_LOCALS || scan(b, p, end, out, ctx, stats, ctx.global, true) !== RETRY) return;
+  if (locals >= MAX_LOCALS || scan(b, p, end, out, ctx, stats, ctx.global, true, false) !== RETRY) return;
   out.n = mark;
   out.u32(nDecl + 1);
   out.copy(b, declFrom, p);
   out.byte(1); out.byte(0x7f); // the fuel local: (1, i32)
-  if (scan(b, p, end, out, ctx, stats, shapes(ctx, locals), false) !== RETRY) return;
+  if (scan(b, p, end, out, ctx, stats, shapes(ctx, locals), false, false) !== RETRY) return;
   out.n = mark;
   out.copy(b, start, p);
-  scan(b, p, end, out, ctx, stats, ctx.global, false);
+  scan(b, p, end, out, ctx, stats, ctx.global, false, false);
 }
 
 /**
@@ -131,10 +139,11 @@ export function rewriteBody(b: Uint8Array, start: number, end: number, out: Out,
  * mode when `sh.local`). Returns 0, or RETRY (the caller rewinds `out`) in
  * local mode at an exception-handling opcode and, with `noLoops`, at a loop.
  */
-function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext, stats: CodeStats, sh: CheckShapes, noLoops: boolean): number {
+function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext, stats: CodeStats, sh: CheckShapes, noLoops: boolean, bare: boolean): number {
   const local = sh.local;
-  const entry = emitCheck(out, sh, sh.entry);
+  const entry = bare ? -1 : emitCheck(out, sh, sh.entry);
   const entryTail = out.n - sh.tail.length;
+  const smallLeaf = ctx.smallLeaf;
   let copyFrom = p;
   let cnt = 0;
   let leaf = true;
@@ -208,6 +217,7 @@ function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext,
           if (p !== end) throw new MeterError('MALFORMED', 'function body continues after its end');
           if (local) { out.copy(b, copyFrom, p - 1); out.put(sh.store); copyFrom = p - 1; }
           out.copy(b, copyFrom, p);
+          if (bare) { stats.leaves++; stats.functions++; return 0; }
           out.patch5(entry, Math.min(cnt, MAX_COST));
           if (leaf) {
             // no loop and no call: bounded, the caller's next check catches up
@@ -235,10 +245,21 @@ function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext,
         break;
       }
       case CALL: {
-        leaf = false;
         const at = p;
         let idx = 0, s = 0, x: number;
         do { x = b[p++]!; idx = (idx | ((x & 0x7f) << s)) >>> 0; s += 7; } while (x & 0x80 && s < 35);
+        const lc = idx >= imported ? smallLeaf[idx - imported]! : -1;
+        if (lc >= 0) {
+          cnt += lc; // a small leaf is charged here, by its callers
+          if (op === 0x10) {
+            // leaves the fuel alone: no store, no reload, this body stays a leaf if it was one
+            out.copy(b, copyFrom, at);
+            out.u32(idx + 1);
+            copyFrom = p;
+            break;
+          }
+        }
+        leaf = false;
         if (local) {
           out.copy(b, copyFrom, at - 1);
           out.put(sh.store);
@@ -268,6 +289,7 @@ function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext,
       case CALL_IND:
       case CALL_REF: {
         leaf = false;
+        cnt += ctx.indirectCost; // the callee may be a small leaf
         const at = p - 1;
         while (b[p++]! & 0x80);
         if (op === 0x11 || op === 0x13) while (b[p++]! & 0x80);
@@ -343,6 +365,57 @@ function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext,
   }
 }
 
+/** Most instructions of a small leaf (no loop, no call): it has no check, its callers charge it. */
+export const SMALL_LEAF = 32;
+
+/**
+ * The instruction count of the body `b[start..end)` (after its size) if
+ * it is a small leaf (at most SMALL_LEAF instructions, no loop, no call of
+ * any kind, no exception handling), else -1. Never throws: what it cannot
+ * read is not a small leaf, and the rewrite proper reports it.
+ */
+export function smallLeafCost(b: Uint8Array, start: number, end: number): number {
+  let p = start;
+  let nDecl = 0, shift = 0, by: number;
+  do { by = b[p++]!; nDecl |= (by & 0x7f) << shift; shift += 7; } while (by & 0x80 && shift < 35);
+  for (let i = 0; i < nDecl && p < end; i++) {
+    while (b[p++]! & 0x80);
+    const t = b[p++]!;
+    if (t === 0x63 || t === 0x64) while (b[p++]! & 0x80);
+  }
+  let depth = 0, cnt = 0;
+  while (p < end && cnt <= SMALL_LEAF) {
+    const op = b[p++]!;
+    cnt++;
+    switch (KIND[op]) {
+      case NONE: case RETURN: break;
+      case LEB1: case BR: while (b[p++]! & 0x80); break;
+      case MEMARG: {
+        const align = b[p]!;
+        while (b[p++]! & 0x80);
+        if (align & 0x40) while (b[p++]! & 0x80);
+        while (b[p++]! & 0x80);
+        break;
+      }
+      case BLOCK: p = skipBlockType(b, p); depth++; break;
+      case END: if (depth-- === 0) return p === end ? cnt : -1; break;
+      case REF_FUNC: while (b[p++]! & 0x80); break;
+      case F32: p += 4; break;
+      case F64: p += 8; break;
+      case LEB2: while (b[p++]! & 0x80); while (b[p++]! & 0x80); break;
+      case BR_TABLE: {
+        let n = 0, s = 0, x: number;
+        do { x = b[p++]!; n = (n | ((x & 0x7f) << s)) >>> 0; s += 7; } while (x & 0x80 && s < 35);
+        if (n > end - p) return -1;
+        for (let i = 0; i <= n; i++) while (b[p++]! & 0x80);
+        break;
+      }
+      default: return -1; // a loop, a call, exception handling, a prefix: not a small leaf
+    }
+  }
+  return -1;
+}
+
 /** True if the block type at `b[p]` takes no parameters (no type index of a type with some). */
 function noParams(b: Uint8Array, p: number, ctx: CodeContext): boolean {
   const t = b[p]!;
@@ -350,60 +423,4 @@ function noParams(b: Uint8Array, p: number, ctx: CodeContext): boolean {
   let v = 0, s = 0, x: number;
   do { x = b[p++]!; v += (x & 0x7f) * 2 ** s; s += 7; } while (x & 0x80 && s < 35);
   return ctx.typeParams[v] === 0;
-}
-
-/** Skip a block type: 0x40, a one-byte value type, `(ref null? ht)`, or an s33 type index. */
-function skipBlockType(b: Uint8Array, p: number): number {
-  const t = b[p]!;
-  if (t === 0x63 || t === 0x64) { p++; while (b[p++]! & 0x80); return p; }
-  if (t & 0x80) { while (b[p++]! & 0x80); return p; } // multi-byte type index
-  return p + 1; // 0x40, a value type, or a one-byte type index
-}
-
-function readU(b: Uint8Array, p: number): [number, number] {
-  let v = 0, s = 0, x: number;
-  do { x = b[p++]!; v = (v | ((x & 0x7f) << s)) >>> 0; s += 7; } while (x & 0x80 && s < 35);
-  return [v, p];
-}
-
-function skipLeb(b: Uint8Array, p: number): number {
-  while (b[p++]! & 0x80);
-  return p;
-}
-
-function skipMemarg(b: Uint8Array, p: number): number {
-  const align = b[p]!;
-  p = skipLeb(b, p);
-  if (align & 0x40) p = skipLeb(b, p);
-  return skipLeb(b, p);
-}
-
-/** 0xFC: saturating truncation, bulk memory, table ops. */
-function skipFC(b: Uint8Array, p0: number): number {
-  const [sub, p] = readU(b, p0);
-  if (sub <= 7) return p;
-  switch (sub) {
-    case 8: case 10: case 12: case 14: return skipLeb(b, skipLeb(b, p));
-    case 9: case 11: case 13: case 15: case 16: case 17: return skipLeb(b, p);
-    default: throw new MeterError('UNSUPPORTED', `opcode 0xfc ${sub} is not decoded by the metering rewriter`);
-  }
-}
-
-/** 0xFD: SIMD (and relaxed SIMD). */
-function skipFD(b: Uint8Array, p0: number): number {
-  const [sub, p] = readU(b, p0);
-  if (sub <= 11 || sub === 92 || sub === 93) return skipMemarg(b, p);
-  if (sub === 12 || sub === 13) return p + 16;
-  if (sub >= 21 && sub <= 34) return p + 1;
-  if (sub >= 84 && sub <= 91) return skipMemarg(b, p) + 1;
-  if (sub <= 0x113) return p;
-  throw new MeterError('UNSUPPORTED', `opcode 0xfd ${sub} is not decoded by the metering rewriter`);
-}
-
-/** 0xFE: threads (atomic memory access and fence). */
-function skipFE(b: Uint8Array, p0: number): number {
-  const [sub, p] = readU(b, p0);
-  if (sub === 3) return p + 1;
-  if (sub <= 0x4e) return skipMemarg(b, p);
-  throw new MeterError('UNSUPPORTED', `opcode 0xfe ${sub} is not decoded by the metering rewriter`);
 }

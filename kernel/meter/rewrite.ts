@@ -22,7 +22,7 @@
 import { isWasm } from '../platform/wasm_magic.js';
 import { MeterError, Out, Reader } from './bytes.js';
 import { codeContext } from './check.js';
-import { rewriteBody, type CodeStats } from './code.js';
+import { rewriteBody, SMALL_LEAF, smallLeafCost, type CodeStats } from './code.js';
 
 /** Module name of the out-of-fuel import. */
 export const METER_MODULE = 'wasmvisor_meter';
@@ -240,7 +240,7 @@ export function meterModule(bytes: Uint8Array, opts: MeterOptions = {}): Uint8Ar
   }
   if (exportNames.has(FUEL_EXPORT)) throw new MeterError('NAME_CLASH', `the module exports ${FUEL_EXPORT} already (metered twice?)`);
   const fuelIdx = importedGlobals + globals;
-  const ctx = codeContext(importedFuncs, fuelIdx, importedFuncs, typeParams);
+  const ctx = codeContext(importedFuncs, fuelIdx, importedFuncs, typeParams, smallLeaves(bytes, secs.find((s) => s.id === CODE)));
   const st: MeterStats = stats ?? { functions: 0, loops: 0, leaves: 0, inBytes: 0, outBytes: 0 };
   st.inBytes = bytes.length;
 
@@ -305,7 +305,7 @@ export function meterModule(bytes: Uint8Array, opts: MeterOptions = {}): Uint8Ar
           if (end > s!.end) throw new MeterError('MALFORMED', `function body ${i} runs past the code section`);
           const at = out.reserve5();
           const from = out.n;
-          rewriteBody(bytes, start, end, out, ctx, st, funcParams[i]!);
+          rewriteBody(bytes, start, end, out, ctx, st, funcParams[i]!, i);
           out.patch5(at, out.n - from);
           r!.p = end;
         }
@@ -342,6 +342,24 @@ export function meterModule(bytes: Uint8Array, opts: MeterOptions = {}): Uint8Ar
   addMissing(99);
   st.outBytes = out.n;
   return out.bytes();
+}
+
+/** By defined function, its cost if it is a small leaf, else -1 (a first, quick pass over the short bodies only). */
+function smallLeaves(b: Uint8Array, s: Section | undefined): Int32Array {
+  if (s === undefined) return new Int32Array(0);
+  const r = new Reader(b, s.start, s.end);
+  const n = r.u32();
+  if (n > s.end - s.start) throw new MeterError('MALFORMED', 'code section longer than its size');
+  const costs = new Int32Array(n).fill(-1);
+  for (let i = 0; i < n; i++) {
+    const size = r.u32();
+    const end = r.p + size;
+    if (end > s.end) break; // the rewrite proper reports it
+    // a small leaf's instructions take a few bytes each
+    if (size <= SMALL_LEAF * 6) costs[i] = smallLeafCost(b, r.p, end);
+    r.p = end;
+  }
+  return costs;
 }
 
 function lebLen(b: Uint8Array, p: number): number {

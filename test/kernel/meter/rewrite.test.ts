@@ -164,6 +164,21 @@ describe('fuel', () => {
     }
   });
 
+  it('charges a small leaf (no check of its own) at its callers, direct and indirect', () => {
+    // f0 loops 1000 times calling f1 (directly, then through the table); f1 is `x + 1`: 6 instructions, no check
+    for (const call of [{ k: 'call', to: 0 }, { k: 'callIndirect', to: 0 }] as Stmt[]) {
+      const bytes = encodeProgram({ funcs: [[{ k: 'loop', n: 1000, body: [call] }], [{ k: 'add', v: 1 }]], withImport: false, withStart: false, withNames: false });
+      const stats = { functions: 0, loops: 0, leaves: 0, inBytes: 0, outBytes: 0 };
+      const { exports, calls } = instantiate(meterModule(bytes, { stats }), true, 1_000_000);
+      expect(stats.leaves).toBe(1);
+      expect((exports.f0 as (x: number) => number)(0)).toBe(1000);
+      expect(calls()).toBe(1);
+      const spent = 1_000_000 - ((exports[FUEL_EXPORT] as WebAssembly.Global).value as number);
+      // per iteration: the loop's counter (7), the call with its argument and result (3 or 5), f1's 6
+      expect(spent, call.k).toBeGreaterThanOrEqual(1000 * (7 + 3 + 6));
+    }
+  });
+
   it('refuses what it cannot decode, with a MeterError', () => {
     expect(() => meterModule(new Uint8Array([0, 0x61, 0x73, 0x6d, 0x0d, 0, 1, 0]))).toThrow(MeterError);
     const gc = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 4, 1, 0x5f, 0, 0]); // a struct type
