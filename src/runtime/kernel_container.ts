@@ -181,7 +181,9 @@ export class KernelContainer {
   /** Create a task for `proc` (EAGAIN past pids.max); `windows` flow-control its stdout and stderr (see ConsoleWindow). */
   spawn(proc: ProcessSpec, channelId: number, out: (fd: 1 | 2, data: Uint8Array) => void, windows?: readonly [ConsoleWindow, ConsoleWindow]): ContainerTask {
     if (!this.built.cgroup.canSpawn()) {
-      throw new KernelContainerError('EAGAIN', `pids.max (${this.spec.pidsMax}) reached: cannot start another process`);
+      const own = this.spec.pidsMax === null ? '' : `its pids.max (${this.spec.pidsMax})`;
+      const parent = this.spec.cgroupParent === undefined ? '' : `the pids.max of its parent cgroup ${this.spec.cgroupParent}`;
+      throw new KernelContainerError('EAGAIN', `${[own, parent].filter((x) => x !== '').join(' or ') || 'pids.max'} reached: cannot start another process`);
     }
     const pipe = new Pipe();
     pipe.openHostWriter();
