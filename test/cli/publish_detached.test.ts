@@ -20,6 +20,7 @@ const TOP = join(import.meta.dirname, '../..');
 const BIN = join(TOP, 'bin/wasmvisor.js');
 const HTTP = join(TOP, 'wasm/http_server.wasm');
 const TICKER = join(TOP, 'wasm/ticker.wasm');
+const ECHO = join(TOP, 'wasm/echo_server.wasm');
 let store: string;
 let www: string;
 let big: Buffer;
@@ -46,6 +47,17 @@ function get(port: number, path = '/'): Promise<{ status: number; body: Buffer }
       res.on('data', (d: Buffer) => parts.push(d));
       res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(parts) }));
     }).on('error', reject);
+  });
+}
+
+/** Send `data` on a fresh connection, half-close, and collect everything that comes back. */
+function echo(port: number, data: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => s.end(data));
+    const parts: Buffer[] = [];
+    s.on('data', (d: Buffer) => parts.push(d));
+    s.on('end', () => resolve(Buffer.concat(parts)));
+    s.on('error', reject);
   });
 }
 
@@ -153,6 +165,36 @@ describe('run -d -p (sentry platform, sandbox process)', () => {
     }
     expect(wv(['kill', 'deaf']).code).toBe(0);
     await until('the host port is free after kill', () => canBind(port));
+  }, 180_000);
+
+  it('echo_server: 100 parallel clients (half-closed), slowloris trickles, 2,000 connections against --ulimit nofile=256; it still echoes', async () => {
+    const run = wv(['run', '-d', '--name', 'decho', '--ulimit', 'nofile=256', '-p', '127.0.0.1::7', ECHO]);
+    expect(run.code, run.stderr).toBe(0);
+    const port = hostPort('decho', 7);
+    await until('the echo server answers', async () => (await echo(port, Buffer.from('ping')).catch(() => Buffer.alloc(0))).toString() === 'ping');
+    const payloads = Array.from({ length: 100 }, (_, i) => Buffer.alloc(10_000 + i, 65 + (i % 26)));
+    const back = await Promise.all(payloads.map((p) => echo(port, p)));
+    for (const [i, b] of back.entries()) expect(b.equals(payloads[i]!)).toBe(true);
+    // ten connections trickling a byte every 100 ms while 2,000 more arrive in two waves and are dropped
+    const slow = Array.from({ length: 10 }, () => net.connect(port, '127.0.0.1'));
+    for (const c of slow) c.on('error', () => {});
+    const timer = setInterval(() => { for (const c of slow) c.write('x'); }, 100);
+    try {
+      for (let wave = 0; wave < 2; wave++) {
+        const socks = await Promise.all(Array.from({ length: 1000 }, () => new Promise<net.Socket>((resolve) => {
+          const c = net.connect(port, '127.0.0.1', () => resolve(c));
+          c.on('error', () => resolve(c));
+        })));
+        await new Promise((r) => setTimeout(r, 50));
+        for (const c of socks) c.destroy();
+      }
+    } finally {
+      clearInterval(timer);
+      for (const c of slow) c.destroy();
+    }
+    expect(wv(['ps', '--format', '{{.Names}} {{.Status}}']).stdout).toMatch(/^decho Up/m);
+    await until('it echoes after the storm', async () => (await echo(port, Buffer.from('after\n')).catch(() => Buffer.alloc(0))).toString() === 'after\n');
+    expect(wv(['rm', '-f', 'decho']).code).toBe(0);
   }, 180_000);
 
   it('-P publishes the image\'s ExposedPorts on a free host port', async () => {
