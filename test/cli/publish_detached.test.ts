@@ -113,7 +113,9 @@ afterEach(() => {
 });
 
 afterAll(() => {
-  wv(['rm', '-f', '-a']);
+  // a failed test leaves its container running: remove them all (their sandbox processes end)
+  const ids = wv(['ps', '-a', '-q', '--no-trunc']).stdout.split('\n').filter((l) => l !== '');
+  if (ids.length > 0) wv(['rm', '-f', ...ids]);
   rmSync(store, { recursive: true, force: true });
 });
 
