@@ -1,6 +1,6 @@
 /**
  * `wasmvisor commit [-a AUTHOR] [-m MSG] [-c CHANGE] [-q] CONTAINER [IMAGE]`:
- * a running container's writable layer becomes one new layer on its image
+ * a container's writable layer (running, or kept since it exited) becomes one new layer on its image
  * (the OCI changeset: whiteouts for deletions; src/image/build/'s
  * upperEntries and commitLayer), named IMAGE; prints the new image's id.
  */
@@ -57,7 +57,7 @@ export function parseChanges(changes: readonly string[]): { cmd?: string[]; entr
 /** Register `commit`. */
 export function register(program: Command): void {
   program.command('commit')
-    .description('make a new image from a running container: its writable layer on top of its image')
+    .description('make a new image from a container: its writable layer on top of its image')
     .argument('<container>', 'id, unique id prefix, or name')
     .argument('[image]', 'name of the new image (default: none; it is listed by id)')
     .option('-a, --author <author>', 'the image\'s author')
@@ -67,19 +67,20 @@ export function register(program: Command): void {
     .option('-q, --quiet', 'print only the image id (the default output here)')
     .option('--format <format>', 'oci (the default; docker is accepted and written as oci)')
     .addHelpText('after', `
-The container must run (its writable layer lives in its sandbox process) and
-be made from an image (run IMAGE, create IMAGE). Deleted image paths become
+The container must have run (its writable layer lives in its sandbox process,
+and is kept on disk when it exits, until rm) and be made from an image (run
+IMAGE, create IMAGE). Deleted image paths become
 whiteouts; what the runtime itself made at creation (mount points,
 /etc/hostname) is left out while unchanged.
 
-Exit status: 0; 125 if the container does not exist, is not running, or was
+Exit status: 0; 125 if the container does not exist, never started, or was
 not made from an image, or the name or a change is invalid.`)
     .action(async (ref: string, image: string | undefined, f: { author?: string; message?: string; change: string[]; pause?: boolean; format?: string }, c: Command) => {
       if (f.format !== undefined && f.format !== 'oci' && f.format !== 'docker') throw new CliExit(ExitCode.RUNTIME, `invalid --format ${f.format}: use oci or docker`);
       const changes = parseChanges(f.change);
       const root = containersRoot(c);
       const st = findContainer(root, ref);
-      if (st.status !== 'running' && st.status !== 'paused') throw new CliExit(ExitCode.RUNTIME, `container ${ref} is ${st.status === 'stopped' ? 'exited' : st.status}: commit needs a running container (its writable layer lives in its sandbox process)`);
+      if (st.status === 'created') throw new CliExit(ExitCode.RUNTIME, `container ${ref} is created: it has no writable layer until it starts (start it)`);
       requireDetached(st, ref, 'commit');
       let base: string | undefined;
       try {

@@ -1,6 +1,6 @@
 /**
- * `wasmvisor cp SRC DEST`: copy files between a running container and the
- * host, as podman cp: `CONTAINER:PATH HOSTPATH`, `HOSTPATH CONTAINER:PATH`,
+ * `wasmvisor cp SRC DEST`: copy files between a container and the host, as
+ * podman cp (out of an exited one too: its kept layer, ../containers/stopped_fs.ts): `CONTAINER:PATH HOSTPATH`, `HOSTPATH CONTAINER:PATH`,
  * and `-` for a tar stream on stdout or stdin. Inside the container the copy
  * is done by an exec of wasm/cptar.wasm, so paths resolve through the
  * container's own VFS with its mounts (a bind mount's files are read and
@@ -14,6 +14,7 @@ import { CliExit, ExitCode } from '../exit.js';
 import { containersRoot, findContainer } from '../containers/store.js';
 import { requireDetached } from '../containers/foreground.js';
 import { extractTar, runCptar } from '../containers/guest_tar.js';
+import { stoppedTar } from '../containers/stopped_fs.js';
 import type { RuncState } from '../../runtime/detached/state.js';
 
 /** `CONTAINER:PATH` split, or undefined for a host path (`/x`, `./x`, `x` without a colon, `-`). */
@@ -41,8 +42,11 @@ function hostEntries(src: string, top: string): TarEntry[] {
 
 function running(root: string, ref: string): RuncState {
   const st = findContainer(root, ref);
+  if (st.status === 'stopped') {
+    throw new CliExit(ExitCode.RUNTIME, `container ${ref} is exited: cp into it is not supported (its next start begins from its image, so the copy would be lost); start it, then cp`);
+  }
   if (st.status !== 'running' && st.status !== 'paused') {
-    throw new CliExit(ExitCode.RUNTIME, `container ${ref} is ${st.status === 'stopped' ? 'exited' : st.status}: cp works on a running container (its files live in its sandbox process)`);
+    throw new CliExit(ExitCode.RUNTIME, `container ${ref} is ${st.status}: cp works on a running or exited container (start it)`);
   }
   requireDetached(st, ref, 'cp');
   if (st.status === 'paused') throw new CliExit(ExitCode.RUNTIME, `container ${ref} is paused: unpause it first (cp runs a process inside it)`);
@@ -52,7 +56,7 @@ function running(root: string, ref: string): RuncState {
 /** Register `cp`. */
 export function register(program: Command): void {
   program.command('cp')
-    .description('copy files between a running container and the host (CONTAINER:PATH; - for a tar stream)')
+    .description('copy files between a container and the host (CONTAINER:PATH; - for a tar stream)')
     .argument('<src>', 'CONTAINER:PATH, a host path, or - (a tar stream on stdin)')
     .argument('<dest>', 'CONTAINER:PATH, a host path, or - (a tar stream on stdout)')
     .option('-a, --archive', 'accepted for podman compatibility (owners are not kept: files land owned by the user who runs cp)')
@@ -61,10 +65,13 @@ As podman: a source directory is copied with everything under it; when the
 destination is an existing directory the source goes inside it under its own
 name, else the destination is the new name. The copy inside the container
 runs as root through the container's VFS (mounts included); a paused
-container cannot be copied to or from.
+container cannot be copied to or from. Out of an exited container, the files
+are its writable layer (kept until rm) over its image, without its mounts;
+copying into an exited container is refused (its next start begins from its
+image).
 
-Exit status: 0; 125 if the container does not exist or is not running, or a
-path does not exist.`)
+Exit status: 0; 125 if the container does not exist, is created or paused, or
+a path does not exist.`)
     .action(async (src: string, dest: string, _f: unknown, c: Command) => {
       const root = containersRoot(c);
       const from = src === '-' ? undefined : containerPart(src);
@@ -72,12 +79,22 @@ path does not exist.`)
       if (from && to) throw new CliExit(ExitCode.RUNTIME, 'copying between containers is not supported: one of SRC and DEST must be a host path');
       if (!from && !to) throw new CliExit(ExitCode.RUNTIME, 'one of SRC and DEST must be CONTAINER:PATH');
       if (from) {
-        const st = running(root, from.ref);
-        const chunks: Buffer[] = [];
-        const r = await runCptar(root, st.id, ['c', from.path], (b) => chunks.push(b));
-        if (r.code === 2) throw new CliExit(ExitCode.RUNTIME, `${src}: no such file or directory in the container`);
-        if (r.code !== 0) throw new CliExit(ExitCode.RUNTIME, `${src}: ${r.stderr || `copy failed (${r.code})`}`);
-        const tar = Buffer.concat(chunks);
+        let tar: Buffer;
+        const stopped = findContainer(root, from.ref);
+        if (stopped.status === 'stopped') {
+          // an exited container: its kept writable layer over its image (stopped_fs.ts)
+          requireDetached(stopped, from.ref, 'cp');
+          const t = await stoppedTar(root, stopped, from.ref, from.path);
+          if (t === undefined) throw new CliExit(ExitCode.RUNTIME, `${src}: no such file or directory in the container`);
+          tar = Buffer.from(t);
+        } else {
+          const st = running(root, from.ref);
+          const chunks: Buffer[] = [];
+          const r = await runCptar(root, st.id, ['c', from.path], (b) => chunks.push(b));
+          if (r.code === 2) throw new CliExit(ExitCode.RUNTIME, `${src}: no such file or directory in the container`);
+          if (r.code !== 0) throw new CliExit(ExitCode.RUNTIME, `${src}: ${r.stderr || `copy failed (${r.code})`}`);
+          tar = Buffer.concat(chunks);
+        }
         if (dest === '-') {
           process.stdout.write(tar);
           return;

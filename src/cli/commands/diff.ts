@@ -1,8 +1,8 @@
 /**
- * `wasmvisor diff [--format json] CONTAINER`: the paths a running
- * container's writable layer added (A), changed (C) and deleted (D), as
- * podman prints them (the library's Container.diff, asked of its sandbox
- * process).
+ * `wasmvisor diff [--format json] CONTAINER`: the paths a container's
+ * writable layer added (A), changed (C) and deleted (D), as podman prints
+ * them (the library's Container.diff, asked of its sandbox process; for an
+ * exited container, the diff it kept, runtime/detached/kept_upper.ts).
  */
 import type { Command } from 'commander';
 import { containerDiff } from '../../runtime/lifecycle/top.js';
@@ -13,20 +13,21 @@ import { requireDetached } from '../containers/foreground.js';
 /** Register `diff`. */
 export function register(program: Command): void {
   program.command('diff')
-    .description('show the files a running container added (A), changed (C) or deleted (D)')
+    .description('show the files a container added (A), changed (C) or deleted (D)')
     .argument('<container>', 'id, unique id prefix, or name')
     .option('--format <format>', 'json: {"added": [...], "changed": [...], "deleted": [...]}, as podman')
     .addHelpText('after', `
-The writable layer lives in the container's sandbox process: diff works while
-the container runs (or is paused); once it exited, its layer is gone.
+The writable layer lives in the container's sandbox process while it runs
+(or is paused); when it exits, the layer is kept on disk until rm, so diff
+works on an exited container too (a created one has none yet).
 
-Exit status: 0; 125 if the container does not exist or is not running.`)
+Exit status: 0; 125 if the container does not exist or was never started.`)
     .action(async (ref: string, f: { format?: string }, c: Command) => {
       if (f.format !== undefined && f.format !== 'json') throw new CliExit(ExitCode.RUNTIME, `invalid --format ${f.format}: diff prints lines, or json`);
       const root = containersRoot(c);
       const st = findContainer(root, ref);
-      if (st.status !== 'running' && st.status !== 'paused') {
-        throw new CliExit(ExitCode.RUNTIME, `container ${ref} is ${st.status === 'stopped' ? 'exited' : st.status}: its writable layer exists only while it runs (start it)`);
+      if (st.status === 'created') {
+        throw new CliExit(ExitCode.RUNTIME, `container ${ref} is created: it has no writable layer until it starts (start it)`);
       }
       requireDetached(st, ref, 'diff');
       const entries = await containerDiff(root, st.id);

@@ -3,7 +3,7 @@
  * by `create`), or exited ones again (podman's start: the same config in a
  * fresh sandbox process; see ../containers/recreate.ts). With -a, this
  * command prints the container's output until it exits and exits with its
- * code.
+ * code; -a -i also sends this command's stdin to it (a container made with -i).
  */
 import type { Command } from 'commander';
 import { nodeConsoleSink } from '../../host/node_host.js';
@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { LOG_FILE, containersRoot, findContainer } from '../containers/store.js';
 import { startAgain } from '../containers/recreate.js';
 import { printLog } from './logs.js';
+import { forwardStdin } from '../containers/attach_stdin.js';
 
 /** Register `start`. */
 export function register(program: Command): void {
@@ -22,14 +23,16 @@ export function register(program: Command): void {
     .description('start created or exited containers (detached); -a prints the output and exits with the container\'s code')
     .argument('<containers...>', 'ids, unique id prefixes, or names')
     .option('-a, --attach', 'print the container\'s stdout and stderr until it exits; exit with its code (one container)')
-    .option('-i, --interactive', 'accepted for podman compatibility: a detached container\'s stdin is fixed at create (create -i keeps it open, unread; else it reads EOF)')
+    .option('-i, --interactive', 'with -a: send this command\'s stdin to the container (made with create -i; EOF here closes its stdin)')
     .addHelpText('after', `
-A running container is left as it is. An exited container starts again from
-its image (its writable layer of the earlier run is not kept); its log goes on.
+With -a -i this command's stdin goes to the container's, when it was made
+with -i (create -i); EOF here closes it. A running container is left as it
+is. An exited container starts again from its image (its writable layer of
+the earlier run is not kept); its log goes on.
 
 Exit status: with -a the container's own; else 0. 125 if a container does
 not exist or cannot start.`)
-    .action(async (refs: string[], f: { attach?: boolean }, c: Command) => {
+    .action(async (refs: string[], f: { attach?: boolean; interactive?: boolean }, c: Command) => {
       const root = containersRoot(c);
       if (f.attach && refs.length > 1) throw new CliExit(ExitCode.RUNTIME, 'start -a takes one container: attach to one at a time');
       const states = refs.map((r) => findContainer(root, r));
@@ -46,7 +49,13 @@ not exist or cannot start.`)
       }
       if (f.attach) {
         const st = states[0]!;
-        await printLog(root, st.id, nodeConsoleSink(1), { follow: true, from });
+        const printing = printLog(root, st.id, nodeConsoleSink(1), { follow: true, from });
+        const stop = f.interactive ? await forwardStdin(root, st.id) : undefined;
+        try {
+          await printing;
+        } finally {
+          stop?.();
+        }
         const end = await waitContainer(root, st.id);
         process.exitCode = end ? stoppedExitCode(end) : 0;
         return;

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { OciConfig } from '../../runtime/config.js';
 import { imageLayers, moduleInLayers } from '../../runtime/detached/image_root.js';
 import { DEFAULT_LOG_MAX_SIZE } from '../../runtime/detached/log_file.js';
+import { dropKept } from '../../runtime/detached/kept_upper.js';
 import type { RuncState } from '../../runtime/detached/state.js';
 import { createContainer } from '../../runtime/lifecycle/create.js';
 import { startContainer } from '../../runtime/lifecycle/start.js';
@@ -47,6 +48,7 @@ export async function startAgain(root: string, st: RuncState): Promise<void> {
       throw new CliExit(ExitCode.RUNTIME, `container ${st.id.slice(0, 12)} cannot be started again: ${(err as Error).message}`);
     }
   }
+  dropKept(dir); // the new run's writable layer starts empty: what the last run wrote is gone, as documented
   await createContainer({
     root, id: st.id, detached: true,
     own: { config, module, image: r.image, stdin: r.stdin, logFile: LOG_FILE, logMaxSize: r.logMaxSize || DEFAULT_LOG_MAX_SIZE, again: true },

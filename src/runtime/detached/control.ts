@@ -6,6 +6,8 @@
  * `process.args[0]` in the container's root), whose connection then carries the exec'd process's stdio
  * (`out` and `exit` lines from the sandbox; `in`, `eof` and `signal` lines
  * to it; the exec'd process is killed if the connection closes first).
+ * `stdin` (attach, start -ai) answers `{ok}`, then takes `in` and `eof`
+ * lines for the init process's stdin, when the container was made with -i.
  */
 import { connect, type Socket } from 'node:net';
 import { dirname, basename } from 'node:path';
@@ -26,7 +28,8 @@ export type ControlRequest =
   | { op: 'top' }
   | { op: 'annotate'; key: string; value: string }
   | { op: 'layer' }
-  | { op: 'exec'; process: OciProcess; relayPid: number; module?: string };
+  | { op: 'exec'; process: OciProcess; relayPid: number; module?: string }
+  | { op: 'stdin' };
 
 /** To a pod's sandbox process: create container `id` from bundle `bundle` in the pod, held by stand-in `standIn` with exit fifo `fifo` (pod_standin.ts). */
 export interface JoinRequest {

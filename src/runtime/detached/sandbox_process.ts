@@ -28,7 +28,8 @@ import type { LogFileSpec } from './log_file.js';
 import { TimedLog } from './log_records.js';
 import { PodMembers } from './pod_member.js';
 import { PodSandbox } from './pod_sandbox.js';
-import { finishSandbox, type Served } from './served.js';
+import { AUTO_REMOVE, finishSandbox, type Served } from './served.js';
+import { keepUpper } from './kept_upper.js';
 import { findShim, publishOom, type ShimEvents } from './shim_events.js';
 import { reportReady } from './spawn.js';
 import { SandboxPorts } from './sandbox_ports.js';
@@ -134,6 +135,9 @@ class DetachedSandbox implements Served {
       case 'exec':
         await this.exec(req.process, req.relayPid, sock, req.module);
         return null;
+      case 'stdin':
+        this.attachStdin(sock);
+        return null;
     }
   }
 
@@ -172,6 +176,25 @@ class DetachedSandbox implements Served {
     });
   }
 
+  /**
+   * Carry `in`/`eof` lines from `sock` (attach, start -ai) to the init
+   * process's stdin, in order; only when it was made with -i (its stdin
+   * is open and read by no one else). A connection that closes without
+   * `eof` leaves the stdin open, as a detached podman attach does.
+   */
+  private attachStdin(sock: Socket): void {
+    if (this.readStdin) throw new Error('the container was not made with -i (--interactive): its stdin is closed');
+    if (this.st.status !== 'running' && this.st.status !== 'paused') throw new Error(`the container is ${this.st.status}: its stdin takes input only while it runs`);
+    sendLine(sock, { ok: true });
+    let chain: Promise<unknown> = Promise.resolve();
+    onLines(sock, (m) => {
+      const l = m as ExecLine;
+      const init = this.c.init;
+      if (l.t === 'in') chain = chain.then(() => init.write(new Uint8Array(Buffer.from(l.data, 'base64')))).catch(() => {});
+      else if (l.t === 'eof') chain = chain.then(() => init.closeStdin()).catch(() => {}).then(() => sock.end());
+    });
+  }
+
   /** Remember a started process for `top`. */
   private track(pid: number, p: OciProcess | undefined): void {
     this.procs.set(pid, { pid, args: p?.args ?? [], user: `${p?.user?.uid ?? 0}`, started: new Date().toISOString() });
@@ -187,12 +210,14 @@ class DetachedSandbox implements Served {
   }
 
   /** The container ended: record it, then exit with its code (a pod member: its `end`). */
-  finish(r: WaitResult): Promise<void> {
+  async finish(r: WaitResult): Promise<void> {
     this.stopStdin();
     if (r.oomKilled && this.shim) {
       const err = publishOom(this.shim, this.st.id);
       if (err) logRecord(this.logTarget, 'error', `container ${this.st.id} was OOM-killed; telling containerd failed: ${err}`);
     }
+    // a container of wasmvisor's CLI (it has a log) keeps its writable layer until rm, for diff/cp/commit/export
+    if (this.log && this.st.annotations[AUTO_REMOVE] !== 'true') await keepUpper(this.dir, this.c);
     return this.end ? this.end(r) : finishSandbox(this.dir, this.st, this, r.exitCode, () => this.rt.close());
   }
 }
@@ -245,7 +270,7 @@ export async function sandboxMain(args: SandboxArgs): Promise<void> {
     let served: Served;
     if (bundle.modulePath === null) {
       const shim = findShim();
-      const members = new PodMembers(args.root, args.id, (runtime, c, b, d, s, wire, end) => new DetachedSandbox(runtime, c, b, d, s, true, null, null, shim, args.log ?? {}, wire, end));
+      const members = new PodMembers(args.root, args.id, (runtime, c, b, d, s, wire, end) => new DetachedSandbox(runtime, c, b, d, s, true, null, null, shim, args.log ?? {}, wire, end), bundle.config);
       const pod: PodSandbox = new PodSandbox(dir, st, (code) => { void finishSandbox(dir, st, pod, code, () => members.close()); }, members);
       for (const s of FORWARDED) process.on(s, () => { pod.signal(s); });
       served = pod;
