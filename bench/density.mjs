@@ -19,7 +19,10 @@
  * alternating) and reported as medians with min–max; the load average is
  * printed before and after.
  *
- *   npm run build && sudo node bench/density.mjs [--runs N] [--sizes 1,10,50] [--json]
+ *   npm run build && sudo node bench/density.mjs [--runs N] [--sizes 1,10,50] [--layouts 1,10] [--parts 1,2,3] [--json]
+ *
+ * `--layouts`: containers per pod measured in part 1 (10 only for N ≥ 10);
+ * `--parts`: which of the three parts to run.
  *
  * Needs root, containerd, ctr, runc, skopeo, docker-registry and gcc (the
  * static hello and pause). The pods are host-network pods (no CNI). The
@@ -42,6 +45,8 @@ const argv = process.argv.slice(2);
 const opt = (name, def) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : def; };
 const RUNS = Number(opt('--runs', '7'));
 const SIZES = opt('--sizes', '1,10,50').split(',').map(Number);
+const LAYOUTS = opt('--layouts', '1,10').split(',').map(Number);
+const PARTS = new Set(opt('--parts', '1,2,3').split(',').map(Number));
 const JSON_OUT = argv.includes('--json');
 const BIN = join(REPO_ROOT, 'bin', 'wasmvisor-runc.js');
 const MiB = 1024 * 1024;
@@ -173,11 +178,11 @@ async function main() {
     const exclude = new Set([process.pid, ctd.proc.pid]);
 
     // ---- 1. memory
-    log('\n## 1. memory of idle Wasm containers (wasm/pause.wasm), containerd CRI, runtime handler wasmvisor');
-    log('| containers | layout | pods | Node processes | stand-ins | PSS total | PSS per container | RSS per container | stand-ins RSS | shims PSS |');
-    log('|---|---|---|---|---|---|---|---|---|---|');
-    for (const n of SIZES) {
-      for (const perPod of n >= 10 ? [1, 10] : [1]) {
+    if (PARTS.has(1)) log('\n## 1. memory of idle Wasm containers (wasm/pause.wasm), containerd CRI, runtime handler wasmvisor');
+    if (PARTS.has(1)) log('| containers | layout | pods | Node processes | stand-ins | PSS total | PSS per container | RSS per container | stand-ins RSS | shims PSS |');
+    if (PARTS.has(1)) log('|---|---|---|---|---|---|---|---|---|---|');
+    for (const n of PARTS.has(1) ? SIZES : []) {
+      for (const perPod of LAYOUTS.filter((k) => k === 1 || (k === 10 && n >= 10))) {
         const pods = [];
         for (let i = 0; i < n / perPod; i++) pods.push((await startPod('wasmvisor', ref('wasm'), ['/pause.wasm'], perPod)).pod);
         await sleep(2000); // let start-up garbage settle
@@ -204,6 +209,7 @@ async function main() {
     }
 
     // ---- 2. pod start to first log line
+    if (PARTS.has(2)) {
     log('\n## 2. pod start to first log line through CRI (RunPodSandbox + CreateContainer + StartContainer → first line in the log file)');
     const podStart = { wasmvisor: [], runc: [] };
     for (let r = 0; r < RUNS; r++) {
@@ -218,8 +224,10 @@ async function main() {
     }
     results.podStart = podStart;
     log(`wasmvisor: ${fmtMs(podStart.wasmvisor)}   runc: ${fmtMs(podStart.runc)}   ratio ${(median(podStart.wasmvisor) / median(podStart.runc)).toFixed(2)}x`);
+    }
 
     // ---- 3. ctr run --rm
+    if (PARTS.has(3)) {
     log('\n## 3. `ctr run --rm` of hello: wasmvisor-runc (hello.wasm) against runc (static hello)');
     const ctr = (...a) => execFileP('ctr', ['--address', ctd.address, '-n', 'bench', ...a]);
     for (const n of ['wasm', 'native']) await ctr('images', 'pull', '--plain-http', '--snapshotter', 'native', ref(n));
@@ -237,6 +245,7 @@ async function main() {
     }
     results.ctrRun = ctrRun;
     log(`wasmvisor-runc: ${fmtMs(ctrRun.wasmvisor)}   runc: ${fmtMs(ctrRun.runc)}   ratio ${(median(ctrRun.wasmvisor) / median(ctrRun.runc)).toFixed(2)}x`);
+    }
   } catch (err) {
     process.stderr.write(`bench/density: ${err.stack ?? err}\n`);
     process.exitCode = 1;

@@ -12,9 +12,12 @@ import { closeSync, constants, createReadStream, fstatSync, openSync, statSync, 
 import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { nodeConsoleSink } from '../../host/node_host.js';
+import type { OciConfig } from '../config.js';
 import type { Container } from '../container.js';
+import type { GroupResources } from '../group.js';
 import type { ContainerProcess } from '../process.js';
 import type { Runtime } from '../runtime.js';
+import { cgroupParentOf } from '../testing_spec.js';
 import type { WaitResult } from '../status.js';
 import { loadBundle, type Bundle } from './bundle.js';
 import type { ControlReply, JoinRequest } from './control.js';
@@ -114,8 +117,34 @@ async function openFifo(path: string, pid: number): Promise<number> {
 export class PodMembers {
   private rt: Promise<Runtime> | null = null;
   private readonly members = new Map<string, Member>();
+  /** Parent cgroups made in the pod's Sentry. */
+  private readonly groups = new Set<string>();
 
-  constructor(private readonly root: string, private readonly pod: string, private readonly make: MemberFactory) {}
+  constructor(
+    private readonly root: string, private readonly pod: string, private readonly make: MemberFactory,
+    /** The pod sandbox container's config: its cgroupsPath's parent is the pod's cgroup, its resources that cgroup's limits. */
+    private readonly podConfig: OciConfig = {},
+  ) {}
+
+  /**
+   * The pod's cgroup (issue 11): CRI puts each container of a pod at
+   * `CGROUP_PARENT/ID`, so the parent of a member's cgroupsPath is the
+   * pod's cgroup. It is made in the pod's Sentry at the first member that
+   * names it (its ancestors without limits), with the limits of the pod
+   * sandbox container's resources when the sandbox names the same parent;
+   * the member's cgroup nests under it, and the pod's limits bind the sum.
+   */
+  private async podGroup(rt: Runtime, config: OciConfig): Promise<void> {
+    const parent = cgroupParentOf(config.linux?.cgroupsPath);
+    if (parent === undefined) return;
+    const parts = parent.split('/');
+    for (let i = 1; i <= parts.length; i++) {
+      const path = parts.slice(0, i).join('/');
+      if (this.groups.has(path)) continue;
+      await rt.createGroup(path, path === parent && cgroupParentOf(this.podConfig.linux?.cgroupsPath) === parent ? podLimits(this.podConfig) : {});
+      this.groups.add(path);
+    }
+  }
 
   /** Member `id`, if the pod serves it. */
   get(id: string): Member | undefined {
@@ -135,6 +164,7 @@ export class PodMembers {
     if (bundle.modulePath === null) throw new DetachedError('BAD_BUNDLE', `container ${req.id} is a pod sandbox: it cannot join pod ${this.pod}`);
     const dir = containerDir(this.root, req.id);
     const rt = await this.runtime();
+    await this.podGroup(rt, bundle.config);
     const io = openStdio(req.standIn);
     let status = -1;
     let c: Container | null = null;
@@ -184,4 +214,14 @@ export class PodMembers {
   async close(): Promise<void> {
     if (this.rt) await (await this.rt).close();
   }
+}
+
+/** The limits of the pod's cgroup: the pod sandbox container's memory, pids and cpu resources. */
+function podLimits(config: OciConfig): GroupResources {
+  const r = config.linux?.resources;
+  const out: GroupResources = {};
+  if (r?.memory?.limit !== undefined && r.memory.limit > 0) out.memory = r.memory.limit;
+  if (r?.pids?.limit !== undefined && r.pids.limit > 0) out.pids = r.pids.limit;
+  if (r?.cpu?.quota !== undefined && r.cpu.quota > 0) out.cpu = { quota: r.cpu.quota, period: r.cpu.period };
+  return out;
 }

@@ -18,7 +18,7 @@
  * a member goes to the pod's control socket with `container: ID`.
  */
 import { execFileSync, spawn, type ChildProcess, type IOType } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OciConfig } from '../config.js';
 import type { Bundle } from './bundle.js';
@@ -39,16 +39,29 @@ const SANDBOX_ID = 'io.kubernetes.cri.sandbox-id';
 /** Name of the exit-code fifo in a member's state directory. */
 export const EXIT_FIFO = 'exit.fifo';
 
+/** True if any of `stdio` (fds given, or this process's 0–2 for 'inherit') is a socket, which /proc cannot reopen. */
+function socketStdio(stdio: ReadonlyArray<IOType | number>): boolean {
+  return stdio.some((s, i) => {
+    const fd = typeof s === 'number' ? s : s === 'inherit' ? i : -1;
+    try {
+      return fd >= 0 && fstatSync(fd).isSocket();
+    } catch {
+      return false;
+    }
+  });
+}
+
 /**
  * The pod sandbox that container `config` belongs to, when it is a CRI
- * pod's (non-sandbox) container and that pod's sandbox process is live
- * under `root` with a control socket; else null (the container gets a
- * sandbox process of its own, as without a pod).
+ * pod's (non-sandbox) container, that pod's sandbox process is live under
+ * `root` with a control socket, and the container's `stdio` can be
+ * reopened by it (pipes, fifos, files: not sockets); else null (the
+ * container gets a sandbox process of its own, as without a pod).
  */
-export function podToJoin(root: string, config: OciConfig): string | null {
+export function podToJoin(root: string, config: OciConfig, stdio: ReadonlyArray<IOType | number>): string | null {
   const a = config.annotations ?? {};
   const pod = a[SANDBOX_ID];
-  if (a[CONTAINER_TYPE] !== 'container' || !pod) return null;
+  if (a[CONTAINER_TYPE] !== 'container' || !pod || socketStdio(stdio)) return null;
   try {
     const st = loadState(root, pod);
     return st.status !== 'stopped' && st.pod === undefined && existsSync(socketPath(containerDir(root, pod))) ? pod : null;

@@ -81,9 +81,10 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
   const dir = own?.again ? containerDir(root, id) : makeContainerDir(root, id);
   let logFd: number | undefined;
   try {
-    const pod = bundle && bundle.modulePath !== null ? podToJoin(root, bundle.config) : null;
+    const fds = opts.stdio ?? ['inherit', 'inherit', 'inherit'];
+    const pod = bundle && bundle.modulePath !== null ? podToJoin(root, bundle.config, fds) : null;
     if (bundle && pod) {
-      const child = await joinPod(root, id, pod, bundle, opts.stdio ?? ['inherit', 'inherit', 'inherit'], opts.detached !== false, { log: log.log && resolve(log.log), logFormat: log.logFormat });
+      const child = await joinPod(root, id, pod, bundle, fds, opts.detached !== false, { log: log.log && resolve(log.log), logFormat: log.logFormat });
       if (opts.pidFile) writePidFile(opts.pidFile, child.pid!);
       return { container: DetachedContainer.load(root, id), child };
     }
