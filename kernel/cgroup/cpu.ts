@@ -13,8 +13,13 @@
 import { E } from '../errno.js';
 import { type CgroupContext, type ControlFile, type Controller, type ControllerType, OK, type Verdict } from './controller.js';
 
-/** Fuel (metered instructions) counted as one microsecond of CPU: wasm/spin.c runs about 2.5 per ns metered on this machine (RLIMIT_CPU of 1 s ended it after 0.4 s at 1000). */
-export const FUEL_PER_USEC = 2500;
+/**
+ * Fuel (metered instructions) counted as one microsecond of CPU, calibrated by RLIMIT_CPU on this machine
+ * (2 cores, Node 20) with the meter of 7f077ab/314e194: at 2500, `--ulimit cpu=2` ended wasm/spin.c after
+ * 0.85 s of user time and `cpu=1` ended bench_coremark.c after 0.42 s (both about 2.4× early); at 5500,
+ * after about 1.8–2.1 s and 0.7–0.8 s. A tight loop runs more instructions per ns than a mixed workload.
+ */
+export const FUEL_PER_USEC = 5500;
 /** Longest quantum a task runs between two calls out, in microseconds (bounds pause and kill latency). */
 export const SLICE_USEC = 2000;
 /** Default cpu.max period (Linux's). */
