@@ -34,7 +34,7 @@ Exit status: the container's own; 125 if it does not exist or is not running.`)
       }
       requireDetached(st, ref, 'attach');
       // the log's end is taken before stdin is sent on, so the answer to it is printed
-      const printing = printLog(root, st.id, nodeConsoleSink(1), { follow: true, fromEnd: true });
+      const printing = printLog(root, st.id, { stdout: nodeConsoleSink(1), stderr: nodeConsoleSink(2) }, { follow: true, fromEnd: true });
       const stop = f.stdin ? await forwardStdin(root, st.id) : undefined;
       try {
         await printing;

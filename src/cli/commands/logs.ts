@@ -21,6 +21,12 @@ import { CliExit, ExitCode } from '../exit.js';
 
 type Out = { write(b: Uint8Array): void };
 
+/** Where logs prints each stream: stdout lines to `stdout`, stderr lines to `stderr` (podman's logs does the same). */
+export interface LogSinks {
+  stdout: Out;
+  stderr: Out;
+}
+
 /** An open log file and how far it was read. */
 interface Reading {
   fd: number;
@@ -39,8 +45,8 @@ function tryOpen(path: string): number | undefined {
 interface Feed {
   rr: RecordReader;
   emit: (p: LogPiece) => void;
-  /** Set when no piece is needed: the bytes go straight to it (RecordReader.pushPlain). */
-  plain?: Out;
+  /** Set when no piece is needed: the bytes go straight to them (RecordReader.pushPlain). */
+  plain?: LogSinks;
 }
 
 /** Feed `r` from its offset to its end into `f`. */
@@ -49,7 +55,10 @@ function drain(r: Reading, f: Feed): void {
   for (;;) {
     const n = readSync(r.fd, buf, 0, buf.length, r.offset);
     if (n <= 0) return;
-    if (f.plain) f.plain.write(f.rr.pushPlain(buf.subarray(0, n)));
+    if (f.plain) {
+      const sinks = f.plain;
+      f.rr.pushPlain(buf.subarray(0, n), (stream, bytes) => sinks[stream].write(bytes));
+    }
     else f.rr.push(buf.subarray(0, n), f.emit);
     r.offset += n;
   }
@@ -83,9 +92,10 @@ export interface PrintOptions {
   until?: bigint;
 }
 
-/** A piece of output written to `out` as logs shows it: filtered by time, its line's time before a line's start with -t. */
-function shower(out: Out, o: PrintOptions): (p: LogPiece) => void {
+/** A piece of output written to its stream's sink as logs shows it: filtered by time, its line's time before a line's start with -t. */
+function shower(sinks: LogSinks, o: PrintOptions): (p: LogPiece) => void {
   return (p) => {
+    const out = sinks[p.stream];
     if (p.ns !== undefined && ((o.since !== undefined && p.ns < o.since) || (o.until !== undefined && p.ns > o.until))) return;
     if (o.timestamps && p.first && p.ns !== undefined) out.write(Buffer.concat([Buffer.from(`${formatLogTime(p.ns)} `), p.data]));
     else out.write(p.data);
@@ -108,7 +118,7 @@ function lastPieces(pieces: LogPiece[], n: number): LogPiece[] {
  * attach shows); with `follow`, until the container has stopped. The log's
  * records (runtime/detached/log_records.ts) become the guest's bytes again.
  */
-export async function printLog(root: string, id: string, sink: Out, o: PrintOptions): Promise<void> {
+export async function printLog(root: string, id: string, sink: LogSinks, o: PrintOptions): Promise<void> {
   // --tail: what is on disk now is gathered (at most twice the log's cap), and only its last lines printed
   const held: LogPiece[] = [];
   const show = shower(sink, o);
@@ -200,10 +210,11 @@ export function register(program: Command): void {
     .addHelpText('after', `
 With several containers each line starts with the container's short id (its
 name with -n), as podman prints it; with -f they are followed together.
+What the container wrote to stderr is printed on stderr, the rest on stdout.
 
 The log (ctr.log, capped by --log-opt max-size) keeps each line with the
 time it was written and whether it came from stdout or stderr (the CRI
-format podman's k8s-file driver writes); logs prints both streams on stdout.
+format podman's k8s-file driver writes).
 TIME for --since/--until is RFC3339Nano, RFC3339, 2006-01-02T15:04:05 (UTC),
 2006-01-02, Unix seconds (1700000000.5), or a Go duration (10m, 1h30m, 90s).
 --tail picks the last lines first, then --since/--until filter them; -f with
@@ -220,14 +231,18 @@ Exit status: 0; 125 if a container does not exist or an option is invalid.`)
       const tail = Number(f.tail) < 0 ? undefined : Number(f.tail);
       const root = containersRoot(c);
       const states = refs.map((r) => findContainer(root, r));
-      const sink = nodeConsoleSink(1);
+      const sink: LogSinks = { stdout: nodeConsoleSink(1), stderr: nodeConsoleSink(2) };
       if (states.length === 1) {
         await printLog(root, states[0]!.id, sink, { follow: f.follow === true, tail, timestamps: f.timestamps === true, since, until });
         return;
       }
       const run = (st: (typeof states)[number]) => {
-        const w = prefixed(`${f.names ? nameOf(st) : st.id.slice(0, 12)} `, sink);
-        return printLog(root, st.id, w, { follow: f.follow === true, tail, timestamps: f.timestamps === true, since, until }).finally(() => w.flush());
+        const prefix = `${f.names ? nameOf(st) : st.id.slice(0, 12)} `;
+        const w = { stdout: prefixed(prefix, sink.stdout), stderr: prefixed(prefix, sink.stderr) };
+        return printLog(root, st.id, w, { follow: f.follow === true, tail, timestamps: f.timestamps === true, since, until }).finally(() => {
+          w.stdout.flush();
+          w.stderr.flush();
+        });
       };
       if (f.follow) await Promise.all(states.map(run));
       else for (const st of states) await run(st);

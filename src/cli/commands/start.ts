@@ -49,7 +49,7 @@ not exist or cannot start.`)
       }
       if (f.attach) {
         const st = states[0]!;
-        const printing = printLog(root, st.id, nodeConsoleSink(1), { follow: true, from });
+        const printing = printLog(root, st.id, { stdout: nodeConsoleSink(1), stderr: nodeConsoleSink(2) }, { follow: true, from });
         const stop = f.interactive ? await forwardStdin(root, st.id) : undefined;
         try {
           await printing;

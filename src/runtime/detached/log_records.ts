@@ -142,14 +142,17 @@ export class RecordReader {
   }
 
   /**
-   * Feed the next bytes of the file and get the guest's bytes back, times
-   * and streams dropped (logs without -t, --since, --until, --tail): one byte
-   * loop, no allocation per record, so a follower keeps up with a writer.
+   * Feed the next bytes of the file and give the guest's bytes back, times
+   * dropped (logs without -t, --since, --until, --tail): one byte loop, no
+   * allocation per record, so a follower keeps up with a writer. `write`
+   * gets each run of bytes one stream wrote, in the order they were logged.
    */
-  pushPlain(chunk: Uint8Array): Buffer {
+  pushPlain(chunk: Uint8Array, write: (stream: LogStream, bytes: Buffer) => void): void {
     const all = this.pending.length ? Buffer.concat([this.pending, Buffer.from(chunk)]) : Buffer.from(chunk);
     const out = Buffer.allocUnsafe(all.length);
     let at = 0;
+    let runStart = 0;
+    let runStream: LogStream = 'stdout';
     let i = 0;
     let rest = 0;
     while (i < all.length) {
@@ -157,14 +160,20 @@ export class RecordReader {
       // a record's head: DATE T TIME, a space, stdout|stderr, a space, F|P, a space
       let content = start;
       let whole = true;
+      let stream: LogStream = 'stdout';
       if (all[start + 4] === 0x2d && all[start + 10] === 0x54) {
         let sp = 0;
         let j = start;
+        let firstSp = -1;
         const end = Math.min(all.length, start + 64);
-        for (; j < end && sp < 3; j++) if (all[j] === 0x20) sp++;
+        for (; j < end && sp < 3; j++) {
+          if (all[j] !== 0x20) continue;
+          if (sp++ === 0) firstSp = j;
+        }
         if (sp === 3 && (all[j - 2] === 0x46 || all[j - 2] === 0x50)) {
           content = j;
           whole = all[j - 2] === 0x46;
+          if (all[firstSp + 4] === 0x65) stream = 'stderr'; // std[e]rr
         }
       }
       let k = content;
@@ -173,13 +182,18 @@ export class RecordReader {
         rest = start; // a record still being written
         break;
       }
+      if (stream !== runStream) {
+        if (at > runStart) write(runStream, out.subarray(runStart, at));
+        runStart = at;
+        runStream = stream;
+      }
       for (let b = content; b < k; b++) out[at++] = all[b]!;
       if (whole) out[at++] = 0x0a;
       i = k + 1;
       rest = i;
     }
+    if (at > runStart) write(runStream, out.subarray(runStart, at));
     this.pending = Buffer.from(all.subarray(rest));
-    return out.subarray(0, at);
   }
 
   /** The file ended (its writer stopped): give out a last record without its newline (to `emit`, or returned for pushPlain's caller). */
