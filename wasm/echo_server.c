@@ -43,6 +43,7 @@ int main(void) {
   static struct pollfd pfds[MAX_CONNS + 1];
   long served = 0;
   int paused = 0;
+  int emfile_seen = 0; /* the first EMFILE is reported once on stderr */
   for (;;) {
     int np = 0;
     int listening = nconns < MAX_CONNS && paused == 0;
@@ -85,7 +86,14 @@ int main(void) {
     if (listening && (pfds[0].revents & POLLIN)) {
       while (nconns < MAX_CONNS) {
         int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
-        if (fd < 0) { if (errno == EMFILE) paused = 5; break; }
+        if (fd < 0) {
+          if (errno == EMFILE) {
+            if (!emfile_seen) fprintf(stderr, "echo_server: accept: EMFILE (at %d connections)\n", nconns);
+            emfile_seen = 1;
+            paused = 5;
+          }
+          break;
+        }
         struct conn *c = calloc(1, sizeof *c);
         if (c == NULL) { close(fd); break; }
         c->fd = fd;

@@ -189,6 +189,9 @@ describe('run -p (foreground, inline platform)', () => {
       for (const s of socks) s.destroy();
     }
     expect(srv.child.exitCode).toBeNull();
+    // the guest's accept failed with EMFILE at the fd limit (fds 0-4 and its open connections), and it said so once
+    expect(srv.stderr()).toMatch(/^echo_server: accept: EMFILE \(at 25\d connections\)$/m);
+    expect(srv.stderr().match(/EMFILE/g)).toHaveLength(1);
     await new Promise((r) => setTimeout(r, 1000));
     expect((await echo(port, Buffer.from('after the storm\n'))).toString()).toBe('after the storm\n');
   }, 300_000);
