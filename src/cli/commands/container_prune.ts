@@ -4,7 +4,6 @@
  * their state, log and kept writable layer), printing each removed id, as
  * podman's. `system prune` removes containers through `pruneContainers`.
  */
-import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { listStates, type RuncState } from '../../runtime/detached/state.js';
 import { deleteContainer } from '../../runtime/lifecycle/delete.js';
@@ -15,6 +14,7 @@ import { labelsOf } from '../containers/labels.js';
 import { containersRoot } from '../containers/store.js';
 import { parseLogTime } from '../containers/log_time.js';
 import { dirSize } from './system_size.js';
+import { confirm } from '../confirm.js';
 
 /** A container prune filter: true keeps the container out of the prune. */
 type Filter = (st: RuncState) => boolean;
@@ -52,18 +52,6 @@ export async function pruneContainers(root: string, filters: readonly Filter[] =
     ids.push(st.id);
   }
   return { ids, bytes };
-}
-
-/** Ask `question` on stdin; true for y or yes. */
-export async function confirm(question: string): Promise<boolean> {
-  process.stdout.write(question);
-  const answer = await new Promise<string>((res) => {
-    const rl = createInterface({ input: process.stdin });
-    let got = '';
-    rl.once('line', (l) => { got = l; rl.close(); });
-    rl.once('close', () => res(got));
-  });
-  return /^y(es)?$/i.test(answer.trim());
 }
 
 /** Register `container prune` (the `container` group's own subcommand: there is no top-level prune of containers). */

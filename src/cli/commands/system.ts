@@ -21,7 +21,8 @@ import { storeFromCommand } from '../registry_setup.js';
 import { printTable } from '../table.js';
 import { mountSources, volumesFromCommand } from '../volume_users.js';
 import { dirSize } from './system_size.js';
-import { confirm, pruneContainers } from './container_prune.js';
+import { confirm } from '../confirm.js';
+import { pruneContainers } from './container_prune.js';
 import { printDfVerbose, type DfData } from './system_df_verbose.js';
 import { CliExit, ExitCode } from '../exit.js';
 

@@ -5,7 +5,7 @@
  * codes); -f removes those containers first.
  */
 import { randomBytes } from 'node:crypto';
-import { createInterface } from 'node:readline';
+import { confirm } from '../confirm.js';
 import type { Command } from 'commander';
 import { VolumeError, usersOf, type VolumeInfo } from '../../runtime/volume_store.js';
 import { deleteContainer } from '../../runtime/lifecycle/delete.js';
@@ -26,16 +26,6 @@ function keyValues(list: readonly string[]): Record<string, string> {
     out[i < 0 ? l : l.slice(0, i)] = i < 0 ? '' : l.slice(i + 1);
   }
   return out;
-}
-
-async function confirm(): Promise<boolean> {
-  const answer = await new Promise<string>((res) => {
-    const rl = createInterface({ input: process.stdin });
-    let got = '';
-    rl.once('line', (l) => { got = l; rl.close(); });
-    rl.once('close', () => res(got));
-  });
-  return /^y(es)?$/i.test(answer.trim());
 }
 
 /** A VolumeError as the CLI's exit (podman: 125 unless the command says otherwise). */
@@ -163,8 +153,7 @@ export function register(program: Command): void {
       const sources = mountSources(c);
       const unused = filterVolumes(store.list(), opts.filter, (v) => usersOf(v, sources)).filter((v) => usersOf(v, sources).length === 0);
       if (!opts.force) {
-        process.stdout.write(`WARNING! This will remove all volumes not used by at least one container. The following volumes will be removed:\n${unused.map((v) => `${v.Name}\n`).join('')}Are you sure you want to continue? [y/N] `);
-        if (!(await confirm())) return;
+        if (!(await confirm(`WARNING! This will remove all volumes not used by at least one container. The following volumes will be removed:\n${unused.map((v) => `${v.Name}\n`).join('')}Are you sure you want to continue? [y/N] `))) return;
       }
       for (const v of unused) {
         store.remove(v.Name);
