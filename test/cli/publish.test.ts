@@ -8,11 +8,11 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { httpGet as get, echoOnce as echo, refused } from '../support/net_client.js';
 
 const TOP = join(import.meta.dirname, '../..');
 const BIN = join(TOP, 'bin/wasmvisor.js');
@@ -50,34 +50,6 @@ function hostPort(name: string, ctr: number): number {
   const m = /^127\.0\.0\.1:(\d+)\n$/.exec(r.stdout);
   expect(m, r.stdout).not.toBeNull();
   return Number(m![1]);
-}
-
-function get(port: number, path = '/'): Promise<{ status: number; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (d: Buffer) => parts.push(d));
-      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(parts) }));
-    }).on('error', reject);
-  });
-}
-
-/** Send `data` on a fresh connection, half-close, and collect everything that comes back. */
-function echo(port: number, data: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () => s.end(data));
-    const parts: Buffer[] = [];
-    s.on('data', (d: Buffer) => parts.push(d));
-    s.on('end', () => resolve(Buffer.concat(parts)));
-    s.on('error', reject);
-  });
-}
-
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(false); });
-    s.on('error', () => resolve(true));
-  });
 }
 
 beforeAll(() => {

@@ -10,11 +10,11 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { httpGet as get, echoOnce as echo, canBind } from '../support/net_client.js';
 
 const TOP = join(import.meta.dirname, '../..');
 const BIN = join(TOP, 'bin/wasmvisor.js');
@@ -40,27 +40,6 @@ function hostPort(name: string, ctr: number): number {
   return Number(m![1]);
 }
 
-function get(port: number, path = '/'): Promise<{ status: number; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (d: Buffer) => parts.push(d));
-      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(parts) }));
-    }).on('error', reject);
-  });
-}
-
-/** Send `data` on a fresh connection, half-close, and collect everything that comes back. */
-function echo(port: number, data: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1', () => s.end(data));
-    const parts: Buffer[] = [];
-    s.on('data', (d: Buffer) => parts.push(d));
-    s.on('end', () => resolve(Buffer.concat(parts)));
-    s.on('error', reject);
-  });
-}
-
 /** Poll until `f` is true (generous: the machine may be loaded). */
 async function until(what: string, f: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;
@@ -68,15 +47,6 @@ async function until(what: string, f: () => Promise<boolean> | boolean, ms = 30_
     if (Date.now() > end) throw new Error(`timed out waiting until ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-}
-
-/** Whether this process can bind 127.0.0.1:PORT (the container released it). */
-function canBind(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen({ host: '127.0.0.1', port, exclusive: true }, () => s.close(() => resolve(true)));
-  });
 }
 
 /** Poll `curl` until the server answers (the guest may still be starting). */
