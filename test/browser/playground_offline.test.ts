@@ -62,6 +62,9 @@ describe.sequential('playground: traps, seccomp, /ports/, offline', () => {
 
   it('answers a fetch of /ports/8080/ from the page with the guest server\'s response, through the service worker', async () => {
     const { page } = pg!;
+    // no seccomp profile left over from the test before (one that denies openat makes every file a 404)
+    await page.selectOption('#seccomp-preset', '');
+    await page.fill('#seccomp', '');
     await page.waitForFunction(() => /^(ready|failed|unsupported)/.test((window as unknown as Win).__playground.serviceWorker), null, { timeout: 30_000 });
     expect(await page.evaluate(() => (window as unknown as Win).__playground.serviceWorker)).toBe('ready');
     await runImage(page, 'http');

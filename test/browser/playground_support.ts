@@ -102,6 +102,9 @@ export async function runImage(page: Page, name: string, f: { args?: string; env
   if (f.memory !== undefined) await page.fill('#memory', String(f.memory));
   if (f.pids !== undefined) await page.fill('#pids', String(f.pids));
   if (f.cpus !== undefined) await page.fill('#cpus', String(f.cpus));
+  // the previous run's status is cleared first, so that a waitStatus after this cannot match it before the new run
+  // has even set its "starting" line (a second run of one sample ended in the same words)
+  await page.evaluate(() => { document.getElementById('status')!.textContent = ''; });
   await page.click('#start');
 }
 
