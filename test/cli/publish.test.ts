@@ -7,12 +7,12 @@
  * connections against --ulimit nofile=256) leave the server serving.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { httpGet as get, echoOnce as echo, refused } from '../support/net_client.js';
+import { httpGet as get, echoOnce as echo, refused, makeWebRoot } from '../support/net_client.js';
 
 const TOP = join(import.meta.dirname, '../..');
 const BIN = join(TOP, 'bin/wasmvisor.js');
@@ -54,12 +54,7 @@ function hostPort(name: string, ctr: number): number {
 
 beforeAll(() => {
   store = mkdtempSync(join(tmpdir(), 'wv-publish-'));
-  www = join(store, 'www');
-  mkdirSync(www);
-  writeFileSync(join(www, 'index.html'), 'hello from wasm\n');
-  big = Buffer.alloc(300_000, 0);
-  for (let i = 0; i < big.length; i++) big[i] = (i * 7919) & 0xff;
-  writeFileSync(join(www, 'big.bin'), big);
+  ({ www, big } = makeWebRoot(store));
 });
 
 afterEach(() => {

@@ -14,7 +14,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { httpGet as get, echoOnce as echo, canBind } from '../support/net_client.js';
+import { httpGet as get, echoOnce as echo, canBind, makeWebRoot } from '../support/net_client.js';
 
 const TOP = join(import.meta.dirname, '../..');
 const BIN = join(TOP, 'bin/wasmvisor.js');
@@ -70,12 +70,7 @@ async function hundredClients(port: number): Promise<void> {
 
 beforeAll(() => {
   store = mkdtempSync(join(tmpdir(), 'wv-publish-d-'));
-  www = join(store, 'www');
-  mkdirSync(www);
-  writeFileSync(join(www, 'index.html'), 'hello from wasm\n');
-  big = Buffer.alloc(300_000, 0);
-  for (let i = 0; i < big.length; i++) big[i] = (i * 7919) & 0xff;
-  writeFileSync(join(www, 'big.bin'), big);
+  ({ www, big } = makeWebRoot(store));
 });
 
 afterEach(() => {

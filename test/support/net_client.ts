@@ -1,9 +1,11 @@
 /**
  * Host-side clients for the published-port tests (test/cli/publish*.test.ts): an HTTP GET, a one-shot
- * echo exchange, and probes of whether a port on 127.0.0.1 refuses connections or can be bound again.
+ * echo exchange, the web root they serve, and probes of whether a port on 127.0.0.1 refuses connections or can be bound again.
  */
+import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import { join } from 'node:path';
 
 /** GET `path` from 127.0.0.1:`port` on a fresh connection (no agent): its status and whole body. */
 export function httpGet(port: number, path = '/'): Promise<{ status: number; body: Buffer }> {
@@ -42,4 +44,15 @@ export function canBind(port: number): Promise<boolean> {
     s.once('error', () => resolve(false));
     s.listen({ host: '127.0.0.1', port, exclusive: true }, () => s.close(() => resolve(true)));
   });
+}
+
+/** The web root the HTTP-server tests serve: `DIR/www` with index.html and big.bin (300,000 patterned bytes, returned). */
+export function makeWebRoot(dir: string): { www: string; big: Buffer } {
+  const www = join(dir, 'www');
+  mkdirSync(www);
+  writeFileSync(join(www, 'index.html'), 'hello from wasm\n');
+  const big = Buffer.alloc(300_000, 0);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 7919) & 0xff;
+  writeFileSync(join(www, 'big.bin'), big);
+  return { www, big };
 }
