@@ -299,7 +299,8 @@ async function download(ctx: BlobContext, desc: Descriptor, w: Writer): Promise<
           }
         } catch (err) {
           if (err instanceof PullError) throw err;
-          if (stalled) {
+          // the socket's idle timeout (same length) may fire before our timer: the same stall
+          if (stalled || (err as { code?: string }).code === 'ETIMEDOUT') {
             throw new PullError('STALLED', `blob ${desc.digest} from ${ep.host} stalled: no byte for ${stallMs / 1000} s at ${w.offset} of ${desc.size} bytes; run the pull again to resume it`);
           }
           failures++;

@@ -141,7 +141,12 @@ async function once(req: HttpRequest): Promise<HttpResponse> {
     } else {
       r = mod.request(req.url, { method: req.method, headers, agent }, onResponse);
     }
-    r.setTimeout(req.idleTimeoutMs ?? 60_000, () => r.destroy(Object.assign(new Error(`no answer from ${req.url.host} in time`), { code: 'ETIMEDOUT' })));
+    r.setTimeout(req.idleTimeoutMs ?? 60_000, () => {
+      const e = Object.assign(new Error(`no answer from ${req.url.host} in time`), { code: 'ETIMEDOUT' });
+      // once the headers are in, the body's reader gets the timeout itself (not a bare 'aborted')
+      response?.destroy(e);
+      r.destroy(e);
+    });
     if (req.deadline !== undefined) {
       const ms = req.deadline - Date.now();
       // the whole exchange, body included: a server that trickles bytes never trips the idle timeout
