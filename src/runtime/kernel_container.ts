@@ -32,7 +32,7 @@ import type { NetSpec } from '../sentry/control_plane.js';
 import { installListeners } from './port_listeners.js';
 import type { Cgroup } from '../../kernel/cgroup/cgroup.js';
 import { callPath, faultHook } from '../../kernel/syscalls/faults.js';
-import { traceEntry, type TraceEntry } from '../testing/trace.js';
+import { TraceLog, type TraceEntry } from '../testing/trace.js';
 import { deterministicHost, VirtualClock } from '../testing/virtual_host.js';
 import { CodedError } from '../coded_error.js';
 
@@ -40,9 +40,6 @@ import { CodedError } from '../coded_error.js';
 export class KernelContainerError extends CodedError<'EAGAIN' | 'ENOENT' | 'EINVAL' | 'ESRCH'> {
   override readonly name = 'KernelContainerError';
 }
-
-/** Calls a container's trace keeps (a guest controls how many it makes): past it, later calls are not recorded. */
-export const TRACE_MAX = 50_000;
 
 /** A live task of the container. */
 export interface ContainerTask {
@@ -65,7 +62,8 @@ export class KernelContainer {
   private netns: NetNamespace | null = null;
   /** The virtual clock (spec.testing.clock), if any. */
   private readonly clock: VirtualClock | null = null;
-  private readonly traced: TraceEntry[] = [];
+  /** The recorded calls, bounded (src/testing/trace.ts). */
+  private readonly traced = new TraceLog();
   /** Set when spec.testing.trace: records a finished call (kernel/platform/sentry.ts `onCall`). */
   readonly onCall?: (pid: number, name: string, args: unknown, errno: number, value: unknown, ns: bigint, exited: boolean) => void;
   /** The clock of traced durations: a virtual clock's, read without moving it. */
@@ -116,13 +114,12 @@ export class KernelContainer {
       }
     }
     const injected = args !== null && typeof args === 'object' ? (args as { _injected?: string })._injected : undefined;
-    // bounded: a guest controls how many calls it makes
-    if (this.traced.length < TRACE_MAX) this.traced.push(traceEntry({ pid, name, args, errno, value, ns, exited, injected }, path));
+    this.traced.add({ pid, name, args, errno, value, ns, exited, injected }, path);
   }
 
-  /** The calls recorded so far, every process's, in order (at most TRACE_MAX). */
+  /** The calls recorded so far, every process's, in order (bounded: see TraceLog). */
   trace(): TraceEntry[] {
-    return this.traced;
+    return this.traced.entries;
   }
 
   /** Move the virtual clock forward by `ns`. */

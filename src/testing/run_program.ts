@@ -28,7 +28,7 @@ import { runConfig, type BindMount } from '../runtime/run_config.js';
 import { upperBaseline } from '../runtime/tree_diff.js';
 import { containerFs, type ContainerFs } from './container_fs.js';
 import { layerFromFiles, type FileTree } from './files.js';
-import { traceEntry, type TraceEntry } from './trace.js';
+import { TraceLog, type TraceEntry } from './trace.js';
 import { deterministicHost, VirtualClock, type ClockOptions } from './virtual_host.js';
 
 /** The program: a compiled module (fastest), its bytes, or a path to a .wasm file (Node). */
@@ -101,8 +101,10 @@ export interface ProgramResult {
   stderr: string;
   /** stdout as bytes. */
   stdoutBytes: Uint8Array;
-  /** The syscall trace ([] unless `trace` or `faults` were given). */
+  /** The syscall trace ([] unless `trace` or `faults` were given), bounded: at most TRACE_MAX_ENTRIES calls and TRACE_MAX_BYTES. */
   trace: TraceEntry[];
+  /** Calls made after the trace was full, not in `trace` (0 when it holds every call). */
+  traceDropped: number;
   /** The container's files after the run. */
   fs: ContainerFs;
   /** The virtual clock, if one was used (read it, or advance it for the next run). */
@@ -240,7 +242,7 @@ async function run(source: ProgramSource | undefined, opts: RunProgramOptions): 
   stdin.openHostWriter();
   if (opts.stdin !== undefined) stdin.hostWrite(typeof opts.stdin === 'string' ? new TextEncoder().encode(opts.stdin) : opts.stdin);
   stdin.hostClose();
-  const trace: TraceEntry[] = [];
+  const trace = new TraceLog();
   let status: ExitStatus;
   let pid = 0;
   let baseline;
@@ -256,7 +258,7 @@ async function run(source: ProgramSource | undefined, opts: RunProgramOptions): 
     const tracing = opts.trace === true || (opts.trace === undefined && (opts.faults?.length ?? 0) > 0);
     const traceCall = tracing ? (call: TracedCall) => {
       const a = call.args;
-      trace.push(traceEntry(call, a !== null && typeof a === 'object' ? safePath(task, a as Record<string, unknown>) : undefined));
+      trace.add(call, a !== null && typeof a === 'object' ? safePath(task, a as Record<string, unknown>) : undefined);
     } : null;
     const cgroup = built.cgroup;
     status = runInline(task, module, {
@@ -281,7 +283,8 @@ async function run(source: ProgramSource | undefined, opts: RunProgramOptions): 
     stdout: DEC.decode(stdoutBytes),
     stderr: DEC.decode(err.bytes()),
     stdoutBytes,
-    trace,
+    trace: trace.entries,
+    traceDropped: trace.dropped,
     fs: containerFs(built, baseline!),
   };
   if (status.signal !== undefined) result.signal = status.signal;

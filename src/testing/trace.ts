@@ -43,31 +43,72 @@ export interface TraceEntry {
   injected?: string;
 }
 
+/** Calls a trace keeps at most (a guest controls how many it makes); later calls are counted, not kept. */
+export const TRACE_MAX_ENTRIES = 100_000;
+/** Bytes a trace keeps at most (buffers, strings and about 64 bytes an entry); past it, calls are counted, not kept. */
+export const TRACE_MAX_BYTES = 64 * 1024 * 1024;
+/** Elements of an argument array kept in an entry (an iovec list of 1024 buffers keeps its first 64). */
+const TRACE_ARRAY_ITEMS = 64;
+
+/** Running byte count of one entry's copies. */
+interface Tally { bytes: number }
+
 /** A copy of `v` that outlives the call: buffers copied (cut at TRACE_BYTES), objects and arrays copied, `_`-fields dropped. */
-function plain(v: unknown, depth = 0): unknown {
-  if (v instanceof Uint8Array) return v.slice(0, TRACE_BYTES);
+function plain(v: unknown, tally: Tally, depth = 0): unknown {
+  if (v instanceof Uint8Array) {
+    tally.bytes += Math.min(v.length, TRACE_BYTES);
+    return v.slice(0, TRACE_BYTES);
+  }
+  if (typeof v === 'string') tally.bytes += v.length;
   if (v === null || typeof v !== 'object' || depth > 3) return v;
-  if (Array.isArray(v)) return v.map((x) => plain(x, depth + 1));
+  tally.bytes += 16;
+  if (Array.isArray(v)) return v.slice(0, TRACE_ARRAY_ITEMS).map((x) => plain(x, tally, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
     if (k.startsWith('_') || x === undefined) continue;
-    out[k] = plain(x, depth + 1);
+    out[k] = plain(x, tally, depth + 1);
   }
   return out;
 }
 
-/** A trace entry from a traced call (`path` worked out by the caller, before or after the call). */
-export function traceEntry(c: TracedCall, path: string | undefined): TraceEntry {
+/**
+ * A trace being recorded, bounded in entries and bytes: once either bound
+ * is reached, later calls are only counted in `dropped`. Shared by the
+ * inline `runProgram` and the Sentry's containers.
+ */
+export class TraceLog {
+  /** The calls kept, in order. */
+  readonly entries: TraceEntry[] = [];
+  /** Calls made after the log was full (not kept). */
+  dropped = 0;
+  private bytes = 0;
+
+  constructor(private readonly maxEntries = TRACE_MAX_ENTRIES, private readonly maxBytes = TRACE_MAX_BYTES) {}
+
+  /** Keep `c` (with its `path`), or count it when the log is full. */
+  add(c: TracedCall, path: string | undefined): void {
+    if (this.entries.length >= this.maxEntries || this.bytes >= this.maxBytes) {
+      this.dropped++;
+      return;
+    }
+    const tally = { bytes: 64 + (path?.length ?? 0) };
+    this.entries.push(traceEntry(c, path, tally));
+    this.bytes += tally.bytes;
+  }
+}
+
+/** A trace entry from a traced call (`path` worked out by the caller, before or after the call); `tally` counts the bytes copied. */
+export function traceEntry(c: TracedCall, path: string | undefined, tally: Tally = { bytes: 0 }): TraceEntry {
   const e: TraceEntry = {
     pid: c.pid,
     call: c.name,
-    args: plain(c.args) as Record<string, unknown>,
+    args: plain(c.args, tally) as Record<string, unknown>,
     errno: c.errno,
     error: c.errno === 0 ? 'SUCCESS' : `E${ERRNO_NAMES[c.errno] ?? '?'}`,
     ns: Number(c.ns),
   };
   if (path !== undefined) e.path = path;
-  if (c.errno === 0 && c.value !== undefined) e.result = plain(c.value);
+  if (c.errno === 0 && c.value !== undefined) e.result = plain(c.value, tally);
   if (c.exited) e.exited = true;
   if (c.injected !== undefined) e.injected = c.injected;
   return e;
