@@ -19,9 +19,10 @@
  * alternating) and reported as medians with min–max; the load average is
  * printed before and after.
  *
- *   npm run build && sudo node bench/density.mjs [--runs N] [--sizes 1,10,50] [--layouts 1,10] [--parts 1,2,3] [--json]
+ *   npm run build && sudo node bench/density.mjs [--runs N] [--sizes 1,10,50] [--layouts 1,10] [--parts 1,2,3] [--runc-binary FILE] [--json]
  *
  * `--layouts`: containers per pod measured in part 1 (10 only for N ≥ 10);
+ * `--runc-binary FILE`: the wasmvisor-runc that part 3 runs (default bin/wasmvisor-runc.js);
  * `--parts`: which of the three parts to run.
  *
  * Needs root, containerd, ctr, runc, skopeo, docker-registry and gcc (the
@@ -48,7 +49,7 @@ const SIZES = opt('--sizes', '1,10,50').split(',').map(Number);
 const LAYOUTS = opt('--layouts', '1,10').split(',').map(Number);
 const PARTS = new Set(opt('--parts', '1,2,3').split(',').map(Number));
 const JSON_OUT = argv.includes('--json');
-const BIN = join(REPO_ROOT, 'bin', 'wasmvisor-runc.js');
+const BIN = opt('--runc-binary', join(REPO_ROOT, 'bin', 'wasmvisor-runc.js')); // another build's, for an A/B of part 3
 const MiB = 1024 * 1024;
 
 const log = (s) => { if (!JSON_OUT) process.stdout.write(`${s}\n`); };

@@ -38,6 +38,8 @@ export interface RuncState {
   execPids?: number[];
   /** A container of a Kubernetes pod served by the pod's sandbox process: the pod sandbox's id (`pid` is the container's stand-in; pod_standin.ts). */
   pod?: string;
+  /** The container runs on the thread of the `run` that waits for it (lifecycle/run_foreground.ts): no control socket; `pid` is that process, signalled directly. */
+  inline?: boolean;
 }
 
 /** Errors of detached containers; `code` is stable, the message says what to do. */

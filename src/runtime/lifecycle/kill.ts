@@ -42,6 +42,15 @@ export async function killContainer(root: string, id: string, signal: string, _o
     killPid(c.state.pid);
     return;
   }
+  if (c.state.inline) {
+    // a foreground run on its process's own thread (run_foreground.ts): the signal is that process's
+    try {
+      process.kill(c.state.pid, sig);
+    } catch {
+      throw new DetachedError('WRONG_STATE', `container ${id}: container not running (it has just ended); delete it`);
+    }
+    return;
+  }
   await c.ask({ op: 'kill', signal: sig });
 }
 
