@@ -4,11 +4,12 @@
  * container's stdin, EOF closes it; `--no-stdin` sends nothing; a container
  * made without -i is attached to its output only.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { storeCli, type Ran } from '../support/wv_cli.js';
 import { killLeftovers } from '../runc/fixtures/harness.js';
 
 const TOP = join(import.meta.dirname, '../..');
@@ -20,18 +21,9 @@ vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
 
 let store: string;
 
-interface Ran { code: number | null; stdout: string; stderr: string }
 
-function wv(args: string[], input = ''): Ran {
-  const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', cwd: TOP, env: { ...process.env, WASMVISOR_ROOT: store }, timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const { wv, ok } = storeCli(() => store);
 
-function ok(args: string[]): string {
-  const r = wv(args);
-  expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-  return r.stdout;
-}
 
 /** Run the CLI with a stdin pipe that stays open until `end` is called. */
 function wvOpen(args: string[]): { done: Promise<Ran>; write(s: string): void; end(): void } {

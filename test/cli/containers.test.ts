@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { storeCli, type Ran } from '../support/wv_cli.js';
 import { killLeftovers, until } from '../runc/fixtures/harness.js';
 
 const TOP = join(import.meta.dirname, '../..');
@@ -25,18 +26,9 @@ let store: string;
 let containers: string;
 let host: string;
 
-interface Ran { code: number | null; stdout: string; stderr: string }
 
-function wv(args: string[], input = ''): Ran {
-  const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', cwd: TOP, env: { ...process.env, WASMVISOR_ROOT: store }, timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const { wv, ok } = storeCli(() => store);
 
-function ok(args: string[], input = ''): string {
-  const r = wv(args, input);
-  expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-  return r.stdout;
-}
 
 function wvAsync(args: string[]): Promise<Ran> {
   return new Promise((resolve) => {

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeCli, type Ran } from '../support/wv_cli.js';
 import { alive, killLeftovers, until } from '../runc/fixtures/harness.js';
 
 const TOP = join(import.meta.dirname, '../..');
@@ -17,13 +18,9 @@ const PROBE = join(TOP, 'test/runtime/fixtures/probe.wasm');
 let store: string;
 let containers: string;
 
-interface Ran { code: number | null; stdout: string; stderr: string }
 
 /** `wasmvisor ARGS` with the temp store as $WASMVISOR_ROOT. */
-function wv(args: string[], input = ''): Ran {
-  const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', cwd: TOP, env: { ...process.env, WASMVISOR_ROOT: store }, timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const { wv } = storeCli(() => store);
 
 /** The same, not blocking the test's event loop (for commands that wait). */
 function wvAsync(args: string[]): Promise<Ran> {

@@ -4,15 +4,14 @@
  * -t and --tail (the record path), with several containers (each line
  * prefixed), and through `start -a` of an exited container.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { storeCli } from '../support/wv_cli.js';
 import { killLeftovers } from '../runc/fixtures/harness.js';
 
 const TOP = join(import.meta.dirname, '../..');
-const BIN = join(TOP, 'bin/wasmvisor.js');
 const CAT = join(TOP, 'wasm/cat.wasm');
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
@@ -20,10 +19,7 @@ vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
 let store: string;
 let data: string;
 
-function wv(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: TOP, env: { ...process.env, WASMVISOR_ROOT: store }, timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const { wv } = storeCli(() => store);
 
 beforeAll(() => {
   if (!existsSync(join(TOP, 'dist/src/cli/wasmvisor.js'))) throw new Error('dist/ is missing: run `npm run build`');

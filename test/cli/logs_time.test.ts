@@ -5,34 +5,23 @@
  * podman's forms (RFC 3339, Unix seconds, durations), -f --until stops, and a
  * bad time is one line, exit 125.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { storeCli } from '../support/wv_cli.js';
 import { killLeftovers, until } from '../runc/fixtures/harness.js';
 
 const TOP = join(import.meta.dirname, '../..');
-const BIN = join(TOP, 'bin/wasmvisor.js');
 const TICKER = join(TOP, 'wasm/ticker.wasm');
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
 
 let store: string;
 
-interface Ran { code: number | null; stdout: string; stderr: string }
 
-function wv(args: string[]): Ran {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: TOP, env: { ...process.env, WASMVISOR_ROOT: store }, timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const { wv, ok } = storeCli(() => store, { quiet: true });
 
-function ok(args: string[]): string {
-  const r = wv(args);
-  expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-  expect(r.stderr).toBe('');
-  return r.stdout;
-}
 
 /** Go's RFC3339Nano: fraction without trailing zeros, Z or an offset. */
 const STAMP = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d*[1-9])?(?:Z|[+-]\d\d:\d\d)) (tick \d+)$/;

@@ -12,6 +12,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { storeCli } from '../support/wv_cli.js';
 import { httpGet as get, echoOnce as echo, refused, makeWebRoot } from '../support/net_client.js';
 
 const TOP = join(import.meta.dirname, '../..');
@@ -23,10 +24,7 @@ let www: string;
 let big: Buffer;
 const running: ChildProcess[] = [];
 
-function wv(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: TOP, env: { ...process.env, WASMVISOR_ROOT: store }, timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const { wv } = storeCli(() => store);
 
 /** Start `run ARGS` in the foreground; resolves once stderr says `ready` (the server's start line). */
 async function start(args: string[], ready: string): Promise<{ child: ChildProcess; stderr: () => string }> {

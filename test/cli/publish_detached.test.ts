@@ -14,6 +14,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { storeCli } from '../support/wv_cli.js';
 import { httpGet as get, echoOnce as echo, canBind, makeWebRoot } from '../support/net_client.js';
 
 const TOP = join(import.meta.dirname, '../..');
@@ -26,10 +27,7 @@ let www: string;
 let big: Buffer;
 const running: ChildProcess[] = [];
 
-function wv(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: TOP, env: { ...process.env, WASMVISOR_ROOT: store }, timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const { wv } = storeCli(() => store);
 
 /** The host port of container NAME's port CTR (bound on 127.0.0.1 or 0.0.0.0), read through `wasmvisor port`. */
 function hostPort(name: string, ctr: number): number {

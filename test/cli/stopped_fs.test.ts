@@ -8,10 +8,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { storeCli } from '../support/wv_cli.js';
 import { killLeftovers, until } from '../runc/fixtures/harness.js';
 
 const TOP = join(import.meta.dirname, '../..');
-const BIN = join(TOP, 'bin/wasmvisor.js');
 const PROBE = join(TOP, 'test/runtime/fixtures/probe.wasm');
 const IMAGE = 'localhost/probe-stopped:1';
 
@@ -20,18 +20,9 @@ vi.setConfig({ testTimeout: 180_000, hookTimeout: 60_000 });
 let store: string;
 let host: string;
 
-interface Ran { code: number | null; stdout: string; stderr: string }
 
-function wv(args: string[]): Ran {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: TOP, env: { ...process.env, WASMVISOR_ROOT: store }, timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const { wv, ok } = storeCli(() => store);
 
-function ok(args: string[]): string {
-  const r = wv(args);
-  expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-  return r.stdout;
-}
 
 beforeAll(() => {
   if (!existsSync(join(TOP, 'dist/src/cli/wasmvisor.js'))) throw new Error('dist/ is missing: run `npm run build`');
