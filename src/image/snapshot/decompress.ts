@@ -9,8 +9,6 @@
  * checked against the stream's magic bytes; the magic bytes win (registries
  * and tools mislabel layers, e.g. a gzip stream typed as plain tar).
  */
-import { Gunzip } from 'fflate';
-import { Decompress as ZstdDecompress } from 'fzstd';
 import { CodedError } from '../../coded_error.js';
 
 /** A stream of byte chunks. */
@@ -52,13 +50,16 @@ export function sniffCompression(head: Uint8Array): Compression {
 }
 
 /** gzip through fflate's streaming inflater (any environment). */
-export const fflateGunzip: Decompressor = (src) => pushToPull(src, (emit) => {
+export const fflateGunzip: Decompressor = (src) => pushToPull(src, async (emit) => {
+  // loaded on first use: a page that unpacks no layer with it (a browser's DecompressionStream does gzip) never evaluates it
+  const { Gunzip } = await import('fflate');
   const g = new Gunzip((data) => emit(data));
   return (chunk, final) => g.push(chunk, final);
 }, 'gzip');
 
 /** zstd through fzstd's streaming decoder (any environment). */
-export const fzstdDecompress: Decompressor = (src) => pushToPull(src, (emit) => {
+export const fzstdDecompress: Decompressor = (src) => pushToPull(src, async (emit) => {
+  const { Decompress: ZstdDecompress } = await import('fzstd');
   const z = new ZstdDecompress((data) => emit(data));
   return (chunk, final) => z.push(chunk, final);
 }, 'zstd');
@@ -171,15 +172,15 @@ export function concatChunks(chunks: Uint8Array[], total?: number): Uint8Array {
 
 /**
  * Turn a push-style decoder (fflate, fzstd) into a pull-style async stream.
- * `make` receives the emit callback and returns the push function.
+ * `make` receives the emit callback and resolves to the push function.
  */
 async function* pushToPull(
   src: ByteSource,
-  make: (emit: (d: Uint8Array) => void) => (chunk: Uint8Array, final: boolean) => void,
+  make: (emit: (d: Uint8Array) => void) => Promise<(chunk: Uint8Array, final: boolean) => void>,
   name: string,
 ): ByteSource {
   const out: Uint8Array[] = [];
-  const raw = make((d) => { if (d.length) out.push(d); });
+  const raw = await make((d) => { if (d.length) out.push(d); });
   const push = (chunk: Uint8Array, final: boolean): void => {
     try {
       raw(chunk, final);
