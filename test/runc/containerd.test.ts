@@ -11,9 +11,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { itWithTools, which } from '../support/tools.js';
 import { makeTar, writeOciLayout } from '../support/oci_fixtures.js';
-import { BIN, HELLO, PROBE, killLeftovers, tempDir } from './fixtures/harness.js';
+import { BIN, HELLO, PROBE, TOP, killLeftovers, tempDir } from './fixtures/harness.js';
 
 const it = itWithTools('containerd', 'ctr');
+const itTty = itWithTools('containerd', 'ctr', 'script', 'python3');
 
 let work = '';
 let containerd: ChildProcess | null = null;
@@ -37,6 +38,7 @@ async function imageArchive(name: string, entrypoint: string[]): Promise<string>
   const layer = await makeTar([
     { name: 'hello.wasm', data: readFileSync(HELLO), mode: 0o755 },
     { name: 'probe.wasm', data: readFileSync(PROBE), mode: 0o755 },
+    { name: 'readline.wasm', data: readFileSync(join(TOP, 'wasm/readline.wasm')), mode: 0o755 },
   ]);
   writeOciLayout(dir, {
     layers: [{ tar: layer, compression: 'gzip' }],
@@ -106,6 +108,32 @@ describe('containerd 1.6 drives wasmvisor-runc', () => {
     expect(r.stdout).toBe('hello from wasmvisor\n');
     expect((await ctr('containers', 'ls', '-q')).stdout).not.toContain('hello1');
   });
+
+  itTty('ctr run -t: the container\'s terminal reaches ctr through the shim (ctr itself on a terminal that script(1) gives it)', async () => {
+    // the shim passes --console-socket; the guest (readline.wasm) echoes typed characters only when its stdin is a tty
+    const line = ['ctr', '--address', join(work, 'containerd.sock'), '-n', NS, 'run', '-t', '--rm', '--runc-binary', BIN, '--runc-root', join(work, 'runc'),
+      'localhost/wasmvisor/hello:test', 'tty1', '/readline.wasm'].join(' ');
+    const p = spawn('script', ['-q', '-e', '-c', line, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    p.stderr.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    const closed = new Promise<number | null>((res) => p.once('close', res));
+    const see = async (what: string) => {
+      for (let i = 0; i < 1500 && !out.includes(what); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(out, `waiting for ${JSON.stringify(what)}`).toContain(what);
+    };
+    try {
+      await see('> ');
+      p.stdin.write('abc\r');
+      await see('you said: abc');
+      p.stdin.write('exit\r');
+      expect(await closed).toBe(0);
+      p.stdin.end();
+    } finally {
+      if (p.exitCode === null) p.kill('SIGKILL');
+    }
+    expect((await ctr('containers', 'ls', '-q')).stdout).not.toContain('tty1');
+  }, 60_000);
 
   it('ctr reports the module\'s exit code (3)', async () => {
     // ctr's own args replace the image's entrypoint and command

@@ -16,7 +16,7 @@ export function withCreateFlags(cmd: Command): Command {
     .argument('<container-id>')
     .option('-b, --bundle <dir>', 'bundle directory (config.json and the root filesystem)', '.')
     .option('--pid-file <file>', 'write the pid of the container\'s process here')
-    .option('--console-socket <path>', 'unix socket to send a terminal\'s fd to (not supported)')
+    .option('--console-socket <path>', 'unix socket to send the master of the container\'s terminal to (SCM_RIGHTS; needs python3)')
     .option('--no-pivot', 'accepted for compatibility (no effect)')
     .option('--no-new-keyring', 'accepted for compatibility (no effect)')
     .option('--preserve-fds <n>', 'accepted for compatibility (no effect)');

@@ -50,8 +50,8 @@ export function register(program: Command): void {
     .option('-p, --process <file>', 'OCI process JSON (args, env, cwd, user)')
     .option('-d, --detach', 'return once the process runs')
     .option('--pid-file <file>', 'write the pid of the process (its relay) here')
-    .option('--console-socket <path>', 'terminal socket (not supported)')
-    .option('-t, --tty', 'allocate a terminal (not supported)')
+    .option('--console-socket <path>', 'unix socket to send the master of the process\'s terminal to (with --detach; needs python3)')
+    .option('-t, --tty', 'the process\'s stdio is a terminal (its isatty is true)')
     .option('--cwd <dir>', 'working directory in the container')
     .option('-e, --env <K=V>', 'environment variable (repeatable)', collect, [])
     .action(async (id: string, args: string[], f: ExecFlags, cmd: Command) => {

@@ -143,7 +143,6 @@ class DetachedSandbox implements Served {
 
   /** Run an exec'd process, its stdio carried on `sock` (see control.ts). */
   private async exec(p: OciProcess, relayPid: number, sock: Socket, hostModule?: string): Promise<void> {
-    if (p.terminal) throw new Error('exec with a terminal (-t) is not supported: run it without a tty');
     const module = hostModule ?? await findExecModule(p, this.layers, this.bundle.rootfs);
     const proc = await this.c.exec({ module, process: p, stdin: 'pipe', capture: false });
     this.track(proc.pid, p);

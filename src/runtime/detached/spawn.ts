@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../../host/node_workers.js';
+import { consolePrefix } from './console.js';
 import { signalNum } from './signals.js';
 import { DetachedError } from './state.js';
 
@@ -58,15 +59,19 @@ function helperArgv(entry: string): string[] {
  * Start `entry` (a file next to this one in dist/) with `arg` and wait for
  * its report. `detached`: in its own session, not waited for (the caller
  * exits and the process is reparented, under containerd to the shim).
- * `stdio`: its fds 0–2 (default: this process's own). Throws with the
- * helper's own message when it failed.
+ * `stdio`: its fds 0–2 (default: this process's own). `consoleSocket`:
+ * its fds 0–2 are a terminal whose master is sent there instead
+ * (console.ts). Throws with the helper's own message when it failed.
  */
 export async function startHelper(
   entry: string, arg: unknown, detached: boolean, stdio: ReadonlyArray<IOType | number> = ['inherit', 'inherit', 'inherit'], netns?: string,
+  consoleSocket?: string,
 ): Promise<ChildProcess> {
   const argv = [process.execPath, ...helperArgv(entry), JSON.stringify(arg)];
   // Node cannot setns(2): nsenter (util-linux) joins the namespace and execs Node in it (same pid, no fork)
   if (netns !== undefined) argv.unshift(nsenterPath(netns), `--net=${netns}`, '--');
+  // a terminal: python3 opens it, sends its master over the socket and execs the rest on the slave (console.ts)
+  if (consoleSocket !== undefined) argv.unshift(...consolePrefix(consoleSocket));
   const child = spawn(argv[0]!, argv.slice(1), { stdio: [...stdio, 'pipe'], detached });
   const pipe = child.stdio[3] as Readable;
   const report = await new Promise<ReadyReport | null>((resolve) => {

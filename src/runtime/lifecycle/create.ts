@@ -50,7 +50,7 @@ export interface CreateOptions {
   bundle?: string;
   /** Write the sandbox process's pid here (atomically, as runc). */
   pidFile?: string;
-  /** runc's `--console-socket`: a terminal; refused (UNSUPPORTED). */
+  /** runc's `--console-socket`: the container's stdio is a terminal whose master is sent over this unix socket (../detached/console.ts). */
   consoleSocket?: string;
   /** true (default): the sandbox process outlives this one, in its own session; false: it stays this process's child (as `run` waits for it). */
   detached?: boolean;
@@ -73,16 +73,14 @@ export interface CreatedContainer {
 export async function createContainer(opts: CreateOptions): Promise<CreatedContainer> {
   const { root, id, own, log = {} } = opts;
   checkId(id);
-  if (opts.consoleSocket) {
-    throw new DetachedError('UNSUPPORTED', '--console-socket (a terminal, as ctr run -t asks) is not supported yet: run the container without a tty');
-  }
   const bundle: Bundle | null = own ? null : loadBundle(opts.bundle ?? '.');
   const bundleDir = bundle ? bundle.dir : containerDir(root, id);
   const dir = own?.again ? containerDir(root, id) : makeContainerDir(root, id);
   let logFd: number | undefined;
   try {
     const fds = opts.stdio ?? ['inherit', 'inherit', 'inherit'];
-    const pod = bundle && bundle.modulePath !== null ? podToJoin(root, bundle.config, fds) : null;
+    // a terminal needs a process of its own to hold it (a pod member's stand-in is a shell): such a container does not join its pod
+    const pod = bundle && bundle.modulePath !== null && !opts.consoleSocket ? podToJoin(root, bundle.config, fds) : null;
     if (bundle && pod) {
       const child = await joinPod(root, id, pod, bundle, fds, opts.detached !== false, { log: log.log && resolve(log.log), logFormat: log.logFormat });
       if (opts.pidFile) writePidFile(opts.pidFile, child.pid!);
@@ -103,7 +101,7 @@ export async function createContainer(opts: CreateOptions): Promise<CreatedConta
     // the sandbox process's own fds 1 and 2 (Node's fatal messages, never the guest's output) are the log as first opened
     const stdio = logFd === undefined ? opts.stdio : ['ignore', logFd, logFd] as const;
     // a pod's network namespace (by path): the sandbox process lives in it, so its listeners do
-    const child = await startHelper('./sandbox_main.js', args, opts.detached !== false, stdio, bundle?.netns);
+    const child = await startHelper('./sandbox_main.js', args, opts.detached !== false, stdio, bundle?.netns, opts.consoleSocket || undefined);
     if (opts.pidFile) writePidFile(opts.pidFile, child.pid!);
     return { container: DetachedContainer.load(root, id), child };
   } catch (err) {

@@ -18,7 +18,7 @@ export interface ExecInOptions {
   detach?: boolean;
   /** Write the pid of the exec's process (the relay; this process when attached) here. */
   pidFile?: string;
-  /** runc's `--console-socket`: a terminal; refused (UNSUPPORTED), as `process.terminal` is. */
+  /** runc's `--console-socket` (with `detach`): the relay's stdio is a terminal whose master is sent over this unix socket (../detached/console.ts). */
   consoleSocket?: string;
   /** Host path of the module to run instead of `process.args[0]` in the container's root. */
   module?: string;
@@ -32,11 +32,11 @@ export interface ExecInOptions {
  * `detach`).
  */
 export async function execInContainer(root: string, id: string, p: OciProcess, opts: ExecInOptions = {}): Promise<number> {
-  if (opts.consoleSocket || p.terminal) throw new DetachedError('UNSUPPORTED', 'exec with a terminal (-t, --console-socket) is not supported yet: exec without a tty');
+  if (opts.consoleSocket && !opts.detach) throw new DetachedError('BAD_ARG', 'exec --console-socket needs --detach (the relay process holds the terminal; without --detach, exec -t uses this command\'s own stdio)');
   const c = DetachedContainer.load(root, id).guard(canExec, 'exec into', 'start it (or resume it) first');
   const relay = { socket: c.socket, container: c.pod === undefined ? undefined : id, process: p, module: opts.module, stdin: opts.stdin };
   if (opts.detach) {
-    const helper = await startHelper('./exec_main.js', relay, true);
+    const helper = await startHelper('./exec_main.js', relay, true, undefined, undefined, opts.consoleSocket || undefined);
     if (opts.pidFile) writePidFile(opts.pidFile, helper.pid!);
     return 0;
   }
