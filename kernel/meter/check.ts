@@ -42,6 +42,8 @@ export interface CodeContext {
   readonly smallLeaf: Int32Array;
   /** What a `call_indirect` or `call_ref` charges for a callee that may be a small leaf: the most one costs. */
   readonly indirectCost: number;
+  /** True: no fuel local, every check on the global (the reference the tests compare the fuel with). */
+  readonly globalOnly: boolean;
   /** Local-mode shapes by the fuel local's index (built once each). */
   readonly byLocal: Map<number, CheckShapes>;
   /** LEB bytes of the fuel global's and the out-of-fuel import's indices. */
@@ -52,7 +54,7 @@ export interface CodeContext {
 const bytes = (...parts: (number | readonly number[])[]): Uint8Array => new Uint8Array(parts.flat());
 
 /** The context for a module whose fuel global is `fuelIdx` and out-of-fuel import `outIdx`. */
-export function codeContext(importedFuncs: number, fuelIdx: number, outIdx: number, typeParams: Uint32Array, smallLeaf: Int32Array): CodeContext {
+export function codeContext(importedFuncs: number, fuelIdx: number, outIdx: number, typeParams: Uint32Array, smallLeaf: Int32Array, globalOnly = false): CodeContext {
   const g = leb(fuelIdx), f = leb(outIdx);
   const head = bytes(0x23, g, 0x41);
   const global: CheckShapes = {
@@ -70,7 +72,7 @@ export function codeContext(importedFuncs: number, fuelIdx: number, outIdx: numb
   };
   let indirectCost = 0;
   for (const c of smallLeaf) if (c > indirectCost) indirectCost = c;
-  return { importedFuncs, global, typeParams, smallLeaf, indirectCost, byLocal: new Map(), g, f };
+  return { importedFuncs, global, typeParams, smallLeaf, indirectCost, globalOnly, byLocal: new Map(), g, f };
 }
 
 /** The local-mode shapes for a fuel local of index `local`. */

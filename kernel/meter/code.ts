@@ -12,32 +12,30 @@
  * bound of the instructions executed. The cost is written once the region's
  * `end` is reached, into a 5-byte padded `i32.const` reserved at its head.
  *
- * Two ways to keep the fuel in a body (README.md, "Where the fuel lives"):
- * - global, for a body without loops (and one with exception handling: a
- *   catch would resume with a stale local): every check reads and writes
- *   the fuel global;
- * - local, for a body with loops: an added i32 local holds it; loaded from
- *   the global at entry, stored back before every call and every way out
- *   (`return`, a branch to the body's label, its `end`), reloaded after a
- *   call to a defined function; each loop is wrapped so that its call out
- *   of fuel is outside it (README.md, "Loops").
- * A body is scanned in global mode first, again in local mode from its
- * start at its first loop, and in global mode at an exception opcode.
+ * Where the fuel lives (README.md, "Where the fuel lives"): the global at
+ * the entry and at every call; an added i32 local in a wrapped loop (each
+ * loop without block parameters is wrapped so that its call out of fuel is
+ * outside it, README.md "Loops"). The scan tracks which is right at each
+ * point (G, L or both) and converts with a store or a load where a call, a
+ * way out, a loop head or a label needs the other; each label has one mode.
+ * A body with exception handling keeps the global from its first exception
+ * opcode (scanned again with the global only if a loop was wrapped before).
  */
 import { MeterError, Out } from './bytes.js';
 import { emitCheck, leafify, shapes, type CheckShapes, type CodeContext } from './check.js';
 import { skipBlockType, skipFC, skipFD, skipFE } from './opcodes.js';
 
-// Immediate kinds of single-byte opcodes.
-const NONE = 0, LEB1 = 1, LEB2 = 2, MEMARG = 3, BLOCK = 4, LOOP = 5, END = 6, F32 = 7, F64 = 8, BR_TABLE = 9,
+/** Immediate kinds of single-byte opcodes (the values of KIND). */
+export const NONE = 0, LEB1 = 1, LEB2 = 2, MEMARG = 3, BLOCK = 4, LOOP = 5, END = 6, F32 = 7, F64 = 8, BR_TABLE = 9,
   CALL = 10, SELECT_T = 11, P_FC = 12, P_FD = 13, P_FE = 14, TRY_TABLE = 15, DELEGATE = 16, CALL_IND = 17,
-  BR = 18, RETURN = 19, REF_FUNC = 20, EH = 21, CALL_REF = 22, BAD = 255;
+  BR = 18, RETURN = 19, REF_FUNC = 20, EH = 21, CALL_REF = 22, ELSE = 23, BAD = 255;
 
 /** Opcode → immediate kind (255: not decoded, the module is refused). */
-const KIND = new Uint8Array(256).fill(BAD);
+export const KIND = new Uint8Array(256).fill(BAD);
 (() => {
   const set = (k: number, ...ops: number[]): void => { for (const o of ops) KIND[o] = k; };
-  set(NONE, 0x00, 0x01, 0x05, 0x1a, 0x1b, 0xd1, 0xd3, 0xd4);
+  set(ELSE, 0x05);
+  set(NONE, 0x00, 0x01, 0x1a, 0x1b, 0xd1, 0xd3, 0xd4);
   set(BLOCK, 0x02, 0x04);
   set(LOOP, 0x03);
   set(END, 0x0b);
@@ -62,6 +60,7 @@ const KIND = new Uint8Array(256).fill(BAD);
   set(P_FE, 0xfe);
 })();
 
+
 export type { CodeContext } from './check.js';
 
 
@@ -77,17 +76,28 @@ const MAX_COST = 1 << 24;
 /** Most locals a body may have for the fuel local to be added (V8 allows 50,000). */
 const MAX_LOCALS = 49_000;
 
-/** Returned by `scan` when the body needs another mode: a loop (global mode, first try) or exception handling (local mode). */
+/** Returned by `scan` when the body must be scanned again with the fuel in the global only (exception handling after a wrapped loop). */
 const RETRY = -1;
 
 /**
- * Open blocks of the body being scanned, each `wraps << 2 | kind`: kind 0 a
- * block, 1 a loop checked inside, 2 a loop checked by the wrapping of
- * README.md ("Loops"), whose outer count and cost position are on `saved`;
- * `wraps` counts the blocks the rewrite added around it and its outer
- * blocks (a branch out across them gets its label raised).
+ * Which copy of the fuel is right at a point of a body (README.md, "Where
+ * the fuel lives"): the global, the local, or both; 0 is a label not yet
+ * decided (the first branch to it, or its end, decides it).
+ */
+const G = 1, L = 2, B = 3;
+
+/**
+ * Open blocks of the body being scanned, each
+ * `wraps << 6 | startMode << 4 | labelMode << 2 | kind`: kind 0 a block (or
+ * try), 1 a loop checked in place (global), 2 a loop checked by the wrapping
+ * of README.md ("Loops"), 3 an `if`; labelMode the mode every branch to the
+ * label (and the fall through its end) must give; startMode, for an `if`,
+ * the mode its `else` arm starts in; `wraps` counts the blocks the rewrite
+ * added around it and its outer blocks (a branch out across them gets its
+ * label raised).
  */
 const open: number[] = [];
+/** Per open loop: the outer region's count, and its cost's position. */
 const saved: number[] = [];
 const labels: number[] = [];
 /** What the wrapping of a loop adds around it. */
@@ -118,36 +128,39 @@ export function rewriteBody(b: Uint8Array, start: number, end: number, out: Out,
   if (ctx.smallLeaf[fn]! >= 0) {
     // charged by its callers: no check
     out.copy(b, start, p);
-    scan(b, p, end, out, ctx, stats, ctx.global, false, true);
+    scan(b, p, end, out, ctx, stats, null, true);
     return;
   }
-  // a body without loops keeps the fuel in the global (no store and reload around its calls)
+  if (locals < MAX_LOCALS && !ctx.globalOnly) {
+    // the fuel local: (1, i32) after the declared ones (unused in a body without loops)
+    out.u32(nDecl + 1);
+    out.copy(b, declFrom, p);
+    out.byte(1); out.byte(0x7f);
+    if (scan(b, p, end, out, ctx, stats, shapes(ctx, locals), false) !== RETRY) return;
+    out.n = mark;
+  }
   out.copy(b, start, p);
-  if (locals >= MAX_LOCALS || scan(b, p, end, out, ctx, stats, ctx.global, true, false) !== RETRY) return;
-  out.n = mark;
-  out.u32(nDecl + 1);
-  out.copy(b, declFrom, p);
-  out.byte(1); out.byte(0x7f); // the fuel local: (1, i32)
-  if (scan(b, p, end, out, ctx, stats, shapes(ctx, locals), false, false) !== RETRY) return;
-  out.n = mark;
-  out.copy(b, start, p);
-  scan(b, p, end, out, ctx, stats, ctx.global, false, false);
+  scan(b, p, end, out, ctx, stats, null, false);
 }
 
 /**
- * Scan and copy the instructions `b[p..end)`, with checks of `sh` (local
- * mode when `sh.local`). Returns 0, or RETRY (the caller rewinds `out`) in
- * local mode at an exception-handling opcode and, with `noLoops`, at a loop.
+ * Scan and copy the instructions `b[p..end)`. `lsh` holds the shapes of
+ * the fuel local (null: the fuel stays in the global, every loop checked
+ * in place); `bare`: a small leaf, no check at all. Returns 0, or RETRY
+ * (the caller rewinds `out`) at an exception-handling opcode once a loop
+ * was wrapped (a `catch` would resume with a stale local).
  */
-function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext, stats: CodeStats, sh: CheckShapes, noLoops: boolean, bare: boolean): number {
-  const local = sh.local;
-  const entry = bare ? -1 : emitCheck(out, sh, sh.entry);
-  const entryTail = out.n - sh.tail.length;
+function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext, stats: CodeStats, lsh: CheckShapes | null, bare: boolean): number {
+  const gsh = ctx.global;
+  const entry = bare ? -1 : emitCheck(out, gsh, gsh.entry);
+  const entryTail = out.n - gsh.tail.length;
   const smallLeaf = ctx.smallLeaf;
   let copyFrom = p;
   let cnt = 0;
   let leaf = true;
   let loops = 0;
+  let mode = G;
+  let wrapped = false;
   open.length = 0;
   saved.length = 0;
   const imported = ctx.importedFuncs;
@@ -165,25 +178,44 @@ function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext,
         while (b[p++]! & 0x80);
         break;
       }
-      case BLOCK: p = skipBlockType(b, p); open.push(open.length === 0 ? 0 : open[open.length - 1]! & ~3); break;
+      case BLOCK: {
+        p = skipBlockType(b, p);
+        const w = open.length === 0 ? 0 : open[open.length - 1]! & ~63;
+        // a block's label mode is decided by its first branch or its end; an if's is its start mode (the missing else falls through)
+        open.push(op === 0x02 ? w : w | (mode << 4) | ((mode === B ? L : mode) << 2) | 3);
+        break;
+      }
+      case ELSE: {
+        const d = open.length;
+        if (d !== 0 && (open[d - 1]! & 3) === 3) {
+          const e = open[d - 1]!;
+          if ((mode & (e >> 2)) === 0) { out.copy(b, copyFrom, p - 1); out.put(mode === L ? lsh!.store : lsh!.load); copyFrom = p - 1; }
+          mode = (e >> 4) & 3;
+        }
+        break;
+      }
       case LOOP: {
-        if (noLoops) return RETRY;
         const at = p - 1, bt = p;
         p = skipBlockType(b, p);
-        const w = open.length === 0 ? 0 : open[open.length - 1]! & ~3;
+        const w = open.length === 0 ? 0 : open[open.length - 1]! & ~63;
         let c: number;
-        if (local && noParams(b, bt, ctx)) {
+        out.copy(b, copyFrom, at);
+        if (lsh !== null && noParams(b, bt, ctx)) {
+          if ((mode & L) === 0) out.put(lsh.load);
           // block bt  loop  block  loop bt  <check: br_if 1 when spent>  … end  <call out, retry>  (README.md, "Loops")
-          out.copy(b, copyFrom, at);
           out.byte(0x02); out.copy(b, bt, p); out.byte(0x03); out.byte(0x40); out.byte(0x02); out.byte(0x40); out.byte(0x03); out.copy(b, bt, p);
-          out.put(sh.loop);
+          out.put(lsh.loop);
           c = out.reserve5();
-          out.put(sh.loopSub);
-          open.push(w + (WRAP << 2) + 2);
+          out.put(lsh.loopSub);
+          open.push(w + (WRAP << 6) + (L << 2) + 2);
+          mode = L;
+          wrapped = true;
         } else {
-          out.copy(b, copyFrom, p);
-          c = emitCheck(out, sh, sh.loop);
-          open.push(w + 1);
+          if ((mode & G) === 0) out.put(lsh!.store);
+          out.copy(b, at, p);
+          c = emitCheck(out, gsh, gsh.loop);
+          open.push(w + (G << 2) + 1);
+          mode = G;
         }
         saved.push(cnt, c);
         cnt = 0;
@@ -196,49 +228,58 @@ function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext,
         let l = 0, s = 0, x: number;
         const at = p - 1;
         do { x = b[p++]!; l = (l | ((x & 0x7f) << s)) >>> 0; s += 7; } while (x & 0x80 && s < 35);
-        if (local) {
+        if (lsh !== null) {
           const d = open.length;
-          if (l === d) { out.copy(b, copyFrom, at); out.put(sh.store); copyFrom = at; }
-          const raise = d === 0 ? 0 : (open[d - 1]! >> 2) - (l < d ? open[d - 1 - l]! >> 2 : 0);
+          const t = l < d ? decide(d - 1 - l, mode) : G;
+          if ((mode & t) === 0) { out.copy(b, copyFrom, at); out.put(mode === L ? lsh.store : lsh.load); copyFrom = at; mode = B; }
+          const raise = d === 0 ? 0 : (open[d - 1]! >> 6) - (l < d ? open[d - 1 - l]! >> 6 : 0);
           if (raise !== 0) { out.copy(b, copyFrom, at + 1); out.u32(l + raise); copyFrom = p; }
         }
         break;
       }
       case RETURN:
-        if (local) { out.copy(b, copyFrom, p - 1); out.put(sh.store); copyFrom = p - 1; }
+        if (mode === L) { out.copy(b, copyFrom, p - 1); out.put(lsh!.store); copyFrom = p - 1; mode = B; }
         break;
       case DELEGATE:
       case END: {
         if (op === 0x18) {
-          if (local) return RETRY;
+          if (wrapped) return RETRY;
           while (b[p++]! & 0x80); // delegate ends its try as `end` does
         }
         if (open.length === 0) {
           if (p !== end) throw new MeterError('MALFORMED', 'function body continues after its end');
-          if (local) { out.copy(b, copyFrom, p - 1); out.put(sh.store); copyFrom = p - 1; }
+          if (mode === L) { out.copy(b, copyFrom, p - 1); out.put(lsh!.store); copyFrom = p - 1; }
           out.copy(b, copyFrom, p);
           if (bare) { stats.leaves++; stats.functions++; return 0; }
           out.patch5(entry, Math.min(cnt, MAX_COST));
           if (leaf) {
             // no loop and no call: bounded, the caller's next check catches up
-            leafify(out, entryTail, sh);
+            leafify(out, entryTail, gsh);
             stats.leaves++;
           }
           stats.functions++;
           stats.loops += loops;
           return 0;
         }
-        const k = open.pop()! & 3;
-        if (k !== 0) {
+        const e = open.pop()!;
+        const k = e & 3;
+        if (k === 0 || k === 3) {
+          // the fall through joins the branches to the label
+          const t = (e >> 2) & 3;
+          if (t !== 0) {
+            if ((mode & t) === 0) { out.copy(b, copyFrom, p - 1); out.put(mode === L ? lsh!.store : lsh!.load); copyFrom = p - 1; }
+            mode = t;
+          }
+        } else {
           const at = saved.pop()!;
           const cost = Math.min(cnt, MAX_COST);
           out.patch5(at, cost);
           cnt = saved.pop()!;
           if (k === 2) {
             out.copy(b, copyFrom, p);
-            out.put(sh.loopExit);
+            out.put(lsh!.loopExit);
             out.patch5(out.reserve5(), cost);
-            out.put(sh.loopAgain);
+            out.put(lsh!.loopAgain);
             copyFrom = p;
           }
         }
@@ -252,7 +293,7 @@ function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext,
         if (lc >= 0) {
           cnt += lc; // a small leaf is charged here, by its callers
           if (op === 0x10) {
-            // leaves the fuel alone: no store, no reload, this body stays a leaf if it was one
+            // leaves the fuel alone: no store, this body stays a leaf if it was one
             out.copy(b, copyFrom, at);
             out.u32(idx + 1);
             copyFrom = p;
@@ -260,18 +301,12 @@ function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext,
           }
         }
         leaf = false;
-        if (local) {
-          out.copy(b, copyFrom, at - 1);
-          out.put(sh.store);
-          out.byte(op);
-          out.u32(idx >= imported ? idx + 1 : idx);
-          // an import leaves the fuel as it was; return_call does not come back
-          if (idx >= imported && op === 0x10) out.put(sh.load);
-          copyFrom = p;
-        } else if (idx >= imported) {
+        if (mode === L) { out.copy(b, copyFrom, at - 1); out.put(lsh!.store); copyFrom = at - 1; mode = B; }
+        if (idx >= imported) {
           out.copy(b, copyFrom, at);
           out.u32(idx + 1);
           copyFrom = p;
+          mode = G; // the callee charged the global (an import leaves it alone)
         }
         break;
       }
@@ -293,18 +328,14 @@ function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext,
         const at = p - 1;
         while (b[p++]! & 0x80);
         if (op === 0x11 || op === 0x13) while (b[p++]! & 0x80);
-        if (local) {
-          out.copy(b, copyFrom, at);
-          out.put(sh.store);
-          out.copy(b, at, p);
-          if (op === 0x11 || op === 0x14) out.put(sh.load);
-          copyFrom = p;
-        }
+        if (mode === L) { out.copy(b, copyFrom, at); out.put(lsh!.store); copyFrom = at; }
+        mode = G;
         break;
       }
       case EH:
-        if (local) return RETRY;
-        if (op === 0x06) { p = skipBlockType(b, p); open.push(0); } else if (op !== 0x0a && op !== 0x19) while (b[p++]! & 0x80);
+        if (wrapped) return RETRY;
+        lsh = null; // from here the fuel stays in the global, every loop checked in place
+        if (op === 0x06) { p = skipBlockType(b, p); open.push((open.length === 0 ? 0 : open[open.length - 1]! & ~63) | (G << 2)); } else if (op !== 0x0a && op !== 0x19) while (b[p++]! & 0x80);
         break;
       case F32: p += 4; break;
       case F64: p += 8; break;
@@ -314,22 +345,22 @@ function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext,
         do { x = b[p++]!; n = (n | ((x & 0x7f) << s)) >>> 0; s += 7; } while (x & 0x80 && s < 35);
         if (n > end - p) throw new MeterError('MALFORMED', 'br_table longer than its body');
         const d = open.length;
-        const top = d === 0 ? 0 : open[d - 1]! >> 2;
-        let ret = false;
+        const top = d === 0 ? 0 : open[d - 1]! >> 6;
+        let need = 0;
         labels.length = 0;
         for (let i = 0; i <= n; i++) {
           let l = 0; s = 0;
           do { x = b[p++]!; l = (l | ((x & 0x7f) << s)) >>> 0; s += 7; } while (x & 0x80 && s < 35);
-          if (l === d) ret = true;
           labels.push(l);
         }
-        if (!local) break;
-        if (ret) { out.copy(b, copyFrom, at); out.put(sh.store); copyFrom = at; }
+        if (lsh === null) break;
+        for (const l of labels) need |= l < d ? decide(d - 1 - l, mode) : G;
+        if ((need & ~mode) !== 0) { out.copy(b, copyFrom, at); out.put(mode === L ? lsh.store : lsh.load); copyFrom = at; mode = B; }
         if (top !== 0) {
           out.copy(b, copyFrom, at);
           out.byte(0x0e);
           out.u32(n);
-          for (const l of labels) out.u32(l + top - (l < d ? open[d - 1 - l]! >> 2 : 0));
+          for (const l of labels) out.u32(l + top - (l < d ? open[d - 1 - l]! >> 6 : 0));
           copyFrom = p;
         }
         break;
@@ -343,7 +374,8 @@ function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext,
         break;
       }
       case TRY_TABLE: {
-        if (local) return RETRY;
+        if (wrapped) return RETRY;
+        lsh = null;
         p = skipBlockType(b, p);
         let n = 0, s = 0, x: number;
         do { x = b[p++]!; n = (n | ((x & 0x7f) << s)) >>> 0; s += 7; } while (x & 0x80 && s < 35);
@@ -353,7 +385,7 @@ function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext,
           if (k <= 1) while (b[p++]! & 0x80); // tag
           while (b[p++]! & 0x80); // label
         }
-        open.push(0);
+        open.push((open.length === 0 ? 0 : open[open.length - 1]! & ~63) | (G << 2));
         break;
       }
       case P_FC: p = skipFC(b, p); break;
@@ -365,55 +397,12 @@ function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext,
   }
 }
 
-/** Most instructions of a small leaf (no loop, no call): it has no check, its callers charge it. */
-export const SMALL_LEAF = 32;
-
-/**
- * The instruction count of the body `b[start..end)` (after its size) if
- * it is a small leaf (at most SMALL_LEAF instructions, no loop, no call of
- * any kind, no exception handling), else -1. Never throws: what it cannot
- * read is not a small leaf, and the rewrite proper reports it.
- */
-export function smallLeafCost(b: Uint8Array, start: number, end: number): number {
-  let p = start;
-  let nDecl = 0, shift = 0, by: number;
-  do { by = b[p++]!; nDecl |= (by & 0x7f) << shift; shift += 7; } while (by & 0x80 && shift < 35);
-  for (let i = 0; i < nDecl && p < end; i++) {
-    while (b[p++]! & 0x80);
-    const t = b[p++]!;
-    if (t === 0x63 || t === 0x64) while (b[p++]! & 0x80);
-  }
-  let depth = 0, cnt = 0;
-  while (p < end && cnt <= SMALL_LEAF) {
-    const op = b[p++]!;
-    cnt++;
-    switch (KIND[op]) {
-      case NONE: case RETURN: break;
-      case LEB1: case BR: while (b[p++]! & 0x80); break;
-      case MEMARG: {
-        const align = b[p]!;
-        while (b[p++]! & 0x80);
-        if (align & 0x40) while (b[p++]! & 0x80);
-        while (b[p++]! & 0x80);
-        break;
-      }
-      case BLOCK: p = skipBlockType(b, p); depth++; break;
-      case END: if (depth-- === 0) return p === end ? cnt : -1; break;
-      case REF_FUNC: while (b[p++]! & 0x80); break;
-      case F32: p += 4; break;
-      case F64: p += 8; break;
-      case LEB2: while (b[p++]! & 0x80); while (b[p++]! & 0x80); break;
-      case BR_TABLE: {
-        let n = 0, s = 0, x: number;
-        do { x = b[p++]!; n = (n | ((x & 0x7f) << s)) >>> 0; s += 7; } while (x & 0x80 && s < 35);
-        if (n > end - p) return -1;
-        for (let i = 0; i <= n; i++) while (b[p++]! & 0x80);
-        break;
-      }
-      default: return -1; // a loop, a call, exception handling, a prefix: not a small leaf
-    }
-  }
-  return -1;
+/** The label mode of `open[i]`, deciding an undecided block's as `mode` (a block reached with both right takes the local). */
+function decide(i: number, mode: number): number {
+  const e = open[i]!;
+  let t = (e >> 2) & 3;
+  if (t === 0) { t = mode === B ? L : mode; open[i] = e | (t << 2); }
+  return t;
 }
 
 /** True if the block type at `b[p]` takes no parameters (no type index of a type with some). */

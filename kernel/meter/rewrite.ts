@@ -22,7 +22,8 @@
 import { isWasm } from '../platform/wasm_magic.js';
 import { MeterError, Out, Reader } from './bytes.js';
 import { codeContext } from './check.js';
-import { rewriteBody, SMALL_LEAF, smallLeafCost, type CodeStats } from './code.js';
+import { rewriteBody, type CodeStats } from './code.js';
+import { SMALL_LEAF, smallLeafCost } from './small_leaf.js';
 
 /** Module name of the out-of-fuel import. */
 export const METER_MODULE = 'wasmvisor_meter';
@@ -184,6 +185,8 @@ export interface MeterOptions {
   initialFuel?: number;
   /** Filled with what the rewrite did. */
   stats?: MeterStats;
+  /** Keep the fuel in the global in every body, every loop checked in place (slower; the reference the tests compare the fuel with). */
+  globalOnly?: boolean;
 }
 
 /** Instrument `bytes` with a fuel counter. Throws MeterError for a module it cannot handle. */
@@ -240,7 +243,7 @@ export function meterModule(bytes: Uint8Array, opts: MeterOptions = {}): Uint8Ar
   }
   if (exportNames.has(FUEL_EXPORT)) throw new MeterError('NAME_CLASH', `the module exports ${FUEL_EXPORT} already (metered twice?)`);
   const fuelIdx = importedGlobals + globals;
-  const ctx = codeContext(importedFuncs, fuelIdx, importedFuncs, typeParams, smallLeaves(bytes, secs.find((s) => s.id === CODE)));
+  const ctx = codeContext(importedFuncs, fuelIdx, importedFuncs, typeParams, smallLeaves(bytes, secs.find((s) => s.id === CODE)), opts.globalOnly === true);
   const st: MeterStats = stats ?? { functions: 0, loops: 0, leaves: 0, inBytes: 0, outBytes: 0 };
   st.inBytes = bytes.length;
 

@@ -108,6 +108,39 @@ describe('meterModule on random modules', () => {
     expect(calledOut, 'the metered programs called out').toBeGreaterThan(100);
   }, 120_000);
 
+  it('charges the same fuel, call out by call out, as the reference that keeps it in the global only', () => {
+    // where the fuel lives (global, local, or both, switched at loops, calls, branches and joins) must not change what is charged
+    let calledOut = 0;
+    fc.assert(fc.property(programArb(4, { traps: true, exits: true }), fc.array(fc.integer(), { minLength: 1, maxLength: 3 }), fc.constantFrom(1, 7, 1000, 1_000_000), (p, inputs, refill) => {
+      const bytes = encodeProgram(p);
+      const seen: number[][] = [[], []];
+      const run = (globalOnly: boolean, log: number[]): WebAssembly.Exports => {
+        const imports: WebAssembly.Imports = {
+          env: { imp: (x: number) => (x * 3 + 1) | 0 },
+          [METER_MODULE]: { [OUT_OF_FUEL]: (left: number) => { log.push(left); return refill; } },
+        };
+        return new WebAssembly.Instance(new WebAssembly.Module(meterModule(bytes, { globalOnly }) as Uint8Array<ArrayBuffer>), imports).exports;
+      };
+      const ref = run(true, seen[0]!);
+      const got = run(false, seen[1]!);
+      for (let i = 0; i < p.funcs.length; i++) {
+        for (const x of inputs) {
+          let a = '', b = '';
+          try { a = String((ref[`f${i}`] as (x: number) => number)(x)); } catch (e) { a = (e as Error).message; }
+          try { b = String((got[`f${i}`] as (x: number) => number)(x)); } catch (e) { b = (e as Error).message; }
+          expect(b).toBe(a);
+          const fuel = (e: WebAssembly.Exports): WebAssembly.Global => e[FUEL_EXPORT] as WebAssembly.Global;
+          // a trap leaves with the fuel in a local, uncharged: it ends the guest, no code of its runs after it
+          if (/^-?\d+$/.test(a)) expect(fuel(got).value, `fuel after f${i}(${x})`).toBe(fuel(ref).value);
+          else fuel(got).value = fuel(ref).value;
+          expect(seen[1]).toEqual(seen[0]);
+        }
+      }
+      calledOut += seen[1]!.length;
+    }), { numRuns: 300 });
+    expect(calledOut, 'the metered programs called out').toBeGreaterThan(100);
+  }, 120_000);
+
   it('keeps the name section right: a trap names the trapping function', () => {
     // f0 calls f1 which traps; names: fn0, fn1; an import shifts defined functions
     const base = encodeProgram({ funcs: [[{ k: 'call', to: 0 }], []], withImport: true, withStart: false, withNames: true });
