@@ -9,7 +9,9 @@
  *      RSS over the wasmvisor processes (each pod's Node sandbox process and
  *      the shell stand-in of each container that joined it; containerd's
  *      shims counted apart), per container, and what one more container in
- *      a pod costs: (RSS per pod of 10 − RSS per pod of 1) / 9;
+ *      a pod costs: (RSS per pod of 10 − RSS per pod of 1) / 9 (and the
+ *      same for PSS), beside what a bare idle Node process costs here (the
+ *      floor of a pod's sandbox process);
  *   2. pod start to first log line through CRI (RunPodSandbox →
  *      CreateContainer → StartContainer → the first line in the CRI log
  *      file), wasmvisor (hello.wasm) against runc (a static hello);
@@ -180,6 +182,17 @@ async function main() {
 
     // ---- 1. memory
     if (PARTS.has(1)) log('\n## 1. memory of idle Wasm containers (wasm/pause.wasm), containerd CRI, runtime handler wasmvisor');
+    if (PARTS.has(1)) {
+      // the floor of a Node process on this machine: a bare idle `node` (most of its RSS is the node binary's pages, shared)
+      const bare = execFile(process.execPath, ['-e', 'setInterval(() => {}, 1e9)']);
+      await sleep(1500);
+      const m = memOf(bare.pid);
+      bare.kill('SIGKILL');
+      if (m) {
+        results.bareNode = m;
+        log(`(a bare idle Node process here: ${(m.rss / MiB).toFixed(1)} MiB RSS, ${(m.pss / MiB).toFixed(1)} MiB PSS)\n`);
+      }
+    }
     if (PARTS.has(1)) log('| containers | layout | pods | Node processes | stand-ins | PSS total | PSS per container | RSS per container | stand-ins RSS | shims PSS |');
     if (PARTS.has(1)) log('|---|---|---|---|---|---|---|---|---|---|');
     for (const n of PARTS.has(1) ? SIZES : []) {
@@ -205,8 +218,10 @@ async function main() {
       const one = results.memory.find((r) => r.perPod === 1 && r.containers === ten.containers);
       if (!one) continue;
       const extra = (ten.rss / ten.pods - one.rss / one.pods) / (ten.perPod - 1);
-      results.perExtraContainer = { containers: ten.containers, rss: extra };
-      log(`per additional container in a pod (N=${ten.containers}): ${(extra / MiB).toFixed(1)} MiB RSS (${(extra / 1e6).toFixed(1)} MB); per single-container pod: ${(one.rss / one.pods / MiB).toFixed(1)} MiB RSS`);
+      const extraPss = (ten.pss / ten.pods - one.pss / one.pods) / (ten.perPod - 1);
+      results.perExtraContainer = { containers: ten.containers, rss: extra, pss: extraPss };
+      results.perPod = { containers: one.containers, rss: one.rss / one.pods, pss: one.pss / one.pods };
+      log(`per additional container in a pod (N=${ten.containers}): ${(extra / MiB).toFixed(1)} MiB RSS (${(extra / 1e6).toFixed(1)} MB), ${(extraPss / MiB).toFixed(1)} MiB PSS; per single-container pod: ${(one.rss / one.pods / MiB).toFixed(1)} MiB RSS (${(one.rss / one.pods / 1e6).toFixed(1)} MB), ${(one.pss / one.pods / MiB).toFixed(1)} MiB PSS`);
     }
 
     // ---- 2. pod start to first log line
