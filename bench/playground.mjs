@@ -15,8 +15,11 @@
  * started the workers, script = the page's script runs, runtime = the
  * Sentry answered, image = the sample's layers are unpacked, compiled =
  * its module is rewritten and compiled, terminal = xterm is open, started =
- * the container runs) and the load average before and after: on a loaded
- * machine every figure grows with the load.
+ * the container runs; sentry-start, sentry-evaluated, sentry-called = the
+ * Sentry worker's script began to run (after its fetch and compile, which
+ * Chromium does not code-cache for workers), finished its top-level code,
+ * got the page's first message) and the load average before and after: on
+ * a loaded machine every figure grows with the load.
  *
  *   npm run build && node bench/playground.mjs [--runs N] [--marks]
  */

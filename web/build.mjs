@@ -82,7 +82,8 @@ async function bundle(minify) {
   // nothing to import, so that it starts without a waterfall of chunk fetches
   const builds = await Promise.all([
     esbuild.build({ ...common, entryPoints: { page: join(root, 'web/playground/page.ts') }, splitting: true }),
-    esbuild.build({ ...common, entryPoints: { sentry_worker: join(root, 'web/playground/sentry_worker.ts') }, splitting: false }),
+    // the first statement of the Sentry's script notes when it started (the page marks it: see sentry_worker.ts)
+    esbuild.build({ ...common, entryPoints: { sentry_worker: join(root, 'web/playground/sentry_worker.ts') }, splitting: false, banner: { js: 'globalThis.__wasmvisorStart = performance.timeOrigin + performance.now();' } }),
     esbuild.build({ ...common, entryPoints: { app_worker: join(root, 'src/sentry/app_worker.ts') }, splitting: false }),
   ]);
   const r = { metafile: { outputs: Object.assign({}, ...builds.map((b) => b.metafile.outputs)) } };

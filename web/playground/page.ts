@@ -64,6 +64,16 @@ function show(chunk: Uint8Array): void {
   term.write(chunk, () => { if (state.firstOutputMs === undefined) state.firstOutputMs = performance.now(); });
 }
 
+/**
+ * Focus the terminal (keys go to stdin) once the page is idle: focusing lays out the page, which must not
+ * delay the run's first output (the guest's first bytes are being written meanwhile).
+ */
+function focusSoon(): void {
+  const go = () => term?.focus();
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(go, { timeout: 250 });
+  else setTimeout(go, 50);
+}
+
 /** `host`, with its first app worker started now: it boots while the Sentry does (Runtime.create starts the Sentry first). */
 function earlyApp(host: WorkerHost): WorkerHost {
   let first: ReturnType<WorkerHost['startApp']> | null = host.startApp();
@@ -92,6 +102,14 @@ function adoptWorker(url: string, opts: WorkerOptions): Worker {
   if (i < 0) return new Worker(url, opts);
   const [b] = boot!.workers.splice(i, 1);
   const w = b!.worker;
+  // the Sentry says when its script started and was evaluated and when it got the page's first message
+  const booted = (e: Event) => {
+    const t = (e as MessageEvent).data?.wasmvisorBoot as Record<string, number> | undefined;
+    if (!t) return;
+    for (const [k, v] of Object.entries(t)) if (v) state.marks[`sentry-${k}`] = Math.round(v - performance.timeOrigin);
+  };
+  b!.early.forEach(booted);
+  w.addEventListener('message', booted);
   w.onmessage = null;
   w.onerror = null;
   // the host sets its handlers right after this returns; the events it missed go to them in order
@@ -256,7 +274,7 @@ async function run(): Promise<void> {
     setStatus(`running ${name} (${proc.argv.join(' ')})`, 'run');
     buttons(c);
     inside.started(session);
-    term?.focus();
+    focusSoon();
     const r = await c.wait();
     if (current !== session) return;
     ports.close();
@@ -354,7 +372,7 @@ async function main(): Promise<void> {
     const held = early;
     early = [];
     for (const chunk of held) show(chunk);
-    if (current) term.focus();
+    if (current) focusSoon();
   });
   const [rt] = await booting;
   runtime = rt;

@@ -100,9 +100,13 @@ class PlaygroundCore extends SentryCore implements PlaygroundApi {
   }
 }
 
-const scope = globalThis as unknown as { onmessage: ((e: MessageEvent) => void) | null };
+const scope = globalThis as unknown as { onmessage: ((e: MessageEvent) => void) | null; postMessage(m: unknown): void; __wasmvisorStart?: number };
+// for the page's start-up milestones: when this script started (the build's banner) and when it was evaluated, in ms since the epoch
+const booted = { start: scope.__wasmvisorStart, evaluated: performance.timeOrigin + performance.now(), called: 0 };
 scope.onmessage = (e) => {
   scope.onmessage = null;
+  booted.called = performance.timeOrigin + performance.now();
+  scope.postMessage({ wasmvisorBoot: booted });
   const d = e.data as { port: MessagePort; spinMax?: number; outputWindow?: number };
   expose(new PlaygroundCore(messageChannelDefer(), d.spinMax, d.outputWindow), d.port);
 };

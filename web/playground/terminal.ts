@@ -14,7 +14,10 @@ export function openTerminal(el: HTMLElement, onData: (d: string) => void): { te
   const fit = new FitAddon();
   term.open(el);
   term.loadAddon(fit);
-  fit.fit();
+  // fitted to its panel once the page is idle, not now: a resize re-lays out every row, and the first output
+  // (written meanwhile at the default 80 columns, where a sample's lines fit) should not wait for it
+  if (typeof requestIdleCallback === 'function') requestIdleCallback(() => fit.fit(), { timeout: 250 });
+  else setTimeout(() => fit.fit(), 50);
   addEventListener('resize', () => fit.fit());
   term.onData(onData);
   return {
