@@ -28,6 +28,7 @@ interface BuildFlags extends RegistryFlags {
   timestamp?: string;
   memory?: string;
   layers?: string;
+  target?: string;
 }
 
 /** Register `build`. */
@@ -44,17 +45,27 @@ export function register(program: Command): void {
     .option('-q, --quiet', 'print only the image ID')
     .option('--timestamp <seconds>', 'time of every file and of created (default $SOURCE_DATE_EPOCH, else 0: builds are reproducible)')
     .option('-m, --memory <size>', 'memory limit of each RUN (e.g. 256m)')
+    .option('--target <stage>', 'build up to this stage (FROM … AS NAME) and make it the image, instead of the last stage')
     .addHelpText('after', `
 RUN runs a WASI program of the image built so far (found on PATH as run does)
 in a build container over its layers, without a shell: the shell form is
 split into words (quotes honoured), no pipes, redirections or variables. The
-files it writes become the step's layer. COPY and ADD read only from the
-context; ADD unpacks a local tar (plain or gzip); URLs, --chown, --from and
-multi-stage builds are not supported.
+files it writes become the step's layer. COPY and ADD read from the context;
+ADD unpacks a local tar (plain or gzip); ADD of a URL is not supported.
+
+Multi-stage builds, as buildah: each FROM IMAGE [AS NAME] starts a stage (FROM
+may name an earlier stage); COPY --from=STAGE|INDEX|IMAGE copies out of an
+earlier stage's files (or an image's: one in the store, or pulled when the
+name has a registry), keeping modes and owners. The last stage, or --target's,
+becomes the image; only the stages it needs are built.
+COPY/ADD --chown=USER[:GROUP] sets the owner (names from the stage's
+/etc/passwd and /etc/group, as USER), --chmod=OCTAL the mode, of everything
+copied (directories made only on the way to DEST stay root's).
 
 Reproducible: the same Containerfile, context, base image and build args give
 the same image digest. Each COPY, ADD and RUN is cached by its instruction,
-the steps before it and the content of its sources; a cached step prints
+the steps before it and the content of its sources (for COPY --from: of the
+files it copies); a cached step prints
 "--> Using cache KEY" and is not run again.`);
   addRegistryFlags(cmd).action(async (context: string, f: BuildFlags, c: Command) => {
     if (f.platform !== undefined && f.platform !== 'wasip1/wasm') throw new CliExit(ExitCode.RUNTIME, `--platform ${f.platform}: only wasip1/wasm images are built`);
@@ -92,6 +103,7 @@ the steps before it and the content of its sources; a cached step prints
         log: f.quiet ? undefined : (l) => process.stdout.write(`${l}\n`),
         pull: async (name) => { await new RegistryTransport(clientFromFlags(f)).pull(store, parseReference(name), {}); },
         resolveUser: (spec, lowers) => resolveUser(spec, layersReader(lowers)),
+        target: f.target,
       });
       if (f.tag.length === 0) await store.images.put(`localhost/build@${r.manifest.digest}`, r.manifest, { 'wasmvisor.source': 'build' });
       if (!f.quiet) for (const n of r.names) process.stdout.write(`Successfully tagged ${n}\n`);

@@ -1,8 +1,11 @@
 /**
  * `wasmvisor build`: an image from a Containerfile, as buildah builds a
- * scratch-based one. One stage: `FROM scratch` or an image (a Wasm image
- * with tar layers); COPY and ADD (host files from the context, ADD also
- * unpacks local tars), RUN (a WASI program of the image so far, run in a
+ * scratch-based one. Stages (stages.ts): each `FROM scratch|IMAGE|STAGE
+ * [AS NAME]` starts one; the last (or `target`) becomes the image, and only
+ * the stages it needs are built. COPY and ADD (host files from the context,
+ * ADD also unpacks local tars; `COPY --from=STAGE|INDEX|IMAGE` copies out of
+ * an earlier stage's or an image's files, copy_from.ts; `--chown`,
+ * `--chmod`), RUN (a WASI program of the image so far, run in a
  * build container over its layers; its upper layer becomes the step's
  * layer), ENV, ARG, WORKDIR, ENTRYPOINT, CMD, LABEL, USER, EXPOSE (config).
  * The shell form of RUN, CMD and ENTRYPOINT is split into words (quotes
@@ -12,7 +15,7 @@
  * $SOURCE_DATE_EPOCH, else 0), tars are sorted, gzip has no name or time,
  * so the same Containerfile, context, base and build args give the same
  * image digest. Layer steps are cached by (parent chain, instruction,
- * content of its sources, env and args): `STORE/build-cache/KEY.json`
+ * content of its sources (for COPY --from: of the files copied), env and args): `STORE/build-cache/KEY.json`
  * holds the layer; a hit is reported `--> Using cache KEY` and nothing
  * runs. A cache entry whose blob was pruned is a miss.
  */
@@ -31,7 +34,10 @@ import { imageProcess, ImageRunError } from '../run/image_process.js';
 import { sharedSnapshots } from '../snapshot/snapshot_image.js';
 import { baseParts, putLayer, writeImage, type WrittenImage } from './commit_layer.js';
 import { BuildError, execForm, keyValues, parseContainerfile, substitute, words, type Instruction } from './containerfile.js';
-import { copyLayer } from './build_copy.js';
+import { archiveEntries, copyLayer } from './build_copy.js';
+import { copyFromLayers, ownEntries } from './copy_from.js';
+import { copyFlags, neededStages, splitStages, stageRef, type StageSpec } from './stages.js';
+import type { TarEntry } from './tar_writer.js';
 import { upperEntries } from './upper_layer.js';
 import { writeTar } from './tar_writer.js';
 
@@ -57,6 +63,8 @@ export interface BuildOptions {
   resolveUser?: (spec: string, lowers: readonly LayerTree[]) => { uid: number; gid: number };
   /** Memory budget of each RUN (bytes). */
   memoryLimit?: number;
+  /** The stage (its AS name) that becomes the image, instead of the last. */
+  target?: string;
 }
 
 interface Layer {
@@ -96,25 +104,72 @@ export async function buildImage(store: Store, o: BuildOptions): Promise<Written
     if (i.keyword !== 'ARG') throw new BuildError('SYNTAX', `line ${i.line}: only ARG may come before FROM, not ${i.keyword}`);
     declareArg(i, vars, buildArgs);
   }
-  const steps = all.slice(fromAt);
-  const cacheDir = path.join(store.root, 'build-cache');
-  let st: State | undefined;
-  const argVars = new Map<string, string>(); // ARGs declared after FROM (RUN sees them in its env)
-  for (const [n, ins] of steps.entries()) {
-    const where = `STEP ${n + 1}/${steps.length}: ${ins.text}`;
+  const stages = splitStages(all.slice(fromAt), vars);
+  let target = stages.length - 1;
+  if (o.target !== undefined) {
+    const t = stages.find((x) => x.name === o.target!.toLowerCase());
+    const named = stages.filter((x) => x.name !== undefined).map((x) => x.name);
+    if (t === undefined) throw new BuildError('STAGE', `--target ${o.target}: no stage of that name (${named.length ? `stages: ${named.join(', ')}` : 'name stages with FROM IMAGE AS NAME'})`);
+    target = t.index;
+  }
+  const b: Build = { store, o, log, epoch, vars, buildArgs, cacheDir: path.join(store.root, 'build-cache'), stages, done: [], images: new Map() };
+  for (const i of [...neededStages(stages, target, vars)].sort((x, y) => x - y)) await stageState(b, i);
+  const s = b.done[target]!;
+  log(`COMMIT ${o.tags?.join(' ') ?? ''}`.trimEnd());
+  return writeImage(store, {
+    base: s.base, runtime: s.runtime, created, tags: o.tags, source: 'build',
+    steps: s.steps.map((x) => ({ createdBy: x.createdBy, layer: x.layer })),
+  });
+}
+
+/** What every stage of one build shares. */
+interface Build {
+  store: Store;
+  o: BuildOptions;
+  log: (line: string) => void;
+  epoch: number;
+  /** ARGs declared before the first FROM. */
+  vars: Map<string, string>;
+  buildArgs: ReadonlyMap<string, string>;
+  cacheDir: string;
+  stages: StageSpec[];
+  /** Built stages, by index. */
+  done: State[];
+  /** Images named by COPY --from, resolved once. */
+  images: Map<string, State>;
+}
+
+/** Stage `i`, built on first use. */
+async function stageState(b: Build, i: number): Promise<State> {
+  b.done[i] ??= await buildStage(b, b.stages[i]!);
+  return b.done[i]!;
+}
+
+/** A copy of a built stage for a stage that starts FROM it. */
+function cloneState(s: State): State {
+  return { base: s.base, baseLayers: [...s.baseLayers], baseDiffIds: [...s.baseDiffIds], layers: [...s.layers], runtime: structuredClone(s.runtime), steps: [...s.steps], chain: s.chain };
+}
+
+/** Build one stage: its FROM, then each instruction. */
+async function buildStage(b: Build, spec: StageSpec): Promise<State> {
+  const { log } = b;
+  const prefix = b.stages.length > 1 ? `[${spec.index + 1}/${b.stages.length}] ` : '';
+  const total = spec.body.length + 1;
+  const fromWhere = `${prefix}STEP 1/${total}: ${spec.from.text}`;
+  log(fromWhere);
+  const earlier = spec.base === 'scratch' ? undefined : stageRef(b.stages, spec.base, spec.index, fromWhere);
+  const s = earlier ? cloneState(await stageState(b, earlier.index)) : await from(b.store, spec.base, fromWhere, b.o);
+  const vars = b.vars;
+  const argVars = new Map<string, string>(); // ARGs declared in this stage (RUN sees them in its env)
+  for (const [n, ins] of spec.body.entries()) {
+    const where = `${prefix}STEP ${n + 2}/${total}: ${ins.text}`;
     log(where);
-    if (ins.keyword === 'FROM') {
-      if (st !== undefined) throw new BuildError('UNSUPPORTED', `line ${ins.line}: multi-stage builds (a second FROM) are not supported`);
-      st = await from(store, substitute(ins.args, vars, where), where, o);
-      continue;
-    }
-    const s = st!;
     const env = (): Map<string, string> => new Map([...vars, ...argVars, ...(s.runtime.Env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)] as [string, string])]);
     const sub = (t: string): string => substitute(t, env(), where);
     const config = (createdBy: string) => { s.steps.push({ createdBy }); s.chain = hash(s.chain, createdBy); };
     switch (ins.keyword) {
       case 'ARG':
-        declareArg(ins, argVars, buildArgs);
+        declareArg(ins, argVars, b.buildArgs);
         s.chain = hash(s.chain, `ARG ${[...argVars].join('\0')}`);
         break;
       case 'ENV':
@@ -156,14 +211,25 @@ export async function buildImage(store: Store, o: BuildOptions): Promise<Written
       case 'COPY':
       case 'ADD': {
         const ws = words(sub(ins.args), where);
-        const flag = ws.find((w) => w.startsWith('--'));
-        if (flag) throw new BuildError('UNSUPPORTED', `${where}: ${flag} is not supported (files are copied root-owned, from the context)`);
+        const flags = copyFlags(ws, ins.keyword, where);
         if (ws.length < 2) throw new BuildError('SYNTAX', `${where}: needs SOURCE... DEST`);
         if (ins.keyword === 'ADD' && ws.some((w) => /^https?:\/\//.test(w))) throw new BuildError('UNSUPPORTED', `${where}: ADD of a URL is not supported: download it into the context first`);
         const destRaw = ws[ws.length - 1]!;
         const dest = path.posix.resolve(s.runtime.WorkingDir || '/', destRaw) + (destRaw.endsWith('/') ? '/' : '');
-        const layer = await copyLayer(o.context, ws.slice(0, -1), dest, ins.keyword === 'ADD', epoch, where);
-        await layerStep(store, s, `${ins.keyword} ${ins.args}`, hash(s.chain, ins.text, layer.inputs), async () => layer.tar, cacheDir, o, log);
+        let entries: TarEntry[] | undefined;
+        let tar: Uint8Array | undefined;
+        let inputs: string;
+        if (flags.from !== undefined) {
+          const src = await fromSource(b, spec, flags.from, where);
+          ({ entries, inputs } = copyFromLayers(await stageLowers(b.store, src.state), ws.slice(0, -1), dest, b.epoch, src.what, where));
+        } else ({ tar, inputs } = await copyLayer(b.o.context, ws.slice(0, -1), dest, ins.keyword === 'ADD', b.epoch, where));
+        if (flags.chown !== undefined || flags.chmod !== undefined) {
+          const owner = flags.chown === undefined ? undefined : await chownIds(b, s, flags.chown, where);
+          entries = ownEntries(entries ?? await archiveEntries(tar!, ''), dest, owner, flags.chmod);
+          inputs = hash(inputs, JSON.stringify(owner ?? null), String(flags.chmod ?? ''));
+        }
+        const layer = entries !== undefined ? writeTar(entries) : tar!;
+        await layerStep(b.store, s, `${ins.keyword} ${ins.args}`, hash(s.chain, ins.text, inputs), async () => layer, b.cacheDir, b.o, b.log);
         break;
       }
       case 'RUN': {
@@ -171,7 +237,7 @@ export async function buildImage(store: Store, o: BuildOptions): Promise<Written
         if (argv.length === 0) throw new BuildError('SYNTAX', `${where}: needs a program to run`);
         const runEnv = mergeEnv([...argVars].map(([k, v]) => `${k}=${v}`), s.runtime.Env ?? []);
         const key = hash(s.chain, ins.text, JSON.stringify(runEnv), s.runtime.WorkingDir ?? '', s.runtime.User ?? '');
-        await layerStep(store, s, `RUN ${JSON.stringify(argv)}`, key, () => runStep(store, s, argv, runEnv, epoch, where, o), cacheDir, o, log);
+        await layerStep(b.store, s, `RUN ${JSON.stringify(argv)}`, key, () => runStep(b.store, s, argv, runEnv, b.epoch, where, b.o), b.cacheDir, b.o, b.log);
         break;
       }
       case 'MAINTAINER':
@@ -185,12 +251,46 @@ export async function buildImage(store: Store, o: BuildOptions): Promise<Written
         throw new BuildError('UNSUPPORTED', `${where}: ${ins.keyword} is not supported (FROM, COPY, ADD, RUN, ENV, ARG, WORKDIR, ENTRYPOINT, CMD, LABEL, USER, EXPOSE, STOPSIGNAL)`);
     }
   }
-  const s = st!;
-  log(`COMMIT ${o.tags?.join(' ') ?? ''}`.trimEnd());
-  return writeImage(store, {
-    base: s.base, runtime: s.runtime, created, tags: o.tags, source: 'build',
-    steps: s.steps.map((x) => ({ createdBy: x.createdBy, layer: x.layer })),
-  });
+  return s;
+}
+
+/** What `COPY --from=REF` copies out of: an earlier stage, else an image (pulled if it names a registry). */
+async function fromSource(b: Build, spec: StageSpec, ref: string, where: string): Promise<{ state: State; what: string }> {
+  const st = stageRef(b.stages, ref, spec.index, where);
+  if (st !== undefined) return { state: await stageState(b, st.index), what: `stage ${st.name ?? st.index}` };
+  let state = b.images.get(ref);
+  if (state === undefined) {
+    if (!/[/:@]/.test(ref)) {
+      // a bare word is a stage name unless the store has an image of that name: never pulled from a default registry
+      try {
+        await resolveImage(b.store, ref);
+      } catch {
+        const named = b.stages.filter((x) => x.name !== undefined).map((x) => x.name);
+        throw new BuildError('STAGE', `${where}: --from=${ref}: no stage of that name (${named.length ? `stages: ${named.join(', ')}` : 'none is named'}) and no image ${ref} in the store`);
+      }
+    }
+    state = await from(b.store, ref, where, { ...b.o, log: undefined });
+    b.images.set(ref, state);
+  }
+  return { state, what: `image ${ref}` };
+}
+
+/** The layer trees of `s` so far, top first (as a container stacks them). */
+async function stageLowers(store: Store, s: State): Promise<LayerTree[]> {
+  const sources = [...s.baseLayers.map((d, i) => ({ descriptor: d, diffId: s.baseDiffIds[i]! })), ...s.layers.map((l) => ({ descriptor: l.desc, diffId: l.diffId }))];
+  return [...(await sharedSnapshots(store).prepare(sources))].reverse();
+}
+
+/** The ids `--chown=SPEC` means in stage `s` (names from its /etc/passwd and /etc/group). */
+async function chownIds(b: Build, s: State, spec: string, where: string): Promise<{ uid: number; gid: number }> {
+  const m = /^(\d+)(?::(\d+))?$/.exec(spec);
+  try {
+    if (b.o.resolveUser) return b.o.resolveUser(spec, await stageLowers(b.store, s));
+    if (m) return { uid: Number(m[1]), gid: m[2] === undefined ? 0 : Number(m[2]) };
+    throw new Error('names need the CLI (numeric ids only here)');
+  } catch (err) {
+    throw new BuildError('SYNTAX', `${where}: --chown=${spec}: ${(err as Error).message}`);
+  }
 }
 
 function hash(...parts: string[]): string {
@@ -205,7 +305,6 @@ function declareArg(i: Instruction, vars: Map<string, string>, buildArgs: Readon
 }
 
 async function from(store: Store, name: string, where: string, o: BuildOptions): Promise<State> {
-  if (name.includes(' AS ') || / as /i.test(name)) throw new BuildError('UNSUPPORTED', `${where}: named stages (FROM … AS) are not supported: one stage only`);
   if (name === 'scratch') return { baseLayers: [], baseDiffIds: [], layers: [], runtime: {}, steps: [], chain: hash('scratch') };
   let base: ResolvedImage;
   try {

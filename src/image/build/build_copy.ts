@@ -56,8 +56,8 @@ function isTar(b: Uint8Array): boolean {
   return b.length >= 262 && new TextDecoder().decode(b.subarray(257, 262)) === 'ustar';
 }
 
-/** Entries of a tar archive, renamed under `dest`. */
-async function archiveEntries(bytes: Uint8Array, dest: string): Promise<TarEntry[]> {
+/** Entries of a tar archive, renamed under `dest` (parents it leaves out added, root-owned). */
+export async function archiveEntries(bytes: Uint8Array, dest: string): Promise<TarEntry[]> {
   const ex = tarStream.extract();
   const out: TarEntry[] = [];
   const under = (n: string): string => {

@@ -6,7 +6,7 @@
  */
 
 /** Stable codes of {@link BuildError}. */
-export type BuildErrorCode = 'SYNTAX' | 'UNSUPPORTED' | 'CONTEXT' | 'RUN' | 'BASE';
+export type BuildErrorCode = 'SYNTAX' | 'UNSUPPORTED' | 'CONTEXT' | 'RUN' | 'BASE' | 'STAGE';
 
 /** A build that cannot go on; the message names the step and what to change. */
 export class BuildError extends Error {
