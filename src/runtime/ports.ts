@@ -29,6 +29,17 @@ export const PORTS_ANNOTATION = 'io.wasmvisor.ports';
  */
 export const PUBLISH_ANNOTATION = 'io.wasmvisor.publish';
 
+/**
+ * The PUBLISH_ANNOTATION value that applies to a container with these
+ * annotations: `io.wasmvisor.publish.NAME` for the container that CRI names
+ * NAME (Kubernetes passes only pod annotations, which every container of
+ * the pod sees), else `io.wasmvisor.publish`.
+ */
+export function publishOf(annotations: Record<string, string> | undefined): string | undefined {
+  const name = annotations?.['io.kubernetes.cri.container-name'];
+  return (name !== undefined ? annotations?.[`${PUBLISH_ANNOTATION}.${name}`] : undefined) ?? annotations?.[PUBLISH_ANNOTATION];
+}
+
 /** The mappings a PUBLISH_ANNOTATION value asks for (PortError for a bad spec). */
 export function mappingsOf(annotation: string | undefined): PortMapping[] {
   if (annotation === undefined || annotation.trim() === '') return [];

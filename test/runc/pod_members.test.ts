@@ -7,9 +7,10 @@
  * is the container's, and its stdio (a pipe for stdin, a file for stdout)
  * is the container's.
  */
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { echoOnce, refused } from '../support/net_client.js';
 import { TOP, alive, killLeftovers, makeBundle, runc, shimCreate, tempDir, until, type Shimmed } from './fixtures/harness.js';
 
 let work: string;
@@ -139,5 +140,30 @@ describe('wasmvisor-runc: a pod\'s containers join its sandbox process', () => {
     await ok(['kill', 'pod3', '15']);
     expect(await pod.reaped).toEqual({ create: 0, exit: 0, signal: 0 });
     for (const id of ['h', 'i', 'pod3']) await ok(['delete', id]);
+  }, 60_000);
+
+  it('a member\'s io.wasmvisor.publish listeners are bound by the pod\'s process (in its network) and freed when the member ends', async () => {
+    const ann = { 'io.kubernetes.cri.sandbox-id': 'pod5' };
+    const pod = await create('pod5', ['/pause'], { ...SANDBOX, ...ann });
+    await ok(['start', 'pod5']);
+    // as Kubernetes passes them: pod annotations, seen by every container; the one named for this container wins
+    const publish = { 'io.wasmvisor.publish': '127.0.0.1::9', 'io.wasmvisor.publish.srv': '127.0.0.1::7', 'io.kubernetes.cri.container-name': 'srv' };
+    const bundle = makeBundle(work, 'srv', ['/echo_server.wasm'], { annotations: { ...MEMBER, ...ann, ...publish } });
+    copyFileSync(join(TOP, 'wasm/echo_server.wasm'), join(bundle, 'rootfs/echo_server.wasm'));
+    const srv = await shimCreate(root, bundle, 'srv', undefined, true);
+    started.push(srv);
+    expect(cmdline(srv.pid)).toMatch(/^\/bin\/sh -c /); // joined the pod
+    const ports = JSON.parse(String(((await state('srv')).annotations as Record<string, string>)['io.wasmvisor.ports'])) as { hostPort: number; containerPort: number }[];
+    expect(ports).toHaveLength(1);
+    expect(ports[0]!.containerPort).toBe(7);
+    const port = ports[0]!.hostPort;
+    await ok(['start', 'srv']);
+    await until('the member echoes', async () => ((await echoOnce(port, Buffer.from('ping')).catch(() => Buffer.alloc(0))).toString() === 'ping' ? true : undefined));
+    await ok(['kill', 'srv', '15']);
+    expect(await srv.reaped).toEqual({ create: 0, exit: 143, signal: 0 });
+    await until('the host port is free', async () => ((await refused(port)) ? true : undefined));
+    expect(alive(pod.pid)).toBe(true);
+    await ok(['kill', 'pod5', '15']);
+    for (const id of ['srv', 'pod5']) await ok(['delete', id]);
   }, 60_000);
 });

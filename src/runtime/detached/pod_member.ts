@@ -22,6 +22,7 @@ import type { WaitResult } from '../status.js';
 import { loadBundle, type Bundle } from './bundle.js';
 import type { ControlReply, JoinRequest } from './control.js';
 import type { Served } from './served.js';
+import { SandboxPorts } from './sandbox_ports.js';
 import { DetachedError, OCI_VERSION, containerDir, pidAlive, pidStartTime, saveState, type RuncState } from './state.js';
 
 /** A member as the pod serves it: its control operations, and `finish` once its container ended. */
@@ -165,6 +166,9 @@ export class PodMembers {
     const dir = containerDir(this.root, req.id);
     const rt = await this.runtime();
     await this.podGroup(rt, bundle.config);
+    // the container's listeners (io.wasmvisor.publish; CRI passes it with container_annotations): bound in the
+    // pod's network namespace, which this process is in, so the pod IP (or the node's, host network) reaches them
+    const ports = await SandboxPorts.bind(bundle.config);
     const io = openStdio(req.standIn);
     let status = -1;
     let c: Container | null = null;
@@ -172,21 +176,23 @@ export class PodMembers {
       status = await openFifo(req.fifo, req.standIn);
       c = await rt.create({
         id: req.id, module: bundle.modulePath, config: bundle.config, rootfs: bundle.rootfs === null ? undefined : { hostPath: bundle.rootfs },
-        stdin: 'pipe', capture: false,
+        stdin: 'pipe', capture: false, net: await ports?.next(),
       });
     } catch (err) {
       closeStdio(io);
       if (status >= 0) closeSync(status);
+      await ports?.dispose();
       throw err;
     }
     const container = c;
     const st: RuncState = {
       ociVersion: OCI_VERSION, id: req.id, status: 'created', pid: req.standIn, bundle: bundle.dir, rootfs: bundle.rootfs ?? '',
-      created: new Date().toISOString(), owner: '', annotations: bundle.config.annotations ?? {}, pidStart: pidStartTime(req.standIn), pod: this.pod,
+      created: new Date().toISOString(), owner: '', annotations: { ...bundle.config.annotations, ...ports?.annotations() }, pidStart: pidStartTime(req.standIn), pod: this.pod,
     };
     const end = async (r: WaitResult): Promise<void> => {
       this.members.delete(req.id);
       closeStdio(io); // the output is written (synchronously): close it before the stand-in exits
+      await ports?.dispose().catch(() => {});
       try {
         st.status = 'stopped';
         st.exitCode = r.exitCode;

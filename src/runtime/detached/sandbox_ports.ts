@@ -1,8 +1,9 @@
 /**
  * Published ports of a detached container, held by its sandbox process:
  * the config's PUBLISH_ANNOTATION (`wasmvisor run -d -p`, or a bundle's
- * own for wasmvisor-runc) is bound before the sandbox reports ready, so a
- * port in use fails `create` with one line and nothing left; the bound
+ * own for wasmvisor-runc; per container name under CRI: `publishOf`) is
+ * bound before the sandbox reports ready, so a port in use fails `create`
+ * with one line and nothing left; the bound
  * ports are recorded in state.json's PORTS_ANNOTATION (`port`, `ps`).
  * Each run of the container (a restart policy makes a fresh one) takes
  * the listeners through `next()`; the host ports are released when the
@@ -11,7 +12,7 @@
  */
 import type { OciConfig } from '../config.js';
 import type { NetSpec } from '../../sentry/control_plane.js';
-import { type BoundPort, handOffPorts, mappingsOf, type OpenPorts, openPorts, type PortMapping, PORTS_ANNOTATION, PUBLISH_ANNOTATION } from '../ports.js';
+import { type BoundPort, handOffPorts, mappingsOf, type OpenPorts, openPorts, type PortMapping, PORTS_ANNOTATION, publishOf } from '../ports.js';
 
 /** The published ports of one sandbox process's container. */
 export class SandboxPorts {
@@ -21,7 +22,7 @@ export class SandboxPorts {
 
   /** Bind what `config` asks for (null: nothing); a PortError says which port and why. */
   static async bind(config: OciConfig): Promise<SandboxPorts | null> {
-    const asked = mappingsOf(config.annotations?.[PUBLISH_ANNOTATION]);
+    const asked = mappingsOf(publishOf(config.annotations));
     if (asked.length === 0) return null;
     const open = await openPorts(asked);
     return new SandboxPorts(open, open.ports.map(({ hostIp, hostPort, containerPort, protocol }) => ({ hostIp, hostPort, containerPort, protocol })));
