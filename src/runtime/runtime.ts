@@ -25,6 +25,8 @@ export interface RuntimeOptions {
   workers?: WorkerHost;
   /** Warm idle app workers kept ready (default 2). */
   poolSize?: number;
+  /** false: a warm app worker taken by a process is not replaced at once (a sandbox process of one container: its init takes the warm one, an exec starts its own). Default true. */
+  refill?: boolean;
   /** Containers per Sentry before another is started (default 512). */
   containersPerSentry?: number;
   /** JS limits of each app worker. */
@@ -114,9 +116,11 @@ export class Runtime implements ContainerHost {
     }
     const workers = opts.workers ?? (await import('../host/node_workers.js')).nodeWorkerHost();
     const rt = new Runtime(workers, opts);
-    rt.memoryDefault = defaultMemoryLimit(await hostMemoryBytes());
-    await rt.sentryFor();
+    // the Sentry and the warm app workers boot side by side (each is a Node isolate of its own)
+    const sentry = rt.sentryFor();
     rt.refill();
+    const [, mem] = await Promise.all([sentry, hostMemoryBytes()]);
+    rt.memoryDefault = defaultMemoryLimit(mem);
     return rt;
   }
 
@@ -368,7 +372,7 @@ export class Runtime implements ContainerHost {
     const fault = this.nextFault;
     this.nextFault = undefined;
     w.run({ t: 'run', module, channel: spawn.channel, hub: c.sentry.hub, channelId: spawn.channelId, pid: proc.pid, fault });
-    this.refill();
+    if (this.opts.refill !== false) this.refill();
   }
 
   /** ContainerHost: stop a process's worker now. */

@@ -275,7 +275,8 @@ export async function sandboxMain(args: SandboxArgs): Promise<void> {
       served = pod;
     } else {
       const { Runtime } = await import('../runtime.js');
-      const runtime = await Runtime.create({ poolSize: 1 });
+      // one warm app worker for the init, not replaced once taken (an exec starts its own): the sandbox's start-up and RSS
+      const runtime = await Runtime.create({ poolSize: 1, refill: false });
       rt = runtime;
       const layers = args.image ? await imageLayers(args.image) : null;
       const modulePath = bundle.modulePath;

@@ -1,0 +1,31 @@
+/**
+ * light_main.ts: the hand parse of the plain command lines containerd's
+ * shim runs around every container (start, state, kill, delete), and that
+ * anything else goes to the full program (null). The commands' behaviour
+ * through this path is lifecycle.test.ts's and containerd.test.ts's.
+ */
+import { describe, expect, it } from 'vitest';
+import { parsePlain } from '../../src/cli/runc/light_main.js';
+
+describe('wasmvisor-runc plain command lines', () => {
+  it('parses the shim\'s lines: global flags first, then the command', () => {
+    expect(parsePlain(['--root', '/r/ns', '--log', '/b/log.json', '--log-format', 'json', 'delete', '--force', 'c1'])).toMatchObject({
+      command: 'delete', id: 'c1', force: true, root: '/r/ns', log: '/b/log.json', logFormat: 'json',
+    });
+    expect(parsePlain(['--root=/r', '--systemd-cgroup', 'kill', 'c1', '9'])).toMatchObject({ command: 'kill', id: 'c1', signal: '9', all: false, root: '/r' });
+    expect(parsePlain(['kill', '--all', 'c1'])).toMatchObject({ command: 'kill', id: 'c1', signal: 'SIGTERM', all: true, root: '/run/wasmvisor-runc' });
+    expect(parsePlain(['--root', '/r', 'start', 'c1'])).toMatchObject({ command: 'start', id: 'c1', logFormat: 'text' });
+    expect(parsePlain(['--root', '/r', 'state', 'c1'])).toMatchObject({ command: 'state', id: 'c1' });
+    expect(parsePlain(['delete', 'c1'])).toMatchObject({ command: 'delete', force: false });
+  });
+
+  it('leaves every other line to the full program', () => {
+    for (const line of [
+      ['state', '--help'], ['state'], ['state', 'a', 'b'], ['start', '-h', 'c1'], ['--debug', 'state', 'c1'], ['kill', '--bogus', 'c1'],
+      ['kill', 'c1', '9', 'extra'], ['delete', '--force', 'a', 'b'], ['--log-format', 'xml', 'state', 'c1'], ['--root'], ['list'], ['run', 'c1'], [],
+      ['--version'], ['--unknown', 'state', 'c1'],
+    ]) {
+      expect(parsePlain(line), line.join(' ')).toBeNull();
+    }
+  });
+});
