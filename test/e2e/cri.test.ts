@@ -21,6 +21,7 @@ import { readFileSync, readdirSync, existsSync, mkdirSync, mkdtempSync, rmSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it as vitestIt } from 'vitest';
+import { echoOnce, refused } from '../support/net_client.js';
 import { itWithTools } from '../support/tools.js';
 import {
   criClient, podConfig, pushImage, startContainerd, startRegistry, waitExited, writeImage,
@@ -82,8 +83,8 @@ function logLines(name: string): string[] {
 }
 
 /** A runc state.json under the wasmvisor handler's root. */
-function runcState(id: string): { status: string; pid: number; pod?: string } {
-  return JSON.parse(readFileSync(join(runcRoot(), id, 'state.json'), 'utf8')) as { status: string; pid: number; pod?: string };
+function runcState(id: string): { status: string; pid: number; pod?: string; annotations?: Record<string, string> } {
+  return JSON.parse(readFileSync(join(runcRoot(), id, 'state.json'), 'utf8')) as { status: string; pid: number; pod?: string; annotations?: Record<string, string> };
 }
 
 /** Command line of `pid` (NUL as space), '' once gone. */
@@ -144,11 +145,13 @@ beforeAll(async () => {
   await writeImage(join(work, 'img-pause'), 'test', { 'pause.wasm': join(TOP, 'wasm/pause.wasm') }, { Entrypoint: ['/pause.wasm'] });
   await pushImage(join(work, 'img-pause'), 'test', pause);
   // a Wasm image as wasm tooling publishes one: platform wasip1/wasm
-  await writeImage(join(work, 'img-app'), 'test', { 'hello.wasm': join(TOP, 'wasm/hello.wasm'), 'probe.wasm': PROBE }, { Entrypoint: ['/hello.wasm'], Env: ['PATH=/'] }, { os: 'wasip1', architecture: 'wasm' });
+  await writeImage(join(work, 'img-app'), 'test', { 'hello.wasm': join(TOP, 'wasm/hello.wasm'), 'probe.wasm': PROBE, 'echo_server.wasm': join(TOP, 'wasm/echo_server.wasm') }, { Entrypoint: ['/hello.wasm'], Env: ['PATH=/'] }, { os: 'wasip1', architecture: 'wasm' });
   await pushImage(join(work, 'img-app'), 'test', image);
   ctd = await startContainerd({ work: join(work, 'ctd'), binary: BIN, sandboxImage: pause, registry: registry.host });
   cri = criClient(ctd.address);
   pc = podConfig('pod-a', 'uid-a', logDir);
+  // the container named echo gets a listener (pod annotations are all Kubernetes passes; the config lets io.wasmvisor.* through)
+  pc.annotations = { 'io.wasmvisor.publish.echo': '127.0.0.1::7' };
 }, 120_000);
 
 afterAll(async () => {
@@ -227,6 +230,23 @@ describe.sequential('containerd 1.6 CRI runs Wasm pods on wasmvisor-runc (the ku
     expect(st.reason).toBe('OOMKilled');
     for (const c of [ticker, ticker2]) expect((await cri.runtime.ContainerStatus({ container_id: c })).status.state).toBe('CONTAINER_RUNNING');
     expect(nodeSandboxes()).toEqual([String(podPid)]);
+  }, 120_000);
+
+  it('a container whose pod publishes a port for it serves it from the pod\'s network (a probe or port-forward reaches it); StopContainer frees it', async () => {
+    const id = await startIn('echo', ['/echo_server.wasm']);
+    const ports = JSON.parse(runcState(id).annotations?.['io.wasmvisor.ports'] ?? '[]') as { hostPort: number; containerPort: number }[];
+    expect(ports).toMatchObject([{ containerPort: 7 }]);
+    const port = ports[0]!.hostPort;
+    let back = '';
+    for (const end = Date.now() + 30_000; back !== 'ping' && Date.now() < end;) {
+      back = (await echoOnce(port, Buffer.from('ping')).catch(() => Buffer.alloc(0))).toString();
+      if (back !== 'ping') await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(back).toBe('ping');
+    await cri.runtime.StopContainer({ container_id: id, timeout: 5 }, 60_000);
+    expect((await waitExited(cri, id)).exit_code).toBe(143);
+    expect(await refused(port)).toBe(true);
+    await cri.runtime.RemoveContainer({ container_id: id });
   }, 120_000);
 
   it('ExecSync in a container of the pod, then StopContainer with a timeout: it ends, the others run on', async () => {

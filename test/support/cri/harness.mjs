@@ -129,7 +129,8 @@ export async function pushImage(dir, tag, ref) {
 /**
  * The config.toml of a containerd whose paths are all under `work`, with
  * the CRI plugin on: runtime handler `wasmvisor` (io.containerd.runc.v2 with
- * BinaryName `binary`, runc root `work/runc-wasmvisor`), the default `runc`
+ * BinaryName `binary`, runc root `work/runc-wasmvisor`, io.wasmvisor.* pod
+ * annotations passed through), the default `runc`
  * runtime (the plugin refuses to load without it), `sandboxImage`, and
  * `registry` (HOST:PORT) reached over plain http.
  */
@@ -160,6 +161,7 @@ export function containerdConfig({ work, binary, sandboxImage, registry }) {
     `  Root = "${work}/runc-runc"`,
     `[${cri}.containerd.runtimes.wasmvisor]`,
     '  runtime_type = "io.containerd.runc.v2"',
+    '  pod_annotations = ["io.wasmvisor.*"]',
     `[${cri}.containerd.runtimes.wasmvisor.options]`,
     `  BinaryName = "${binary}"`,
     `  Root = "${work}/runc-wasmvisor"`,
