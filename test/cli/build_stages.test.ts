@@ -103,9 +103,12 @@ describe('multi-stage build', () => {
     expect(JSON.parse(ok(['inspect', '--raw', 'localhost/stages:builder'])).layers).toHaveLength(4);
     expect(ok(['run', '--rm', 'localhost/stages:builder', '/bin/fsedit.wasm', 'cat:/out/done.txt'])).toBe('ok');
 
-    const cont = build('Cont', `FROM scratch AS base\nCOPY fsedit.wasm /bin/f.wasm\nFROM base\nCOPY --from=base /bin/*.wasm /copy/\nENTRYPOINT ["/copy/f.wasm"]\n`, '-t', 'localhost/stages:cont');
+    // FROM a stage, a glob, and --from an image of the store
+    const cont = build('Cont', `FROM scratch AS base\nCOPY fsedit.wasm /bin/f.wasm\nFROM base\nCOPY --from=base /bin/*.wasm /copy/\nCOPY --from=localhost/stages:builder /out/done.txt /from-image.txt\nENTRYPOINT ["/copy/f.wasm"]\n`, '-t', 'localhost/stages:cont');
+    expect(cont.stderr).toBe('');
     expect(cont.code).toBe(0);
     expect(ok(['run', '--rm', 'localhost/stages:cont', 'cat:/bin/f.wasm']).startsWith('\0asm')).toBe(true);
+    expect(ok(['run', '--rm', 'localhost/stages:cont', 'cat:/from-image.txt'])).toBe('ok');
 
     const bad = build('Containerfile', TWO_STAGES, '--target', 'nope');
     expect(bad.code).toBe(125);
