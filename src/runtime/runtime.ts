@@ -303,20 +303,29 @@ export class Runtime implements ContainerHost {
     let spawned: SpawnResult | null = null;
     try {
       const rootfs = opts.rootfs ?? (cfg.root?.path ? { hostPath: cfg.root.path } : undefined);
+      // the layers and the container go without waiting for each answer (one round trip for all): the Sentry
+      // handles its calls in order, each synchronously, and refuses a container naming a layer it does not have
+      const adding: Promise<void>[] = [];
+      const added: string[] = [];
       for (const t of rootfs?.layers ?? []) {
-        if (slot.layers.has(t.id)) continue;
-        if (t.hostPath !== undefined) await slot.handle.api.addHostLayer(t.id, t.hostPath);
+        if (slot.layers.has(t.id) || added.includes(t.id)) continue;
+        if (t.hostPath !== undefined) adding.push(slot.handle.api.addHostLayer(t.id, t.hostPath));
         else if (hasLazyFiles(t)) {
+          adding.forEach((a) => a.catch(() => {}));
           throw new Error(`layer ${t.id} reads its files through functions, which cannot be passed to the Sentry worker: give its bytes (Uint8Array data), or a host directory as rootfs: { hostPath }`);
-        } else await slot.handle.api.addLayer(t);
-        slot.layers.add(t.id);
+        } else adding.push(slot.handle.api.addLayer(t));
+        added.push(t.id);
       }
       if (rootfs) spec.rootfs = { hostPath: rootfs.hostPath, layerIds: (rootfs.layers ?? []).map((t) => t.id) };
       if (opts.net) spec.net = opts.net;
       // the net helper's port moves to the Sentry (a clone would not carry it)
       const sent = opts.net ? transfer(spec, [opts.net.port as unknown as Transferable]) : spec;
-      if (spawnInit) spawned = await slot.handle.api.createAndSpawn(id, sent, proc);
-      else await slot.handle.api.createContainer(id, sent);
+      const made = spawnInit ? slot.handle.api.createAndSpawn(id, sent, proc) : slot.handle.api.createContainer(id, sent).then(() => null);
+      made.catch(() => {});
+      // a layer that failed to load failed the container too: its own error is the one to tell
+      await Promise.all(adding);
+      for (const lid of added) slot.layers.add(lid);
+      spawned = await made;
     } catch (err) {
       slot.containers--;
       throw new ContainerError('INVALID_CONFIG', (err as Error).message);
