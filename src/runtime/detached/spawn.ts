@@ -56,6 +56,20 @@ function helperArgv(entry: string): string[] {
 }
 
 /**
+ * Node's own flags for helper `entry`. A sandbox process runs a worker per
+ * guest process plus the Sentry's: `--no-node-snapshot` bootstraps each
+ * isolate without Node's start-up snapshot, whose heap a worker otherwise
+ * carries whole (about 1.3 MB more old space each). Measured with one
+ * pod sandbox process (wasm/pause.wasm members, medians of 3, load 10):
+ * one more container in a pod 10.3 → 9.3 MiB RSS, 8.9 → 7.7 MiB PSS; a
+ * single-container pod 78.7 → 75.0 MiB RSS; pod and member start-up
+ * unchanged within the noise.
+ */
+function nodeFlags(entry: string): string[] {
+  return entry === './sandbox_main.js' ? ['--no-node-snapshot'] : [];
+}
+
+/**
  * Start `entry` (a file next to this one in dist/) with `arg` and wait for
  * its report. `detached`: in its own session, not waited for (the caller
  * exits and the process is reparented, under containerd to the shim).
@@ -67,7 +81,7 @@ export async function startHelper(
   entry: string, arg: unknown, detached: boolean, stdio: ReadonlyArray<IOType | number> = ['inherit', 'inherit', 'inherit'], netns?: string,
   consoleSocket?: string,
 ): Promise<ChildProcess> {
-  const argv = [process.execPath, ...helperArgv(entry), JSON.stringify(arg)];
+  const argv = [process.execPath, ...nodeFlags(entry), ...helperArgv(entry), JSON.stringify(arg)];
   // Node cannot setns(2): nsenter (util-linux) joins the namespace and execs Node in it (same pid, no fork)
   if (netns !== undefined) argv.unshift(nsenterPath(netns), `--net=${netns}`, '--');
   // a terminal: python3 opens it, sends its master over the socket and execs the rest on the slave (console.ts)
