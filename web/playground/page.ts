@@ -211,6 +211,10 @@ async function image(name: string): Promise<LoadedImage> {
   return loadImage(src.base, src.entry);
 }
 
+/** Resolves once the first run has started (or failed): with `?run=`, the terminal opens then, not over the run's start. */
+let launched: () => void = () => {};
+const firstLaunch = new Promise<void>((r) => { launched = r; });
+
 /** Run the selected image as a new container (the previous one is deleted first). */
 async function run(): Promise<void> {
   const name = ($('sample') as HTMLSelectElement).value;
@@ -259,6 +263,7 @@ async function run(): Promise<void> {
       captureLimit: 1 << 20,
     });
     mark('started');
+    launched();
     // after the first run's start-up, not during it: the service worker's install fetches the whole build once
     if (state.serviceWorker === 'none') {
       state.serviceWorker = 'waiting';
@@ -283,6 +288,7 @@ async function run(): Promise<void> {
     buttons(c);
     inside.stopped(session);
   } catch (e) {
+    launched();
     if (!current) ports.close();
     setStatus(`cannot run ${name}: ${(e as Error).message}`, 'bad');
     buttons(current?.container ?? null);
@@ -363,8 +369,12 @@ async function pull(ev: Event): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  // the terminal opens beside the runtime's start; a run started before it is shown once it is there
-  const opened = indexed.catch(() => {}).then(() => warmed).then(() => import('./terminal.js')).then(({ openTerminal }) => {
+  // the terminal opens beside the runtime's start; a run started before it is shown once it is there:
+  // its chunk is evaluated once the sample is compiled; with ?run= it opens (lays out the page, renders) once that
+  // run has started (or 2 s have passed), while the guest starts in its worker, rather than in the way of the run's calls
+  const chunk = indexed.catch(() => {}).then(() => warmed).then(() => import('./terminal.js'));
+  const launchedOrLate = Promise.race([firstLaunch, new Promise((r) => setTimeout(r, 2000))]);
+  const opened = Promise.all([chunk, want ? launchedOrLate : undefined]).then(([{ openTerminal }]) => {
     const t = openTerminal($('terminal'), (d) => { void current?.container.init.write(d).catch(() => {}); });
     state.screen = t.text;
     mark('terminal');
