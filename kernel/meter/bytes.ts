@@ -11,23 +11,43 @@ export class MeterError extends Error {
   }
 }
 
-/** A growable byte buffer written front to back, with 5-byte padded LEBs patched in place later. */
+/**
+ * A growable byte buffer written front to back, with 5-byte padded LEBs
+ * patched in place later. Given the input module, it keeps a copy of it
+ * after its free space (`input`), so that copying a run of the input is
+ * one `copyWithin` in one buffer (no view to allocate).
+ */
 export class Out {
   buf: Uint8Array;
   n = 0;
+  /** The copy of the input module in `buf` (read it instead of the original); null without one. */
+  input: Uint8Array | null;
+  /** Where `input` starts in `buf` (the output's capacity). */
+  private cap: number;
 
-  constructor(capacity: number) {
-    this.buf = new Uint8Array(Math.max(64, capacity));
+  constructor(capacity: number, input?: Uint8Array) {
+    this.cap = Math.max(64, capacity);
+    if (input === undefined) {
+      this.buf = new Uint8Array(this.cap);
+      this.input = null;
+    } else {
+      this.buf = new Uint8Array(this.cap + input.length);
+      this.buf.set(input, this.cap);
+      this.input = this.buf.subarray(this.cap);
+    }
   }
 
   /** Make room for `k` more bytes. */
   ensure(k: number): void {
-    if (this.n + k <= this.buf.length) return;
-    let cap = this.buf.length * 2;
+    if (this.n + k <= this.cap) return;
+    let cap = this.cap * 2;
     while (cap < this.n + k) cap *= 2;
-    const nb = new Uint8Array(cap);
+    const input = this.input;
+    const nb = new Uint8Array(cap + (input === null ? 0 : input.length));
     nb.set(this.buf.subarray(0, this.n));
+    if (input !== null) { nb.set(input, cap); this.input = nb.subarray(cap); }
     this.buf = nb;
+    this.cap = cap;
   }
 
   /** Append one byte. */
@@ -40,13 +60,15 @@ export class Out {
   copy(src: Uint8Array, a: number, b: number): void {
     const len = b - a;
     if (len <= 0) return;
-    if (this.n + len > this.buf.length) this.ensure(len);
+    if (this.n + len > this.cap) this.ensure(len);
     const buf = this.buf;
     let n = this.n;
-    if (len < 128) {
-      // short runs (between two renumbered calls): a loop beats subarray's allocation
+    if (len < 8) {
       for (let i = a; i < b; i++) buf[n++] = src[i]!;
       this.n = n;
+    } else if (src === this.input) {
+      buf.copyWithin(n, this.cap + a, this.cap + b);
+      this.n = n + len;
     } else {
       buf.set(src.subarray(a, b), n);
       this.n = n + len;
@@ -56,7 +78,7 @@ export class Out {
   /** Append all of `a` (a short, prebuilt sequence). */
   put(a: Uint8Array): void {
     const len = a.length;
-    if (this.n + len > this.buf.length) this.ensure(len);
+    if (this.n + len > this.cap) this.ensure(len);
     const buf = this.buf;
     let n = this.n;
     for (let i = 0; i < len; i++) buf[n++] = a[i]!;

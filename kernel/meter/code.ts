@@ -105,11 +105,13 @@ const WRAP = 3;
 
 /**
  * Copy the function body `b[start..end)` (after its size) to `out`, metered.
- * `params` is the number of the function's parameters (the fuel local's
+ * `b` is `out.input` (renumbered indices are patched into it in place,
+ * where they keep their length) and `orig` the module as given (read
+ * instead for a second scan of the body). `params` is the number of the function's parameters (the fuel local's
  * index is after them and the declared locals). Throws MeterError for bytes
  * it cannot decode.
  */
-export function rewriteBody(b: Uint8Array, start: number, end: number, out: Out, ctx: CodeContext, stats: CodeStats, params: number, fn: number): void {
+export function rewriteBody(b: Uint8Array, orig: Uint8Array, start: number, end: number, out: Out, ctx: CodeContext, stats: CodeStats, params: number, fn: number): void {
   let p = start;
   // locals: vec((count, valtype))
   let nDecl = 0, shift = 0, by: number;
@@ -128,7 +130,7 @@ export function rewriteBody(b: Uint8Array, start: number, end: number, out: Out,
   if (ctx.smallLeaf[fn]! >= 0) {
     // charged by its callers: no check
     out.copy(b, start, p);
-    scan(b, p, end, out, ctx, stats, null, true);
+    scan(b, p, end, out, ctx, stats, null, true, true);
     return;
   }
   if (locals < MAX_LOCALS && !ctx.globalOnly) {
@@ -136,21 +138,24 @@ export function rewriteBody(b: Uint8Array, start: number, end: number, out: Out,
     out.u32(nDecl + 1);
     out.copy(b, declFrom, p);
     out.byte(1); out.byte(0x7f);
-    if (scan(b, p, end, out, ctx, stats, shapes(ctx, locals), false) !== RETRY) return;
+    if (scan(b, p, end, out, ctx, stats, shapes(ctx, locals), false, true) !== RETRY) return;
     out.n = mark;
   }
-  out.copy(b, start, p);
-  scan(b, p, end, out, ctx, stats, null, false);
+  // again from the module as given: the first scan patched `b`
+  out.copy(orig, start, p);
+  scan(orig, p, end, out, ctx, stats, null, false, false);
 }
 
 /**
  * Scan and copy the instructions `b[p..end)`. `lsh` holds the shapes of
  * the fuel local (null: the fuel stays in the global, every loop checked
- * in place); `bare`: a small leaf, no check at all. Returns 0, or RETRY
+ * in place); `bare`: a small leaf, no check at all; `inPlace`: a
+ * renumbered index that keeps its length is written into `b` (copied with
+ * its run) rather than cutting the run. Returns 0, or RETRY
  * (the caller rewinds `out`) at an exception-handling opcode once a loop
  * was wrapped (a `catch` would resume with a stale local).
  */
-function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext, stats: CodeStats, lsh: CheckShapes | null, bare: boolean): number {
+function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext, stats: CodeStats, lsh: CheckShapes | null, bare: boolean, inPlace: boolean): number {
   const gsh = ctx.global;
   const entry = bare ? -1 : emitCheck(out, gsh, gsh.entry);
   const entryTail = out.n - gsh.tail.length;
@@ -164,20 +169,23 @@ function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext,
   open.length = 0;
   saved.length = 0;
   const imported = ctx.importedFuncs;
+  const kinds = KIND; // a local: no module-binding load per instruction
   for (;;) {
-    if (p >= end) throw new MeterError('MALFORMED', 'function body without its end');
     const op = b[p++]!;
     cnt++;
-    switch (KIND[op]) {
-      case NONE: break;
-      case LEB1: while (b[p++]! & 0x80); break;
-      case MEMARG: {
-        const align = b[p]!;
-        while (b[p++]! & 0x80);
-        if (align & 0x40) while (b[p++]! & 0x80);
-        while (b[p++]! & 0x80);
-        break;
-      }
+    const kind = kinds[op]!;
+    // the common instructions, that copy as they are: no bounds test (past `end`, the next other one throws)
+    if (kind === NONE) continue;
+    if (kind === LEB1) { while (b[p++]! & 0x80); continue; }
+    if (kind === MEMARG) {
+      const align = b[p]!;
+      while (b[p++]! & 0x80);
+      if (align & 0x40) while (b[p++]! & 0x80);
+      while (b[p++]! & 0x80);
+      continue;
+    }
+    if (p > end) throw new MeterError('MALFORMED', 'function body without its end');
+    switch (kind) {
       case BLOCK: {
         p = skipBlockType(b, p);
         const w = open.length === 0 ? 0 : open[open.length - 1]! & ~63;
@@ -203,7 +211,12 @@ function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext,
         if (lsh !== null && noParams(b, bt, ctx)) {
           if ((mode & L) === 0) out.put(lsh.load);
           // block bt  loop  block  loop bt  <check: br_if 1 when spent>  … end  <call out, retry>  (README.md, "Loops")
-          out.byte(0x02); out.copy(b, bt, p); out.byte(0x03); out.byte(0x40); out.byte(0x02); out.byte(0x40); out.byte(0x03); out.copy(b, bt, p);
+          if (p - bt === 1) {
+            const t = b[bt]!;
+            out.byte(0x02); out.byte(t); out.byte(0x03); out.byte(0x40); out.byte(0x02); out.byte(0x40); out.byte(0x03); out.byte(t);
+          } else {
+            out.byte(0x02); out.copy(b, bt, p); out.byte(0x03); out.byte(0x40); out.byte(0x02); out.byte(0x40); out.byte(0x03); out.copy(b, bt, p);
+          }
           out.put(lsh.loop);
           c = out.reserve5();
           out.put(lsh.loopSub);
@@ -233,7 +246,7 @@ function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext,
           const t = l < d ? decide(d - 1 - l, mode) : G;
           if ((mode & t) === 0) { out.copy(b, copyFrom, at); out.put(mode === L ? lsh.store : lsh.load); copyFrom = at; mode = B; }
           const raise = d === 0 ? 0 : (open[d - 1]! >> 6) - (l < d ? open[d - 1 - l]! >> 6 : 0);
-          if (raise !== 0) { out.copy(b, copyFrom, at + 1); out.u32(l + raise); copyFrom = p; }
+          if (raise !== 0 && (!inPlace || !patchLeb(b, at + 1, p, l + raise))) { out.copy(b, copyFrom, at + 1); out.u32(l + raise); copyFrom = p; }
         }
         break;
       }
@@ -294,18 +307,14 @@ function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext,
           cnt += lc; // a small leaf is charged here, by its callers
           if (op === 0x10) {
             // leaves the fuel alone: no store, this body stays a leaf if it was one
-            out.copy(b, copyFrom, at);
-            out.u32(idx + 1);
-            copyFrom = p;
+            if (!inPlace || !patchLeb(b, at, p, idx + 1)) { out.copy(b, copyFrom, at); out.u32(idx + 1); copyFrom = p; }
             break;
           }
         }
         leaf = false;
         if (mode === L) { out.copy(b, copyFrom, at - 1); out.put(lsh!.store); copyFrom = at - 1; mode = B; }
         if (idx >= imported) {
-          out.copy(b, copyFrom, at);
-          out.u32(idx + 1);
-          copyFrom = p;
+          if (!inPlace || !patchLeb(b, at, p, idx + 1)) { out.copy(b, copyFrom, at); out.u32(idx + 1); copyFrom = p; }
           mode = G; // the callee charged the global (an import leaves it alone)
         }
         break;
@@ -314,11 +323,7 @@ function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext,
         const at = p;
         let idx = 0, s = 0, x: number;
         do { x = b[p++]!; idx = (idx | ((x & 0x7f) << s)) >>> 0; s += 7; } while (x & 0x80 && s < 35);
-        if (idx >= imported) {
-          out.copy(b, copyFrom, at);
-          out.u32(idx + 1);
-          copyFrom = p;
-        }
+        if (idx >= imported && (!inPlace || !patchLeb(b, at, p, idx + 1))) { out.copy(b, copyFrom, at); out.u32(idx + 1); copyFrom = p; }
         break;
       }
       case CALL_IND:
@@ -395,6 +400,15 @@ function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext,
         throw new MeterError('UNSUPPORTED', `opcode 0x${op.toString(16).padStart(2, '0')} at byte ${p - 1} is not decoded by the metering rewriter (GC and other post-2.0 proposals are not supported)`);
     }
   }
+}
+
+/** Write `v` over the LEB128 at `b[at..end)` if it fits in as many bytes (padded); false if it does not. */
+function patchLeb(b: Uint8Array, at: number, end: number, v: number): boolean {
+  const len = end - at;
+  if (len < 5 && v >>> (7 * len) !== 0) return false;
+  for (let i = at; i < end - 1; i++) { b[i] = (v & 0x7f) | 0x80; v >>>= 7; }
+  b[end - 1] = v;
+  return true;
 }
 
 /** The label mode of `open[i]`, deciding an undecided block's as `mode` (a block reached with both right takes the local). */

@@ -248,7 +248,9 @@ export function meterModule(bytes: Uint8Array, opts: MeterOptions = {}): Uint8Ar
   st.inBytes = bytes.length;
 
   // pre-sized for what the checks and the stores around calls add (about +25% on yosys): no growth, no copy
-  const out = new Out(bytes.length + (bytes.length >>> 2) + (bytes.length >>> 4) + 4096);
+  const out = new Out(bytes.length + (bytes.length >>> 2) + (bytes.length >>> 4) + 4096, bytes);
+  const orig = bytes;
+  bytes = out.input!; // the input's copy inside the output buffer: runs copy with copyWithin, and renumbering patches it in place
   out.copy(bytes, 0, 8);
   const added = new Set<number>();
   // A missing section the rewrite must add is written before the first present one that follows it.
@@ -308,7 +310,7 @@ export function meterModule(bytes: Uint8Array, opts: MeterOptions = {}): Uint8Ar
           if (end > s!.end) throw new MeterError('MALFORMED', `function body ${i} runs past the code section`);
           const at = out.reserve5();
           const from = out.n;
-          rewriteBody(bytes, start, end, out, ctx, st, funcParams[i]!, i);
+          rewriteBody(bytes, orig, start, end, out, ctx, st, funcParams[i]!, i);
           out.patch5(at, out.n - from);
           r!.p = end;
         }

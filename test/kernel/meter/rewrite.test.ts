@@ -212,6 +212,22 @@ describe('fuel', () => {
     }
   });
 
+  it('rescans a body whose exception handling comes after a wrapped loop from the module as given', () => {
+    // f0(x): loop { x += 1 } once; x = f1(x); try { x = f1(x) } catch_all end; x.  f1(x) = x + 10 (the calls are renumbered
+    // in the first scan's copy: the second scan must not see them renumbered already)
+    const sec = (id: number, c: number[]): number[] => [id, c.length, ...c];
+    const f0 = [0, 0x03, 0x40, 0x20, 0, 0x41, 1, 0x6a, 0x21, 0, 0x0b, 0x20, 0, 0x10, 1, 0x21, 0,
+      0x06, 0x40, 0x20, 0, 0x10, 1, 0x21, 0, 0x19, 0x0b, 0x20, 0, 0x0b];
+    const f1 = [0, 0x20, 0, 0x41, 10, 0x6a, 0x0b];
+    const bytes = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+      ...sec(1, [1, 0x60, 1, 0x7f, 1, 0x7f]), ...sec(3, [2, 0, 0]), ...sec(7, [1, 2, 0x66, 0x30, 0, 0]),
+      ...sec(10, [2, f0.length, ...f0, f1.length, ...f1])]);
+    expect(WebAssembly.validate(bytes)).toBe(true);
+    const out = meterModule(bytes);
+    expect(WebAssembly.validate(out as Uint8Array<ArrayBuffer>)).toBe(true);
+    expect((instantiate(out, true).exports.f0 as (x: number) => number)(5)).toBe(26);
+  });
+
   it('refuses what it cannot decode, with a MeterError', () => {
     expect(() => meterModule(new Uint8Array([0, 0x61, 0x73, 0x6d, 0x0d, 0, 1, 0]))).toThrow(MeterError);
     const gc = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 4, 1, 0x5f, 0, 0]); // a struct type
