@@ -21,11 +21,14 @@
  * alternating) and reported as medians with min–max; the load average is
  * printed before and after.
  *
- *   npm run build && sudo node bench/density.mjs [--runs N] [--sizes 1,10,50] [--layouts 1,10] [--parts 1,2,3] [--runc-binary FILE] [--json]
+ *   npm run build && sudo node bench/density.mjs [--runs N] [--sizes 1,10,50] [--layouts 1,10] [--parts 1,2,3] [--settle MS] [--runc-binary FILE] [--json]
  *
  * `--layouts`: containers per pod measured in part 1 (10 only for N ≥ 10);
  * `--runc-binary FILE`: the wasmvisor-runc that part 3 runs (default bin/wasmvisor-runc.js);
- * `--parts`: which of the three parts to run.
+ * `--parts`: which of the three parts to run;
+ * `--settle MS`: how long part 1 waits after the last container of a size
+ *   started before it reads memory (default 2000; V8 shrinks an idle
+ *   heap after several seconds, so a longer wait is nearer the steady state).
  *
  * Needs root, containerd, ctr, runc, skopeo, docker-registry and gcc (the
  * static hello and pause). The pods are host-network pods (no CNI). The
@@ -47,6 +50,7 @@ const execFileP = promisify(execFile);
 const argv = process.argv.slice(2);
 const opt = (name, def) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : def; };
 const RUNS = Number(opt('--runs', '7'));
+const SETTLE_MS = Number(opt('--settle', '2000'));
 const SIZES = opt('--sizes', '1,10,50').split(',').map(Number);
 const LAYOUTS = opt('--layouts', '1,10').split(',').map(Number);
 const PARTS = new Set(opt('--parts', '1,2,3').split(',').map(Number));
@@ -181,7 +185,7 @@ async function main() {
     const exclude = new Set([process.pid, ctd.proc.pid]);
 
     // ---- 1. memory
-    if (PARTS.has(1)) log('\n## 1. memory of idle Wasm containers (wasm/pause.wasm), containerd CRI, runtime handler wasmvisor');
+    if (PARTS.has(1)) log(`\n## 1. memory of idle Wasm containers (wasm/pause.wasm), containerd CRI, runtime handler wasmvisor, read ${SETTLE_MS} ms after the last start`);
     if (PARTS.has(1)) {
       // the floor of a Node process on this machine: a bare idle `node` (most of its RSS is the node binary's pages, shared)
       const bare = execFile(process.execPath, ['-e', 'setInterval(() => {}, 1e9)']);
@@ -199,7 +203,7 @@ async function main() {
       for (const perPod of LAYOUTS.filter((k) => k === 1 || (k === 10 && n >= 10))) {
         const pods = [];
         for (let i = 0; i < n / perPod; i++) pods.push((await startPod('wasmvisor', ref('wasm'), ['/pause.wasm'], perPod)).pod);
-        await sleep(2000); // let start-up garbage settle
+        await sleep(SETTLE_MS); // let start-up garbage settle
         const procs = processes(ctdDir, ids, exclude);
         const m = sumMem(procs.sandbox);
         const shim = sumMem(procs.shim);
