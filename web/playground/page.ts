@@ -372,10 +372,11 @@ async function main(): Promise<void> {
   // the terminal opens beside the runtime's start; a run started before it is shown once it is there:
   // its chunk is evaluated once the sample is compiled; with ?run= it opens (lays out the page, renders) once that
   // run has started (or 2 s have passed), while the guest starts in its worker, rather than in the way of the run's calls
-  const chunk = indexed.catch(() => {}).then(() => warmed).then(() => import('./terminal.js'));
+  const made = indexed.catch(() => {}).then(() => warmed).then(() => import('./terminal.js'))
+    .then(({ makeTerminal }) => makeTerminal((d) => { void current?.container.init.write(d).catch(() => {}); }));
   const launchedOrLate = Promise.race([firstLaunch, new Promise((r) => setTimeout(r, 2000))]);
-  const opened = Promise.all([chunk, want ? launchedOrLate : undefined]).then(([{ openTerminal }]) => {
-    const t = openTerminal($('terminal'), (d) => { void current?.container.init.write(d).catch(() => {}); });
+  const opened = Promise.all([made, want ? launchedOrLate : undefined]).then(([t]) => {
+    t.open($('terminal'));
     state.screen = t.text;
     mark('terminal');
     term = t.term;

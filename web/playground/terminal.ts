@@ -8,20 +8,25 @@
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 
-/** A terminal opened in `el`; `text()` is its buffer as lines (trailing blank lines dropped). */
-export function openTerminal(el: HTMLElement, onData: (d: string) => void): { term: Terminal; text(): string } {
+/**
+ * A terminal, made now (its parser and buffers) and shown in an element by `open` (its DOM, measurements and
+ * first render: the part that lays out the page); `text()` is its buffer as lines (trailing blank lines dropped).
+ */
+export function makeTerminal(onData: (d: string) => void): { term: Terminal; open(el: HTMLElement): void; text(): string } {
   const term = new Terminal({ convertEol: true, fontSize: 13, cursorBlink: true, scrollback: 2000, theme: { background: '#000000' } });
   const fit = new FitAddon();
-  term.open(el);
   term.loadAddon(fit);
-  // fitted to its panel once the page is idle, not now: a resize re-lays out every row, and the first output
-  // (written meanwhile at the default 80 columns, where a sample's lines fit) should not wait for it
-  if (typeof requestIdleCallback === 'function') requestIdleCallback(() => fit.fit(), { timeout: 250 });
-  else setTimeout(() => fit.fit(), 50);
-  addEventListener('resize', () => fit.fit());
+  const open = (el: HTMLElement) => {
+    term.open(el);
+    // fitted to its panel once the page is idle, not now: a resize re-lays out every row, and the first output
+    // (written meanwhile at the default 80 columns, where a sample's lines fit) should not wait for it
+    if (typeof requestIdleCallback === 'function') requestIdleCallback(() => fit.fit(), { timeout: 250 });
+    else setTimeout(() => fit.fit(), 50);
+    addEventListener('resize', () => fit.fit());
+  };
   term.onData(onData);
   return {
-    term,
+    term, open,
     text: () => {
       const b = term.buffer.active;
       const lines: string[] = [];
