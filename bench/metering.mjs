@@ -7,8 +7,10 @@
  * qsort with a comparison callback and an inlined quicksort) and yosys
  * `synth` of a small design. Every program runs under the inline runner
  * (`runWasm`, the same for both), plain and metered interleaved, after one
- * warm-up pair; medians. The load average is printed because this machine
- * is shared (goals: under 10% slowdown, over 100 MB/s).
+ * warm-up pair; medians of wall and of CPU time (the process's, all
+ * threads: on a loaded machine the wall time is mostly waiting for a core).
+ * The load average is printed because this machine is shared (goals: under
+ * 10% slowdown, over 100 MB/s).
  *
  *   npm run build && node bench/metering.mjs [--runs N] [--only spin,coremark,sort,yosys]
  */
@@ -90,32 +92,43 @@ const programs = [
   },
 ];
 
+/** Wall and CPU (this process, all threads) milliseconds of one run. */
 async function time(opts, meter) {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const r = await runWasm({ ...opts, meter, stdout: 'null', stderr: 'capture' });
   const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
   if (r.exitCode !== 0) throw new Error(`${opts.file} exited ${r.exitCode}: ${r.stderr}`);
-  return ms;
+  return [ms, (c.user + c.system) / 1000];
 }
 
-const ratios = [];
+const ratios = [], cpuRatios = [];
 try {
   for (const p of programs) {
     if (only && !only.includes(p.name)) continue;
     const opts = await p.opts();
     await time(opts, false);
     await time(opts, true); // warm-up: compile (cached per process), tier-up
-    const plain = [], metered = [];
-    for (let i = 0; i < runs; i++) { plain.push(await time(opts, false)); metered.push(await time(opts, true)); }
+    const plain = [], metered = [], plainCpu = [], meteredCpu = [];
+    for (let i = 0; i < runs; i++) {
+      const [pw, pc] = await time(opts, false);
+      const [mw, mc] = await time(opts, true);
+      plain.push(pw); plainCpu.push(pc); metered.push(mw); meteredCpu.push(mc);
+    }
     const r = median(metered) / median(plain);
+    const rc = median(meteredCpu) / median(plainCpu);
     ratios.push(r);
-    console.log(`${p.what}: plain ${median(plain).toFixed(0)} ms, metered ${median(metered).toFixed(0)} ms, slowdown ${((r - 1) * 100).toFixed(1)}% (medians of ${runs}, interleaved; load ${load()})`);
+    cpuRatios.push(rc);
+    console.log(`${p.what}: plain ${median(plain).toFixed(0)} ms, metered ${median(metered).toFixed(0)} ms, slowdown ${((r - 1) * 100).toFixed(1)}%; ` +
+      `CPU ${median(plainCpu).toFixed(0)} / ${median(meteredCpu).toFixed(0)} ms, ${((rc - 1) * 100).toFixed(1)}% (medians of ${runs}, interleaved; load ${load()})`);
   }
 } finally {
   if (yosysDir !== null) rmSync(yosysDir, { recursive: true, force: true });
 }
 if (ratios.length > 1) {
   const geo = Math.exp(ratios.reduce((a, r) => a + Math.log(r), 0) / ratios.length);
-  console.log(`geometric mean slowdown ${((geo - 1) * 100).toFixed(1)}%`);
+  const geoCpu = Math.exp(cpuRatios.reduce((a, r) => a + Math.log(r), 0) / cpuRatios.length);
+  console.log(`geometric mean slowdown ${((geo - 1) * 100).toFixed(1)}% (CPU time: ${((geoCpu - 1) * 100).toFixed(1)}%)`);
 }
 console.log(`load average at end ${load()}`);
