@@ -1,7 +1,7 @@
 #!/usr/bin/env -S node --
 // the bundle in dist/bundle/ through V8's code cache when it is fresh, else dist/src/ (launch.js). By the command
 // (the first word after the global flags, as program.ts's commandOf): `run` starts from the bundle of `run` alone;
-// start, state, kill and delete (containerd's shim runs them around every container) from light_main.ts, which
+// create, start, state, kill and delete (containerd's shim runs them for every container) from light_main.ts, which
 // parses their plain command lines by hand and hands anything else (null) to the full program
 'use strict';
 const argv = process.argv.slice(2);
@@ -13,7 +13,7 @@ for (let i = 0; i < argv.length && command === undefined; i++) {
 }
 const { launch } = require('./launch.js');
 const full = () => launch('wasmvisor_runc', 'src/cli/runc/main.js').then((m) => m.main(argv));
-const light = new Set(['start', 'state', 'kill', 'delete']);
+const light = new Set(['create', 'start', 'state', 'kill', 'delete']);
 const run = command === 'run' ? launch('wasmvisor_runc_run', 'src/cli/runc/run_main.js').then((m) => m.main(argv))
   : light.has(command) ? launch('wasmvisor_runc_light', 'src/cli/runc/light_main.js').then((m) => m.main(argv)).then((code) => code ?? full())
   : full();

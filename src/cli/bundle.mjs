@@ -33,7 +33,7 @@ export const PROCESSES = {
   'src/cli/run_main.js': 'wasmvisor_run', // `wasmvisor run …`: the run command alone (bin/wasmvisor.js)
   'src/cli/runc/main.js': 'wasmvisor_runc',
   'src/cli/runc/run_main.js': 'wasmvisor_runc_run', // `wasmvisor-runc run …`: the run command alone (bin/wasmvisor-runc.js)
-  'src/cli/runc/light_main.js': 'wasmvisor_runc_light', // `wasmvisor-runc start|state|kill|delete ID`: no commander, no kernel
+  'src/cli/runc/light_main.js': 'wasmvisor_runc_light', // `wasmvisor-runc create|start|state|kill|delete ID`: no commander, no kernel
   'src/runtime/detached/sandbox_main.js': 'sandbox_main',
   'src/runtime/detached/exec_main.js': 'exec_main',
 };

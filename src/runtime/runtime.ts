@@ -116,11 +116,11 @@ export class Runtime implements ContainerHost {
     }
     const workers = opts.workers ?? (await import('../host/node_workers.js')).nodeWorkerHost();
     const rt = new Runtime(workers, opts);
-    // the Sentry and the warm app workers boot side by side (each is a Node isolate of its own)
-    const sentry = rt.sentryFor();
+    rt.memoryDefault = defaultMemoryLimit(await hostMemoryBytes());
+    await rt.sentryFor();
+    // the warm app workers boot after the Sentry, not beside it: a sandbox process reports ready sooner, and its
+    // worker boots while containerd runs `start` (side by side, create took longer under load: bench/density part 3)
     rt.refill();
-    const [, mem] = await Promise.all([sentry, hostMemoryBytes()]);
-    rt.memoryDefault = defaultMemoryLimit(mem);
     return rt;
   }
 

@@ -17,13 +17,18 @@ describe('wasmvisor-runc plain command lines', () => {
     expect(parsePlain(['--root', '/r', 'start', 'c1'])).toMatchObject({ command: 'start', id: 'c1', logFormat: 'text' });
     expect(parsePlain(['--root', '/r', 'state', 'c1'])).toMatchObject({ command: 'state', id: 'c1' });
     expect(parsePlain(['delete', 'c1'])).toMatchObject({ command: 'delete', force: false });
+    expect(parsePlain(['--root', '/r', '--log', '/b/log.json', '--log-format', 'json', 'create', '--bundle', '/b', '--pid-file', '/b/init.pid', '--console-socket=/s', 'c1'])).toMatchObject({
+      command: 'create', id: 'c1', bundle: '/b', pidFile: '/b/init.pid', consoleSocket: '/s', root: '/r', log: '/b/log.json',
+    });
+    expect(parsePlain(['create', '-b', 'x', '--no-pivot', '--no-new-keyring', '--preserve-fds', '2', 'c1'])).toMatchObject({ command: 'create', id: 'c1', bundle: 'x' });
+    expect(parsePlain(['create', 'c1'])).toMatchObject({ command: 'create', id: 'c1' });
   });
 
   it('leaves every other line to the full program', () => {
     for (const line of [
       ['state', '--help'], ['state'], ['state', 'a', 'b'], ['start', '-h', 'c1'], ['--debug', 'state', 'c1'], ['kill', '--bogus', 'c1'],
       ['kill', 'c1', '9', 'extra'], ['delete', '--force', 'a', 'b'], ['--log-format', 'xml', 'state', 'c1'], ['--root'], ['list'], ['run', 'c1'], [],
-      ['--version'], ['--unknown', 'state', 'c1'],
+      ['--version'], ['--unknown', 'state', 'c1'], ['create', '--help'], ['create'], ['create', 'a', 'b'], ['create', '--bundle'], ['create', '--tty', 'c1'],
     ]) {
       expect(parsePlain(line), line.join(' ')).toBeNull();
     }
