@@ -26,6 +26,17 @@
  * stdin, stdout and stderr are /dev/null on both hosts (runWasm's 'null'
  * streams; node:wasi's fds on /dev/null); hello's output is checked once
  * per process after the timed starts.
+ *
+ *   node bench/startup.mjs --processes [--runs N] [--tree LABEL=DIR ...] [--markdown]
+ *
+ * `--processes`: whole processes instead (issue 16's start-up goal):
+ * `wasmvisor-runc run` of a bundle holding hello.wasm (this checkout's,
+ * and each `--tree`'s bin/wasmvisor-runc.js) against `runc run` of
+ * bench/hello_static.c (gcc -static, in a bundle from `runc spec`) and
+ * `node -e 0` (Node's own start, the floor of any Node process). Each
+ * round runs each once, the order rotating (`--runs`, default 11; the
+ * first round is untimed: it writes the code caches). Wall time from
+ * spawn to exit, output checked; median and min–max, ratios to runc.
  */
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -101,10 +112,69 @@ async function childMain([host, dir, itersText, warmupText]) {
   process.stdout.write(`FIRST ${first}\nMEDIAN ${median(times)}\n`);
 }
 
+// -------------------------------------------------------------- processes
+
+/** `--processes`: whole-process starts, interleaved (see the head of this file). */
+async function processesMain(o) {
+  const { execFileSync, spawnSync } = await import('node:child_process');
+  const { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const work = mkdtempSync(join(tmpdir(), 'wv-startup-'));
+  try {
+    const wb = join(work, 'wasm-bundle');
+    mkdirSync(join(wb, 'rootfs'), { recursive: true });
+    copyFileSync(HELLO, join(wb, 'rootfs', 'hello.wasm'));
+    writeFileSync(join(wb, 'config.json'), JSON.stringify({ ociVersion: '1.2.0', process: { args: ['/hello.wasm'], cwd: '/', env: ['PATH=/'] }, root: { path: 'rootfs' } }));
+    const rb = join(work, 'runc-bundle');
+    mkdirSync(join(rb, 'rootfs'), { recursive: true });
+    execFileSync('gcc', ['-static', '-O2', '-s', '-o', join(rb, 'rootfs', 'hello'), join(REPO_ROOT, 'bench', 'hello_static.c')]);
+    execFileSync('runc', ['spec'], { cwd: rb });
+    const cfg = JSON.parse(readFileSync(join(rb, 'config.json'), 'utf8'));
+    cfg.process.args = ['/hello'];
+    cfg.process.terminal = false;
+    writeFileSync(join(rb, 'config.json'), JSON.stringify(cfg));
+    let seq = 0;
+    const hosts = [
+      { label: 'wasmvisor-runc run', argv: (id) => [process.execPath, join(REPO_ROOT, 'bin', 'wasmvisor-runc.js'), '--root', join(work, 's0'), 'run', '--bundle', wb, id], expect: 'hello from wasmvisor' },
+      ...o.trees.map((t, i) => ({ label: `${t.label}: wasmvisor-runc run`, argv: (id) => [process.execPath, join(t.dir, 'bin', 'wasmvisor-runc.js'), '--root', join(work, `s${i + 1}`), 'run', '--bundle', wb, id], expect: 'hello from wasmvisor' })),
+      { label: 'runc run (static hello)', argv: (id) => ['runc', '--root', join(work, 'runc'), 'run', '--bundle', rb, id], expect: 'hello from a static binary' },
+      { label: 'node -e 0', argv: () => [process.execPath, '-e', '0'], expect: '' },
+    ];
+    for (const h of hosts) h.ms = [];
+    const loadBefore = loadavg();
+    for (let round = 0; round <= o.runs; round++) {
+      for (const h of rotate(hosts, round)) {
+        const [cmd, ...args] = h.argv(`b${process.pid}-${seq++}`);
+        const t0 = process.hrtime.bigint();
+        const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+        if (r.status !== 0 || !r.stdout.startsWith(h.expect)) throw new Error(`${h.label}: exit ${r.status ?? r.signal}, output ${JSON.stringify(r.stdout)} ${r.stderr}`);
+        if (round > 0) h.ms.push(ms);
+      }
+    }
+    const loadAfter = loadavg();
+    const runc = median(hosts.find((h) => h.label.startsWith('runc')).ms);
+    const fmt = (x) => `${x.toFixed(1)} ms`;
+    const lines = [
+      `whole-process start to exit of hello: ${o.runs} rounds, interleaved (order rotating), after one untimed round`,
+      `load average before: ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after: ${loadAfter.map((x) => x.toFixed(2)).join(' ')} (${cpus().length} CPUs)`,
+      '',
+      formatTable(
+        [{ title: 'command' }, { title: 'median (min–max)', align: 'right' }, { title: '/runc', align: 'right' }],
+        hosts.map((h) => [h.label, `${fmt(median(h.ms))} (${fmt(Math.min(...h.ms))}–${fmt(Math.max(...h.ms))})`, formatRatio(median(h.ms) / runc)]),
+        { markdown: o.markdown },
+      ),
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 // ----------------------------------------------------------------- parent
 
 function parseArgs(argv) {
-  const o = { runs: 5, iters: 100, warmup: 20, trees: [], markdown: false, json: false };
+  const o = { runs: 5, iters: 100, warmup: 20, trees: [], markdown: false, json: false, processes: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -121,6 +191,7 @@ function parseArgs(argv) {
       o.trees.push({ label: v.slice(0, eq), dir: resolve(v.slice(eq + 1)) });
     } else if (a === '--markdown') o.markdown = true;
     else if (a === '--json') o.json = true;
+    else if (a === '--processes') o.processes = true;
     else if (a === '-h' || a === '--help') {
       process.stdout.write(readFileSync(SELF, 'utf8').split('*/')[0].replace(/^#!.*\n\/\*\*\n/, '').replace(/^ \* ?/gm, ''));
       process.exit(0);
@@ -133,6 +204,10 @@ function parseArgs(argv) {
 
 async function parentMain(argv) {
   const o = parseArgs(argv);
+  if (o.processes) {
+    if (!argv.includes('--runs')) o.runs = 11;
+    return processesMain(o);
+  }
   const log = (s) => process.stderr.write(`${s}\n`);
   const hosts = [
     { label: 'wasmvisor', kind: 'wasmvisor', dir: REPO_ROOT },
