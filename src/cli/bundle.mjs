@@ -10,8 +10,8 @@
  *   (`sandbox_main`, `exec_main`) as CommonJS `NAME.cjs`: bin/launch.js runs
  *   one through V8's code cache when it is at least as new as its tsc entry,
  *   else the entry itself (so a bare `tsc` never runs a stale bundle).
- * - The worker entries (`app_worker`, `sentry_worker`): node_workers.ts picks
- *   them the same way.
+ * - The worker entries (`app_worker`, `sentry_worker`), also as CommonJS
+ *   `NAME.cjs`: node_workers.ts picks them the same way.
  *
  * Each module's `import.meta.url` stays its own file's URL in dist/src (an
  * onLoad plugin writes it in as a string), so code that finds files next to
@@ -38,7 +38,7 @@ export const PROCESSES = {
   'src/runtime/detached/exec_main.js': 'exec_main',
 };
 
-/** Worker entries → ES module bundles (dist/bundle/NAME.js), picked by node_workers.ts. */
+/** Worker entries → CommonJS bundles (dist/bundle/NAME.cjs), picked by node_workers.ts. */
 export const WORKERS = {
   'src/sentry/app_worker.js': 'app_worker',
   'src/runtime/sentry_worker.js': 'sentry_worker',
@@ -84,23 +84,16 @@ const lazyChildProcess = {
 const common = { bundle: true, platform: 'node', target: 'node20', outdir: join(DIST, 'bundle'), plugins: [ownUrl, lazyChildProcess], logLevel: 'warning' };
 const entries = (m) => Object.fromEntries(Object.entries(m).map(([src, name]) => [name, join(DIST, src)]));
 
-// code caches of the bundles being replaced (bin/launch.js writes new ones)
+// code caches of the bundles being replaced (bin/launch.js writes new ones), and the ES module worker bundles of older builds
+const oldWorkers = new Set(Object.values(WORKERS).map((n) => `${n}.js`));
 try {
-  for (const f of readdirSync(join(DIST, 'bundle'))) if (f.endsWith('.cache')) rmSync(join(DIST, 'bundle', f), { force: true });
+  for (const f of readdirSync(join(DIST, 'bundle'))) if (f.endsWith('.cache') || oldWorkers.has(f)) rmSync(join(DIST, 'bundle', f), { force: true });
 } catch {
   // no dist/bundle yet
 }
 
-await Promise.all([
-  build({ ...common, entryPoints: entries(PROCESSES), format: 'cjs', outExtension: { '.js': '.cjs' } }),
-  build({
-    ...common,
-    entryPoints: entries(WORKERS),
-    format: 'esm',
-    // CommonJS dependencies call require(): give the ES module bundle one
-    banner: { js: "import { createRequire as __wvCreateRequire } from 'node:module'; const require = __wvCreateRequire(import.meta.url);" },
-  }),
-]);
+// workers too are CommonJS (NAME.cjs): a worker that loads an ES module also loads Node's ES module loader (node_workers.ts)
+await build({ ...common, entryPoints: { ...entries(PROCESSES), ...entries(WORKERS) }, format: 'cjs', outExtension: { '.js': '.cjs' } });
 
 /**
  * Every bundle in plain ASCII: esbuild escapes strings (charset ascii) but

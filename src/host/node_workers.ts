@@ -56,11 +56,14 @@ export function distFile(rel: string): string {
 /**
  * The script to run for built entry `rel`: its single-file bundle when the
  * build made one at least as new as the entry, else the entry itself (two
- * stats per worker start, next to tens of milliseconds of start-up).
+ * stats per worker start, next to tens of milliseconds of start-up). The
+ * bundle is CommonJS (`NAME.cjs`): a worker that loads an ES module also
+ * loads Node's ES module loader, about 0.26 MiB more RSS per worker
+ * (measured: 20 idle workers, --no-node-snapshot, 6.19 against 6.45 MiB each).
  */
 export function workerScript(rel: string): string {
   const entry = distFile(rel);
-  const bundle = join(packageRoot(), 'dist', 'bundle', basename(rel));
+  const bundle = join(packageRoot(), 'dist', 'bundle', basename(rel).replace(/\.js$/, '.cjs'));
   try {
     if (statSync(bundle).mtimeMs >= statSync(entry).mtimeMs) return bundle;
   } catch { /* no bundle: run the modules */ }

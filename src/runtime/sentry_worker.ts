@@ -28,11 +28,14 @@ if (typeof WorkerGlobalScope !== 'undefined') {
     expose(core, d.port);
   };
 } else {
-  const wt = await import('node:worker_threads');
-  if (wt.workerData?.role === 'wasmvisor-sentry') {
-    const { createNodeHost } = await import('../host/node_host.js');
-    const { NodeHostFs } = await import('../host/node_hostfs.js');
-    const core = new SentryCore({ host: createNodeHost({ hostfs: new NodeHostFs() }), createContainer, defer: setImmediate, spinMax: wt.workerData.spinMax, outputWindow: wt.workerData.outputWindow });
-    expose(core, wt.workerData.port as unknown as MessagePort);
-  }
+  // no top-level await: Node runs the bundle as CommonJS (src/cli/bundle.mjs), which a worker loads for less memory than an ES module
+  void (async () => {
+    const wt = await import('node:worker_threads');
+    if (wt.workerData?.role === 'wasmvisor-sentry') {
+      const { createNodeHost } = await import('../host/node_host.js');
+      const { NodeHostFs } = await import('../host/node_hostfs.js');
+      const core = new SentryCore({ host: createNodeHost({ hostfs: new NodeHostFs() }), createContainer, defer: setImmediate, spinMax: wt.workerData.spinMax, outputWindow: wt.workerData.outputWindow });
+      expose(core, wt.workerData.port as unknown as MessagePort);
+    }
+  })();
 }

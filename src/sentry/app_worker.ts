@@ -59,9 +59,11 @@ if (typeof WorkerGlobalScope !== 'undefined') {
   const scope = globalThis as unknown as { postMessage(m: unknown): void; onmessage: ((e: MessageEvent) => void) | null };
   serveAppWorker((m) => scope.postMessage(m), (fn) => { scope.onmessage = (e) => fn(e.data as AppRun); });
 } else {
-  const wt = await import('node:worker_threads');
-  const port = wt.parentPort;
-  if (port && wt.workerData?.role === 'wasmvisor-app') {
-    serveAppWorker((m) => port.postMessage(m), (fn) => port.on('message', fn));
-  }
+  // no top-level await: Node runs the bundle as CommonJS (src/cli/bundle.mjs), which a worker loads for less memory than an ES module
+  void import('node:worker_threads').then((wt) => {
+    const port = wt.parentPort;
+    if (port && wt.workerData?.role === 'wasmvisor-app') {
+      serveAppWorker((m) => port.postMessage(m), (fn) => port.on('message', fn));
+    }
+  });
 }
