@@ -163,6 +163,7 @@ function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext,
   let copyFrom = p;
   let cnt = 0;
   let leaf = true;
+  let calls = false;
   let loops = 0;
   let mode = G;
   let wrapped = false;
@@ -265,10 +266,11 @@ function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext,
           out.copy(b, copyFrom, p);
           if (bare) { stats.leaves++; stats.functions++; return 0; }
           out.patch5(entry, Math.min(cnt, MAX_COST));
-          if (leaf) {
-            // no loop and no call: bounded, the caller's next check catches up
+          if (!calls) {
+            // no call: the entry region runs once per entry and cannot recur, so it is charged without
+            // a test; the body's loops test their own charges, and the caller's next check catches up
             leafify(out, entryTail, gsh);
-            stats.leaves++;
+            if (leaf) stats.leaves++;
           }
           stats.functions++;
           stats.loops += loops;
@@ -312,6 +314,7 @@ function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext,
           }
         }
         leaf = false;
+        calls = true;
         if (mode === L) { out.copy(b, copyFrom, at - 1); out.put(lsh!.store); copyFrom = at - 1; mode = B; }
         if (idx >= imported) {
           if (!inPlace || !patchLeb(b, at, p, idx + 1)) { out.copy(b, copyFrom, at); out.u32(idx + 1); copyFrom = p; }
@@ -329,6 +332,7 @@ function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext,
       case CALL_IND:
       case CALL_REF: {
         leaf = false;
+        calls = true;
         cnt += ctx.indirectCost; // the callee may be a small leaf
         const at = p - 1;
         while (b[p++]! & 0x80);

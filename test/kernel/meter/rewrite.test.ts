@@ -228,6 +228,23 @@ describe('fuel', () => {
     expect((instantiate(out, true).exports.f0 as (x: number) => number)(5)).toBe(26);
   });
 
+  it('checks at the entry of a body that calls (recursion), charges a body without calls at its entry untested', () => {
+    const sec = (id: number, c: number[]): number[] => [id, c.length, ...c];
+    const mod = (body: number[]): Uint8Array => new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+      ...sec(1, [1, 0x60, 1, 0x7f, 1, 0x7f]), ...sec(3, [1, 0]), ...sec(7, [1, 2, 0x66, 0x30, 0, 0]),
+      ...sec(10, [1, body.length + 1, 0, ...body])]);
+    // f0(x) = x == 0 ? 0 : f0(x - 1) + 1: no loop, every level a check
+    const rec = mod([0x20, 0, 0x45, 0x04, 0x7f, 0x41, 0, 0x05, 0x20, 0, 0x41, 1, 0x6b, 0x10, 0, 0x41, 1, 0x6a, 0x0b, 0x0b]);
+    const r = instantiate(meterModule(rec), true, 100);
+    expect((r.exports.f0 as (x: number) => number)(2000)).toBe(2000);
+    expect(r.calls(), 'a recursion of 2000 levels calls out on quanta of 100').toBeGreaterThan(100);
+    // f0(x): loop { x -= 1; br_if x != 0 } x — no call: its loop checks, its entry does not call out
+    const loop = mod([0x03, 0x40, 0x20, 0, 0x41, 1, 0x6b, 0x22, 0, 0x0d, 0, 0x0b, 0x20, 0, 0x0b]);
+    const l = instantiate(meterModule(loop), true, 100);
+    expect((l.exports.f0 as (x: number) => number)(1000)).toBe(0);
+    expect(l.calls(), 'its loop calls out').toBeGreaterThan(10);
+  });
+
   it('refuses what it cannot decode, with a MeterError', () => {
     expect(() => meterModule(new Uint8Array([0, 0x61, 0x73, 0x6d, 0x0d, 0, 1, 0]))).toThrow(MeterError);
     const gc = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 4, 1, 0x5f, 0, 0]); // a struct type
