@@ -28,6 +28,7 @@
  * config.json field). Isomorphic (no node:*): the Sentry worker and the
  * browser run it.
  */
+import { seedUpper } from './seed_upper.js';
 import { E } from '../../kernel/errno.js';
 import type { Cgroup } from '../../kernel/cgroup/cgroup.js';
 import { CgroupFs } from '../../kernel/cgroup/cgroupfs.js';
@@ -61,6 +62,8 @@ export interface RootSource {
   hostPath?: string;
   /** Unpacked image layers, top first. */
   layers?: readonly LayerTree[];
+  /** A restarted container's kept writable layer, copied into the upper first (seed_upper.ts). */
+  seed?: LayerTree;
 }
 
 /** Why a container could not be built; `code` is stable, the fields let each platform word it. */
@@ -116,6 +119,8 @@ export class BuiltContainer {
   rootFs!: OverlayFs | TmpFs;
   /** The root's private upper layer (what `diff` walks; the root itself when there are no lowers). */
   upper!: TmpFs;
+  /** Paths (`/a/b`) the seed made in the upper: the container's changes, not part of the baseline. */
+  seeded: ReadonlySet<string> = new Set();
   /** The container's mount namespace. */
   ns!: MountNamespace;
   /** The root's lowers, top first. */
@@ -159,10 +164,15 @@ export class BuiltContainer {
     if (opts.root?.hostPath !== undefined && lowers[0]?.close) this.owned.push({ close: lowers[0].close });
     if (lowers.length > 0) {
       // the upper's own limit (--storage-opt size=) below the container's memory account: the storage quota
-      this.rootFs = new OverlayFs(lowers, host, { parentAccount: this.cgroup.memory, limit: spec.upperLimit });
+      // a seed goes in before the overlay exists: its directories merge their children once
+      const seed = opts.root?.seed;
+      const upper = seed && new TmpFs(host, { limit: spec.upperLimit, parentAccount: this.cgroup.memory, source: 'overlay' });
+      if (seed && upper) this.seeded = seeding(upper, seed);
+      this.rootFs = new OverlayFs(lowers, host, { parentAccount: this.cgroup.memory, limit: spec.upperLimit, upper: upper || undefined });
       this.upper = this.rootFs.upper;
     } else {
       this.upper = this.rootFs = new TmpFs(host, { fsType: 'overlay', source: 'overlay', parentAccount: this.cgroup.memory, limit: spec.upperLimit });
+      if (opts.root?.seed) this.seeded = seeding(this.upper, opts.root.seed);
     }
     // io.stat / io.max: the upper's file I/O, on the kernel's clock; the device is the upper's
     const io = this.cgroup.cgroup.controller<IoController>('io')!;
@@ -318,6 +328,15 @@ function mountOn(ns: MountNamespace, target: string, fs: TmpFs | HostFsMount, re
 }
 
 /** The overlay's lowers, top first: the host directory (remapped under a user namespace), then the layers. */
+/** Seed `upper` from a kept layer; a layer over the container's memory is one line saying what to do. */
+function seeding(upper: TmpFs, seed: LayerTree): Set<string> {
+  try {
+    return seedUpper(upper, seed);
+  } catch (e) {
+    throw new BuildError('SETUP', `the container's kept writable layer (${seed.bytes} bytes of files) does not fit in its memory limit (${(e as Error).message ?? e}): start it with a higher limit, or rm it`, '/');
+  }
+}
+
 function lowerLayers(host: Host, spec: ContainerSpec, root: RootSource): LayerTree[] {
   const lowers = [...(root.layers ?? [])];
   const path = root.hostPath;

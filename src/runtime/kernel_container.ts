@@ -25,6 +25,7 @@ import type { CgroupStats, DiffWire, ProcessSpec, ContainerSpec } from '../sentr
 import { BuildError, buildContainer, type BuiltContainer } from './container_builder.js';
 import { diffUpper, upperBaseline, type UpperBaseline } from './tree_diff.js';
 import { upperEntries } from '../image/build/upper_layer.js';
+import { isSeed } from './seed_upper.js';
 import type { TarEntry } from '../image/build/tar_writer.js';
 import type { NetNamespace } from '../../kernel/fs/socket_ns.js';
 import { NetPort } from '../host/net_port.js';
@@ -88,11 +89,13 @@ export class KernelContainer {
       }
     }
     const r = spec.rootfs;
-    const root = { hostPath: r?.hostPath, layers: (r?.layerIds ?? []).map((lid) => {
+    const trees = (r?.layerIds ?? []).map((lid) => {
       const t = layers.get(lid);
       if (!t) throw new KernelContainerError('ENOENT', `layer ${lid} was not loaded into this Sentry`);
       return t;
-    }) };
+    });
+    // a restarted container's kept writable layer seeds its upper, it is not stacked (seed_upper.ts)
+    const root = { hostPath: r?.hostPath, layers: trees.filter((t) => !isSeed(t)), seed: trees.find(isSeed) };
     try {
       this.built = buildContainer(host, spec, { root, fileLimit: 'oom-kill', onSeccomp: log, parentCgroup: parent });
       if (t?.faults !== undefined) this.built.kernel.dispatcher.faults = faultHook(t.faults);
@@ -100,6 +103,7 @@ export class KernelContainer {
       throw containerError(e);
     }
     this.base = upperBaseline(this.upper);
+    for (const p of this.built.seeded) this.base.delete(p);
     if (spec.net !== undefined) this.net = { port: NetPort.fromHandOff(spec.net), spec: spec.net };
   }
 

@@ -1,6 +1,6 @@
 /**
  * `wasmvisor cp SRC DEST`: copy files between a container and the host, as
- * podman cp (out of an exited one too: its kept layer, ../containers/stopped_fs.ts): `CONTAINER:PATH HOSTPATH`, `HOSTPATH CONTAINER:PATH`,
+ * podman cp (an exited one too: its kept layer, ../containers/stopped_fs.ts): `CONTAINER:PATH HOSTPATH`, `HOSTPATH CONTAINER:PATH`,
  * and `-` for a tar stream on stdout or stdin. Inside the container the copy
  * is done by an exec of wasm/cptar.wasm, so paths resolve through the
  * container's own VFS with its mounts (a bind mount's files are read and
@@ -14,7 +14,7 @@ import { CliExit, ExitCode } from '../exit.js';
 import { containersRoot, findContainer } from '../containers/store.js';
 import { requireDetached } from '../containers/foreground.js';
 import { extractTar, runCptar } from '../containers/guest_tar.js';
-import { stoppedTar } from '../containers/stopped_fs.js';
+import { stoppedPut, stoppedTar } from '../containers/stopped_fs.js';
 import type { RuncState } from '../../runtime/detached/state.js';
 
 /** `CONTAINER:PATH` split, or undefined for a host path (`/x`, `./x`, `x` without a colon, `-`). */
@@ -42,9 +42,6 @@ function hostEntries(src: string, top: string): TarEntry[] {
 
 function running(root: string, ref: string): RuncState {
   const st = findContainer(root, ref);
-  if (st.status === 'stopped') {
-    throw new CliExit(ExitCode.RUNTIME, `container ${ref} is exited: cp into it is not supported (its next start begins from its image, so the copy would be lost); start it, then cp`);
-  }
   if (st.status !== 'running' && st.status !== 'paused') {
     throw new CliExit(ExitCode.RUNTIME, `container ${ref} is ${st.status}: cp works on a running or exited container (start it)`);
   }
@@ -67,8 +64,8 @@ name, else the destination is the new name. The copy inside the container
 runs as root through the container's VFS (mounts included); a paused
 container cannot be copied to or from. Out of an exited container, the files
 are its writable layer (kept until rm) over its image, without its mounts;
-copying into an exited container is refused (its next start begins from its
-image).
+into an exited container, the files go into that kept layer, and its next
+start sees them (as podman; not into its mounts, not from a tar stream).
 
 Exit status: 0; 125 if the container does not exist, is created or paused, or
 a path does not exist.`)
@@ -115,6 +112,21 @@ a path does not exist.`)
           }
           await extractTar(tar, dirname(host), basename(host));
         }
+        return;
+      }
+      const into = findContainer(root, to!.ref);
+      if (into.status === 'stopped') {
+        // an exited container: into its kept writable layer, which its next start takes as its upper (stopped_fs.ts)
+        requireDetached(into, to!.ref, 'cp');
+        if (src === '-') throw new CliExit(ExitCode.RUNTIME, `container ${to!.ref} is exited: a tar stream on stdin is copied into running containers only; give a host path, or start it first`);
+        const host = resolve(src);
+        try {
+          lstatSync(host);
+        } catch {
+          throw new CliExit(ExitCode.RUNTIME, `${src}: no such file or directory on the host`);
+        }
+        const missing = await stoppedPut(root, into, to!.ref, to!.path, basename(host), (name) => hostEntries(host, name));
+        if (missing !== undefined) throw new CliExit(ExitCode.RUNTIME, `${dest}: no such directory ${missing} in the container`);
         return;
       }
       const st = running(root, to!.ref);

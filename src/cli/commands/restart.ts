@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .description('stop containers (SIGTERM, then SIGKILL after the timeout) and start them again')
     .argument('<containers...>', 'ids, unique id prefixes, or names')
     .option('-t, --time <seconds>', 'seconds to wait after SIGTERM before SIGKILL', '10')
-    .addHelpText('after', '\nThe container starts from its image again (its writable layer is not kept); its log goes on.\nExit status: 0; 125 if a container does not exist or cannot start.')
+    .addHelpText('after', '\nThe container starts again with its files as it left them (its writable layer is kept, as podman); its log goes on.\nExit status: 0; 125 if a container does not exist or cannot start.')
     .action(async (refs: string[], f: { time: string }, c: Command) => {
       if (!/^\d+$/.test(f.time)) throw new CliExit(ExitCode.RUNTIME, `invalid --time ${f.time}: give whole seconds, such as 10`);
       const root = containersRoot(c);

@@ -27,8 +27,9 @@ export function register(program: Command): void {
     .addHelpText('after', `
 With -a -i this command's stdin goes to the container's, when it was made
 with -i (create -i); EOF here closes it. A running container is left as it
-is. An exited container starts again from its image (its writable layer of
-the earlier run is not kept); its log goes on.
+is. An exited container starts again with its files as the earlier run
+left them (its kept writable layer, with what cp put into it since), as
+podman's; its log goes on.
 
 Exit status: with -a the container's own; else 0. 125 if a container does
 not exist or cannot start.`)

@@ -4,15 +4,15 @@
  * a fresh sandbox process under the same id, name and log (the log goes
  * on). `run -d`/`create` and foreground `run` leave `recreate.json` beside
  * `config.json` saying what the sandbox process needs beyond the config.
- * The writable layer of the earlier run is not kept: the container starts
- * from its image (or empty root) again.
+ * The writable layer the earlier run kept (and what `cp` put into the
+ * exited container) becomes the new run's upper, as podman keeps a
+ * container's files across runs (runtime/detached/kept_upper.ts).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OciConfig } from '../../runtime/config.js';
 import { imageLayers, moduleInLayers } from '../../runtime/detached/image_root.js';
 import { DEFAULT_LOG_MAX_SIZE } from '../../runtime/detached/log_file.js';
-import { dropKept } from '../../runtime/detached/kept_upper.js';
 import type { RuncState } from '../../runtime/detached/state.js';
 import { createContainer } from '../../runtime/lifecycle/create.js';
 import { startContainer } from '../../runtime/lifecycle/start.js';
@@ -48,7 +48,6 @@ export async function startAgain(root: string, st: RuncState): Promise<void> {
       throw new CliExit(ExitCode.RUNTIME, `container ${st.id.slice(0, 12)} cannot be started again: ${(err as Error).message}`);
     }
   }
-  dropKept(dir); // the new run's writable layer starts empty: what the last run wrote is gone, as documented
   await createContainer({
     root, id: st.id, detached: true,
     own: { config, module, image: r.image, stdin: r.stdin, logFile: LOG_FILE, logMaxSize: r.logMaxSize || DEFAULT_LOG_MAX_SIZE, again: true },

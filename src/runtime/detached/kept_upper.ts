@@ -6,10 +6,14 @@
  * directory, so that `diff`, `commit`, `cp` and `export` work on it after it
  * exited. The upper lived in memory under the container's memory limit, so
  * these files are bounded by that limit. A new run of the container
- * (`start` of an exited one) begins from its image again and removes them.
+ * (`start` of an exited one) begins with this layer as its upper, as
+ * podman's does (`keptSeed`, runtime/seed_upper.ts): what the last run
+ * wrote, and what `cp` put into the exited container, is there; the new
+ * run's end writes the files again.
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { LayerTree } from '../../../kernel/fs/layer_tree.js';
 import { writeTar } from '../../image/build/tar_writer.js';
 import type { DiffEntry } from '../../sentry/control_plane.js';
 import type { Container } from '../container.js';
@@ -51,7 +55,12 @@ export function keptUpper(dir: string): Uint8Array | undefined {
   }
 }
 
-/** Remove what was kept (the container runs anew). */
-export function dropKept(dir: string): void {
-  for (const f of [UPPER_FILE, DIFF_FILE]) rmSync(join(dir, f), { force: true });
+
+/** The kept layer of the container in `dir` as a tree marked to seed the new run's upper (seed_upper.ts), or undefined when none was kept. */
+export async function keptSeed(dir: string): Promise<LayerTree | undefined> {
+  const bytes = keptUpper(dir);
+  if (bytes === undefined) return undefined;
+  const { unpackLayer } = await import('../../image/snapshot/unpack.js');
+  const { tree, diffId } = await unpackLayer((async function* () { yield bytes; })());
+  return { ...tree, id: `kept:${diffId}`, seed: true } as LayerTree;
 }

@@ -29,7 +29,7 @@ import { TimedLog } from './log_records.js';
 import { PodMembers } from './pod_member.js';
 import { PodSandbox } from './pod_sandbox.js';
 import { AUTO_REMOVE, finishSandbox, type Served } from './served.js';
-import { keepUpper } from './kept_upper.js';
+import { keepUpper, keptSeed } from './kept_upper.js';
 import { findShim, publishOom, type ShimEvents } from './shim_events.js';
 import { reportReady } from './spawn.js';
 import { SandboxPorts } from './sandbox_ports.js';
@@ -250,6 +250,11 @@ function serve(sb: Served, path: string): Promise<void> {
   });
 }
 
+/** `root` with a kept writable layer to seed the upper from, if any. */
+function withSeed(root: { layers?: LayerTree[]; hostPath?: string } | undefined, seed: LayerTree | undefined): { layers?: LayerTree[]; hostPath?: string } | undefined {
+  return seed === undefined ? root : { ...root, layers: [seed, ...(root?.layers ?? [])] };
+}
+
 /** The sandbox process's main: create, report to `create` on fd 3, serve until the container ends. */
 export async function sandboxMain(args: SandboxArgs): Promise<void> {
   let rt: Runtime | null = null;
@@ -279,6 +284,8 @@ export async function sandboxMain(args: SandboxArgs): Promise<void> {
       const runtime = await Runtime.create({ poolSize: 1, refill: false });
       rt = runtime;
       const layers = args.image ? await imageLayers(args.image) : null;
+      // an exited container started again: its kept writable layer is its new upper (seed_upper.ts)
+      const seed = await keptSeed(containerDir(args.root, args.id));
       const modulePath = bundle.modulePath;
       // -p: bound before ready (a port in use fails create), recorded for port and ps
       const ports = await SandboxPorts.bind(bundle.config);
@@ -286,7 +293,7 @@ export async function sandboxMain(args: SandboxArgs): Promise<void> {
       let made = 0;
       // a restart (--restart) is a fresh container of the same config, under a new id in this Runtime
       const make = async () => runtime.create({
-        id: made++ === 0 ? args.id : `${args.id}.${made}`, module: modulePath, config: bundle.config, rootfs: layers ? { layers } : bundle.rootfs === null ? undefined : { hostPath: bundle.rootfs },
+        id: made++ === 0 ? args.id : `${args.id}.${made}`, module: modulePath, config: bundle.config, rootfs: withSeed(layers ? { layers } : bundle.rootfs === null ? undefined : { hostPath: bundle.rootfs }, seed),
         stdin: 'pipe', capture: false, net: await ports?.next(),
       });
       let c = await make();
