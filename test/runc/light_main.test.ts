@@ -22,12 +22,14 @@ describe('wasmvisor-runc plain command lines', () => {
     });
     expect(parsePlain(['create', '-b', 'x', '--no-pivot', '--no-new-keyring', '--preserve-fds', '2', 'c1'])).toMatchObject({ command: 'create', id: 'c1', bundle: 'x' });
     expect(parsePlain(['create', 'c1'])).toMatchObject({ command: 'create', id: 'c1' });
+    // run_main.ts's plain line: create's flags, no --detach
+    expect(parsePlain(['--root', '/r', 'run', '--bundle', '/b', '--pid-file', '/p', 'c1'])).toMatchObject({ command: 'run', id: 'c1', bundle: '/b', pidFile: '/p' });
   });
 
   it('leaves every other line to the full program', () => {
     for (const line of [
       ['state', '--help'], ['state'], ['state', 'a', 'b'], ['start', '-h', 'c1'], ['--debug', 'state', 'c1'], ['kill', '--bogus', 'c1'],
-      ['kill', 'c1', '9', 'extra'], ['delete', '--force', 'a', 'b'], ['--log-format', 'xml', 'state', 'c1'], ['--root'], ['list'], ['run', 'c1'], [],
+      ['kill', 'c1', '9', 'extra'], ['delete', '--force', 'a', 'b'], ['--log-format', 'xml', 'state', 'c1'], ['--root'], ['list'], ['run', '-d', 'c1'], ['run', '--detach', '--bundle', 'b', 'c1'], [],
       ['--version'], ['--unknown', 'state', 'c1'], ['create', '--help'], ['create'], ['create', 'a', 'b'], ['create', '--bundle'], ['create', '--tty', 'c1'],
     ]) {
       expect(parsePlain(line), line.join(' ')).toBeNull();

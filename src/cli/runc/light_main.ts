@@ -23,7 +23,7 @@ import { publicState } from './state.js';
 /** A plain command line of one of the four commands. */
 interface Plain extends LogTarget {
   root: string;
-  command: 'create' | 'start' | 'state' | 'kill' | 'delete';
+  command: 'create' | 'run' | 'start' | 'state' | 'kill' | 'delete';
   id: string;
   signal: string;
   force: boolean;
@@ -87,7 +87,8 @@ export function parsePlain(argv: readonly string[]): Plain | null {
   const flags = rest.filter((a) => a.startsWith('-'));
   const words = rest.filter((a) => !a.startsWith('-'));
   const base = { root: resolve(g['--root'] ?? DEFAULT_ROOT), log: g['--log'], logFormat: fmt, signal: 'SIGTERM', force: false, all: false };
-  if (command === 'create') {
+  // run's plain line is create's (no --detach): run_main.ts's
+  if (command === 'create' || command === 'run') {
     const c = parseCreate(rest);
     return c && { ...base, command, ...c };
   }
@@ -101,10 +102,18 @@ export function parsePlain(argv: readonly string[]): Plain | null {
   return null;
 }
 
+/** A failed command as the full program reports it: one line on stderr, a record in `--log`; exit code 1. */
+export function failed(t: LogTarget, err: unknown): number {
+  const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+  process.stderr.write(`wasmvisor-runc: ${msg}\n`);
+  logRecord(t, 'error', msg);
+  return 1;
+}
+
 /** Run a plain command line; resolves to the exit code, or null when `argv` is not one (the full program runs it). */
 export async function main(argv: string[]): Promise<number | null> {
   const p = parsePlain(argv);
-  if (p === null) return null;
+  if (p === null || p.command === 'run') return null;
   try {
     if (p.command === 'create') {
       await createContainer({ root: p.root, id: p.id, bundle: p.bundle ?? '.', pidFile: p.pidFile, consoleSocket: p.consoleSocket, log: { log: p.log, logFormat: p.logFormat } });
@@ -114,9 +123,6 @@ export async function main(argv: string[]): Promise<number | null> {
     else await deleteContainer(p.root, p.id, { force: p.force });
     return 0;
   } catch (err) {
-    const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
-    process.stderr.write(`wasmvisor-runc: ${msg}\n`);
-    logRecord(p, 'error', msg);
-    return 1;
+    return failed(p, err);
   }
 }

@@ -1,17 +1,35 @@
 /**
  * The start-up path of `wasmvisor-runc run` (bin/wasmvisor-runc.js takes
- * it whenever the command is `run`): main.ts's program with the `run`
- * command alone, bundled on its own (dist/bundle/wasmvisor_runc_run.cjs),
- * with the foreground run (the inline platform's kernel) that main.ts's
- * bundle leaves out, so that the other commands (create above all) do not
- * load it.
+ * it whenever the command is `run`), bundled on its own
+ * (dist/bundle/wasmvisor_runc_run.cjs) with the foreground run (the inline
+ * platform's kernel) that main.ts's bundle leaves out. A plain waited-for
+ * line (`run [--bundle B] [--pid-file F] ID`, light_main.ts's parse) of a
+ * container that can run on this thread runs at once, without commander;
+ * any other line goes to main.ts's program with `run` alone (loaded only
+ * then), whose words and exit codes are the reference.
  */
 import type { Command } from 'commander';
 import * as foreground from '../../runtime/lifecycle/run_foreground.js';
-import { registerRun } from './run.js';
-import { runWith } from './program.js';
+import { failed, parsePlain } from './light_main.js';
 
 /** Run a `run` command line; resolves to the exit code. */
-export function main(argv: string[]): Promise<number> {
-  return runWith(argv, [{ register: (p: Command) => registerRun(p, foreground) }]);
+export async function main(argv: string[]): Promise<number> {
+  const p = parsePlain(argv);
+  if (p !== null && p.command === 'run' && p.consoleSocket === undefined && process.env.WASMVISOR_RUNC_SANDBOX !== '1') {
+    let bundle;
+    try {
+      bundle = foreground.foregroundBundle(p.bundle);
+    } catch (err) {
+      return failed(p, err);
+    }
+    if (foreground.foregroundRunnable(bundle)) {
+      try {
+        return await foreground.runForeground({ root: p.root, id: p.id, bundle, pidFile: p.pidFile });
+      } catch (err) {
+        return failed(p, err);
+      }
+    }
+  }
+  const [{ runWith }, { registerRun }] = await Promise.all([import('./program.js'), import('./run.js')]);
+  return runWith(argv, [{ register: (c: Command) => registerRun(c, foreground) }]);
 }
