@@ -127,6 +127,15 @@ export class Out {
   }
 }
 
+/** Write `v` over the LEB128 at `b[at..end)` if it fits in as many bytes (padded); false if it does not. */
+export function patchLeb(b: Uint8Array, at: number, end: number, v: number): boolean {
+  const len = end - at;
+  if (len < 5 && v >>> (7 * len) !== 0) return false;
+  for (let i = at; i < end - 1; i++) { b[i] = (v & 0x7f) | 0x80; v >>>= 7; }
+  b[end - 1] = v;
+  return true;
+}
+
 /** The bytes of a minimal unsigned LEB128. */
 export function leb(v: number): number[] {
   const out: number[] = [];

@@ -21,9 +21,9 @@
  * A body with exception handling keeps the global from its first exception
  * opcode (scanned again with the global only if a loop was wrapped before).
  */
-import { MeterError, Out } from './bytes.js';
+import { MeterError, Out, patchLeb } from './bytes.js';
 import { emitCheck, leafify, shapes, type CheckShapes, type CodeContext } from './check.js';
-import { skipBlockType, skipFC, skipFD, skipFE } from './opcodes.js';
+import { noParams, skipBlockType, skipFC, skipFD, skipFE } from './opcodes.js';
 
 /** Immediate kinds of single-byte opcodes (the values of KIND). */
 export const NONE = 0, LEB1 = 1, LEB2 = 2, MEMARG = 3, BLOCK = 4, LOOP = 5, END = 6, F32 = 7, F64 = 8, BR_TABLE = 9,
@@ -209,7 +209,7 @@ function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext,
         const w = open.length === 0 ? 0 : open[open.length - 1]! & ~63;
         let c: number;
         out.copy(b, copyFrom, at);
-        if (lsh !== null && noParams(b, bt, ctx)) {
+        if (lsh !== null && noParams(b, bt, ctx.typeParams)) {
           if ((mode & L) === 0) out.put(lsh.load);
           // block bt  loop  block  loop bt  <check: br_if 1 when spent>  … end  <call out, retry>  (README.md, "Loops")
           if (p - bt === 1) {
@@ -406,28 +406,10 @@ function scan(b: Uint8Array, p: number, end: number, out: Out, ctx: CodeContext,
   }
 }
 
-/** Write `v` over the LEB128 at `b[at..end)` if it fits in as many bytes (padded); false if it does not. */
-function patchLeb(b: Uint8Array, at: number, end: number, v: number): boolean {
-  const len = end - at;
-  if (len < 5 && v >>> (7 * len) !== 0) return false;
-  for (let i = at; i < end - 1; i++) { b[i] = (v & 0x7f) | 0x80; v >>>= 7; }
-  b[end - 1] = v;
-  return true;
-}
-
 /** The label mode of `open[i]`, deciding an undecided block's as `mode` (a block reached with both right takes the local). */
 function decide(i: number, mode: number): number {
   const e = open[i]!;
   let t = (e >> 2) & 3;
   if (t === 0) { t = mode === B ? L : mode; open[i] = e | (t << 2); }
   return t;
-}
-
-/** True if the block type at `b[p]` takes no parameters (no type index of a type with some). */
-function noParams(b: Uint8Array, p: number, ctx: CodeContext): boolean {
-  const t = b[p]!;
-  if (t >= 0x40 && t < 0x80) return true; // empty, a value type, (ref null? ht)
-  let v = 0, s = 0, x: number;
-  do { x = b[p++]!; v += (x & 0x7f) * 2 ** s; s += 7; } while (x & 0x80 && s < 35);
-  return ctx.typeParams[v] === 0;
 }

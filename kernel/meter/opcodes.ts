@@ -59,3 +59,12 @@ export function skipFE(b: Uint8Array, p0: number): number {
   if (sub <= 0x4e) return skipMemarg(b, p);
   throw new MeterError('UNSUPPORTED', `opcode 0xfe ${sub} is not decoded by the metering rewriter`);
 }
+
+/** True if the block type at `b[p]` takes no parameters (no type index of a type with some). */
+export function noParams(b: Uint8Array, p: number, typeParams: Uint32Array): boolean {
+  const t = b[p]!;
+  if (t >= 0x40 && t < 0x80) return true; // empty, a value type, (ref null? ht)
+  let v = 0, s = 0, x: number;
+  do { x = b[p++]!; v += (x & 0x7f) * 2 ** s; s += 7; } while (x & 0x80 && s < 35);
+  return typeParams[v] === 0;
+}
