@@ -135,6 +135,35 @@ describe('containerd 1.6 drives wasmvisor-runc', () => {
     expect((await ctr('containers', 'ls', '-q')).stdout).not.toContain('tty1');
   }, 60_000);
 
+  itTty('ctr task exec -t (what kubectl exec -it asks): the exec\'d process gets a terminal through the shim', async () => {
+    const runc = ['--runc-binary', BIN, '--runc-root', join(work, 'runc')];
+    const d = await ctr('run', '-d', ...runc, 'localhost/wasmvisor/probe:test', 'dett', '/probe.wasm', 'tick', '0');
+    expect(d.code, d.stderr).toBe(0);
+    const line = ['ctr', '--address', join(work, 'containerd.sock'), '-n', NS, 'task', 'exec', '-t', '--exec-id', 'x1', 'dett', '/readline.wasm'].join(' ');
+    const p = spawn('script', ['-q', '-e', '-c', line, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.setEncoding('utf8').on('data', (x: string) => { out += x; });
+    p.stderr.setEncoding('utf8').on('data', (x: string) => { out += x; });
+    const closed = new Promise<number | null>((res) => p.once('close', res));
+    const see = async (what: string) => {
+      for (let i = 0; i < 1500 && !out.includes(what); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(out, `waiting for ${JSON.stringify(what)}`).toContain(what);
+    };
+    try {
+      await see('> ');
+      p.stdin.write('abc\r');
+      await see('you said: abc');
+      p.stdin.write('exit\r');
+      expect(await closed).toBe(0);
+      p.stdin.end();
+    } finally {
+      if (p.exitCode === null) p.kill('SIGKILL');
+      await ctr('task', 'kill', '-s', 'SIGKILL', 'dett');
+      for (let i = 0; i < 250 && (await ctr('task', 'delete', 'dett')).code !== 0; i++) await new Promise((r) => setTimeout(r, 20));
+      await ctr('containers', 'delete', 'dett');
+    }
+  }, 60_000);
+
   it('ctr reports the module\'s exit code (3)', async () => {
     // ctr's own args replace the image's entrypoint and command
     const r = await ctr('run', '--rm', '--runc-binary', BIN, '--runc-root', join(work, 'runc'), 'localhost/wasmvisor/probe:test', 'exit3', '/probe.wasm', 'exit', '3');
