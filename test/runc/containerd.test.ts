@@ -100,6 +100,33 @@ afterAll(async () => {
   }
 }, 30_000);
 
+/**
+ * Run the shell command `line` (a ctr command) on a terminal that script(1)
+ * gives it, drive readline.wasm through it (prompt, a typed line echoed,
+ * exit) and expect exit 0.
+ */
+async function readlineOnTerminal(line: string): Promise<void> {
+  const p = spawn('script', ['-q', '-e', '-c', line, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  p.stderr.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  const closed = new Promise<number | null>((res) => p.once('close', res));
+  const see = async (what: string) => {
+    for (let i = 0; i < 1500 && !out.includes(what); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(out, `waiting for ${JSON.stringify(what)}`).toContain(what);
+  };
+  try {
+    await see('> ');
+    p.stdin.write('abc\r');
+    await see('you said: abc');
+    p.stdin.write('exit\r');
+    expect(await closed).toBe(0);
+    p.stdin.end();
+  } finally {
+    if (p.exitCode === null) p.kill('SIGKILL');
+  }
+}
+
 describe('containerd 1.6 drives wasmvisor-runc', () => {
   it('ctr run --rm prints the module\'s output and exits 0', async () => {
     const r = await ctr('run', '--rm', '--runc-binary', BIN, '--runc-root', join(work, 'runc'), 'localhost/wasmvisor/hello:test', 'hello1');
@@ -113,25 +140,7 @@ describe('containerd 1.6 drives wasmvisor-runc', () => {
     // the shim passes --console-socket; the guest (readline.wasm) echoes typed characters only when its stdin is a tty
     const line = ['ctr', '--address', join(work, 'containerd.sock'), '-n', NS, 'run', '-t', '--rm', '--runc-binary', BIN, '--runc-root', join(work, 'runc'),
       'localhost/wasmvisor/hello:test', 'tty1', '/readline.wasm'].join(' ');
-    const p = spawn('script', ['-q', '-e', '-c', line, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
-    p.stderr.setEncoding('utf8').on('data', (d: string) => { out += d; });
-    const closed = new Promise<number | null>((res) => p.once('close', res));
-    const see = async (what: string) => {
-      for (let i = 0; i < 1500 && !out.includes(what); i++) await new Promise((r) => setTimeout(r, 20));
-      expect(out, `waiting for ${JSON.stringify(what)}`).toContain(what);
-    };
-    try {
-      await see('> ');
-      p.stdin.write('abc\r');
-      await see('you said: abc');
-      p.stdin.write('exit\r');
-      expect(await closed).toBe(0);
-      p.stdin.end();
-    } finally {
-      if (p.exitCode === null) p.kill('SIGKILL');
-    }
+    await readlineOnTerminal(line);
     expect((await ctr('containers', 'ls', '-q')).stdout).not.toContain('tty1');
   }, 60_000);
 
@@ -140,24 +149,9 @@ describe('containerd 1.6 drives wasmvisor-runc', () => {
     const d = await ctr('run', '-d', ...runc, 'localhost/wasmvisor/probe:test', 'dett', '/probe.wasm', 'tick', '0');
     expect(d.code, d.stderr).toBe(0);
     const line = ['ctr', '--address', join(work, 'containerd.sock'), '-n', NS, 'task', 'exec', '-t', '--exec-id', 'x1', 'dett', '/readline.wasm'].join(' ');
-    const p = spawn('script', ['-q', '-e', '-c', line, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout.setEncoding('utf8').on('data', (x: string) => { out += x; });
-    p.stderr.setEncoding('utf8').on('data', (x: string) => { out += x; });
-    const closed = new Promise<number | null>((res) => p.once('close', res));
-    const see = async (what: string) => {
-      for (let i = 0; i < 1500 && !out.includes(what); i++) await new Promise((r) => setTimeout(r, 20));
-      expect(out, `waiting for ${JSON.stringify(what)}`).toContain(what);
-    };
     try {
-      await see('> ');
-      p.stdin.write('abc\r');
-      await see('you said: abc');
-      p.stdin.write('exit\r');
-      expect(await closed).toBe(0);
-      p.stdin.end();
+      await readlineOnTerminal(line);
     } finally {
-      if (p.exitCode === null) p.kill('SIGKILL');
       await ctr('task', 'kill', '-s', 'SIGKILL', 'dett');
       for (let i = 0; i < 250 && (await ctr('task', 'delete', 'dett')).code !== 0; i++) await new Promise((r) => setTimeout(r, 20));
       await ctr('containers', 'delete', 'dett');
