@@ -34,7 +34,7 @@ export function findPython(): string | null {
 
 /**
  * The command prefix that gives a helper a terminal whose master is sent
- * over `socket`: `[python3, console_pty.py, socket]` (the helper's own
+ * over `socket`: `[python3, -I, console_pty.py, socket]` (the helper's own
  * command line follows). UNSUPPORTED with one line when python3 is
  * missing; BAD_ARG when `socket` is no socket.
  */
@@ -52,5 +52,6 @@ export function consolePrefix(socket: string): string[] {
   if (python === null) {
     throw new DetachedError('UNSUPPORTED', '--console-socket (a terminal: ctr run -t, kubectl exec -it) needs python3 to pass the terminal over the socket (Node cannot pass fds): install python3, or run without a tty');
   }
-  return [python, script, socket];
+  // -I: isolated (no PYTHON* variables, no user site): only the standard library, whatever the environment holds
+  return [python, '-I', script, socket];
 }
