@@ -32,6 +32,15 @@ export const OUT_OF_FUEL = 'out_of_fuel';
 /** Export name of the fuel global (mutable i32: instructions left before the next call out). */
 export const FUEL_EXPORT = 'wasmvisor_fuel';
 
+/**
+ * Version of the rewriter's output. Caches of metered modules (the CLI's
+ * on-disk cache, src/runtime/metered_cache.ts) key on it: change it whenever
+ * `meterModule` writes different bytes for the same input and options
+ * (costs, the check sequence, added items, dropped sections), or stale
+ * modules are run.
+ */
+export const METER_VERSION = 1;
+
 /** What one rewrite did. */
 export interface MeterStats extends CodeStats {
   /** Bytes in and out. */

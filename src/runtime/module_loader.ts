@@ -7,9 +7,13 @@
  * so a missing or non-wasm file fails the same way everywhere; each caller
  * turns a `ModuleLoadError` into its own error (podman's 125/126/127).
  *
+ * Metered modules can also come from a store set once per process
+ * (`setMeteredStore`; the CLI's on-disk cache is src/runtime/metered_cache.ts):
+ * a fresh process then reads the rewritten module instead of rewriting it.
+ *
  * Isomorphic: `node:fs` is imported only when a path is given.
  */
-import { MeterError, meterModule } from '../../kernel/meter/index.js';
+import { MeterError, meterModule, METER_VERSION } from '../../kernel/meter/index.js';
 import { isMetered } from '../../kernel/platform/meter.js';
 import { isWasm } from '../../kernel/platform/wasm_magic.js';
 import { limitModuleMemory, ModuleLimitError } from './module_limits.js';
@@ -53,6 +57,29 @@ export async function readModule(path: string): Promise<Uint8Array> {
 const compiled = new Map<string, Promise<WebAssembly.Module>>();
 const CACHE_ENTRIES = 32;
 
+/**
+ * Where metered modules are kept between processes: `get` returns the bytes
+ * stored under `key` only if they are whole (checked), else undefined; `put`
+ * never throws (a read-only or full disk only skips the cache).
+ */
+export interface MeteredStore {
+  get(key: string): Promise<Uint8Array | undefined>;
+  put(key: string, bytes: Uint8Array): Promise<void>;
+}
+
+let meteredStore: MeteredStore | null = null;
+let rewrites = 0;
+
+/** Set (or with null, unset) this process's store of metered modules: the CLI and sandbox processes set one at start. */
+export function setMeteredStore(store: MeteredStore | null): void {
+  meteredStore = store;
+}
+
+/** How many times this process has run the metering rewriter (tests prove a cached module was not rewritten). */
+export function meterRewriteCount(): number {
+  return rewrites;
+}
+
 async function digest(bytes: Uint8Array): Promise<string> {
   // WebCrypto refuses views on a SharedArrayBuffer (layer bytes may live in one): hash a copy.
   const plain = bytes.buffer instanceof ArrayBuffer ? bytes : bytes.slice();
@@ -71,11 +98,13 @@ async function digest(bytes: Uint8Array): Promise<string> {
 export async function compileModule(bytes: Uint8Array, memoryMax: number | null, name?: string, meter = false, cache = true): Promise<WebAssembly.Module> {
   if (!isWasm(bytes)) throw new ModuleLoadError('NOT_WASM', `${name === undefined ? '' : `${name}: `}not a WebAssembly module`);
   // a one-shot process compiles once: hashing (and loading WebCrypto for it, ~5–20 ms) buys nothing there
-  if (!cache) return compileUncached(bytes, memoryMax, name, meter);
-  const key = `${await digest(bytes)}:${memoryMax}:${meter ? 'm' : ''}`;
+  const store = meter ? meteredStore : null;
+  if (!cache) return store === null ? compileUncached(bytes, memoryMax, name, meter) : compileStored(store, await digest(bytes), bytes, memoryMax, name);
+  const sum = await digest(bytes);
+  const key = `${sum}:${memoryMax}:${meter ? 'm' : ''}`;
   let p = compiled.get(key);
   if (p === undefined) {
-    p = compileUncached(bytes, memoryMax, name, meter);
+    p = store === null ? compileUncached(bytes, memoryMax, name, meter) : compileStored(store, sum, bytes, memoryMax, name);
     compiled.set(key, p);
     p.catch(() => compiled.delete(key));
     if (compiled.size > CACHE_ENTRIES) compiled.delete(compiled.keys().next().value!);
@@ -83,7 +112,30 @@ export async function compileModule(bytes: Uint8Array, memoryMax: number | null,
   return p;
 }
 
+/**
+ * A metered module through `store`: its bytes are keyed by the input's
+ * digest, the rewriter's version and the memory cap (both change the
+ * output). Stored bytes that do not compile are rewritten and replaced.
+ */
+async function compileStored(store: MeteredStore, sum: string, bytes: Uint8Array, memoryMax: number | null, name: string | undefined): Promise<WebAssembly.Module> {
+  const key = `${sum}-v${METER_VERSION}-${memoryMax === null ? 'nomax' : memoryMax}`;
+  const hit = await store.get(key);
+  if (hit !== undefined) {
+    try {
+      return await WebAssembly.compile(hit as Uint8Array<ArrayBuffer>);
+    } catch { /* whole but not valid (a rewriter bug under the same version): rewritten below */ }
+  }
+  const b = rewrite(bytes, memoryMax, name, true);
+  const [module] = await Promise.all([compileBytes(b, name), store.put(key, b)]);
+  return module;
+}
+
 async function compileUncached(bytes: Uint8Array, memoryMax: number | null, name: string | undefined, meter: boolean): Promise<WebAssembly.Module> {
+  return compileBytes(rewrite(bytes, memoryMax, name, meter), name);
+}
+
+/** `bytes` with its memory capped at `memoryMax` and, with `meter`, metered. */
+function rewrite(bytes: Uint8Array, memoryMax: number | null, name: string | undefined, meter: boolean): Uint8Array {
   const at = name === undefined ? '' : `${name}: `;
   let b = bytes;
   if (memoryMax !== null) {
@@ -96,12 +148,18 @@ async function compileUncached(bytes: Uint8Array, memoryMax: number | null, name
   }
   if (meter) {
     try {
+      rewrites++;
       b = meterModule(b);
     } catch (err) {
       if (err instanceof MeterError && err.code !== 'MALFORMED') throw new ModuleLoadError('CANNOT_RUN', `${at}cannot meter its CPU use: ${err.message}`);
       throw new ModuleLoadError('NOT_WASM', `${at}invalid WebAssembly module: ${(err as Error).message}`);
     }
   }
+  return b;
+}
+
+async function compileBytes(b: Uint8Array, name: string | undefined): Promise<WebAssembly.Module> {
+  const at = name === undefined ? '' : `${name}: `;
   try {
     return await WebAssembly.compile(b as Uint8Array<ArrayBuffer>);
   } catch (err) {

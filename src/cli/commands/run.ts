@@ -27,6 +27,8 @@ import { addLimitFlags, limitOptions, type LimitFlags } from '../limit_flags.js'
 import { addCpuFlags, cpuOptions, type CpuFlags } from '../cpu_flags.js';
 import { registerForeground, type ForegroundEntry } from '../containers/foreground.js';
 import { labelAnnotations, restartAnnotations } from '../containers/labels.js';
+import { useMeteredCache } from '../../runtime/metered_cache.js';
+import { resolveStoreRoot } from '../../image/content/store_path.js';
 
 /** `-e K=V` or `-e K` (value from the host environment; skipped if unset, as podman does). */
 export function parseEnv(specs: readonly string[], fileLines: readonly string[] = [], hostEnv = process.env): string[] {
@@ -274,6 +276,7 @@ says what is wrong with the reference, exit 125.`);
   addTestingFlags(cmd);
   addRegistryFlags(cmd)
     .action(async (file: string, args: string[], flags: RunFlags & RegistryFlags & LimitFlags & CpuFlags, c: Command) => {
+      useMeteredCache(resolveStoreRoot((c.optsWithGlobals() as { root?: string }).root)); // metered modules: rewritten once per store
       const fileLines = flags.envFile.flatMap((f) => {
         try {
           return readFileSync(f, 'utf8').split('\n');

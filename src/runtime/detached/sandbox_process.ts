@@ -37,6 +37,8 @@ import { LAYER_FILE } from './control.js';
 import { RESTART_COUNT, RESTART_POLICY, parseRestartPolicy, shouldRestart } from './restart.js';
 import { findExecModule, type TopProcess } from './exec_module.js';
 import { DetachedError, OCI_VERSION, containerDir, pidStartTime, saveState, socketPath, type RuncState } from './state.js';
+import { useMeteredCache } from '../metered_cache.js';
+import { resolveStoreRoot } from '../../image/content/store_path.js';
 
 /** What `create` passes to the sandbox process. */
 export interface SandboxArgs {
@@ -264,6 +266,8 @@ export async function sandboxMain(args: SandboxArgs): Promise<void> {
     logRecord(args.log ?? {}, 'error', `sandbox process of ${args.id}: ${err.stack ?? err.message}`);
     process.exit(255);
   });
+  // metered modules rewritten once per store, not once per sandbox process
+  useMeteredCache(args.image?.store ?? resolveStoreRoot());
   try {
     const bundle = loadBundle(args.bundle, args.module);
     const dir = containerDir(args.root, args.id);

@@ -20,6 +20,8 @@ import { RESTART_POLICY } from '../detached/restart.js';
 import { PUBLISH_ANNOTATION } from '../ports.js';
 import { OCI_VERSION, checkId, makeContainerDir, pidStartTime, removeContainerDir, saveState, type RuncState } from '../detached/state.js';
 import { writePidFile } from './container.js';
+import { useMeteredCache } from '../metered_cache.js';
+import { resolveStoreRoot } from '../../image/content/store_path.js';
 
 /** Annotations by which CRI marks a pod's containers: those join or hold a pod's sandbox process. */
 const POD_ANNOTATIONS = ['io.kubernetes.cri.sandbox-id', 'io.kubernetes.cri.container-type', 'io.kubernetes.cri-o.ContainerType'];
@@ -53,6 +55,7 @@ export function foregroundBundle(dir: string | undefined): Bundle {
 export async function runForeground(opts: ForegroundOptions): Promise<number> {
   const { root, id, bundle } = opts;
   checkId(id);
+  useMeteredCache(resolveStoreRoot()); // a cpu limit meters the module: rewritten once per store, not per container
   const dir = makeContainerDir(root, id);
   try {
     const st: RuncState = {
