@@ -8,17 +8,19 @@ import { parseSignal } from '../../runtime/detached/signals.js';
 import { killContainer } from '../../runtime/lifecycle/kill.js';
 import { killNow } from '../../runtime/lifecycle/stop.js';
 import { CliExit, ExitCode } from '../exit.js';
-import { containersRoot, findContainer } from '../containers/store.js';
+import { allOrGiven, containersRoot, findContainer } from '../containers/store.js';
 import { isForeground } from '../containers/foreground.js';
 
 /** Register `kill`. */
 export function register(program: Command): void {
   program.command('kill')
     .description('send a signal to containers (default SIGKILL); a foreground one\'s run process gets it')
-    .argument('<containers...>', 'ids, unique id prefixes, or names')
+    .argument('[containers...]', 'ids, unique id prefixes, or names')
     .option('-s, --signal <signal>', 'name (TERM, SIGTERM) or number (15)', 'SIGKILL')
-    .action(async (refs: string[], f: { signal: string }, c: Command) => {
+    .option('-a, --all', 'signal every running container (prints their ids)')
+    .action(async (given: string[], f: { signal: string; all?: boolean }, c: Command) => {
       const root = containersRoot(c);
+      const refs = allOrGiven('kill', root, given, f.all);
       let signal: string;
       try {
         signal = parseSignal(f.signal);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pidGone, reloadState, waitContainer } from '../../runtime/lifecycle/wait.js';
 import { saveState, type RuncState } from '../../runtime/detached/state.js';
 import { CliExit, ExitCode } from '../exit.js';
-import { containersRoot, findContainer } from '../containers/store.js';
+import { allOrGiven, containersRoot, findContainer } from '../containers/store.js';
 import { isForeground } from '../containers/foreground.js';
 
 /** Stop one running container, detached or foreground, within `timeoutMs` before SIGKILL. */
@@ -40,12 +40,14 @@ export async function stopOne(root: string, st: RuncState, timeoutMs: number): P
 export function register(program: Command): void {
   program.command('stop')
     .description('stop containers: SIGTERM, then SIGKILL after the timeout')
-    .argument('<containers...>', 'ids, unique id prefixes, or names')
+    .argument('[containers...]', 'ids, unique id prefixes, or names')
     .option('-t, --time <seconds>', 'seconds to wait after SIGTERM before SIGKILL', '10')
+    .option('-a, --all', 'stop every running container (prints their ids)')
     .addHelpText('after', '\nA container started with --restart stays stopped.\nExit status: 0; 125 if a container does not exist.')
-    .action(async (refs: string[], f: { time: string }, c: Command) => {
+    .action(async (given: string[], f: { time: string; all?: boolean }, c: Command) => {
       if (!/^\d+$/.test(f.time)) throw new CliExit(ExitCode.RUNTIME, `invalid --time ${f.time}: give whole seconds, such as 10`);
       const root = containersRoot(c);
+      const refs = allOrGiven('stop', root, given, f.all);
       for (const st of refs.map((r) => findContainer(root, r))) {
         if (st.status !== 'stopped') await stopOne(root, st, Number(f.time) * 1000);
       }

@@ -39,15 +39,34 @@ export function nameOf(st: RuncState): string {
   return st.annotations[Annotation.NAME] ?? st.id.slice(0, 12);
 }
 
-/** The container `ref` names (id, name, or unique id prefix), refreshed; 125 "no such container" otherwise. */
-export function findContainer(root: string, ref: string): RuncState {
+/** The container `ref` names (id, name, or unique id prefix), refreshed; undefined if none; 125 if the prefix is ambiguous. */
+export function lookupContainer(root: string, ref: string): RuncState | undefined {
   const all = listStates(root);
   const exact = all.find((s) => s.id === ref) ?? all.find((s) => s.annotations[Annotation.NAME] === ref);
   if (exact) return exact;
   const byPrefix = ref === '' ? [] : all.filter((s) => s.id.startsWith(ref));
   if (byPrefix.length > 1) throw new CliExit(ExitCode.RUNTIME, `${ref}: more than one container has an id starting so: give more of the id`);
-  if (byPrefix.length === 0) throw new CliExit(ExitCode.RUNTIME, `no such container ${ref}: see wasmvisor ps -a`);
-  return byPrefix[0]!;
+  return byPrefix[0];
+}
+
+/** The line for a container `ref` that does not exist. */
+export function noSuchContainer(ref: string): string {
+  return `no such container ${ref}: see wasmvisor ps -a`;
+}
+
+/** The container `ref` names (id, name, or unique id prefix), refreshed; 125 "no such container" otherwise. */
+export function findContainer(root: string, ref: string): RuncState {
+  const st = lookupContainer(root, ref);
+  if (!st) throw new CliExit(ExitCode.RUNTIME, noSuchContainer(ref));
+  return st;
+}
+
+/** The containers `COMMAND [-a] [CONTAINER...]` acts on: those given, or with `all` the ids of every running or paused one (125 for both or neither). */
+export function allOrGiven(command: string, root: string, given: string[], all: boolean | undefined): string[] {
+  if (all && given.length > 0) throw new CliExit(ExitCode.RUNTIME, `${command} --all takes no container names or ids`);
+  if (all) return listStates(root).filter((s) => s.status === 'running' || s.status === 'paused').map((s) => s.id);
+  if (given.length === 0) throw new CliExit(ExitCode.RUNTIME, `${command} needs at least one container name or id, or --all`);
+  return given;
 }
 
 /** The OCI config `run -d` wrote for container `id` (empty if unreadable). */

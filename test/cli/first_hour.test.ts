@@ -1,0 +1,54 @@
+/**
+ * What a podman user reaches for in the first hour, through the real CLI
+ * against a temp store: one assertion per behaviour fixed after trying
+ * wasmvisor as podman 4.3 is used (rm's exit codes and -a/-i, stop -a,
+ * kill -a, …). Detached containers run wasm/ticker.wasm and are killed in
+ * afterAll if a test left one running. Assertions are soft, so that a
+ * regression shows every behaviour it breaks.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeCli } from '../support/wv_cli.js';
+import { killLeftovers } from '../runc/fixtures/harness.js';
+
+const TOP = join(import.meta.dirname, '../..');
+const TICKER = join(TOP, 'wasm/ticker.wasm');
+const HELLO = join(TOP, 'wasm/hello.wasm');
+
+let store: string;
+const { wv, ok } = storeCli(() => store);
+
+beforeAll(() => {
+  store = mkdtempSync(join(tmpdir(), 'wv-first-hour-'));
+});
+
+afterAll(() => {
+  killLeftovers(join(store, 'containers'));
+  rmSync(store, { recursive: true, force: true });
+});
+
+describe('first hour with wasmvisor, as with podman', () => {
+  it('rm, stop and kill: podman\'s exit codes, -a and -i', () => {
+    ok(['run', '--name', 'done1', HELLO]);
+    const running = ok(['run', '-d', '--name', 'tick1', TICKER]).trim();
+
+    // each container on its own: done1 goes, nope is 1 (outranks tick1's 2), one line each
+    const mixed = wv(['rm', 'done1', 'nope', 'tick1']);
+    expect.soft(mixed.stdout).toBe('done1\n');
+    expect.soft(mixed.stderr).toBe('wasmvisor: no such container nope: see wasmvisor ps -a\nwasmvisor: container tick1 is running: stop it first (wasmvisor stop tick1), or rm -f\n');
+    expect.soft(mixed.code).toBe(1);
+    expect.soft(wv(['rm', 'tick1']).code).toBe(2);
+    expect.soft(wv(['rm', '-i', 'nope'])).toMatchObject({ code: 0, stderr: '' });
+    expect.soft(wv(['rm'])).toMatchObject({ code: 125, stderr: 'wasmvisor: rm needs at least one container name or id, or --all\n' });
+
+    // stop -a and kill -a take the running ones, and print their ids
+    expect.soft(wv(['stop', '-a', '-t', '5'])).toMatchObject({ code: 0, stdout: `${running}\n` });
+    expect.soft(wv(['kill', '-a'])).toMatchObject({ code: 0, stdout: '' });
+
+    // rm -a takes every container, stopped ones without -f
+    expect.soft(wv(['rm', '-a'])).toMatchObject({ code: 0, stdout: `${running}\n` });
+    expect.soft(ok(['ps', '-aq'])).toBe('');
+  });
+});
