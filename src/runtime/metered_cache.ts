@@ -118,6 +118,19 @@ export class DiskMeteredCache implements MeteredStore {
   }
 }
 
+/** Remove the metered-module cache under store root `root` (`system prune`); resolves to the bytes it held (0 if none or on an error). */
+export async function clearMeteredCache(root: string): Promise<number> {
+  const dir = meteredCacheDir(root);
+  let bytes = 0;
+  try {
+    for (const name of await fsp.readdir(dir)) bytes += (await fsp.stat(path.join(dir, name)).catch(() => null))?.size ?? 0;
+    await fsp.rm(dir, { recursive: true, force: true });
+  } catch {
+    return 0;
+  }
+  return bytes;
+}
+
 /** Use the on-disk cache under store root `root` for this process's metered modules (CLI and sandbox processes, at start). */
 export function useMeteredCache(root: string): void {
   setMeteredStore(new DiskMeteredCache(meteredCacheDir(root)));

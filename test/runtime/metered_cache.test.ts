@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { meterModule } from '../../kernel/meter/index.js';
-import { DiskMeteredCache, meteredCacheDir } from '../../src/runtime/metered_cache.js';
+import { clearMeteredCache, DiskMeteredCache, meteredCacheDir } from '../../src/runtime/metered_cache.js';
 import { compileModule, meterRewriteCount, setMeteredStore } from '../../src/runtime/module_loader.js';
 import { limitModuleMemory } from '../../src/runtime/module_limits.js';
 import { runWasm } from '../../src/runtime/run_wasm.js';
@@ -76,6 +76,12 @@ describe('metered module cache on disk', () => {
     setMeteredStore(new DiskMeteredCache(dir));
     await compileModule(SPIN, 16 * 65536, 'spin.wasm', true, false);
     expect(readdirSync(dir).filter((f) => f.endsWith('.wasm'))).toHaveLength(2);
+    // system prune: the whole cache goes, its bytes counted
+    const root = join(dir, '..', '..');
+    const held = readdirSync(dir).reduce((sum, f) => sum + statSync(join(dir, f)).size, 0);
+    expect(await clearMeteredCache(root)).toBe(held);
+    expect(existsSync(dir)).toBe(false);
+    expect(await compileFresh(dir)).toBe(1);
   });
 
   it('a truncated or corrupted file is detected and rewritten, and the run is the same', async () => {

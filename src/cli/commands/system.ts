@@ -23,6 +23,7 @@ import { mountSources, volumesFromCommand } from '../volume_users.js';
 import { dirSize } from './system_size.js';
 import { confirm } from '../confirm.js';
 import { pruneContainers } from './container_prune.js';
+import { clearMeteredCache } from '../../runtime/metered_cache.js';
 import { printDfVerbose, type DfData } from './system_df_verbose.js';
 import { CliExit, ExitCode } from '../exit.js';
 
@@ -155,6 +156,7 @@ export function register(program: Command): void {
       const gc = await collectGarbage(store, { ingestMaxAgeMs: 0 });
       await pruneSnapshots(store);
       reclaimed += gc.bytes;
+      reclaimed += await clearMeteredCache(store.root); // metered modules (runtime/metered_cache.ts): rewritten again when next run
       process.stdout.write(`Total reclaimed space: ${formatBytes(reclaimed)}\n`);
     });
 }
