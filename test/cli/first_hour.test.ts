@@ -2,8 +2,9 @@
  * What a podman user reaches for in the first hour, through the real CLI
  * against a temp store: one assertion per behaviour fixed after trying
  * wasmvisor as podman 4.3 is used (rm's exit codes and -a/-i, stop -a,
- * kill -a, …). Detached containers run wasm/ticker.wasm and are killed in
- * afterAll if a test left one running. Assertions are soft, so that a
+ * kill -a, images --filter and -a, rmi's missing-image lines). Detached
+ * containers run wasm/ticker.wasm and are killed in afterAll if a test left
+ * one running. Assertions are soft, so that a
  * regression shows every behaviour it breaks.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -50,5 +51,21 @@ describe('first hour with wasmvisor, as with podman', () => {
     // rm -a takes every container, stopped ones without -f
     expect.soft(wv(['rm', '-a'])).toMatchObject({ code: 0, stdout: `${running}\n` });
     expect.soft(ok(['ps', '-aq'])).toBe('');
+  });
+
+  it('images --filter (dangling, reference with *, id) and -a; rmi of a missing image', () => {
+    ok(['load', '-i', join(TOP, 'src/image/samples/hello')]);
+    ok(['tag', 'localhost/wasmvisor/hello:latest', 'other:1']);
+    ok(['untag', 'localhost/wasmvisor/hello:artifact']); // dangling: kept by digest, tag <none>
+    const names = (args: string[]) => wv(['images', '--format', '{{.Repository}}:{{.Tag}}', ...args]);
+    expect.soft(names(['--filter', 'reference=localhost/*'])).toMatchObject({ code: 0, stdout: 'localhost/wasmvisor/hello:latest\nlocalhost/wasmvisor/hello:<none>\n' });
+    expect.soft(names(['-f', 'reference=other', '-f', 'reference=*:latest'])).toMatchObject({ code: 0, stdout: 'docker.io/library/other:1\nlocalhost/wasmvisor/hello:latest\n' });
+    expect.soft(names(['-f', 'dangling=true'])).toMatchObject({ code: 0, stdout: 'localhost/wasmvisor/hello:<none>\n' });
+    expect.soft(names(['-f', 'dangling=false', '-f', 'reference=localhost/*'])).toMatchObject({ code: 0, stdout: 'localhost/wasmvisor/hello:latest\n' });
+    expect.soft(wv(['images', '-q', '-f', 'id=f652'])).toMatchObject({ code: 0, stdout: 'f652f8463a2d\n' });
+    expect.soft(wv(['images', '-f', 'bogus=1'])).toMatchObject({ code: 125, stderr: 'wasmvisor: invalid filter "bogus=1": "bogus" is not a filter; use dangling, reference, id (KEY=VALUE)\n' });
+    expect.soft(wv(['images', '-a', '-q']).stdout).toBe('90cac7674fb6\nf652f8463a2d\n');
+    // rmi: one line per missing image, no pull hint (there is nothing to pull for a removal)
+    expect.soft(wv(['rmi', 'nosuch1', 'nosuch2'])).toMatchObject({ code: 1, stderr: 'wasmvisor: image nosuch1 is not in the store: see wasmvisor images\nwasmvisor: image nosuch2 is not in the store: see wasmvisor images\n' });
   });
 });

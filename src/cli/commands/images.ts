@@ -9,19 +9,8 @@ import { CliExit, ExitCode } from '../exit.js';
 import { isGoTemplate, printFormatted } from '../go_template.js';
 import { humanDuration } from './ps.js';
 import { formatBytes } from '../progress.js';
-import { parseReference } from '../../image/reference/reference.js';
 import { storeFromCommand } from '../registry_setup.js';
-
-/** True if `filter` names the repository or the image (short forms normalised as references are). */
-function matches(name: string, repository: string, filter: string): boolean {
-  if (name === filter || repository === filter) return true;
-  try {
-    const ref = parseReference(filter);
-    return filter.includes(':') || filter.includes('@') ? name === ref.toString() : repository === ref.name;
-  } catch {
-    return false;
-  }
-}
+import { filterImages, IMAGE_FILTER_KEYS, matchesName } from './images_filter.js';
 
 /**
  * `images --format json`: podman's keys, one record per image ID with every
@@ -73,14 +62,18 @@ export function register(program: Command): void {
     .command('images')
     .description('list images in the store')
     .argument('[name]', 'only images of this repository (or name:tag)')
+    .option('-a, --all', 'every image (as podman\'s; all are listed anyway: a Wasm image store has no hidden intermediate images)')
     .option('-q, --quiet', 'print only image IDs')
     .option('--digests', 'show full digests')
     .option('--no-trunc', 'print whole image IDs')
+    .option('-f, --filter <KEY=VALUE>', `only images that match: ${IMAGE_FILTER_KEYS.join(', ')} (dangling=true|false; reference=NAME, * matches anything: reference='localhost/*'; id=PREFIX); repeatable: the same key matches either, different keys all`, (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--format <format>', 'json (podman\'s keys: Id, RepoTags, RepoDigests, Size, Created, ...), or a Go template over ID, Repository, Tag, Digest, Created, CreatedAt, CreatedSince, Size, Platform, Names, ...; "table" prefix adds a header')
-    .action(async (name: string | undefined, opts: { quiet?: boolean; digests?: boolean; trunc: boolean; format?: string }, c: Command) => {
+    .action(async (name: string | undefined, opts: { quiet?: boolean; digests?: boolean; trunc: boolean; format?: string; filter: string[] }, c: Command) => {
       const store = await storeFromCommand(c);
+      filterImages([], opts.filter); // a bad filter is 125 before any work
       let rows = await Promise.all((await store.images.list()).map((r) => summarise(store, r)));
-      if (name) rows = rows.filter((r) => matches(r.name, r.repository, name));
+      if (name) rows = rows.filter((r) => matchesName(r.name, r.repository, name));
+      rows = filterImages(rows, opts.filter);
       if (opts.format === 'json') {
         process.stdout.write(JSON.stringify(jsonRecords(rows), null, 2) + '\n');
         return;

@@ -22,7 +22,7 @@ export function register(program: Command): void {
           rec = await findImage(store, input);
         } catch (err) {
           if (err instanceof StoreError && err.code === 'IMAGE_NOT_FOUND') {
-            missing.push(err.message);
+            missing.push(`image ${input} is not in the store: see wasmvisor images`); // not the pull hint findImage gives
             continue;
           }
           throw err;
@@ -38,6 +38,6 @@ export function register(program: Command): void {
       const gc = await collectGarbage(store, { ingestMaxAgeMs: Infinity });
       const snaps = await pruneSnapshots(store);
       if (gc.removed.length > 0) process.stdout.write(`Deleted: ${gc.removed.length} blobs${snaps.length ? `, ${snaps.length} unpacked layers` : ''}\n`);
-      if (missing.length > 0 && !opts.force) throw new CliExit(1, missing.join('\n'));
+      if (missing.length > 0 && !opts.force) throw new CliExit(1, missing.join('\nwasmvisor: ')); // one line each
     });
 }
