@@ -10,7 +10,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, t
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { meterModule } from '../../kernel/meter/index.js';
+import { createHash } from 'node:crypto';
+import { meterModule, METER_VERSION } from '../../kernel/meter/index.js';
 import { clearMeteredCache, DiskMeteredCache, meteredCacheDir } from '../../src/runtime/metered_cache.js';
 import { compileModule, meterRewriteCount, setMeteredStore } from '../../src/runtime/module_loader.js';
 import { limitModuleMemory } from '../../src/runtime/module_limits.js';
@@ -127,6 +128,16 @@ describe('metered module cache on disk', () => {
     expect(await compileFresh(dir)).toBe(1);
     expect(await runSpin(dir)).toEqual({ exitCode: 0, stdout: 'spinning\nspun 1\n' });
     expect(existsSync(join(blocker, 'cache'))).toBe(false);
+  });
+
+  it('METER_VERSION names the rewriter output: a change of output needs a new version (then update this hash)', () => {
+    // (func $f (loop (call $g) (br 0))) (func $g nop), $f exported as "f": written by hand, so no rebuild changes it
+    const m = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 4, 1, 0x60, 0, 0, 3, 3, 2, 0, 0, 7, 5, 1, 1, 0x66, 0, 0,
+      0x0a, 0x0f, 2, 0x09, 0, 0x03, 0x40, 0x10, 1, 0x0c, 0, 0x0b, 0x0b, 0x03, 0, 0x01, 0x0b]);
+    const out = meterModule(m);
+    expect(WebAssembly.validate(out as Uint8Array<ArrayBuffer>)).toBe(true);
+    expect({ version: METER_VERSION, output: createHash('sha256').update(out).digest('hex') })
+      .toEqual({ version: 1, output: '9785e4c2628387c1834ba8e50c2a25ef92a9893d84331556b3354e4f1cb6468c' });
   });
 
   it('the total size is bounded: the least recently used file goes first', async () => {
