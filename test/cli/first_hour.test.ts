@@ -2,12 +2,13 @@
  * What a podman user reaches for in the first hour, through the real CLI
  * against a temp store: one assertion per behaviour fixed after trying
  * wasmvisor as podman 4.3 is used (rm's exit codes and -a/-i, stop -a,
- * kill -a, images --filter and -a, rmi's missing-image lines). Detached
- * containers run wasm/ticker.wasm and are killed in afterAll if a test left
- * one running. Assertions are soft, so that a
- * regression shows every behaviour it breaks.
+ * kill -a, images --filter and -a, rmi's missing-image lines, completion).
+ * Detached containers run wasm/ticker.wasm and are killed in afterAll if a
+ * test left one running. Assertions are soft, so that a regression shows
+ * every behaviour it breaks.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,5 +68,18 @@ describe('first hour with wasmvisor, as with podman', () => {
     expect.soft(wv(['images', '-a', '-q']).stdout).toBe('90cac7674fb6\nf652f8463a2d\n');
     // rmi: one line per missing image, no pull hint (there is nothing to pull for a removal)
     expect.soft(wv(['rmi', 'nosuch1', 'nosuch2'])).toMatchObject({ code: 1, stderr: 'wasmvisor: image nosuch1 is not in the store: see wasmvisor images\nwasmvisor: image nosuch2 is not in the store: see wasmvisor images\n' });
+  });
+
+  it('completion bash completes commands, group subcommands and each command\'s flags; other shells are 125', () => {
+    const script = wv(['completion', 'bash']);
+    expect.soft(script.code).toBe(0);
+    const file = join(store, 'completion.bash');
+    writeFileSync(file, script.stdout);
+    // COMPREPLY for each command line, the word being completed last
+    const lines = [['ru'], ['run', '--env-'], ['--root', '/x', 'ps', '--fo'], ['volume', 'cr'], ['image', 'ls', '--fi'], ['image', 'rm', '--a']];
+    const calls = lines.map((ws) => `COMP_WORDS=(wasmvisor ${ws.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${ws.length}; COMPREPLY=(); _wasmvisor; echo "\${COMPREPLY[*]}"`);
+    const r = spawnSync('bash', ['-c', `source '${file}'\n${calls.join('\n')}`], { encoding: 'utf8' });
+    expect.soft(r.stdout).toBe('run\n--env-file\n--format\ncreate\n--filter\n\n'); // image ls is images; image rm is rmi (no --all)
+    expect.soft(wv(['completion', 'zsh'])).toMatchObject({ code: 125, stderr: 'wasmvisor: completion for zsh is not generated: only bash (source <(wasmvisor completion bash))\n' });
   });
 });

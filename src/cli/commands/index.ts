@@ -42,6 +42,7 @@ import { register as exportCmd } from './export.js';
 import { register as serve } from './serve.js';
 import { register as port } from './port.js';
 import { register as containerPrune } from './container_prune.js';
+import { register as completion } from './completion.js';
 
 /** Registration functions, in `--help` order. */
 export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
@@ -49,4 +50,4 @@ export const COMMANDS: ReadonlyArray<(program: Command) => void> = [
 ];
 
 /** The image, volume and system commands (after COMMANDS in `--help`; `image …`/`container …` groups come last: groups.ts). */
-export const IMAGE_COMMANDS: ReadonlyArray<(program: Command) => void> = [build, importCmd, tag, history, volume, system, info, version, containerPrune];
+export const IMAGE_COMMANDS: ReadonlyArray<(program: Command) => void> = [build, importCmd, tag, history, volume, system, info, version, containerPrune, completion];
