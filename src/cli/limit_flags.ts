@@ -18,6 +18,23 @@ export interface LimitFlags {
   memoryReservation?: string;
   deviceReadBps: string[];
   deviceWriteBps: string[];
+  network?: string;
+  net?: string;
+  capDrop: string[];
+  capAdd: string[];
+}
+
+/**
+ * `--network`/`--net` and `--cap-drop`/`--cap-add`, as podman users give them: a Wasm guest has no
+ * network stack (only the sockets -p hands it) and no Linux capabilities, so `--network none` and
+ * any `--cap-drop` already hold and are accepted; other modes and `--cap-add` would promise what
+ * cannot be given, and are refused (125, one line).
+ */
+export function checkIsolationFlags(flags: Pick<LimitFlags, 'network' | 'net' | 'capAdd'>): void {
+  for (const [flag, mode] of [['--network', flags.network], ['--net', flags.net]] as const) {
+    if (mode !== undefined && mode !== 'none') throw new CliExit(ExitCode.RUNTIME, `unsupported ${flag} ${mode}: a Wasm container has no network of its own; only none is accepted (publish a port with -p)`);
+  }
+  if (flags.capAdd.length > 0) throw new CliExit(ExitCode.RUNTIME, `unsupported --cap-add ${flags.capAdd.join(',')}: a Wasm guest has no Linux capabilities to add`);
 }
 
 /** `--device-read-bps DEVICE:RATE` (podman's spelling): the rate in bytes a second; DEVICE may be any path (the container has one device, its upper layer). */
@@ -58,7 +75,11 @@ export function addLimitFlags(cmd: Command): Command {
     .option('--device-read-bps <DEVICE:RATE>', 'io.max rbps: reads of the container\'s writable layer\'s files at most RATE bytes a second (1mb, 512k; excess calls wait); DEVICE is accepted as any path: the container has one device, that layer', collect, [])
     .option('--device-write-bps <DEVICE:RATE>', 'io.max wbps: writes to the container\'s writable layer at most RATE bytes a second (see --device-read-bps)', collect, [])
     .option('--storage-opt <size=SIZE>', 'cap the container\'s writable layer (its private in-memory upper over the image or --rootfs, or the root itself without one) at SIZE (512k, 64m, 1g): writes past it are cut short, then ENOSPC; the bytes also count in memory.current', collect, [])
-    .option('--security-opt <seccomp=FILE|unconfined>', 'seccomp=FILE: an OCI seccomp profile (JSON) filtering the guest\'s calls by WASI name or by the Linux names that map onto them (kernel/seccomp/README.md); seccomp=unconfined: none; default: the built-in profile; no-new-privileges is accepted (nothing inside can gain privileges)', collect, []);
+    .option('--security-opt <seccomp=FILE|unconfined>', 'seccomp=FILE: an OCI seccomp profile (JSON) filtering the guest\'s calls by WASI name or by the Linux names that map onto them (kernel/seccomp/README.md); seccomp=unconfined: none; default: the built-in profile; no-new-privileges is accepted (nothing inside can gain privileges)', collect, [])
+    .option('--network <mode>', 'none (accepted: a Wasm guest has no network stack, only the sockets -p gives it); other modes are refused')
+    .option('--net <mode>', 'the same as --network')
+    .option('--cap-drop <capability>', 'accepted and ignored: a Wasm guest has no Linux capabilities (ALL, NET_RAW, ...)', collect, [])
+    .option('--cap-add <capability>', 'refused: a Wasm guest has no Linux capabilities to add', collect, []);
 }
 
 /** Read and check a seccomp profile file; one clear line, exit 125, for a missing file, bad JSON or a bad profile. */
@@ -106,6 +127,7 @@ export function parseSecurityOpts(specs: readonly string[]): Pick<RunConfigOptio
 
 /** The run config's options from the hardening flags. */
 export function limitOptions(flags: LimitFlags): Partial<RunConfigOptions> {
+  checkIsolationFlags(flags);
   return {
     ...parseSecurityOpts(flags.securityOpt), ...parseStorageOpts(flags.storageOpt),
     ...(flags.deviceReadBps.length > 0 && { deviceReadBps: parseDeviceRate(flags.deviceReadBps, '--device-read-bps') }),

@@ -2,7 +2,8 @@
  * What a podman user reaches for in the first hour, through the real CLI
  * against a temp store: one assertion per behaviour fixed after trying
  * wasmvisor as podman 4.3 is used (rm's exit codes and -a/-i, stop -a,
- * kill -a, images --filter and -a, rmi's missing-image lines, completion).
+ * kill -a, images --filter and -a, rmi's missing-image lines, completion,
+ * --network none and --cap-drop).
  * Detached containers run wasm/ticker.wasm and are killed in afterAll if a
  * test left one running. Assertions are soft, so that a regression shows
  * every behaviour it breaks.
@@ -68,6 +69,15 @@ describe('first hour with wasmvisor, as with podman', () => {
     expect.soft(wv(['images', '-a', '-q']).stdout).toBe('90cac7674fb6\nf652f8463a2d\n');
     // rmi: one line per missing image, no pull hint (there is nothing to pull for a removal)
     expect.soft(wv(['rmi', 'nosuch1', 'nosuch2'])).toMatchObject({ code: 1, stderr: 'wasmvisor: image nosuch1 is not in the store: see wasmvisor images\nwasmvisor: image nosuch2 is not in the store: see wasmvisor images\n' });
+  });
+
+  it('--network none and --cap-drop are accepted (a Wasm guest has neither); other modes and --cap-add are 125, leaving nothing', () => {
+    expect.soft(wv(['run', '--rm', '--network', 'none', '--cap-drop', 'ALL', HELLO])).toMatchObject({ code: 0, stdout: 'hello from wasmvisor\n', stderr: '' });
+    expect.soft(wv(['run', '--rm', '--net=none', HELLO])).toMatchObject({ code: 0, stdout: 'hello from wasmvisor\n' });
+    const before = ok(['ps', '-aq']);
+    expect.soft(wv(['run', '-d', '--network', 'host', TICKER])).toMatchObject({ code: 125, stderr: 'wasmvisor: unsupported --network host: a Wasm container has no network of its own; only none is accepted (publish a port with -p)\n' });
+    expect.soft(wv(['run', '--cap-add', 'NET_ADMIN', HELLO])).toMatchObject({ code: 125, stderr: 'wasmvisor: unsupported --cap-add NET_ADMIN: a Wasm guest has no Linux capabilities to add\n' });
+    expect.soft(ok(['ps', '-aq'])).toBe(before);
   });
 
   it('completion bash completes commands, group subcommands and each command\'s flags; other shells are 125', () => {
