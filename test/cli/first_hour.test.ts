@@ -55,7 +55,7 @@ describe('first hour with wasmvisor, as with podman', () => {
     expect.soft(ok(['ps', '-aq'])).toBe('');
   });
 
-  it('images --filter (dangling, reference with *, id) and -a; rmi of a missing image', () => {
+  it('images --filter (dangling, reference with *, id) and -a; tag\'s bad name said once; rmi of a missing image', () => {
     ok(['load', '-i', join(TOP, 'src/image/samples/hello')]);
     ok(['tag', 'localhost/wasmvisor/hello:latest', 'other:1']);
     ok(['untag', 'localhost/wasmvisor/hello:artifact']); // dangling: kept by digest, tag <none>
@@ -67,6 +67,7 @@ describe('first hour with wasmvisor, as with podman', () => {
     expect.soft(wv(['images', '-q', '-f', 'id=f652'])).toMatchObject({ code: 0, stdout: 'f652f8463a2d\n' });
     expect.soft(wv(['images', '-f', 'bogus=1'])).toMatchObject({ code: 125, stderr: 'wasmvisor: invalid filter "bogus=1": "bogus" is not a filter; use dangling, reference, id (KEY=VALUE)\n' });
     expect.soft(wv(['images', '-a', '-q']).stdout).toBe('90cac7674fb6\nf652f8463a2d\n');
+    expect.soft(wv(['tag', 'localhost/wasmvisor/hello', 'Bad:Tag'])).toMatchObject({ code: 125, stderr: 'wasmvisor: invalid image reference "Bad:Tag": repository names must be lowercase ("Bad")\n' });
     // rmi: one line per missing image, no pull hint (there is nothing to pull for a removal)
     expect.soft(wv(['rmi', 'nosuch1', 'nosuch2'])).toMatchObject({ code: 1, stderr: 'wasmvisor: image nosuch1 is not in the store: see wasmvisor images\nwasmvisor: image nosuch2 is not in the store: see wasmvisor images\n' });
   });

@@ -17,7 +17,9 @@ function normalise(name: string): string {
   try {
     return parseReference(name).toString();
   } catch (err) {
-    throw new CliExit(ExitCode.RUNTIME, `invalid image name ${JSON.stringify(name)}: ${(err as Error).message}`);
+    const msg = (err as Error).message;
+    // the reference parser's message already names the reference: do not say it twice
+    throw new CliExit(ExitCode.RUNTIME, msg.includes(JSON.stringify(name)) ? msg : `invalid image name ${JSON.stringify(name)}: ${msg}`);
   }
 }
 
