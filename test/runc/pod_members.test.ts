@@ -8,6 +8,7 @@
  * is the container's.
  */
 import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { echoOnce, refused } from '../support/net_client.js';
@@ -163,7 +164,21 @@ describe('wasmvisor-runc: a pod\'s containers join its sandbox process', () => {
     expect(await srv.reaped).toEqual({ create: 0, exit: 143, signal: 0 });
     await until('the host port is free', async () => ((await refused(port)) ? true : undefined));
     expect(alive(pod.pid)).toBe(true);
+    // a member that cannot join (its stdio a socket) binds its fixed port in a sandbox process of its own: the pod's process did not take it first
+    const free = net.createServer();
+    await new Promise<void>((r) => free.listen(0, '127.0.0.1', r));
+    const fixed = (free.address() as net.AddressInfo).port;
+    await new Promise((r) => free.close(r));
+    const b2 = makeBundle(work, 'srv2', ['/echo_server.wasm'], { annotations: { ...MEMBER, ...ann, 'io.wasmvisor.publish': `127.0.0.1:${fixed}:7` } });
+    copyFileSync(join(TOP, 'wasm/echo_server.wasm'), join(b2, 'rootfs/echo_server.wasm'));
+    const srv2 = await shimCreate(root, b2, 'srv2', undefined, false);
+    started.push(srv2);
+    expect(cmdline(srv2.pid)).toMatch(/^wasmvisor-sandbox srv2/);
+    await ok(['start', 'srv2']);
+    await until('srv2 echoes', async () => ((await echoOnce(fixed, Buffer.from('ping')).catch(() => Buffer.alloc(0))).toString() === 'ping' ? true : undefined));
+    await ok(['kill', 'srv2', '9']);
     await ok(['kill', 'pod5', '15']);
-    for (const id of ['srv', 'pod5']) await ok(['delete', id]);
+    await srv2.reaped;
+    for (const id of ['srv', 'srv2', 'pod5']) await ok(['delete', id]);
   }, 60_000);
 });

@@ -172,13 +172,15 @@ export class PodMembers {
     const dir = containerDir(this.root, req.id);
     const rt = await this.runtime();
     await this.podGroup(rt, bundle.config);
-    // the container's listeners (io.wasmvisor.publish; CRI passes it with container_annotations): bound in the
-    // pod's network namespace, which this process is in, so the pod IP (or the node's, host network) reaches them
-    const ports = await SandboxPorts.bind(bundle.config);
+    // the container's listeners (io.wasmvisor.publish[.NAME]; CRI passes pod annotations with pod_annotations): bound in
+    // the pod's network namespace, which this process is in, so the pod IP (or the node's, host network) reaches them;
+    // bound after the stdio opened: a member whose stdio cannot be reopened runs in a sandbox process of its own, which binds them
     const io = openStdio(req.standIn);
+    let ports: SandboxPorts | null = null;
     let status = -1;
     let c: Container | null = null;
     try {
+      ports = await SandboxPorts.bind(bundle.config);
       status = await openFifo(req.fifo, req.standIn);
       c = await rt.create({
         id: req.id, module: bundle.modulePath, config: bundle.config, rootfs: bundle.rootfs === null ? undefined : { hostPath: bundle.rootfs },
@@ -191,14 +193,15 @@ export class PodMembers {
       throw err;
     }
     const container = c;
+    const bound = ports;
     const st: RuncState = {
       ociVersion: OCI_VERSION, id: req.id, status: 'created', pid: req.standIn, bundle: bundle.dir, rootfs: bundle.rootfs ?? '',
-      created: new Date().toISOString(), owner: '', annotations: { ...bundle.config.annotations, ...ports?.annotations() }, pidStart: pidStartTime(req.standIn), pod: this.pod,
+      created: new Date().toISOString(), owner: '', annotations: { ...bundle.config.annotations, ...bound?.annotations() }, pidStart: pidStartTime(req.standIn), pod: this.pod,
     };
     const end = async (r: WaitResult): Promise<void> => {
       this.members.delete(req.id);
       closeStdio(io); // the output is written (synchronously): close it before the stand-in exits
-      await ports?.dispose().catch(() => {});
+      await bound?.dispose().catch(() => {});
       try {
         st.status = 'stopped';
         st.exitCode = r.exitCode;
